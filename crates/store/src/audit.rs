@@ -1,0 +1,132 @@
+//! The audit log: appended inside the transaction of the work it records, and
+//! chained by hash through a single head row that serialises appends.
+
+use uuid::Uuid;
+use vink_domain::audit::{AuditFields, Outcome, StoredAudit};
+
+use crate::{Result, StoreError, Tx, instant, micros, on};
+
+/// A row as stored, for the auditor's list and for verification.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AuditRow {
+    pub seq: i64,
+    pub at: i64,
+    pub actor_id: Option<Uuid>,
+    pub actor_kind: String,
+    pub action: String,
+    pub record_type: Option<String>,
+    pub record_id: Option<Uuid>,
+    pub outcome: String,
+    pub reason: Option<String>,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+impl AuditRow {
+    /// Back to the domain's form, for hashing. An unknown outcome code cannot
+    /// hash to the stored value, so it is kept as-is to fail verification.
+    pub fn to_stored(&self) -> Result<StoredAudit> {
+        let outcome = Outcome::parse(&self.outcome)
+            .ok_or_else(|| StoreError::Corrupt(format!("audit row {}: outcome", self.seq)))?;
+        Ok(StoredAudit {
+            fields: AuditFields {
+                seq: self.seq,
+                at: instant(self.at)?,
+                actor_id: self.actor_id,
+                actor_kind: self.actor_kind.clone(),
+                action: self.action.clone(),
+                record_type: self.record_type.clone(),
+                record_id: self.record_id,
+                outcome,
+                reason: self.reason.clone(),
+            },
+            prev_hash: self.prev_hash.clone(),
+            hash: self.hash.clone(),
+        })
+    }
+}
+
+/// Appends one row, chaining it to the head. On PostgreSQL the head row is
+/// locked until the transaction ends, so concurrent appends queue up; on SQLite
+/// the write transaction already holds the only write lock.
+pub async fn append(tx: &mut Tx, mut fields: AuditFields) -> Result<i64> {
+    let head_sql = match tx {
+        Tx::Sqlite(_) => "SELECT seq, hash FROM audit_head WHERE id = 1",
+        Tx::Pg(_) => "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE",
+    };
+    let (seq, prev): (i64, String) =
+        on!(tx, |c| sqlx::query_as(head_sql).fetch_one(c).await?);
+    fields.seq = seq + 1;
+    // Hash exactly what the database will keep (whole microseconds).
+    fields.at = instant(micros(fields.at))?;
+    let hash = fields.hash(&prev);
+    on!(tx, |c| sqlx::query(
+        "INSERT INTO audit_log (seq, at, actor_id, actor_kind, action, record_type, record_id, outcome, reason, prev_hash, hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+    )
+    .bind(fields.seq)
+    .bind(micros(fields.at))
+    .bind(fields.actor_id)
+    .bind(&fields.actor_kind)
+    .bind(&fields.action)
+    .bind(&fields.record_type)
+    .bind(fields.record_id)
+    .bind(fields.outcome.code())
+    .bind(&fields.reason)
+    .bind(&prev)
+    .bind(&hash)
+    .execute(c).await?.rows_affected());
+    on!(tx, |c| sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+        .bind(fields.seq)
+        .bind(&hash)
+        .execute(c).await?.rows_affected());
+    Ok(fields.seq)
+}
+
+/// The head: last sequence number and hash.
+pub async fn head(tx: &mut Tx) -> Result<(i64, String)> {
+    Ok(on!(tx, |c| sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1")
+        .fetch_one(c)
+        .await?))
+}
+
+/// Rows with `seq` greater than `after`, in order, at most `limit`: verification
+/// walks the chain in batches so memory stays flat on a long log.
+pub async fn rows_after(tx: &mut Tx, after: i64, limit: i64) -> Result<Vec<AuditRow>> {
+    Ok(on!(tx, |c| sqlx::query_as(
+        "SELECT seq, at, actor_id, actor_kind, action, record_type, record_id, outcome, reason, prev_hash, hash
+         FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2"
+    )
+    .bind(after)
+    .bind(limit)
+    .fetch_all(c)
+    .await?))
+}
+
+/// Filter for the auditor's list.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub record_id: Option<Uuid>,
+    pub actor_id: Option<Uuid>,
+    pub outcome: Option<Outcome>,
+    /// Only rows with `seq` below this (for paging newest first).
+    pub before_seq: Option<i64>,
+}
+
+/// Newest first, filtered.
+pub async fn list(tx: &mut Tx, f: &AuditFilter, limit: i64) -> Result<Vec<AuditRow>> {
+    Ok(on!(tx, |c| sqlx::query_as(
+        "SELECT seq, at, actor_id, actor_kind, action, record_type, record_id, outcome, reason, prev_hash, hash
+         FROM audit_log
+         WHERE ($1 IS NULL OR record_id = $1) AND ($2 IS NULL OR actor_id = $2)
+           AND ($3 IS NULL OR outcome = $3) AND ($4 IS NULL OR seq < $4)
+         ORDER BY seq DESC LIMIT $5"
+    )
+    .bind(f.record_id)
+    .bind(f.actor_id)
+    .bind(f.outcome.map(|o| o.code()))
+    .bind(f.before_seq)
+    .bind(limit)
+    .fetch_all(c)
+    .await?))
+}

@@ -1,0 +1,116 @@
+//! Persons of concern and their links to concerns.
+
+use uuid::Uuid;
+
+use crate::{Result, Tx, on};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PersonRow {
+    pub id: Uuid,
+    pub name: Option<String>,
+    pub birth: Option<String>,
+    pub district: Option<String>,
+    pub match_key: Option<String>,
+    pub created_at: i64,
+}
+
+pub async fn insert_person(tx: &mut Tx, p: &PersonRow) -> Result<()> {
+    on!(tx, |c| sqlx::query(
+        "INSERT INTO persons (id, name, birth, district, match_key, created_at) VALUES ($1, $2, $3, $4, $5, $6)"
+    )
+    .bind(p.id)
+    .bind(&p.name)
+    .bind(&p.birth)
+    .bind(&p.district)
+    .bind(&p.match_key)
+    .bind(p.created_at)
+    .execute(c).await?.rows_affected());
+    Ok(())
+}
+
+pub async fn person_exists(tx: &mut Tx, id: Uuid) -> Result<bool> {
+    let n: i64 = on!(tx, |c| sqlx::query_scalar("SELECT COUNT(*) FROM persons WHERE id = $1")
+        .bind(id)
+        .fetch_one(c)
+        .await?);
+    Ok(n > 0)
+}
+
+pub async fn link(tx: &mut Tx, concern_id: Uuid, person_id: Uuid, position: i64) -> Result<()> {
+    on!(tx, |c| sqlx::query(
+        "INSERT INTO concern_persons (concern_id, person_id, position) VALUES ($1, $2, $3)"
+    )
+    .bind(concern_id)
+    .bind(person_id)
+    .bind(position)
+    .execute(c).await?.rows_affected());
+    Ok(())
+}
+
+/// A person as linked to one concern, in the order entered.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LinkedPerson {
+    pub id: Uuid,
+    pub name: Option<String>,
+    pub birth: Option<String>,
+    pub district: Option<String>,
+    pub match_key: Option<String>,
+    pub position: i64,
+}
+
+pub async fn persons_of_concern(tx: &mut Tx, concern_id: Uuid) -> Result<Vec<LinkedPerson>> {
+    Ok(on!(tx, |c| sqlx::query_as(
+        "SELECT p.id, p.name, p.birth, p.district, p.match_key, cp.position
+         FROM concern_persons cp JOIN persons p ON p.id = cp.person_id
+         WHERE cp.concern_id = $1 ORDER BY cp.position"
+    )
+    .bind(concern_id)
+    .fetch_all(c)
+    .await?))
+}
+
+/// Another person record with the same exact-match key, and how many concerns it has.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MatchCandidate {
+    pub id: Uuid,
+    pub concern_count: i64,
+    pub first_case_number: Option<String>,
+}
+
+/// Other person records with this key: suggestions for a human to confirm.
+pub async fn match_candidates(tx: &mut Tx, key: &str, except: Uuid) -> Result<Vec<MatchCandidate>> {
+    Ok(on!(tx, |c| sqlx::query_as(
+        "SELECT p.id,
+                (SELECT COUNT(*) FROM concern_persons cp WHERE cp.person_id = p.id) AS concern_count,
+                (SELECT MIN(k.case_number) FROM concern_persons cp JOIN concerns k ON k.id = cp.concern_id
+                  WHERE cp.person_id = p.id) AS first_case_number
+         FROM persons p WHERE p.match_key = $1 AND p.id <> $2 ORDER BY p.created_at LIMIT 10"
+    )
+    .bind(key)
+    .bind(except)
+    .fetch_all(c)
+    .await?))
+}
+
+/// Re-points a concern's link from one person record to another (a confirmed
+/// match); the old record is removed when nothing else refers to it.
+pub async fn relink(tx: &mut Tx, concern_id: Uuid, from: Uuid, to: Uuid) -> Result<bool> {
+    let changed = on!(tx, |c| sqlx::query(
+        "UPDATE concern_persons SET person_id = $1 WHERE concern_id = $2 AND person_id = $3"
+    )
+    .bind(to)
+    .bind(concern_id)
+    .bind(from)
+    .execute(c)
+    .await?
+    .rows_affected());
+    if changed == 0 {
+        return Ok(false);
+    }
+    on!(tx, |c| sqlx::query(
+        "DELETE FROM persons WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM concern_persons WHERE person_id = $1)"
+    )
+    .bind(from)
+    .execute(c).await?.rows_affected());
+    Ok(true)
+}

@@ -1,0 +1,213 @@
+//! Triage storage: the concern's status and clock columns, and the
+//! coordination unit's meetings, attendance and agenda.
+
+use uuid::Uuid;
+use vink_domain::policy::ConcernScope;
+
+use crate::{Result, Tx, on};
+
+/// Writes a concern's status, decision and clock after a checked transition.
+#[derive(Debug, Clone)]
+pub struct TriageUpdate {
+    pub status: String,
+    pub decision: Option<String>,
+    pub programme_kind: Option<String>,
+    pub triage_deadline_at: i64,
+    pub paused_at: Option<i64>,
+    pub decided_at: Option<i64>,
+}
+
+pub async fn update_triage(tx: &mut Tx, concern_id: Uuid, u: &TriageUpdate) -> Result<()> {
+    on!(tx, |c| sqlx::query(
+        "UPDATE concerns SET status = $1, decision = $2, programme_kind = $3, triage_deadline_at = $4,
+                paused_at = $5, decided_at = $6 WHERE id = $7"
+    )
+    .bind(&u.status)
+    .bind(&u.decision)
+    .bind(&u.programme_kind)
+    .bind(u.triage_deadline_at)
+    .bind(u.paused_at)
+    .bind(u.decided_at)
+    .bind(concern_id)
+    .execute(c).await?.rows_affected());
+    Ok(())
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MeetingRow {
+    pub id: Uuid,
+    pub meeting_date: String,
+    pub minutes: Option<String>,
+    pub created_at: i64,
+    pub created_by: Option<Uuid>,
+}
+
+pub async fn insert_meeting(tx: &mut Tx, m: &MeetingRow, agencies: &[Uuid]) -> Result<()> {
+    on!(tx, |c| sqlx::query(
+        "INSERT INTO meetings (id, meeting_date, minutes, created_at, created_by) VALUES ($1, $2, $3, $4, $5)"
+    )
+    .bind(m.id)
+    .bind(&m.meeting_date)
+    .bind(&m.minutes)
+    .bind(m.created_at)
+    .bind(m.created_by)
+    .execute(c).await?.rows_affected());
+    for a in agencies {
+        on!(tx, |c| sqlx::query("INSERT INTO meeting_agencies (meeting_id, agency_id) VALUES ($1, $2)")
+            .bind(m.id)
+            .bind(a)
+            .execute(c).await?.rows_affected());
+    }
+    Ok(())
+}
+
+pub async fn meeting(tx: &mut Tx, id: Uuid) -> Result<Option<MeetingRow>> {
+    Ok(on!(tx, |c| sqlx::query_as(
+        "SELECT id, meeting_date, minutes, created_at, created_by FROM meetings WHERE id = $1"
+    )
+    .bind(id)
+    .fetch_optional(c)
+    .await?))
+}
+
+pub async fn attending(tx: &mut Tx, meeting_id: Uuid) -> Result<Vec<Uuid>> {
+    Ok(on!(tx, |c| sqlx::query_scalar("SELECT agency_id FROM meeting_agencies WHERE meeting_id = $1")
+        .bind(meeting_id)
+        .fetch_all(c)
+        .await?))
+}
+
+/// A meeting in a list, with the size of its agenda.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MeetingListRow {
+    pub id: Uuid,
+    pub meeting_date: String,
+    pub agenda_count: i64,
+    pub decided_count: i64,
+}
+
+/// Meetings in scope, newest first.
+pub async fn list_meetings(tx: &mut Tx, scope: ConcernScope, limit: i64, offset: i64) -> Result<(Vec<MeetingListRow>, i64)> {
+    let (all, agency) = match scope {
+        ConcernScope::All => (true, None),
+        ConcernScope::OnAgendaOfAgency(a) => (false, Some(a)),
+        ConcernScope::Nothing => (false, Some(Uuid::nil())),
+    };
+    let filter = "WHERE ($1 OR EXISTS (SELECT 1 FROM meeting_agencies ma WHERE ma.meeting_id = m.id AND ma.agency_id = $2))";
+    let sql = format!(
+        "SELECT m.id, m.meeting_date,
+                (SELECT COUNT(*) FROM agenda_items ai WHERE ai.meeting_id = m.id) AS agenda_count,
+                (SELECT COUNT(*) FROM agenda_items ai JOIN concerns c ON c.id = ai.concern_id
+                  WHERE ai.meeting_id = m.id AND c.decided_at IS NOT NULL) AS decided_count
+         FROM meetings m {filter} ORDER BY m.meeting_date DESC, m.id LIMIT $3 OFFSET $4"
+    );
+    let rows = on!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(all)
+        .bind(agency)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(c)
+        .await?);
+    let count_sql = format!("SELECT COUNT(*) FROM meetings m {filter}");
+    let total = on!(tx, |c| sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql.as_str()))
+        .bind(all)
+        .bind(agency)
+        .fetch_one(c)
+        .await?);
+    Ok((rows, total))
+}
+
+pub async fn set_minutes(tx: &mut Tx, meeting_id: Uuid, minutes: Option<&str>) -> Result<()> {
+    on!(tx, |c| sqlx::query("UPDATE meetings SET minutes = $1 WHERE id = $2")
+        .bind(minutes)
+        .bind(meeting_id)
+        .execute(c).await?.rows_affected());
+    Ok(())
+}
+
+/// Puts a concern on the agenda at the end; false when it is already there.
+pub async fn add_agenda_item(tx: &mut Tx, meeting_id: Uuid, concern_id: Uuid) -> Result<bool> {
+    let n: i64 = on!(tx, |c| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM agenda_items WHERE meeting_id = $1 AND concern_id = $2"
+    )
+    .bind(meeting_id)
+    .bind(concern_id)
+    .fetch_one(c)
+    .await?);
+    if n > 0 {
+        return Ok(false);
+    }
+    on!(tx, |c| sqlx::query(
+        "INSERT INTO agenda_items (meeting_id, concern_id, position)
+         VALUES ($1, $2, (SELECT COALESCE(MAX(position), 0) + 1 FROM agenda_items WHERE meeting_id = $1))"
+    )
+    .bind(meeting_id)
+    .bind(concern_id)
+    .execute(c).await?.rows_affected());
+    Ok(true)
+}
+
+/// An agenda item with what a member may see of its concern.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AgendaRow {
+    pub concern_id: Uuid,
+    pub position: i64,
+    pub case_number: String,
+    pub status: String,
+    pub decision: Option<String>,
+    pub programme_kind: Option<String>,
+    pub recommendation: Option<String>,
+    pub acting_agency_id: Option<Uuid>,
+    pub acting_agency_name: Option<String>,
+    pub recorded_at: Option<i64>,
+}
+
+pub async fn agenda(tx: &mut Tx, meeting_id: Uuid) -> Result<Vec<AgendaRow>> {
+    Ok(on!(tx, |c| sqlx::query_as(
+        "SELECT ai.concern_id, ai.position, c.case_number, c.status, c.decision, c.programme_kind,
+                ai.recommendation, ai.acting_agency_id, a.name AS acting_agency_name, ai.recorded_at
+         FROM agenda_items ai JOIN concerns c ON c.id = ai.concern_id
+         LEFT JOIN agencies a ON a.id = ai.acting_agency_id
+         WHERE ai.meeting_id = $1 ORDER BY ai.position"
+    )
+    .bind(meeting_id)
+    .fetch_all(c)
+    .await?))
+}
+
+/// Records the unit's recommendation on an agenda item; false when no such item.
+pub async fn set_recommendation(
+    tx: &mut Tx,
+    meeting_id: Uuid,
+    concern_id: Uuid,
+    recommendation: &str,
+    acting_agency_id: Option<Uuid>,
+    at: i64,
+    by: Option<Uuid>,
+) -> Result<bool> {
+    Ok(on!(tx, |c| sqlx::query(
+        "UPDATE agenda_items SET recommendation = $1, acting_agency_id = $2, recorded_at = $3, recorded_by = $4
+         WHERE meeting_id = $5 AND concern_id = $6"
+    )
+    .bind(recommendation)
+    .bind(acting_agency_id)
+    .bind(at)
+    .bind(by)
+    .bind(meeting_id)
+    .bind(concern_id)
+    .execute(c)
+    .await?
+    .rows_affected())
+        > 0)
+}
+
+/// Agency names by id for showing attendance.
+pub async fn agencies_of_meeting(tx: &mut Tx, meeting_id: Uuid) -> Result<Vec<crate::organisation::Agency>> {
+    Ok(on!(tx, |c| sqlx::query_as(
+        "SELECT a.id, a.code, a.name FROM meeting_agencies ma JOIN agencies a ON a.id = ma.agency_id
+         WHERE ma.meeting_id = $1 ORDER BY a.name"
+    )
+    .bind(meeting_id)
+    .fetch_all(c)
+    .await?))
+}

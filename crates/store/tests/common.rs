@@ -1,0 +1,74 @@
+//! Test databases: a fresh SQLite file always, and a fresh PostgreSQL database
+//! when `VINK_TEST_POSTGRES_URL` is set (CI sets it). Each test gets its own.
+#![allow(dead_code)]
+
+use vink_store::Db;
+
+pub struct TestDb {
+    pub db: Db,
+    pub name: String,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    File(std::path::PathBuf),
+    PgDatabase { admin_url: String, name: String },
+}
+
+/// The backends to run a contract test on.
+pub async fn backends() -> Vec<TestDb> {
+    let mut out = vec![sqlite().await];
+    if let Some(url) = std::env::var("VINK_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty()) {
+        out.push(postgres(&url).await);
+    }
+    out
+}
+
+pub async fn sqlite() -> TestDb {
+    let dir = std::env::temp_dir().join(format!("vink-test-{}", uuid::Uuid::now_v7().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}/vink.db", dir.display());
+    let db = Db::connect(&url).await.unwrap();
+    db.migrate().await.unwrap();
+    TestDb { db, name: "sqlite".into(), cleanup: Cleanup::File(dir) }
+}
+
+pub async fn postgres(admin_url: &str) -> TestDb {
+    use sqlx::Connection;
+    let name = format!("vink_t_{}", uuid::Uuid::now_v7().simple());
+    let mut admin = sqlx::PgConnection::connect(admin_url)
+        .await
+        .unwrap_or_else(|e| panic!("VINK_TEST_POSTGRES_URL is set but PostgreSQL is unreachable: {e}"));
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let url = match admin_url.rfind('/') {
+        Some(i) if admin_url[..i].contains("://") && admin_url[..i].len() > admin_url.find("://").unwrap() + 2 => {
+            format!("{}/{}", &admin_url[..i], name)
+        }
+        _ => format!("{admin_url}/{name}"),
+    };
+    let db = Db::connect(&url).await.unwrap();
+    db.migrate().await.unwrap();
+    TestDb { db, name: "postgres".into(), cleanup: Cleanup::PgDatabase { admin_url: admin_url.into(), name } }
+}
+
+impl TestDb {
+    pub async fn finish(self) {
+        self.db.close().await;
+        match self.cleanup {
+            Cleanup::File(dir) => {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            Cleanup::PgDatabase { admin_url, name } => {
+                use sqlx::Connection;
+                if let Ok(mut admin) = sqlx::PgConnection::connect(&admin_url).await {
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+                        .execute(&mut admin)
+                        .await;
+                }
+            }
+        }
+    }
+}

@@ -1,1 +1,285 @@
-fn main() {}
+//! `vink`: the command line. Serves the application, applies migrations, manages
+//! users and tokens, and verifies the audit chain.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use vink_app::{App, Config};
+use vink_domain::user::Actor;
+use vink_store::Db;
+
+/// The default database: a SQLite file under ./vink-data/.
+const DEFAULT_DATABASE: &str = "sqlite://vink-data/vink.db";
+
+#[derive(Parser)]
+#[command(
+    name = "vink",
+    version,
+    about = "Concerns, triage and programmes for a VINK unit"
+)]
+struct Cli {
+    /// Database URL: sqlite://PATH or postgres://…
+    #[arg(long, global = true, env = "VINK_DATABASE_URL", default_value = DEFAULT_DATABASE)]
+    database: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web server (applies migrations first).
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "VINK_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// Load fictitious demo data and demo users of every role (printed at start).
+        #[arg(long)]
+        demo: bool,
+        /// Hours from receipt to the triage deadline.
+        #[arg(long, env = "VINK_TRIAGE_HOURS", default_value_t = 48)]
+        triage_hours: i64,
+        /// Minutes of inactivity after which a session ends.
+        #[arg(long, env = "VINK_IDLE_TIMEOUT_MINUTES", default_value_t = 30)]
+        idle_timeout_minutes: i64,
+        /// Mark cookies Secure (set when served behind TLS).
+        #[arg(long, env = "VINK_SECURE_COOKIES")]
+        secure_cookies: bool,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Audit-log tools.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user; the password is read from standard input.
+    Add {
+        /// User name (a-z, 0-9, '.', '_', '-').
+        name: String,
+        /// secretariat, coordination_unit, mentor, analyst, admin or auditor.
+        #[arg(long)]
+        role: String,
+        /// Agency code (required for coordination_unit), e.g. ssp.
+        #[arg(long)]
+        agency: Option<String>,
+        /// Display name shown in the UI and timelines.
+        #[arg(long)]
+        display_name: Option<String>,
+        /// Read the password from standard input (the only way; never an argument).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// Issue a new API bearer token for a user and print it (shown once).
+    Token { name: String },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check the hash chain; exit 0 when intact, non-zero naming the first bad row.
+    Verify,
+}
+
+#[derive(Debug, thiserror::Error)]
+enum CliError {
+    #[error(transparent)]
+    Store(#[from] vink_store::StoreError),
+    #[error(transparent)]
+    App(#[from] vink_app::AppError),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Usage(String),
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("VINK_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn open(url: &str) -> Result<Db, CliError> {
+    let db = Db::connect(url).await?;
+    db.migrate().await?;
+    Ok(db)
+}
+
+async fn run(cli: Cli) -> Result<ExitCode, CliError> {
+    match cli.command {
+        Command::Serve {
+            listen,
+            demo,
+            triage_hours,
+            idle_timeout_minutes,
+            secure_cookies,
+        } => {
+            if triage_hours < 1 || idle_timeout_minutes < 1 {
+                return Err(CliError::Usage(
+                    "--triage-hours and --idle-timeout-minutes must be positive".into(),
+                ));
+            }
+            let db = open(&cli.database).await?;
+            let config = Config {
+                triage_hours,
+                idle_timeout: jiff::SignedDuration::from_mins(idle_timeout_minutes),
+                ..Config::default()
+            };
+            let app = Arc::new(App::new(db, config));
+            if demo {
+                let s = vink_app::demo::load(&app).await?;
+                println!(
+                    "Demo data: {} users, {} concerns and {} meetings created (existing data kept).",
+                    s.users_created, s.concerns_created, s.meetings_created
+                );
+                println!(
+                    "Demo log-ins (password for all: {}):",
+                    vink_app::demo::DEMO_PASSWORD
+                );
+                for (name, _, role, agency) in vink_app::demo::DEMO_USERS {
+                    println!(
+                        "  {name:<12} {role}{}",
+                        agency.map(|a| format!(" ({a})")).unwrap_or_default()
+                    );
+                }
+            }
+            serve(app, listen, secure_cookies).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Migrate => {
+            let db = open(&cli.database).await?;
+            println!("Migrations applied ({}).", db.migration_count());
+            db.close().await;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::User { command } => {
+            let db = open(&cli.database).await?;
+            let app = App::new(db, Config::default());
+            let result = user(&app, command).await;
+            app.db.close().await;
+            result
+        }
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
+            let db = open(&cli.database).await?;
+            let app = App::new(db, Config::default());
+            let v = vink_app::audit::verify(&app).await;
+            app.db.close().await;
+            match v? {
+                vink_app::audit::Verification::Intact(n) => {
+                    println!("audit chain intact: {n} rows");
+                    Ok(ExitCode::SUCCESS)
+                }
+                vink_app::audit::Verification::Broken(b) => {
+                    println!("audit chain BROKEN at row {}: {}", b.seq, b.problem);
+                    Ok(ExitCode::from(2))
+                }
+            }
+        }
+    }
+}
+
+async fn user(app: &App, command: UserCommand) -> Result<ExitCode, CliError> {
+    let system = Actor::system();
+    match command {
+        UserCommand::Add {
+            name,
+            role,
+            agency,
+            display_name,
+            password_stdin: _,
+        } => {
+            let mut password = String::new();
+            std::io::stdin().read_line(&mut password)?;
+            let password = password.trim_end_matches(['\r', '\n']).to_string();
+            let new = vink_app::user::NewUser {
+                username: name.clone(),
+                display_name,
+                role,
+                agency,
+                password,
+            };
+            match vink_app::user::add_user(app, &system, &new).await {
+                Ok(id) => {
+                    println!("user {name} created ({id})");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(vink_app::AppError::Invalid(errs)) => {
+                    for e in errs.0 {
+                        eprintln!("{}: {}", e.field, e.message);
+                    }
+                    Ok(ExitCode::from(2))
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
+        UserCommand::Token { name } => {
+            let token = vink_app::user::create_token(app, &system, &name).await?;
+            println!("{token}");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+async fn serve(app: Arc<App>, listen: SocketAddr, secure_cookies: bool) -> Result<(), CliError> {
+    let state = vink_web::AppState {
+        app: app.clone(),
+        secure_cookies,
+    };
+    let router = vink_web::router(state);
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    println!("vink listening on http://{listen}  (public report form: http://{listen}/report)");
+    // Ended sessions are removed every few minutes.
+    let sweeper = app.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(300));
+        loop {
+            tick.tick().await;
+            if let Err(e) = vink_app::user::sweep_sessions(&sweeper).await {
+                tracing::warn!(error = %e, "session sweep failed");
+            }
+        }
+    });
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
+    app.db.close().await;
+    Ok(())
+}

@@ -149,7 +149,11 @@ mod tests {
                     reason: None,
                 };
                 let hash = fields.hash(&prev);
-                let row = StoredAudit { fields, prev_hash: prev.clone(), hash: hash.clone() };
+                let row = StoredAudit {
+                    fields,
+                    prev_hash: prev.clone(),
+                    hash: hash.clone(),
+                };
                 prev = hash;
                 row
             })
@@ -161,7 +165,10 @@ mod tests {
         for r in rows {
             v.check(r)?;
         }
-        let head = chain(5).pop().map(|r| (r.fields.seq, r.hash)).unwrap_or_default();
+        let head = chain(5)
+            .pop()
+            .map(|r| (r.fields.seq, r.hash))
+            .unwrap_or_default();
         v.finish(head.0, &head.1)
     }
 

@@ -41,7 +41,7 @@ pub const FUTURE_SLACK: SignedDuration = SignedDuration::from_mins(5);
 
 /// Raw input as it comes from the staff form or the API: every field is text so
 /// that each bad value becomes a per-field error instead of a parse failure.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConcernDraft {
     pub channel: Option<String>,
@@ -56,7 +56,7 @@ pub struct ConcernDraft {
     pub immediate_danger: bool,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReporterDraft {
     pub kind: Option<String>,
@@ -65,7 +65,7 @@ pub struct ReporterDraft {
     pub contact: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PersonDraft {
     /// Link to an existing person record instead of creating a new one.
@@ -140,7 +140,11 @@ impl ConcernDraft {
             None | Some("") => Some(now),
             Some(s) => match parse_instant(s) {
                 None => {
-                    errs.add("received_at", "invalid_date", "must be a date and time (RFC 3339)");
+                    errs.add(
+                        "received_at",
+                        "invalid_date",
+                        "must be a date and time (RFC 3339)",
+                    );
                     None
                 }
                 Some(t) if t > now + FUTURE_SLACK => {
@@ -157,10 +161,18 @@ impl ConcernDraft {
         let reporter = self.reporter.validate(&mut errs);
         let today = local_date(now);
         if self.persons.is_empty() {
-            errs.add("persons", "required", "at least one person of concern is required");
+            errs.add(
+                "persons",
+                "required",
+                "at least one person of concern is required",
+            );
         }
         if self.persons.len() > MAX_PERSONS {
-            errs.add("persons", "too_many", format!("at most {MAX_PERSONS} persons"));
+            errs.add(
+                "persons",
+                "too_many",
+                format!("at most {MAX_PERSONS} persons"),
+            );
         }
         let persons: Vec<NewPerson> = self
             .persons
@@ -200,7 +212,12 @@ impl ReporterDraft {
             ReporterKind::parse,
             ReporterKind::codes,
         );
-        let organisation = optional_text(errs, "reporter.organisation", self.organisation.as_deref(), MAX_SHORT);
+        let organisation = optional_text(
+            errs,
+            "reporter.organisation",
+            self.organisation.as_deref(),
+            MAX_SHORT,
+        );
         let name = optional_text(errs, "reporter.name", self.name.as_deref(), MAX_NAME);
         let contact = optional_text(errs, "reporter.contact", self.contact.as_deref(), MAX_SHORT);
         let kind = kind?;
@@ -284,8 +301,14 @@ mod tests {
         assert_eq!(e.get("channel").map(|x| x.code), Some("unknown_value"));
         assert_eq!(e.get("received_at").map(|x| x.code), Some("in_future"));
         assert_eq!(e.get("description").map(|x| x.code), Some("required"));
-        assert_eq!(e.get("persons[0].birth").map(|x| x.code), Some("invalid_date"));
-        assert_eq!(e.get("reporter.kind").map(|x| x.code), Some("anonymous_with_identity"));
+        assert_eq!(
+            e.get("persons[0].birth").map(|x| x.code),
+            Some("invalid_date")
+        );
+        assert_eq!(
+            e.get("reporter.kind").map(|x| x.code),
+            Some("anonymous_with_identity")
+        );
     }
 
     #[test]

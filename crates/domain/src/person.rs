@@ -29,7 +29,11 @@ impl Birth {
         };
         match parsed {
             None => {
-                errs.add(field, "invalid_date", "must be a date (YYYY-MM-DD) or a year (YYYY)");
+                errs.add(
+                    field,
+                    "invalid_date",
+                    "must be a date (YYYY-MM-DD) or a year (YYYY)",
+                );
                 Birth::Unknown
             }
             Some(b) => {
@@ -137,10 +141,22 @@ mod tests {
         assert_eq!(parse("2009").0, Birth::Year(2009));
         assert_eq!(parse("2009-02-28").0, Birth::Date(date(2009, 2, 28)));
         assert_eq!(parse("").0, Birth::Unknown);
-        assert_eq!(parse("2009-02-30").1.get("birth").map(|e| e.code), Some("invalid_date"));
-        assert_eq!(parse("2027").1.get("birth").map(|e| e.code), Some("out_of_range"));
-        assert_eq!(parse("1850").1.get("birth").map(|e| e.code), Some("out_of_range"));
-        assert_eq!(parse("soon").1.get("birth").map(|e| e.code), Some("invalid_date"));
+        assert_eq!(
+            parse("2009-02-30").1.get("birth").map(|e| e.code),
+            Some("invalid_date")
+        );
+        assert_eq!(
+            parse("2027").1.get("birth").map(|e| e.code),
+            Some("out_of_range")
+        );
+        assert_eq!(
+            parse("1850").1.get("birth").map(|e| e.code),
+            Some("out_of_range")
+        );
+        assert_eq!(
+            parse("soon").1.get("birth").map(|e| e.code),
+            Some("invalid_date")
+        );
     }
 
     #[test]
@@ -148,9 +164,18 @@ mod tests {
         let b = Birth::Date(date(2008, 11, 25));
         assert_eq!(minor_status(b, date(2026, 11, 24)), MinorStatus::Minor);
         assert_eq!(minor_status(b, date(2026, 11, 25)), MinorStatus::Adult);
-        assert_eq!(minor_status(Birth::Year(2008), date(2026, 1, 1)), MinorStatus::Possibly);
-        assert_eq!(minor_status(Birth::Year(2009), date(2026, 1, 1)), MinorStatus::Minor);
-        assert_eq!(minor_status(Birth::Unknown, date(2026, 1, 1)), MinorStatus::Unknown);
+        assert_eq!(
+            minor_status(Birth::Year(2008), date(2026, 1, 1)),
+            MinorStatus::Possibly
+        );
+        assert_eq!(
+            minor_status(Birth::Year(2009), date(2026, 1, 1)),
+            MinorStatus::Minor
+        );
+        assert_eq!(
+            minor_status(Birth::Unknown, date(2026, 1, 1)),
+            MinorStatus::Unknown
+        );
     }
 
     #[test]
@@ -164,8 +189,14 @@ mod tests {
     #[test]
     fn match_key_folds_case_and_space_only() {
         let b = Birth::Date(date(2005, 5, 1));
-        assert_eq!(match_key(Some(" Ali  Hansen "), b), match_key(Some("ali hansen"), b));
-        assert_ne!(match_key(Some("Ali Hansen"), b), match_key(Some("Ali Hanson"), b));
+        assert_eq!(
+            match_key(Some(" Ali  Hansen "), b),
+            match_key(Some("ali hansen"), b)
+        );
+        assert_ne!(
+            match_key(Some("Ali Hansen"), b),
+            match_key(Some("Ali Hanson"), b)
+        );
         assert_eq!(match_key(Some("Ali Hansen"), Birth::Year(2005)), None);
         assert_eq!(match_key(None, b), None);
     }

@@ -121,12 +121,16 @@ pub fn decide(actor: &Actor, action: Action, resource: &Resource<'_>) -> Access 
         // The command line and jobs write (users, demo data) but read no case content.
         ActorKind::System => {
             return match action {
-                ConcernCreate | ConcernTransition | ConcernPause | ConcernDecide | MeetingCreate
-                | MeetingUpdate | AgendaAdd | RecommendationRecord | UserManage => Access::Allow,
+                ConcernCreate | ConcernTransition | ConcernPause | ConcernDecide
+                | MeetingCreate | MeetingUpdate | AgendaAdd | RecommendationRecord | UserManage => {
+                    Access::Allow
+                }
                 _ => Access::Deny(DenyReason::Role),
             };
         }
-        ActorKind::User { role, agency_id, .. } => (role, agency_id),
+        ActorKind::User {
+            role, agency_id, ..
+        } => (role, agency_id),
     };
     match role {
         Role::Secretariat => match action {
@@ -190,7 +194,9 @@ mod tests {
 
     #[test]
     fn secretariat_reads_concerns_others_do_not() {
-        let r = Resource::Concern { agenda_agencies: &[] };
+        let r = Resource::Concern {
+            agenda_agencies: &[],
+        };
         assert!(decide(&user(Role::Secretariat, None), Action::ConcernRead, &r).is_allowed());
         for role in [Role::Mentor, Role::Analyst, Role::Admin, Role::Auditor] {
             assert_eq!(
@@ -199,7 +205,10 @@ mod tests {
                 "{role}"
             );
         }
-        assert_eq!(decide(&Actor::public(), Action::ConcernRead, &r), Access::Deny(DenyReason::Role));
+        assert_eq!(
+            decide(&Actor::public(), Action::ConcernRead, &r),
+            Access::Deny(DenyReason::Role)
+        );
         assert!(decide(&Actor::public(), Action::ConcernReport, &Resource::None).is_allowed());
     }
 
@@ -209,18 +218,48 @@ mod tests {
         let member = user(Role::CoordinationUnit, Some(a));
         let on = [b, a];
         let off = [b];
-        assert!(decide(&member, Action::ConcernRead, &Resource::Concern { agenda_agencies: &on }).is_allowed());
+        assert!(
+            decide(
+                &member,
+                Action::ConcernRead,
+                &Resource::Concern {
+                    agenda_agencies: &on
+                }
+            )
+            .is_allowed()
+        );
         assert_eq!(
-            decide(&member, Action::ConcernRead, &Resource::Concern { agenda_agencies: &off }),
+            decide(
+                &member,
+                Action::ConcernRead,
+                &Resource::Concern {
+                    agenda_agencies: &off
+                }
+            ),
             Access::Deny(DenyReason::NotInScope)
         );
         assert_eq!(
-            decide(&user(Role::CoordinationUnit, None), Action::ConcernRead, &Resource::Concern { agenda_agencies: &on }),
+            decide(
+                &user(Role::CoordinationUnit, None),
+                Action::ConcernRead,
+                &Resource::Concern {
+                    agenda_agencies: &on
+                }
+            ),
             Access::Deny(DenyReason::NoAgency)
         );
-        assert_eq!(decide(&member, Action::ConcernCreate, &Resource::None), Access::Deny(DenyReason::Role));
         assert_eq!(
-            decide(&member, Action::ConcernTransition, &Resource::Concern { agenda_agencies: &on }),
+            decide(&member, Action::ConcernCreate, &Resource::None),
+            Access::Deny(DenyReason::Role)
+        );
+        assert_eq!(
+            decide(
+                &member,
+                Action::ConcernTransition,
+                &Resource::Concern {
+                    agenda_agencies: &on
+                }
+            ),
             Access::Deny(DenyReason::Role)
         );
     }

@@ -42,7 +42,10 @@ crate::code_enum!(
 impl Decision {
     /// Founded decisions count in the unit's "founded" key figure.
     pub fn is_founded(self) -> bool {
-        matches!(self, Decision::FoundedLocalAction | Decision::FoundedOtherAuthority)
+        matches!(
+            self,
+            Decision::FoundedLocalAction | Decision::FoundedOtherAuthority
+        )
     }
 }
 
@@ -250,7 +253,11 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    fn req(to: Status, decision: Option<Decision>, kind: Option<ProgrammeKind>) -> TransitionRequest {
+    fn req(
+        to: Status,
+        decision: Option<Decision>,
+        kind: Option<ProgrammeKind>,
+    ) -> TransitionRequest {
         TransitionRequest {
             to,
             decision,
@@ -264,8 +271,15 @@ mod tests {
         use Status::*;
         assert!(check_transition(Received, &req(Screening, None, None)).is_ok());
         assert!(check_transition(Screening, &req(BeforeUnit, None, None)).is_ok());
-        assert!(check_transition(BeforeUnit, &req(Decided, Some(Decision::Unfounded), None)).is_ok());
-        for (from, to) in [(Received, BeforeUnit), (Screening, Received), (Decided, Screening), (Received, Received)] {
+        assert!(
+            check_transition(BeforeUnit, &req(Decided, Some(Decision::Unfounded), None)).is_ok()
+        );
+        for (from, to) in [
+            (Received, BeforeUnit),
+            (Screening, Received),
+            (Decided, Screening),
+            (Received, Received),
+        ] {
             assert_eq!(
                 check_transition(from, &req(to, None, None)),
                 Err(TriageError::InvalidTransition { from, to })
@@ -281,26 +295,49 @@ mod tests {
     fn police_handover_from_any_open_status() {
         use Status::*;
         for from in [Received, Screening, BeforeUnit] {
-            assert!(check_transition(from, &req(Decided, Some(Decision::HandedToPolice), None)).is_ok());
+            assert!(
+                check_transition(from, &req(Decided, Some(Decision::HandedToPolice), None)).is_ok()
+            );
         }
-        assert!(check_transition(Decided, &req(Decided, Some(Decision::HandedToPolice), None)).is_err());
+        assert!(
+            check_transition(Decided, &req(Decided, Some(Decision::HandedToPolice), None)).is_err()
+        );
     }
 
     #[test]
     fn decision_fields() {
         use Status::*;
-        assert_eq!(check_transition(BeforeUnit, &req(Decided, None, None)), Err(TriageError::DecisionRequired));
         assert_eq!(
-            check_transition(BeforeUnit, &req(Decided, Some(Decision::FoundedLocalAction), None)),
+            check_transition(BeforeUnit, &req(Decided, None, None)),
+            Err(TriageError::DecisionRequired)
+        );
+        assert_eq!(
+            check_transition(
+                BeforeUnit,
+                &req(Decided, Some(Decision::FoundedLocalAction), None)
+            ),
             Err(TriageError::ProgrammeKindRequired)
         );
-        assert!(check_transition(
-            BeforeUnit,
-            &req(Decided, Some(Decision::FoundedLocalAction), Some(ProgrammeKind::Mentor))
-        )
-        .is_ok());
+        assert!(
+            check_transition(
+                BeforeUnit,
+                &req(
+                    Decided,
+                    Some(Decision::FoundedLocalAction),
+                    Some(ProgrammeKind::Mentor)
+                )
+            )
+            .is_ok()
+        );
         assert_eq!(
-            check_transition(BeforeUnit, &req(Decided, Some(Decision::AdviceOnly), Some(ProgrammeKind::Mentor))),
+            check_transition(
+                BeforeUnit,
+                &req(
+                    Decided,
+                    Some(Decision::AdviceOnly),
+                    Some(ProgrammeKind::Mentor)
+                )
+            ),
             Err(TriageError::ProgrammeKindNotAllowed)
         );
         assert_eq!(
@@ -328,7 +365,10 @@ mod tests {
         assert!(c.is_overdue(t(69)));
         c.stop(t(70));
         assert!(!c.is_overdue(t(1000)));
-        assert_eq!(c.state(t(1000)), ClockState::Stopped(SignedDuration::from_hours(-2)));
+        assert_eq!(
+            c.state(t(1000)),
+            ClockState::Stopped(SignedDuration::from_hours(-2))
+        );
         assert_eq!(c.pause(t(71)), Err(TriageError::ClockStopped));
     }
 
@@ -337,7 +377,10 @@ mod tests {
         let mut c = TriageClock::start(t(0), SignedDuration::from_hours(48));
         c.pause(t(40)).ok();
         c.stop(t(100));
-        assert_eq!(c.state(t(200)), ClockState::Stopped(SignedDuration::from_hours(8)));
+        assert_eq!(
+            c.state(t(200)),
+            ClockState::Stopped(SignedDuration::from_hours(8))
+        );
     }
 
     proptest! {

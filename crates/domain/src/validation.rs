@@ -21,7 +21,12 @@ impl FieldErrors {
         Self::default()
     }
 
-    pub fn add(&mut self, field: impl Into<String>, code: &'static str, message: impl Into<String>) {
+    pub fn add(
+        &mut self,
+        field: impl Into<String>,
+        code: &'static str,
+        message: impl Into<String>,
+    ) {
         self.0.push(FieldError {
             field: field.into(),
             code,

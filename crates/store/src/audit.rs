@@ -54,13 +54,13 @@ pub async fn append(tx: &mut Tx, mut fields: AuditFields) -> Result<i64> {
         Tx::Sqlite(_) => "SELECT seq, hash FROM audit_head WHERE id = 1",
         Tx::Pg(_) => "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE",
     };
-    let (seq, prev): (i64, String) =
-        on!(tx, |c| sqlx::query_as(head_sql).fetch_one(c).await?);
+    let (seq, prev): (i64, String) = on!(tx, |c| sqlx::query_as(head_sql).fetch_one(c).await?);
     fields.seq = seq + 1;
     // Hash exactly what the database will keep (whole microseconds).
     fields.at = instant(micros(fields.at))?;
     let hash = fields.hash(&prev);
-    on!(tx, |c| sqlx::query(
+    on!(tx, |c| {
+        sqlx::query(
         "INSERT INTO audit_log (seq, at, actor_id, actor_kind, action, record_type, record_id, outcome, reason, prev_hash, hash)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
     )
@@ -75,32 +75,41 @@ pub async fn append(tx: &mut Tx, mut fields: AuditFields) -> Result<i64> {
     .bind(&fields.reason)
     .bind(&prev)
     .bind(&hash)
-    .execute(c).await?.rows_affected());
-    on!(tx, |c| sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
-        .bind(fields.seq)
-        .bind(&hash)
-        .execute(c).await?.rows_affected());
+    .execute(c).await?.rows_affected()
+    });
+    on!(tx, |c| sqlx::query(
+        "UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1"
+    )
+    .bind(fields.seq)
+    .bind(&hash)
+    .execute(c)
+    .await?
+    .rows_affected());
     Ok(fields.seq)
 }
 
 /// The head: last sequence number and hash.
 pub async fn head(tx: &mut Tx) -> Result<(i64, String)> {
-    Ok(on!(tx, |c| sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1")
-        .fetch_one(c)
-        .await?))
+    Ok(on!(tx, |c| sqlx::query_as(
+        "SELECT seq, hash FROM audit_head WHERE id = 1"
+    )
+    .fetch_one(c)
+    .await?))
 }
 
 /// Rows with `seq` greater than `after`, in order, at most `limit`: verification
 /// walks the chain in batches so memory stays flat on a long log.
 pub async fn rows_after(tx: &mut Tx, after: i64, limit: i64) -> Result<Vec<AuditRow>> {
-    Ok(on!(tx, |c| sqlx::query_as(
+    Ok(on!(tx, |c| {
+        sqlx::query_as(
         "SELECT seq, at, actor_id, actor_kind, action, record_type, record_id, outcome, reason, prev_hash, hash
          FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2"
     )
     .bind(after)
     .bind(limit)
     .fetch_all(c)
-    .await?))
+    .await?
+    }))
 }
 
 /// Filter for the auditor's list.
@@ -115,7 +124,8 @@ pub struct AuditFilter {
 
 /// Newest first, filtered.
 pub async fn list(tx: &mut Tx, f: &AuditFilter, limit: i64) -> Result<Vec<AuditRow>> {
-    Ok(on!(tx, |c| sqlx::query_as(
+    Ok(on!(tx, |c| {
+        sqlx::query_as(
         "SELECT seq, at, actor_id, actor_kind, action, record_type, record_id, outcome, reason, prev_hash, hash
          FROM audit_log
          WHERE ($1 IS NULL OR record_id = $1) AND ($2 IS NULL OR actor_id = $2)
@@ -128,5 +138,6 @@ pub async fn list(tx: &mut Tx, f: &AuditFilter, limit: i64) -> Result<Vec<AuditR
     .bind(f.before_seq)
     .bind(limit)
     .fetch_all(c)
-    .await?))
+    .await?
+    }))
 }

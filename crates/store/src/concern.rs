@@ -67,13 +67,20 @@ pub async fn insert_concern(tx: &mut Tx, r: &ConcernRow) -> Result<()> {
         .bind(r.decided_at)
         .bind(r.created_at)
         .bind(r.created_by)
-        .execute(c).await?.rows_affected());
+        .execute(c)
+        .await?
+        .rows_affected());
     Ok(())
 }
 
 pub async fn concern(tx: &mut Tx, id: Uuid) -> Result<Option<ConcernRow>> {
     let sql = format!("SELECT {CONCERN_COLS} FROM concerns WHERE id = $1");
-    Ok(on!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(id).fetch_optional(c).await?))
+    Ok(on!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.as_str()
+    ))
+    .bind(id)
+    .fetch_optional(c)
+    .await?))
 }
 
 /// The agencies attending meetings that have this concern on the agenda: the
@@ -187,15 +194,17 @@ pub async fn list_concerns(
         .fetch_all(c)
         .await?);
     let count_sql = format!("SELECT COUNT(*) FROM concerns c {LIST_WHERE}");
-    let total: i64 = on!(tx, |c| sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql.as_str()))
-        .bind(all)
-        .bind(agency)
-        .bind(&f.status)
-        .bind(due)
-        .bind(f.now)
-        .bind(f.soon_until)
-        .fetch_one(c)
-        .await?);
+    let total: i64 = on!(tx, |c| sqlx::query_scalar(sqlx::AssertSqlSafe(
+        count_sql.as_str()
+    ))
+    .bind(all)
+    .bind(agency)
+    .bind(&f.status)
+    .bind(due)
+    .bind(f.now)
+    .bind(f.soon_until)
+    .fetch_one(c)
+    .await?);
     Ok((rows, total))
 }
 
@@ -209,7 +218,12 @@ pub struct TriageCounts {
     pub paused: i64,
 }
 
-pub async fn triage_counts(tx: &mut Tx, scope: ConcernScope, now: i64, soon_until: i64) -> Result<TriageCounts> {
+pub async fn triage_counts(
+    tx: &mut Tx,
+    scope: ConcernScope,
+    now: i64,
+    soon_until: i64,
+) -> Result<TriageCounts> {
     let (all, agency) = scope_params(scope);
     let sql = format!(
         "SELECT
@@ -222,16 +236,23 @@ pub async fn triage_counts(tx: &mut Tx, scope: ConcernScope, now: i64, soon_unti
            COALESCE(SUM(CASE WHEN c.decided_at IS NULL AND c.paused_at IS NOT NULL THEN 1 ELSE 0 END), 0)
          FROM concerns c {LIST_WHERE}"
     );
-    let (new, open, overdue, due_soon, paused): (i64, i64, i64, i64, i64) = on!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-        .bind(all)
-        .bind(agency)
-        .bind(None::<String>)
-        .bind(None::<String>)
-        .bind(now)
-        .bind(soon_until)
-        .fetch_one(c)
-        .await?);
-    Ok(TriageCounts { new, open, overdue, due_soon, paused })
+    let (new, open, overdue, due_soon, paused): (i64, i64, i64, i64, i64) =
+        on!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(all)
+            .bind(agency)
+            .bind(None::<String>)
+            .bind(None::<String>)
+            .bind(now)
+            .bind(soon_until)
+            .fetch_one(c)
+            .await?);
+    Ok(TriageCounts {
+        new,
+        open,
+        overdue,
+        due_soon,
+        paused,
+    })
 }
 
 /// One entry of a concern's history (its timeline).
@@ -249,7 +270,8 @@ pub struct EventRow {
 }
 
 pub async fn insert_event(tx: &mut Tx, e: &EventRow) -> Result<()> {
-    on!(tx, |c| sqlx::query(
+    on!(tx, |c| {
+        sqlx::query(
         "INSERT INTO concern_events (id, concern_id, at, actor_id, kind, from_status, to_status, decision, reason)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
     )
@@ -262,7 +284,8 @@ pub async fn insert_event(tx: &mut Tx, e: &EventRow) -> Result<()> {
     .bind(&e.to_status)
     .bind(&e.decision)
     .bind(&e.reason)
-    .execute(c).await?.rows_affected());
+    .execute(c).await?.rows_affected()
+    });
     Ok(())
 }
 
@@ -279,18 +302,22 @@ pub struct TimelineRow {
 }
 
 pub async fn timeline(tx: &mut Tx, concern_id: Uuid) -> Result<Vec<TimelineRow>> {
-    Ok(on!(tx, |c| sqlx::query_as(
+    Ok(on!(tx, |c| {
+        sqlx::query_as(
         "SELECT e.at, e.kind, e.from_status, e.to_status, e.decision, e.reason, u.display_name AS actor_name
          FROM concern_events e LEFT JOIN users u ON u.id = e.actor_id
          WHERE e.concern_id = $1 ORDER BY e.at, e.id"
     )
     .bind(concern_id)
     .fetch_all(c)
-    .await?))
+    .await?
+    }))
 }
 
 pub async fn count_concerns(tx: &mut Tx) -> Result<i64> {
-    Ok(on!(tx, |c| sqlx::query_scalar("SELECT COUNT(*) FROM concerns")
-        .fetch_one(c)
-        .await?))
+    Ok(on!(tx, |c| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM concerns"
+    )
+    .fetch_one(c)
+    .await?))
 }

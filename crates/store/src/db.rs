@@ -24,10 +24,7 @@ pub enum Backend {
 /// busy errors) and a pool of read-only readers.
 #[derive(Debug, Clone)]
 pub enum Db {
-    Sqlite {
-        write: SqlitePool,
-        read: SqlitePool,
-    },
+    Sqlite { write: SqlitePool, read: SqlitePool },
     Pg(PgPool),
 }
 

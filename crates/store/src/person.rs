@@ -15,7 +15,8 @@ pub struct PersonRow {
 }
 
 pub async fn insert_person(tx: &mut Tx, p: &PersonRow) -> Result<()> {
-    on!(tx, |c| sqlx::query(
+    on!(tx, |c| {
+        sqlx::query(
         "INSERT INTO persons (id, name, birth, district, match_key, created_at) VALUES ($1, $2, $3, $4, $5, $6)"
     )
     .bind(p.id)
@@ -24,15 +25,18 @@ pub async fn insert_person(tx: &mut Tx, p: &PersonRow) -> Result<()> {
     .bind(&p.district)
     .bind(&p.match_key)
     .bind(p.created_at)
-    .execute(c).await?.rows_affected());
+    .execute(c).await?.rows_affected()
+    });
     Ok(())
 }
 
 pub async fn person_exists(tx: &mut Tx, id: Uuid) -> Result<bool> {
-    let n: i64 = on!(tx, |c| sqlx::query_scalar("SELECT COUNT(*) FROM persons WHERE id = $1")
-        .bind(id)
-        .fetch_one(c)
-        .await?);
+    let n: i64 = on!(tx, |c| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM persons WHERE id = $1"
+    )
+    .bind(id)
+    .fetch_one(c)
+    .await?);
     Ok(n > 0)
 }
 
@@ -43,7 +47,9 @@ pub async fn link(tx: &mut Tx, concern_id: Uuid, person_id: Uuid, position: i64)
     .bind(concern_id)
     .bind(person_id)
     .bind(position)
-    .execute(c).await?.rows_affected());
+    .execute(c)
+    .await?
+    .rows_affected());
     Ok(())
 }
 
@@ -79,7 +85,8 @@ pub struct MatchCandidate {
 
 /// Other person records with this key: suggestions for a human to confirm.
 pub async fn match_candidates(tx: &mut Tx, key: &str, except: Uuid) -> Result<Vec<MatchCandidate>> {
-    Ok(on!(tx, |c| sqlx::query_as(
+    Ok(on!(tx, |c| {
+        sqlx::query_as(
         "SELECT p.id,
                 (SELECT COUNT(*) FROM concern_persons cp WHERE cp.person_id = p.id) AS concern_count,
                 (SELECT MIN(k.case_number) FROM concern_persons cp JOIN concerns k ON k.id = cp.concern_id
@@ -89,7 +96,8 @@ pub async fn match_candidates(tx: &mut Tx, key: &str, except: Uuid) -> Result<Ve
     .bind(key)
     .bind(except)
     .fetch_all(c)
-    .await?))
+    .await?
+    }))
 }
 
 /// Re-points a concern's link from one person record to another (a confirmed
@@ -107,10 +115,12 @@ pub async fn relink(tx: &mut Tx, concern_id: Uuid, from: Uuid, to: Uuid) -> Resu
     if changed == 0 {
         return Ok(false);
     }
-    on!(tx, |c| sqlx::query(
+    on!(tx, |c| {
+        sqlx::query(
         "DELETE FROM persons WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM concern_persons WHERE person_id = $1)"
     )
     .bind(from)
-    .execute(c).await?.rows_affected());
+    .execute(c).await?.rows_affected()
+    });
     Ok(true)
 }

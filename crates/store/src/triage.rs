@@ -18,7 +18,8 @@ pub struct TriageUpdate {
 }
 
 pub async fn update_triage(tx: &mut Tx, concern_id: Uuid, u: &TriageUpdate) -> Result<()> {
-    on!(tx, |c| sqlx::query(
+    on!(tx, |c| {
+        sqlx::query(
         "UPDATE concerns SET status = $1, decision = $2, programme_kind = $3, triage_deadline_at = $4,
                 paused_at = $5, decided_at = $6 WHERE id = $7"
     )
@@ -29,7 +30,8 @@ pub async fn update_triage(tx: &mut Tx, concern_id: Uuid, u: &TriageUpdate) -> R
     .bind(u.paused_at)
     .bind(u.decided_at)
     .bind(concern_id)
-    .execute(c).await?.rows_affected());
+    .execute(c).await?.rows_affected()
+    });
     Ok(())
 }
 
@@ -43,7 +45,8 @@ pub struct MeetingRow {
 }
 
 pub async fn insert_meeting(tx: &mut Tx, m: &MeetingRow, agencies: &[Uuid]) -> Result<()> {
-    on!(tx, |c| sqlx::query(
+    on!(tx, |c| {
+        sqlx::query(
         "INSERT INTO meetings (id, meeting_date, minutes, created_at, created_by) VALUES ($1, $2, $3, $4, $5)"
     )
     .bind(m.id)
@@ -51,12 +54,17 @@ pub async fn insert_meeting(tx: &mut Tx, m: &MeetingRow, agencies: &[Uuid]) -> R
     .bind(&m.minutes)
     .bind(m.created_at)
     .bind(m.created_by)
-    .execute(c).await?.rows_affected());
+    .execute(c).await?.rows_affected()
+    });
     for a in agencies {
-        on!(tx, |c| sqlx::query("INSERT INTO meeting_agencies (meeting_id, agency_id) VALUES ($1, $2)")
-            .bind(m.id)
-            .bind(a)
-            .execute(c).await?.rows_affected());
+        on!(tx, |c| sqlx::query(
+            "INSERT INTO meeting_agencies (meeting_id, agency_id) VALUES ($1, $2)"
+        )
+        .bind(m.id)
+        .bind(a)
+        .execute(c)
+        .await?
+        .rows_affected());
     }
     Ok(())
 }
@@ -71,10 +79,12 @@ pub async fn meeting(tx: &mut Tx, id: Uuid) -> Result<Option<MeetingRow>> {
 }
 
 pub async fn attending(tx: &mut Tx, meeting_id: Uuid) -> Result<Vec<Uuid>> {
-    Ok(on!(tx, |c| sqlx::query_scalar("SELECT agency_id FROM meeting_agencies WHERE meeting_id = $1")
-        .bind(meeting_id)
-        .fetch_all(c)
-        .await?))
+    Ok(on!(tx, |c| sqlx::query_scalar(
+        "SELECT agency_id FROM meeting_agencies WHERE meeting_id = $1"
+    )
+    .bind(meeting_id)
+    .fetch_all(c)
+    .await?))
 }
 
 /// A meeting in a list, with the size of its agenda.
@@ -87,7 +97,12 @@ pub struct MeetingListRow {
 }
 
 /// Meetings in scope, newest first.
-pub async fn list_meetings(tx: &mut Tx, scope: ConcernScope, limit: i64, offset: i64) -> Result<(Vec<MeetingListRow>, i64)> {
+pub async fn list_meetings(
+    tx: &mut Tx,
+    scope: ConcernScope,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<MeetingListRow>, i64)> {
     let (all, agency) = match scope {
         ConcernScope::All => (true, None),
         ConcernScope::OnAgendaOfAgency(a) => (false, Some(a)),
@@ -109,19 +124,25 @@ pub async fn list_meetings(tx: &mut Tx, scope: ConcernScope, limit: i64, offset:
         .fetch_all(c)
         .await?);
     let count_sql = format!("SELECT COUNT(*) FROM meetings m {filter}");
-    let total = on!(tx, |c| sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql.as_str()))
-        .bind(all)
-        .bind(agency)
-        .fetch_one(c)
-        .await?);
+    let total = on!(tx, |c| sqlx::query_scalar(sqlx::AssertSqlSafe(
+        count_sql.as_str()
+    ))
+    .bind(all)
+    .bind(agency)
+    .fetch_one(c)
+    .await?);
     Ok((rows, total))
 }
 
 pub async fn set_minutes(tx: &mut Tx, meeting_id: Uuid, minutes: Option<&str>) -> Result<()> {
-    on!(tx, |c| sqlx::query("UPDATE meetings SET minutes = $1 WHERE id = $2")
-        .bind(minutes)
-        .bind(meeting_id)
-        .execute(c).await?.rows_affected());
+    on!(tx, |c| sqlx::query(
+        "UPDATE meetings SET minutes = $1 WHERE id = $2"
+    )
+    .bind(minutes)
+    .bind(meeting_id)
+    .execute(c)
+    .await?
+    .rows_affected());
     Ok(())
 }
 
@@ -137,13 +158,15 @@ pub async fn add_agenda_item(tx: &mut Tx, meeting_id: Uuid, concern_id: Uuid) ->
     if n > 0 {
         return Ok(false);
     }
-    on!(tx, |c| sqlx::query(
+    on!(tx, |c| {
+        sqlx::query(
         "INSERT INTO agenda_items (meeting_id, concern_id, position)
          VALUES ($1, $2, (SELECT COALESCE(MAX(position), 0) + 1 FROM agenda_items WHERE meeting_id = $1))"
     )
     .bind(meeting_id)
     .bind(concern_id)
-    .execute(c).await?.rows_affected());
+    .execute(c).await?.rows_affected()
+    });
     Ok(true)
 }
 
@@ -185,7 +208,8 @@ pub async fn set_recommendation(
     at: i64,
     by: Option<Uuid>,
 ) -> Result<bool> {
-    Ok(on!(tx, |c| sqlx::query(
+    Ok(on!(tx, |c| {
+        sqlx::query(
         "UPDATE agenda_items SET recommendation = $1, acting_agency_id = $2, recorded_at = $3, recorded_by = $4
          WHERE meeting_id = $5 AND concern_id = $6"
     )
@@ -197,17 +221,22 @@ pub async fn set_recommendation(
     .bind(concern_id)
     .execute(c)
     .await?
-    .rows_affected())
-        > 0)
+    .rows_affected()
+    }) > 0)
 }
 
 /// Agency names by id for showing attendance.
-pub async fn agencies_of_meeting(tx: &mut Tx, meeting_id: Uuid) -> Result<Vec<crate::organisation::Agency>> {
-    Ok(on!(tx, |c| sqlx::query_as(
+pub async fn agencies_of_meeting(
+    tx: &mut Tx,
+    meeting_id: Uuid,
+) -> Result<Vec<crate::organisation::Agency>> {
+    Ok(on!(tx, |c| {
+        sqlx::query_as(
         "SELECT a.id, a.code, a.name FROM meeting_agencies ma JOIN agencies a ON a.id = ma.agency_id
          WHERE ma.meeting_id = $1 ORDER BY a.name"
     )
     .bind(meeting_id)
     .fetch_all(c)
-    .await?))
+    .await?
+    }))
 }

@@ -18,7 +18,10 @@ enum Cleanup {
 /// The backends to run a contract test on.
 pub async fn backends() -> Vec<TestDb> {
     let mut out = vec![sqlite().await];
-    if let Some(url) = std::env::var("VINK_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty()) {
+    if let Some(url) = std::env::var("VINK_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    {
         out.push(postgres(&url).await);
     }
     out
@@ -30,7 +33,11 @@ pub async fn sqlite() -> TestDb {
     let url = format!("sqlite://{}/vink.db", dir.display());
     let db = Db::connect(&url).await.unwrap();
     db.migrate().await.unwrap();
-    TestDb { db, name: "sqlite".into(), cleanup: Cleanup::File(dir) }
+    TestDb {
+        db,
+        name: "sqlite".into(),
+        cleanup: Cleanup::File(dir),
+    }
 }
 
 pub async fn postgres(admin_url: &str) -> TestDb {
@@ -38,20 +45,32 @@ pub async fn postgres(admin_url: &str) -> TestDb {
     let name = format!("vink_t_{}", uuid::Uuid::now_v7().simple());
     let mut admin = sqlx::PgConnection::connect(admin_url)
         .await
-        .unwrap_or_else(|e| panic!("VINK_TEST_POSTGRES_URL is set but PostgreSQL is unreachable: {e}"));
+        .unwrap_or_else(|e| {
+            panic!("VINK_TEST_POSTGRES_URL is set but PostgreSQL is unreachable: {e}")
+        });
     sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
         .execute(&mut admin)
         .await
         .unwrap();
     let url = match admin_url.rfind('/') {
-        Some(i) if admin_url[..i].contains("://") && admin_url[..i].len() > admin_url.find("://").unwrap() + 2 => {
+        Some(i)
+            if admin_url[..i].contains("://")
+                && admin_url[..i].len() > admin_url.find("://").unwrap() + 2 =>
+        {
             format!("{}/{}", &admin_url[..i], name)
         }
         _ => format!("{admin_url}/{name}"),
     };
     let db = Db::connect(&url).await.unwrap();
     db.migrate().await.unwrap();
-    TestDb { db, name: "postgres".into(), cleanup: Cleanup::PgDatabase { admin_url: admin_url.into(), name } }
+    TestDb {
+        db,
+        name: "postgres".into(),
+        cleanup: Cleanup::PgDatabase {
+            admin_url: admin_url.into(),
+            name,
+        },
+    }
 }
 
 impl TestDb {
@@ -64,9 +83,11 @@ impl TestDb {
             Cleanup::PgDatabase { admin_url, name } => {
                 use sqlx::Connection;
                 if let Ok(mut admin) = sqlx::PgConnection::connect(&admin_url).await {
-                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-                        .execute(&mut admin)
-                        .await;
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                    )))
+                    .execute(&mut admin)
+                    .await;
                 }
             }
         }

@@ -37,7 +37,14 @@ fn concern_row(n: i64, received: i64, deadline: i64) -> ConcernRow {
 }
 
 fn filter(now: i64) -> ConcernFilter {
-    ConcernFilter { status: None, due: None, now, soon_until: now + 12 * H, limit: 50, offset: 0 }
+    ConcernFilter {
+        status: None,
+        due: None,
+        now,
+        soon_until: now + 12 * H,
+        limit: 50,
+        offset: 0,
+    }
 }
 
 #[tokio::test]
@@ -48,7 +55,12 @@ async fn migrations_are_equal_in_number_and_idempotent() {
         let mut tx = t.db.begin().await.unwrap();
         let agencies = organisation::list_agencies(&mut tx).await.unwrap();
         assert_eq!(agencies.len(), 8, "{}", t.name);
-        assert!(organisation::agency_by_code(&mut tx, "ssp").await.unwrap().is_some());
+        assert!(
+            organisation::agency_by_code(&mut tx, "ssp")
+                .await
+                .unwrap()
+                .is_some()
+        );
         tx.commit().await.unwrap();
         t.finish().await;
     }
@@ -58,9 +70,18 @@ async fn migrations_are_equal_in_number_and_idempotent() {
 async fn concern_round_trip_and_counters() {
     for t in common::backends().await {
         let mut tx = t.db.begin().await.unwrap();
-        assert_eq!(concern::next_counter(&mut tx, "case:2026").await.unwrap(), 1);
-        assert_eq!(concern::next_counter(&mut tx, "case:2026").await.unwrap(), 2);
-        assert_eq!(concern::next_counter(&mut tx, "case:2025").await.unwrap(), 1);
+        assert_eq!(
+            concern::next_counter(&mut tx, "case:2026").await.unwrap(),
+            1
+        );
+        assert_eq!(
+            concern::next_counter(&mut tx, "case:2026").await.unwrap(),
+            2
+        );
+        assert_eq!(
+            concern::next_counter(&mut tx, "case:2025").await.unwrap(),
+            1
+        );
         let now = micros(Timestamp::now());
         let row = concern_row(1, now, now + 48 * H);
         concern::insert_concern(&mut tx, &row).await.unwrap();
@@ -69,10 +90,22 @@ async fn concern_round_trip_and_counters() {
         assert_eq!(back.received_at, now);
         assert_eq!(back.description, row.description);
         assert!(back.immediate_danger == row.immediate_danger);
-        assert!(concern::concern(&mut tx, Uuid::now_v7()).await.unwrap().is_none());
+        assert!(
+            concern::concern(&mut tx, Uuid::now_v7())
+                .await
+                .unwrap()
+                .is_none()
+        );
         // Case numbers are unique.
         let dup = concern_row(1, now, now);
-        assert!(concern::insert_concern(&mut tx, &dup).await.unwrap_err().is_unique_violation(), "{}", t.name);
+        assert!(
+            concern::insert_concern(&mut tx, &dup)
+                .await
+                .unwrap_err()
+                .is_unique_violation(),
+            "{}",
+            t.name
+        );
         drop(tx);
         t.finish().await;
     }
@@ -97,54 +130,157 @@ async fn list_filters_sorts_and_scopes() {
         for r in &rows {
             concern::insert_concern(&mut tx, r).await.unwrap();
         }
-        let (all, total) = concern::list_concerns(&mut tx, ConcernScope::All, &filter(now)).await.unwrap();
+        let (all, total) = concern::list_concerns(&mut tx, ConcernScope::All, &filter(now))
+            .await
+            .unwrap();
         assert_eq!(total, 5);
         let order: Vec<&str> = all.iter().map(|r| r.case_number.as_str()).collect();
         // Paused #4's effective deadline is now-12h+10h = now-2h, tied with #1 and ordered by number.
-        assert_eq!(order, ["K-2026-0001", "K-2026-0004", "K-2026-0002", "K-2026-0003", "K-2026-0005"], "{}", t.name);
+        assert_eq!(
+            order,
+            [
+                "K-2026-0001",
+                "K-2026-0004",
+                "K-2026-0002",
+                "K-2026-0003",
+                "K-2026-0005"
+            ],
+            "{}",
+            t.name
+        );
 
         let mut f = filter(now);
         f.due = Some(DueFilter::Overdue);
-        let (over, _) = concern::list_concerns(&mut tx, ConcernScope::All, &f).await.unwrap();
+        let (over, _) = concern::list_concerns(&mut tx, ConcernScope::All, &f)
+            .await
+            .unwrap();
         let over: Vec<&str> = over.iter().map(|r| r.case_number.as_str()).collect();
         assert_eq!(over, ["K-2026-0001", "K-2026-0004"], "{}", t.name);
         f.due = Some(DueFilter::DueSoon);
-        let (soon, n) = concern::list_concerns(&mut tx, ConcernScope::All, &f).await.unwrap();
-        assert_eq!((soon[0].case_number.as_str(), n), ("K-2026-0002", 1), "{}", t.name);
+        let (soon, n) = concern::list_concerns(&mut tx, ConcernScope::All, &f)
+            .await
+            .unwrap();
+        assert_eq!(
+            (soon[0].case_number.as_str(), n),
+            ("K-2026-0002", 1),
+            "{}",
+            t.name
+        );
         let mut f = filter(now);
         f.status = Some("decided".into());
-        assert_eq!(concern::list_concerns(&mut tx, ConcernScope::All, &f).await.unwrap().1, 1);
+        assert_eq!(
+            concern::list_concerns(&mut tx, ConcernScope::All, &f)
+                .await
+                .unwrap()
+                .1,
+            1
+        );
         let mut f = filter(now);
         f.limit = 2;
         f.offset = 4;
-        let (page, total) = concern::list_concerns(&mut tx, ConcernScope::All, &f).await.unwrap();
+        let (page, total) = concern::list_concerns(&mut tx, ConcernScope::All, &f)
+            .await
+            .unwrap();
         assert_eq!((page.len(), total), (1, 5));
 
-        let counts = concern::triage_counts(&mut tx, ConcernScope::All, now, now + 12 * H).await.unwrap();
-        assert_eq!((counts.new, counts.open, counts.overdue, counts.due_soon, counts.paused), (4, 4, 2, 1, 1), "{}", t.name);
+        let counts = concern::triage_counts(&mut tx, ConcernScope::All, now, now + 12 * H)
+            .await
+            .unwrap();
+        assert_eq!(
+            (
+                counts.new,
+                counts.open,
+                counts.overdue,
+                counts.due_soon,
+                counts.paused
+            ),
+            (4, 4, 2, 1, 1),
+            "{}",
+            t.name
+        );
 
         // Scope: a member of SSP sees only what is on an agenda SSP attends.
-        let ssp = organisation::agency_by_code(&mut tx, "ssp").await.unwrap().unwrap().id;
-        let dks = organisation::agency_by_code(&mut tx, "dks").await.unwrap().unwrap().id;
-        let m = triage::MeetingRow { id: Uuid::now_v7(), meeting_date: "2026-11-20".into(), minutes: None, created_at: now, created_by: None };
+        let ssp = organisation::agency_by_code(&mut tx, "ssp")
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+        let dks = organisation::agency_by_code(&mut tx, "dks")
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+        let m = triage::MeetingRow {
+            id: Uuid::now_v7(),
+            meeting_date: "2026-11-20".into(),
+            minutes: None,
+            created_at: now,
+            created_by: None,
+        };
         triage::insert_meeting(&mut tx, &m, &[ssp]).await.unwrap();
-        assert!(triage::add_agenda_item(&mut tx, m.id, rows[2].id).await.unwrap());
-        assert!(!triage::add_agenda_item(&mut tx, m.id, rows[2].id).await.unwrap());
-        let (seen, n) = concern::list_concerns(&mut tx, ConcernScope::OnAgendaOfAgency(ssp), &filter(now)).await.unwrap();
+        assert!(
+            triage::add_agenda_item(&mut tx, m.id, rows[2].id)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !triage::add_agenda_item(&mut tx, m.id, rows[2].id)
+                .await
+                .unwrap()
+        );
+        let (seen, n) =
+            concern::list_concerns(&mut tx, ConcernScope::OnAgendaOfAgency(ssp), &filter(now))
+                .await
+                .unwrap();
         assert_eq!((seen.len(), n, seen[0].id), (1, 1, rows[2].id));
-        assert_eq!(concern::list_concerns(&mut tx, ConcernScope::OnAgendaOfAgency(dks), &filter(now)).await.unwrap().1, 0);
-        assert_eq!(concern::list_concerns(&mut tx, ConcernScope::Nothing, &filter(now)).await.unwrap().1, 0);
-        assert_eq!(concern::agenda_agencies(&mut tx, rows[2].id).await.unwrap(), vec![ssp]);
-        let counts = concern::triage_counts(&mut tx, ConcernScope::OnAgendaOfAgency(ssp), now, now + 12 * H).await.unwrap();
+        assert_eq!(
+            concern::list_concerns(&mut tx, ConcernScope::OnAgendaOfAgency(dks), &filter(now))
+                .await
+                .unwrap()
+                .1,
+            0
+        );
+        assert_eq!(
+            concern::list_concerns(&mut tx, ConcernScope::Nothing, &filter(now))
+                .await
+                .unwrap()
+                .1,
+            0
+        );
+        assert_eq!(
+            concern::agenda_agencies(&mut tx, rows[2].id).await.unwrap(),
+            vec![ssp]
+        );
+        let counts = concern::triage_counts(
+            &mut tx,
+            ConcernScope::OnAgendaOfAgency(ssp),
+            now,
+            now + 12 * H,
+        )
+        .await
+        .unwrap();
         assert_eq!(counts.open, 1);
-        let (meetings, n) = triage::list_meetings(&mut tx, ConcernScope::OnAgendaOfAgency(dks), 10, 0).await.unwrap();
+        let (meetings, n) =
+            triage::list_meetings(&mut tx, ConcernScope::OnAgendaOfAgency(dks), 10, 0)
+                .await
+                .unwrap();
         assert_eq!((meetings.len(), n), (0, 0));
-        let (meetings, _) = triage::list_meetings(&mut tx, ConcernScope::OnAgendaOfAgency(ssp), 10, 0).await.unwrap();
+        let (meetings, _) =
+            triage::list_meetings(&mut tx, ConcernScope::OnAgendaOfAgency(ssp), 10, 0)
+                .await
+                .unwrap();
         assert_eq!(meetings[0].agenda_count, 1);
-        assert!(triage::set_recommendation(&mut tx, m.id, rows[2].id, "Mentor", Some(ssp), now, None).await.unwrap());
+        assert!(
+            triage::set_recommendation(&mut tx, m.id, rows[2].id, "Mentor", Some(ssp), now, None)
+                .await
+                .unwrap()
+        );
         let agenda = triage::agenda(&mut tx, m.id).await.unwrap();
         assert_eq!(agenda[0].recommendation.as_deref(), Some("Mentor"));
-        assert_eq!(agenda[0].acting_agency_name.as_deref(), Some("SSP København"));
+        assert_eq!(
+            agenda[0].acting_agency_name.as_deref(),
+            Some("SSP København")
+        );
         tx.commit().await.unwrap();
         t.finish().await;
     }
@@ -160,19 +296,35 @@ async fn persons_link_match_and_relink() {
         concern::insert_concern(&mut tx, &c1).await.unwrap();
         concern::insert_concern(&mut tx, &c2).await.unwrap();
         let key = Some("ali hansen|2008-01-02".to_string());
-        let p = |key: Option<String>| person::PersonRow { id: Uuid::now_v7(), name: Some("Ali Hansen".into()), birth: Some("2008-01-02".into()), district: None, match_key: key, created_at: now };
+        let p = |key: Option<String>| person::PersonRow {
+            id: Uuid::now_v7(),
+            name: Some("Ali Hansen".into()),
+            birth: Some("2008-01-02".into()),
+            district: None,
+            match_key: key,
+            created_at: now,
+        };
         let (p1, p2) = (p(key.clone()), p(key.clone()));
         person::insert_person(&mut tx, &p1).await.unwrap();
         person::insert_person(&mut tx, &p2).await.unwrap();
         person::link(&mut tx, c1.id, p1.id, 0).await.unwrap();
         person::link(&mut tx, c2.id, p2.id, 0).await.unwrap();
-        let cands = person::match_candidates(&mut tx, key.as_deref().unwrap(), p2.id).await.unwrap();
+        let cands = person::match_candidates(&mut tx, key.as_deref().unwrap(), p2.id)
+            .await
+            .unwrap();
         assert_eq!(cands.len(), 1);
         assert_eq!((cands[0].id, cands[0].concern_count), (p1.id, 1));
         assert_eq!(cands[0].first_case_number.as_deref(), Some("K-2026-0001"));
         assert!(person::relink(&mut tx, c2.id, p2.id, p1.id).await.unwrap());
-        assert!(!person::person_exists(&mut tx, p2.id).await.unwrap(), "orphan removed on {}", t.name);
-        assert_eq!(person::persons_of_concern(&mut tx, c2.id).await.unwrap()[0].id, p1.id);
+        assert!(
+            !person::person_exists(&mut tx, p2.id).await.unwrap(),
+            "orphan removed on {}",
+            t.name
+        );
+        assert_eq!(
+            person::persons_of_concern(&mut tx, c2.id).await.unwrap()[0].id,
+            p1.id
+        );
         drop(tx);
         t.finish().await;
     }
@@ -183,17 +335,24 @@ async fn audit_chain_appends_and_verifies() {
     for t in common::backends().await {
         for i in 0..5 {
             let mut tx = t.db.begin().await.unwrap();
-            let seq = audit::append(&mut tx, AuditFields {
-                seq: 0,
-                at: Timestamp::now() + SignedDuration::from_nanos(123),
-                actor_id: Some(Uuid::now_v7()),
-                actor_kind: "secretariat".into(),
-                action: "concern.read".into(),
-                record_type: Some("concern".into()),
-                record_id: Some(Uuid::now_v7()),
-                outcome: if i == 3 { Outcome::Denied } else { Outcome::Allowed },
-                reason: (i == 3).then(|| "role_not_permitted".into()),
-            })
+            let seq = audit::append(
+                &mut tx,
+                AuditFields {
+                    seq: 0,
+                    at: Timestamp::now() + SignedDuration::from_nanos(123),
+                    actor_id: Some(Uuid::now_v7()),
+                    actor_kind: "secretariat".into(),
+                    action: "concern.read".into(),
+                    record_type: Some("concern".into()),
+                    record_id: Some(Uuid::now_v7()),
+                    outcome: if i == 3 {
+                        Outcome::Denied
+                    } else {
+                        Outcome::Allowed
+                    },
+                    reason: (i == 3).then(|| "role_not_permitted".into()),
+                },
+            )
             .await
             .unwrap();
             assert_eq!(seq, i + 1);
@@ -207,7 +366,16 @@ async fn audit_chain_appends_and_verifies() {
         }
         let (seq, hash) = audit::head(&mut tx).await.unwrap();
         assert_eq!(v.finish(seq, &hash), Ok(5), "{}", t.name);
-        let denied = audit::list(&mut tx, &audit::AuditFilter { outcome: Some(Outcome::Denied), ..Default::default() }, 10).await.unwrap();
+        let denied = audit::list(
+            &mut tx,
+            &audit::AuditFilter {
+                outcome: Some(Outcome::Denied),
+                ..Default::default()
+            },
+            10,
+        )
+        .await
+        .unwrap();
         assert_eq!(denied.len(), 1);
         assert_eq!(denied[0].seq, 4);
         drop(tx);
@@ -219,7 +387,17 @@ async fn audit_chain_appends_and_verifies() {
 async fn a_rolled_back_transaction_leaves_no_audit_row() {
     for t in common::backends().await {
         let mut tx = t.db.begin().await.unwrap();
-        let fields = AuditFields { seq: 0, at: Timestamp::now(), actor_id: None, actor_kind: "system".into(), action: "x".into(), record_type: None, record_id: None, outcome: Outcome::Allowed, reason: None };
+        let fields = AuditFields {
+            seq: 0,
+            at: Timestamp::now(),
+            actor_id: None,
+            actor_kind: "system".into(),
+            action: "x".into(),
+            record_type: None,
+            record_id: None,
+            outcome: Outcome::Allowed,
+            reason: None,
+        };
         audit::append(&mut tx, fields).await.unwrap();
         drop(tx);
         let mut tx = t.db.begin_read().await.unwrap();
@@ -234,24 +412,67 @@ async fn users_sessions_and_tokens() {
     for t in common::backends().await {
         let mut tx = t.db.begin().await.unwrap();
         let now = micros(Timestamp::now());
-        let u = user::UserRow { id: Uuid::now_v7(), username: "anna".into(), display_name: "Anna".into(), role: "secretariat".into(), agency_id: None, password_hash: "x".into(), active: true, created_at: now };
+        let u = user::UserRow {
+            id: Uuid::now_v7(),
+            username: "anna".into(),
+            display_name: "Anna".into(),
+            role: "secretariat".into(),
+            agency_id: None,
+            password_hash: "x".into(),
+            active: true,
+            created_at: now,
+        };
         user::insert_user(&mut tx, &u).await.unwrap();
         tx.commit().await.unwrap();
         // A failed statement aborts a PostgreSQL transaction: try the duplicate alone.
         let mut dup = t.db.begin().await.unwrap();
-        assert!(user::insert_user(&mut dup, &u).await.unwrap_err().is_unique_violation());
+        assert!(
+            user::insert_user(&mut dup, &u)
+                .await
+                .unwrap_err()
+                .is_unique_violation()
+        );
         drop(dup);
         let mut tx = t.db.begin().await.unwrap();
-        user::insert_session(&mut tx, "h1", u.id, "csrf", now).await.unwrap();
+        user::insert_session(&mut tx, "h1", u.id, "csrf", now)
+            .await
+            .unwrap();
         let s = user::session(&mut tx, "h1").await.unwrap().unwrap();
-        assert_eq!((s.username.as_str(), s.csrf_token.as_str(), s.active), ("anna", "csrf", true));
+        assert_eq!(
+            (s.username.as_str(), s.csrf_token.as_str(), s.active),
+            ("anna", "csrf", true)
+        );
         user::touch_session(&mut tx, "h1", now + 5).await.unwrap();
-        assert_eq!(user::session(&mut tx, "h1").await.unwrap().unwrap().last_seen_at, now + 5);
-        assert_eq!(user::delete_idle_sessions(&mut tx, now + 6).await.unwrap(), 1);
+        assert_eq!(
+            user::session(&mut tx, "h1")
+                .await
+                .unwrap()
+                .unwrap()
+                .last_seen_at,
+            now + 5
+        );
+        assert_eq!(
+            user::delete_idle_sessions(&mut tx, now + 6).await.unwrap(),
+            1
+        );
         assert!(user::session(&mut tx, "h1").await.unwrap().is_none());
-        user::insert_token(&mut tx, Uuid::now_v7(), u.id, "th", now).await.unwrap();
-        assert_eq!(user::user_by_token(&mut tx, "th").await.unwrap().unwrap().id, u.id);
-        assert!(user::user_by_token(&mut tx, "nope").await.unwrap().is_none());
+        user::insert_token(&mut tx, Uuid::now_v7(), u.id, "th", now)
+            .await
+            .unwrap();
+        assert_eq!(
+            user::user_by_token(&mut tx, "th")
+                .await
+                .unwrap()
+                .unwrap()
+                .id,
+            u.id
+        );
+        assert!(
+            user::user_by_token(&mut tx, "nope")
+                .await
+                .unwrap()
+                .is_none()
+        );
         assert_eq!(user::count_users(&mut tx).await.unwrap(), 1);
         drop(tx);
         t.finish().await;

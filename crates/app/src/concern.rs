@@ -1,0 +1,657 @@
+//! Concern intake, reading and listing.
+
+use jiff::{SignedDuration, Timestamp};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+use vink_domain::concern::{
+    ConcernDraft, NewConcern, PersonDraft, ReporterDraft, case_number, local_date,
+};
+use vink_domain::person::{Birth, match_key, minor_status};
+use vink_domain::policy::{Action, Resource, concern_scope};
+use vink_domain::triage::{ClockState, Status, TriageClock, next_statuses};
+use vink_domain::user::Actor;
+use vink_domain::validation::FieldErrors;
+use vink_store::concern::{self as store, ConcernFilter, ConcernRow, DueFilter, EventRow};
+use vink_store::{Tx, instant, micros, person};
+
+use crate::{App, AppError, Result, authorize, commit_with_audit, concern_record};
+
+/// How a concern's triage clock looks to a reader.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ClockView {
+    /// `running`, `paused` or `stopped`.
+    pub state: &'static str,
+    #[schema(value_type = String, format = DateTime)]
+    pub deadline: Timestamp,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub paused_at: Option<Timestamp>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub stopped_at: Option<Timestamp>,
+    /// Minutes left (negative: overdue); frozen while paused; the margin once stopped.
+    pub minutes_left: i64,
+    pub overdue: bool,
+    pub due_soon: bool,
+}
+
+impl ClockView {
+    pub(crate) fn of(clock: &TriageClock, now: Timestamp, soon: SignedDuration) -> Self {
+        let state = match clock.state(now) {
+            ClockState::Running(_) => "running",
+            ClockState::Paused(_) => "paused",
+            ClockState::Stopped(_) => "stopped",
+        };
+        ClockView {
+            state,
+            deadline: clock.deadline,
+            paused_at: clock.paused_at,
+            stopped_at: clock.stopped_at,
+            minutes_left: clock.time_left(now).as_mins(),
+            overdue: clock.is_overdue(now),
+            due_soon: clock.is_due_within(now, soon),
+        }
+    }
+}
+
+/// Rebuilds the clock from its stored instants.
+pub(crate) fn clock_of(
+    deadline: i64,
+    paused_at: Option<i64>,
+    decided_at: Option<i64>,
+) -> Result<TriageClock> {
+    Ok(TriageClock {
+        deadline: instant(deadline)?,
+        paused_at: paused_at.map(instant).transpose()?,
+        stopped_at: decided_at.map(instant).transpose()?,
+    })
+}
+
+/// One line of the concern list: no description and no reporter.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ConcernSummary {
+    pub id: Uuid,
+    pub case_number: String,
+    pub channel: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub received_at: Timestamp,
+    pub status: String,
+    pub decision: Option<String>,
+    pub immediate_danger: bool,
+    pub clock: ClockView,
+    /// Name of the first person of concern, if known.
+    pub first_person: Option<String>,
+    pub person_count: i64,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ConcernPage {
+    pub items: Vec<ConcernSummary>,
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+/// The list's filters as the user gives them.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// One of the triage statuses.
+    pub status: Option<String>,
+    /// `overdue` or `due_soon` (due within 12 hours).
+    pub due: Option<String>,
+    /// Page number from 1.
+    pub page: Option<i64>,
+    /// Items per page, at most 100 (default 25).
+    pub per_page: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ReporterView {
+    pub kind: String,
+    pub organisation: Option<String>,
+    pub name: Option<String>,
+    pub contact: Option<String>,
+}
+
+/// Another person record with the same name and birth date: a suggestion to
+/// link, which only a person may accept.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MatchView {
+    pub person_id: Uuid,
+    pub concern_count: i64,
+    pub case_number: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PersonView {
+    pub id: Uuid,
+    pub name: Option<String>,
+    /// `YYYY` or `YYYY-MM-DD`, absent when unknown.
+    pub birth: Option<String>,
+    pub district: Option<String>,
+    /// `minor`, `adult`, `possibly` or `unknown`: age on the day the concern was received.
+    pub minor: &'static str,
+    pub matches: Vec<MatchView>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EventView {
+    #[schema(value_type = String, format = DateTime)]
+    pub at: Timestamp,
+    pub kind: String,
+    pub from_status: Option<String>,
+    pub to_status: Option<String>,
+    pub decision: Option<String>,
+    pub reason: Option<String>,
+    /// Display name of the staff member, absent for the public form and the system.
+    pub actor: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ConcernDetail {
+    pub id: Uuid,
+    pub case_number: String,
+    pub channel: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub received_at: Timestamp,
+    pub reporter: ReporterView,
+    pub description: String,
+    pub immediate_danger: bool,
+    pub status: String,
+    pub decision: Option<String>,
+    pub programme_kind: Option<String>,
+    pub clock: ClockView,
+    pub persons: Vec<PersonView>,
+    /// The statuses the concern may move to next.
+    pub next_statuses: Vec<String>,
+    pub timeline: Vec<EventView>,
+}
+
+/// What the creator learns: the new id and the human case number.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Created {
+    pub id: Uuid,
+    pub case_number: String,
+}
+
+/// The public form's fields: flat, all text, so the form can be re-shown as typed.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct PublicReport {
+    pub description: Option<String>,
+    pub reporter_kind: Option<String>,
+    pub reporter_name: Option<String>,
+    pub reporter_contact: Option<String>,
+    pub reporter_organisation: Option<String>,
+    pub person_name: Option<String>,
+    pub person_birth: Option<String>,
+    pub person_district: Option<String>,
+    #[serde(default)]
+    pub immediate_danger: Option<String>,
+}
+
+impl PublicReport {
+    /// The report as a concern draft: channel `web`, received now, anonymous
+    /// unless the reporter says otherwise.
+    pub fn to_draft(&self) -> ConcernDraft {
+        let kind = self
+            .reporter_kind
+            .clone()
+            .filter(|k| !k.trim().is_empty())
+            .unwrap_or_else(|| "anonymous".into());
+        ConcernDraft {
+            channel: Some("web".into()),
+            received_at: None,
+            reporter: ReporterDraft {
+                kind: Some(kind),
+                organisation: self.reporter_organisation.clone(),
+                name: self.reporter_name.clone(),
+                contact: self.reporter_contact.clone(),
+            },
+            persons: vec![PersonDraft {
+                person_id: None,
+                name: self.person_name.clone(),
+                birth: self.person_birth.clone(),
+                district: self.person_district.clone(),
+            }],
+            description: self.description.clone(),
+            immediate_danger: self
+                .immediate_danger
+                .as_deref()
+                .is_some_and(|v| !v.is_empty()),
+        }
+    }
+}
+
+/// Registers a concern from the staff form or the API.
+pub async fn create(app: &App, actor: &Actor, draft: &ConcernDraft) -> Result<Created> {
+    let tx = app.db.begin().await?;
+    let tx = authorize(tx, actor, Action::ConcernCreate, &Resource::None, None).await?;
+    let new = draft.validate(Timestamp::now())?;
+    let (tx, created) = insert_new(app, tx, actor, &new, None).await?;
+    commit_with_audit(
+        tx,
+        actor,
+        Action::ConcernCreate,
+        concern_record(created.id),
+        None,
+    )
+    .await?;
+    Ok(created)
+}
+
+/// Registers a report from the public form and returns its receipt number. The
+/// report is committed before this returns; nothing can be read back with the receipt.
+pub async fn report(app: &App, report: &PublicReport, client: &str) -> Result<String> {
+    let actor = Actor::public();
+    let now = Timestamp::now();
+    let key = format!("report:{client}");
+    if app.report_limiter.is_blocked(&key, now) {
+        let mut tx = app.db.begin().await?;
+        crate::audit_row(
+            &mut tx,
+            &actor,
+            Action::ConcernReport.code(),
+            None,
+            vink_domain::audit::Outcome::Denied,
+            Some("rate_limited".into()),
+        )
+        .await?;
+        tx.commit().await?;
+        return Err(AppError::RateLimited);
+    }
+    let new = report.to_draft().validate(now)?;
+    let tx = app.db.begin().await?;
+    let tx = authorize(tx, &actor, Action::ConcernReport, &Resource::None, None).await?;
+    let receipt = receipt_number()?;
+    let (tx, created) = insert_new(app, tx, &actor, &new, Some(receipt.clone())).await?;
+    commit_with_audit(
+        tx,
+        &actor,
+        Action::ConcernReport,
+        concern_record(created.id),
+        None,
+    )
+    .await?;
+    app.report_limiter.hit(&key, now);
+    Ok(receipt)
+}
+
+/// A receipt the reporter can quote on the phone: `R-` and 8 characters from an
+/// alphabet without look-alikes (about 40 bits).
+fn receipt_number() -> Result<String> {
+    const ALPHABET: &[u8] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes).map_err(|e| AppError::Internal(format!("random source: {e}")))?;
+    let chars: String = bytes
+        .iter()
+        .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
+        .collect();
+    Ok(format!("R-{}-{}", &chars[..4], &chars[4..]))
+}
+
+/// Writes a validated concern, its persons and its first timeline event.
+async fn insert_new(
+    app: &App,
+    mut tx: Tx,
+    actor: &Actor,
+    new: &NewConcern,
+    receipt: Option<String>,
+) -> Result<(Tx, Created)> {
+    let now = Timestamp::now();
+    let year = local_date(new.received_at).year();
+    let seq = store::next_counter(&mut tx, &format!("case:{year}")).await?;
+    let id = vink_domain::new_id();
+    let clock = TriageClock::start(new.received_at, app.triage_allowance());
+    let row = ConcernRow {
+        id,
+        case_number: case_number(year, seq),
+        receipt,
+        channel: new.channel.code().into(),
+        received_at: micros(new.received_at),
+        reporter_kind: new.reporter.kind.code().into(),
+        reporter_organisation: new.reporter.organisation.clone(),
+        reporter_name: new.reporter.name.clone(),
+        reporter_contact: new.reporter.contact.clone(),
+        description: new.description.clone(),
+        immediate_danger: new.immediate_danger,
+        status: Status::Received.code().into(),
+        decision: None,
+        programme_kind: None,
+        triage_deadline_at: micros(clock.deadline),
+        paused_at: None,
+        decided_at: None,
+        created_at: micros(now),
+        created_by: actor.user_id(),
+    };
+    store::insert_concern(&mut tx, &row).await?;
+    let mut errs = FieldErrors::new();
+    for (i, p) in new.persons.iter().enumerate() {
+        let person_id = match p.existing {
+            Some(pid) => {
+                if !person::person_exists(&mut tx, pid).await? {
+                    errs.add(
+                        format!("persons[{i}].person_id"),
+                        "unknown",
+                        "no such person",
+                    );
+                    continue;
+                }
+                pid
+            }
+            None => {
+                let pid = vink_domain::new_id();
+                person::insert_person(
+                    &mut tx,
+                    &person::PersonRow {
+                        id: pid,
+                        name: p.name.clone(),
+                        birth: p.birth.to_storage(),
+                        district: p.district.clone(),
+                        match_key: match_key(p.name.as_deref(), p.birth),
+                        created_at: micros(now),
+                    },
+                )
+                .await?;
+                pid
+            }
+        };
+        let position = i64::try_from(i).unwrap_or(i64::MAX);
+        person::link(&mut tx, id, person_id, position).await?;
+    }
+    if !errs.is_empty() {
+        return Err(AppError::Invalid(errs));
+    }
+    event(
+        &mut tx,
+        id,
+        actor,
+        "received",
+        None,
+        Some(Status::Received),
+        None,
+        None,
+    )
+    .await?;
+    Ok((
+        tx,
+        Created {
+            id,
+            case_number: row.case_number,
+        },
+    ))
+}
+
+/// Appends one timeline event.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn event(
+    tx: &mut Tx,
+    concern_id: Uuid,
+    actor: &Actor,
+    kind: &str,
+    from: Option<Status>,
+    to: Option<Status>,
+    decision: Option<String>,
+    reason: Option<String>,
+) -> Result<()> {
+    store::insert_event(
+        tx,
+        &EventRow {
+            id: vink_domain::new_id(),
+            concern_id,
+            at: micros(Timestamp::now()),
+            actor_id: actor.user_id(),
+            kind: kind.into(),
+            from_status: from.map(|s| s.code().into()),
+            to_status: to.map(|s| s.code().into()),
+            decision,
+            reason,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// Loads a concern and asks the policy about it. A concern that does not exist
+/// is judged as one on nobody's agenda, so a refusal never reveals whether an id
+/// exists; only those allowed to read learn "not found".
+pub(crate) async fn load_authorized(
+    tx: Tx,
+    actor: &Actor,
+    action: Action,
+    id: Uuid,
+) -> Result<(Tx, ConcernRow)> {
+    let mut tx = tx;
+    let row = store::concern(&mut tx, id).await?;
+    let agencies = match row {
+        Some(_) => store::agenda_agencies(&mut tx, id).await?,
+        None => Vec::new(),
+    };
+    let tx = authorize(
+        tx,
+        actor,
+        action,
+        &Resource::Concern {
+            agenda_agencies: &agencies,
+        },
+        concern_record(id),
+    )
+    .await?;
+    match row {
+        Some(row) => Ok((tx, row)),
+        None => Err(AppError::NotFound),
+    }
+}
+
+/// Reads one concern with its persons, match suggestions and timeline.
+pub async fn get(app: &App, actor: &Actor, id: Uuid) -> Result<ConcernDetail> {
+    let tx = app.db.begin().await?;
+    let (mut tx, row) = load_authorized(tx, actor, Action::ConcernRead, id).await?;
+    let now = Timestamp::now();
+    let received_on = local_date(instant(row.received_at)?);
+    let mut persons = Vec::new();
+    for p in person::persons_of_concern(&mut tx, id).await? {
+        let matches = match &p.match_key {
+            Some(key) => person::match_candidates(&mut tx, key, p.id)
+                .await?
+                .into_iter()
+                .map(|m| MatchView {
+                    person_id: m.id,
+                    concern_count: m.concern_count,
+                    case_number: m.first_case_number,
+                })
+                .collect(),
+            None => Vec::new(),
+        };
+        let birth = Birth::from_storage(p.birth.as_deref());
+        persons.push(PersonView {
+            id: p.id,
+            name: p.name,
+            birth: p.birth,
+            district: p.district,
+            minor: minor_status(birth, received_on).code(),
+            matches,
+        });
+    }
+    let timeline = store::timeline(&mut tx, id)
+        .await?
+        .into_iter()
+        .map(|e| {
+            Ok(EventView {
+                at: instant(e.at)?,
+                kind: e.kind,
+                from_status: e.from_status,
+                to_status: e.to_status,
+                decision: e.decision,
+                reason: e.reason,
+                actor: e.actor_name,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let status = Status::parse(&row.status)
+        .ok_or_else(|| AppError::Internal(format!("unknown stored status {}", row.status)))?;
+    let clock = clock_of(row.triage_deadline_at, row.paused_at, row.decided_at)?;
+    let detail = ConcernDetail {
+        id,
+        case_number: row.case_number,
+        channel: row.channel,
+        received_at: instant(row.received_at)?,
+        reporter: ReporterView {
+            kind: row.reporter_kind,
+            organisation: row.reporter_organisation,
+            name: row.reporter_name,
+            contact: row.reporter_contact,
+        },
+        description: row.description,
+        immediate_danger: row.immediate_danger,
+        status: row.status,
+        decision: row.decision,
+        programme_kind: row.programme_kind,
+        clock: ClockView::of(&clock, now, app.config.due_soon),
+        persons,
+        next_statuses: next_statuses(status)
+            .iter()
+            .map(|s| s.code().to_string())
+            .collect(),
+        timeline,
+    };
+    commit_with_audit(tx, actor, Action::ConcernRead, concern_record(id), None).await?;
+    Ok(detail)
+}
+
+/// The most a page may hold.
+pub const MAX_PER_PAGE: i64 = 100;
+
+/// Lists the concerns the actor may read, filtered in SQL by the policy's scope.
+pub async fn list(app: &App, actor: &Actor, q: &ListQuery) -> Result<ConcernPage> {
+    let mut errs = FieldErrors::new();
+    let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => match Status::parse(s) {
+            Some(s) => Some(s.code().to_string()),
+            None => {
+                errs.add(
+                    "status",
+                    "unknown_code",
+                    format!("must be one of {}", Status::codes()),
+                );
+                None
+            }
+        },
+    };
+    let due = match q.due.as_deref().filter(|s| !s.is_empty()) {
+        None => None,
+        Some("overdue") => Some(DueFilter::Overdue),
+        Some("due_soon") => Some(DueFilter::DueSoon),
+        Some(_) => {
+            errs.add("due", "unknown_code", "must be one of overdue, due_soon");
+            None
+        }
+    };
+    let page = q.page.unwrap_or(1);
+    if page < 1 {
+        errs.add("page", "out_of_range", "must be 1 or more");
+    }
+    let per_page = q.per_page.unwrap_or(25);
+    if !(1..=MAX_PER_PAGE).contains(&per_page) {
+        errs.add(
+            "per_page",
+            "out_of_range",
+            format!("must be between 1 and {MAX_PER_PAGE}"),
+        );
+    }
+    errs.finish(())?;
+    let tx = app.db.begin().await?;
+    let mut tx = authorize(tx, actor, Action::ConcernList, &Resource::None, None).await?;
+    let now = Timestamp::now();
+    let filter = ConcernFilter {
+        status,
+        due,
+        now: micros(now),
+        soon_until: micros(now + app.config.due_soon),
+        limit: per_page,
+        offset: (page - 1).saturating_mul(per_page),
+    };
+    let (rows, total) = store::list_concerns(&mut tx, concern_scope(actor), &filter).await?;
+    let items = rows
+        .into_iter()
+        .map(|r| {
+            let clock = clock_of(r.triage_deadline_at, r.paused_at, r.decided_at)?;
+            Ok(ConcernSummary {
+                id: r.id,
+                case_number: r.case_number,
+                channel: r.channel,
+                received_at: instant(r.received_at)?,
+                status: r.status,
+                decision: r.decision,
+                immediate_danger: r.immediate_danger,
+                clock: ClockView::of(&clock, now, app.config.due_soon),
+                first_person: r.first_person,
+                person_count: r.person_count,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    commit_with_audit(tx, actor, Action::ConcernList, None, None).await?;
+    Ok(ConcernPage {
+        items,
+        total,
+        page,
+        per_page,
+    })
+}
+
+/// The dashboard's counts. Counts only, no personal data, so no audit row
+/// unless refused.
+pub async fn dashboard(app: &App, actor: &Actor) -> Result<store::TriageCounts> {
+    let tx = app.db.begin().await?;
+    let mut tx = authorize(tx, actor, Action::DashboardRead, &Resource::None, None).await?;
+    let now = Timestamp::now();
+    let counts = store::triage_counts(
+        &mut tx,
+        concern_scope(actor),
+        micros(now),
+        micros(now + app.config.due_soon),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(counts)
+}
+
+/// Replaces a person on a concern with an existing person record: the one way
+/// two records of the same human are joined, and always by a person's choice.
+pub async fn link_person(
+    app: &App,
+    actor: &Actor,
+    concern_id: Uuid,
+    from: Uuid,
+    to: Uuid,
+) -> Result<()> {
+    let tx = app.db.begin().await?;
+    let (mut tx, _row) = load_authorized(tx, actor, Action::ConcernLinkPerson, concern_id).await?;
+    if !person::person_exists(&mut tx, to).await? {
+        return Err(crate::invalid("person_id", "unknown", "no such person"));
+    }
+    if from == to || !person::relink(&mut tx, concern_id, from, to).await? {
+        return Err(AppError::Conflict(
+            "the person is not on this concern".into(),
+        ));
+    }
+    event(
+        &mut tx,
+        concern_id,
+        actor,
+        "person_linked",
+        None,
+        None,
+        None,
+        None,
+    )
+    .await?;
+    commit_with_audit(
+        tx,
+        actor,
+        Action::ConcernLinkPerson,
+        concern_record(concern_id),
+        None,
+    )
+    .await
+}

@@ -1,0 +1,663 @@
+//! Triage: status transitions, the clock's pauses, and the coordination unit's
+//! meetings with their agendas and recommendations.
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+use vink_domain::policy::{Action, Resource, meeting_scope};
+use vink_domain::triage::{
+    Decision, MAX_REASON, ProgrammeKind, Status, TransitionRequest, TriageError, check_transition,
+};
+use vink_domain::user::Actor;
+use vink_domain::validation::{FieldErrors, optional_text, required_text};
+use vink_store::concern::ConcernRow;
+use vink_store::triage::{self as store, MeetingRow, TriageUpdate};
+use vink_store::{Tx, instant, micros, organisation};
+
+use crate::concern::{clock_of, event, load_authorized};
+use crate::{App, AppError, Result, authorize, commit_with_audit, concern_record, meeting_record};
+
+/// A requested transition as the API and the form send it: codes as text so a
+/// wrong value becomes a per-field error.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TransitionInput {
+    /// The target status.
+    pub to: Option<String>,
+    /// Required when `to` is `decided`.
+    pub decision: Option<String>,
+    /// Required with `founded_local_action`.
+    pub programme_kind: Option<String>,
+    pub reason: Option<String>,
+}
+
+/// A decision as its own request: `to` is implied.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionInput {
+    pub decision: Option<String>,
+    pub programme_kind: Option<String>,
+    pub reason: Option<String>,
+}
+
+impl From<DecisionInput> for TransitionInput {
+    fn from(d: DecisionInput) -> Self {
+        TransitionInput {
+            to: Some(Status::Decided.code().into()),
+            decision: d.decision,
+            programme_kind: d.programme_kind,
+            reason: d.reason,
+        }
+    }
+}
+
+/// A pause or resume, with its reason.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReasonInput {
+    pub reason: Option<String>,
+}
+
+/// Where the concern stands after a change.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TriageState {
+    pub id: Uuid,
+    pub status: String,
+    pub decision: Option<String>,
+    pub programme_kind: Option<String>,
+    pub clock: crate::concern::ClockView,
+}
+
+fn parse_code<T: Copy>(
+    errs: &mut FieldErrors,
+    field: &str,
+    raw: Option<&str>,
+    parse: fn(&str) -> Option<T>,
+    codes: fn() -> String,
+) -> Option<T> {
+    match raw.map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => match parse(s) {
+            Some(v) => Some(v),
+            None => {
+                errs.add(field, "unknown_code", format!("must be one of {}", codes()));
+                None
+            }
+        },
+    }
+}
+
+impl TransitionInput {
+    fn validate(&self) -> Result<TransitionRequest> {
+        let mut errs = FieldErrors::new();
+        let to = parse_code(
+            &mut errs,
+            "to",
+            self.to.as_deref(),
+            Status::parse,
+            Status::codes,
+        );
+        if to.is_none() && errs.get("to").is_none() {
+            errs.add("to", "required", "is required");
+        }
+        let decision = parse_code(
+            &mut errs,
+            "decision",
+            self.decision.as_deref(),
+            Decision::parse,
+            Decision::codes,
+        );
+        let programme_kind = parse_code(
+            &mut errs,
+            "programme_kind",
+            self.programme_kind.as_deref(),
+            ProgrammeKind::parse,
+            ProgrammeKind::codes,
+        );
+        let reason = optional_text(&mut errs, "reason", self.reason.as_deref(), MAX_REASON);
+        match to {
+            Some(to) if errs.is_empty() => Ok(TransitionRequest {
+                to,
+                decision,
+                programme_kind,
+                reason,
+            }),
+            _ => Err(AppError::Invalid(errs)),
+        }
+    }
+}
+
+fn stored_status(row: &ConcernRow) -> Result<Status> {
+    Status::parse(&row.status)
+        .ok_or_else(|| AppError::Internal(format!("unknown stored status {}", row.status)))
+}
+
+fn state_of(app: &App, id: Uuid, u: &TriageUpdate) -> Result<TriageState> {
+    let clock = clock_of(u.triage_deadline_at, u.paused_at, u.decided_at)?;
+    Ok(TriageState {
+        id,
+        status: u.status.clone(),
+        decision: u.decision.clone(),
+        programme_kind: u.programme_kind.clone(),
+        clock: crate::concern::ClockView::of(&clock, Timestamp::now(), app.config.due_soon),
+    })
+}
+
+/// Moves a concern along the state machine. A decision stops the clock; the
+/// coordination unit may decide on concerns on its agenda, the secretariat on all.
+pub async fn transition(
+    app: &App,
+    actor: &Actor,
+    id: Uuid,
+    input: &TransitionInput,
+) -> Result<TriageState> {
+    let req = input.validate()?;
+    let action = if req.to == Status::Decided {
+        Action::ConcernDecide
+    } else {
+        Action::ConcernTransition
+    };
+    let tx = app.db.begin().await?;
+    let (mut tx, row) = load_authorized(tx, actor, action, id).await?;
+    let from = stored_status(&row)?;
+    check_transition(from, &req)?;
+    let now = Timestamp::now();
+    let mut clock = clock_of(row.triage_deadline_at, row.paused_at, row.decided_at)?;
+    if req.to == Status::Decided {
+        clock.stop(now);
+    }
+    let update = TriageUpdate {
+        status: req.to.code().into(),
+        decision: req.decision.map(|d| d.code().into()),
+        programme_kind: req.programme_kind.map(|p| p.code().into()),
+        triage_deadline_at: micros(clock.deadline),
+        paused_at: clock.paused_at.map(micros),
+        decided_at: clock.stopped_at.map(micros),
+    };
+    store::update_triage(&mut tx, id, &update).await?;
+    event(
+        &mut tx,
+        id,
+        actor,
+        "transition",
+        Some(from),
+        Some(req.to),
+        update.decision.clone(),
+        req.reason.clone(),
+    )
+    .await?;
+    commit_with_audit(tx, actor, action, concern_record(id), None).await?;
+    state_of(app, id, &update)
+}
+
+/// Pauses the triage clock; the reason is required and kept in the timeline.
+pub async fn pause(app: &App, actor: &Actor, id: Uuid, input: &ReasonInput) -> Result<TriageState> {
+    let mut errs = FieldErrors::new();
+    let reason = required_text(&mut errs, "reason", input.reason.as_deref(), MAX_REASON);
+    errs.finish(())?;
+    clock_change(app, actor, id, reason, true).await
+}
+
+/// Resumes the clock; the paused interval moves the deadline later.
+pub async fn resume(
+    app: &App,
+    actor: &Actor,
+    id: Uuid,
+    input: &ReasonInput,
+) -> Result<TriageState> {
+    let mut errs = FieldErrors::new();
+    let reason = optional_text(&mut errs, "reason", input.reason.as_deref(), MAX_REASON);
+    errs.finish(())?;
+    clock_change(app, actor, id, reason, false).await
+}
+
+async fn clock_change(
+    app: &App,
+    actor: &Actor,
+    id: Uuid,
+    reason: Option<String>,
+    pause: bool,
+) -> Result<TriageState> {
+    let tx = app.db.begin().await?;
+    let (mut tx, row) = load_authorized(tx, actor, Action::ConcernPause, id).await?;
+    let now = Timestamp::now();
+    let mut clock = clock_of(row.triage_deadline_at, row.paused_at, row.decided_at)?;
+    if pause {
+        clock.pause(now)?;
+    } else {
+        clock.resume(now)?;
+    }
+    let update = TriageUpdate {
+        status: row.status.clone(),
+        decision: row.decision.clone(),
+        programme_kind: row.programme_kind.clone(),
+        triage_deadline_at: micros(clock.deadline),
+        paused_at: clock.paused_at.map(micros),
+        decided_at: clock.stopped_at.map(micros),
+    };
+    store::update_triage(&mut tx, id, &update).await?;
+    let kind = if pause { "paused" } else { "resumed" };
+    event(&mut tx, id, actor, kind, None, None, None, reason).await?;
+    commit_with_audit(
+        tx,
+        actor,
+        Action::ConcernPause,
+        concern_record(id),
+        Some(kind.into()),
+    )
+    .await?;
+    state_of(app, id, &update)
+}
+
+/// A new meeting as the form and the API send it.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MeetingInput {
+    /// `YYYY-MM-DD`.
+    pub date: Option<String>,
+    /// Agency codes (`ssp`, `bbu`, …).
+    #[serde(default)]
+    pub agencies: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AgencyView {
+    pub id: Uuid,
+    pub code: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MeetingSummary {
+    pub id: Uuid,
+    pub date: String,
+    pub agenda_count: i64,
+    pub decided_count: i64,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MeetingPage {
+    pub items: Vec<MeetingSummary>,
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AgendaItemView {
+    pub concern_id: Uuid,
+    pub position: i64,
+    pub case_number: String,
+    pub status: String,
+    pub decision: Option<String>,
+    pub programme_kind: Option<String>,
+    pub recommendation: Option<String>,
+    pub acting_agency: Option<String>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub recorded_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MeetingDetail {
+    pub id: Uuid,
+    pub date: String,
+    pub minutes: Option<String>,
+    pub agencies: Vec<AgencyView>,
+    pub agenda: Vec<AgendaItemView>,
+}
+
+/// The longest minutes accepted.
+pub const MAX_MINUTES: usize = 20_000;
+/// The longest recommendation accepted.
+pub const MAX_RECOMMENDATION: usize = 4_000;
+
+/// Plans a meeting of the coordination unit.
+pub async fn create_meeting(app: &App, actor: &Actor, input: &MeetingInput) -> Result<Uuid> {
+    let tx = app.db.begin().await?;
+    let mut tx = authorize(tx, actor, Action::MeetingCreate, &Resource::None, None).await?;
+    let mut errs = FieldErrors::new();
+    let date = match input
+        .date
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        None => {
+            errs.add("date", "required", "is required");
+            None
+        }
+        Some(s) => match s.parse::<Date>() {
+            Ok(d) if d.year() >= 2000 && d.year() <= 2100 => Some(d),
+            _ => {
+                errs.add("date", "invalid_date", "must be a date (YYYY-MM-DD)");
+                None
+            }
+        },
+    };
+    let mut agency_ids = Vec::new();
+    for code in &input.agencies {
+        match organisation::agency_by_code(&mut tx, code.trim()).await? {
+            Some(a) if !agency_ids.contains(&a.id) => agency_ids.push(a.id),
+            Some(_) => {}
+            None => errs.add(
+                "agencies",
+                "unknown_code",
+                format!("unknown agency {code:?}"),
+            ),
+        }
+    }
+    if input.agencies.is_empty() {
+        errs.add(
+            "agencies",
+            "required",
+            "at least one attending agency is required",
+        );
+    }
+    let date = errs
+        .finish(date)?
+        .ok_or_else(|| AppError::Internal("date".into()))?;
+    let id = vink_domain::new_id();
+    store::insert_meeting(
+        &mut tx,
+        &MeetingRow {
+            id,
+            meeting_date: date.to_string(),
+            minutes: None,
+            created_at: micros(Timestamp::now()),
+            created_by: actor.user_id(),
+        },
+        &agency_ids,
+    )
+    .await?;
+    commit_with_audit(tx, actor, Action::MeetingCreate, meeting_record(id), None).await?;
+    Ok(id)
+}
+
+/// Lists the meetings the actor may see, newest first. Dates and counts only.
+pub async fn list_meetings(
+    app: &App,
+    actor: &Actor,
+    page: i64,
+    per_page: i64,
+) -> Result<MeetingPage> {
+    if page < 1 || !(1..=100).contains(&per_page) {
+        return Err(crate::invalid(
+            "page",
+            "out_of_range",
+            "page from 1, per_page 1 to 100",
+        ));
+    }
+    let tx = app.db.begin().await?;
+    let mut tx = authorize(tx, actor, Action::MeetingList, &Resource::None, None).await?;
+    let (rows, total) = store::list_meetings(
+        &mut tx,
+        meeting_scope(actor),
+        per_page,
+        (page - 1) * per_page,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(MeetingPage {
+        items: rows
+            .into_iter()
+            .map(|r| MeetingSummary {
+                id: r.id,
+                date: r.meeting_date,
+                agenda_count: r.agenda_count,
+                decided_count: r.decided_count,
+            })
+            .collect(),
+        total,
+        page,
+        per_page,
+    })
+}
+
+/// Loads a meeting and asks the policy, judging a missing meeting as one with no
+/// attendance so refusals reveal nothing.
+async fn load_meeting(tx: Tx, actor: &Actor, action: Action, id: Uuid) -> Result<(Tx, MeetingRow)> {
+    let mut tx = tx;
+    let row = store::meeting(&mut tx, id).await?;
+    let attending = match row {
+        Some(_) => store::attending(&mut tx, id).await?,
+        None => Vec::new(),
+    };
+    let tx = authorize(
+        tx,
+        actor,
+        action,
+        &Resource::Meeting {
+            attending: &attending,
+        },
+        meeting_record(id),
+    )
+    .await?;
+    row.map(|r| (tx, r)).ok_or(AppError::NotFound)
+}
+
+/// Reads a meeting with its attendance and agenda.
+pub async fn get_meeting(app: &App, actor: &Actor, id: Uuid) -> Result<MeetingDetail> {
+    let tx = app.db.begin().await?;
+    let (mut tx, row) = load_meeting(tx, actor, Action::MeetingRead, id).await?;
+    let agencies = store::agencies_of_meeting(&mut tx, id)
+        .await?
+        .into_iter()
+        .map(|a| AgencyView {
+            id: a.id,
+            code: a.code,
+            name: a.name,
+        })
+        .collect();
+    let agenda = store::agenda(&mut tx, id)
+        .await?
+        .into_iter()
+        .map(|a| {
+            Ok(AgendaItemView {
+                concern_id: a.concern_id,
+                position: a.position,
+                case_number: a.case_number,
+                status: a.status,
+                decision: a.decision,
+                programme_kind: a.programme_kind,
+                recommendation: a.recommendation,
+                acting_agency: a.acting_agency_name,
+                recorded_at: a.recorded_at.map(instant).transpose()?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    commit_with_audit(tx, actor, Action::MeetingRead, meeting_record(id), None).await?;
+    Ok(MeetingDetail {
+        id,
+        date: row.meeting_date,
+        minutes: row.minutes,
+        agencies,
+        agenda,
+    })
+}
+
+/// Puts a concern on a meeting's agenda. A concern in screening moves to
+/// `before_unit`, recorded in its timeline like any transition.
+pub async fn add_to_agenda(
+    app: &App,
+    actor: &Actor,
+    meeting_id: Uuid,
+    concern_id: Uuid,
+) -> Result<()> {
+    let tx = app.db.begin().await?;
+    let (tx, meeting) = load_meeting(tx, actor, Action::AgendaAdd, meeting_id).await?;
+    let (mut tx, row) = load_authorized(tx, actor, Action::AgendaAdd, concern_id).await?;
+    let status = stored_status(&row)?;
+    if status == Status::Decided {
+        return Err(AppError::Conflict("the concern is already decided".into()));
+    }
+    if !store::add_agenda_item(&mut tx, meeting_id, concern_id).await? {
+        return Err(AppError::Conflict(
+            "the concern is already on this agenda".into(),
+        ));
+    }
+    let note = Some(format!("meeting {}", meeting.meeting_date));
+    event(
+        &mut tx,
+        concern_id,
+        actor,
+        "agenda_added",
+        None,
+        None,
+        None,
+        note.clone(),
+    )
+    .await?;
+    if status == Status::Screening {
+        let req = TransitionRequest {
+            to: Status::BeforeUnit,
+            decision: None,
+            programme_kind: None,
+            reason: note.clone(),
+        };
+        check_transition(status, &req).map_err(|e: TriageError| AppError::from(e))?;
+        let update = TriageUpdate {
+            status: Status::BeforeUnit.code().into(),
+            decision: None,
+            programme_kind: None,
+            triage_deadline_at: row.triage_deadline_at,
+            paused_at: row.paused_at,
+            decided_at: None,
+        };
+        store::update_triage(&mut tx, concern_id, &update).await?;
+        event(
+            &mut tx,
+            concern_id,
+            actor,
+            "transition",
+            Some(status),
+            Some(Status::BeforeUnit),
+            None,
+            note,
+        )
+        .await?;
+    }
+    commit_with_audit(
+        tx,
+        actor,
+        Action::AgendaAdd,
+        concern_record(concern_id),
+        None,
+    )
+    .await
+}
+
+/// The unit's recommendation on one agenda item.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecommendationInput {
+    pub recommendation: Option<String>,
+    /// Code of the agency that acts (`ssp`, `bbu`, …), if any.
+    pub acting_agency: Option<String>,
+}
+
+/// Records what the unit recommends for a concern on the agenda, and who acts.
+pub async fn record_recommendation(
+    app: &App,
+    actor: &Actor,
+    meeting_id: Uuid,
+    concern_id: Uuid,
+    input: &RecommendationInput,
+) -> Result<()> {
+    let mut errs = FieldErrors::new();
+    let text = required_text(
+        &mut errs,
+        "recommendation",
+        input.recommendation.as_deref(),
+        MAX_RECOMMENDATION,
+    );
+    let tx = app.db.begin().await?;
+    let (mut tx, _meeting) =
+        load_meeting(tx, actor, Action::RecommendationRecord, meeting_id).await?;
+    let acting = match input
+        .acting_agency
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        None => None,
+        Some(code) => match organisation::agency_by_code(&mut tx, code).await? {
+            Some(a) => Some(a.id),
+            None => {
+                errs.add(
+                    "acting_agency",
+                    "unknown_code",
+                    format!("unknown agency {code:?}"),
+                );
+                None
+            }
+        },
+    };
+    let text = errs
+        .finish(text)?
+        .ok_or_else(|| AppError::Internal("recommendation".into()))?;
+    let now = micros(Timestamp::now());
+    if !store::set_recommendation(
+        &mut tx,
+        meeting_id,
+        concern_id,
+        &text,
+        acting,
+        now,
+        actor.user_id(),
+    )
+    .await?
+    {
+        return Err(AppError::NotFound);
+    }
+    event(
+        &mut tx,
+        concern_id,
+        actor,
+        "recommendation",
+        None,
+        None,
+        None,
+        Some(text),
+    )
+    .await?;
+    commit_with_audit(
+        tx,
+        actor,
+        Action::RecommendationRecord,
+        concern_record(concern_id),
+        None,
+    )
+    .await
+}
+
+/// Minutes of a meeting.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MinutesInput {
+    pub minutes: Option<String>,
+}
+
+/// Records (or replaces) the minutes of a meeting.
+pub async fn set_minutes(
+    app: &App,
+    actor: &Actor,
+    meeting_id: Uuid,
+    input: &MinutesInput,
+) -> Result<()> {
+    let mut errs = FieldErrors::new();
+    let minutes = optional_text(&mut errs, "minutes", input.minutes.as_deref(), MAX_MINUTES);
+    errs.finish(())?;
+    let tx = app.db.begin().await?;
+    let (mut tx, _row) = load_meeting(tx, actor, Action::MeetingUpdate, meeting_id).await?;
+    store::set_minutes(&mut tx, meeting_id, minutes.as_deref()).await?;
+    commit_with_audit(
+        tx,
+        actor,
+        Action::MeetingUpdate,
+        meeting_record(meeting_id),
+        None,
+    )
+    .await
+}

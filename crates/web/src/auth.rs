@@ -1,0 +1,177 @@
+//! Who is asking: bearer tokens for the API, session cookies for the UI, the
+//! language cookie, and the client address for rate limits.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use vink_app::user::Session;
+use vink_domain::user::Actor;
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::i18n::{Lang, Tr};
+
+pub const SESSION_COOKIE: &str = "vink_session";
+pub const LANG_COOKIE: &str = "vink_lang";
+pub const LOGIN_CSRF_COOKIE: &str = "vink_login_csrf";
+
+/// The value of one cookie from the request.
+pub fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
+    parts
+        .headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// A `Set-Cookie` value: HttpOnly, SameSite=Strict, and Secure behind TLS.
+pub fn set_cookie(name: &str, value: &str, secure: bool, max_age: Option<i64>) -> String {
+    let mut c = format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict");
+    if secure {
+        c.push_str("; Secure");
+    }
+    if let Some(age) = max_age {
+        c.push_str(&format!("; Max-Age={age}"));
+    }
+    c
+}
+
+/// Compares secrets without an early exit, so timing reveals nothing.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// The API caller, from `Authorization: Bearer <token>`.
+pub struct ApiActor(pub Actor);
+
+impl FromRequestParts<AppState> for ApiActor {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
+            .map(str::trim)
+            .filter(|t| !t.is_empty() && t.len() <= 200);
+        let Some(token) = token else {
+            return Err(vink_app::AppError::Unauthenticated.into());
+        };
+        match vink_app::user::bearer(&state.app, token).await? {
+            Some(actor) => Ok(ApiActor(actor)),
+            None => Err(vink_app::AppError::Unauthenticated.into()),
+        }
+    }
+}
+
+/// The signed-in UI user; anyone else is sent to the log-in page.
+pub struct UiUser {
+    pub session: Session,
+    pub session_id: String,
+}
+
+impl FromRequestParts<AppState> for UiUser {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let to_login = || {
+            let next = parts
+                .uri
+                .path_and_query()
+                .map(|p| p.as_str())
+                .unwrap_or("/");
+            let next = if next.starts_with('/') && !next.starts_with("//") {
+                next
+            } else {
+                "/"
+            };
+            Redirect::to(&format!("/login?next={}", urlencode(next))).into_response()
+        };
+        let Some(id) = cookie(parts, SESSION_COOKIE).filter(|v| v.len() == 64) else {
+            return Err(to_login());
+        };
+        match vink_app::user::session(&state.app, id).await {
+            Ok(Some(session)) => Ok(UiUser {
+                session,
+                session_id: id.to_string(),
+            }),
+            Ok(None) => Err(to_login()),
+            Err(e) => {
+                tracing::error!(error = %e, "session lookup failed");
+                Err(StatusCode::INTERNAL_SERVER_ERROR.into_response())
+            }
+        }
+    }
+}
+
+/// The UI language from the cookie; Danish unless English was chosen.
+pub struct UiLang(pub Tr);
+
+impl<S: Send + Sync> FromRequestParts<S> for UiLang {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let lang = cookie(parts, LANG_COOKIE)
+            .and_then(Lang::parse)
+            .unwrap_or(Lang::Da);
+        Ok(UiLang(Tr::new(lang)))
+    }
+}
+
+/// The client's address, for per-address limits. Only the socket peer is
+/// trusted; a proxy in front must be configured to pass the real address.
+pub struct ClientIp(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let ip = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip().to_string())
+            .unwrap_or_else(|| "unknown".into());
+        Ok(ClientIp(ip))
+    }
+}
+
+/// Percent-encodes a query value.
+pub fn urlencode(s: &str) -> String {
+    serde_urlencoded::to_string([("", s)])
+        .map(|e| e.trim_start_matches('=').to_string())
+        .unwrap_or_default()
+}
+
+/// The language from raw headers (for rejections built before extractors run).
+pub fn cookie_lang(headers: &axum::http::HeaderMap) -> Lang {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == LANG_COOKIE)
+        .and_then(|(_, v)| Lang::parse(v))
+        .unwrap_or(Lang::Da)
+}

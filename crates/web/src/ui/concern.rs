@@ -1,0 +1,454 @@
+//! Dashboard, concern list, concern detail and the staff intake form.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use uuid::Uuid;
+use vink_app::AppError;
+use vink_app::concern::{self as uc, ConcernDetail, ListQuery};
+use vink_app::triage::MeetingSummary;
+use vink_domain::concern::{
+    Channel, ConcernDraft, MAX_PERSONS, PersonDraft, ReporterDraft, ReporterKind,
+};
+use vink_domain::policy::{Action, Resource, decide};
+use vink_domain::triage::{Decision, ProgrammeKind, Status};
+use vink_domain::user::Actor;
+
+use super::{Errors, FormData, Page, app_error, csrf_failed, render};
+use crate::AppState;
+use crate::auth::{UiLang, UiUser};
+use crate::i18n::Tr;
+use crate::view;
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct DashboardPage {
+    p: Page,
+    counts: Option<Counts>,
+}
+
+/// The dashboard's figures.
+struct Counts {
+    new: i64,
+    open: i64,
+    overdue: i64,
+    due_soon: i64,
+    paused: i64,
+}
+
+pub async fn dashboard(State(s): State<AppState>, UiLang(t): UiLang, user: UiUser) -> Response {
+    let session = &user.session;
+    let counts = if decide(&session.actor, Action::DashboardRead, &Resource::None).is_allowed() {
+        match uc::dashboard(&s.app, &session.actor).await {
+            Ok(c) => Some(Counts {
+                new: c.new,
+                open: c.open,
+                overdue: c.overdue,
+                due_soon: c.due_soon,
+                paused: c.paused,
+            }),
+            Err(e) => return app_error(t, Some(session), e),
+        }
+    } else {
+        None
+    };
+    render(
+        StatusCode::OK,
+        &DashboardPage {
+            p: Page::new(t, "dashboard.title", Some(session)),
+            counts,
+        },
+    )
+}
+
+/// One row of the list, formatted.
+struct Row {
+    id: Uuid,
+    case_number: String,
+    received: String,
+    channel: String,
+    status: String,
+    person: String,
+    danger: bool,
+    clock: String,
+    clock_class: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "concerns.html")]
+struct ListPage {
+    p: Page,
+    rows: Vec<Row>,
+    total: i64,
+    page: i64,
+    pages: i64,
+    status: String,
+    due: String,
+    statuses: Vec<(String, String)>,
+    prev_link: String,
+    next_link: String,
+}
+
+fn list_link(status: &str, due: &str, page: i64) -> String {
+    let q = serde_urlencoded::to_string([
+        ("status", status),
+        ("due", due),
+        ("page", &page.to_string()),
+    ])
+    .unwrap_or_default();
+    format!("/concerns?{q}")
+}
+
+pub async fn list(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    user: UiUser,
+    Query(q): Query<Vec<(String, String)>>,
+) -> Response {
+    let session = &user.session;
+    let get = |k: &str| {
+        q.iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .filter(|v| !v.is_empty())
+    };
+    let query = ListQuery {
+        status: get("status"),
+        due: get("due"),
+        page: get("page").and_then(|p| p.parse().ok()),
+        per_page: Some(25),
+    };
+    let page = match uc::list(&s.app, &session.actor, &query).await {
+        Ok(p) => p,
+        Err(e) => return app_error(t, Some(session), e),
+    };
+    let rows = page
+        .items
+        .iter()
+        .map(|c| Row {
+            id: c.id,
+            case_number: c.case_number.clone(),
+            received: view::instant(c.received_at),
+            channel: t.code("channel", &c.channel),
+            status: match &c.decision {
+                Some(d) => t.code("decision", d),
+                None => t.code("status", &c.status),
+            },
+            person: match (&c.first_person, c.person_count) {
+                (Some(n), 1) => n.clone(),
+                (Some(n), k) => format!("{n} (+{})", k - 1),
+                (None, _) => t.t("person.unknown_name").to_string(),
+            },
+            danger: c.immediate_danger,
+            clock: view::clock_text(&t, &c.clock),
+            clock_class: view::clock_class(&c.clock),
+        })
+        .collect();
+    let pages = ((page.total + page.per_page - 1) / page.per_page).max(1);
+    let status = query.status.clone().unwrap_or_default();
+    let due = query.due.clone().unwrap_or_default();
+    let lp = ListPage {
+        p: Page::new(t, "concerns.title", Some(session)),
+        rows,
+        total: page.total,
+        page: page.page,
+        pages,
+        prev_link: if page.page > 1 {
+            list_link(&status, &due, page.page - 1)
+        } else {
+            String::new()
+        },
+        next_link: if page.page < pages {
+            list_link(&status, &due, page.page + 1)
+        } else {
+            String::new()
+        },
+        statuses: Status::ALL
+            .iter()
+            .map(|st| (st.code().to_string(), t.code("status", st.code())))
+            .collect(),
+        status,
+        due,
+    };
+    render(StatusCode::OK, &lp)
+}
+
+/// The intake form's state: the values as typed and the errors beside them.
+#[derive(Template)]
+#[template(path = "concern_new.html")]
+struct NewPage {
+    p: Page,
+    e: Errors,
+    f: FormData,
+    channels: Vec<(String, String)>,
+    reporter_kinds: Vec<(String, String)>,
+    person_slots: Vec<usize>,
+}
+
+fn new_page(
+    t: Tr,
+    session: &vink_app::user::Session,
+    f: FormData,
+    e: Errors,
+    status: StatusCode,
+) -> Response {
+    let page = NewPage {
+        p: Page::new(t, "new.title", Some(session)),
+        e,
+        f,
+        channels: Channel::ALL
+            .iter()
+            .map(|c| (c.code().to_string(), t.code("channel", c.code())))
+            .collect(),
+        reporter_kinds: ReporterKind::ALL
+            .iter()
+            .map(|c| (c.code().to_string(), t.code("reporter_kind", c.code())))
+            .collect(),
+        person_slots: (0..3).collect(),
+    };
+    render(status, &page)
+}
+
+pub async fn new_form(UiLang(t): UiLang, user: UiUser) -> Response {
+    new_page(
+        t,
+        &user.session,
+        FormData(Vec::new()),
+        Errors::none(t),
+        StatusCode::OK,
+    )
+}
+
+/// Builds the draft from the form; person slots left entirely blank are dropped
+/// (the first is always kept so "at least one person" can be reported).
+fn draft_of(f: &FormData) -> ConcernDraft {
+    let opt = |k: &str| f.get(k);
+    let mut persons = Vec::new();
+    for i in 0..MAX_PERSONS {
+        let name = opt(&format!("persons[{i}].name"));
+        let birth = opt(&format!("persons[{i}].birth"));
+        let district = opt(&format!("persons[{i}].district"));
+        let blank = [&name, &birth, &district]
+            .iter()
+            .all(|v| v.as_deref().is_none_or(|s| s.trim().is_empty()));
+        let present =
+            f.0.iter()
+                .any(|(k, _)| k.starts_with(&format!("persons[{i}].")));
+        if present && (i == 0 || !blank) {
+            persons.push(PersonDraft {
+                person_id: None,
+                name,
+                birth,
+                district,
+            });
+        }
+    }
+    ConcernDraft {
+        channel: opt("channel"),
+        received_at: opt("received_at"),
+        reporter: ReporterDraft {
+            kind: opt("reporter.kind"),
+            organisation: opt("reporter.organisation"),
+            name: opt("reporter.name"),
+            contact: opt("reporter.contact"),
+        },
+        persons,
+        description: opt("description"),
+        immediate_danger: f.get("immediate_danger").is_some(),
+    }
+}
+
+pub async fn create(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    user: UiUser,
+    f: FormData,
+) -> Response {
+    let session = &user.session;
+    if !f.csrf_ok(session) {
+        return csrf_failed(t, session);
+    }
+    match uc::create(&s.app, &session.actor, &draft_of(&f)).await {
+        Ok(created) => Redirect::to(&format!("/concerns/{}?created=1", created.id)).into_response(),
+        Err(AppError::Invalid(errs)) => new_page(
+            t,
+            session,
+            f,
+            Errors::of(t, errs),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        Err(e) => app_error(t, Some(session), e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "concern.html")]
+struct DetailPage {
+    p: Page,
+    c: ConcernDetail,
+    received: String,
+    clock: String,
+    clock_class: &'static str,
+    deadline: String,
+    timeline: Vec<(String, String, String, String)>,
+    next: Vec<(String, String)>,
+    decisions: Vec<(String, String)>,
+    programmes: Vec<(String, String)>,
+    meetings: Vec<MeetingSummary>,
+    can_transition: bool,
+    can_decide: bool,
+    can_pause: bool,
+    can_agenda: bool,
+    can_link: bool,
+    created: bool,
+    e: Errors,
+}
+
+/// What the actor may do on a concern they can already read (scope is settled).
+fn can(actor: &Actor, action: Action) -> bool {
+    let own: Vec<Uuid> = actor.agency_id().into_iter().collect();
+    decide(
+        actor,
+        action,
+        &Resource::Concern {
+            agenda_agencies: &own,
+        },
+    )
+    .is_allowed()
+}
+
+pub(super) async fn detail_page(
+    s: &AppState,
+    t: Tr,
+    session: &vink_app::user::Session,
+    id: Uuid,
+    e: Errors,
+    created: bool,
+    status: StatusCode,
+) -> Response {
+    let c = match uc::get(&s.app, &session.actor, id).await {
+        Ok(c) => c,
+        Err(e) => return app_error(t, Some(session), e),
+    };
+    let actor = &session.actor;
+    let meetings = if can(actor, Action::AgendaAdd) && c.status != "decided" {
+        let today = jiff::Timestamp::now()
+            .to_zoned_datetime(vink_domain::concern::local_tz())
+            .date()
+            .to_string();
+        match vink_app::triage::list_meetings(&s.app, actor, 1, 10).await {
+            Ok(p) => p.items.into_iter().filter(|m| m.date >= today).collect(),
+            Err(e) => return app_error(t, Some(session), e),
+        }
+    } else {
+        Vec::new()
+    };
+    let timeline = c
+        .timeline
+        .iter()
+        .rev()
+        .map(|ev| {
+            let what = match (&ev.to_status, &ev.decision) {
+                (_, Some(d)) => format!("{}: {}", t.code("event", &ev.kind), t.code("decision", d)),
+                (Some(to), None) if ev.kind == "transition" => {
+                    format!("{}: {}", t.code("event", &ev.kind), t.code("status", to))
+                }
+                _ => t.code("event", &ev.kind),
+            };
+            (
+                view::instant(ev.at),
+                what,
+                ev.actor
+                    .clone()
+                    .unwrap_or_else(|| t.t("event.no_actor").to_string()),
+                ev.reason.clone().unwrap_or_default(),
+            )
+        })
+        .collect();
+    let page = DetailPage {
+        p: Page::new(t, "detail.title", Some(session)),
+        received: view::instant(c.received_at),
+        clock: view::clock_text(&t, &c.clock),
+        clock_class: view::clock_class(&c.clock),
+        deadline: view::instant(c.clock.deadline),
+        timeline,
+        next: c
+            .next_statuses
+            .iter()
+            .filter(|n| n.as_str() != "decided")
+            .map(|n| (n.clone(), t.code("status", n)))
+            .collect(),
+        decisions: Decision::ALL
+            .iter()
+            .map(|d| (d.code().to_string(), t.code("decision", d.code())))
+            .collect(),
+        programmes: ProgrammeKind::ALL
+            .iter()
+            .map(|d| (d.code().to_string(), t.code("programme", d.code())))
+            .collect(),
+        meetings,
+        can_transition: can(actor, Action::ConcernTransition),
+        can_decide: can(actor, Action::ConcernDecide) && c.status == "before_unit",
+        can_pause: can(actor, Action::ConcernPause) && c.status != "decided",
+        can_agenda: can(actor, Action::AgendaAdd) && c.status != "decided",
+        can_link: can(actor, Action::ConcernLinkPerson),
+        created,
+        e,
+        c,
+    };
+    render(status, &page)
+}
+
+#[derive(serde::Deserialize)]
+pub struct DetailQuery {
+    created: Option<String>,
+}
+
+pub async fn detail(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    user: UiUser,
+    Path(id): Path<String>,
+    Query(q): Query<DetailQuery>,
+) -> Response {
+    let Ok(id) = id.parse::<Uuid>() else {
+        return super::error_page(
+            t,
+            Some(&user.session),
+            StatusCode::NOT_FOUND,
+            "error.not_found",
+        );
+    };
+    detail_page(
+        &s,
+        t,
+        &user.session,
+        id,
+        Errors::none(t),
+        q.created.is_some(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+pub async fn link_person(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    user: UiUser,
+    Path(id): Path<String>,
+    f: FormData,
+) -> Response {
+    let session = &user.session;
+    if !f.csrf_ok(session) {
+        return csrf_failed(t, session);
+    }
+    let parse = |k: &str| f.get(k).and_then(|v| v.parse::<Uuid>().ok());
+    let (Ok(id), Some(from), Some(to)) = (id.parse::<Uuid>(), parse("from"), parse("to")) else {
+        return super::error_page(t, Some(session), StatusCode::NOT_FOUND, "error.not_found");
+    };
+    match uc::link_person(&s.app, &session.actor, id, from, to).await {
+        Ok(()) => Redirect::to(&format!("/concerns/{id}")).into_response(),
+        Err(e) => app_error(t, Some(session), e),
+    }
+}

@@ -1,0 +1,300 @@
+//! The server-rendered UI. Every page gets a [`Page`] (translator, signed-in
+//! user, CSRF token); every form posts back with the token and comes back with
+//! the user's input and per-field errors when something is wrong.
+
+mod audit;
+mod concern;
+mod report;
+mod triage;
+mod user;
+
+use askama::Template;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use vink_app::AppError;
+use vink_app::user::Session;
+use vink_domain::policy::{Action, Resource, decide};
+use vink_domain::validation::FieldErrors;
+
+use crate::AppState;
+use crate::auth::{UiLang, same_secret};
+use crate::i18n::Tr;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(user::home))
+        .route("/login", get(user::login_form).post(user::login))
+        .route("/logout", post(user::logout))
+        .route("/lang/{code}", get(user::switch_lang))
+        .route("/dashboard", get(concern::dashboard))
+        .route("/concerns", get(concern::list).post(concern::create))
+        .route("/concerns/new", get(concern::new_form))
+        .route("/concerns/{id}", get(concern::detail))
+        .route("/concerns/{id}/transition", post(triage::transition))
+        .route("/concerns/{id}/pause", post(triage::pause))
+        .route("/concerns/{id}/resume", post(triage::resume))
+        .route("/concerns/{id}/agenda", post(triage::add_to_agenda))
+        .route("/concerns/{id}/link", post(concern::link_person))
+        .route(
+            "/meetings",
+            get(triage::meetings).post(triage::create_meeting),
+        )
+        .route("/meetings/{id}", get(triage::meeting))
+        .route("/meetings/{id}/minutes", post(triage::minutes))
+        .route(
+            "/meetings/{id}/agenda/{concern_id}",
+            post(triage::recommend),
+        )
+        .route("/audit", get(audit::list))
+        .route("/report", get(report::form).post(report::submit))
+}
+
+/// What the layout needs on every page.
+pub struct Page {
+    pub t: Tr,
+    pub title: String,
+    pub user: Option<NavUser>,
+    pub csrf: String,
+}
+
+/// The signed-in user as the header and navigation show them.
+pub struct NavUser {
+    pub name: String,
+    pub role: String,
+    pub concerns: bool,
+    pub meetings: bool,
+    pub create: bool,
+    pub audit: bool,
+}
+
+impl Page {
+    pub fn new(t: Tr, title_key: &str, session: Option<&Session>) -> Page {
+        let user = session.map(|s| {
+            let can = |a: Action| decide(&s.actor, a, &Resource::None).is_allowed();
+            NavUser {
+                name: s.display_name.clone(),
+                role: t.code("role", s.role.code()),
+                concerns: can(Action::ConcernList),
+                meetings: can(Action::MeetingList),
+                create: can(Action::ConcernCreate),
+                audit: can(Action::AuditRead),
+            }
+        });
+        Page {
+            t,
+            title: t.t(title_key).to_string(),
+            user,
+            csrf: session.map(|s| s.csrf.clone()).unwrap_or_default(),
+        }
+    }
+}
+
+/// Renders a template into a response.
+pub fn render<T: Template>(status: StatusCode, tpl: &T) -> Response {
+    match tpl.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    p: Page,
+    heading: String,
+    message: String,
+}
+
+/// A full error page with a translated message.
+pub fn error_page(t: Tr, session: Option<&Session>, status: StatusCode, key: &str) -> Response {
+    let p = Page::new(t, "error.title", session);
+    let page = ErrorPage {
+        heading: t.code("error.status", status.as_str()),
+        message: t.t(key).to_string(),
+        p,
+    };
+    render(status, &page)
+}
+
+/// Maps a use-case error to a page; validation errors are handled by the form
+/// handlers themselves before they get here.
+pub fn app_error(t: Tr, session: Option<&Session>, e: AppError) -> Response {
+    match e {
+        AppError::Denied(_) => error_page(t, session, StatusCode::FORBIDDEN, "error.forbidden"),
+        AppError::NotFound => error_page(t, session, StatusCode::NOT_FOUND, "error.not_found"),
+        AppError::Conflict(_) => error_page(t, session, StatusCode::CONFLICT, "error.conflict"),
+        AppError::Unauthenticated => Redirect::to("/login").into_response(),
+        AppError::RateLimited => error_page(
+            t,
+            session,
+            StatusCode::TOO_MANY_REQUESTS,
+            "error.rate_limited",
+        ),
+        AppError::Invalid(_) => error_page(
+            t,
+            session,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "error.invalid",
+        ),
+        AppError::Store(e) => {
+            tracing::error!(error = %e, "store error");
+            error_page(
+                t,
+                session,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "error.internal",
+            )
+        }
+        AppError::Internal(m) => {
+            tracing::error!(error = %m, "internal error");
+            error_page(
+                t,
+                session,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "error.internal",
+            )
+        }
+    }
+}
+
+pub async fn not_found(UiLang(t): UiLang) -> Response {
+    error_page(t, None, StatusCode::NOT_FOUND, "error.not_found")
+}
+
+/// A submitted form as name/value pairs (repeated names allowed), read within
+/// the body limit.
+pub struct FormData(pub Vec<(String, String)>);
+
+impl<S: Send + Sync> FromRequest<S> for FormData {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let lang = crate::auth::cookie_lang(req.headers());
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            let status = if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                StatusCode::PAYLOAD_TOO_LARGE
+            } else {
+                StatusCode::BAD_REQUEST
+            };
+            let key = if status == StatusCode::PAYLOAD_TOO_LARGE {
+                "error.too_large"
+            } else {
+                "error.bad_request"
+            };
+            error_page(Tr::new(lang), None, status, key)
+        })?;
+        let pairs = form_urlencoded::parse(&bytes).into_owned().collect();
+        Ok(FormData(pairs))
+    }
+}
+
+impl FormData {
+    /// The first value of a field, trimmed of nothing (the domain trims).
+    pub fn get(&self, name: &str) -> Option<String> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    }
+
+    /// All values of a repeated field.
+    pub fn all(&self, name: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+
+    /// The value for re-showing in the form.
+    pub fn value(&self, name: &str) -> String {
+        self.get(name).unwrap_or_default()
+    }
+
+    /// Whether the form carries the session's CSRF token.
+    pub fn csrf_ok(&self, session: &Session) -> bool {
+        self.get("csrf")
+            .is_some_and(|c| same_secret(&c, &session.csrf))
+    }
+}
+
+/// The refusal for a form without a valid CSRF token.
+pub fn csrf_failed(t: Tr, session: &Session) -> Response {
+    error_page(t, Some(session), StatusCode::FORBIDDEN, "error.csrf")
+}
+
+/// Per-field error texts for a form, translated by code.
+pub struct Errors {
+    errs: FieldErrors,
+    t: Tr,
+}
+
+impl Errors {
+    pub fn none(t: Tr) -> Self {
+        Errors {
+            errs: FieldErrors::new(),
+            t,
+        }
+    }
+
+    pub fn of(t: Tr, errs: FieldErrors) -> Self {
+        Errors { errs, t }
+    }
+
+    pub fn any(&self) -> bool {
+        !self.errs.is_empty()
+    }
+
+    /// The translated message for a field, empty if none.
+    pub fn msg(&self, field: &str) -> String {
+        match self.errs.get(field) {
+            Some(e) => self.t.code("error.field", e.code),
+            None => String::new(),
+        }
+    }
+
+    /// The HTML id of a field's input.
+    pub fn id(&self, field: &str) -> String {
+        field_id(field)
+    }
+
+    pub fn has(&self, field: &str) -> bool {
+        self.errs.get(field).is_some()
+    }
+
+    /// Every error as `(field id, label text)`, for the summary at the top.
+    pub fn summary(&self) -> Vec<(String, String)> {
+        self.errs
+            .0
+            .iter()
+            .map(|e| (field_id(&e.field), self.t.code("error.field", e.code)))
+            .collect()
+    }
+}
+
+/// A field name as an HTML id (`persons[0].name` → `f-persons-0-name`).
+pub fn field_id(name: &str) -> String {
+    let mut id = String::from("f-");
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            id.push(c);
+        } else if !id.ends_with('-') {
+            id.push('-');
+        }
+    }
+    id.trim_end_matches('-').to_string()
+}
+
+impl FormData {
+    /// Whether a field has the given value (for `selected` and `checked`).
+    pub fn is(&self, name: &str, v: &str) -> bool {
+        self.0.iter().any(|(k, x)| k == name && x == v)
+    }
+}

@@ -1,0 +1,215 @@
+//! Log-in, log-out and the language switch.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use vink_app::AppError;
+
+use super::{FormData, Page, render};
+use crate::AppState;
+use crate::auth::{
+    ClientIp, LANG_COOKIE, LOGIN_CSRF_COOKIE, SESSION_COOKIE, UiLang, UiUser, same_secret,
+    set_cookie,
+};
+use crate::i18n::{Lang, Tr};
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    p: Page,
+    username: String,
+    next: String,
+    error: String,
+}
+
+#[derive(Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+/// Only local paths are followed after log-in (no open redirect).
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.contains('\\')
+                && !n.starts_with("/login") =>
+        {
+            n.to_string()
+        }
+        _ => "/dashboard".to_string(),
+    }
+}
+
+pub async fn home(user: Result<UiUser, Response>) -> Response {
+    match user {
+        Ok(_) => Redirect::to("/dashboard").into_response(),
+        Err(_) => Redirect::to("/login").into_response(),
+    }
+}
+
+fn login_page(
+    t: Tr,
+    csrf: String,
+    username: String,
+    next: String,
+    error: &str,
+    status: StatusCode,
+    secure: bool,
+) -> Response {
+    let mut p = Page::new(t, "login.title", None);
+    p.csrf = csrf.clone();
+    let page = LoginPage {
+        p,
+        username,
+        next,
+        error: if error.is_empty() {
+            String::new()
+        } else {
+            t.t(error).to_string()
+        },
+    };
+    let mut resp = render(status, &page);
+    if let Ok(v) = set_cookie(LOGIN_CSRF_COOKIE, &csrf, secure, Some(3600)).parse() {
+        resp.headers_mut().append(header::SET_COOKIE, v);
+    }
+    resp
+}
+
+fn new_token() -> String {
+    let mut b = [0u8; 32];
+    if getrandom::fill(&mut b).is_err() {
+        return String::new();
+    }
+    hex::encode(b)
+}
+
+pub async fn login_form(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    Query(q): Query<NextQuery>,
+) -> Response {
+    login_page(
+        t,
+        new_token(),
+        String::new(),
+        safe_next(q.next.as_deref()),
+        "",
+        StatusCode::OK,
+        s.secure_cookies,
+    )
+}
+
+pub async fn login(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    form: FormData,
+) -> Response {
+    let username = form.value("username");
+    let next = safe_next(form.get("next").as_deref());
+    let cookie_csrf = login_csrf(&headers);
+    let form_csrf = form.value("csrf");
+    if cookie_csrf.is_empty() || !same_secret(&cookie_csrf, &form_csrf) {
+        return login_page(
+            t,
+            new_token(),
+            username,
+            next,
+            "login.expired",
+            StatusCode::FORBIDDEN,
+            s.secure_cookies,
+        );
+    }
+    match vink_app::user::login(&s.app, &username, &form.value("password"), &ip).await {
+        Ok((session_id, _session)) => {
+            let mut resp = Redirect::to(&next).into_response();
+            if let Ok(v) = set_cookie(SESSION_COOKIE, &session_id, s.secure_cookies, None).parse() {
+                resp.headers_mut().append(header::SET_COOKIE, v);
+            }
+            if let Ok(v) = set_cookie(LOGIN_CSRF_COOKIE, "", s.secure_cookies, Some(0)).parse() {
+                resp.headers_mut().append(header::SET_COOKIE, v);
+            }
+            resp
+        }
+        Err(AppError::RateLimited) => login_page(
+            t,
+            new_token(),
+            username,
+            next,
+            "login.rate_limited",
+            StatusCode::TOO_MANY_REQUESTS,
+            s.secure_cookies,
+        ),
+        Err(AppError::Unauthenticated) => login_page(
+            t,
+            new_token(),
+            username,
+            next,
+            "login.failed",
+            StatusCode::UNAUTHORIZED,
+            s.secure_cookies,
+        ),
+        Err(e) => super::app_error(t, None, e),
+    }
+}
+
+fn login_csrf(headers: &HeaderMap) -> String {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == LOGIN_CSRF_COOKIE)
+        .map(|(_, v)| v.to_string())
+        .unwrap_or_default()
+}
+
+pub async fn logout(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    user: UiUser,
+    form: FormData,
+) -> Response {
+    if !form.csrf_ok(&user.session) {
+        return super::csrf_failed(t, &user.session);
+    }
+    if let Err(e) = vink_app::user::logout(&s.app, &user.session, &user.session_id).await {
+        return super::app_error(t, Some(&user.session), e);
+    }
+    let mut resp = Redirect::to("/login").into_response();
+    if let Ok(v) = set_cookie(SESSION_COOKIE, "", s.secure_cookies, Some(0)).parse() {
+        resp.headers_mut().append(header::SET_COOKIE, v);
+    }
+    resp
+}
+
+/// Sets the language cookie and goes back to a local page.
+pub async fn switch_lang(
+    State(s): State<AppState>,
+    Path(code): Path<String>,
+    Query(q): Query<NextQuery>,
+) -> Response {
+    let lang = Lang::parse(&code).unwrap_or(Lang::Da);
+    let back = match q.next.as_deref() {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") => n.to_string(),
+        _ => "/".to_string(),
+    };
+    let mut resp = Redirect::to(&back).into_response();
+    if let Ok(v) = set_cookie(
+        LANG_COOKIE,
+        lang.code(),
+        s.secure_cookies,
+        Some(365 * 24 * 3600),
+    )
+    .parse()
+    {
+        resp.headers_mut().append(header::SET_COOKIE, v);
+    }
+    resp
+}

@@ -168,8 +168,15 @@ pub async fn load(app: &App) -> Result<DemoSummary> {
     let mut persons_so_far: Vec<Uuid> = Vec::new();
     for i in 0..total {
         // Evenly over 20 months, the newest a few hours ago.
-        let age_hours =
-            span_hours * (total - 1 - i) / total + i64::try_from(rng.below(20)).unwrap_or(0) + 2;
+        // The newest 14 lie within the last four days, so the demo has open
+        // concerns in every state; the rest spread evenly over 20 months.
+        let recent = 14;
+        let jitter = i64::try_from(rng.below(6)).unwrap_or(0);
+        let age_hours = if i >= total - recent {
+            (total - 1 - i) * 7 + jitter + 1
+        } else {
+            120 + span_hours * (total - recent - 1 - i) / (total - recent) + jitter
+        };
         let received = now - SignedDuration::from_hours(age_hours);
         let c = DemoConcern::new(&mut rng, received, now, allowance);
         let id = vink_domain::new_id();
@@ -375,7 +382,7 @@ impl DemoConcern {
         ]);
         let mut clock = TriageClock::start(received, allowance);
         let age = now.duration_since(received);
-        let (status, decision) = if age > SignedDuration::from_hours(24 * 6) {
+        let (status, decision) = if age > SignedDuration::from_hours(100) {
             let roll = rng.below(100);
             let d = match roll {
                 0..=5 => Decision::FoundedLocalAction,

@@ -141,3 +141,141 @@ impl Tr {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use std::collections::BTreeSet;
+
+    fn keys(src: &str) -> BTreeSet<String> {
+        parse_catalog(src).unwrap().into_keys().collect()
+    }
+
+    #[test]
+    fn danish_and_english_have_the_same_keys() {
+        let (da, en) = (keys(DA_SOURCE), keys(EN_SOURCE));
+        assert!(da.len() > 200, "{}", da.len());
+        let only_da: Vec<_> = da.difference(&en).collect();
+        let only_en: Vec<_> = en.difference(&da).collect();
+        assert!(
+            only_da.is_empty() && only_en.is_empty(),
+            "da only: {only_da:?}, en only: {only_en:?}"
+        );
+    }
+
+    /// Every literal key used by a template or handler exists.
+    #[test]
+    fn every_key_used_exists() {
+        let da = keys(DA_SOURCE);
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut sources = Vec::new();
+        for dir in ["templates", "src", "src/ui", "src/api"] {
+            for entry in std::fs::read_dir(root.join(dir)).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_file() && !path.ends_with("i18n.rs") {
+                    sources.push(std::fs::read_to_string(path).unwrap());
+                }
+            }
+        }
+        let mut missing = BTreeSet::new();
+        let mut seen = 0;
+        for src in &sources {
+            for pat in [
+                ".t(\"",
+                "f1(\"",
+                "f2(\"",
+                "Page::new(t, \"",
+                "\"error.",
+                "\"field.",
+                "\"hint.",
+                "\"form.",
+            ] {
+                let mut rest = src.as_str();
+                while let Some(i) = rest.find(pat) {
+                    rest = &rest[i + pat.len()..];
+                    let start = if pat.starts_with('"') { &pat[1..] } else { "" };
+                    let end = rest.find('"').unwrap_or(0);
+                    let key = format!("{start}{}", &rest[..end]);
+                    if key.contains('.')
+                        && !key.ends_with('.')
+                        && !key.contains(' ')
+                        && !key.starts_with("error.status")
+                        && key != "error.field"
+                        && !key.ends_with(".html")
+                    {
+                        seen += 1;
+                        if !da.contains(&key) {
+                            missing.insert(key);
+                        }
+                    }
+                }
+            }
+        }
+        assert!(seen > 150, "the scan found too few keys ({seen})");
+        assert!(missing.is_empty(), "missing keys: {missing:?}");
+    }
+
+    /// Every code the domain can produce has a label in both languages.
+    #[test]
+    fn every_domain_code_has_a_label() {
+        use vink_domain::concern::{Channel, ReporterKind};
+        use vink_domain::person::MinorStatus;
+        use vink_domain::triage::{Decision, ProgrammeKind, Status};
+        use vink_domain::user::Role;
+        let mut want: Vec<String> = Vec::new();
+        want.extend(Status::ALL.iter().map(|c| format!("status.{}", c.code())));
+        want.extend(
+            Decision::ALL
+                .iter()
+                .map(|c| format!("decision.{}", c.code())),
+        );
+        want.extend(
+            ProgrammeKind::ALL
+                .iter()
+                .map(|c| format!("programme.{}", c.code())),
+        );
+        want.extend(Channel::ALL.iter().map(|c| format!("channel.{}", c.code())));
+        want.extend(
+            ReporterKind::ALL
+                .iter()
+                .map(|c| format!("reporter_kind.{}", c.code())),
+        );
+        want.extend(
+            MinorStatus::ALL
+                .iter()
+                .map(|c| format!("minor.{}", c.code())),
+        );
+        want.extend(Role::ALL.iter().map(|c| format!("role.{}", c.code())));
+        for code in [
+            "required",
+            "too_long",
+            "unknown_value",
+            "unknown_code",
+            "invalid_date",
+            "out_of_range",
+            "in_future",
+            "anonymous_with_identity",
+            "too_many",
+            "unknown",
+        ] {
+            want.push(format!("error.field.{code}"));
+        }
+        for status in ["400", "403", "404", "409", "413", "422", "429", "500"] {
+            want.push(format!("error.status.{status}"));
+        }
+        for lang in [Lang::Da, Lang::En] {
+            let cat = catalog(lang);
+            let missing: Vec<_> = want.iter().filter(|k| !cat.contains_key(*k)).collect();
+            assert!(missing.is_empty(), "{lang:?}: {missing:?}");
+        }
+    }
+
+    #[test]
+    fn placeholders_are_filled() {
+        let t = Tr::new(Lang::En);
+        assert_eq!(t.f1("concerns.count", "n", 3), "3 concerns");
+        assert_eq!(t.t("no.such.key"), "no.such.key");
+        assert_eq!(t.code("status", "before_unit"), "Before the unit");
+    }
+}

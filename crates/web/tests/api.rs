@@ -18,10 +18,18 @@ async fn health_openapi_and_headers() {
     let r = t.api("GET", "/healthz", None, None).await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.json()["status"], "ok");
-    assert!(r.header("content-security-policy").contains("default-src 'self'"));
+    assert!(
+        r.header("content-security-policy")
+            .contains("default-src 'self'")
+    );
     assert_eq!(r.header("cache-control"), "no-store");
     let doc = t.api("GET", "/api/openapi.json", None, None).await.json();
-    for path in ["/api/v1/concerns", "/api/v1/concerns/{id}/transitions", "/api/v1/meetings", "/api/v1/audit"] {
+    for path in [
+        "/api/v1/concerns",
+        "/api/v1/concerns/{id}/transitions",
+        "/api/v1/meetings",
+        "/api/v1/audit",
+    ] {
         assert!(doc["paths"][path].is_object(), "missing {path}");
     }
     assert!(doc["components"]["schemas"]["ConcernDraft"].is_object());
@@ -44,7 +52,9 @@ async fn the_api_needs_a_valid_token() {
 async fn secretariat_registers_and_reads_with_one_audit_row_each() {
     let t = common::setup().await;
     let id = t.concern(None).await;
-    let r = t.api("GET", &format!("/api/v1/concerns/{id}"), Some("sek"), None).await;
+    let r = t
+        .api("GET", &format!("/api/v1/concerns/{id}"), Some("sek"), None)
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     let c = r.json();
     assert_eq!(c["status"], "received");
@@ -53,13 +63,22 @@ async fn secretariat_registers_and_reads_with_one_audit_row_each() {
     assert!(c["case_number"].as_str().unwrap().starts_with("K-"));
     assert_eq!(c["clock"]["state"], "running");
     let rows = t.audit_of(id).await;
-    let actions: Vec<(&str, &str)> = rows.iter().map(|r| (r.action.as_str(), r.outcome.as_str())).collect();
-    assert_eq!(actions, vec![("concern.create", "allowed"), ("concern.read", "allowed")]);
+    let actions: Vec<(&str, &str)> = rows
+        .iter()
+        .map(|r| (r.action.as_str(), r.outcome.as_str()))
+        .collect();
+    assert_eq!(
+        actions,
+        vec![("concern.create", "allowed"), ("concern.read", "allowed")]
+    );
     assert_eq!(rows[1].actor_id, Some(t.ids["sek"]));
     // No personal data is copied into the audit log.
     for row in t.audit_all().await {
         let all = format!("{row:?}");
-        assert!(!all.contains("Testperson") && !all.contains("Fiktiv bekymring"), "{all}");
+        assert!(
+            !all.contains("Testperson") && !all.contains("Fiktiv bekymring"),
+            "{all}"
+        );
     }
 }
 
@@ -69,27 +88,69 @@ async fn roles_without_case_access_are_refused_and_audited() {
     let id = t.concern(None).await;
     for user in ["mentor", "analyst", "admin", "auditor", "ssp"] {
         let before = t.audit_of(id).await.len();
-        let r = t.api("GET", &format!("/api/v1/concerns/{id}"), Some(user), None).await;
+        let r = t
+            .api("GET", &format!("/api/v1/concerns/{id}"), Some(user), None)
+            .await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{user}");
         assert_eq!(r.json()["error"]["code"], "forbidden");
         assert!(!r.text.contains("Fiktiv"), "{user} saw content");
         let rows = t.audit_of(id).await;
         assert_eq!(rows.len(), before + 1, "{user}: exactly one audit row");
         let last = rows.last().unwrap();
-        assert_eq!((last.action.as_str(), last.outcome.as_str()), ("concern.read", "denied"));
+        assert_eq!(
+            (last.action.as_str(), last.outcome.as_str()),
+            ("concern.read", "denied")
+        );
         assert_eq!(last.actor_id, Some(t.ids[user]));
-        let want = if user == "ssp" { "not_in_scope" } else { "role_not_permitted" };
+        let want = if user == "ssp" {
+            "not_in_scope"
+        } else {
+            "role_not_permitted"
+        };
         assert_eq!(last.reason.as_deref(), Some(want), "{user}");
     }
     // Lists are filtered in SQL by the same policy.
-    let ssp = t.api("GET", "/api/v1/concerns", Some("ssp"), None).await.json();
+    let ssp = t
+        .api("GET", "/api/v1/concerns", Some("ssp"), None)
+        .await
+        .json();
     assert_eq!(ssp["total"], 0);
-    assert_eq!(t.api("GET", "/api/v1/concerns", Some("mentor"), None).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        t.api("GET", "/api/v1/concerns", Some("mentor"), None)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
     // A refusal does not reveal whether an id exists.
     let missing = uuid::Uuid::now_v7();
-    assert_eq!(t.api("GET", &format!("/api/v1/concerns/{missing}"), Some("mentor"), None).await.status, StatusCode::FORBIDDEN);
-    assert_eq!(t.api("GET", &format!("/api/v1/concerns/{missing}"), Some("sek"), None).await.status, StatusCode::NOT_FOUND);
-    assert_eq!(t.api("GET", "/api/v1/concerns/not-an-id", Some("sek"), None).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        t.api(
+            "GET",
+            &format!("/api/v1/concerns/{missing}"),
+            Some("mentor"),
+            None
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        t.api(
+            "GET",
+            &format!("/api/v1/concerns/{missing}"),
+            Some("sek"),
+            None
+        )
+        .await
+        .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        t.api("GET", "/api/v1/concerns/not-an-id", Some("sek"), None)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
 }
 
 #[tokio::test]
@@ -97,43 +158,125 @@ async fn coordination_unit_reads_what_is_on_its_agenda_and_records_recommendatio
     let t = common::setup().await;
     let id = t.concern(None).await;
     let other = t.concern(None).await;
-    let tomorrow = (Timestamp::now() + SignedDuration::from_hours(24)).strftime("%Y-%m-%d").to_string();
-    let m = t.api("POST", "/api/v1/meetings", Some("sek"), Some(json!({"date": tomorrow, "agencies": ["vink", "ssp"]}))).await;
+    let tomorrow = (Timestamp::now() + SignedDuration::from_hours(24))
+        .strftime("%Y-%m-%d")
+        .to_string();
+    let m = t
+        .api(
+            "POST",
+            "/api/v1/meetings",
+            Some("sek"),
+            Some(json!({"date": tomorrow, "agencies": ["vink", "ssp"]})),
+        )
+        .await;
     assert_eq!(m.status, StatusCode::CREATED, "{}", m.text);
     let mid = m.json()["id"].as_str().unwrap().to_string();
     // Into screening, then onto the agenda (which moves it before the unit).
-    let r = t.api("POST", &format!("/api/v1/concerns/{id}/transitions"), Some("sek"), Some(json!({"to": "screening"}))).await;
+    let r = t
+        .api(
+            "POST",
+            &format!("/api/v1/concerns/{id}/transitions"),
+            Some("sek"),
+            Some(json!({"to": "screening"})),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    let r = t.api("POST", &format!("/api/v1/meetings/{mid}/agenda"), Some("sek"), Some(json!({"concern_id": id}))).await;
+    let r = t
+        .api(
+            "POST",
+            &format!("/api/v1/meetings/{mid}/agenda"),
+            Some("sek"),
+            Some(json!({"concern_id": id})),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
-    let again = t.api("POST", &format!("/api/v1/meetings/{mid}/agenda"), Some("sek"), Some(json!({"concern_id": id}))).await;
+    let again = t
+        .api(
+            "POST",
+            &format!("/api/v1/meetings/{mid}/agenda"),
+            Some("sek"),
+            Some(json!({"concern_id": id})),
+        )
+        .await;
     assert_eq!(again.status, StatusCode::CONFLICT);
 
-    let r = t.api("GET", &format!("/api/v1/concerns/{id}"), Some("ssp"), None).await;
+    let r = t
+        .api("GET", &format!("/api/v1/concerns/{id}"), Some("ssp"), None)
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.json()["status"], "before_unit");
-    assert_eq!(t.api("GET", &format!("/api/v1/concerns/{other}"), Some("ssp"), None).await.status, StatusCode::FORBIDDEN);
-    assert_eq!(t.api("GET", &format!("/api/v1/concerns/{id}"), Some("psp"), None).await.status, StatusCode::FORBIDDEN);
-    let list = t.api("GET", "/api/v1/concerns", Some("ssp"), None).await.json();
+    assert_eq!(
+        t.api(
+            "GET",
+            &format!("/api/v1/concerns/{other}"),
+            Some("ssp"),
+            None
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        t.api("GET", &format!("/api/v1/concerns/{id}"), Some("psp"), None)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let list = t
+        .api("GET", "/api/v1/concerns", Some("ssp"), None)
+        .await
+        .json();
     assert_eq!(list["total"], 1);
     assert_eq!(list["items"][0]["id"], id.to_string());
-    assert_eq!(t.api("GET", "/api/v1/meetings", Some("ssp"), None).await.json()["total"], 1);
-    assert_eq!(t.api("GET", "/api/v1/meetings", Some("psp"), None).await.json()["total"], 0);
+    assert_eq!(
+        t.api("GET", "/api/v1/meetings", Some("ssp"), None)
+            .await
+            .json()["total"],
+        1
+    );
+    assert_eq!(
+        t.api("GET", "/api/v1/meetings", Some("psp"), None)
+            .await
+            .json()["total"],
+        0
+    );
 
     // The member records the recommendation but may not move the case along.
     let rec = t
-        .api("POST", &format!("/api/v1/meetings/{mid}/agenda/{id}/recommendation"), Some("ssp"),
-            Some(json!({"recommendation": "Mentorforløb anbefales.", "acting_agency": "ssp"})))
+        .api(
+            "POST",
+            &format!("/api/v1/meetings/{mid}/agenda/{id}/recommendation"),
+            Some("ssp"),
+            Some(json!({"recommendation": "Mentorforløb anbefales.", "acting_agency": "ssp"})),
+        )
         .await;
     assert_eq!(rec.status, StatusCode::NO_CONTENT, "{}", rec.text);
     let psp = t
-        .api("POST", &format!("/api/v1/meetings/{mid}/agenda/{id}/recommendation"), Some("psp"), Some(json!({"recommendation": "x"})))
+        .api(
+            "POST",
+            &format!("/api/v1/meetings/{mid}/agenda/{id}/recommendation"),
+            Some("psp"),
+            Some(json!({"recommendation": "x"})),
+        )
         .await;
     assert_eq!(psp.status, StatusCode::FORBIDDEN);
-    let r = t.api("POST", &format!("/api/v1/concerns/{id}/pause"), Some("ssp"), Some(json!({"reason": "x"}))).await;
+    let r = t
+        .api(
+            "POST",
+            &format!("/api/v1/concerns/{id}/pause"),
+            Some("ssp"),
+            Some(json!({"reason": "x"})),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    let meeting = t.api("GET", &format!("/api/v1/meetings/{mid}"), Some("ssp"), None).await.json();
-    assert_eq!(meeting["agenda"][0]["recommendation"], "Mentorforløb anbefales.");
+    let meeting = t
+        .api("GET", &format!("/api/v1/meetings/{mid}"), Some("ssp"), None)
+        .await
+        .json();
+    assert_eq!(
+        meeting["agenda"][0]["recommendation"],
+        "Mentorforløb anbefales."
+    );
     assert_eq!(meeting["agenda"][0]["acting_agency"], "SSP København");
     // The unit decides: founded, local action, with the intended programme.
     let d = t
@@ -143,7 +286,14 @@ async fn coordination_unit_reads_what_is_on_its_agenda_and_records_recommendatio
     assert_eq!(d.status, StatusCode::OK, "{}", d.text);
     assert_eq!(d.json()["programme_kind"], "mentor");
     assert_eq!(d.json()["clock"]["state"], "stopped");
-    let minutes = t.api("PUT", &format!("/api/v1/meetings/{mid}/minutes"), Some("sek"), Some(json!({"minutes": "Referat"}))).await;
+    let minutes = t
+        .api(
+            "PUT",
+            &format!("/api/v1/meetings/{mid}/minutes"),
+            Some("sek"),
+            Some(json!({"minutes": "Referat"})),
+        )
+        .await;
     assert_eq!(minutes.status, StatusCode::NO_CONTENT);
 }
 
@@ -153,25 +303,64 @@ async fn the_state_machine_answers_409_for_other_moves_and_422_for_missing_parts
     let id = t.concern(None).await;
     let go = |body: serde_json::Value| {
         let t = &t;
-        async move { t.api("POST", &format!("/api/v1/concerns/{id}/transitions"), Some("sek"), Some(body)).await }
+        async move {
+            t.api(
+                "POST",
+                &format!("/api/v1/concerns/{id}/transitions"),
+                Some("sek"),
+                Some(body),
+            )
+            .await
+        }
     };
-    assert_eq!(go(json!({"to": "before_unit"})).await.status, StatusCode::CONFLICT);
+    assert_eq!(
+        go(json!({"to": "before_unit"})).await.status,
+        StatusCode::CONFLICT
+    );
     let bad = go(json!({"to": "archived"})).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(bad.json()["error"]["fields"][0]["field"], "to");
-    assert_eq!(go(json!({"to": "screening", "reason": "Kvalificeres"})).await.status, StatusCode::OK);
-    assert_eq!(go(json!({"to": "before_unit"})).await.status, StatusCode::OK);
+    assert_eq!(
+        go(json!({"to": "screening", "reason": "Kvalificeres"}))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        go(json!({"to": "before_unit"})).await.status,
+        StatusCode::OK
+    );
     let no_decision = go(json!({"to": "decided"})).await;
     assert_eq!(no_decision.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(no_decision.json()["error"]["fields"][0]["field"], "decision");
+    assert_eq!(
+        no_decision.json()["error"]["fields"][0]["field"],
+        "decision"
+    );
     let no_kind = go(json!({"to": "decided", "decision": "founded_local_action"})).await;
-    assert_eq!(no_kind.json()["error"]["fields"][0]["field"], "programme_kind");
+    assert_eq!(
+        no_kind.json()["error"]["fields"][0]["field"],
+        "programme_kind"
+    );
     let ok = go(json!({"to": "decided", "decision": "unfounded", "reason": "Ingen grund"})).await;
     assert_eq!(ok.status, StatusCode::OK, "{}", ok.text);
-    assert_eq!(go(json!({"to": "screening"})).await.status, StatusCode::CONFLICT);
-    let c = t.api("GET", &format!("/api/v1/concerns/{id}"), Some("sek"), None).await.json();
-    let kinds: Vec<&str> = c["timeline"].as_array().unwrap().iter().map(|e| e["to_status"].as_str().unwrap_or("")).collect();
-    assert_eq!(kinds, vec!["received", "screening", "before_unit", "decided"]);
+    assert_eq!(
+        go(json!({"to": "screening"})).await.status,
+        StatusCode::CONFLICT
+    );
+    let c = t
+        .api("GET", &format!("/api/v1/concerns/{id}"), Some("sek"), None)
+        .await
+        .json();
+    let kinds: Vec<&str> = c["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["to_status"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        kinds,
+        vec!["received", "screening", "before_unit", "decided"]
+    );
     assert_eq!(c["timeline"][3]["reason"], "Ingen grund");
     assert_eq!(c["timeline"][3]["actor"], "sek (test)");
 }
@@ -181,7 +370,12 @@ async fn immediate_danger_can_go_straight_to_the_police() {
     let t = common::setup().await;
     let id = t.concern(None).await;
     let r = t
-        .api("POST", &format!("/api/v1/concerns/{id}/transitions"), Some("sek"), Some(json!({"to": "decided", "decision": "handed_to_police"})))
+        .api(
+            "POST",
+            &format!("/api/v1/concerns/{id}/transitions"),
+            Some("sek"),
+            Some(json!({"to": "decided", "decision": "handed_to_police"})),
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
 }
@@ -191,23 +385,70 @@ async fn the_clock_pauses_with_a_reason_and_resumes_later() {
     let t = common::setup().await;
     let id = t.concern(Some(&ago(10))).await;
     let url = |s: &str| format!("/api/v1/concerns/{id}/{s}");
-    let no_reason = t.api("POST", &url("pause"), Some("sek"), Some(json!({}))).await;
+    let no_reason = t
+        .api("POST", &url("pause"), Some("sek"), Some(json!({})))
+        .await;
     assert_eq!(no_reason.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(no_reason.json()["error"]["fields"][0]["field"], "reason");
-    assert_eq!(t.api("POST", &url("resume"), Some("sek"), Some(json!({}))).await.status, StatusCode::CONFLICT);
-    let p = t.api("POST", &url("pause"), Some("sek"), Some(json!({"reason": "Afventer skolen"}))).await;
+    assert_eq!(
+        t.api("POST", &url("resume"), Some("sek"), Some(json!({})))
+            .await
+            .status,
+        StatusCode::CONFLICT
+    );
+    let p = t
+        .api(
+            "POST",
+            &url("pause"),
+            Some("sek"),
+            Some(json!({"reason": "Afventer skolen"})),
+        )
+        .await;
     assert_eq!(p.status, StatusCode::OK);
     let paused = p.json();
     assert_eq!(paused["clock"]["state"], "paused");
-    assert_eq!(t.api("POST", &url("pause"), Some("sek"), Some(json!({"reason": "igen"}))).await.status, StatusCode::CONFLICT);
+    assert_eq!(
+        t.api(
+            "POST",
+            &url("pause"),
+            Some("sek"),
+            Some(json!({"reason": "igen"}))
+        )
+        .await
+        .status,
+        StatusCode::CONFLICT
+    );
     tokio::time::sleep(std::time::Duration::from_millis(30)).await;
-    let r = t.api("POST", &url("resume"), Some("sek"), Some(json!({"reason": "Svar modtaget"}))).await.json();
+    let r = t
+        .api(
+            "POST",
+            &url("resume"),
+            Some("sek"),
+            Some(json!({"reason": "Svar modtaget"})),
+        )
+        .await
+        .json();
     assert_eq!(r["clock"]["state"], "running");
-    let before: Timestamp = paused["clock"]["deadline"].as_str().unwrap().parse().unwrap();
+    let before: Timestamp = paused["clock"]["deadline"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     let after: Timestamp = r["clock"]["deadline"].as_str().unwrap().parse().unwrap();
-    assert!(after > before, "paused time moves the deadline: {before} → {after}");
-    let c = t.api("GET", &format!("/api/v1/concerns/{id}"), Some("sek"), None).await.json();
-    let kinds: Vec<&str> = c["timeline"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert!(
+        after > before,
+        "paused time moves the deadline: {before} → {after}"
+    );
+    let c = t
+        .api("GET", &format!("/api/v1/concerns/{id}"), Some("sek"), None)
+        .await
+        .json();
+    let kinds: Vec<&str> = c["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
     assert_eq!(kinds, vec!["received", "paused", "resumed"]);
     assert_eq!(c["timeline"][1]["reason"], "Afventer skolen");
 }
@@ -218,22 +459,75 @@ async fn the_list_sorts_by_deadline_and_filters_overdue_and_due_soon() {
     let fresh = t.concern(None).await;
     let overdue = t.concern(Some(&ago(50))).await;
     let soon = t.concern(Some(&ago(40))).await;
-    let all = t.api("GET", "/api/v1/concerns", Some("sek"), None).await.json();
-    let order: Vec<String> = all["items"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap().to_string()).collect();
-    assert_eq!(order, vec![overdue.to_string(), soon.to_string(), fresh.to_string()]);
+    let all = t
+        .api("GET", "/api/v1/concerns", Some("sek"), None)
+        .await
+        .json();
+    let order: Vec<String> = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        order,
+        vec![overdue.to_string(), soon.to_string(), fresh.to_string()]
+    );
     assert_eq!(all["items"][0]["clock"]["overdue"], true);
     assert!(all["items"][0]["clock"]["minutes_left"].as_i64().unwrap() < 0);
-    let od = t.api("GET", "/api/v1/concerns?due=overdue", Some("sek"), None).await.json();
-    assert_eq!((od["total"].as_i64(), od["items"][0]["id"].as_str()), (Some(1), Some(overdue.to_string().as_str())));
-    let ds = t.api("GET", "/api/v1/concerns?due=due_soon", Some("sek"), None).await.json();
-    assert_eq!((ds["total"].as_i64(), ds["items"][0]["id"].as_str()), (Some(1), Some(soon.to_string().as_str())));
-    let st = t.api("GET", "/api/v1/concerns?status=decided", Some("sek"), None).await.json();
+    let od = t
+        .api("GET", "/api/v1/concerns?due=overdue", Some("sek"), None)
+        .await
+        .json();
+    assert_eq!(
+        (od["total"].as_i64(), od["items"][0]["id"].as_str()),
+        (Some(1), Some(overdue.to_string().as_str()))
+    );
+    let ds = t
+        .api("GET", "/api/v1/concerns?due=due_soon", Some("sek"), None)
+        .await
+        .json();
+    assert_eq!(
+        (ds["total"].as_i64(), ds["items"][0]["id"].as_str()),
+        (Some(1), Some(soon.to_string().as_str()))
+    );
+    let st = t
+        .api("GET", "/api/v1/concerns?status=decided", Some("sek"), None)
+        .await
+        .json();
     assert_eq!(st["total"], 0);
-    let page2 = t.api("GET", "/api/v1/concerns?per_page=2&page=2", Some("sek"), None).await.json();
-    assert_eq!((page2["total"].as_i64(), page2["items"].as_array().unwrap().len()), (Some(3), 1));
-    for bad in ["due=later", "status=closed", "page=0", "per_page=1000", "page=abc"] {
-        let r = t.api("GET", &format!("/api/v1/concerns?{bad}"), Some("sek"), None).await;
-        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {}", r.text);
+    let page2 = t
+        .api(
+            "GET",
+            "/api/v1/concerns?per_page=2&page=2",
+            Some("sek"),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(
+        (
+            page2["total"].as_i64(),
+            page2["items"].as_array().unwrap().len()
+        ),
+        (Some(3), 1)
+    );
+    for bad in [
+        "due=later",
+        "status=closed",
+        "page=0",
+        "per_page=1000",
+        "page=abc",
+    ] {
+        let r = t
+            .api("GET", &format!("/api/v1/concerns?{bad}"), Some("sek"), None)
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{bad}: {}",
+            r.text
+        );
     }
 }
 
@@ -252,11 +546,25 @@ async fn bad_input_gets_clear_errors_and_writes_nothing() {
     assert!(r.text.contains("colour"));
     let r = post(r#"{"channel": "pigeon", "received_at": "yesterday", "reporter": {"kind": "anonymous", "name": "X"}, "persons": [{"birth": "2009-02-30"}], "description": ""}"#).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let fields: Vec<String> = r.json()["error"]["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap().to_string()).collect();
-    for f in ["channel", "received_at", "persons[0].birth", "description", "reporter.kind"] {
+    let fields: Vec<String> = r.json()["error"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap().to_string())
+        .collect();
+    for f in [
+        "channel",
+        "received_at",
+        "persons[0].birth",
+        "description",
+        "reporter.kind",
+    ] {
         assert!(fields.contains(&f.to_string()), "{f} missing in {fields:?}");
     }
-    let long = format!(r#"{{"channel": "hotline", "reporter": {{"kind": "citizen"}}, "persons": [{{}}], "description": "{}"}}"#, "x".repeat(10_001));
+    let long = format!(
+        r#"{{"channel": "hotline", "reporter": {{"kind": "citizen"}}, "persons": [{{}}], "description": "{}"}}"#,
+        "x".repeat(10_001)
+    );
     let r = t.api_raw("POST", "/api/v1/concerns", "sek", long).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(r.json()["error"]["fields"][0]["code"], "too_long");
@@ -280,11 +588,21 @@ async fn bad_input_gets_clear_errors_and_writes_nothing() {
 async fn only_auditors_read_the_audit_log() {
     let t = common::setup().await;
     t.concern(None).await;
-    let r = t.api("GET", "/api/v1/audit?limit=5", Some("auditor"), None).await;
+    let r = t
+        .api("GET", "/api/v1/audit?limit=5", Some("auditor"), None)
+        .await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(!r.json().as_array().unwrap().is_empty());
-    assert_eq!(t.api("GET", "/api/v1/audit", Some("sek"), None).await.status, StatusCode::FORBIDDEN);
-    let denied = t.api("GET", "/api/v1/audit?outcome=denied", Some("auditor"), None).await.json();
+    assert_eq!(
+        t.api("GET", "/api/v1/audit", Some("sek"), None)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let denied = t
+        .api("GET", "/api/v1/audit?outcome=denied", Some("auditor"), None)
+        .await
+        .json();
     assert_eq!(denied[0]["action"], "audit.read");
     assert_eq!(denied[0]["actor_id"], t.ids["sek"].to_string());
 }

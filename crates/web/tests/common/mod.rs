@@ -47,7 +47,9 @@ pub async fn setup_with(mut config: Config) -> T {
     config.password_memory_kib = 1024;
     let dir = std::env::temp_dir().join(format!("vink-web-{}", Uuid::now_v7().simple()));
     std::fs::create_dir_all(&dir).unwrap();
-    let db = Db::connect(&format!("sqlite://{}/vink.db", dir.display())).await.unwrap();
+    let db = Db::connect(&format!("sqlite://{}/vink.db", dir.display()))
+        .await
+        .unwrap();
     db.migrate().await.unwrap();
     let app = Arc::new(App::new(db, config));
     let mut tokens = HashMap::new();
@@ -67,10 +69,24 @@ pub async fn setup_with(mut config: Config) -> T {
         .await
         .unwrap();
         ids.insert(*name, id);
-        tokens.insert(*name, vink_app::user::create_token(&app, &Actor::system(), name).await.unwrap());
+        tokens.insert(
+            *name,
+            vink_app::user::create_token(&app, &Actor::system(), name)
+                .await
+                .unwrap(),
+        );
     }
-    let router = vink_web::router(vink_web::AppState { app: app.clone(), secure_cookies: false });
-    T { router, app, tokens, ids, dir }
+    let router = vink_web::router(vink_web::AppState {
+        app: app.clone(),
+        secure_cookies: false,
+    });
+    T {
+        router,
+        app,
+        tokens,
+        ids,
+        dir,
+    }
 }
 
 impl Drop for T {
@@ -90,7 +106,10 @@ impl Resp {
         serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text))
     }
     pub fn header(&self, name: &str) -> String {
-        self.headers.get(name).map(|v| v.to_str().unwrap().to_string()).unwrap_or_default()
+        self.headers
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default()
     }
 }
 
@@ -100,28 +119,50 @@ impl T {
         let status = resp.status();
         let headers = resp.headers().clone();
         let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-        Resp { status, headers, text: String::from_utf8_lossy(&bytes).into_owned() }
+        Resp {
+            status,
+            headers,
+            text: String::from_utf8_lossy(&bytes).into_owned(),
+        }
     }
 
     /// A JSON API call as `user` (None: no token).
-    pub async fn api(&self, method: &str, uri: &str, user: Option<&str>, body: Option<Value>) -> Resp {
+    pub async fn api(
+        &self,
+        method: &str,
+        uri: &str,
+        user: Option<&str>,
+        body: Option<Value>,
+    ) -> Resp {
         let mut b = Request::builder().method(method).uri(uri);
         if let Some(u) = user {
             b = b.header(header::AUTHORIZATION, format!("Bearer {}", self.tokens[u]));
         }
         let req = match body {
-            Some(v) => b.header(header::CONTENT_TYPE, "application/json").body(Body::from(v.to_string())).unwrap(),
+            Some(v) => b
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(v.to_string()))
+                .unwrap(),
             None => b.body(Body::empty()).unwrap(),
         };
         self.send(req).await
     }
 
     /// A raw body to the API.
-    pub async fn api_raw(&self, method: &str, uri: &str, user: &str, body: impl Into<Body>) -> Resp {
+    pub async fn api_raw(
+        &self,
+        method: &str,
+        uri: &str,
+        user: &str,
+        body: impl Into<Body>,
+    ) -> Resp {
         let req = Request::builder()
             .method(method)
             .uri(uri)
-            .header(header::AUTHORIZATION, format!("Bearer {}", self.tokens[user]))
+            .header(
+                header::AUTHORIZATION,
+                format!("Bearer {}", self.tokens[user]),
+            )
             .header(header::CONTENT_TYPE, "application/json")
             .body(body.into())
             .unwrap();
@@ -139,7 +180,9 @@ impl T {
         if let Some(r) = received_at {
             body["received_at"] = Value::String(r.into());
         }
-        let r = self.api("POST", "/api/v1/concerns", Some("sek"), Some(body)).await;
+        let r = self
+            .api("POST", "/api/v1/concerns", Some("sek"), Some(body))
+            .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
         r.json()["id"].as_str().unwrap().parse().unwrap()
     }
@@ -147,9 +190,16 @@ impl T {
     /// Audit rows about one record, oldest first.
     pub async fn audit_of(&self, record: Uuid) -> Vec<AuditRow> {
         let mut tx = self.app.db.begin_read().await.unwrap();
-        let mut rows = vink_store::audit::list(&mut tx, &AuditFilter { record_id: Some(record), ..Default::default() }, 1000)
-            .await
-            .unwrap();
+        let mut rows = vink_store::audit::list(
+            &mut tx,
+            &AuditFilter {
+                record_id: Some(record),
+                ..Default::default()
+            },
+            1000,
+        )
+        .await
+        .unwrap();
         rows.reverse();
         rows
     }
@@ -157,7 +207,9 @@ impl T {
     /// All audit rows, oldest first.
     pub async fn audit_all(&self) -> Vec<AuditRow> {
         let mut tx = self.app.db.begin_read().await.unwrap();
-        let mut rows = vink_store::audit::list(&mut tx, &AuditFilter::default(), 100_000).await.unwrap();
+        let mut rows = vink_store::audit::list(&mut tx, &AuditFilter::default(), 100_000)
+            .await
+            .unwrap();
         rows.reverse();
         rows
     }
@@ -169,11 +221,16 @@ impl T {
 
     /// Logs in through the form; returns the cookie header value to send.
     pub async fn login(&self, user: &str, password: &str) -> (Resp, String) {
-        let page = self.send(Request::get("/login").body(Body::empty()).unwrap()).await;
+        let page = self
+            .send(Request::get("/login").body(Body::empty()).unwrap())
+            .await;
         let login_cookie = page.header("set-cookie");
         let login_cookie = login_cookie.split(';').next().unwrap().to_string();
         let csrf = login_cookie.split('=').nth(1).unwrap().to_string();
-        let form = format!("csrf={csrf}&username={user}&password={}&next=%2Fdashboard", password.replace(' ', "+"));
+        let form = format!(
+            "csrf={csrf}&username={user}&password={}&next=%2Fdashboard",
+            password.replace(' ', "+")
+        );
         let req = Request::post("/login")
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .header(header::COOKIE, &login_cookie)
@@ -192,7 +249,13 @@ impl T {
     }
 
     pub async fn page(&self, uri: &str, cookie: &str) -> Resp {
-        self.send(Request::get(uri).header(header::COOKIE, cookie).body(Body::empty()).unwrap()).await
+        self.send(
+            Request::get(uri)
+                .header(header::COOKIE, cookie)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
     }
 
     pub async fn post_form(&self, uri: &str, cookie: &str, form: &[(&str, &str)]) -> Resp {
@@ -207,7 +270,11 @@ impl T {
 
     /// The CSRF token shown in a page's forms.
     pub fn csrf_of(page: &Resp) -> String {
-        let i = page.text.find("name=\"csrf\" value=\"").expect("no csrf field") + 19;
+        let i = page
+            .text
+            .find("name=\"csrf\" value=\"")
+            .expect("no csrf field")
+            + 19;
         page.text[i..i + 64].to_string()
     }
 }

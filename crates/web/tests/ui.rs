@@ -1,0 +1,400 @@
+//! The server-rendered UI and the public form in-process: log-in, CSRF, per-field
+//! errors that keep the input, language switch, and the public report's guards.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use axum::http::StatusCode;
+use common::{PASSWORD, T};
+
+#[tokio::test]
+async fn login_sets_a_strict_httponly_cookie_and_wrong_passwords_are_refused() {
+    let t = common::setup().await;
+    let (bad, cookie) = t.login("sek", "wrong password").await;
+    assert_eq!(bad.status, StatusCode::UNAUTHORIZED);
+    assert!(cookie.is_empty());
+    assert!(bad.text.contains("Forkert brugernavn eller adgangskode"));
+    let (ok, cookie) = t.login("sek", PASSWORD).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER);
+    let set = ok
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|c| c.starts_with("vink_session="))
+        .unwrap();
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Strict"),
+        "{set}"
+    );
+    let dash = t.page("/dashboard", &cookie).await;
+    assert_eq!(dash.status, StatusCode::OK);
+    assert!(dash.text.contains("Overblik over visitationen"));
+    // Without a session the UI sends you to log in.
+    let anon = t.page("/dashboard", "").await;
+    assert_eq!(anon.status, StatusCode::SEE_OTHER);
+    assert!(anon.header("location").starts_with("/login"));
+    // Log-out ends the session.
+    let csrf = T::csrf_of(&dash);
+    assert_eq!(
+        t.post_form("/logout", &cookie, &[("csrf", &csrf)])
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        t.page("/dashboard", &cookie).await.status,
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[tokio::test]
+async fn login_attempts_are_limited_per_account() {
+    let t = common::setup().await;
+    for _ in 0..5 {
+        assert_eq!(
+            t.login("ssp", "wrong password").await.0.status,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    let (r, cookie) = t.login("ssp", PASSWORD).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(cookie.is_empty());
+    // Another account is not affected.
+    assert_eq!(
+        t.login("sek", PASSWORD).await.0.status,
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[tokio::test]
+async fn idle_sessions_end() {
+    let config = vink_app::Config {
+        idle_timeout: jiff::SignedDuration::from_millis(300),
+        ..Default::default()
+    };
+    let t = common::setup_with(config).await;
+    let (_, cookie) = t.login("sek", PASSWORD).await;
+    assert_eq!(t.page("/dashboard", &cookie).await.status, StatusCode::OK);
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    assert_eq!(
+        t.page("/dashboard", &cookie).await.status,
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[tokio::test]
+async fn forms_need_the_csrf_token() {
+    let t = common::setup().await;
+    let (_, cookie) = t.login("sek", PASSWORD).await;
+    let r = t
+        .post_form(
+            "/concerns",
+            &cookie,
+            &[("channel", "hotline"), ("description", "x")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = t
+        .post_form(
+            "/concerns",
+            &cookie,
+            &[("csrf", &"0".repeat(64)), ("channel", "hotline")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(t.concern_count().await, 0);
+}
+
+#[tokio::test]
+async fn the_intake_form_keeps_input_and_shows_errors_beside_fields() {
+    let t = common::setup().await;
+    let (_, cookie) = t.login("sek", PASSWORD).await;
+    let form = t.page("/concerns/new", &cookie).await;
+    assert_eq!(form.status, StatusCode::OK);
+    let csrf = T::csrf_of(&form);
+    let r = t
+        .post_form(
+            "/concerns",
+            &cookie,
+            &[
+                ("csrf", &csrf),
+                ("channel", "hotline"),
+                ("reporter.kind", "professional"),
+                ("reporter.organisation", "Skole Øst"),
+                ("persons[0].name", "Ida Fiktiv"),
+                ("persons[0].birth", "2009-02-30"),
+                ("persons[0].district", ""),
+                ("description", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text.contains("value=\"Skole Øst\""), "input kept");
+    assert!(r.text.contains("value=\"Ida Fiktiv\""));
+    assert!(r.text.contains("Skriv en gyldig dato"), "birth error shown");
+    assert!(
+        r.text.contains("id=\"f-description-error\""),
+        "description error beside the field"
+    );
+    assert!(
+        r.text.contains("href=\"#f-persons-0-birth\""),
+        "summary links to the field"
+    );
+    assert_eq!(t.concern_count().await, 0);
+    let r = t
+        .post_form(
+            "/concerns",
+            &cookie,
+            &[
+                ("csrf", &csrf),
+                ("channel", "email"),
+                ("reporter.kind", "anonymous"),
+                ("persons[0].name", "Ida Fiktiv"),
+                ("persons[0].birth", "2009-02-03"),
+                ("persons[1].name", ""),
+                ("persons[1].birth", ""),
+                ("persons[1].district", ""),
+                ("description", "Fiktiv bekymring"),
+                ("immediate_danger", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    let detail = t.page(&r.header("location"), &cookie).await;
+    assert_eq!(detail.status, StatusCode::OK);
+    assert!(detail.text.contains("Ida Fiktiv") && detail.text.contains("Mindreårig"));
+    assert!(
+        detail.text.contains("Overdrag til politiet"),
+        "danger offers the police hand-over"
+    );
+    assert_eq!(t.concern_count().await, 1);
+}
+
+#[tokio::test]
+async fn pages_by_role_and_language() {
+    let t = common::setup().await;
+    let id = t.concern(None).await;
+    let (_, sek) = t.login("sek", PASSWORD).await;
+    let list = t.page("/concerns", &sek).await;
+    assert!(list.text.contains("Testperson Fiktiv") && list.text.contains("tilbage"));
+    let detail = t.page(&format!("/concerns/{id}"), &sek).await;
+    assert_eq!(detail.status, StatusCode::OK);
+    assert!(detail.text.contains("Historik"));
+    let (_, mentor) = t.login("mentor", PASSWORD).await;
+    let refused = t.page(&format!("/concerns/{id}"), &mentor).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(!refused.text.contains("Testperson"));
+    let dash = t.page("/dashboard", &mentor).await;
+    assert!(dash.text.contains("Din rolle giver ikke adgang"));
+    let reads: Vec<_> = t
+        .audit_of(id)
+        .await
+        .into_iter()
+        .map(|r| (r.action, r.outcome))
+        .collect();
+    assert!(reads.contains(&("concern.read".into(), "denied".into())));
+    assert_eq!(
+        reads
+            .iter()
+            .filter(|(a, o)| a == "concern.read" && o == "allowed")
+            .count(),
+        1,
+        "one row per page read"
+    );
+    // English by the switch.
+    let sw = t.page("/lang/en?next=/dashboard", &sek).await;
+    assert_eq!(sw.status, StatusCode::SEE_OTHER);
+    let lang = sw.header("set-cookie");
+    assert!(lang.starts_with("vink_lang=en"));
+    let en = t.page("/dashboard", &format!("{sek}; vink_lang=en")).await;
+    assert!(en.text.contains("Triage overview") && en.text.contains("lang=\"en\""));
+    let (_, auditor) = t.login("auditor", PASSWORD).await;
+    let log = t.page("/audit", &auditor).await;
+    assert_eq!(log.status, StatusCode::OK);
+    assert!(log.text.contains("concern.read"));
+}
+
+#[tokio::test]
+async fn triage_and_meetings_through_the_ui() {
+    let t = common::setup().await;
+    let id = t.concern(None).await;
+    let (_, sek) = t.login("sek", PASSWORD).await;
+    let page = t.page(&format!("/concerns/{id}"), &sek).await;
+    let csrf = T::csrf_of(&page);
+    let r = t
+        .post_form(
+            &format!("/concerns/{id}/transition"),
+            &sek,
+            &[("csrf", &csrf), ("to", "screening"), ("reason", "")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let r = t
+        .post_form(
+            &format!("/concerns/{id}/pause"),
+            &sek,
+            &[("csrf", &csrf), ("reason", "")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text.contains("Skal udfyldes"));
+    let tomorrow = (jiff::Timestamp::now() + jiff::SignedDuration::from_hours(24))
+        .strftime("%Y-%m-%d")
+        .to_string();
+    let r = t
+        .post_form("/meetings", &sek, &[("csrf", &csrf), ("date", "")])
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = t
+        .post_form(
+            "/meetings",
+            &sek,
+            &[
+                ("csrf", &csrf),
+                ("date", &tomorrow),
+                ("agencies", "vink"),
+                ("agencies", "ssp"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    let meeting_url = r.header("location");
+    let mid = meeting_url.trim_start_matches("/meetings/").to_string();
+    let r = t
+        .post_form(
+            &format!("/concerns/{id}/agenda"),
+            &sek,
+            &[("csrf", &csrf), ("meeting_id", &mid)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let (_, ssp) = t.login("ssp", PASSWORD).await;
+    let m = t.page(&meeting_url, &ssp).await;
+    assert_eq!(m.status, StatusCode::OK);
+    let ssp_csrf = T::csrf_of(&m);
+    let r = t
+        .post_form(
+            &format!("{meeting_url}/agenda/{id}"),
+            &ssp,
+            &[
+                ("csrf", &ssp_csrf),
+                ("recommendation", "Mentor"),
+                ("acting_agency", "ssp"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let detail = t.page(&format!("/concerns/{id}"), &ssp).await;
+    assert!(
+        detail.text.contains("Registrér afgørelse"),
+        "the unit can decide"
+    );
+    let r = t
+        .post_form(
+            &format!("/concerns/{id}/transition"),
+            &ssp,
+            &[
+                ("csrf", &ssp_csrf),
+                ("to", "decided"),
+                ("decision", "founded_local_action"),
+                ("programme_kind", ""),
+                ("reason", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = t
+        .post_form(
+            &format!("/concerns/{id}/transition"),
+            &ssp,
+            &[
+                ("csrf", &ssp_csrf),
+                ("to", "decided"),
+                ("decision", "founded_local_action"),
+                ("programme_kind", "mentor"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let detail = t.page(&format!("/concerns/{id}"), &sek).await;
+    assert!(
+        detail.text.contains("Begrundet – lokal indsats") && detail.text.contains("Mentorforløb")
+    );
+}
+
+#[tokio::test]
+async fn the_public_form_accepts_reports_and_returns_only_a_receipt() {
+    let t = common::setup().await;
+    let form = t.page("/report", "").await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(form.text.contains("name=\"website\""), "honeypot present");
+    let r = t
+        .post_form(
+            "/report",
+            "",
+            &[("description", ""), ("person_name", "Omar Eksempel")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text.contains("value=\"Omar Eksempel\""));
+    assert_eq!(t.concern_count().await, 0);
+    let r = t
+        .post_form(
+            "/report",
+            "",
+            &[("description", "Bot"), ("website", "http://spam")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(t.concern_count().await, 0, "honeypot: nothing stored");
+    let r = t
+        .post_form(
+            "/report",
+            "",
+            &[
+                ("description", "Min nabos søn taler om vold."),
+                ("person_name", "Omar Eksempel"),
+                ("reporter_kind", "anonymous"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(t.concern_count().await, 1, "committed before the answer");
+    let i = r.text.find("id=\"receipt\">").unwrap() + 13;
+    let receipt = &r.text[i..i + 11];
+    assert!(receipt.starts_with("R-"), "{receipt}");
+    assert!(!r.text.contains("K-20"), "no case number is revealed");
+    let list = t
+        .api("GET", "/api/v1/concerns", Some("sek"), None)
+        .await
+        .json();
+    assert_eq!(list["items"][0]["channel"], "web");
+    let rows = t.audit_all().await;
+    assert!(
+        rows.iter()
+            .any(|r| r.action == "concern.report" && r.actor_kind == "public")
+    );
+    let big = "x".repeat(70_000);
+    assert_eq!(
+        t.post_form("/report", "", &[("description", &big)])
+            .await
+            .status,
+        StatusCode::PAYLOAD_TOO_LARGE
+    );
+    for _ in 0..4 {
+        assert_eq!(
+            t.post_form("/report", "", &[("description", "Flere")])
+                .await
+                .status,
+            StatusCode::OK
+        );
+    }
+    assert_eq!(
+        t.post_form("/report", "", &[("description", "For mange")])
+            .await
+            .status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(t.concern_count().await, 5);
+}

@@ -194,7 +194,7 @@ mod tests {
                 let mut rest = src.as_str();
                 while let Some(i) = rest.find(pat) {
                     rest = &rest[i + pat.len()..];
-                    let start = if pat.starts_with('"') { &pat[1..] } else { "" };
+                    let start = pat.strip_prefix('"').unwrap_or("");
                     let end = rest.find('"').unwrap_or(0);
                     let key = format!("{start}{}", &rest[..end]);
                     if key.contains('.')
@@ -274,7 +274,7 @@ mod tests {
     #[test]
     fn placeholders_are_filled() {
         let t = Tr::new(Lang::En);
-        assert_eq!(t.f1("concerns.count", "n", 3), "3 concerns");
+        assert_eq!(t.f1("concerns.count", "n", 3), "Concerns in total: 3");
         assert_eq!(t.t("no.such.key"), "no.such.key");
         assert_eq!(t.code("status", "before_unit"), "Before the unit");
     }

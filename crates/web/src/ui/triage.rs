@@ -18,6 +18,8 @@ use crate::AppState;
 use crate::auth::{UiLang, UiUser};
 use crate::i18n::Tr;
 
+// A response is built once per request; its size on the error path does not matter.
+#[allow(clippy::result_large_err)]
 fn parse_id(t: Tr, user: &UiUser, id: &str) -> Result<Uuid, Response> {
     id.parse().map_err(|_| {
         error_page(

@@ -1,6 +1,6 @@
 //! Test databases: a fresh SQLite file always, and a fresh PostgreSQL database
 //! when `VINK_TEST_POSTGRES_URL` is set (CI sets it). Each test gets its own.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use vink_store::Db;
 

@@ -20,8 +20,18 @@ fn draft(i: usize) -> ConcernDraft {
     ConcernDraft {
         channel: Some(["hotline", "email", "web", "national_hotline"][i % 4].into()),
         received_at: Some((Timestamp::now() - SignedDuration::from_hours(hours)).to_string()),
-        reporter: ReporterDraft { kind: Some("professional".into()), organisation: Some("Skole (bench)".into()), name: None, contact: None },
-        persons: vec![PersonDraft { person_id: None, name: Some(format!("Bench Person {i}")), birth: Some("2008-03-04".into()), district: Some("Valby".into()) }],
+        reporter: ReporterDraft {
+            kind: Some("professional".into()),
+            organisation: Some("Skole (bench)".into()),
+            name: None,
+            contact: None,
+        },
+        persons: vec![PersonDraft {
+            person_id: None,
+            name: Some(format!("Bench Person {i}")),
+            birth: Some("2008-03-04".into()),
+            district: Some("Valby".into()),
+        }],
         description: Some("Fiktiv bekymring til belastningstest. ".repeat(8)),
         immediate_danger: false,
     }
@@ -57,28 +67,77 @@ async fn time<F: AsyncFnMut(usize)>(n: usize, mut f: F) -> Stats {
 
 async fn run(name: &str, db: Db) {
     db.migrate().await.unwrap();
-    let app = App::new(db, Config { password_memory_kib: 1024, ..Config::default() });
+    let app = App::new(
+        db,
+        Config {
+            password_memory_kib: 1024,
+            ..Config::default()
+        },
+    );
     let sek = Actor::system();
-    vink_app::user::add_user(&app, &sek, &vink_app::user::NewUser {
-        username: "bench".into(), display_name: None, role: "secretariat".into(), agency: None, password: "bench-password".into(),
-    })
+    vink_app::user::add_user(
+        &app,
+        &sek,
+        &vink_app::user::NewUser {
+            username: "bench".into(),
+            display_name: None,
+            role: "secretariat".into(),
+            agency: None,
+            password: "bench-password".into(),
+        },
+    )
     .await
     .unwrap();
     let mut tx = app.db.begin_read().await.unwrap();
-    let uid = vink_store::user::user_by_name(&mut tx, "bench").await.unwrap().unwrap().id;
+    let uid = vink_store::user::user_by_name(&mut tx, "bench")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
     tx.commit().await.unwrap();
     let actor = Actor::user(uid, vink_domain::user::Role::Secretariat, None);
 
     let mut ids = Vec::with_capacity(SEED);
-    let creates = time(SEED, async |i| ids.push(create(&app, &actor, &draft(i)).await.unwrap().id)).await;
-    let q = ListQuery { per_page: Some(25), ..Default::default() };
-    let lists = time(300, async |_| { list(&app, &actor, &q).await.unwrap(); }).await;
-    let od = ListQuery { due: Some("overdue".into()), per_page: Some(25), ..Default::default() };
-    let overdue = time(300, async |_| { list(&app, &actor, &od).await.unwrap(); }).await;
-    let deep = ListQuery { page: Some(100), per_page: Some(25), ..Default::default() };
-    let deep_pages = time(300, async |_| { list(&app, &actor, &deep).await.unwrap(); }).await;
-    let reads = time(1_000, async |i| { get(&app, &actor, ids[(i * 7919) % ids.len()]).await.unwrap(); }).await;
-    let dash = time(300, async |_| { dashboard(&app, &actor).await.unwrap(); }).await;
+    let creates = time(SEED, async |i| {
+        ids.push(create(&app, &actor, &draft(i)).await.unwrap().id)
+    })
+    .await;
+    let q = ListQuery {
+        per_page: Some(25),
+        ..Default::default()
+    };
+    let lists = time(300, async |_| {
+        list(&app, &actor, &q).await.unwrap();
+    })
+    .await;
+    let od = ListQuery {
+        due: Some("overdue".into()),
+        per_page: Some(25),
+        ..Default::default()
+    };
+    let overdue = time(300, async |_| {
+        list(&app, &actor, &od).await.unwrap();
+    })
+    .await;
+    let deep = ListQuery {
+        page: Some(100),
+        per_page: Some(25),
+        ..Default::default()
+    };
+    let deep_pages = time(300, async |_| {
+        list(&app, &actor, &deep).await.unwrap();
+    })
+    .await;
+    let reads = time(1_000, async |i| {
+        get(&app, &actor, ids[(i * 7919) % ids.len()])
+            .await
+            .unwrap();
+    })
+    .await;
+    let dash = time(300, async |_| {
+        dashboard(&app, &actor).await.unwrap();
+    })
+    .await;
     let verify_start = Instant::now();
     let v = vink_app::audit::verify(&app).await.unwrap();
     let verify = verify_start.elapsed();
@@ -86,29 +145,51 @@ async fn run(name: &str, db: Db) {
     println!("\n### {name}: {SEED} concerns seeded\n");
     println!("| operation | n | p50 ms | p95 ms | p99 ms | ops/s (serial) |");
     println!("|---|---|---|---|---|---|");
-    println!("{}", creates.row("create concern (validate, insert, audit, commit)"));
-    println!("{}", lists.row("list page 1, sorted by deadline (25 rows + count)"));
+    println!(
+        "{}",
+        creates.row("create concern (validate, insert, audit, commit)")
+    );
+    println!(
+        "{}",
+        lists.row("list page 1, sorted by deadline (25 rows + count)")
+    );
     println!("{}", overdue.row("list overdue filter"));
     println!("{}", deep_pages.row("list page 100"));
     println!("{}", reads.row("read concern detail (audited)"));
     println!("{}", dash.row("dashboard counts"));
-    println!("\naudit verify: {v:?} in {:.0} ms", verify.as_secs_f64() * 1e3);
+    println!(
+        "\naudit verify: {v:?} in {:.0} ms",
+        verify.as_secs_f64() * 1e3
+    );
     app.db.close().await;
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let dir = std::env::temp_dir().join(format!("vink-bench-{}", uuid::Uuid::now_v7().simple()));
-    let db = Db::connect(&format!("sqlite://{}/vink.db", dir.display())).await.unwrap();
+    let db = Db::connect(&format!("sqlite://{}/vink.db", dir.display()))
+        .await
+        .unwrap();
     run("SQLite (WAL, synchronous=FULL)", db).await;
     let _ = std::fs::remove_dir_all(&dir);
-    if let Some(admin) = std::env::var("VINK_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty()) {
+    if let Some(admin) = std::env::var("VINK_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    {
         use sqlx::Connection;
         let name = format!("vink_bench_{}", uuid::Uuid::now_v7().simple());
         let mut a = sqlx::PgConnection::connect(&admin).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut a).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut a)
+            .await
+            .unwrap();
         let url = format!("{}/{name}", &admin[..admin.rfind('/').unwrap()]);
         run("PostgreSQL 15 (local)", Db::connect(&url).await.unwrap()).await;
-        sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE {name} WITH (FORCE)"))).execute(&mut a).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE {name} WITH (FORCE)"
+        )))
+        .execute(&mut a)
+        .await
+        .unwrap();
     }
 }

@@ -246,17 +246,15 @@ pub async fn report(app: &App, report: &PublicReport, client: &str) -> Result<St
     let now = Timestamp::now();
     let key = format!("report:{client}");
     if app.report_limiter.is_blocked(&key, now) {
-        let mut tx = app.db.begin().await?;
-        crate::audit_row(
-            &mut tx,
+        crate::audit_alone(
+            app,
             &actor,
             Action::ConcernReport.code(),
             None,
             vink_domain::audit::Outcome::Denied,
-            Some("rate_limited".into()),
+            "rate_limited",
         )
         .await?;
-        tx.commit().await?;
         return Err(AppError::RateLimited);
     }
     let new = report.to_draft().validate(now)?;

@@ -177,6 +177,30 @@ pub(crate) async fn audit_row(
     Ok(())
 }
 
+/// Records an event that comes with no other work (a refused log-in, a rate
+/// limit) in a transaction of its own.
+pub(crate) async fn audit_alone(
+    app: &App,
+    actor: &Actor,
+    action: &str,
+    record: Option<Record>,
+    outcome: Outcome,
+    reason: &str,
+) -> Result<()> {
+    let mut tx = app.db.begin().await?;
+    audit_row(
+        &mut tx,
+        actor,
+        action,
+        record,
+        outcome,
+        Some(reason.to_string()),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Asks the policy. On refusal, commits a `denied` audit row (and nothing else)
 /// and returns the error to hand back; on success hands the transaction back.
 pub(crate) async fn authorize(

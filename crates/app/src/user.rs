@@ -239,17 +239,15 @@ pub async fn login(
     let ip_key = format!("ip:{ip}");
     let public = Actor::public();
     if app.login_limiter.is_blocked(&user_key, now) || app.ip_limiter.is_blocked(&ip_key, now) {
-        let mut tx = app.db.begin().await?;
-        audit_row(
-            &mut tx,
+        crate::audit_alone(
+            app,
             &public,
             "auth.login",
             None,
             Outcome::Denied,
-            Some("rate_limited".into()),
+            "rate_limited",
         )
         .await?;
-        tx.commit().await?;
         return Err(AppError::RateLimited);
     }
     let mut tx = app.db.begin().await?;
@@ -269,22 +267,21 @@ pub async fn login(
             false
         }
     };
-    let mut tx = app.db.begin().await?;
     let Some(user) = user.filter(|_| ok) else {
         app.login_limiter.hit(&user_key, now);
         app.ip_limiter.hit(&ip_key, now);
-        audit_row(
-            &mut tx,
+        crate::audit_alone(
+            app,
             &public,
             "auth.login",
             None,
             Outcome::Denied,
-            Some("bad_credentials".into()),
+            "bad_credentials",
         )
         .await?;
-        tx.commit().await?;
         return Err(AppError::Unauthenticated);
     };
+    let mut tx = app.db.begin().await?;
     app.login_limiter.clear(&user_key);
     let (actor, role) = actor_of(&user)?;
     let session_id = random_hex(32)?;

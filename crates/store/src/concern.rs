@@ -168,19 +168,25 @@ pub async fn list_concerns(
 ) -> Result<(Vec<ConcernListRow>, i64)> {
     let (all, agency) = scope_params(scope);
     let due = due_code(f.due);
+    // The page is chosen first (sort keys only), and the per-row subqueries run
+    // for its rows alone: the cost stays flat however deep the page, whatever
+    // the planner's statistics say.
     let sql = format!(
-        "SELECT c.id, c.case_number, c.channel, c.received_at, c.status, c.decision, c.immediate_danger,
-                c.triage_deadline_at, c.paused_at, c.decided_at,
+        "SELECT page.id, page.case_number, page.channel, page.received_at, page.status, page.decision,
+                page.immediate_danger, page.triage_deadline_at, page.paused_at, page.decided_at,
                 (SELECT p.name FROM concern_persons cp JOIN persons p ON p.id = cp.person_id
-                  WHERE cp.concern_id = c.id ORDER BY cp.position LIMIT 1) AS first_person,
-                (SELECT COUNT(*) FROM concern_persons cp WHERE cp.concern_id = c.id) AS person_count
-         FROM concerns c {LIST_WHERE}
-         ORDER BY CASE WHEN c.decided_at IS NULL THEN 0 ELSE 1 END,
-                  CASE WHEN c.decided_at IS NULL
-                       THEN c.triage_deadline_at + CASE WHEN c.paused_at IS NULL THEN 0 ELSE $5 - c.paused_at END
-                       ELSE -c.decided_at END,
-                  c.case_number
-         LIMIT $7 OFFSET $8"
+                  WHERE cp.concern_id = page.id ORDER BY cp.position LIMIT 1) AS first_person,
+                (SELECT COUNT(*) FROM concern_persons cp WHERE cp.concern_id = page.id) AS person_count
+         FROM (SELECT c.id, c.case_number, c.channel, c.received_at, c.status, c.decision, c.immediate_danger,
+                      c.triage_deadline_at, c.paused_at, c.decided_at,
+                      CASE WHEN c.decided_at IS NULL THEN 0 ELSE 1 END AS k1,
+                      CASE WHEN c.decided_at IS NULL
+                           THEN c.triage_deadline_at + CASE WHEN c.paused_at IS NULL THEN 0 ELSE $5 - c.paused_at END
+                           ELSE -c.decided_at END AS k2
+               FROM concerns c {LIST_WHERE}
+               ORDER BY k1, k2, c.case_number
+               LIMIT $7 OFFSET $8) page
+         ORDER BY page.k1, page.k2, page.case_number"
     );
     let rows = on!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
         .bind(all)

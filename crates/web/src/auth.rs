@@ -20,8 +20,12 @@ pub const LOGIN_CSRF_COOKIE: &str = "vink_login_csrf";
 
 /// The value of one cookie from the request.
 pub fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
-    parts
-        .headers
+    header_cookie(&parts.headers, name)
+}
+
+/// The value of one cookie from raw headers.
+pub fn header_cookie<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
+    headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
@@ -165,13 +169,7 @@ pub fn urlencode(s: &str) -> String {
 
 /// The language from raw headers (for rejections built before extractors run).
 pub fn cookie_lang(headers: &axum::http::HeaderMap) -> Lang {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == LANG_COOKIE)
-        .and_then(|(_, v)| Lang::parse(v))
+    header_cookie(headers, LANG_COOKIE)
+        .and_then(Lang::parse)
         .unwrap_or(Lang::Da)
 }

@@ -612,23 +612,80 @@ async fn an_exact_name_and_birth_match_is_suggested_and_linked_only_on_request()
     let t = common::setup().await;
     let first = t.concern(None).await;
     let second = t.concern(None).await;
-    let a = t.api("GET", &format!("/api/v1/concerns/{first}"), Some("sek"), None).await.json();
-    let b = t.api("GET", &format!("/api/v1/concerns/{second}"), Some("sek"), None).await.json();
-    let (pa, pb) = (a["persons"][0]["id"].as_str().unwrap().to_string(), b["persons"][0]["id"].as_str().unwrap().to_string());
+    let a = t
+        .api(
+            "GET",
+            &format!("/api/v1/concerns/{first}"),
+            Some("sek"),
+            None,
+        )
+        .await
+        .json();
+    let b = t
+        .api(
+            "GET",
+            &format!("/api/v1/concerns/{second}"),
+            Some("sek"),
+            None,
+        )
+        .await
+        .json();
+    let (pa, pb) = (
+        a["persons"][0]["id"].as_str().unwrap().to_string(),
+        b["persons"][0]["id"].as_str().unwrap().to_string(),
+    );
     assert_ne!(pa, pb, "never merged automatically");
     assert_eq!(b["persons"][0]["matches"][0]["person_id"], pa.as_str());
-    assert_eq!(b["persons"][0]["matches"][0]["case_number"], a["case_number"]);
-    let r = t.api("POST", &format!("/api/v1/concerns/{second}/link-person"), Some("sek"), Some(json!({"from": pb, "to": pa}))).await;
+    assert_eq!(
+        b["persons"][0]["matches"][0]["case_number"],
+        a["case_number"]
+    );
+    let r = t
+        .api(
+            "POST",
+            &format!("/api/v1/concerns/{second}/link-person"),
+            Some("sek"),
+            Some(json!({"from": pb, "to": pa})),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
-    let b = t.api("GET", &format!("/api/v1/concerns/{second}"), Some("sek"), None).await.json();
+    let b = t
+        .api(
+            "GET",
+            &format!("/api/v1/concerns/{second}"),
+            Some("sek"),
+            None,
+        )
+        .await
+        .json();
     assert_eq!(b["persons"][0]["id"], pa.as_str());
     assert!(b["persons"][0]["matches"].as_array().unwrap().is_empty());
-    let r = t.api("POST", &format!("/api/v1/concerns/{second}/link-person"), Some("sek"), Some(json!({"from": pb, "to": pa}))).await;
-    assert_eq!(r.status, StatusCode::CONFLICT, "the old record is gone from the concern");
+    let r = t
+        .api(
+            "POST",
+            &format!("/api/v1/concerns/{second}/link-person"),
+            Some("sek"),
+            Some(json!({"from": pb, "to": pa})),
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::CONFLICT,
+        "the old record is gone from the concern"
+    );
     // A person without a full birth date is never matched.
     let body = json!({"channel": "email", "reporter": {"kind": "citizen"}, "persons": [{"name": "Testperson Fiktiv", "birth": "2010"}], "description": "x"});
-    let id = t.api("POST", "/api/v1/concerns", Some("sek"), Some(body)).await.json()["id"].as_str().unwrap().to_string();
-    let c = t.api("GET", &format!("/api/v1/concerns/{id}"), Some("sek"), None).await.json();
+    let id = t
+        .api("POST", "/api/v1/concerns", Some("sek"), Some(body))
+        .await
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let c = t
+        .api("GET", &format!("/api/v1/concerns/{id}"), Some("sek"), None)
+        .await
+        .json();
     assert!(c["persons"][0]["matches"].as_array().unwrap().is_empty());
     assert_eq!(c["persons"][0]["minor"], "minor");
 }

@@ -19,6 +19,15 @@ use crate::auth::{UiLang, UiUser};
 use crate::i18n::Tr;
 
 // A response is built once per request; its size on the error path does not matter.
+/// The CSRF check and the id of a form post, or the page that refuses it.
+#[allow(clippy::result_large_err)]
+fn checked(t: Tr, user: &UiUser, f: &FormData, id: &str) -> Result<Uuid, Response> {
+    if !f.csrf_ok(&user.session) {
+        return Err(csrf_failed(t, &user.session));
+    }
+    parse_id(t, user, id)
+}
+
 #[allow(clippy::result_large_err)]
 fn parse_id(t: Tr, user: &UiUser, id: &str) -> Result<Uuid, Response> {
     id.parse().map_err(|_| {
@@ -65,10 +74,7 @@ pub async fn transition(
     Path(id): Path<String>,
     f: FormData,
 ) -> Response {
-    if !f.csrf_ok(&user.session) {
-        return csrf_failed(t, &user.session);
-    }
-    let id = match parse_id(t, &user, &id) {
+    let id = match checked(t, &user, &f, &id) {
         Ok(id) => id,
         Err(r) => return r,
     };
@@ -106,10 +112,7 @@ pub async fn resume(
 }
 
 async fn clock(s: AppState, t: Tr, user: UiUser, id: String, f: FormData, pause: bool) -> Response {
-    if !f.csrf_ok(&user.session) {
-        return csrf_failed(t, &user.session);
-    }
-    let id = match parse_id(t, &user, &id) {
+    let id = match checked(t, &user, &f, &id) {
         Ok(id) => id,
         Err(r) => return r,
     };
@@ -131,10 +134,7 @@ pub async fn add_to_agenda(
     Path(id): Path<String>,
     f: FormData,
 ) -> Response {
-    if !f.csrf_ok(&user.session) {
-        return csrf_failed(t, &user.session);
-    }
-    let id = match parse_id(t, &user, &id) {
+    let id = match checked(t, &user, &f, &id) {
         Ok(id) => id,
         Err(r) => return r,
     };
@@ -322,10 +322,7 @@ pub async fn minutes(
     Path(id): Path<String>,
     f: FormData,
 ) -> Response {
-    if !f.csrf_ok(&user.session) {
-        return csrf_failed(t, &user.session);
-    }
-    let id = match parse_id(t, &user, &id) {
+    let id = match checked(t, &user, &f, &id) {
         Ok(id) => id,
         Err(r) => return r,
     };

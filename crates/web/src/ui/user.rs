@@ -159,15 +159,9 @@ pub async fn login(
 }
 
 fn login_csrf(headers: &HeaderMap) -> String {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == LOGIN_CSRF_COOKIE)
-        .map(|(_, v)| v.to_string())
+    crate::auth::header_cookie(headers, LOGIN_CSRF_COOKIE)
         .unwrap_or_default()
+        .to_string()
 }
 
 pub async fn logout(

@@ -269,13 +269,40 @@ impl Errors {
         self.errs.get(field).is_some()
     }
 
-    /// Every error as `(field id, label text)`, for the summary at the top.
+    /// Every error as `(field id, "Label: message")`, for the summary at the top.
     pub fn summary(&self) -> Vec<(String, String)> {
         self.errs
             .0
             .iter()
-            .map(|e| (field_id(&e.field), self.t.code("error.field", e.code)))
+            .map(|e| {
+                let msg = self.t.code("error.field", e.code);
+                let text = match label_key(&e.field) {
+                    Some(key) if self.t.t(&key) != key => format!("{}: {msg}", self.t.t(&key)),
+                    _ => msg,
+                };
+                (field_id(&e.field), text)
+            })
             .collect()
+    }
+
+    /// Whether any error belongs to a field under `prefix` (a person slot).
+    pub fn has_prefix(&self, prefix: &str) -> bool {
+        self.errs.0.iter().any(|e| e.field.starts_with(prefix))
+    }
+}
+
+/// The translation key of a field's label: `reporter.kind` → `field.reporter_kind`,
+/// `persons[1].birth` → `field.person_birth`.
+fn label_key(field: &str) -> Option<String> {
+    let name = match field.split_once("].") {
+        Some((_, rest)) => format!("person_{rest}"),
+        None => field.replace('.', "_"),
+    };
+    match name.as_str() {
+        "date" => Some("field.meeting_date".into()),
+        "meeting_id" => Some("field.meeting".into()),
+        "persons" => Some("detail.persons".into()),
+        _ => Some(format!("field.{name}")),
     }
 }
 
@@ -293,6 +320,13 @@ pub fn field_id(name: &str) -> String {
 }
 
 impl FormData {
+    /// Whether any non-empty field starts with `prefix` (a person slot in use).
+    pub fn has_prefix(&self, prefix: &str) -> bool {
+        self.0
+            .iter()
+            .any(|(k, v)| k.starts_with(prefix) && !v.trim().is_empty())
+    }
+
     /// Whether a field has the given value (for `selected` and `checked`).
     pub fn is(&self, name: &str, v: &str) -> bool {
         self.0.iter().any(|(k, x)| k == name && x == v)

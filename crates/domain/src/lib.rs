@@ -4,8 +4,10 @@
 
 pub mod audit;
 pub mod concern;
+pub mod course;
 pub mod person;
 pub mod policy;
+pub mod report;
 pub mod triage;
 pub mod user;
 pub mod validation;

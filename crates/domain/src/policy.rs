@@ -27,6 +27,19 @@ pub enum Action {
     DashboardRead,
     AuditRead,
     UserManage,
+    CourseCreate,
+    CourseRead,
+    CourseList,
+    /// Lifecycle moves, consent, assignment: the coordinator's work.
+    CourseUpdate,
+    /// The personal plan's goals: the mentor's own work.
+    CoursePlan,
+    ContactLog,
+    AssessmentRecord,
+    CorpsRead,
+    CorpsManage,
+    FollowUpList,
+    OutcomeRead,
 }
 
 impl Action {
@@ -50,6 +63,17 @@ impl Action {
             Action::DashboardRead => "dashboard.read",
             Action::AuditRead => "audit.read",
             Action::UserManage => "user.manage",
+            Action::CourseCreate => "course.create",
+            Action::CourseRead => "course.read",
+            Action::CourseList => "course.list",
+            Action::CourseUpdate => "course.update",
+            Action::CoursePlan => "course.plan",
+            Action::ContactLog => "course.contact",
+            Action::AssessmentRecord => "course.assessment",
+            Action::CorpsRead => "corps.read",
+            Action::CorpsManage => "corps.manage",
+            Action::FollowUpList => "follow_up.list",
+            Action::OutcomeRead => "report.outcomes",
         }
     }
 }
@@ -64,6 +88,12 @@ pub enum Resource<'a> {
     Concern { agenda_agencies: &'a [Uuid] },
     /// A meeting, with its attending agencies.
     Meeting { attending: &'a [Uuid] },
+    /// A course, with its responsible agency and the user account of the corps
+    /// member assigned to it.
+    Course {
+        agency: Option<Uuid>,
+        mentor_user: Option<Uuid>,
+    },
 }
 
 /// Why access was refused; recorded in the audit log as the reason code.
@@ -138,7 +168,12 @@ pub fn decide(actor: &Actor, action: Action, resource: &Resource<'_>) -> Access 
             _ => Access::Allow,
         },
         Role::CoordinationUnit => match (action, resource) {
-            (ConcernList | MeetingList | DashboardRead, _) => Access::Allow,
+            (ConcernList | MeetingList | DashboardRead | CourseList | FollowUpList | CorpsRead | OutcomeRead, _) => {
+                Access::Allow
+            }
+            (CourseRead, Resource::Course { agency: course_agency, .. }) => {
+                in_scope(agency, course_agency.as_slice())
+            }
             (ConcernRead | ConcernDecide, Resource::Concern { agenda_agencies }) => {
                 in_scope(agency, agenda_agencies)
             }
@@ -155,7 +190,41 @@ pub fn decide(actor: &Actor, action: Action, resource: &Resource<'_>) -> Access 
             UserManage => Access::Allow,
             _ => Access::Deny(DenyReason::Role),
         },
-        Role::Mentor | Role::Analyst => Access::Deny(DenyReason::Role),
+        Role::Mentor => match (action, resource) {
+            (CourseList | FollowUpList, _) => Access::Allow,
+            (CourseRead | CoursePlan | ContactLog | AssessmentRecord, Resource::Course { mentor_user, .. }) => {
+                if mentor_user.is_some() && *mentor_user == actor.user_id() {
+                    Access::Allow
+                } else {
+                    Access::Deny(DenyReason::NotInScope)
+                }
+            }
+            _ => Access::Deny(DenyReason::Role),
+        },
+        Role::Analyst => match action {
+            OutcomeRead => Access::Allow,
+            _ => Access::Deny(DenyReason::Role),
+        },
+    }
+}
+
+/// Which courses a list may contain, matching [`decide`] for `CourseRead`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CourseScope {
+    All,
+    /// The courses an agency is responsible for.
+    Agency(Uuid),
+    /// The courses assigned to the corps member with this user account.
+    Mentor(Uuid),
+    Nothing,
+}
+
+pub fn course_scope(actor: &Actor) -> CourseScope {
+    match (actor.role(), actor.agency_id(), actor.user_id()) {
+        (Some(Role::Secretariat), _, _) => CourseScope::All,
+        (Some(Role::CoordinationUnit), Some(a), _) => CourseScope::Agency(a),
+        (Some(Role::Mentor), _, Some(u)) => CourseScope::Mentor(u),
+        _ => CourseScope::Nothing,
     }
 }
 
@@ -272,7 +341,49 @@ mod tests {
         }
     }
 
+    #[test]
+    fn mentors_see_only_their_own_courses_and_analysts_only_figures() {
+        let me = Uuid::from_u128(1);
+        let mentor = user(Role::Mentor, None);
+        let mine = Resource::Course { agency: None, mentor_user: Some(me) };
+        let theirs = Resource::Course { agency: None, mentor_user: Some(Uuid::from_u128(2)) };
+        let nobody = Resource::Course { agency: None, mentor_user: None };
+        for a in [Action::CourseRead, Action::ContactLog, Action::AssessmentRecord, Action::CoursePlan] {
+            assert!(decide(&mentor, a, &mine).is_allowed());
+            assert_eq!(decide(&mentor, a, &theirs), Access::Deny(DenyReason::NotInScope));
+            assert_eq!(decide(&mentor, a, &nobody), Access::Deny(DenyReason::NotInScope));
+        }
+        assert_eq!(decide(&mentor, Action::CourseUpdate, &mine), Access::Deny(DenyReason::Role));
+        assert_eq!(decide(&mentor, Action::ConcernRead, &Resource::Concern { agenda_agencies: &[] }), Access::Deny(DenyReason::Role));
+        let analyst = user(Role::Analyst, None);
+        assert!(decide(&analyst, Action::OutcomeRead, &Resource::None).is_allowed());
+        assert!(!decide(&analyst, Action::CourseRead, &mine).is_allowed());
+        let cu = user(Role::CoordinationUnit, Some(Uuid::from_u128(9)));
+        assert!(decide(&cu, Action::CourseRead, &Resource::Course { agency: Some(Uuid::from_u128(9)), mentor_user: None }).is_allowed());
+        assert!(!decide(&cu, Action::CourseRead, &Resource::Course { agency: Some(Uuid::from_u128(8)), mentor_user: None }).is_allowed());
+        assert!(!decide(&cu, Action::CourseUpdate, &Resource::Course { agency: Some(Uuid::from_u128(9)), mentor_user: None }).is_allowed());
+    }
+
     proptest! {
+        /// The course list scope and the single-course decision agree.
+        #[test]
+        fn course_scope_agrees_with_decide(role in 0usize..6, has_agency: bool, same_agency: bool, is_mentor: bool) {
+            let me = Uuid::from_u128(1);
+            let agency = Uuid::from_u128(7);
+            let actor = Actor::user(me, Role::ALL[role], has_agency.then_some(agency));
+            let course_agency = if same_agency { agency } else { Uuid::from_u128(8) };
+            let mentor_user = if is_mentor { me } else { Uuid::from_u128(3) };
+            let r = Resource::Course { agency: Some(course_agency), mentor_user: Some(mentor_user) };
+            let allowed = decide(&actor, Action::CourseRead, &r).is_allowed();
+            let listed = match course_scope(&actor) {
+                CourseScope::All => true,
+                CourseScope::Agency(a) => a == course_agency,
+                CourseScope::Mentor(u) => u == mentor_user,
+                CourseScope::Nothing => false,
+            };
+            prop_assert_eq!(allowed, listed);
+        }
+
         /// The list scope and the single-record decision agree for every role and agenda.
         #[test]
         fn scope_agrees_with_decide(role in 0usize..6, has_agency: bool, on_agenda: bool) {

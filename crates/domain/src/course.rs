@@ -1,0 +1,332 @@
+//! One-to-one programmes (courses): their lifecycle, the consent rule, the
+//! mentor's structured record (goals, contacts, assessments) and the follow-up
+//! dates that the unit's 6- and 12-month targets are measured on.
+
+use jiff::civil::Date;
+use jiff::ToSpan;
+use thiserror::Error;
+
+use crate::person::MinorStatus;
+pub use crate::triage::ProgrammeKind as CourseKind;
+
+crate::code_enum!(
+    /// Where a course stands. `planned → active → completed | discontinued`; a
+    /// planned course may also be discontinued before it starts.
+    CourseStatus {
+        Planned => "planned",
+        Active => "active",
+        Completed => "completed",
+        Discontinued => "discontinued",
+    }
+);
+
+crate::code_enum!(
+    /// The prevention triangle's level the course works at.
+    PreventionLevel {
+        Preventive => "preventive",
+        PreEmptive => "pre_emptive",
+        Interventive => "interventive",
+    }
+);
+
+crate::code_enum!(
+    /// How a contact in the mentor's log took place.
+    ContactForm {
+        Meeting => "meeting",
+        Phone => "phone",
+        Online => "online",
+        WithFamily => "with_family",
+    }
+);
+
+crate::code_enum!(
+    /// A goal of the personal plan.
+    GoalStatus {
+        Open => "open",
+        Achieved => "achieved",
+        Dropped => "dropped",
+    }
+);
+
+crate::code_enum!(
+    /// When an assessment was made.
+    AssessmentPoint {
+        Baseline => "baseline",
+        Closure => "closure",
+        SixMonths => "six_months",
+        TwelveMonths => "twelve_months",
+    }
+);
+
+crate::code_enum!(
+    /// The areas every assessment covers, each rated by a professional.
+    AssessmentArea {
+        EducationEmployment => "education_employment",
+        Housing => "housing",
+        SocialNetwork => "social_network",
+        Wellbeing => "wellbeing",
+        ExtremistContact => "extremist_contact",
+    }
+);
+
+crate::code_enum!(
+    /// The professional's answer to "is the person in education or employment?",
+    /// recorded at the 12-month follow-up (and at any assessment).
+    Occupation {
+        InEducation => "in_education",
+        Employed => "employed",
+        Neither => "neither",
+        Unknown => "unknown",
+    }
+);
+
+impl Occupation {
+    pub fn in_education_or_employment(self) -> Option<bool> {
+        match self {
+            Occupation::InEducation | Occupation::Employed => Some(true),
+            Occupation::Neither => Some(false),
+            Occupation::Unknown => None,
+        }
+    }
+}
+
+crate::code_enum!(
+    /// The professional's judgement at the 6-month follow-up. Recorded, never computed.
+    RiskJudgement {
+        NoLongerAtRisk => "no_longer_at_risk",
+        StillAtRisk => "still_at_risk",
+        Unknown => "unknown",
+    }
+);
+
+/// The fixed rating scale of every assessment area (1 = very concerning, 5 = no
+/// concern). A rating is one professional's judgement of one area; the areas are
+/// never added up or turned into a score about the person.
+pub const RATING_MIN: i16 = 1;
+pub const RATING_MAX: i16 = 5;
+
+pub fn valid_rating(r: i16) -> bool {
+    (RATING_MIN..=RATING_MAX).contains(&r)
+}
+
+/// The follow-up offsets after a course ends (the plan's 6 and 12 months).
+pub const DEFAULT_RISK_FOLLOW_UP_MONTHS: i32 = 6;
+pub const DEFAULT_OCCUPATION_FOLLOW_UP_MONTHS: i32 = 12;
+
+crate::code_enum!(
+    /// The two follow-ups every completed course gets.
+    FollowUpKind {
+        Risk => "risk",
+        Occupation => "occupation",
+    }
+);
+
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum CourseError {
+    #[error("a course cannot move from {from} to {to}")]
+    InvalidTransition { from: CourseStatus, to: CourseStatus },
+    #[error("consent must be recorded before the course starts")]
+    ConsentMissing,
+    #[error("the person may be a minor: a parent's or guardian's consent must be recorded before the course starts")]
+    GuardianConsentMissing,
+    #[error("the date cannot lie in the future")]
+    DateInFuture,
+    #[error("the end date cannot lie before the start date")]
+    EndBeforeStart,
+}
+
+impl CourseError {
+    /// A conflict with the course's state (409) rather than a bad request (422).
+    pub fn is_conflict(&self) -> bool {
+        matches!(
+            self,
+            CourseError::InvalidTransition { .. }
+                | CourseError::ConsentMissing
+                | CourseError::GuardianConsentMissing
+        )
+    }
+
+    pub fn field(&self) -> &'static str {
+        match self {
+            CourseError::ConsentMissing | CourseError::GuardianConsentMissing => "consent",
+            CourseError::DateInFuture | CourseError::EndBeforeStart => "on",
+            CourseError::InvalidTransition { .. } => "to",
+        }
+    }
+}
+
+/// What the consent rule needs to know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConsentFacts {
+    pub person_consent: bool,
+    pub guardian_consent: bool,
+    /// The person's minor status on the start date.
+    pub minor: MinorStatus,
+}
+
+/// Checks a lifecycle move. Starting needs the person's consent, and a
+/// guardian's as well unless the person is known to be an adult. `on` is the
+/// day the move takes effect; it may not lie in the future, nor an end before
+/// the start.
+pub fn check_course_transition(
+    from: CourseStatus,
+    to: CourseStatus,
+    consent: ConsentFacts,
+    started_on: Option<Date>,
+    on: Date,
+    today: Date,
+) -> Result<(), CourseError> {
+    use CourseStatus::*;
+    let edge = matches!(
+        (from, to),
+        (Planned, Active) | (Planned, Discontinued) | (Active, Completed) | (Active, Discontinued)
+    );
+    if !edge {
+        return Err(CourseError::InvalidTransition { from, to });
+    }
+    if on > today {
+        return Err(CourseError::DateInFuture);
+    }
+    if let Some(s) = started_on
+        && on < s
+    {
+        return Err(CourseError::EndBeforeStart);
+    }
+    if to == Active {
+        if !consent.person_consent {
+            return Err(CourseError::ConsentMissing);
+        }
+        if consent.minor != MinorStatus::Adult && !consent.guardian_consent {
+            return Err(CourseError::GuardianConsentMissing);
+        }
+    }
+    Ok(())
+}
+
+/// The statuses a course may move to next.
+pub fn next_course_statuses(from: CourseStatus) -> &'static [CourseStatus] {
+    match from {
+        CourseStatus::Planned => &[CourseStatus::Active, CourseStatus::Discontinued],
+        CourseStatus::Active => &[CourseStatus::Completed, CourseStatus::Discontinued],
+        _ => &[],
+    }
+}
+
+/// The day a follow-up is due: `months` after the end. A day that does not exist
+/// in the target month falls on that month's last day (31 Aug + 6 months is 28 or
+/// 29 Feb).
+pub fn follow_up_due(ended_on: Date, months: i32) -> Option<Date> {
+    ended_on.checked_add(months.months()).ok()
+}
+
+/// Whether a course counts as carried over into `year`: it started in an earlier
+/// year and was still running when `year` began.
+pub fn carried_over_into(year: i16, started_on: Option<Date>, ended_on: Option<Date>) -> bool {
+    match started_on {
+        Some(s) if s.year() < year => ended_on.is_none_or(|e| e.year() >= year),
+        _ => false,
+    }
+}
+
+/// Today's date in the unit's time zone.
+pub fn today() -> Date {
+    crate::concern::local_date(jiff::Timestamp::now())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::civil::date;
+    use proptest::prelude::*;
+
+    const ADULT: ConsentFacts = ConsentFacts {
+        person_consent: true,
+        guardian_consent: false,
+        minor: MinorStatus::Adult,
+    };
+
+    fn go(from: CourseStatus, to: CourseStatus, c: ConsentFacts) -> Result<(), CourseError> {
+        check_course_transition(from, to, c, None, date(2026, 3, 1), date(2026, 3, 2))
+    }
+
+    #[test]
+    fn lifecycle_edges() {
+        use CourseStatus::*;
+        for from in CourseStatus::ALL {
+            for to in CourseStatus::ALL {
+                let ok = go(*from, *to, ADULT).is_ok();
+                assert_eq!(ok, next_course_statuses(*from).contains(to), "{from} → {to}");
+            }
+        }
+        assert!(go(Completed, Active, ADULT).unwrap_err().is_conflict());
+    }
+
+    #[test]
+    fn consent_before_start_and_guardian_for_minors() {
+        use CourseStatus::*;
+        let none = ConsentFacts { person_consent: false, ..ADULT };
+        assert_eq!(go(Planned, Active, none), Err(CourseError::ConsentMissing));
+        for minor in [MinorStatus::Minor, MinorStatus::Possibly, MinorStatus::Unknown] {
+            let c = ConsentFacts { minor, ..ADULT };
+            assert_eq!(go(Planned, Active, c), Err(CourseError::GuardianConsentMissing), "{minor}");
+            assert!(go(Planned, Active, ConsentFacts { guardian_consent: true, ..c }).is_ok());
+        }
+        // Discontinuing a planned course needs no consent.
+        assert!(go(Planned, Discontinued, none).is_ok());
+    }
+
+    #[test]
+    fn dates_must_be_past_and_in_order() {
+        use CourseStatus::*;
+        let today = date(2026, 3, 2);
+        assert_eq!(
+            check_course_transition(Active, Completed, ADULT, None, date(2026, 3, 3), today),
+            Err(CourseError::DateInFuture)
+        );
+        assert_eq!(
+            check_course_transition(Active, Completed, ADULT, Some(date(2026, 2, 1)), date(2026, 1, 31), today),
+            Err(CourseError::EndBeforeStart)
+        );
+    }
+
+    #[test]
+    fn follow_ups_fall_on_month_ends_when_needed() {
+        assert_eq!(follow_up_due(date(2026, 8, 31), 6), Some(date(2027, 2, 28)));
+        assert_eq!(follow_up_due(date(2027, 8, 31), 6), Some(date(2028, 2, 29)));
+        assert_eq!(follow_up_due(date(2028, 2, 29), 12), Some(date(2029, 2, 28)));
+        assert_eq!(follow_up_due(date(2026, 1, 15), 12), Some(date(2027, 1, 15)));
+    }
+
+    #[test]
+    fn carried_over_means_started_earlier_and_running_into_the_year() {
+        assert!(carried_over_into(2026, Some(date(2025, 11, 1)), None));
+        assert!(carried_over_into(2026, Some(date(2025, 11, 1)), Some(date(2026, 2, 1))));
+        assert!(!carried_over_into(2026, Some(date(2025, 11, 1)), Some(date(2025, 12, 31))));
+        assert!(!carried_over_into(2026, Some(date(2026, 1, 1)), None));
+        assert!(!carried_over_into(2026, None, None));
+    }
+
+    #[test]
+    fn ratings_are_on_the_fixed_scale() {
+        assert!(valid_rating(1) && valid_rating(5));
+        assert!(!valid_rating(0) && !valid_rating(6));
+    }
+
+    proptest! {
+        /// Over every day of several years, incl. leap years and month ends: the
+        /// due date is exactly `months` calendar months later, on the same day or
+        /// the month's last day when that day does not exist.
+        #[test]
+        fn follow_up_dates(day in 0i64..(366 * 8), months in prop::sample::select(vec![6, 12])) {
+            let end = date(2024, 1, 1).checked_add(day.days()).unwrap();
+            let due = follow_up_due(end, months).unwrap();
+            let month_index = |d: Date| i32::from(d.year()) * 12 + i32::from(d.month());
+            prop_assert_eq!(month_index(due) - month_index(end), months);
+            prop_assert!(due > end);
+            if due.day() != end.day() {
+                prop_assert!(due.day() < end.day());
+                prop_assert_eq!(due, due.last_of_month());
+            }
+        }
+    }
+}

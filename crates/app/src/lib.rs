@@ -5,6 +5,9 @@
 
 pub mod audit;
 pub mod concern;
+pub mod corps;
+pub mod course;
+pub mod follow_up;
 pub mod demo;
 pub mod limits;
 pub mod organisation;
@@ -34,6 +37,10 @@ pub struct Config {
     pub due_soon: SignedDuration,
     /// argon2id memory cost in KiB for new password hashes.
     pub password_memory_kib: u32,
+    /// Months from a course's end to the risk follow-up (the plan says 6).
+    pub risk_follow_up_months: i32,
+    /// Months from a course's end to the education/employment follow-up (12).
+    pub occupation_follow_up_months: i32,
 }
 
 impl Default for Config {
@@ -43,6 +50,8 @@ impl Default for Config {
             idle_timeout: SignedDuration::from_mins(30),
             due_soon: SignedDuration::from_hours(12),
             password_memory_kib: 19 * 1024,
+            risk_follow_up_months: vink_domain::course::DEFAULT_RISK_FOLLOW_UP_MONTHS,
+            occupation_follow_up_months: vink_domain::course::DEFAULT_OCCUPATION_FOLLOW_UP_MONTHS,
         }
     }
 }

@@ -7,6 +7,9 @@ pub use db::{Backend, Db, Tx};
 
 pub mod audit;
 pub mod concern;
+pub mod corps;
+pub mod course;
+pub mod follow_up;
 pub mod organisation;
 pub mod person;
 pub mod triage;

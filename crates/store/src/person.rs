@@ -124,3 +124,12 @@ pub async fn relink(tx: &mut Tx, concern_id: Uuid, from: Uuid, to: Uuid) -> Resu
     });
     Ok(true)
 }
+
+pub async fn person(tx: &mut Tx, id: Uuid) -> Result<Option<PersonRow>> {
+    Ok(on!(tx, |c| sqlx::query_as(
+        "SELECT id, name, birth, district, match_key, created_at FROM persons WHERE id = $1"
+    )
+    .bind(id)
+    .fetch_optional(c)
+    .await?))
+}

@@ -4,6 +4,7 @@
 
 mod audit;
 mod concern;
+mod course;
 mod extract;
 mod organisation;
 mod triage;
@@ -38,6 +39,21 @@ pub fn routes() -> Router<AppState> {
         .route("/meetings/{id}/minutes", put(triage::minutes))
         .route("/audit", get(audit::list))
         .route("/agencies", get(organisation::agencies))
+        .route("/courses", get(course::list).post(course::create))
+        .route("/courses/{id}", get(course::get))
+        .route("/courses/{id}/transitions", post(course::transition))
+        .route("/courses/{id}/consent", put(course::consent))
+        .route("/courses/{id}/assignment", put(course::assign))
+        .route("/courses/{id}/candidates", get(course::candidates))
+        .route("/courses/{id}/contacts", post(course::contact))
+        .route("/courses/{id}/goals", post(course::add_goal))
+        .route("/courses/{id}/goals/{goal_id}", put(course::goal_status))
+        .route("/courses/{id}/assessments", post(course::assessment))
+        .route("/corps", get(course::corps).post(course::add_member))
+        .route("/corps/{id}", get(course::member))
+        .route("/corps/{id}/training", post(course::training))
+        .route("/follow-ups", get(course::follow_ups))
+        .route("/outcomes", get(course::outcomes))
         .fallback(extract::no_route)
 }
 
@@ -64,6 +80,9 @@ impl utoipa::Modify for BearerAuth {
         triage::list_meetings, triage::create_meeting, triage::get_meeting,
         triage::add_to_agenda, triage::recommend, triage::minutes,
         audit::list, organisation::agencies,
+        course::create, course::list, course::get, course::transition, course::consent, course::assign,
+        course::candidates, course::contact, course::add_goal, course::goal_status, course::assessment,
+        course::corps, course::add_member, course::member, course::training, course::follow_ups, course::outcomes,
     ),
     components(schemas(extract::ErrorBody, extract::ErrorDetail)),
     modifiers(&BearerAuth),

@@ -1,0 +1,228 @@
+//! The mentor and parent-coach corps: profiles, training, and the fit list used
+//! when assigning a course (the coordinator chooses; the list only orders).
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+use vink_domain::policy::{Action, Resource};
+use vink_domain::user::Actor;
+use vink_domain::validation::{FieldErrors, optional_text, required_text};
+use vink_store::corps::{self as store, CorpsMemberRow, MemberLoadRow, TrainingRow};
+use vink_store::micros;
+
+use crate::{App, AppError, Record, Result, authorize, commit_with_audit};
+
+fn record(id: Uuid) -> Option<Record> {
+    Some(Record { kind: "corps_member", id })
+}
+
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CorpsMemberInput {
+    pub name: Option<String>,
+    /// `mentor` or `parent_coach`.
+    pub kind: Option<String>,
+    /// User name of the member's log-in (role mentor), if any.
+    pub username: Option<String>,
+    #[serde(default)]
+    pub languages: Vec<String>,
+    /// Course kinds the member is suited for (`mentor`, `exit`, …).
+    #[serde(default)]
+    pub specialties: Vec<String>,
+    #[serde(default)]
+    pub districts: Vec<String>,
+    pub max_caseload: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CorpsMemberView {
+    pub id: Uuid,
+    pub name: String,
+    pub kind: String,
+    pub has_login: bool,
+    pub languages: Vec<String>,
+    pub specialties: Vec<String>,
+    pub districts: Vec<String>,
+    pub max_caseload: i64,
+    pub caseload: i64,
+    pub free_capacity: i64,
+    pub active: bool,
+}
+
+fn split(s: &str) -> Vec<String> {
+    s.split(',').map(str::trim).filter(|x| !x.is_empty()).map(String::from).collect()
+}
+
+fn view(m: MemberLoadRow) -> CorpsMemberView {
+    CorpsMemberView {
+        free_capacity: (m.max_caseload - m.caseload).max(0),
+        id: m.id,
+        name: m.name,
+        kind: m.kind,
+        has_login: m.user_id.is_some(),
+        languages: split(&m.languages),
+        specialties: split(&m.specialties),
+        districts: split(&m.districts),
+        max_caseload: m.max_caseload,
+        caseload: m.caseload,
+        active: m.active,
+    }
+}
+
+fn join(items: &[String]) -> String {
+    items.iter().map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty() && !s.contains(',')).collect::<Vec<_>>().join(",")
+}
+
+pub async fn create(app: &App, actor: &Actor, input: &CorpsMemberInput) -> Result<Uuid> {
+    let mut errs = FieldErrors::new();
+    let name = required_text(&mut errs, "name", input.name.as_deref(), 200);
+    let kind = match input.kind.as_deref() {
+        Some(k @ ("mentor" | "parent_coach")) => Some(k.to_string()),
+        Some(_) => {
+            errs.add("kind", "unknown_code", "must be mentor or parent_coach");
+            None
+        }
+        None => {
+            errs.add("kind", "required", "is required");
+            None
+        }
+    };
+    let max = match input.max_caseload {
+        Some(m) if (1..=50).contains(&m) => m,
+        Some(_) => {
+            errs.add("max_caseload", "out_of_range", "must be between 1 and 50");
+            0
+        }
+        None => {
+            errs.add("max_caseload", "required", "is required");
+            0
+        }
+    };
+    let username = optional_text(&mut errs, "username", input.username.as_deref(), 64);
+    let tx = app.db.begin().await?;
+    let mut tx = authorize(tx, actor, Action::CorpsManage, &Resource::None, None).await?;
+    let user_id = match username {
+        None => None,
+        Some(u) => match vink_store::user::user_by_name(&mut tx, &u.to_lowercase()).await? {
+            Some(row) if row.role == "mentor" => Some(row.id),
+            Some(_) => {
+                errs.add("username", "invalid", "the log-in must have the role mentor");
+                None
+            }
+            None => {
+                errs.add("username", "unknown", "no such user");
+                None
+            }
+        },
+    };
+    let (name, kind) = match errs.finish((name, kind))? {
+        (Some(n), Some(k)) => (n, k),
+        _ => return Err(AppError::Internal("corps member fields".into())),
+    };
+    let id = vink_domain::new_id();
+    store::insert_member(
+        &mut tx,
+        &CorpsMemberRow {
+            id,
+            user_id,
+            name,
+            kind,
+            languages: join(&input.languages),
+            specialties: join(&input.specialties),
+            districts: join(&input.districts),
+            max_caseload: max,
+            active: true,
+            created_at: micros(Timestamp::now()),
+        },
+    )
+    .await?;
+    commit_with_audit(tx, actor, Action::CorpsManage, record(id), Some("created".into())).await?;
+    Ok(id)
+}
+
+/// The corps, optionally ordered by fit for a course: matching specialty,
+/// language and district first, free capacity next. Only an ordering: the
+/// coordinator chooses.
+pub async fn list(app: &App, actor: &Actor, fit: Option<(&str, Option<&str>, Option<&str>)>) -> Result<Vec<CorpsMemberView>> {
+    let tx = app.db.begin().await?;
+    let mut tx = authorize(tx, actor, Action::CorpsRead, &Resource::None, None).await?;
+    let rows = store::members(&mut tx).await?;
+    tx.commit().await?;
+    let mut members: Vec<CorpsMemberView> = rows.into_iter().map(view).collect();
+    if let Some((kind, language, district)) = fit {
+        let matches = |m: &CorpsMemberView| {
+            let has = |list: &[String], v: Option<&str>| v.is_some_and(|v| list.iter().any(|x| x.eq_ignore_ascii_case(v)));
+            u8::from(m.specialties.iter().any(|s| s == kind)) + u8::from(has(&m.languages, language)) + u8::from(has(&m.districts, district))
+        };
+        members.retain(|m| m.active);
+        members.sort_by_key(|m| (std::cmp::Reverse(u8::from(m.free_capacity > 0)), std::cmp::Reverse(matches(m)), std::cmp::Reverse(m.free_capacity)));
+    }
+    Ok(members)
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TrainingView {
+    pub kind: String,
+    pub title: String,
+    pub on: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CorpsProfile {
+    pub member: CorpsMemberView,
+    pub training: Vec<TrainingView>,
+}
+
+pub async fn get(app: &App, actor: &Actor, id: Uuid) -> Result<CorpsProfile> {
+    let tx = app.db.begin().await?;
+    let mut tx = authorize(tx, actor, Action::CorpsRead, &Resource::None, record(id)).await?;
+    let m = store::member(&mut tx, id).await?.ok_or(AppError::NotFound)?;
+    let training = store::trainings(&mut tx, id)
+        .await?
+        .into_iter()
+        .map(|t| TrainingView { kind: t.kind, title: t.title, on: t.on_date })
+        .collect();
+    commit_with_audit(tx, actor, Action::CorpsRead, record(id), None).await?;
+    Ok(CorpsProfile { member: view(m), training })
+}
+
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TrainingInput {
+    /// `training` or `theme_day`.
+    pub kind: Option<String>,
+    pub title: Option<String>,
+    pub on: Option<String>,
+}
+
+pub async fn add_training(app: &App, actor: &Actor, id: Uuid, input: &TrainingInput) -> Result<()> {
+    let mut errs = FieldErrors::new();
+    let title = required_text(&mut errs, "title", input.title.as_deref(), 200);
+    let kind = match input.kind.as_deref() {
+        Some(k @ ("training" | "theme_day")) => Some(k.to_string()),
+        _ => {
+            errs.add("kind", "unknown_code", "must be training or theme_day");
+            None
+        }
+    };
+    let on = match input.on.as_deref().map(str::parse::<jiff::civil::Date>) {
+        Some(Ok(d)) => Some(d),
+        _ => {
+            errs.add("on", "invalid_date", "must be a date (YYYY-MM-DD)");
+            None
+        }
+    };
+    let (title, kind, on) = match errs.finish((title, kind, on))? {
+        (Some(t), Some(k), Some(o)) => (t, k, o),
+        _ => return Err(AppError::Internal("training fields".into())),
+    };
+    let tx = app.db.begin().await?;
+    let mut tx = authorize(tx, actor, Action::CorpsManage, &Resource::None, record(id)).await?;
+    if store::member(&mut tx, id).await?.is_none() {
+        return Err(AppError::NotFound);
+    }
+    store::insert_training(&mut tx, id, &TrainingRow { id: vink_domain::new_id(), kind, title, on_date: on.to_string() }, micros(Timestamp::now()))
+        .await?;
+    commit_with_audit(tx, actor, Action::CorpsManage, record(id), Some("training".into())).await
+}

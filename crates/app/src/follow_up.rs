@@ -1,0 +1,150 @@
+//! The follow-up worklist and the outcome figures the unit is steered by.
+
+use jiff::ToSpan;
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+use vink_domain::course::{Occupation, RiskJudgement, today};
+use vink_domain::policy::{Action, Resource, course_scope};
+use vink_domain::report::{CompletedCourse, DEFAULT_TARGET_PERCENT, OutcomeShares, outcome_shares};
+use vink_domain::user::Actor;
+use vink_domain::validation::FieldErrors;
+
+use crate::{App, AppError, Result, authorize, commit_with_audit};
+
+#[derive(Debug, Clone, Default, Deserialize, ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FollowUpQuery {
+    /// `overdue` (past due), `due` (due within 30 days, overdue included) or
+    /// absent for every open follow-up.
+    pub due: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FollowUpItem {
+    pub id: Uuid,
+    pub course_id: Uuid,
+    /// `risk` (6 months) or `occupation` (12 months).
+    pub kind: String,
+    pub due_on: String,
+    pub overdue: bool,
+    pub course_kind: String,
+    pub person_name: Option<String>,
+    pub corps_member: Option<String>,
+}
+
+/// Open follow-ups in the actor's scope, earliest first.
+pub async fn worklist(app: &App, actor: &Actor, q: &FollowUpQuery) -> Result<Vec<FollowUpItem>> {
+    let today = today();
+    let until = match q.due.as_deref().filter(|s| !s.is_empty()) {
+        None => Date::MAX,
+        Some("overdue") => today.yesterday().unwrap_or(today),
+        Some("due") => today.checked_add(30.days()).unwrap_or(Date::MAX),
+        Some(_) => return Err(crate::invalid("due", "unknown_code", "must be overdue or due")),
+    };
+    let tx = app.db.begin().await?;
+    let mut tx = authorize(tx, actor, Action::FollowUpList, &Resource::None, None).await?;
+    let rows = vink_store::follow_up::open_follow_ups(&mut tx, course_scope(actor), &until.to_string(), 500).await?;
+    commit_with_audit(tx, actor, Action::FollowUpList, None, None).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| FollowUpItem {
+            overdue: r.due_on.as_str() < today.to_string().as_str(),
+            id: r.id,
+            course_id: r.course_id,
+            kind: r.kind,
+            due_on: r.due_on,
+            course_kind: r.course_kind,
+            person_name: r.person_name,
+            corps_member: r.corps_member_name,
+        })
+        .collect())
+}
+
+#[derive(Debug, Clone, Default, Deserialize, ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OutcomeQuery {
+    /// First day of the period (`YYYY-MM-DD`), default 1 January this year.
+    pub from: Option<String>,
+    /// Last day of the period, default today.
+    pub to: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct KindFigures {
+    pub kind: String,
+    /// Courses running at some point in the period.
+    pub running: i64,
+    /// Of those, started before the period (carried over).
+    pub carried_over: i64,
+    pub completed: i64,
+    pub discontinued: i64,
+}
+
+/// Outcome figures for a period: numbers only, nothing about any person.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OutcomeReport {
+    pub from: String,
+    pub to: String,
+    /// Completed courses that ended in the period, and their follow-up shares.
+    pub outcomes: OutcomeShares,
+    /// Courses discontinued in the period: reported apart, not in the shares.
+    pub discontinued: i64,
+    pub by_kind: Vec<KindFigures>,
+}
+
+pub async fn outcomes(app: &App, actor: &Actor, q: &OutcomeQuery) -> Result<OutcomeReport> {
+    let today = today();
+    let mut errs = FieldErrors::new();
+    let mut date = |field: &str, raw: Option<&str>, default: Date| match raw.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Some(default),
+        Some(s) => match s.parse::<Date>() {
+            Ok(d) => Some(d),
+            Err(_) => {
+                errs.add(field, "invalid_date", "must be a date (YYYY-MM-DD)");
+                None
+            }
+        },
+    };
+    let from = date("from", q.from.as_deref(), Date::new(today.year(), 1, 1).unwrap_or(today));
+    let to = date("to", q.to.as_deref(), today);
+    if let (Some(f), Some(t)) = (from, to)
+        && t < f
+    {
+        errs.add("to", "out_of_range", "must not lie before from");
+    }
+    errs.finish(())?;
+    let (Some(from), Some(to)) = (from, to) else {
+        return Err(AppError::Internal("period".into()));
+    };
+    let (from_s, to_s) = (from.to_string(), to.to_string());
+    let tx = app.db.begin().await?;
+    let mut tx = authorize(tx, actor, Action::OutcomeRead, &Resource::None, None).await?;
+    let facts = vink_store::follow_up::outcome_facts(&mut tx, &from_s, &to_s).await?;
+    let kinds = vink_store::follow_up::counts_by_kind(&mut tx, &from_s, &to_s).await?;
+    commit_with_audit(tx, actor, Action::OutcomeRead, None, None).await?;
+    let completed: Vec<CompletedCourse> = facts
+        .iter()
+        .map(|f| CompletedCourse {
+            risk: f.risk.as_deref().and_then(RiskJudgement::parse),
+            occupation: f.occupation.as_deref().and_then(Occupation::parse),
+        })
+        .collect();
+    Ok(OutcomeReport {
+        from: from_s,
+        to: to_s,
+        outcomes: outcome_shares(&completed, DEFAULT_TARGET_PERCENT),
+        discontinued: kinds.iter().map(|k| k.discontinued).sum(),
+        by_kind: kinds
+            .into_iter()
+            .map(|k| KindFigures {
+                kind: k.kind,
+                running: k.running,
+                carried_over: k.carried_over,
+                completed: k.completed,
+                discontinued: k.discontinued,
+            })
+            .collect(),
+    })
+}

@@ -1,0 +1,384 @@
+//! Courses and the mentor's record: goals, contacts, assessments, timeline.
+
+use uuid::Uuid;
+use vink_domain::policy::CourseScope;
+
+use crate::{Result, Tx, on};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CourseRow {
+    pub id: Uuid,
+    pub person_id: Uuid,
+    pub kind: String,
+    pub prevention_level: String,
+    pub concern_id: Option<Uuid>,
+    pub direct_reason: Option<String>,
+    pub agency_id: Uuid,
+    pub legal_basis: Option<String>,
+    /// The language the course is best held in, for matching corps members.
+    pub language: Option<String>,
+    pub status: String,
+    pub corps_member_id: Option<Uuid>,
+    pub consent_on: Option<String>,
+    pub guardian_consent_on: Option<String>,
+    pub guardian_name: Option<String>,
+    pub consent_recorded_by: Option<Uuid>,
+    pub started_on: Option<String>,
+    pub ended_on: Option<String>,
+    pub created_at: i64,
+    pub created_by: Option<Uuid>,
+}
+
+pub async fn insert_course(tx: &mut Tx, c: &CourseRow) -> Result<()> {
+    on!(tx, |x| sqlx::query(
+        "INSERT INTO courses (id, person_id, kind, prevention_level, concern_id, direct_reason, agency_id, legal_basis,
+            status, corps_member_id, consent_on, guardian_consent_on, guardian_name, consent_recorded_by,
+            started_on, ended_on, created_at, created_by, language)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
+    )
+    .bind(c.id)
+    .bind(c.person_id)
+    .bind(&c.kind)
+    .bind(&c.prevention_level)
+    .bind(c.concern_id)
+    .bind(&c.direct_reason)
+    .bind(c.agency_id)
+    .bind(&c.legal_basis)
+    .bind(&c.status)
+    .bind(c.corps_member_id)
+    .bind(&c.consent_on)
+    .bind(&c.guardian_consent_on)
+    .bind(&c.guardian_name)
+    .bind(c.consent_recorded_by)
+    .bind(&c.started_on)
+    .bind(&c.ended_on)
+    .bind(c.created_at)
+    .bind(c.created_by)
+    .bind(&c.language)
+    .execute(x)
+    .await?
+    .rows_affected());
+    Ok(())
+}
+
+const COURSE_COLS: &str = "c.id, c.person_id, c.kind, c.prevention_level, c.concern_id, c.direct_reason, c.agency_id,
+    c.legal_basis, c.language, c.status, c.corps_member_id, c.consent_on, c.guardian_consent_on, c.guardian_name,
+    c.consent_recorded_by, c.started_on, c.ended_on, c.created_at, c.created_by";
+
+pub async fn course(tx: &mut Tx, id: Uuid) -> Result<Option<CourseRow>> {
+    let sql = format!("SELECT {COURSE_COLS} FROM courses c WHERE c.id = $1");
+    Ok(on!(tx, |x| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(id)
+        .fetch_optional(x)
+        .await?))
+}
+
+/// The user account of the corps member assigned to a course, which the
+/// policy needs to let a mentor into their own courses only.
+pub async fn mentor_user(tx: &mut Tx, corps_member_id: Uuid) -> Result<Option<Uuid>> {
+    let row: Option<(Option<Uuid>,)> = on!(tx, |x| sqlx::query_as("SELECT user_id FROM corps_members WHERE id = $1")
+        .bind(corps_member_id)
+        .fetch_optional(x)
+        .await?);
+    Ok(row.and_then(|r| r.0))
+}
+
+/// Writes the fields a coordinator changes: status and dates, consent, assignment.
+pub async fn update_course(tx: &mut Tx, c: &CourseRow) -> Result<()> {
+    on!(tx, |x| sqlx::query(
+        "UPDATE courses SET status = $1, started_on = $2, ended_on = $3, consent_on = $4, guardian_consent_on = $5,
+            guardian_name = $6, consent_recorded_by = $7, corps_member_id = $8
+         WHERE id = $9"
+    )
+    .bind(&c.status)
+    .bind(&c.started_on)
+    .bind(&c.ended_on)
+    .bind(&c.consent_on)
+    .bind(&c.guardian_consent_on)
+    .bind(&c.guardian_name)
+    .bind(c.consent_recorded_by)
+    .bind(c.corps_member_id)
+    .bind(c.id)
+    .execute(x)
+    .await?
+    .rows_affected());
+    Ok(())
+}
+
+/// A course as lists show it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CourseListRow {
+    pub id: Uuid,
+    pub kind: String,
+    pub status: String,
+    pub person_name: Option<String>,
+    pub agency_name: String,
+    pub corps_member_name: Option<String>,
+    pub started_on: Option<String>,
+    pub ended_on: Option<String>,
+}
+
+// $1 all, $2 agency, $3 mentor user, $4 status
+const COURSE_WHERE: &str = "
+ WHERE ($1 OR c.agency_id = $2 OR cm.user_id = $3)
+   AND ($4 IS NULL OR c.status = $4)";
+
+pub fn scope_params(scope: CourseScope) -> (bool, Option<Uuid>, Option<Uuid>) {
+    match scope {
+        CourseScope::All => (true, None, None),
+        CourseScope::Agency(a) => (false, Some(a), None),
+        CourseScope::Mentor(u) => (false, None, Some(u)),
+        CourseScope::Nothing => (false, None, None),
+    }
+}
+
+/// Courses in scope, active and planned first, then the most recently ended.
+pub async fn list_courses(
+    tx: &mut Tx,
+    scope: CourseScope,
+    status: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<CourseListRow>, i64)> {
+    let (all, agency, mentor) = scope_params(scope);
+    let sql = format!(
+        "SELECT c.id, c.kind, c.status, p.name AS person_name, a.name AS agency_name, cm.name AS corps_member_name,
+                c.started_on, c.ended_on
+         FROM courses c JOIN persons p ON p.id = c.person_id JOIN agencies a ON a.id = c.agency_id
+         LEFT JOIN corps_members cm ON cm.id = c.corps_member_id
+         {COURSE_WHERE}
+         ORDER BY CASE c.status WHEN 'active' THEN 0 WHEN 'planned' THEN 1 ELSE 2 END, c.ended_on DESC, c.started_on DESC, c.id
+         LIMIT $5 OFFSET $6"
+    );
+    let rows = on!(tx, |x| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(all)
+        .bind(agency)
+        .bind(mentor)
+        .bind(status)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(x)
+        .await?);
+    let count = format!(
+        "SELECT COUNT(*) FROM courses c LEFT JOIN corps_members cm ON cm.id = c.corps_member_id {COURSE_WHERE}"
+    );
+    let total: i64 = on!(tx, |x| sqlx::query_scalar(sqlx::AssertSqlSafe(count.as_str()))
+        .bind(all)
+        .bind(agency)
+        .bind(mentor)
+        .bind(status)
+        .fetch_one(x)
+        .await?);
+    Ok((rows, total))
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CourseEventRow {
+    pub at: i64,
+    pub kind: String,
+    pub from_status: Option<String>,
+    pub to_status: Option<String>,
+    pub note: Option<String>,
+    pub actor_name: Option<String>,
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn insert_event(
+    tx: &mut Tx,
+    id: Uuid,
+    course_id: Uuid,
+    at: i64,
+    actor: Option<Uuid>,
+    kind: &str,
+    from: Option<&str>,
+    to: Option<&str>,
+    note: Option<&str>,
+) -> Result<()> {
+    on!(tx, |x| sqlx::query(
+        "INSERT INTO course_events (id, course_id, at, actor_id, kind, from_status, to_status, note)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+    )
+    .bind(id)
+    .bind(course_id)
+    .bind(at)
+    .bind(actor)
+    .bind(kind)
+    .bind(from)
+    .bind(to)
+    .bind(note)
+    .execute(x)
+    .await?
+    .rows_affected());
+    Ok(())
+}
+
+pub async fn events(tx: &mut Tx, course_id: Uuid) -> Result<Vec<CourseEventRow>> {
+    Ok(on!(tx, |x| sqlx::query_as(
+        "SELECT e.at, e.kind, e.from_status, e.to_status, e.note, u.display_name AS actor_name
+         FROM course_events e LEFT JOIN users u ON u.id = e.actor_id
+         WHERE e.course_id = $1 ORDER BY e.at, e.id"
+    )
+    .bind(course_id)
+    .fetch_all(x)
+    .await?))
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct GoalRow {
+    pub id: Uuid,
+    pub position: i64,
+    pub text: String,
+    pub status: String,
+    pub updated_at: i64,
+}
+
+pub async fn insert_goal(tx: &mut Tx, course_id: Uuid, g: &GoalRow) -> Result<()> {
+    on!(tx, |x| sqlx::query(
+        "INSERT INTO course_goals (id, course_id, position, text, status, updated_at) VALUES ($1, $2, $3, $4, $5, $6)"
+    )
+    .bind(g.id)
+    .bind(course_id)
+    .bind(g.position)
+    .bind(&g.text)
+    .bind(&g.status)
+    .bind(g.updated_at)
+    .execute(x)
+    .await?
+    .rows_affected());
+    Ok(())
+}
+
+pub async fn goals(tx: &mut Tx, course_id: Uuid) -> Result<Vec<GoalRow>> {
+    Ok(on!(tx, |x| sqlx::query_as(
+        "SELECT id, position, text, status, updated_at FROM course_goals WHERE course_id = $1 ORDER BY position"
+    )
+    .bind(course_id)
+    .fetch_all(x)
+    .await?))
+}
+
+/// Sets a goal's status; false when the goal is not on this course.
+pub async fn set_goal_status(tx: &mut Tx, course_id: Uuid, goal_id: Uuid, status: &str, at: i64) -> Result<bool> {
+    Ok(on!(tx, |x| sqlx::query(
+        "UPDATE course_goals SET status = $1, updated_at = $2 WHERE id = $3 AND course_id = $4"
+    )
+    .bind(status)
+    .bind(at)
+    .bind(goal_id)
+    .bind(course_id)
+    .execute(x)
+    .await?
+    .rows_affected())
+        > 0)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ContactRow {
+    pub id: Uuid,
+    pub on_date: String,
+    pub minutes: i64,
+    pub form: String,
+    pub note: Option<String>,
+    pub created_by: Option<Uuid>,
+}
+
+pub async fn insert_contact(tx: &mut Tx, course_id: Uuid, c: &ContactRow, at: i64) -> Result<()> {
+    on!(tx, |x| sqlx::query(
+        "INSERT INTO course_contacts (id, course_id, on_date, minutes, form, note, created_at, created_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+    )
+    .bind(c.id)
+    .bind(course_id)
+    .bind(&c.on_date)
+    .bind(c.minutes)
+    .bind(&c.form)
+    .bind(&c.note)
+    .bind(at)
+    .bind(c.created_by)
+    .execute(x)
+    .await?
+    .rows_affected());
+    Ok(())
+}
+
+pub async fn contacts(tx: &mut Tx, course_id: Uuid) -> Result<Vec<ContactRow>> {
+    Ok(on!(tx, |x| sqlx::query_as(
+        "SELECT id, on_date, minutes, form, note, created_by FROM course_contacts WHERE course_id = $1
+         ORDER BY on_date DESC, created_at DESC"
+    )
+    .bind(course_id)
+    .fetch_all(x)
+    .await?))
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AssessmentRow {
+    pub id: Uuid,
+    pub point: String,
+    pub on_date: String,
+    pub occupation: Option<String>,
+    pub risk: Option<String>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RatingRow {
+    pub assessment_id: Uuid,
+    pub area: String,
+    pub rating: i64,
+    pub comment: Option<String>,
+}
+
+pub async fn insert_assessment(
+    tx: &mut Tx,
+    course_id: Uuid,
+    a: &AssessmentRow,
+    ratings: &[RatingRow],
+    at: i64,
+    by: Option<Uuid>,
+) -> Result<()> {
+    on!(tx, |x| sqlx::query(
+        "INSERT INTO course_assessments (id, course_id, point, on_date, occupation, risk, created_at, created_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+    )
+    .bind(a.id)
+    .bind(course_id)
+    .bind(&a.point)
+    .bind(&a.on_date)
+    .bind(&a.occupation)
+    .bind(&a.risk)
+    .bind(at)
+    .bind(by)
+    .execute(x)
+    .await?
+    .rows_affected());
+    for r in ratings {
+        on!(tx, |x| sqlx::query(
+            "INSERT INTO assessment_ratings (assessment_id, area, rating, comment) VALUES ($1, $2, $3, $4)"
+        )
+        .bind(a.id)
+        .bind(&r.area)
+        .bind(r.rating)
+        .bind(&r.comment)
+        .execute(x)
+        .await?
+        .rows_affected());
+    }
+    Ok(())
+}
+
+pub async fn assessments(tx: &mut Tx, course_id: Uuid) -> Result<(Vec<AssessmentRow>, Vec<RatingRow>)> {
+    let rows = on!(tx, |x| sqlx::query_as(
+        "SELECT id, point, on_date, occupation, risk FROM course_assessments WHERE course_id = $1 ORDER BY on_date, created_at"
+    )
+    .bind(course_id)
+    .fetch_all(x)
+    .await?);
+    let ratings = on!(tx, |x| sqlx::query_as(
+        "SELECT r.assessment_id, r.area, r.rating, r.comment FROM assessment_ratings r
+         JOIN course_assessments a ON a.id = r.assessment_id WHERE a.course_id = $1"
+    )
+    .bind(course_id)
+    .fetch_all(x)
+    .await?);
+    Ok((rows, ratings))
+}

@@ -14,7 +14,10 @@ use vink_store::micros;
 use crate::{App, AppError, Record, Result, authorize, commit_with_audit};
 
 fn record(id: Uuid) -> Option<Record> {
-    Some(Record { kind: "corps_member", id })
+    Some(Record {
+        kind: "corps_member",
+        id,
+    })
 }
 
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
@@ -51,7 +54,11 @@ pub struct CorpsMemberView {
 }
 
 fn split(s: &str) -> Vec<String> {
-    s.split(',').map(str::trim).filter(|x| !x.is_empty()).map(String::from).collect()
+    s.split(',')
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+        .map(String::from)
+        .collect()
 }
 
 fn view(m: MemberLoadRow) -> CorpsMemberView {
@@ -71,7 +78,12 @@ fn view(m: MemberLoadRow) -> CorpsMemberView {
 }
 
 fn join(items: &[String]) -> String {
-    items.iter().map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty() && !s.contains(',')).collect::<Vec<_>>().join(",")
+    items
+        .iter()
+        .map(|s| s.trim().to_lowercase())
+        .filter(|s| !s.is_empty() && !s.contains(','))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 pub async fn create(app: &App, actor: &Actor, input: &CorpsMemberInput) -> Result<Uuid> {
@@ -107,7 +119,11 @@ pub async fn create(app: &App, actor: &Actor, input: &CorpsMemberInput) -> Resul
         Some(u) => match vink_store::user::user_by_name(&mut tx, &u.to_lowercase()).await? {
             Some(row) if row.role == "mentor" => Some(row.id),
             Some(_) => {
-                errs.add("username", "invalid", "the log-in must have the role mentor");
+                errs.add(
+                    "username",
+                    "invalid",
+                    "the log-in must have the role mentor",
+                );
                 None
             }
             None => {
@@ -137,14 +153,25 @@ pub async fn create(app: &App, actor: &Actor, input: &CorpsMemberInput) -> Resul
         },
     )
     .await?;
-    commit_with_audit(tx, actor, Action::CorpsManage, record(id), Some("created".into())).await?;
+    commit_with_audit(
+        tx,
+        actor,
+        Action::CorpsManage,
+        record(id),
+        Some("created".into()),
+    )
+    .await?;
     Ok(id)
 }
 
 /// The corps, optionally ordered by fit for a course: matching specialty,
 /// language and district first, free capacity next. Only an ordering: the
 /// coordinator chooses.
-pub async fn list(app: &App, actor: &Actor, fit: Option<(&str, Option<&str>, Option<&str>)>) -> Result<Vec<CorpsMemberView>> {
+pub async fn list(
+    app: &App,
+    actor: &Actor,
+    fit: Option<(&str, Option<&str>, Option<&str>)>,
+) -> Result<Vec<CorpsMemberView>> {
     let tx = app.db.begin().await?;
     let mut tx = authorize(tx, actor, Action::CorpsRead, &Resource::None, None).await?;
     let rows = store::members(&mut tx).await?;
@@ -152,11 +179,21 @@ pub async fn list(app: &App, actor: &Actor, fit: Option<(&str, Option<&str>, Opt
     let mut members: Vec<CorpsMemberView> = rows.into_iter().map(view).collect();
     if let Some((kind, language, district)) = fit {
         let matches = |m: &CorpsMemberView| {
-            let has = |list: &[String], v: Option<&str>| v.is_some_and(|v| list.iter().any(|x| x.eq_ignore_ascii_case(v)));
-            u8::from(m.specialties.iter().any(|s| s == kind)) + u8::from(has(&m.languages, language)) + u8::from(has(&m.districts, district))
+            let has = |list: &[String], v: Option<&str>| {
+                v.is_some_and(|v| list.iter().any(|x| x.eq_ignore_ascii_case(v)))
+            };
+            u8::from(m.specialties.iter().any(|s| s == kind))
+                + u8::from(has(&m.languages, language))
+                + u8::from(has(&m.districts, district))
         };
         members.retain(|m| m.active);
-        members.sort_by_key(|m| (std::cmp::Reverse(u8::from(m.free_capacity > 0)), std::cmp::Reverse(matches(m)), std::cmp::Reverse(m.free_capacity)));
+        members.sort_by_key(|m| {
+            (
+                std::cmp::Reverse(u8::from(m.free_capacity > 0)),
+                std::cmp::Reverse(matches(m)),
+                std::cmp::Reverse(m.free_capacity),
+            )
+        });
     }
     Ok(members)
 }
@@ -177,14 +214,23 @@ pub struct CorpsProfile {
 pub async fn get(app: &App, actor: &Actor, id: Uuid) -> Result<CorpsProfile> {
     let tx = app.db.begin().await?;
     let mut tx = authorize(tx, actor, Action::CorpsRead, &Resource::None, record(id)).await?;
-    let m = store::member(&mut tx, id).await?.ok_or(AppError::NotFound)?;
+    let m = store::member(&mut tx, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let training = store::trainings(&mut tx, id)
         .await?
         .into_iter()
-        .map(|t| TrainingView { kind: t.kind, title: t.title, on: t.on_date })
+        .map(|t| TrainingView {
+            kind: t.kind,
+            title: t.title,
+            on: t.on_date,
+        })
         .collect();
     commit_with_audit(tx, actor, Action::CorpsRead, record(id), None).await?;
-    Ok(CorpsProfile { member: view(m), training })
+    Ok(CorpsProfile {
+        member: view(m),
+        training,
+    })
 }
 
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
@@ -222,7 +268,24 @@ pub async fn add_training(app: &App, actor: &Actor, id: Uuid, input: &TrainingIn
     if store::member(&mut tx, id).await?.is_none() {
         return Err(AppError::NotFound);
     }
-    store::insert_training(&mut tx, id, &TrainingRow { id: vink_domain::new_id(), kind, title, on_date: on.to_string() }, micros(Timestamp::now()))
-        .await?;
-    commit_with_audit(tx, actor, Action::CorpsManage, record(id), Some("training".into())).await
+    store::insert_training(
+        &mut tx,
+        id,
+        &TrainingRow {
+            id: vink_domain::new_id(),
+            kind,
+            title,
+            on_date: on.to_string(),
+        },
+        micros(Timestamp::now()),
+    )
+    .await?;
+    commit_with_audit(
+        tx,
+        actor,
+        Action::CorpsManage,
+        record(id),
+        Some("training".into()),
+    )
+    .await
 }

@@ -9,9 +9,9 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 use vink_domain::concern::local_date;
 use vink_domain::course::{
-    AssessmentArea, AssessmentPoint, ConsentFacts, ContactForm, CourseKind, CourseStatus, FollowUpKind, GoalStatus,
-    Occupation, PreventionLevel, RATING_MAX, RATING_MIN, RiskJudgement, check_course_transition, follow_up_due,
-    next_course_statuses, today, valid_rating,
+    AssessmentArea, AssessmentPoint, ConsentFacts, ContactForm, CourseKind, CourseStatus,
+    FollowUpKind, GoalStatus, Occupation, PreventionLevel, RATING_MAX, RATING_MIN, RiskJudgement,
+    check_course_transition, follow_up_due, next_course_statuses, today, valid_rating,
 };
 use vink_domain::person::{Birth, minor_status};
 use vink_domain::policy::{Action, Resource, course_scope};
@@ -31,7 +31,13 @@ fn course_record(id: Uuid) -> Option<Record> {
 pub const MAX_NOTE: usize = 2_000;
 pub const MAX_GOAL: usize = 500;
 
-fn parse_date(errs: &mut FieldErrors, field: &str, raw: Option<&str>, today: Date, required: bool) -> Option<Date> {
+fn parse_date(
+    errs: &mut FieldErrors,
+    field: &str,
+    raw: Option<&str>,
+    today: Date,
+    required: bool,
+) -> Option<Date> {
     match raw.map(str::trim).filter(|s| !s.is_empty()) {
         None => {
             if required {
@@ -57,7 +63,14 @@ fn parse_date(errs: &mut FieldErrors, field: &str, raw: Option<&str>, today: Dat
     }
 }
 
-fn parse_code<T>(errs: &mut FieldErrors, field: &str, raw: Option<&str>, parse: fn(&str) -> Option<T>, codes: fn() -> String, required: bool) -> Option<T> {
+fn parse_code<T>(
+    errs: &mut FieldErrors,
+    field: &str,
+    raw: Option<&str>,
+    parse: fn(&str) -> Option<T>,
+    codes: fn() -> String,
+    required: bool,
+) -> Option<T> {
     match raw.map(str::trim).filter(|s| !s.is_empty()) {
         None => {
             if required {
@@ -97,7 +110,14 @@ pub async fn create(app: &App, actor: &Actor, input: &CourseInput) -> Result<Uui
     let tx = app.db.begin().await?;
     let mut tx = authorize(tx, actor, Action::CourseCreate, &Resource::None, None).await?;
     let mut errs = FieldErrors::new();
-    let mut kind = parse_code(&mut errs, "kind", input.kind.as_deref(), CourseKind::parse, CourseKind::codes, false);
+    let mut kind = parse_code(
+        &mut errs,
+        "kind",
+        input.kind.as_deref(),
+        CourseKind::parse,
+        CourseKind::codes,
+        false,
+    );
     let level = parse_code(
         &mut errs,
         "prevention_level",
@@ -106,10 +126,26 @@ pub async fn create(app: &App, actor: &Actor, input: &CourseInput) -> Result<Uui
         PreventionLevel::codes,
         true,
     );
-    let legal_basis = optional_text(&mut errs, "legal_basis", input.legal_basis.as_deref(), MAX_NOTE);
-    let direct_reason = optional_text(&mut errs, "direct_reason", input.direct_reason.as_deref(), MAX_NOTE);
-    let language = optional_text(&mut errs, "language", input.language.as_deref(), 50).map(|l| l.to_lowercase());
-    let mut agency = match input.agency.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    let legal_basis = optional_text(
+        &mut errs,
+        "legal_basis",
+        input.legal_basis.as_deref(),
+        MAX_NOTE,
+    );
+    let direct_reason = optional_text(
+        &mut errs,
+        "direct_reason",
+        input.direct_reason.as_deref(),
+        MAX_NOTE,
+    );
+    let language = optional_text(&mut errs, "language", input.language.as_deref(), 50)
+        .map(|l| l.to_lowercase());
+    let mut agency = match input
+        .agency
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         None => None,
         Some(code) => match organisation::agency_by_code(&mut tx, code).await? {
             Some(a) => Some(a.id),
@@ -125,14 +161,21 @@ pub async fn create(app: &App, actor: &Actor, input: &CourseInput) -> Result<Uui
             let Some(c) = vink_store::concern::concern(&mut tx, cid).await? else {
                 return Err(invalid("concern_id", "unknown", "no such concern"));
             };
-            if c.status != Status::Decided.code() || c.decision.as_deref() != Some(Decision::FoundedLocalAction.code()) {
-                return Err(AppError::Conflict("a course starts from a concern decided as founded with local action".into()));
+            if c.status != Status::Decided.code()
+                || c.decision.as_deref() != Some(Decision::FoundedLocalAction.code())
+            {
+                return Err(AppError::Conflict(
+                    "a course starts from a concern decided as founded with local action".into(),
+                ));
             }
             if kind.is_none() {
                 kind = c.programme_kind.as_deref().and_then(CourseKind::parse);
             }
             if person_id.is_none() {
-                person_id = person::persons_of_concern(&mut tx, cid).await?.first().map(|p| p.id);
+                person_id = person::persons_of_concern(&mut tx, cid)
+                    .await?
+                    .first()
+                    .map(|p| p.id);
             }
             if agency.is_none() {
                 agency = vink_store::triage::acting_agency(&mut tx, cid).await?;
@@ -140,13 +183,19 @@ pub async fn create(app: &App, actor: &Actor, input: &CourseInput) -> Result<Uui
         }
         None => {
             if direct_reason.is_none() {
-                errs.add("direct_reason", "required", "a course not started from a concern needs a reason");
+                errs.add(
+                    "direct_reason",
+                    "required",
+                    "a course not started from a concern needs a reason",
+                );
             }
         }
     }
     match person_id {
         None => errs.add("person_id", "required", "is required"),
-        Some(p) if !person::person_exists(&mut tx, p).await? => errs.add("person_id", "unknown", "no such person"),
+        Some(p) if !person::person_exists(&mut tx, p).await? => {
+            errs.add("person_id", "unknown", "no such person")
+        }
         Some(_) => {}
     }
     if kind.is_none() && errs.get("kind").is_none() {
@@ -156,7 +205,8 @@ pub async fn create(app: &App, actor: &Actor, input: &CourseInput) -> Result<Uui
         errs.add("agency", "required", "is required");
     }
     errs.finish(())?;
-    let (Some(kind), Some(level), Some(agency), Some(person_id)) = (kind, level, agency, person_id) else {
+    let (Some(kind), Some(level), Some(agency), Some(person_id)) = (kind, level, agency, person_id)
+    else {
         return Err(AppError::Internal("validated course fields missing".into()));
     };
     let id = vink_domain::new_id();
@@ -186,8 +236,18 @@ pub async fn create(app: &App, actor: &Actor, input: &CourseInput) -> Result<Uui
         },
     )
     .await?;
-    store::insert_event(&mut tx, vink_domain::new_id(), id, now, actor.user_id(), "created", None, Some("planned"), None)
-        .await?;
+    store::insert_event(
+        &mut tx,
+        vink_domain::new_id(),
+        id,
+        now,
+        actor.user_id(),
+        "created",
+        None,
+        Some("planned"),
+        None,
+    )
+    .await?;
     commit_with_audit(tx, actor, Action::CourseCreate, course_record(id), None).await?;
     Ok(id)
 }
@@ -210,7 +270,8 @@ async fn load(tx: Tx, actor: &Actor, action: Action, id: Uuid) -> Result<(Tx, Co
 }
 
 fn status_of(row: &CourseRow) -> Result<CourseStatus> {
-    CourseStatus::parse(&row.status).ok_or_else(|| AppError::Internal(format!("unknown course status {}", row.status)))
+    CourseStatus::parse(&row.status)
+        .ok_or_else(|| AppError::Internal(format!("unknown course status {}", row.status)))
 }
 
 fn date_of(s: &Option<String>) -> Option<Date> {
@@ -229,13 +290,27 @@ pub struct CourseTransitionInput {
 }
 
 /// Moves a course along its lifecycle; completion schedules the follow-ups.
-pub async fn transition(app: &App, actor: &Actor, id: Uuid, input: &CourseTransitionInput) -> Result<String> {
+pub async fn transition(
+    app: &App,
+    actor: &Actor,
+    id: Uuid,
+    input: &CourseTransitionInput,
+) -> Result<String> {
     let today = today();
     let mut errs = FieldErrors::new();
-    let to = parse_code(&mut errs, "to", input.to.as_deref(), CourseStatus::parse, CourseStatus::codes, true);
+    let to = parse_code(
+        &mut errs,
+        "to",
+        input.to.as_deref(),
+        CourseStatus::parse,
+        CourseStatus::codes,
+        true,
+    );
     let on = parse_date(&mut errs, "on", input.on.as_deref(), today, false).unwrap_or(today);
     let note = optional_text(&mut errs, "note", input.note.as_deref(), MAX_NOTE);
-    let to = errs.finish(to)?.ok_or_else(|| AppError::Internal("to".into()))?;
+    let to = errs
+        .finish(to)?
+        .ok_or_else(|| AppError::Internal("to".into()))?;
     let tx = app.db.begin().await?;
     let (mut tx, mut row) = load(tx, actor, Action::CourseUpdate, id).await?;
     let from = status_of(&row)?;
@@ -245,13 +320,15 @@ pub async fn transition(app: &App, actor: &Actor, id: Uuid, input: &CourseTransi
         guardian_consent: row.guardian_consent_on.is_some(),
         minor: minor_status(p, on),
     };
-    check_course_transition(from, to, consent, date_of(&row.started_on), on, today).map_err(|e| {
-        if e.is_conflict() {
-            AppError::Conflict(e.to_string())
-        } else {
-            invalid(e.field(), "invalid", &e.to_string())
-        }
-    })?;
+    check_course_transition(from, to, consent, date_of(&row.started_on), on, today).map_err(
+        |e| {
+            if e.is_conflict() {
+                AppError::Conflict(e.to_string())
+            } else {
+                invalid(e.field(), "invalid", &e.to_string())
+            }
+        },
+    )?;
     row.status = to.code().into();
     match to {
         CourseStatus::Active => row.started_on = Some(on.to_string()),
@@ -261,22 +338,51 @@ pub async fn transition(app: &App, actor: &Actor, id: Uuid, input: &CourseTransi
     if to == CourseStatus::Completed {
         for (kind, months) in [
             (FollowUpKind::Risk, app.config.risk_follow_up_months),
-            (FollowUpKind::Occupation, app.config.occupation_follow_up_months),
+            (
+                FollowUpKind::Occupation,
+                app.config.occupation_follow_up_months,
+            ),
         ] {
-            let due = follow_up_due(on, months).ok_or_else(|| AppError::Internal("follow-up date out of range".into()))?;
-            vink_store::follow_up::insert_follow_up(&mut tx, vink_domain::new_id(), id, kind.code(), &due.to_string())
-                .await?;
+            let due = follow_up_due(on, months)
+                .ok_or_else(|| AppError::Internal("follow-up date out of range".into()))?;
+            vink_store::follow_up::insert_follow_up(
+                &mut tx,
+                vink_domain::new_id(),
+                id,
+                kind.code(),
+                &due.to_string(),
+            )
+            .await?;
         }
     }
     let now = micros(Timestamp::now());
-    store::insert_event(&mut tx, vink_domain::new_id(), id, now, actor.user_id(), "transition", Some(from.code()), Some(to.code()), note.as_deref())
-        .await?;
-    commit_with_audit(tx, actor, Action::CourseUpdate, course_record(id), Some(to.code().into())).await?;
+    store::insert_event(
+        &mut tx,
+        vink_domain::new_id(),
+        id,
+        now,
+        actor.user_id(),
+        "transition",
+        Some(from.code()),
+        Some(to.code()),
+        note.as_deref(),
+    )
+    .await?;
+    commit_with_audit(
+        tx,
+        actor,
+        Action::CourseUpdate,
+        course_record(id),
+        Some(to.code().into()),
+    )
+    .await?;
     Ok(to.code().to_string())
 }
 
 async fn person_of(tx: &mut Tx, person_id: Uuid) -> Result<Birth> {
-    let birth = vink_store::person::person(tx, person_id).await?.and_then(|p| p.birth);
+    let birth = vink_store::person::person(tx, person_id)
+        .await?
+        .and_then(|p| p.birth);
     Ok(Birth::from_storage(birth.as_deref()))
 }
 
@@ -292,14 +398,40 @@ pub struct ConsentInput {
     pub guardian_name: Option<String>,
 }
 
-pub async fn record_consent(app: &App, actor: &Actor, id: Uuid, input: &ConsentInput) -> Result<()> {
+pub async fn record_consent(
+    app: &App,
+    actor: &Actor,
+    id: Uuid,
+    input: &ConsentInput,
+) -> Result<()> {
     let today = today();
     let mut errs = FieldErrors::new();
-    let consent_on = parse_date(&mut errs, "consent_on", input.consent_on.as_deref(), today, true);
-    let guardian_on = parse_date(&mut errs, "guardian_consent_on", input.guardian_consent_on.as_deref(), today, false);
-    let guardian_name = optional_text(&mut errs, "guardian_name", input.guardian_name.as_deref(), 200);
+    let consent_on = parse_date(
+        &mut errs,
+        "consent_on",
+        input.consent_on.as_deref(),
+        today,
+        true,
+    );
+    let guardian_on = parse_date(
+        &mut errs,
+        "guardian_consent_on",
+        input.guardian_consent_on.as_deref(),
+        today,
+        false,
+    );
+    let guardian_name = optional_text(
+        &mut errs,
+        "guardian_name",
+        input.guardian_name.as_deref(),
+        200,
+    );
     if guardian_on.is_some() != guardian_name.is_some() {
-        errs.add("guardian_name", "required", "a guardian's consent needs both the date and who gave it");
+        errs.add(
+            "guardian_name",
+            "required",
+            "a guardian's consent needs both the date and who gave it",
+        );
     }
     errs.finish(())?;
     let tx = app.db.begin().await?;
@@ -309,28 +441,74 @@ pub async fn record_consent(app: &App, actor: &Actor, id: Uuid, input: &ConsentI
     row.guardian_name = guardian_name;
     row.consent_recorded_by = actor.user_id();
     store::update_course(&mut tx, &row).await?;
-    store::insert_event(&mut tx, vink_domain::new_id(), id, micros(Timestamp::now()), actor.user_id(), "consent", None, None, None)
-        .await?;
-    commit_with_audit(tx, actor, Action::CourseUpdate, course_record(id), Some("consent".into())).await
+    store::insert_event(
+        &mut tx,
+        vink_domain::new_id(),
+        id,
+        micros(Timestamp::now()),
+        actor.user_id(),
+        "consent",
+        None,
+        None,
+        None,
+    )
+    .await?;
+    commit_with_audit(
+        tx,
+        actor,
+        Action::CourseUpdate,
+        course_record(id),
+        Some("consent".into()),
+    )
+    .await
 }
 
 /// Assigns (or unassigns, with `None`) a corps member.
-pub async fn assign(app: &App, actor: &Actor, id: Uuid, corps_member_id: Option<Uuid>) -> Result<()> {
+pub async fn assign(
+    app: &App,
+    actor: &Actor,
+    id: Uuid,
+    corps_member_id: Option<Uuid>,
+) -> Result<()> {
     let tx = app.db.begin().await?;
     let (mut tx, mut row) = load(tx, actor, Action::CourseUpdate, id).await?;
     if let Some(m) = corps_member_id
         && vink_store::corps::member(&mut tx, m).await?.is_none()
     {
-        return Err(invalid("corps_member_id", "unknown", "no such corps member"));
+        return Err(invalid(
+            "corps_member_id",
+            "unknown",
+            "no such corps member",
+        ));
     }
-    if matches!(status_of(&row)?, CourseStatus::Completed | CourseStatus::Discontinued) {
+    if matches!(
+        status_of(&row)?,
+        CourseStatus::Completed | CourseStatus::Discontinued
+    ) {
         return Err(AppError::Conflict("the course has ended".into()));
     }
     row.corps_member_id = corps_member_id;
     store::update_course(&mut tx, &row).await?;
-    store::insert_event(&mut tx, vink_domain::new_id(), id, micros(Timestamp::now()), actor.user_id(), "assigned", None, None, None)
-        .await?;
-    commit_with_audit(tx, actor, Action::CourseUpdate, course_record(id), Some("assigned".into())).await
+    store::insert_event(
+        &mut tx,
+        vink_domain::new_id(),
+        id,
+        micros(Timestamp::now()),
+        actor.user_id(),
+        "assigned",
+        None,
+        None,
+        None,
+    )
+    .await?;
+    commit_with_audit(
+        tx,
+        actor,
+        Action::CourseUpdate,
+        course_record(id),
+        Some("assigned".into()),
+    )
+    .await
 }
 
 /// One entry of the contact log.
@@ -349,27 +527,48 @@ pub async fn log_contact(app: &App, actor: &Actor, id: Uuid, input: &ContactInpu
     let today = today();
     let mut errs = FieldErrors::new();
     let on = parse_date(&mut errs, "on", input.on.as_deref(), today, true);
-    let form = parse_code(&mut errs, "form", input.form.as_deref(), ContactForm::parse, ContactForm::codes, true);
+    let form = parse_code(
+        &mut errs,
+        "form",
+        input.form.as_deref(),
+        ContactForm::parse,
+        ContactForm::codes,
+        true,
+    );
     let note = optional_text(&mut errs, "note", input.note.as_deref(), MAX_NOTE);
     match input.minutes {
         None => errs.add("minutes", "required", "is required"),
-        Some(m) if !(1..=1440).contains(&m) => errs.add("minutes", "out_of_range", "must be between 1 and 1440"),
+        Some(m) if !(1..=1440).contains(&m) => {
+            errs.add("minutes", "out_of_range", "must be between 1 and 1440")
+        }
         Some(_) => {}
     }
     errs.finish(())?;
     let (Some(on), Some(form), Some(minutes)) = (on, form, input.minutes) else {
-        return Err(AppError::Internal("validated contact fields missing".into()));
+        return Err(AppError::Internal(
+            "validated contact fields missing".into(),
+        ));
     };
     let tx = app.db.begin().await?;
     let (mut tx, row) = load(tx, actor, Action::ContactLog, id).await?;
-    if matches!(status_of(&row)?, CourseStatus::Completed | CourseStatus::Discontinued) {
+    if matches!(
+        status_of(&row)?,
+        CourseStatus::Completed | CourseStatus::Discontinued
+    ) {
         return Err(AppError::Conflict("the course has ended".into()));
     }
     let cid = vink_domain::new_id();
     store::insert_contact(
         &mut tx,
         id,
-        &ContactRow { id: cid, on_date: on.to_string(), minutes, form: form.code().into(), note, created_by: actor.user_id() },
+        &ContactRow {
+            id: cid,
+            on_date: on.to_string(),
+            minutes,
+            form: form.code().into(),
+            note,
+            created_by: actor.user_id(),
+        },
         micros(Timestamp::now()),
     )
     .await?;
@@ -387,7 +586,9 @@ pub struct GoalInput {
 pub async fn add_goal(app: &App, actor: &Actor, id: Uuid, input: &GoalInput) -> Result<Uuid> {
     let mut errs = FieldErrors::new();
     let text = required_text(&mut errs, "text", input.text.as_deref(), MAX_GOAL);
-    let text = errs.finish(text)?.ok_or_else(|| AppError::Internal("text".into()))?;
+    let text = errs
+        .finish(text)?
+        .ok_or_else(|| AppError::Internal("text".into()))?;
     let tx = app.db.begin().await?;
     let (mut tx, _row) = load(tx, actor, Action::CoursePlan, id).await?;
     let position = i64::try_from(store::goals(&mut tx, id).await?.len()).unwrap_or(0);
@@ -395,20 +596,49 @@ pub async fn add_goal(app: &App, actor: &Actor, id: Uuid, input: &GoalInput) -> 
     store::insert_goal(
         &mut tx,
         id,
-        &GoalRow { id: gid, position, text, status: GoalStatus::Open.code().into(), updated_at: micros(Timestamp::now()) },
+        &GoalRow {
+            id: gid,
+            position,
+            text,
+            status: GoalStatus::Open.code().into(),
+            updated_at: micros(Timestamp::now()),
+        },
     )
     .await?;
     commit_with_audit(tx, actor, Action::CoursePlan, course_record(id), None).await?;
     Ok(gid)
 }
 
-pub async fn set_goal_status(app: &App, actor: &Actor, id: Uuid, goal_id: Uuid, status: &str) -> Result<()> {
+pub async fn set_goal_status(
+    app: &App,
+    actor: &Actor,
+    id: Uuid,
+    goal_id: Uuid,
+    status: &str,
+) -> Result<()> {
     let mut errs = FieldErrors::new();
-    let status = parse_code(&mut errs, "status", Some(status), GoalStatus::parse, GoalStatus::codes, true);
-    let status = errs.finish(status)?.ok_or_else(|| AppError::Internal("status".into()))?;
+    let status = parse_code(
+        &mut errs,
+        "status",
+        Some(status),
+        GoalStatus::parse,
+        GoalStatus::codes,
+        true,
+    );
+    let status = errs
+        .finish(status)?
+        .ok_or_else(|| AppError::Internal("status".into()))?;
     let tx = app.db.begin().await?;
     let (mut tx, _row) = load(tx, actor, Action::CoursePlan, id).await?;
-    if !store::set_goal_status(&mut tx, id, goal_id, status.code(), micros(Timestamp::now())).await? {
+    if !store::set_goal_status(
+        &mut tx,
+        id,
+        goal_id,
+        status.code(),
+        micros(Timestamp::now()),
+    )
+    .await?
+    {
         return Err(AppError::NotFound);
     }
     commit_with_audit(tx, actor, Action::CoursePlan, course_record(id), None).await
@@ -440,37 +670,98 @@ pub struct AssessmentInput {
     pub ratings: Vec<RatingInput>,
 }
 
-pub async fn record_assessment(app: &App, actor: &Actor, id: Uuid, input: &AssessmentInput) -> Result<Uuid> {
+pub async fn record_assessment(
+    app: &App,
+    actor: &Actor,
+    id: Uuid,
+    input: &AssessmentInput,
+) -> Result<Uuid> {
     let today = today();
     let mut errs = FieldErrors::new();
-    let point = parse_code(&mut errs, "point", input.point.as_deref(), AssessmentPoint::parse, AssessmentPoint::codes, true);
+    let point = parse_code(
+        &mut errs,
+        "point",
+        input.point.as_deref(),
+        AssessmentPoint::parse,
+        AssessmentPoint::codes,
+        true,
+    );
     let on = parse_date(&mut errs, "on", input.on.as_deref(), today, true);
-    let occupation = parse_code(&mut errs, "occupation", input.occupation.as_deref(), Occupation::parse, Occupation::codes, point == Some(AssessmentPoint::TwelveMonths));
-    let risk = parse_code(&mut errs, "risk", input.risk.as_deref(), RiskJudgement::parse, RiskJudgement::codes, point == Some(AssessmentPoint::SixMonths));
+    let occupation = parse_code(
+        &mut errs,
+        "occupation",
+        input.occupation.as_deref(),
+        Occupation::parse,
+        Occupation::codes,
+        point == Some(AssessmentPoint::TwelveMonths),
+    );
+    let risk = parse_code(
+        &mut errs,
+        "risk",
+        input.risk.as_deref(),
+        RiskJudgement::parse,
+        RiskJudgement::codes,
+        point == Some(AssessmentPoint::SixMonths),
+    );
     let mut ratings = Vec::new();
     for (i, r) in input.ratings.iter().enumerate() {
-        let area = parse_code(&mut errs, &format!("ratings[{i}].area"), r.area.as_deref(), AssessmentArea::parse, AssessmentArea::codes, true);
-        let comment = optional_text(&mut errs, &format!("ratings[{i}].comment"), r.comment.as_deref(), MAX_NOTE);
+        let area = parse_code(
+            &mut errs,
+            &format!("ratings[{i}].area"),
+            r.area.as_deref(),
+            AssessmentArea::parse,
+            AssessmentArea::codes,
+            true,
+        );
+        let comment = optional_text(
+            &mut errs,
+            &format!("ratings[{i}].comment"),
+            r.comment.as_deref(),
+            MAX_NOTE,
+        );
         match r.rating {
             Some(v) if valid_rating(v) => {}
-            Some(_) => errs.add(format!("ratings[{i}].rating"), "out_of_range", format!("must be between {RATING_MIN} and {RATING_MAX}")),
+            Some(_) => errs.add(
+                format!("ratings[{i}].rating"),
+                "out_of_range",
+                format!("must be between {RATING_MIN} and {RATING_MAX}"),
+            ),
             None => errs.add(format!("ratings[{i}].rating"), "required", "is required"),
         }
         if let (Some(area), Some(v)) = (area, r.rating) {
             if ratings.iter().any(|x: &RatingRow| x.area == area.code()) {
-                errs.add(format!("ratings[{i}].area"), "duplicate", "each area is rated once");
+                errs.add(
+                    format!("ratings[{i}].area"),
+                    "duplicate",
+                    "each area is rated once",
+                );
             }
-            ratings.push(RatingRow { assessment_id: Uuid::nil(), area: area.code().into(), rating: i64::from(v), comment });
+            ratings.push(RatingRow {
+                assessment_id: Uuid::nil(),
+                area: area.code().into(),
+                rating: i64::from(v),
+                comment,
+            });
         }
     }
     for area in AssessmentArea::ALL {
-        if !input.ratings.iter().any(|r| r.area.as_deref() == Some(area.code())) {
-            errs.add("ratings", "required", format!("every area is rated; missing {}", area.code()));
+        if !input
+            .ratings
+            .iter()
+            .any(|r| r.area.as_deref() == Some(area.code()))
+        {
+            errs.add(
+                "ratings",
+                "required",
+                format!("every area is rated; missing {}", area.code()),
+            );
         }
     }
     errs.finish(())?;
     let (Some(point), Some(on)) = (point, on) else {
-        return Err(AppError::Internal("validated assessment fields missing".into()));
+        return Err(AppError::Internal(
+            "validated assessment fields missing".into(),
+        ));
     };
     let tx = app.db.begin().await?;
     let (mut tx, row) = load(tx, actor, Action::AssessmentRecord, id).await?;
@@ -480,7 +771,9 @@ pub async fn record_assessment(app: &App, actor: &Actor, id: Uuid, input: &Asses
         _ => None,
     };
     if follow_up.is_some() && status_of(&row)? != CourseStatus::Completed {
-        return Err(AppError::Conflict("follow-ups are recorded on completed courses".into()));
+        return Err(AppError::Conflict(
+            "follow-ups are recorded on completed courses".into(),
+        ));
     }
     let aid = vink_domain::new_id();
     let now = micros(Timestamp::now());
@@ -502,9 +795,18 @@ pub async fn record_assessment(app: &App, actor: &Actor, id: Uuid, input: &Asses
     if let Some(kind) = follow_up
         && !vink_store::follow_up::record(&mut tx, id, kind.code(), aid, now).await?
     {
-        return Err(AppError::Conflict("this follow-up is already recorded".into()));
+        return Err(AppError::Conflict(
+            "this follow-up is already recorded".into(),
+        ));
     }
-    commit_with_audit(tx, actor, Action::AssessmentRecord, course_record(id), Some(point.code().into())).await?;
+    commit_with_audit(
+        tx,
+        actor,
+        Action::AssessmentRecord,
+        course_record(id),
+        Some(point.code().into()),
+    )
+    .await?;
     Ok(aid)
 }
 
@@ -592,13 +894,34 @@ pub struct CourseDetail {
 pub async fn get(app: &App, actor: &Actor, id: Uuid) -> Result<CourseDetail> {
     let tx = app.db.begin().await?;
     let (mut tx, row) = load(tx, actor, Action::CourseRead, id).await?;
-    let p = vink_store::person::person(&mut tx, row.person_id).await?.ok_or_else(|| AppError::Internal("course person missing".into()))?;
-    let agency = organisation::list_agencies(&mut tx).await?.into_iter().find(|a| a.id == row.agency_id).map(|a| a.name).unwrap_or_default();
-    let goals = store::goals(&mut tx, id).await?.into_iter().map(|g| GoalView { id: g.id, text: g.text, status: g.status }).collect();
+    let p = vink_store::person::person(&mut tx, row.person_id)
+        .await?
+        .ok_or_else(|| AppError::Internal("course person missing".into()))?;
+    let agency = organisation::list_agencies(&mut tx)
+        .await?
+        .into_iter()
+        .find(|a| a.id == row.agency_id)
+        .map(|a| a.name)
+        .unwrap_or_default();
+    let goals = store::goals(&mut tx, id)
+        .await?
+        .into_iter()
+        .map(|g| GoalView {
+            id: g.id,
+            text: g.text,
+            status: g.status,
+        })
+        .collect();
     let contacts = store::contacts(&mut tx, id)
         .await?
         .into_iter()
-        .map(|c| ContactView { id: c.id, on: c.on_date, minutes: c.minutes, form: c.form, note: c.note })
+        .map(|c| ContactView {
+            id: c.id,
+            on: c.on_date,
+            minutes: c.minutes,
+            form: c.form,
+            note: c.note,
+        })
         .collect();
     let (rows, ratings) = store::assessments(&mut tx, id).await?;
     let assessments = rows
@@ -607,7 +930,11 @@ pub async fn get(app: &App, actor: &Actor, id: Uuid) -> Result<CourseDetail> {
             ratings: ratings
                 .iter()
                 .filter(|r| r.assessment_id == a.id)
-                .map(|r| RatingInput { area: Some(r.area.clone()), rating: i16::try_from(r.rating).ok(), comment: r.comment.clone() })
+                .map(|r| RatingInput {
+                    area: Some(r.area.clone()),
+                    rating: i16::try_from(r.rating).ok(),
+                    comment: r.comment.clone(),
+                })
                 .collect(),
             id: a.id,
             point: a.point,
@@ -619,12 +946,25 @@ pub async fn get(app: &App, actor: &Actor, id: Uuid) -> Result<CourseDetail> {
     let follow_ups = vink_store::follow_up::of_course(&mut tx, id)
         .await?
         .into_iter()
-        .map(|(kind, due_on, recorded)| FollowUpView { kind, due_on, recorded: recorded.is_some() })
+        .map(|(kind, due_on, recorded)| FollowUpView {
+            kind,
+            due_on,
+            recorded: recorded.is_some(),
+        })
         .collect();
     let timeline = store::events(&mut tx, id)
         .await?
         .into_iter()
-        .map(|e| Ok(CourseEventView { at: instant(e.at)?, kind: e.kind, from_status: e.from_status, to_status: e.to_status, note: e.note, actor: e.actor_name }))
+        .map(|e| {
+            Ok(CourseEventView {
+                at: instant(e.at)?,
+                kind: e.kind,
+                from_status: e.from_status,
+                to_status: e.to_status,
+                note: e.note,
+                actor: e.actor_name,
+            })
+        })
         .collect::<Result<Vec<_>>>()?;
     let status = status_of(&row)?;
     let birth = Birth::from_storage(p.birth.as_deref());
@@ -655,7 +995,10 @@ pub async fn get(app: &App, actor: &Actor, id: Uuid) -> Result<CourseDetail> {
         contacts,
         assessments,
         follow_ups,
-        next_statuses: next_course_statuses(status).iter().map(|s| s.code().to_string()).collect(),
+        next_statuses: next_course_statuses(status)
+            .iter()
+            .map(|s| s.code().to_string())
+            .collect(),
         timeline,
     };
     commit_with_audit(tx, actor, Action::CourseRead, course_record(id), None).await?;
@@ -693,7 +1036,14 @@ pub struct CourseQuery {
 /// Courses in the actor's scope: all, their agency's, or (a mentor) their own.
 pub async fn list(app: &App, actor: &Actor, q: &CourseQuery) -> Result<CoursePage> {
     let mut errs = FieldErrors::new();
-    let status = parse_code(&mut errs, "status", q.status.as_deref(), CourseStatus::parse, CourseStatus::codes, false);
+    let status = parse_code(
+        &mut errs,
+        "status",
+        q.status.as_deref(),
+        CourseStatus::parse,
+        CourseStatus::codes,
+        false,
+    );
     let page = q.page.unwrap_or(1);
     let per_page = q.per_page.unwrap_or(25);
     if page < 1 {
@@ -705,8 +1055,14 @@ pub async fn list(app: &App, actor: &Actor, q: &CourseQuery) -> Result<CoursePag
     errs.finish(())?;
     let tx = app.db.begin().await?;
     let mut tx = authorize(tx, actor, Action::CourseList, &Resource::None, None).await?;
-    let (rows, total) =
-        store::list_courses(&mut tx, course_scope(actor), status.map(|s| s.code()), per_page, (page - 1) * per_page).await?;
+    let (rows, total) = store::list_courses(
+        &mut tx,
+        course_scope(actor),
+        status.map(|s| s.code()),
+        per_page,
+        (page - 1) * per_page,
+    )
+    .await?;
     commit_with_audit(tx, actor, Action::CourseList, None, None).await?;
     Ok(CoursePage {
         items: rows

@@ -41,11 +41,23 @@ pub async fn worklist(app: &App, actor: &Actor, q: &FollowUpQuery) -> Result<Vec
         None => Date::MAX,
         Some("overdue") => today.yesterday().unwrap_or(today),
         Some("due") => today.checked_add(30.days()).unwrap_or(Date::MAX),
-        Some(_) => return Err(crate::invalid("due", "unknown_code", "must be overdue or due")),
+        Some(_) => {
+            return Err(crate::invalid(
+                "due",
+                "unknown_code",
+                "must be overdue or due",
+            ));
+        }
     };
     let tx = app.db.begin().await?;
     let mut tx = authorize(tx, actor, Action::FollowUpList, &Resource::None, None).await?;
-    let rows = vink_store::follow_up::open_follow_ups(&mut tx, course_scope(actor), &until.to_string(), 500).await?;
+    let rows = vink_store::follow_up::open_follow_ups(
+        &mut tx,
+        course_scope(actor),
+        &until.to_string(),
+        500,
+    )
+    .await?;
     commit_with_audit(tx, actor, Action::FollowUpList, None, None).await?;
     Ok(rows
         .into_iter()
@@ -97,7 +109,10 @@ pub struct OutcomeReport {
 pub async fn outcomes(app: &App, actor: &Actor, q: &OutcomeQuery) -> Result<OutcomeReport> {
     let today = today();
     let mut errs = FieldErrors::new();
-    let mut date = |field: &str, raw: Option<&str>, default: Date| match raw.map(str::trim).filter(|s| !s.is_empty()) {
+    let mut date = |field: &str, raw: Option<&str>, default: Date| match raw
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         None => Some(default),
         Some(s) => match s.parse::<Date>() {
             Ok(d) => Some(d),
@@ -107,7 +122,11 @@ pub async fn outcomes(app: &App, actor: &Actor, q: &OutcomeQuery) -> Result<Outc
             }
         },
     };
-    let from = date("from", q.from.as_deref(), Date::new(today.year(), 1, 1).unwrap_or(today));
+    let from = date(
+        "from",
+        q.from.as_deref(),
+        Date::new(today.year(), 1, 1).unwrap_or(today),
+    );
     let to = date("to", q.to.as_deref(), today);
     if let (Some(f), Some(t)) = (from, to)
         && t < f

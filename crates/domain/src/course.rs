@@ -2,8 +2,8 @@
 //! mentor's structured record (goals, contacts, assessments) and the follow-up
 //! dates that the unit's 6- and 12-month targets are measured on.
 
-use jiff::civil::Date;
 use jiff::ToSpan;
+use jiff::civil::Date;
 use thiserror::Error;
 
 use crate::person::MinorStatus;
@@ -124,10 +124,15 @@ crate::code_enum!(
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum CourseError {
     #[error("a course cannot move from {from} to {to}")]
-    InvalidTransition { from: CourseStatus, to: CourseStatus },
+    InvalidTransition {
+        from: CourseStatus,
+        to: CourseStatus,
+    },
     #[error("consent must be recorded before the course starts")]
     ConsentMissing,
-    #[error("the person may be a minor: a parent's or guardian's consent must be recorded before the course starts")]
+    #[error(
+        "the person may be a minor: a parent's or guardian's consent must be recorded before the course starts"
+    )]
     GuardianConsentMissing,
     #[error("the date cannot lie in the future")]
     DateInFuture,
@@ -255,7 +260,11 @@ mod tests {
         for from in CourseStatus::ALL {
             for to in CourseStatus::ALL {
                 let ok = go(*from, *to, ADULT).is_ok();
-                assert_eq!(ok, next_course_statuses(*from).contains(to), "{from} → {to}");
+                assert_eq!(
+                    ok,
+                    next_course_statuses(*from).contains(to),
+                    "{from} → {to}"
+                );
             }
         }
         assert!(go(Completed, Active, ADULT).unwrap_err().is_conflict());
@@ -264,12 +273,33 @@ mod tests {
     #[test]
     fn consent_before_start_and_guardian_for_minors() {
         use CourseStatus::*;
-        let none = ConsentFacts { person_consent: false, ..ADULT };
+        let none = ConsentFacts {
+            person_consent: false,
+            ..ADULT
+        };
         assert_eq!(go(Planned, Active, none), Err(CourseError::ConsentMissing));
-        for minor in [MinorStatus::Minor, MinorStatus::Possibly, MinorStatus::Unknown] {
+        for minor in [
+            MinorStatus::Minor,
+            MinorStatus::Possibly,
+            MinorStatus::Unknown,
+        ] {
             let c = ConsentFacts { minor, ..ADULT };
-            assert_eq!(go(Planned, Active, c), Err(CourseError::GuardianConsentMissing), "{minor}");
-            assert!(go(Planned, Active, ConsentFacts { guardian_consent: true, ..c }).is_ok());
+            assert_eq!(
+                go(Planned, Active, c),
+                Err(CourseError::GuardianConsentMissing),
+                "{minor}"
+            );
+            assert!(
+                go(
+                    Planned,
+                    Active,
+                    ConsentFacts {
+                        guardian_consent: true,
+                        ..c
+                    }
+                )
+                .is_ok()
+            );
         }
         // Discontinuing a planned course needs no consent.
         assert!(go(Planned, Discontinued, none).is_ok());
@@ -284,7 +314,14 @@ mod tests {
             Err(CourseError::DateInFuture)
         );
         assert_eq!(
-            check_course_transition(Active, Completed, ADULT, Some(date(2026, 2, 1)), date(2026, 1, 31), today),
+            check_course_transition(
+                Active,
+                Completed,
+                ADULT,
+                Some(date(2026, 2, 1)),
+                date(2026, 1, 31),
+                today
+            ),
             Err(CourseError::EndBeforeStart)
         );
     }
@@ -293,15 +330,29 @@ mod tests {
     fn follow_ups_fall_on_month_ends_when_needed() {
         assert_eq!(follow_up_due(date(2026, 8, 31), 6), Some(date(2027, 2, 28)));
         assert_eq!(follow_up_due(date(2027, 8, 31), 6), Some(date(2028, 2, 29)));
-        assert_eq!(follow_up_due(date(2028, 2, 29), 12), Some(date(2029, 2, 28)));
-        assert_eq!(follow_up_due(date(2026, 1, 15), 12), Some(date(2027, 1, 15)));
+        assert_eq!(
+            follow_up_due(date(2028, 2, 29), 12),
+            Some(date(2029, 2, 28))
+        );
+        assert_eq!(
+            follow_up_due(date(2026, 1, 15), 12),
+            Some(date(2027, 1, 15))
+        );
     }
 
     #[test]
     fn carried_over_means_started_earlier_and_running_into_the_year() {
         assert!(carried_over_into(2026, Some(date(2025, 11, 1)), None));
-        assert!(carried_over_into(2026, Some(date(2025, 11, 1)), Some(date(2026, 2, 1))));
-        assert!(!carried_over_into(2026, Some(date(2025, 11, 1)), Some(date(2025, 12, 31))));
+        assert!(carried_over_into(
+            2026,
+            Some(date(2025, 11, 1)),
+            Some(date(2026, 2, 1))
+        ));
+        assert!(!carried_over_into(
+            2026,
+            Some(date(2025, 11, 1)),
+            Some(date(2025, 12, 31))
+        ));
         assert!(!carried_over_into(2026, Some(date(2026, 1, 1)), None));
         assert!(!carried_over_into(2026, None, None));
     }

@@ -168,12 +168,18 @@ pub fn decide(actor: &Actor, action: Action, resource: &Resource<'_>) -> Access 
             _ => Access::Allow,
         },
         Role::CoordinationUnit => match (action, resource) {
-            (ConcernList | MeetingList | DashboardRead | CourseList | FollowUpList | CorpsRead | OutcomeRead, _) => {
-                Access::Allow
-            }
-            (CourseRead, Resource::Course { agency: course_agency, .. }) => {
-                in_scope(agency, course_agency.as_slice())
-            }
+            (
+                ConcernList | MeetingList | DashboardRead | CourseList | FollowUpList | CorpsRead
+                | OutcomeRead,
+                _,
+            ) => Access::Allow,
+            (
+                CourseRead,
+                Resource::Course {
+                    agency: course_agency,
+                    ..
+                },
+            ) => in_scope(agency, course_agency.as_slice()),
             (ConcernRead | ConcernDecide, Resource::Concern { agenda_agencies }) => {
                 in_scope(agency, agenda_agencies)
             }
@@ -192,7 +198,10 @@ pub fn decide(actor: &Actor, action: Action, resource: &Resource<'_>) -> Access 
         },
         Role::Mentor => match (action, resource) {
             (CourseList | FollowUpList, _) => Access::Allow,
-            (CourseRead | CoursePlan | ContactLog | AssessmentRecord, Resource::Course { mentor_user, .. }) => {
+            (
+                CourseRead | CoursePlan | ContactLog | AssessmentRecord,
+                Resource::Course { mentor_user, .. },
+            ) => {
                 if mentor_user.is_some() && *mentor_user == actor.user_id() {
                     Access::Allow
                 } else {
@@ -345,23 +354,85 @@ mod tests {
     fn mentors_see_only_their_own_courses_and_analysts_only_figures() {
         let me = Uuid::from_u128(1);
         let mentor = user(Role::Mentor, None);
-        let mine = Resource::Course { agency: None, mentor_user: Some(me) };
-        let theirs = Resource::Course { agency: None, mentor_user: Some(Uuid::from_u128(2)) };
-        let nobody = Resource::Course { agency: None, mentor_user: None };
-        for a in [Action::CourseRead, Action::ContactLog, Action::AssessmentRecord, Action::CoursePlan] {
+        let mine = Resource::Course {
+            agency: None,
+            mentor_user: Some(me),
+        };
+        let theirs = Resource::Course {
+            agency: None,
+            mentor_user: Some(Uuid::from_u128(2)),
+        };
+        let nobody = Resource::Course {
+            agency: None,
+            mentor_user: None,
+        };
+        for a in [
+            Action::CourseRead,
+            Action::ContactLog,
+            Action::AssessmentRecord,
+            Action::CoursePlan,
+        ] {
             assert!(decide(&mentor, a, &mine).is_allowed());
-            assert_eq!(decide(&mentor, a, &theirs), Access::Deny(DenyReason::NotInScope));
-            assert_eq!(decide(&mentor, a, &nobody), Access::Deny(DenyReason::NotInScope));
+            assert_eq!(
+                decide(&mentor, a, &theirs),
+                Access::Deny(DenyReason::NotInScope)
+            );
+            assert_eq!(
+                decide(&mentor, a, &nobody),
+                Access::Deny(DenyReason::NotInScope)
+            );
         }
-        assert_eq!(decide(&mentor, Action::CourseUpdate, &mine), Access::Deny(DenyReason::Role));
-        assert_eq!(decide(&mentor, Action::ConcernRead, &Resource::Concern { agenda_agencies: &[] }), Access::Deny(DenyReason::Role));
+        assert_eq!(
+            decide(&mentor, Action::CourseUpdate, &mine),
+            Access::Deny(DenyReason::Role)
+        );
+        assert_eq!(
+            decide(
+                &mentor,
+                Action::ConcernRead,
+                &Resource::Concern {
+                    agenda_agencies: &[]
+                }
+            ),
+            Access::Deny(DenyReason::Role)
+        );
         let analyst = user(Role::Analyst, None);
         assert!(decide(&analyst, Action::OutcomeRead, &Resource::None).is_allowed());
         assert!(!decide(&analyst, Action::CourseRead, &mine).is_allowed());
         let cu = user(Role::CoordinationUnit, Some(Uuid::from_u128(9)));
-        assert!(decide(&cu, Action::CourseRead, &Resource::Course { agency: Some(Uuid::from_u128(9)), mentor_user: None }).is_allowed());
-        assert!(!decide(&cu, Action::CourseRead, &Resource::Course { agency: Some(Uuid::from_u128(8)), mentor_user: None }).is_allowed());
-        assert!(!decide(&cu, Action::CourseUpdate, &Resource::Course { agency: Some(Uuid::from_u128(9)), mentor_user: None }).is_allowed());
+        assert!(
+            decide(
+                &cu,
+                Action::CourseRead,
+                &Resource::Course {
+                    agency: Some(Uuid::from_u128(9)),
+                    mentor_user: None
+                }
+            )
+            .is_allowed()
+        );
+        assert!(
+            !decide(
+                &cu,
+                Action::CourseRead,
+                &Resource::Course {
+                    agency: Some(Uuid::from_u128(8)),
+                    mentor_user: None
+                }
+            )
+            .is_allowed()
+        );
+        assert!(
+            !decide(
+                &cu,
+                Action::CourseUpdate,
+                &Resource::Course {
+                    agency: Some(Uuid::from_u128(9)),
+                    mentor_user: None
+                }
+            )
+            .is_allowed()
+        );
     }
 
     proptest! {

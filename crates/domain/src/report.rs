@@ -84,7 +84,13 @@ pub fn outcome_shares(courses: &[CompletedCourse], target_percent: i64) -> Outco
     OutcomeShares {
         completed: i64::try_from(courses.len()).unwrap_or(i64::MAX),
         no_longer_at_risk: Share::new(r_yes, r_known, r_pending, r_unknown, target_percent),
-        in_education_or_employment: Share::new(o_yes, o_known, o_pending, o_unknown, target_percent),
+        in_education_or_employment: Share::new(
+            o_yes,
+            o_known,
+            o_pending,
+            o_unknown,
+            target_percent,
+        ),
     }
 }
 
@@ -107,9 +113,22 @@ mod tests {
         assert_eq!(s.completed, 5);
         assert_eq!(
             s.no_longer_at_risk,
-            Share { numerator: 2, denominator: 3, pending: 1, unknown: 1, percent: Some(66), target_percent: 70 }
+            Share {
+                numerator: 2,
+                denominator: 3,
+                pending: 1,
+                unknown: 1,
+                percent: Some(66),
+                target_percent: 70
+            }
         );
-        assert_eq!((s.in_education_or_employment.numerator, s.in_education_or_employment.denominator), (2, 3));
+        assert_eq!(
+            (
+                s.in_education_or_employment.numerator,
+                s.in_education_or_employment.denominator
+            ),
+            (2, 3)
+        );
         assert_eq!(outcome_shares(&[], 70).no_longer_at_risk.percent, None);
     }
 }

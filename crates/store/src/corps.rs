@@ -20,7 +20,8 @@ pub struct CorpsMemberRow {
 }
 
 pub async fn insert_member(tx: &mut Tx, m: &CorpsMemberRow) -> Result<()> {
-    on!(tx, |x| sqlx::query(
+    on!(tx, |x| {
+        sqlx::query(
         "INSERT INTO corps_members (id, user_id, name, kind, languages, specialties, districts, max_caseload, active, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
     )
@@ -36,7 +37,8 @@ pub async fn insert_member(tx: &mut Tx, m: &CorpsMemberRow) -> Result<()> {
     .bind(m.created_at)
     .execute(x)
     .await?
-    .rows_affected());
+    .rows_affected()
+    });
     Ok(())
 }
 
@@ -56,24 +58,28 @@ pub struct MemberLoadRow {
 }
 
 pub async fn members(tx: &mut Tx) -> Result<Vec<MemberLoadRow>> {
-    Ok(on!(tx, |x| sqlx::query_as(
+    Ok(on!(tx, |x| {
+        sqlx::query_as(
         "SELECT m.id, m.user_id, m.name, m.kind, m.languages, m.specialties, m.districts, m.max_caseload, m.active,
                 (SELECT COUNT(*) FROM courses c WHERE c.corps_member_id = m.id AND c.status IN ('planned', 'active')) AS caseload
          FROM corps_members m ORDER BY m.name"
     )
     .fetch_all(x)
-    .await?))
+    .await?
+    }))
 }
 
 pub async fn member(tx: &mut Tx, id: Uuid) -> Result<Option<MemberLoadRow>> {
-    Ok(on!(tx, |x| sqlx::query_as(
+    Ok(on!(tx, |x| {
+        sqlx::query_as(
         "SELECT m.id, m.user_id, m.name, m.kind, m.languages, m.specialties, m.districts, m.max_caseload, m.active,
                 (SELECT COUNT(*) FROM courses c WHERE c.corps_member_id = m.id AND c.status IN ('planned', 'active')) AS caseload
          FROM corps_members m WHERE m.id = $1"
     )
     .bind(id)
     .fetch_optional(x)
-    .await?))
+    .await?
+    }))
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -85,7 +91,8 @@ pub struct TrainingRow {
 }
 
 pub async fn insert_training(tx: &mut Tx, member_id: Uuid, t: &TrainingRow, at: i64) -> Result<()> {
-    on!(tx, |x| sqlx::query(
+    on!(tx, |x| {
+        sqlx::query(
         "INSERT INTO corps_training (id, corps_member_id, kind, title, on_date, created_at) VALUES ($1, $2, $3, $4, $5, $6)"
     )
     .bind(t.id)
@@ -96,15 +103,18 @@ pub async fn insert_training(tx: &mut Tx, member_id: Uuid, t: &TrainingRow, at: 
     .bind(at)
     .execute(x)
     .await?
-    .rows_affected());
+    .rows_affected()
+    });
     Ok(())
 }
 
 pub async fn trainings(tx: &mut Tx, member_id: Uuid) -> Result<Vec<TrainingRow>> {
-    Ok(on!(tx, |x| sqlx::query_as(
+    Ok(on!(tx, |x| {
+        sqlx::query_as(
         "SELECT id, kind, title, on_date FROM corps_training WHERE corps_member_id = $1 ORDER BY on_date DESC"
     )
     .bind(member_id)
     .fetch_all(x)
-    .await?))
+    .await?
+    }))
 }

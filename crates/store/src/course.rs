@@ -30,7 +30,8 @@ pub struct CourseRow {
 }
 
 pub async fn insert_course(tx: &mut Tx, c: &CourseRow) -> Result<()> {
-    on!(tx, |x| sqlx::query(
+    on!(tx, |x| {
+        sqlx::query(
         "INSERT INTO courses (id, person_id, kind, prevention_level, concern_id, direct_reason, agency_id, legal_basis,
             status, corps_member_id, consent_on, guardian_consent_on, guardian_name, consent_recorded_by,
             started_on, ended_on, created_at, created_by, language)
@@ -57,7 +58,8 @@ pub async fn insert_course(tx: &mut Tx, c: &CourseRow) -> Result<()> {
     .bind(&c.language)
     .execute(x)
     .await?
-    .rows_affected());
+    .rows_affected()
+    });
     Ok(())
 }
 
@@ -67,25 +69,30 @@ const COURSE_COLS: &str = "c.id, c.person_id, c.kind, c.prevention_level, c.conc
 
 pub async fn course(tx: &mut Tx, id: Uuid) -> Result<Option<CourseRow>> {
     let sql = format!("SELECT {COURSE_COLS} FROM courses c WHERE c.id = $1");
-    Ok(on!(tx, |x| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-        .bind(id)
-        .fetch_optional(x)
-        .await?))
+    Ok(on!(tx, |x| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.as_str()
+    ))
+    .bind(id)
+    .fetch_optional(x)
+    .await?))
 }
 
 /// The user account of the corps member assigned to a course, which the
 /// policy needs to let a mentor into their own courses only.
 pub async fn mentor_user(tx: &mut Tx, corps_member_id: Uuid) -> Result<Option<Uuid>> {
-    let row: Option<(Option<Uuid>,)> = on!(tx, |x| sqlx::query_as("SELECT user_id FROM corps_members WHERE id = $1")
-        .bind(corps_member_id)
-        .fetch_optional(x)
-        .await?);
+    let row: Option<(Option<Uuid>,)> = on!(tx, |x| sqlx::query_as(
+        "SELECT user_id FROM corps_members WHERE id = $1"
+    )
+    .bind(corps_member_id)
+    .fetch_optional(x)
+    .await?);
     Ok(row.and_then(|r| r.0))
 }
 
 /// Writes the fields a coordinator changes: status and dates, consent, assignment.
 pub async fn update_course(tx: &mut Tx, c: &CourseRow) -> Result<()> {
-    on!(tx, |x| sqlx::query(
+    on!(tx, |x| {
+        sqlx::query(
         "UPDATE courses SET status = $1, started_on = $2, ended_on = $3, consent_on = $4, guardian_consent_on = $5,
             guardian_name = $6, consent_recorded_by = $7, corps_member_id = $8
          WHERE id = $9"
@@ -101,7 +108,8 @@ pub async fn update_course(tx: &mut Tx, c: &CourseRow) -> Result<()> {
     .bind(c.id)
     .execute(x)
     .await?
-    .rows_affected());
+    .rows_affected()
+    });
     Ok(())
 }
 
@@ -162,13 +170,15 @@ pub async fn list_courses(
     let count = format!(
         "SELECT COUNT(*) FROM courses c LEFT JOIN corps_members cm ON cm.id = c.corps_member_id {COURSE_WHERE}"
     );
-    let total: i64 = on!(tx, |x| sqlx::query_scalar(sqlx::AssertSqlSafe(count.as_str()))
-        .bind(all)
-        .bind(agency)
-        .bind(mentor)
-        .bind(status)
-        .fetch_one(x)
-        .await?);
+    let total: i64 = on!(tx, |x| sqlx::query_scalar(sqlx::AssertSqlSafe(
+        count.as_str()
+    ))
+    .bind(all)
+    .bind(agency)
+    .bind(mentor)
+    .bind(status)
+    .fetch_one(x)
+    .await?);
     Ok((rows, total))
 }
 
@@ -194,7 +204,8 @@ pub async fn insert_event(
     to: Option<&str>,
     note: Option<&str>,
 ) -> Result<()> {
-    on!(tx, |x| sqlx::query(
+    on!(tx, |x| {
+        sqlx::query(
         "INSERT INTO course_events (id, course_id, at, actor_id, kind, from_status, to_status, note)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
     )
@@ -208,7 +219,8 @@ pub async fn insert_event(
     .bind(note)
     .execute(x)
     .await?
-    .rows_affected());
+    .rows_affected()
+    });
     Ok(())
 }
 
@@ -233,7 +245,8 @@ pub struct GoalRow {
 }
 
 pub async fn insert_goal(tx: &mut Tx, course_id: Uuid, g: &GoalRow) -> Result<()> {
-    on!(tx, |x| sqlx::query(
+    on!(tx, |x| {
+        sqlx::query(
         "INSERT INTO course_goals (id, course_id, position, text, status, updated_at) VALUES ($1, $2, $3, $4, $5, $6)"
     )
     .bind(g.id)
@@ -244,21 +257,30 @@ pub async fn insert_goal(tx: &mut Tx, course_id: Uuid, g: &GoalRow) -> Result<()
     .bind(g.updated_at)
     .execute(x)
     .await?
-    .rows_affected());
+    .rows_affected()
+    });
     Ok(())
 }
 
 pub async fn goals(tx: &mut Tx, course_id: Uuid) -> Result<Vec<GoalRow>> {
-    Ok(on!(tx, |x| sqlx::query_as(
+    Ok(on!(tx, |x| {
+        sqlx::query_as(
         "SELECT id, position, text, status, updated_at FROM course_goals WHERE course_id = $1 ORDER BY position"
     )
     .bind(course_id)
     .fetch_all(x)
-    .await?))
+    .await?
+    }))
 }
 
 /// Sets a goal's status; false when the goal is not on this course.
-pub async fn set_goal_status(tx: &mut Tx, course_id: Uuid, goal_id: Uuid, status: &str, at: i64) -> Result<bool> {
+pub async fn set_goal_status(
+    tx: &mut Tx,
+    course_id: Uuid,
+    goal_id: Uuid,
+    status: &str,
+    at: i64,
+) -> Result<bool> {
     Ok(on!(tx, |x| sqlx::query(
         "UPDATE course_goals SET status = $1, updated_at = $2 WHERE id = $3 AND course_id = $4"
     )
@@ -283,7 +305,8 @@ pub struct ContactRow {
 }
 
 pub async fn insert_contact(tx: &mut Tx, course_id: Uuid, c: &ContactRow, at: i64) -> Result<()> {
-    on!(tx, |x| sqlx::query(
+    on!(tx, |x| {
+        sqlx::query(
         "INSERT INTO course_contacts (id, course_id, on_date, minutes, form, note, created_at, created_by)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
     )
@@ -297,18 +320,21 @@ pub async fn insert_contact(tx: &mut Tx, course_id: Uuid, c: &ContactRow, at: i6
     .bind(c.created_by)
     .execute(x)
     .await?
-    .rows_affected());
+    .rows_affected()
+    });
     Ok(())
 }
 
 pub async fn contacts(tx: &mut Tx, course_id: Uuid) -> Result<Vec<ContactRow>> {
-    Ok(on!(tx, |x| sqlx::query_as(
+    Ok(on!(tx, |x| {
+        sqlx::query_as(
         "SELECT id, on_date, minutes, form, note, created_by FROM course_contacts WHERE course_id = $1
          ORDER BY on_date DESC, created_at DESC"
     )
     .bind(course_id)
     .fetch_all(x)
-    .await?))
+    .await?
+    }))
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -336,7 +362,8 @@ pub async fn insert_assessment(
     at: i64,
     by: Option<Uuid>,
 ) -> Result<()> {
-    on!(tx, |x| sqlx::query(
+    on!(tx, |x| {
+        sqlx::query(
         "INSERT INTO course_assessments (id, course_id, point, on_date, occupation, risk, created_at, created_by)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
     )
@@ -350,9 +377,11 @@ pub async fn insert_assessment(
     .bind(by)
     .execute(x)
     .await?
-    .rows_affected());
+    .rows_affected()
+    });
     for r in ratings {
-        on!(tx, |x| sqlx::query(
+        on!(tx, |x| {
+            sqlx::query(
             "INSERT INTO assessment_ratings (assessment_id, area, rating, comment) VALUES ($1, $2, $3, $4)"
         )
         .bind(a.id)
@@ -361,18 +390,24 @@ pub async fn insert_assessment(
         .bind(&r.comment)
         .execute(x)
         .await?
-        .rows_affected());
+        .rows_affected()
+        });
     }
     Ok(())
 }
 
-pub async fn assessments(tx: &mut Tx, course_id: Uuid) -> Result<(Vec<AssessmentRow>, Vec<RatingRow>)> {
-    let rows = on!(tx, |x| sqlx::query_as(
+pub async fn assessments(
+    tx: &mut Tx,
+    course_id: Uuid,
+) -> Result<(Vec<AssessmentRow>, Vec<RatingRow>)> {
+    let rows = on!(tx, |x| {
+        sqlx::query_as(
         "SELECT id, point, on_date, occupation, risk FROM course_assessments WHERE course_id = $1 ORDER BY on_date, created_at"
     )
     .bind(course_id)
     .fetch_all(x)
-    .await?);
+    .await?
+    });
     let ratings = on!(tx, |x| sqlx::query_as(
         "SELECT r.assessment_id, r.area, r.rating, r.comment FROM assessment_ratings r
          JOIN course_assessments a ON a.id = r.assessment_id WHERE a.course_id = $1"

@@ -7,21 +7,35 @@ use vink_domain::policy::CourseScope;
 use crate::course::scope_params;
 use crate::{Result, Tx, on};
 
-pub async fn insert_follow_up(tx: &mut Tx, id: Uuid, course_id: Uuid, kind: &str, due_on: &str) -> Result<()> {
-    on!(tx, |x| sqlx::query("INSERT INTO follow_ups (id, course_id, kind, due_on) VALUES ($1, $2, $3, $4)")
-        .bind(id)
-        .bind(course_id)
-        .bind(kind)
-        .bind(due_on)
-        .execute(x)
-        .await?
-        .rows_affected());
+pub async fn insert_follow_up(
+    tx: &mut Tx,
+    id: Uuid,
+    course_id: Uuid,
+    kind: &str,
+    due_on: &str,
+) -> Result<()> {
+    on!(tx, |x| sqlx::query(
+        "INSERT INTO follow_ups (id, course_id, kind, due_on) VALUES ($1, $2, $3, $4)"
+    )
+    .bind(id)
+    .bind(course_id)
+    .bind(kind)
+    .bind(due_on)
+    .execute(x)
+    .await?
+    .rows_affected());
     Ok(())
 }
 
 /// Marks the open follow-up of a kind as recorded by an assessment; false when
 /// there is none open.
-pub async fn record(tx: &mut Tx, course_id: Uuid, kind: &str, assessment_id: Uuid, at: i64) -> Result<bool> {
+pub async fn record(
+    tx: &mut Tx,
+    course_id: Uuid,
+    kind: &str,
+    assessment_id: Uuid,
+    at: i64,
+) -> Result<bool> {
     Ok(on!(tx, |x| sqlx::query(
         "UPDATE follow_ups SET assessment_id = $1, recorded_at = $2
          WHERE course_id = $3 AND kind = $4 AND recorded_at IS NULL"
@@ -50,9 +64,15 @@ pub struct FollowUpRow {
 
 /// Open follow-ups in scope due on or before `until` (all open ones when
 /// `until` is far ahead), earliest first.
-pub async fn open_follow_ups(tx: &mut Tx, scope: CourseScope, until: &str, limit: i64) -> Result<Vec<FollowUpRow>> {
+pub async fn open_follow_ups(
+    tx: &mut Tx,
+    scope: CourseScope,
+    until: &str,
+    limit: i64,
+) -> Result<Vec<FollowUpRow>> {
     let (all, agency, mentor) = scope_params(scope);
-    Ok(on!(tx, |x| sqlx::query_as(
+    Ok(on!(tx, |x| {
+        sqlx::query_as(
         "SELECT f.id, f.course_id, f.kind, f.due_on, f.recorded_at, c.kind AS course_kind, p.name AS person_name,
                 cm.name AS corps_member_name
          FROM follow_ups f JOIN courses c ON c.id = f.course_id JOIN persons p ON p.id = c.person_id
@@ -67,7 +87,8 @@ pub async fn open_follow_ups(tx: &mut Tx, scope: CourseScope, until: &str, limit
     .bind(until)
     .bind(limit)
     .fetch_all(x)
-    .await?))
+    .await?
+    }))
 }
 
 pub async fn of_course(tx: &mut Tx, course_id: Uuid) -> Result<Vec<(String, String, Option<i64>)>> {
@@ -90,7 +111,8 @@ pub struct OutcomeFact {
 /// Completed courses that ended in `[from, to]`, with the answers recorded at
 /// their risk and occupation follow-ups (absent while pending).
 pub async fn outcome_facts(tx: &mut Tx, from: &str, to: &str) -> Result<Vec<OutcomeFact>> {
-    Ok(on!(tx, |x| sqlx::query_as(
+    Ok(on!(tx, |x| {
+        sqlx::query_as(
         "SELECT c.kind,
                 (SELECT a.risk FROM follow_ups f JOIN course_assessments a ON a.id = f.assessment_id
                   WHERE f.course_id = c.id AND f.kind = 'risk') AS risk,
@@ -101,7 +123,8 @@ pub async fn outcome_facts(tx: &mut Tx, from: &str, to: &str) -> Result<Vec<Outc
     .bind(from)
     .bind(to)
     .fetch_all(x)
-    .await?))
+    .await?
+    }))
 }
 
 /// Courses by kind for a period: running at some point in it, of which carried
@@ -116,7 +139,8 @@ pub struct KindCount {
 }
 
 pub async fn counts_by_kind(tx: &mut Tx, from: &str, to: &str) -> Result<Vec<KindCount>> {
-    Ok(on!(tx, |x| sqlx::query_as(
+    Ok(on!(tx, |x| {
+        sqlx::query_as(
         "SELECT c.kind,
                 COUNT(*) AS running,
                 SUM(CASE WHEN c.started_on < $1 THEN 1 ELSE 0 END) AS carried_over,
@@ -129,5 +153,6 @@ pub async fn counts_by_kind(tx: &mut Tx, from: &str, to: &str) -> Result<Vec<Kin
     .bind(from)
     .bind(to)
     .fetch_all(x)
-    .await?))
+    .await?
+    }))
 }

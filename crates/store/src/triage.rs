@@ -244,12 +244,14 @@ pub async fn agencies_of_meeting(
 /// The authority the unit named to act on a concern, from its latest recorded
 /// recommendation: what a course started from the decision is pre-filled with.
 pub async fn acting_agency(tx: &mut Tx, concern_id: Uuid) -> Result<Option<Uuid>> {
-    let row: Option<(Option<Uuid>,)> = on!(tx, |c| sqlx::query_as(
+    let row: Option<(Option<Uuid>,)> = on!(tx, |c| {
+        sqlx::query_as(
         "SELECT acting_agency_id FROM agenda_items WHERE concern_id = $1 AND acting_agency_id IS NOT NULL
          ORDER BY recorded_at DESC LIMIT 1"
     )
     .bind(concern_id)
     .fetch_optional(c)
-    .await?);
+    .await?
+    });
     Ok(row.and_then(|r| r.0))
 }

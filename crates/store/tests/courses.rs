@@ -9,7 +9,14 @@ use vink_domain::policy::CourseScope;
 use vink_store::course::{self, AssessmentRow, ContactRow, CourseRow, GoalRow, RatingRow};
 use vink_store::{corps, follow_up, organisation, person, user};
 
-fn course_row(person: Uuid, agency: Uuid, member: Option<Uuid>, status: &str, started: Option<&str>, ended: Option<&str>) -> CourseRow {
+fn course_row(
+    person: Uuid,
+    agency: Uuid,
+    member: Option<Uuid>,
+    status: &str,
+    started: Option<&str>,
+    ended: Option<&str>,
+) -> CourseRow {
     CourseRow {
         id: Uuid::now_v7(),
         person_id: person,
@@ -37,60 +44,252 @@ fn course_row(person: Uuid, agency: Uuid, member: Option<Uuid>, status: &str, st
 async fn courses_scopes_records_follow_ups_and_figures() {
     for t in common::backends().await {
         let mut tx = t.db.begin().await.unwrap();
-        let ssp = organisation::agency_by_code(&mut tx, "ssp").await.unwrap().unwrap().id;
-        let eki = organisation::agency_by_code(&mut tx, "eki").await.unwrap().unwrap().id;
+        let ssp = organisation::agency_by_code(&mut tx, "ssp")
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+        let eki = organisation::agency_by_code(&mut tx, "eki")
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
         let uid = Uuid::now_v7();
-        user::insert_user(&mut tx, &user::UserRow { id: uid, username: "m".into(), display_name: "M".into(), role: "mentor".into(), agency_id: None, password_hash: "x".into(), active: true, created_at: 1 }).await.unwrap();
-        let member = corps::CorpsMemberRow { id: Uuid::now_v7(), user_id: Some(uid), name: "Mads".into(), kind: "mentor".into(), languages: "dansk,arabisk".into(), specialties: "mentor".into(), districts: "valby".into(), max_caseload: 3, active: true, created_at: 1 };
+        user::insert_user(
+            &mut tx,
+            &user::UserRow {
+                id: uid,
+                username: "m".into(),
+                display_name: "M".into(),
+                role: "mentor".into(),
+                agency_id: None,
+                password_hash: "x".into(),
+                active: true,
+                created_at: 1,
+            },
+        )
+        .await
+        .unwrap();
+        let member = corps::CorpsMemberRow {
+            id: Uuid::now_v7(),
+            user_id: Some(uid),
+            name: "Mads".into(),
+            kind: "mentor".into(),
+            languages: "dansk,arabisk".into(),
+            specialties: "mentor".into(),
+            districts: "valby".into(),
+            max_caseload: 3,
+            active: true,
+            created_at: 1,
+        };
         corps::insert_member(&mut tx, &member).await.unwrap();
         let pid = Uuid::now_v7();
-        person::insert_person(&mut tx, &person::PersonRow { id: pid, name: Some("P".into()), birth: None, district: None, match_key: None, created_at: 1 }).await.unwrap();
-        let mine = course_row(pid, ssp, Some(member.id), "active", Some("2025-11-01"), None);
-        let done = course_row(pid, eki, None, "completed", Some("2026-02-01"), Some("2026-05-31"));
-        let dropped = course_row(pid, eki, None, "discontinued", Some("2026-01-10"), Some("2026-03-01"));
+        person::insert_person(
+            &mut tx,
+            &person::PersonRow {
+                id: pid,
+                name: Some("P".into()),
+                birth: None,
+                district: None,
+                match_key: None,
+                created_at: 1,
+            },
+        )
+        .await
+        .unwrap();
+        let mine = course_row(
+            pid,
+            ssp,
+            Some(member.id),
+            "active",
+            Some("2025-11-01"),
+            None,
+        );
+        let done = course_row(
+            pid,
+            eki,
+            None,
+            "completed",
+            Some("2026-02-01"),
+            Some("2026-05-31"),
+        );
+        let dropped = course_row(
+            pid,
+            eki,
+            None,
+            "discontinued",
+            Some("2026-01-10"),
+            Some("2026-03-01"),
+        );
         for c in [&mine, &done, &dropped] {
             course::insert_course(&mut tx, c).await.unwrap();
         }
-        assert_eq!(course::course(&mut tx, mine.id).await.unwrap().unwrap().language.as_deref(), Some("dansk"));
-        assert_eq!(course::mentor_user(&mut tx, member.id).await.unwrap(), Some(uid));
-        let (all, n) = course::list_courses(&mut tx, CourseScope::All, None, 10, 0).await.unwrap();
+        assert_eq!(
+            course::course(&mut tx, mine.id)
+                .await
+                .unwrap()
+                .unwrap()
+                .language
+                .as_deref(),
+            Some("dansk")
+        );
+        assert_eq!(
+            course::mentor_user(&mut tx, member.id).await.unwrap(),
+            Some(uid)
+        );
+        let (all, n) = course::list_courses(&mut tx, CourseScope::All, None, 10, 0)
+            .await
+            .unwrap();
         assert_eq!((all.len(), n), (3, 3), "{}", t.name);
         assert_eq!(all[0].id, mine.id, "active first");
-        assert_eq!(course::list_courses(&mut tx, CourseScope::Agency(eki), None, 10, 0).await.unwrap().1, 2);
-        let (m, _) = course::list_courses(&mut tx, CourseScope::Mentor(uid), None, 10, 0).await.unwrap();
+        assert_eq!(
+            course::list_courses(&mut tx, CourseScope::Agency(eki), None, 10, 0)
+                .await
+                .unwrap()
+                .1,
+            2
+        );
+        let (m, _) = course::list_courses(&mut tx, CourseScope::Mentor(uid), None, 10, 0)
+            .await
+            .unwrap();
         assert_eq!(m.iter().map(|c| c.id).collect::<Vec<_>>(), vec![mine.id]);
-        assert_eq!(course::list_courses(&mut tx, CourseScope::Nothing, None, 10, 0).await.unwrap().1, 0);
-        assert_eq!(course::list_courses(&mut tx, CourseScope::All, Some("completed"), 10, 0).await.unwrap().1, 1);
+        assert_eq!(
+            course::list_courses(&mut tx, CourseScope::Nothing, None, 10, 0)
+                .await
+                .unwrap()
+                .1,
+            0
+        );
+        assert_eq!(
+            course::list_courses(&mut tx, CourseScope::All, Some("completed"), 10, 0)
+                .await
+                .unwrap()
+                .1,
+            1
+        );
         let loads = corps::members(&mut tx).await.unwrap();
         assert_eq!(loads[0].caseload, 1);
 
-        course::insert_goal(&mut tx, mine.id, &GoalRow { id: Uuid::now_v7(), position: 0, text: "Skole".into(), status: "open".into(), updated_at: 1 }).await.unwrap();
+        course::insert_goal(
+            &mut tx,
+            mine.id,
+            &GoalRow {
+                id: Uuid::now_v7(),
+                position: 0,
+                text: "Skole".into(),
+                status: "open".into(),
+                updated_at: 1,
+            },
+        )
+        .await
+        .unwrap();
         let gid = course::goals(&mut tx, mine.id).await.unwrap()[0].id;
-        assert!(course::set_goal_status(&mut tx, mine.id, gid, "achieved", 2).await.unwrap());
-        assert!(!course::set_goal_status(&mut tx, done.id, gid, "achieved", 2).await.unwrap(), "goal of another course");
-        course::insert_contact(&mut tx, mine.id, &ContactRow { id: Uuid::now_v7(), on_date: "2026-01-05".into(), minutes: 45, form: "phone".into(), note: None, created_by: Some(uid) }, 3).await.unwrap();
-        assert_eq!(course::contacts(&mut tx, mine.id).await.unwrap()[0].minutes, 45);
+        assert!(
+            course::set_goal_status(&mut tx, mine.id, gid, "achieved", 2)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !course::set_goal_status(&mut tx, done.id, gid, "achieved", 2)
+                .await
+                .unwrap(),
+            "goal of another course"
+        );
+        course::insert_contact(
+            &mut tx,
+            mine.id,
+            &ContactRow {
+                id: Uuid::now_v7(),
+                on_date: "2026-01-05".into(),
+                minutes: 45,
+                form: "phone".into(),
+                note: None,
+                created_by: Some(uid),
+            },
+            3,
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            course::contacts(&mut tx, mine.id).await.unwrap()[0].minutes,
+            45
+        );
 
         // Follow-ups: the completed course's risk answer is recorded, occupation pending.
-        follow_up::insert_follow_up(&mut tx, Uuid::now_v7(), done.id, "risk", "2026-11-30").await.unwrap();
-        follow_up::insert_follow_up(&mut tx, Uuid::now_v7(), done.id, "occupation", "2027-05-31").await.unwrap();
+        follow_up::insert_follow_up(&mut tx, Uuid::now_v7(), done.id, "risk", "2026-11-30")
+            .await
+            .unwrap();
+        follow_up::insert_follow_up(&mut tx, Uuid::now_v7(), done.id, "occupation", "2027-05-31")
+            .await
+            .unwrap();
         let aid = Uuid::now_v7();
-        let ratings = [RatingRow { assessment_id: aid, area: "housing".into(), rating: 4, comment: Some("ok".into()) }];
-        course::insert_assessment(&mut tx, done.id, &AssessmentRow { id: aid, point: "six_months".into(), on_date: "2026-11-20".into(), occupation: None, risk: Some("no_longer_at_risk".into()) }, &ratings, 4, Some(uid)).await.unwrap();
-        assert!(follow_up::record(&mut tx, done.id, "risk", aid, 5).await.unwrap());
-        assert!(!follow_up::record(&mut tx, done.id, "risk", aid, 6).await.unwrap(), "recorded once");
+        let ratings = [RatingRow {
+            assessment_id: aid,
+            area: "housing".into(),
+            rating: 4,
+            comment: Some("ok".into()),
+        }];
+        course::insert_assessment(
+            &mut tx,
+            done.id,
+            &AssessmentRow {
+                id: aid,
+                point: "six_months".into(),
+                on_date: "2026-11-20".into(),
+                occupation: None,
+                risk: Some("no_longer_at_risk".into()),
+            },
+            &ratings,
+            4,
+            Some(uid),
+        )
+        .await
+        .unwrap();
+        assert!(
+            follow_up::record(&mut tx, done.id, "risk", aid, 5)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !follow_up::record(&mut tx, done.id, "risk", aid, 6)
+                .await
+                .unwrap(),
+            "recorded once"
+        );
         let (rows, rs) = course::assessments(&mut tx, done.id).await.unwrap();
         assert_eq!((rows.len(), rs.len(), rs[0].rating), (1, 1, 4));
-        let open = follow_up::open_follow_ups(&mut tx, CourseScope::All, "9999-12-31", 10).await.unwrap();
-        assert_eq!(open.iter().map(|f| f.kind.as_str()).collect::<Vec<_>>(), vec!["occupation"]);
-        assert!(follow_up::open_follow_ups(&mut tx, CourseScope::Mentor(uid), "9999-12-31", 10).await.unwrap().is_empty());
-        let facts = follow_up::outcome_facts(&mut tx, "2026-01-01", "2026-12-31").await.unwrap();
+        let open = follow_up::open_follow_ups(&mut tx, CourseScope::All, "9999-12-31", 10)
+            .await
+            .unwrap();
+        assert_eq!(
+            open.iter().map(|f| f.kind.as_str()).collect::<Vec<_>>(),
+            vec!["occupation"]
+        );
+        assert!(
+            follow_up::open_follow_ups(&mut tx, CourseScope::Mentor(uid), "9999-12-31", 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let facts = follow_up::outcome_facts(&mut tx, "2026-01-01", "2026-12-31")
+            .await
+            .unwrap();
         assert_eq!(facts.len(), 1);
-        assert_eq!((facts[0].risk.as_deref(), facts[0].occupation.as_deref()), (Some("no_longer_at_risk"), None));
-        let kinds = follow_up::counts_by_kind(&mut tx, "2026-01-01", "2026-12-31").await.unwrap();
+        assert_eq!(
+            (facts[0].risk.as_deref(), facts[0].occupation.as_deref()),
+            (Some("no_longer_at_risk"), None)
+        );
+        let kinds = follow_up::counts_by_kind(&mut tx, "2026-01-01", "2026-12-31")
+            .await
+            .unwrap();
         assert_eq!(kinds.len(), 1);
         let k = &kinds[0];
-        assert_eq!((k.running, k.carried_over, k.completed, k.discontinued), (3, 1, 1, 1), "{}", t.name);
+        assert_eq!(
+            (k.running, k.carried_over, k.completed, k.discontinued),
+            (3, 1, 1, 1),
+            "{}",
+            t.name
+        );
         tx.commit().await.unwrap();
         t.finish().await;
     }

@@ -16,8 +16,14 @@ fn today() -> jiff::civil::Date {
 
 async fn person_of_new_concern(t: &T) -> (String, String) {
     let cid = t.concern(None).await;
-    let c = t.api("GET", &format!("/api/v1/concerns/{cid}"), Some("sek"), None).await.json();
-    (cid.to_string(), c["persons"][0]["id"].as_str().unwrap().to_string())
+    let c = t
+        .api("GET", &format!("/api/v1/concerns/{cid}"), Some("sek"), None)
+        .await
+        .json();
+    (
+        cid.to_string(),
+        c["persons"][0]["id"].as_str().unwrap().to_string(),
+    )
 }
 
 async fn direct_course(t: &T, person: &str) -> String {
@@ -32,22 +38,44 @@ async fn direct_course(t: &T, person: &str) -> String {
 }
 
 fn ratings() -> Value {
-    json!(["education_employment", "housing", "social_network", "wellbeing", "extremist_contact"]
+    json!(
+        [
+            "education_employment",
+            "housing",
+            "social_network",
+            "wellbeing",
+            "extremist_contact"
+        ]
         .iter()
         .map(|a| json!({"area": a, "rating": 3, "comment": "Fiktiv vurdering"}))
-        .collect::<Vec<_>>())
+        .collect::<Vec<_>>()
+    )
 }
 
 async fn start(t: &T, course: &str) {
     let c = t.api("PUT", &format!("/api/v1/courses/{course}/consent"), Some("sek"),
         Some(json!({"consent_on": today().to_string(), "guardian_consent_on": today().to_string(), "guardian_name": "Mor (fiktiv)"}))).await;
     assert_eq!(c.status, StatusCode::NO_CONTENT, "{}", c.text);
-    let r = t.api("POST", &format!("/api/v1/courses/{course}/transitions"), Some("sek"), Some(json!({"to": "active"}))).await;
+    let r = t
+        .api(
+            "POST",
+            &format!("/api/v1/courses/{course}/transitions"),
+            Some("sek"),
+            Some(json!({"to": "active"})),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
 }
 
 async fn complete(t: &T, course: &str) {
-    let r = t.api("POST", &format!("/api/v1/courses/{course}/transitions"), Some("sek"), Some(json!({"to": "completed"}))).await;
+    let r = t
+        .api(
+            "POST",
+            &format!("/api/v1/courses/{course}/transitions"),
+            Some("sek"),
+            Some(json!({"to": "completed"})),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
 }
 
@@ -55,69 +83,223 @@ async fn complete(t: &T, course: &str) {
 async fn a_course_starts_from_a_founded_concern_with_consent_and_ends_with_follow_ups() {
     let t = common::setup().await;
     let (cid, person) = person_of_new_concern(&t).await;
-    let early = t.api("POST", "/api/v1/courses", Some("sek"), Some(json!({"concern_id": cid, "prevention_level": "pre_emptive", "agency": "ssp"}))).await;
+    let early = t
+        .api(
+            "POST",
+            "/api/v1/courses",
+            Some("sek"),
+            Some(json!({"concern_id": cid, "prevention_level": "pre_emptive", "agency": "ssp"})),
+        )
+        .await;
     assert_eq!(early.status, StatusCode::CONFLICT, "not decided yet");
-    for body in [json!({"to": "screening"}), json!({"to": "before_unit"}),
-                 json!({"to": "decided", "decision": "founded_local_action", "programme_kind": "parent_coaching"})] {
-        let r = t.api("POST", &format!("/api/v1/concerns/{cid}/transitions"), Some("sek"), Some(body)).await;
+    for body in [
+        json!({"to": "screening"}),
+        json!({"to": "before_unit"}),
+        json!({"to": "decided", "decision": "founded_local_action", "programme_kind": "parent_coaching"}),
+    ] {
+        let r = t
+            .api(
+                "POST",
+                &format!("/api/v1/concerns/{cid}/transitions"),
+                Some("sek"),
+                Some(body),
+            )
+            .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     }
-    let r = t.api("POST", "/api/v1/courses", Some("sek"), Some(json!({"concern_id": cid, "prevention_level": "pre_emptive", "agency": "ssp"}))).await;
+    let r = t
+        .api(
+            "POST",
+            "/api/v1/courses",
+            Some("sek"),
+            Some(json!({"concern_id": cid, "prevention_level": "pre_emptive", "agency": "ssp"})),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     let course = r.json()["id"].as_str().unwrap().to_string();
-    let c = t.api("GET", &format!("/api/v1/courses/{course}"), Some("sek"), None).await.json();
-    assert_eq!((c["kind"].as_str(), c["person"]["id"].as_str(), c["status"].as_str()), (Some("parent_coaching"), Some(person.as_str()), Some("planned")));
+    let c = t
+        .api(
+            "GET",
+            &format!("/api/v1/courses/{course}"),
+            Some("sek"),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(
+        (
+            c["kind"].as_str(),
+            c["person"]["id"].as_str(),
+            c["status"].as_str()
+        ),
+        (
+            Some("parent_coaching"),
+            Some(person.as_str()),
+            Some("planned")
+        )
+    );
     assert_eq!(c["agency"], "SSP København");
-    assert!(c.get("description").is_none(), "no concern text on a course");
+    assert!(
+        c.get("description").is_none(),
+        "no concern text on a course"
+    );
 
     let go = |to: &str, on: Option<String>| {
         let mut body = json!({"to": to});
-        if let Some(on) = on { body["on"] = json!(on); }
+        if let Some(on) = on {
+            body["on"] = json!(on);
+        }
         let (t, course) = (&t, course.clone());
-        async move { t.api("POST", &format!("/api/v1/courses/{course}/transitions"), Some("sek"), Some(body)).await }
+        async move {
+            t.api(
+                "POST",
+                &format!("/api/v1/courses/{course}/transitions"),
+                Some("sek"),
+                Some(body),
+            )
+            .await
+        }
     };
-    assert_eq!(go("completed", None).await.status, StatusCode::CONFLICT, "not active yet");
-    assert_eq!(go("active", None).await.status, StatusCode::CONFLICT, "no consent");
+    assert_eq!(
+        go("completed", None).await.status,
+        StatusCode::CONFLICT,
+        "not active yet"
+    );
+    assert_eq!(
+        go("active", None).await.status,
+        StatusCode::CONFLICT,
+        "no consent"
+    );
     let consent = |body: Value| {
         let (t, course) = (&t, course.clone());
-        async move { t.api("PUT", &format!("/api/v1/courses/{course}/consent"), Some("sek"), Some(body)).await }
+        async move {
+            t.api(
+                "PUT",
+                &format!("/api/v1/courses/{course}/consent"),
+                Some("sek"),
+                Some(body),
+            )
+            .await
+        }
     };
-    assert_eq!(consent(json!({"consent_on": today().to_string()})).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        consent(json!({"consent_on": today().to_string()}))
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
     let minor = go("active", None).await;
-    assert_eq!(minor.status, StatusCode::CONFLICT, "a minor also needs a guardian's consent");
+    assert_eq!(
+        minor.status,
+        StatusCode::CONFLICT,
+        "a minor also needs a guardian's consent"
+    );
     assert!(minor.text.contains("guardian"));
     let future = today().checked_add(2.days()).unwrap().to_string();
-    assert_eq!(consent(json!({"consent_on": future})).await.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(consent(json!({"consent_on": today().to_string(), "guardian_consent_on": today().to_string()})).await.status, StatusCode::UNPROCESSABLE_ENTITY, "who consented is required");
+    assert_eq!(
+        consent(json!({"consent_on": future})).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        consent(
+            json!({"consent_on": today().to_string(), "guardian_consent_on": today().to_string()})
+        )
+        .await
+        .status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "who consented is required"
+    );
     start(&t, &course).await;
     let tomorrow = today().tomorrow().unwrap().to_string();
     let r = go("completed", Some(tomorrow)).await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "no end in the future");
+    assert_eq!(
+        r.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "no end in the future"
+    );
     complete(&t, &course).await;
     assert_eq!(go("active", None).await.status, StatusCode::CONFLICT);
-    let c = t.api("GET", &format!("/api/v1/courses/{course}"), Some("sek"), None).await.json();
-    let due: Vec<(String, String)> = c["follow_ups"].as_array().unwrap().iter()
-        .map(|f| (f["kind"].as_str().unwrap().to_string(), f["due_on"].as_str().unwrap().to_string())).collect();
-    assert_eq!(due, vec![
-        ("risk".into(), today().checked_add(6.months()).unwrap().to_string()),
-        ("occupation".into(), today().checked_add(12.months()).unwrap().to_string()),
-    ]);
-    let list = t.api("GET", "/api/v1/follow-ups", Some("sek"), None).await.json();
+    let c = t
+        .api(
+            "GET",
+            &format!("/api/v1/courses/{course}"),
+            Some("sek"),
+            None,
+        )
+        .await
+        .json();
+    let due: Vec<(String, String)> = c["follow_ups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["kind"].as_str().unwrap().to_string(),
+                f["due_on"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        due,
+        vec![
+            (
+                "risk".into(),
+                today().checked_add(6.months()).unwrap().to_string()
+            ),
+            (
+                "occupation".into(),
+                today().checked_add(12.months()).unwrap().to_string()
+            ),
+        ]
+    );
+    let list = t
+        .api("GET", "/api/v1/follow-ups", Some("sek"), None)
+        .await
+        .json();
     assert_eq!(list.as_array().unwrap().len(), 2);
-    assert_eq!(t.api("GET", "/api/v1/follow-ups?due=overdue", Some("sek"), None).await.json().as_array().unwrap().len(), 0);
-    assert_eq!(t.api("GET", "/api/v1/follow-ups?due=soon", Some("sek"), None).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        t.api("GET", "/api/v1/follow-ups?due=overdue", Some("sek"), None)
+            .await
+            .json()
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+    assert_eq!(
+        t.api("GET", "/api/v1/follow-ups?due=soon", Some("sek"), None)
+            .await
+            .status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
     let direct = t.api("POST", "/api/v1/courses", Some("sek"), Some(json!({"person_id": person, "kind": "exit", "prevention_level": "interventive", "agency": "eki"}))).await;
     assert_eq!(direct.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(direct.json()["error"]["fields"][0]["field"], "direct_reason");
+    assert_eq!(
+        direct.json()["error"]["fields"][0]["field"],
+        "direct_reason"
+    );
 }
 
 #[tokio::test]
 async fn mentors_work_only_in_their_own_courses() {
     let t = common::setup().await;
-    vink_app::user::add_user(&t.app, &vink_domain::user::Actor::system(), &vink_app::user::NewUser {
-        username: "mentor2".into(), display_name: None, role: "mentor".into(), agency: None, password: common::PASSWORD.into(),
-    }).await.unwrap();
-    let token2 = vink_app::user::create_token(&t.app, &vink_domain::user::Actor::system(), "mentor2").await.unwrap();
+    vink_app::user::add_user(
+        &t.app,
+        &vink_domain::user::Actor::system(),
+        &vink_app::user::NewUser {
+            username: "mentor2".into(),
+            display_name: None,
+            role: "mentor".into(),
+            agency: None,
+            password: common::PASSWORD.into(),
+        },
+    )
+    .await
+    .unwrap();
+    let token2 =
+        vink_app::user::create_token(&t.app, &vink_domain::user::Actor::system(), "mentor2")
+            .await
+            .unwrap();
     let mut ids = Vec::new();
     for (name, user) in [("Mads (fiktiv)", "mentor"), ("Mona (fiktiv)", "mentor2")] {
         let r = t.api("POST", "/api/v1/corps", Some("sek"), Some(json!({
@@ -129,70 +311,229 @@ async fn mentors_work_only_in_their_own_courses() {
     }
     let (_, person) = person_of_new_concern(&t).await;
     let course = direct_course(&t, &person).await;
-    let cands = t.api("GET", &format!("/api/v1/courses/{course}/candidates"), Some("sek"), None).await.json();
+    let cands = t
+        .api(
+            "GET",
+            &format!("/api/v1/courses/{course}/candidates"),
+            Some("sek"),
+            None,
+        )
+        .await
+        .json();
     assert_eq!(cands.as_array().unwrap().len(), 2);
-    let r = t.api("PUT", &format!("/api/v1/courses/{course}/assignment"), Some("sek"), Some(json!({"corps_member_id": ids[0]}))).await;
+    let r = t
+        .api(
+            "PUT",
+            &format!("/api/v1/courses/{course}/assignment"),
+            Some("sek"),
+            Some(json!({"corps_member_id": ids[0]})),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
     start(&t, &course).await;
 
-    let r = t.api("GET", &format!("/api/v1/courses/{course}"), Some("mentor"), None).await;
+    let r = t
+        .api(
+            "GET",
+            &format!("/api/v1/courses/{course}"),
+            Some("mentor"),
+            None,
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     let contact = t.api("POST", &format!("/api/v1/courses/{course}/contacts"), Some("mentor"),
         Some(json!({"on": today().to_string(), "minutes": 60, "form": "meeting", "note": "Første møde (fiktivt)"}))).await;
     assert_eq!(contact.status, StatusCode::CREATED, "{}", contact.text);
-    let goal = t.api("POST", &format!("/api/v1/courses/{course}/goals"), Some("mentor"), Some(json!({"text": "Genoptage skolegang"}))).await;
+    let goal = t
+        .api(
+            "POST",
+            &format!("/api/v1/courses/{course}/goals"),
+            Some("mentor"),
+            Some(json!({"text": "Genoptage skolegang"})),
+        )
+        .await;
     assert_eq!(goal.status, StatusCode::CREATED);
     let gid = goal.json()["id"].as_str().unwrap().to_string();
-    assert_eq!(t.api("PUT", &format!("/api/v1/courses/{course}/goals/{gid}"), Some("mentor"), Some(json!({"status": "achieved"}))).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        t.api(
+            "PUT",
+            &format!("/api/v1/courses/{course}/goals/{gid}"),
+            Some("mentor"),
+            Some(json!({"status": "achieved"}))
+        )
+        .await
+        .status,
+        StatusCode::NO_CONTENT
+    );
     let a = t.api("POST", &format!("/api/v1/courses/{course}/assessments"), Some("mentor"),
         Some(json!({"point": "baseline", "on": today().to_string(), "occupation": "neither", "ratings": ratings()}))).await;
     assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
     let mut off_scale = ratings();
     off_scale[2]["rating"] = json!(7);
-    let bad = t.api("POST", &format!("/api/v1/courses/{course}/assessments"), Some("mentor"),
-        Some(json!({"point": "closure", "on": today().to_string(), "ratings": off_scale}))).await;
+    let bad = t
+        .api(
+            "POST",
+            &format!("/api/v1/courses/{course}/assessments"),
+            Some("mentor"),
+            Some(json!({"point": "closure", "on": today().to_string(), "ratings": off_scale})),
+        )
+        .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(bad.json()["error"]["fields"][0]["field"], "ratings[2].rating");
+    assert_eq!(
+        bad.json()["error"]["fields"][0]["field"],
+        "ratings[2].rating"
+    );
     let missing = t.api("POST", &format!("/api/v1/courses/{course}/assessments"), Some("mentor"),
         Some(json!({"point": "closure", "on": today().to_string(), "ratings": [{"area": "housing", "rating": 2}]}))).await;
     assert_eq!(missing.status, StatusCode::UNPROCESSABLE_ENTITY);
     let future = t.api("POST", &format!("/api/v1/courses/{course}/contacts"), Some("mentor"),
         Some(json!({"on": today().checked_add(3.days()).unwrap().to_string(), "minutes": 30, "form": "phone"}))).await;
     assert_eq!(future.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let c = t.api("GET", &format!("/api/v1/courses/{course}"), Some("mentor"), None).await.json();
-    assert_eq!((c["contacts"].as_array().unwrap().len(), c["assessments"].as_array().unwrap().len()), (1, 1));
+    let c = t
+        .api(
+            "GET",
+            &format!("/api/v1/courses/{course}"),
+            Some("mentor"),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(
+        (
+            c["contacts"].as_array().unwrap().len(),
+            c["assessments"].as_array().unwrap().len()
+        ),
+        (1, 1)
+    );
     assert_eq!(c["goals"][0]["status"], "achieved");
     assert_eq!(c["assessments"][0]["ratings"].as_array().unwrap().len(), 5);
 
     // The other mentor: refused, audited, nothing written.
     let req = |method: &str, uri: String, body: Option<Value>| {
-        let mut b = axum::http::Request::builder().method(method).uri(uri).header("authorization", format!("Bearer {token2}"));
-        if body.is_some() { b = b.header("content-type", "application/json"); }
-        b.body(axum::body::Body::from(body.map(|v| v.to_string()).unwrap_or_default())).unwrap()
+        let mut b = axum::http::Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("authorization", format!("Bearer {token2}"));
+        if body.is_some() {
+            b = b.header("content-type", "application/json");
+        }
+        b.body(axum::body::Body::from(
+            body.map(|v| v.to_string()).unwrap_or_default(),
+        ))
+        .unwrap()
     };
-    let r = t.send(req("GET", format!("/api/v1/courses/{course}"), None)).await;
+    let r = t
+        .send(req("GET", format!("/api/v1/courses/{course}"), None))
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    let r = t.send(req("POST", format!("/api/v1/courses/{course}/contacts"), Some(json!({"on": today().to_string(), "minutes": 5, "form": "phone"})))).await;
+    let r = t
+        .send(req(
+            "POST",
+            format!("/api/v1/courses/{course}/contacts"),
+            Some(json!({"on": today().to_string(), "minutes": 5, "form": "phone"})),
+        ))
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     let rows = t.audit_of(course.parse().unwrap()).await;
-    let denied: Vec<_> = rows.iter().filter(|r| r.outcome == "denied").map(|r| (r.action.as_str(), r.reason.as_deref())).collect();
-    assert_eq!(denied, vec![("course.read", Some("not_in_scope")), ("course.contact", Some("not_in_scope"))]);
-    assert_eq!(t.send(req("GET", "/api/v1/courses".into(), None)).await.json()["total"], 0);
-    assert_eq!(t.api("GET", "/api/v1/courses", Some("mentor"), None).await.json()["total"], 1);
+    let denied: Vec<_> = rows
+        .iter()
+        .filter(|r| r.outcome == "denied")
+        .map(|r| (r.action.as_str(), r.reason.as_deref()))
+        .collect();
+    assert_eq!(
+        denied,
+        vec![
+            ("course.read", Some("not_in_scope")),
+            ("course.contact", Some("not_in_scope"))
+        ]
+    );
+    assert_eq!(
+        t.send(req("GET", "/api/v1/courses".into(), None))
+            .await
+            .json()["total"],
+        0
+    );
+    assert_eq!(
+        t.api("GET", "/api/v1/courses", Some("mentor"), None)
+            .await
+            .json()["total"],
+        1
+    );
     // A mentor never reads the concern, nor moves the course along.
     let cid = c["concern_id"].as_str().map(String::from);
     assert!(cid.is_none());
-    assert_eq!(t.api("POST", &format!("/api/v1/courses/{course}/transitions"), Some("mentor"), Some(json!({"to": "completed"}))).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        t.api(
+            "POST",
+            &format!("/api/v1/courses/{course}/transitions"),
+            Some("mentor"),
+            Some(json!({"to": "completed"}))
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
     // Agencies see their own courses; analysts only figures.
-    assert_eq!(t.api("GET", &format!("/api/v1/courses/{course}"), Some("ssp"), None).await.status, StatusCode::OK);
-    assert_eq!(t.api("GET", &format!("/api/v1/courses/{course}"), Some("psp"), None).await.status, StatusCode::FORBIDDEN);
-    assert_eq!(t.api("GET", &format!("/api/v1/courses/{course}"), Some("analyst"), None).await.status, StatusCode::FORBIDDEN);
-    assert_eq!(t.api("GET", "/api/v1/outcomes", Some("analyst"), None).await.status, StatusCode::OK);
-    assert_eq!(t.api("GET", "/api/v1/outcomes", Some("mentor"), None).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        t.api(
+            "GET",
+            &format!("/api/v1/courses/{course}"),
+            Some("ssp"),
+            None
+        )
+        .await
+        .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        t.api(
+            "GET",
+            &format!("/api/v1/courses/{course}"),
+            Some("psp"),
+            None
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        t.api(
+            "GET",
+            &format!("/api/v1/courses/{course}"),
+            Some("analyst"),
+            None
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        t.api("GET", "/api/v1/outcomes", Some("analyst"), None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        t.api("GET", "/api/v1/outcomes", Some("mentor"), None)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
     // The caseload counts the assignment.
-    let corps = t.api("GET", "/api/v1/corps", Some("sek"), None).await.json();
-    let mads = corps.as_array().unwrap().iter().find(|m| m["name"] == "Mads (fiktiv)").unwrap();
-    assert_eq!((mads["caseload"].as_i64(), mads["free_capacity"].as_i64()), (Some(1), Some(3)));
+    let corps = t
+        .api("GET", "/api/v1/corps", Some("sek"), None)
+        .await
+        .json();
+    let mads = corps
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == "Mads (fiktiv)")
+        .unwrap();
+    assert_eq!(
+        (mads["caseload"].as_i64(), mads["free_capacity"].as_i64()),
+        (Some(1), Some(3))
+    );
 }
 
 /// Six completed courses and one discontinued, with answers chosen so the right
@@ -202,7 +543,14 @@ async fn mentors_work_only_in_their_own_courses() {
 #[tokio::test]
 async fn outcome_figures_on_a_hand_built_data_set() {
     let t = common::setup().await;
-    let risk = ["no_longer_at_risk", "no_longer_at_risk", "no_longer_at_risk", "still_at_risk", "unknown", ""];
+    let risk = [
+        "no_longer_at_risk",
+        "no_longer_at_risk",
+        "no_longer_at_risk",
+        "still_at_risk",
+        "unknown",
+        "",
+    ];
     let occupation = ["employed", "in_education", "neither", "", "", ""];
     for i in 0..6 {
         let (_, person) = person_of_new_concern(&t).await;
@@ -222,29 +570,84 @@ async fn outcome_figures_on_a_hand_built_data_set() {
         if i == 0 {
             let again = t.api("POST", &format!("/api/v1/courses/{course}/assessments"), Some("sek"),
                 Some(json!({"point": "six_months", "on": today().to_string(), "risk": "still_at_risk", "ratings": ratings()}))).await;
-            assert_eq!(again.status, StatusCode::CONFLICT, "a follow-up is recorded once");
+            assert_eq!(
+                again.status,
+                StatusCode::CONFLICT,
+                "a follow-up is recorded once"
+            );
         }
     }
     let (_, person) = person_of_new_concern(&t).await;
     let dropped = direct_course(&t, &person).await;
     start(&t, &dropped).await;
-    let r = t.api("POST", &format!("/api/v1/courses/{dropped}/transitions"), Some("sek"), Some(json!({"to": "discontinued"}))).await;
+    let r = t
+        .api(
+            "POST",
+            &format!("/api/v1/courses/{dropped}/transitions"),
+            Some("sek"),
+            Some(json!({"to": "discontinued"})),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK);
 
-    let o = t.api("GET", "/api/v1/outcomes", Some("analyst"), None).await;
+    let o = t
+        .api("GET", "/api/v1/outcomes", Some("analyst"), None)
+        .await;
     assert_eq!(o.status, StatusCode::OK, "{}", o.text);
     let o = o.json();
     let s = &o["outcomes"];
     assert_eq!(s["completed"], 6);
     let nl = &s["no_longer_at_risk"];
-    assert_eq!((nl["numerator"].as_i64(), nl["denominator"].as_i64(), nl["pending"].as_i64(), nl["unknown"].as_i64(), nl["percent"].as_i64(), nl["target_percent"].as_i64()),
-        (Some(3), Some(4), Some(1), Some(1), Some(75), Some(70)));
+    assert_eq!(
+        (
+            nl["numerator"].as_i64(),
+            nl["denominator"].as_i64(),
+            nl["pending"].as_i64(),
+            nl["unknown"].as_i64(),
+            nl["percent"].as_i64(),
+            nl["target_percent"].as_i64()
+        ),
+        (Some(3), Some(4), Some(1), Some(1), Some(75), Some(70))
+    );
     let ee = &s["in_education_or_employment"];
-    assert_eq!((ee["numerator"].as_i64(), ee["denominator"].as_i64(), ee["pending"].as_i64(), ee["percent"].as_i64()), (Some(2), Some(3), Some(3), Some(66)));
+    assert_eq!(
+        (
+            ee["numerator"].as_i64(),
+            ee["denominator"].as_i64(),
+            ee["pending"].as_i64(),
+            ee["percent"].as_i64()
+        ),
+        (Some(2), Some(3), Some(3), Some(66))
+    );
     assert_eq!(o["discontinued"], 1);
     assert_eq!(o["by_kind"][0]["kind"], "mentor");
-    assert_eq!((o["by_kind"][0]["running"].as_i64(), o["by_kind"][0]["completed"].as_i64(), o["by_kind"][0]["carried_over"].as_i64()), (Some(7), Some(6), Some(0)));
+    assert_eq!(
+        (
+            o["by_kind"][0]["running"].as_i64(),
+            o["by_kind"][0]["completed"].as_i64(),
+            o["by_kind"][0]["carried_over"].as_i64()
+        ),
+        (Some(7), Some(6), Some(0))
+    );
     // The worklist shows only what is still open: 1 risk + 3 occupation follow-ups.
-    assert_eq!(t.api("GET", "/api/v1/follow-ups", Some("sek"), None).await.json().as_array().unwrap().len(), 4);
-    assert_eq!(t.api("GET", "/api/v1/outcomes?from=2026-13-01", Some("analyst"), None).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        t.api("GET", "/api/v1/follow-ups", Some("sek"), None)
+            .await
+            .json()
+            .as_array()
+            .unwrap()
+            .len(),
+        4
+    );
+    assert_eq!(
+        t.api(
+            "GET",
+            "/api/v1/outcomes?from=2026-13-01",
+            Some("analyst"),
+            None
+        )
+        .await
+        .status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
 }

@@ -7,10 +7,12 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
-use vink_app::corps::{self as corps_uc, CorpsMemberInput, CorpsMemberView, CorpsProfile, TrainingInput};
+use vink_app::corps::{
+    self as corps_uc, CorpsMemberInput, CorpsMemberView, CorpsProfile, TrainingInput,
+};
 use vink_app::course::{
-    self as uc, AssessmentInput, ConsentInput, ContactInput, CourseDetail, CourseInput, CoursePage, CourseQuery,
-    CourseTransitionInput, GoalInput,
+    self as uc, AssessmentInput, ConsentInput, ContactInput, CourseDetail, CourseInput, CoursePage,
+    CourseQuery, CourseTransitionInput, GoalInput,
 };
 use vink_app::follow_up::{self as fu, FollowUpItem, FollowUpQuery, OutcomeQuery, OutcomeReport};
 
@@ -25,13 +27,22 @@ pub struct NewId {
 }
 
 fn created(location: String, id: Uuid) -> Response {
-    (StatusCode::CREATED, [(header::LOCATION, location)], Json(NewId { id })).into_response()
+    (
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(NewId { id }),
+    )
+        .into_response()
 }
 
 /// Plan a course: from a founded concern (person, kind and agency pre-filled) or directly with a reason.
 #[utoipa::path(post, path = "/api/v1/courses", tag = "courses", request_body = CourseInput,
     responses((status = 201, body = NewId), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn create(State(s): State<AppState>, ApiActor(a): ApiActor, ApiJson(input): ApiJson<CourseInput>) -> Result<Response, ApiError> {
+pub async fn create(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    ApiJson(input): ApiJson<CourseInput>,
+) -> Result<Response, ApiError> {
     let id = uc::create(&s.app, &a, &input).await?;
     Ok(created(format!("/api/v1/courses/{id}"), id))
 }
@@ -39,14 +50,22 @@ pub async fn create(State(s): State<AppState>, ApiActor(a): ApiActor, ApiJson(in
 /// Courses in the caller's scope (all, the agency's, or a mentor's own).
 #[utoipa::path(get, path = "/api/v1/courses", tag = "courses", params(CourseQuery),
     responses((status = 200, body = CoursePage), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
-pub async fn list(State(s): State<AppState>, ApiActor(a): ApiActor, ApiQuery(q): ApiQuery<CourseQuery>) -> Result<Json<CoursePage>, ApiError> {
+pub async fn list(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    ApiQuery(q): ApiQuery<CourseQuery>,
+) -> Result<Json<CoursePage>, ApiError> {
     Ok(Json(uc::list(&s.app, &a, &q).await?))
 }
 
 /// One course: plan, contacts, assessments, follow-ups, timeline. Audited.
 #[utoipa::path(get, path = "/api/v1/courses/{id}", tag = "courses", params(("id" = Uuid, Path)),
     responses((status = 200, body = CourseDetail), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn get(State(s): State<AppState>, ApiActor(a): ApiActor, Path(id): Path<String>) -> Result<Json<CourseDetail>, ApiError> {
+pub async fn get(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<String>,
+) -> Result<Json<CourseDetail>, ApiError> {
     Ok(Json(uc::get(&s.app, &a, path_id(&id)?).await?))
 }
 
@@ -65,13 +84,20 @@ pub async fn transition(
     Path(id): Path<String>,
     ApiJson(input): ApiJson<CourseTransitionInput>,
 ) -> Result<Json<StatusOut>, ApiError> {
-    Ok(Json(StatusOut { status: uc::transition(&s.app, &a, path_id(&id)?, &input).await? }))
+    Ok(Json(StatusOut {
+        status: uc::transition(&s.app, &a, path_id(&id)?, &input).await?,
+    }))
 }
 
 /// Record consent (and a guardian's, for a minor).
 #[utoipa::path(put, path = "/api/v1/courses/{id}/consent", tag = "courses", params(("id" = Uuid, Path)),
     request_body = ConsentInput, responses((status = 204), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn consent(State(s): State<AppState>, ApiActor(a): ApiActor, Path(id): Path<String>, ApiJson(input): ApiJson<ConsentInput>) -> Result<StatusCode, ApiError> {
+pub async fn consent(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<ConsentInput>,
+) -> Result<StatusCode, ApiError> {
     uc::record_consent(&s.app, &a, path_id(&id)?, &input).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -85,7 +111,12 @@ pub struct AssignmentInput {
 /// Assign a corps member (the coordinator's choice).
 #[utoipa::path(put, path = "/api/v1/courses/{id}/assignment", tag = "courses", params(("id" = Uuid, Path)),
     request_body = AssignmentInput, responses((status = 204), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn assign(State(s): State<AppState>, ApiActor(a): ApiActor, Path(id): Path<String>, ApiJson(input): ApiJson<AssignmentInput>) -> Result<StatusCode, ApiError> {
+pub async fn assign(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<AssignmentInput>,
+) -> Result<StatusCode, ApiError> {
     uc::assign(&s.app, &a, path_id(&id)?, input.corps_member_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -93,16 +124,29 @@ pub async fn assign(State(s): State<AppState>, ApiActor(a): ApiActor, Path(id): 
 /// Corps members ordered by fit for this course (specialty, language, district, free capacity).
 #[utoipa::path(get, path = "/api/v1/courses/{id}/candidates", tag = "courses", params(("id" = Uuid, Path)),
     responses((status = 200, body = Vec<CorpsMemberView>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn candidates(State(s): State<AppState>, ApiActor(a): ApiActor, Path(id): Path<String>) -> Result<Json<Vec<CorpsMemberView>>, ApiError> {
+pub async fn candidates(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<CorpsMemberView>>, ApiError> {
     let c = uc::get(&s.app, &a, path_id(&id)?).await?;
-    let fit = (c.kind.as_str(), c.language.as_deref(), c.person.district.as_deref());
+    let fit = (
+        c.kind.as_str(),
+        c.language.as_deref(),
+        c.person.district.as_deref(),
+    );
     Ok(Json(corps_uc::list(&s.app, &a, Some(fit)).await?))
 }
 
 /// Log a contact with the person.
 #[utoipa::path(post, path = "/api/v1/courses/{id}/contacts", tag = "courses", params(("id" = Uuid, Path)),
     request_body = ContactInput, responses((status = 201, body = NewId), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn contact(State(s): State<AppState>, ApiActor(a): ApiActor, Path(id): Path<String>, ApiJson(input): ApiJson<ContactInput>) -> Result<Response, ApiError> {
+pub async fn contact(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<ContactInput>,
+) -> Result<Response, ApiError> {
     let course = path_id(&id)?;
     let cid = uc::log_contact(&s.app, &a, course, &input).await?;
     Ok(created(format!("/api/v1/courses/{course}"), cid))
@@ -111,7 +155,12 @@ pub async fn contact(State(s): State<AppState>, ApiActor(a): ApiActor, Path(id):
 /// Add a goal to the personal plan.
 #[utoipa::path(post, path = "/api/v1/courses/{id}/goals", tag = "courses", params(("id" = Uuid, Path)),
     request_body = GoalInput, responses((status = 201, body = NewId), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn add_goal(State(s): State<AppState>, ApiActor(a): ApiActor, Path(id): Path<String>, ApiJson(input): ApiJson<GoalInput>) -> Result<Response, ApiError> {
+pub async fn add_goal(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<GoalInput>,
+) -> Result<Response, ApiError> {
     let course = path_id(&id)?;
     let gid = uc::add_goal(&s.app, &a, course, &input).await?;
     Ok(created(format!("/api/v1/courses/{course}"), gid))
@@ -140,7 +189,12 @@ pub async fn goal_status(
 /// Record a structured assessment (baseline, closure, or a follow-up).
 #[utoipa::path(post, path = "/api/v1/courses/{id}/assessments", tag = "courses", params(("id" = Uuid, Path)),
     request_body = AssessmentInput, responses((status = 201, body = NewId), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn assessment(State(s): State<AppState>, ApiActor(a): ApiActor, Path(id): Path<String>, ApiJson(input): ApiJson<AssessmentInput>) -> Result<Response, ApiError> {
+pub async fn assessment(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<AssessmentInput>,
+) -> Result<Response, ApiError> {
     let course = path_id(&id)?;
     let aid = uc::record_assessment(&s.app, &a, course, &input).await?;
     Ok(created(format!("/api/v1/courses/{course}"), aid))
@@ -149,14 +203,21 @@ pub async fn assessment(State(s): State<AppState>, ApiActor(a): ApiActor, Path(i
 /// The corps.
 #[utoipa::path(get, path = "/api/v1/corps", tag = "corps",
     responses((status = 200, body = Vec<CorpsMemberView>), (status = 403, body = ErrorBody)))]
-pub async fn corps(State(s): State<AppState>, ApiActor(a): ApiActor) -> Result<Json<Vec<CorpsMemberView>>, ApiError> {
+pub async fn corps(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+) -> Result<Json<Vec<CorpsMemberView>>, ApiError> {
     Ok(Json(corps_uc::list(&s.app, &a, None).await?))
 }
 
 /// Add a corps member.
 #[utoipa::path(post, path = "/api/v1/corps", tag = "corps", request_body = CorpsMemberInput,
     responses((status = 201, body = NewId), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn add_member(State(s): State<AppState>, ApiActor(a): ApiActor, ApiJson(input): ApiJson<CorpsMemberInput>) -> Result<Response, ApiError> {
+pub async fn add_member(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    ApiJson(input): ApiJson<CorpsMemberInput>,
+) -> Result<Response, ApiError> {
     let id = corps_uc::create(&s.app, &a, &input).await?;
     Ok(created(format!("/api/v1/corps/{id}"), id))
 }
@@ -164,14 +225,23 @@ pub async fn add_member(State(s): State<AppState>, ApiActor(a): ApiActor, ApiJso
 /// A corps member's profile and training.
 #[utoipa::path(get, path = "/api/v1/corps/{id}", tag = "corps", params(("id" = Uuid, Path)),
     responses((status = 200, body = CorpsProfile), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn member(State(s): State<AppState>, ApiActor(a): ApiActor, Path(id): Path<String>) -> Result<Json<CorpsProfile>, ApiError> {
+pub async fn member(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<String>,
+) -> Result<Json<CorpsProfile>, ApiError> {
     Ok(Json(corps_uc::get(&s.app, &a, path_id(&id)?).await?))
 }
 
 /// Record training or theme-day attendance.
 #[utoipa::path(post, path = "/api/v1/corps/{id}/training", tag = "corps", params(("id" = Uuid, Path)),
     request_body = TrainingInput, responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn training(State(s): State<AppState>, ApiActor(a): ApiActor, Path(id): Path<String>, ApiJson(input): ApiJson<TrainingInput>) -> Result<StatusCode, ApiError> {
+pub async fn training(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<TrainingInput>,
+) -> Result<StatusCode, ApiError> {
     corps_uc::add_training(&s.app, &a, path_id(&id)?, &input).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -179,13 +249,21 @@ pub async fn training(State(s): State<AppState>, ApiActor(a): ApiActor, Path(id)
 /// Open follow-ups in the caller's scope.
 #[utoipa::path(get, path = "/api/v1/follow-ups", tag = "follow-ups", params(FollowUpQuery),
     responses((status = 200, body = Vec<FollowUpItem>), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn follow_ups(State(s): State<AppState>, ApiActor(a): ApiActor, ApiQuery(q): ApiQuery<FollowUpQuery>) -> Result<Json<Vec<FollowUpItem>>, ApiError> {
+pub async fn follow_ups(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    ApiQuery(q): ApiQuery<FollowUpQuery>,
+) -> Result<Json<Vec<FollowUpItem>>, ApiError> {
     Ok(Json(fu::worklist(&s.app, &a, &q).await?))
 }
 
 /// Outcome figures for a period, with numerators, denominators and pending counts.
 #[utoipa::path(get, path = "/api/v1/outcomes", tag = "report", params(OutcomeQuery),
     responses((status = 200, body = OutcomeReport), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn outcomes(State(s): State<AppState>, ApiActor(a): ApiActor, ApiQuery(q): ApiQuery<OutcomeQuery>) -> Result<Json<OutcomeReport>, ApiError> {
+pub async fn outcomes(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    ApiQuery(q): ApiQuery<OutcomeQuery>,
+) -> Result<Json<OutcomeReport>, ApiError> {
     Ok(Json(fu::outcomes(&s.app, &a, &q).await?))
 }

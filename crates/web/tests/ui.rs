@@ -398,3 +398,109 @@ async fn the_public_form_accepts_reports_and_returns_only_a_receipt() {
     );
     assert_eq!(t.concern_count().await, 5);
 }
+
+#[tokio::test]
+async fn a_mentor_logs_a_contact_and_the_completed_course_reaches_the_worklist() {
+    use serde_json::json;
+    let t = common::setup().await;
+    let member = t.api("POST", "/api/v1/corps", Some("sek"), Some(json!({"name": "Mads (fiktiv)", "kind": "mentor", "username": "mentor", "max_caseload": 3}))).await;
+    let member = member.json()["id"].as_str().unwrap().to_string();
+    let cid = t.concern(None).await;
+    let person = t
+        .api("GET", &format!("/api/v1/concerns/{cid}"), Some("sek"), None)
+        .await
+        .json()["persons"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let course = t.api("POST", "/api/v1/courses", Some("sek"), Some(json!({"person_id": person, "kind": "mentor", "prevention_level": "pre_emptive", "agency": "ssp", "direct_reason": "Direkte"}))).await;
+    let course = course.json()["id"].as_str().unwrap().to_string();
+    let today = vink_domain::course::today().to_string();
+    t.api(
+        "PUT",
+        &format!("/api/v1/courses/{course}/assignment"),
+        Some("sek"),
+        Some(json!({"corps_member_id": member})),
+    )
+    .await;
+    t.api("PUT", &format!("/api/v1/courses/{course}/consent"), Some("sek"), Some(json!({"consent_on": today, "guardian_consent_on": today, "guardian_name": "Far (fiktiv)"}))).await;
+    assert_eq!(
+        t.api(
+            "POST",
+            &format!("/api/v1/courses/{course}/transitions"),
+            Some("sek"),
+            Some(json!({"to": "active"}))
+        )
+        .await
+        .status,
+        StatusCode::OK
+    );
+
+    let (_, mentor) = t.login("mentor", PASSWORD).await;
+    let list = t.page("/courses", &mentor).await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(list.text.contains("Testperson Fiktiv"));
+    let page = t.page(&format!("/courses/{course}"), &mentor).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        !page.text.contains("Fiktiv bekymring"),
+        "no concern text for a mentor"
+    );
+    let csrf = T::csrf_of(&page);
+    let bad = t
+        .post_form(
+            &format!("/courses/{course}/contacts"),
+            &mentor,
+            &[
+                ("csrf", &csrf),
+                ("on", &today),
+                ("minutes", "0"),
+                ("form", "phone"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let ok = t
+        .post_form(
+            &format!("/courses/{course}/contacts"),
+            &mentor,
+            &[
+                ("csrf", &csrf),
+                ("on", &today),
+                ("minutes", "45"),
+                ("form", "meeting"),
+                ("note", "Godt møde"),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER);
+    assert!(
+        t.page(&format!("/courses/{course}"), &mentor)
+            .await
+            .text
+            .contains("Godt møde")
+    );
+
+    let (_, sek) = t.login("sek", PASSWORD).await;
+    let page = t.page(&format!("/courses/{course}"), &sek).await;
+    let csrf = T::csrf_of(&page);
+    let done = t
+        .post_form(
+            &format!("/courses/{course}/transition"),
+            &sek,
+            &[("csrf", &csrf), ("to", "completed"), ("on", "")],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER);
+    let work = t.page("/follow-ups", &mentor).await;
+    assert_eq!(work.status, StatusCode::OK);
+    assert_eq!(work.text.matches("data-follow-up").count(), 2);
+    let (_, analyst) = t.login("analyst", PASSWORD).await;
+    let o = t.page("/outcomes", &analyst).await;
+    assert_eq!(o.status, StatusCode::OK);
+    assert!(o.text.contains("afsluttede forløb"));
+    assert_eq!(
+        t.page(&format!("/courses/{course}"), &analyst).await.status,
+        StatusCode::FORBIDDEN
+    );
+}

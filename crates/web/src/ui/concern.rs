@@ -303,6 +303,9 @@ struct DetailPage {
     can_link: bool,
     created: bool,
     e: Errors,
+    can_start_course: bool,
+    levels: Vec<(String, String)>,
+    agencies: Vec<vink_app::triage::AgencyView>,
 }
 
 /// What the actor may do on a concern they can already read (scope is settled).
@@ -393,6 +396,12 @@ pub(super) async fn detail_page(
         can_pause: can(actor, Action::ConcernPause) && c.status != "decided",
         can_agenda: can(actor, Action::AgendaAdd) && c.status != "decided",
         can_link: can(actor, Action::ConcernLinkPerson),
+        can_start_course: c.decision.as_deref() == Some("founded_local_action")
+            && decide(actor, Action::CourseCreate, &Resource::None).is_allowed(),
+        levels: super::course::prevention_levels(&t),
+        agencies: vink_app::organisation::agencies(&s.app)
+            .await
+            .unwrap_or_default(),
         created,
         e,
         c,

@@ -4,6 +4,7 @@
 
 mod audit;
 mod concern;
+mod course;
 mod report;
 mod triage;
 mod user;
@@ -50,6 +51,21 @@ pub fn routes() -> Router<AppState> {
             post(triage::recommend),
         )
         .route("/audit", get(audit::list))
+        .route(
+            "/courses",
+            get(course::list).post(course::create_from_concern),
+        )
+        .route("/courses/{id}", get(course::detail))
+        .route("/courses/{id}/transition", post(course::transition))
+        .route("/courses/{id}/consent", post(course::consent))
+        .route("/courses/{id}/assign", post(course::assign))
+        .route("/courses/{id}/contacts", post(course::contact))
+        .route("/courses/{id}/goals", post(course::goal))
+        .route("/courses/{id}/assessments", post(course::assessment))
+        .route("/follow-ups", get(course::follow_ups))
+        .route("/outcomes", get(course::outcomes))
+        .route("/corps", get(course::corps))
+        .route("/corps/{id}", get(course::member))
         .route("/report", get(report::form).post(report::submit))
 }
 
@@ -69,6 +85,10 @@ pub struct NavUser {
     pub meetings: bool,
     pub create: bool,
     pub audit: bool,
+    pub courses: bool,
+    pub follow_ups: bool,
+    pub outcomes: bool,
+    pub corps: bool,
 }
 
 impl Page {
@@ -82,6 +102,10 @@ impl Page {
                 meetings: can(Action::MeetingList),
                 create: can(Action::ConcernCreate),
                 audit: can(Action::AuditRead),
+                courses: can(Action::CourseList),
+                follow_ups: can(Action::FollowUpList),
+                outcomes: can(Action::OutcomeRead),
+                corps: can(Action::CorpsRead),
             }
         });
         Page {
@@ -302,6 +326,8 @@ fn label_key(field: &str) -> Option<String> {
         "date" => Some("field.meeting_date".into()),
         "meeting_id" => Some("field.meeting".into()),
         "persons" => Some("detail.persons".into()),
+        // Meeting minutes and a contact's duration share the name: no label.
+        "minutes" => None,
         _ => Some(format!("field.{name}")),
     }
 }

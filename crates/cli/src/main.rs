@@ -160,8 +160,8 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             if demo {
                 let s = vink_app::demo::load(&app).await?;
                 println!(
-                    "Demo data: {} users, {} concerns and {} meetings created (existing data kept).",
-                    s.users_created, s.concerns_created, s.meetings_created
+                    "Demo data: {} users, {} concerns, {} meetings and {} courses created (existing data kept).",
+                    s.users_created, s.concerns_created, s.meetings_created, s.courses_created
                 );
                 println!(
                     "Demo log-ins (password for all: {}):",

@@ -18,7 +18,7 @@ const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const SHOTS = process.env.VINK_E2E_SHOTS; // a folder to keep screenshots in, if set
 const PASSWORD = 'e2e-password-123';
 
-let dir, server, browser, base;
+let dir, server, browser, base, token;
 
 function freePort() {
   return new Promise((ok, fail) => {
@@ -49,6 +49,8 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'vink-e2e-'));
   vink(['migrate']);
   vink(['user', 'add', 'sara', '--role', 'secretariat', '--display-name', 'Sara (e2e)', '--password-stdin'], `${PASSWORD}\n`);
+  vink(['user', 'add', 'mona', '--role', 'mentor', '--display-name', 'Mona (e2e)', '--password-stdin'], `${PASSWORD}\n`);
+  token = vink(['user', 'token', 'sara']).trim();
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
   server = spawn(BIN, ['serve', '--listen', `127.0.0.1:${port}`], {
@@ -138,5 +140,70 @@ test('public report → staff log-in → listed with deadline → decided as fou
   assert.equal(await page.evaluate(() => document.activeElement?.className), 'skipnav');
 
   assert.deepEqual(errors, [], 'no console errors, CSP violations or missing assets');
+  await context.close();
+});
+
+async function api(method, path, body) {
+  const r = await fetch(`${base}/api/v1${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await r.text();
+  assert.ok(r.ok, `${method} ${path}: ${r.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+async function login(page, user) {
+  await page.goto(`${base}/login`);
+  await page.getByLabel('Brugernavn').fill(user);
+  await page.getByLabel('Adgangskode').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Log ind' }).click();
+  await page.waitForURL(`${base}/dashboard`);
+}
+
+test('mentor logs a contact → coordinator completes the course → follow-up on the worklist', async () => {
+  // Set-up through the API: a person, a corps member with Mona's log-in, an active course.
+  const concern = await api('POST', '/concerns', {
+    channel: 'hotline', reporter: { kind: 'professional' }, description: 'Fiktiv bekymring (e2e)',
+    persons: [{ name: 'Sofie Eksempel', birth: '1999-04-05', district: 'Valby' }],
+  });
+  const detail = await api('GET', `/concerns/${concern.id}`);
+  const member = await api('POST', '/corps', { name: 'Mona (e2e)', kind: 'mentor', username: 'mona', max_caseload: 3 });
+  const course = await api('POST', '/courses', {
+    person_id: detail.persons[0].id, kind: 'mentor', prevention_level: 'pre_emptive', agency: 'ssp', direct_reason: 'e2e',
+  });
+  const today = new Date().toLocaleDateString('sv-SE', { timeZone: 'Europe/Copenhagen' });
+  await api('PUT', `/courses/${course.id}/assignment`, { corps_member_id: member.id });
+  await api('PUT', `/courses/${course.id}/consent`, { consent_on: today });
+  await api('POST', `/courses/${course.id}/transitions`, { to: 'active' });
+
+  const context = await browser.newContext({ locale: 'da-DK' });
+  const page = await context.newPage();
+  // The mentor finds the course under "Forløb" and logs a contact.
+  await login(page, 'mona');
+  await page.getByRole('link', { name: 'Forløb', exact: true }).click();
+  await page.getByRole('link', { name: 'Sofie Eksempel' }).click();
+  await page.getByLabel('Dato for kontakt').fill(today);
+  await page.getByLabel('Varighed (minutter)').fill('50');
+  await page.getByLabel('Form', { exact: true }).selectOption('meeting');
+  await page.getByLabel('Kort note').fill('Første samtale (e2e)');
+  await page.getByRole('button', { name: 'Gem kontakt' }).click();
+  assert.match(await page.locator('main').textContent(), /Første samtale \(e2e\)/);
+  await shot(page, '06-mentor-contact');
+
+  // The coordinator completes the course.
+  await page.context().clearCookies();
+  await login(page, 'sara');
+  await page.goto(`${base}/courses/${course.id}`);
+  await page.getByLabel('Ny status').selectOption('completed');
+  await page.getByRole('button', { name: 'Flyt', exact: true }).click();
+  assert.match(await page.locator('.vink-title-row .badge').textContent(), /Afsluttet/);
+
+  // Both follow-ups are on the worklist.
+  await page.getByRole('link', { name: 'Opfølgning', exact: true }).click();
+  const rows = page.locator('tr[data-follow-up]', { hasText: 'Sofie Eksempel' });
+  assert.equal(await rows.count(), 2);
+  await shot(page, '07-worklist');
   await context.close();
 });

@@ -79,6 +79,7 @@ async fn run(name: &str, db: Db) {
         &app,
         &sek,
         &vink_app::user::NewUser {
+            email: None,
             username: "bench".into(),
             display_name: None,
             role: "secretariat".into(),

@@ -141,6 +141,7 @@ pub async fn load(app: &App) -> Result<DemoSummary> {
             role: (*role).into(),
             agency: agency.map(Into::into),
             password: DEMO_PASSWORD.into(),
+            email: Some(format!("{username}@vink.example")),
         };
         match add_user(app, &system, &new).await {
             Ok(_) => summary.users_created += 1,
@@ -535,19 +536,64 @@ async fn demo_meetings(
 }
 
 const CORPS: &[(&str, &str, &str, &str)] = &[
-    ("Mads Mentor (demo)", "mentor", "dansk,engelsk", "nørrebro,bispebjerg"),
+    (
+        "Mads Mentor (demo)",
+        "mentor",
+        "dansk,engelsk",
+        "nørrebro,bispebjerg",
+    ),
     ("Amina Fiktiv", "mentor", "dansk,arabisk", "nørrebro"),
-    ("Bilal Eksempel", "mentor", "dansk,urdu,engelsk", "amager øst,amager vest"),
+    (
+        "Bilal Eksempel",
+        "mentor",
+        "dansk,urdu,engelsk",
+        "amager øst,amager vest",
+    ),
     ("Camilla Prøvesen", "parent_coach", "dansk", "valby,vanløse"),
-    ("Deniz Demosen", "mentor", "dansk,tyrkisk", "bispebjerg,brønshøj-husum"),
-    ("Emma Opdigtet", "parent_coach", "dansk,engelsk", "østerbro,indre by"),
-    ("Farah Testesen", "parent_coach", "dansk,arabisk", "nørrebro,valby"),
-    ("Gustav Fiktiv", "mentor", "dansk", "vesterbro/kongens enghave"),
-    ("Hassan Eksempel", "mentor", "dansk,somali", "amager vest,valby"),
+    (
+        "Deniz Demosen",
+        "mentor",
+        "dansk,tyrkisk",
+        "bispebjerg,brønshøj-husum",
+    ),
+    (
+        "Emma Opdigtet",
+        "parent_coach",
+        "dansk,engelsk",
+        "østerbro,indre by",
+    ),
+    (
+        "Farah Testesen",
+        "parent_coach",
+        "dansk,arabisk",
+        "nørrebro,valby",
+    ),
+    (
+        "Gustav Fiktiv",
+        "mentor",
+        "dansk",
+        "vesterbro/kongens enghave",
+    ),
+    (
+        "Hassan Eksempel",
+        "mentor",
+        "dansk,somali",
+        "amager vest,valby",
+    ),
     ("Ida Prøvesen", "mentor", "dansk,engelsk", "østerbro"),
-    ("Jamal Demosen", "mentor", "dansk,arabisk,fransk", "bispebjerg"),
+    (
+        "Jamal Demosen",
+        "mentor",
+        "dansk,arabisk,fransk",
+        "bispebjerg",
+    ),
     ("Karin Opdigtet", "parent_coach", "dansk", "brønshøj-husum"),
-    ("Lina Testesen", "mentor", "dansk,persisk", "nørrebro,vesterbro/kongens enghave"),
+    (
+        "Lina Testesen",
+        "mentor",
+        "dansk,persisk",
+        "nørrebro,vesterbro/kongens enghave",
+    ),
     ("Mikkel Fiktiv", "mentor", "dansk", "amager øst"),
     ("Nadia Eksempel", "parent_coach", "dansk,arabisk", "valby"),
 ];
@@ -555,32 +601,53 @@ const CORPS: &[(&str, &str, &str, &str)] = &[
 /// A corps of 15 (the first linked to the demo mentor's log-in) and about 20
 /// courses a year over the demo period: completed ones with follow-ups both
 /// recorded and pending, a few discontinued, the newest still running.
-async fn demo_courses(tx: &mut Tx, rng: &mut Rng, now: Timestamp, by: Uuid, app: &App) -> Result<usize> {
+async fn demo_courses(
+    tx: &mut Tx,
+    rng: &mut Rng,
+    now: Timestamp,
+    by: Uuid,
+    app: &App,
+) -> Result<usize> {
     use vink_domain::course::{AssessmentArea, follow_up_due};
-    use vink_store::course::{self as course_store, AssessmentRow, ContactRow, CourseRow, RatingRow};
+    use vink_store::course::{
+        self as course_store, AssessmentRow, ContactRow, CourseRow, RatingRow,
+    };
     let mentor_user = ustore::user_by_name(tx, "mentor").await?.map(|u| u.id);
     let mut members = Vec::new();
     for (i, (name, kind, langs, districts)) in CORPS.iter().enumerate() {
         let id = vink_domain::new_id();
-        vink_store::corps::insert_member(tx, &vink_store::corps::CorpsMemberRow {
-            id,
-            user_id: if i == 0 { mentor_user } else { None },
-            name: (*name).into(),
-            kind: (*kind).into(),
-            languages: (*langs).into(),
-            specialties: if *kind == "mentor" { "mentor,exit,resocialisation".into() } else { "parent_coaching".into() },
-            districts: (*districts).into(),
-            max_caseload: 3 + i64::try_from(rng.below(3)).unwrap_or(0),
-            active: true,
-            created_at: micros(now),
-        })
+        vink_store::corps::insert_member(
+            tx,
+            &vink_store::corps::CorpsMemberRow {
+                id,
+                user_id: if i == 0 { mentor_user } else { None },
+                name: (*name).into(),
+                kind: (*kind).into(),
+                languages: (*langs).into(),
+                specialties: if *kind == "mentor" {
+                    "mentor,exit,resocialisation".into()
+                } else {
+                    "parent_coaching".into()
+                },
+                districts: (*districts).into(),
+                max_caseload: 3 + i64::try_from(rng.below(3)).unwrap_or(0),
+                active: true,
+                created_at: micros(now),
+            },
+        )
         .await?;
-        vink_store::corps::insert_training(tx, id, &vink_store::corps::TrainingRow {
-            id: vink_domain::new_id(),
-            kind: "theme_day".into(),
-            title: "Temadag om online radikalisering (fiktiv)".into(),
-            on_date: (local_date(now) - 120.days()).to_string(),
-        }, micros(now)).await?;
+        vink_store::corps::insert_training(
+            tx,
+            id,
+            &vink_store::corps::TrainingRow {
+                id: vink_domain::new_id(),
+                kind: "theme_day".into(),
+                title: "Temadag om online radikalisering (fiktiv)".into(),
+                on_date: (local_date(now) - 120.days()).to_string(),
+            },
+            micros(now),
+        )
+        .await?;
         members.push((id, *kind));
     }
     let today = local_date(now);
@@ -589,13 +656,32 @@ async fn demo_courses(tx: &mut Tx, rng: &mut Rng, now: Timestamp, by: Uuid, app:
     for i in 0..total {
         let start = today - ((total - i) * 18 + 10).days();
         let (kind, member) = match i % 5 {
-            0 => ("parent_coaching", members.iter().find(|m| m.1 == "parent_coach").map(|m| m.0)),
+            0 => (
+                "parent_coaching",
+                members.iter().find(|m| m.1 == "parent_coach").map(|m| m.0),
+            ),
             3 => ("exit", None),
-            _ => ("mentor", Some(members[usize::try_from(i).unwrap_or(0) % members.len()].0)),
+            _ => (
+                "mentor",
+                Some(members[usize::try_from(i).unwrap_or(0) % members.len()].0),
+            ),
         };
         // The demo mentor always has a couple of running courses.
-        let member = if i >= total - 2 { Some(members[0].0) } else { member };
-        let person = new_person(tx, rng, start.to_datetime(jiff::civil::Time::midnight()).to_zoned_datetime(local_tz()).map(|z| z.timestamp()).unwrap_or(now)).await?;
+        let member = if i >= total - 2 {
+            Some(members[0].0)
+        } else {
+            member
+        };
+        let person = new_person(
+            tx,
+            rng,
+            start
+                .to_datetime(jiff::civil::Time::midnight())
+                .to_zoned_datetime(local_tz())
+                .map(|z| z.timestamp())
+                .unwrap_or(now),
+        )
+        .await?;
         let length = 90 + i64::try_from(rng.below(150)).unwrap_or(0);
         let end = start + length.days();
         let (status, ended) = if end >= today {
@@ -606,64 +692,121 @@ async fn demo_courses(tx: &mut Tx, rng: &mut Rng, now: Timestamp, by: Uuid, app:
             ("completed", Some(end))
         };
         let id = vink_domain::new_id();
-        let agency = organisation::agency_by_code(tx, agencies[usize::try_from(i).unwrap_or(0) % agencies.len()])
-            .await?
-            .map(|a| a.id)
-            .ok_or_else(|| AppError::Internal("demo agency missing".into()))?;
-        course_store::insert_course(tx, &CourseRow {
-            id,
-            person_id: person,
-            kind: kind.into(),
-            prevention_level: if kind == "exit" { "interventive".into() } else { "pre_emptive".into() },
-            concern_id: None,
-            direct_reason: Some("Demo: startet efter enhedens anbefaling (fiktiv)".into()),
-            agency_id: agency,
-            legal_basis: Some("Serviceloven § 11 (fiktivt eksempel)".into()),
-            language: Some("dansk".into()),
-            status: status.into(),
-            corps_member_id: member,
-            consent_on: Some(start.to_string()),
-            guardian_consent_on: Some(start.to_string()),
-            guardian_name: Some("Forælder (fiktiv)".into()),
-            consent_recorded_by: Some(by),
-            started_on: Some(start.to_string()),
-            ended_on: ended.map(|d| d.to_string()),
-            created_at: micros(now),
-            created_by: Some(by),
-        })
+        let agency = organisation::agency_by_code(
+            tx,
+            agencies[usize::try_from(i).unwrap_or(0) % agencies.len()],
+        )
+        .await?
+        .map(|a| a.id)
+        .ok_or_else(|| AppError::Internal("demo agency missing".into()))?;
+        course_store::insert_course(
+            tx,
+            &CourseRow {
+                id,
+                person_id: person,
+                kind: kind.into(),
+                prevention_level: if kind == "exit" {
+                    "interventive".into()
+                } else {
+                    "pre_emptive".into()
+                },
+                concern_id: None,
+                direct_reason: Some("Demo: startet efter enhedens anbefaling (fiktiv)".into()),
+                agency_id: agency,
+                legal_basis: Some("Serviceloven § 11 (fiktivt eksempel)".into()),
+                language: Some("dansk".into()),
+                status: status.into(),
+                corps_member_id: member,
+                consent_on: Some(start.to_string()),
+                guardian_consent_on: Some(start.to_string()),
+                guardian_name: Some("Forælder (fiktiv)".into()),
+                consent_recorded_by: Some(by),
+                started_on: Some(start.to_string()),
+                ended_on: ended.map(|d| d.to_string()),
+                created_at: micros(now),
+                created_by: Some(by),
+            },
+        )
         .await?;
         for k in 0..3 {
-            course_store::insert_contact(tx, id, &ContactRow {
-                id: vink_domain::new_id(),
-                on_date: (start + (k * 14 + 3).days()).min(today).to_string(),
-                minutes: 45 + 15 * k,
-                form: ["meeting", "phone", "with_family"][usize::try_from(k).unwrap_or(0)].into(),
-                note: Some("Samtale (fiktiv)".into()),
-                created_by: Some(by),
-            }, micros(now)).await?;
+            course_store::insert_contact(
+                tx,
+                id,
+                &ContactRow {
+                    id: vink_domain::new_id(),
+                    on_date: (start + (k * 14 + 3).days()).min(today).to_string(),
+                    minutes: 45 + 15 * k,
+                    form: ["meeting", "phone", "with_family"][usize::try_from(k).unwrap_or(0)]
+                        .into(),
+                    note: Some("Samtale (fiktiv)".into()),
+                    created_by: Some(by),
+                },
+                micros(now),
+            )
+            .await?;
         }
         if status != "completed" {
             continue;
         }
         let Some(end) = ended else { continue };
-        for (fkind, months, point) in [("risk", app.config.risk_follow_up_months, "six_months"), ("occupation", app.config.occupation_follow_up_months, "twelve_months")] {
-            let due = follow_up_due(end, months).ok_or_else(|| AppError::Internal("demo follow-up date".into()))?;
-            vink_store::follow_up::insert_follow_up(tx, vink_domain::new_id(), id, fkind, &due.to_string()).await?;
+        for (fkind, months, point) in [
+            ("risk", app.config.risk_follow_up_months, "six_months"),
+            (
+                "occupation",
+                app.config.occupation_follow_up_months,
+                "twelve_months",
+            ),
+        ] {
+            let due = follow_up_due(end, months)
+                .ok_or_else(|| AppError::Internal("demo follow-up date".into()))?;
+            vink_store::follow_up::insert_follow_up(
+                tx,
+                vink_domain::new_id(),
+                id,
+                fkind,
+                &due.to_string(),
+            )
+            .await?;
             // Recorded when due, except now and then one left pending (overdue).
             if due <= today && !rng.chance(15) {
                 let aid = vink_domain::new_id();
                 let good = rng.chance(75);
                 let ratings: Vec<RatingRow> = AssessmentArea::ALL
                     .iter()
-                    .map(|a| RatingRow { assessment_id: aid, area: a.code().into(), rating: 2 + i64::try_from(rng.below(4)).unwrap_or(0), comment: None })
+                    .map(|a| RatingRow {
+                        assessment_id: aid,
+                        area: a.code().into(),
+                        rating: 2 + i64::try_from(rng.below(4)).unwrap_or(0),
+                        comment: None,
+                    })
                     .collect();
-                course_store::insert_assessment(tx, id, &AssessmentRow {
-                    id: aid,
-                    point: point.into(),
-                    on_date: due.to_string(),
-                    occupation: (fkind == "occupation").then(|| if good { "employed".into() } else { "neither".into() }),
-                    risk: (fkind == "risk").then(|| if good { "no_longer_at_risk".into() } else { "still_at_risk".into() }),
-                }, &ratings, micros(now), Some(by)).await?;
+                course_store::insert_assessment(
+                    tx,
+                    id,
+                    &AssessmentRow {
+                        id: aid,
+                        point: point.into(),
+                        on_date: due.to_string(),
+                        occupation: (fkind == "occupation").then(|| {
+                            if good {
+                                "employed".into()
+                            } else {
+                                "neither".into()
+                            }
+                        }),
+                        risk: (fkind == "risk").then(|| {
+                            if good {
+                                "no_longer_at_risk".into()
+                            } else {
+                                "still_at_risk".into()
+                            }
+                        }),
+                    },
+                    &ratings,
+                    micros(now),
+                    Some(by),
+                )
+                .await?;
                 vink_store::follow_up::record(tx, id, fkind, aid, micros(now)).await?;
             }
         }

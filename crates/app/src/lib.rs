@@ -11,6 +11,7 @@ pub mod demo;
 pub mod follow_up;
 pub mod limits;
 pub mod organisation;
+pub mod reminder;
 pub mod triage;
 pub mod user;
 
@@ -41,6 +42,10 @@ pub struct Config {
     pub risk_follow_up_months: i32,
     /// Months from a course's end to the education/employment follow-up (12).
     pub occupation_follow_up_months: i32,
+    /// Days before a follow-up's due date that its reminder goes out.
+    pub reminder_lead_days: i64,
+    /// The address users reach vink at, for links in e-mails.
+    pub base_url: String,
 }
 
 impl Default for Config {
@@ -52,6 +57,8 @@ impl Default for Config {
             password_memory_kib: 19 * 1024,
             risk_follow_up_months: vink_domain::course::DEFAULT_RISK_FOLLOW_UP_MONTHS,
             occupation_follow_up_months: vink_domain::course::DEFAULT_OCCUPATION_FOLLOW_UP_MONTHS,
+            reminder_lead_days: 14,
+            base_url: "http://127.0.0.1:8080".into(),
         }
     }
 }
@@ -67,6 +74,8 @@ pub struct App {
     pub ip_limiter: RateLimiter,
     /// Public reports per client address.
     pub report_limiter: RateLimiter,
+    /// Where reminder e-mails go out; none: the inbox only.
+    pub mailer: Option<reminder::Mailer>,
 }
 
 impl App {
@@ -77,6 +86,7 @@ impl App {
             login_limiter: RateLimiter::new(5, SignedDuration::from_mins(15)),
             ip_limiter: RateLimiter::new(20, SignedDuration::from_mins(15)),
             report_limiter: RateLimiter::new(5, SignedDuration::from_mins(10)),
+            mailer: None,
         }
     }
 

@@ -35,7 +35,7 @@ pub struct Session {
 }
 
 /// A user to create.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct NewUser {
     pub username: String,
     pub display_name: Option<String>,
@@ -43,6 +43,8 @@ pub struct NewUser {
     /// Agency code; required for coordination-unit members.
     pub agency: Option<String>,
     pub password: String,
+    /// Where reminders are e-mailed; none: the in-app inbox only.
+    pub email: Option<String>,
 }
 
 fn user_record(id: Uuid) -> Option<Record> {
@@ -120,6 +122,17 @@ pub async fn add_user(app: &App, actor: &Actor, new: &NewUser) -> Result<Uuid> {
     }
     if new.password.len() > 1024 {
         errs.add("password", "too_long", "must be at most 1024 bytes");
+    }
+    let email = new
+        .email
+        .as_deref()
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .map(str::to_string);
+    if let Some(e) = &email
+        && (e.len() > 254 || e.parse::<lettre::Address>().is_err())
+    {
+        errs.add("email", "invalid", "must be an e-mail address");
     }
     let role = Role::parse(new.role.trim());
     if role.is_none() {

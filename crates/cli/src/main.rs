@@ -46,6 +46,16 @@ enum Command {
         /// Mark cookies Secure (set when served behind TLS).
         #[arg(long, env = "VINK_SECURE_COOKIES")]
         secure_cookies: bool,
+        /// SMTP relay for reminder e-mails: smtp://host:port, smtp+starttls://… or smtps://…
+        /// Without it reminders go to the in-app inbox only.
+        #[arg(long, env = "VINK_SMTP_URL")]
+        smtp_url: Option<String>,
+        /// Sender address of reminder e-mails.
+        #[arg(long, env = "VINK_MAIL_FROM", default_value = "vink <vink@localhost>")]
+        mail_from: String,
+        /// The address users reach vink at (links in e-mails).
+        #[arg(long, env = "VINK_BASE_URL", default_value = "http://127.0.0.1:8080")]
+        base_url: String,
     },
     /// Apply database migrations and exit.
     Migrate,
@@ -76,6 +86,9 @@ enum UserCommand {
         /// Display name shown in the UI and timelines.
         #[arg(long)]
         display_name: Option<String>,
+        /// E-mail address for reminders.
+        #[arg(long)]
+        email: Option<String>,
         /// Read the password from standard input (the only way; never an argument).
         #[arg(long, required = true)]
         password_stdin: bool,
@@ -144,6 +157,9 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             triage_hours,
             idle_timeout_minutes,
             secure_cookies,
+            smtp_url,
+            mail_from,
+            base_url,
         } => {
             if triage_hours < 1 || idle_timeout_minutes < 1 {
                 return Err(CliError::Usage(
@@ -154,9 +170,14 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             let config = Config {
                 triage_hours,
                 idle_timeout: jiff::SignedDuration::from_mins(idle_timeout_minutes),
+                base_url,
                 ..Config::default()
             };
-            let app = Arc::new(App::new(db, config));
+            let mut app = App::new(db, config);
+            if let Some(url) = smtp_url {
+                app.mailer = Some(vink_app::reminder::Mailer::from_url(&url, &mail_from)?);
+            }
+            let app = Arc::new(app);
             if demo {
                 let s = vink_app::demo::load(&app).await?;
                 println!(
@@ -219,6 +240,7 @@ async fn user(app: &App, command: UserCommand) -> Result<ExitCode, CliError> {
             role,
             agency,
             display_name,
+            email,
             password_stdin: _,
         } => {
             let mut password = String::new();
@@ -230,6 +252,7 @@ async fn user(app: &App, command: UserCommand) -> Result<ExitCode, CliError> {
                 role,
                 agency,
                 password,
+                email,
             };
             match vink_app::user::add_user(app, &system, &new).await {
                 Ok(id) => {

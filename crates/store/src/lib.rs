@@ -12,6 +12,7 @@ pub mod course;
 pub mod follow_up;
 pub mod organisation;
 pub mod person;
+pub mod reminder;
 pub mod triage;
 pub mod user;
 

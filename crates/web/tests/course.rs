@@ -287,6 +287,7 @@ async fn mentors_work_only_in_their_own_courses() {
         &t.app,
         &vink_domain::user::Actor::system(),
         &vink_app::user::NewUser {
+            email: None,
             username: "mentor2".into(),
             display_name: None,
             role: "mentor".into(),

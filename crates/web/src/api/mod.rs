@@ -54,6 +54,7 @@ pub fn routes() -> Router<AppState> {
         .route("/corps/{id}/training", post(course::training))
         .route("/follow-ups", get(course::follow_ups))
         .route("/outcomes", get(course::outcomes))
+        .route("/inbox", get(course::inbox))
         .fallback(extract::no_route)
 }
 
@@ -82,7 +83,7 @@ impl utoipa::Modify for BearerAuth {
         audit::list, organisation::agencies,
         course::create, course::list, course::get, course::transition, course::consent, course::assign,
         course::candidates, course::contact, course::add_goal, course::goal_status, course::assessment,
-        course::corps, course::add_member, course::member, course::training, course::follow_ups, course::outcomes,
+        course::corps, course::add_member, course::member, course::training, course::follow_ups, course::outcomes, course::inbox,
     ),
     components(schemas(extract::ErrorBody, extract::ErrorDetail)),
     modifiers(&BearerAuth),

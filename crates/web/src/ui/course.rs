@@ -514,3 +514,47 @@ pub async fn member(
         Err(e) => app_error(t, Some(&user.session), e),
     }
 }
+
+#[derive(Template)]
+#[template(path = "inbox.html")]
+struct InboxPage {
+    p: Page,
+    items: Vec<vink_app::reminder::InboxItem>,
+}
+
+pub async fn inbox(State(s): State<AppState>, UiLang(t): UiLang, user: UiUser) -> Response {
+    match vink_app::reminder::inbox(&s.app, &user.session.actor).await {
+        Ok(items) => render(
+            StatusCode::OK,
+            &InboxPage {
+                p: Page::new(t, "inbox.title", Some(&user.session)),
+                items,
+            },
+        ),
+        Err(e) => app_error(t, Some(&user.session), e),
+    }
+}
+
+pub async fn inbox_read(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    user: UiUser,
+    Path(id): Path<String>,
+    f: FormData,
+) -> Response {
+    if !f.csrf_ok(&user.session) {
+        return csrf_failed(t, &user.session);
+    }
+    let Ok(id) = id.parse::<Uuid>() else {
+        return error_page(
+            t,
+            Some(&user.session),
+            StatusCode::NOT_FOUND,
+            "error.not_found",
+        );
+    };
+    match vink_app::reminder::mark_read(&s.app, &user.session.actor, id).await {
+        Ok(()) => Redirect::to("/inbox").into_response(),
+        Err(e) => app_error(t, Some(&user.session), e),
+    }
+}

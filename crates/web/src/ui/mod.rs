@@ -66,6 +66,8 @@ pub fn routes() -> Router<AppState> {
         .route("/outcomes", get(course::outcomes))
         .route("/corps", get(course::corps))
         .route("/corps/{id}", get(course::member))
+        .route("/inbox", get(course::inbox))
+        .route("/inbox/{id}/read", post(course::inbox_read))
         .route("/report", get(report::form).post(report::submit))
 }
 

@@ -43,7 +43,12 @@ pub async fn setup() -> T {
     setup_with(Config::default()).await
 }
 
-pub async fn setup_with(mut config: Config) -> T {
+pub async fn setup_with(config: Config) -> T {
+    setup_full(config, None).await
+}
+
+/// A test application that sends e-mail through `mailer`.
+pub async fn setup_full(mut config: Config, mailer: Option<vink_app::reminder::Mailer>) -> T {
     config.password_memory_kib = 1024;
     let dir = std::env::temp_dir().join(format!("vink-web-{}", Uuid::now_v7().simple()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -51,7 +56,9 @@ pub async fn setup_with(mut config: Config) -> T {
         .await
         .unwrap();
     db.migrate().await.unwrap();
-    let app = Arc::new(App::new(db, config));
+    let mut app = App::new(db, config);
+    app.mailer = mailer;
+    let app = Arc::new(app);
     let mut tokens = HashMap::new();
     let mut ids = HashMap::new();
     for (name, role, agency) in USERS {
@@ -59,6 +66,7 @@ pub async fn setup_with(mut config: Config) -> T {
             &app,
             &Actor::system(),
             &vink_app::user::NewUser {
+                email: None,
                 username: (*name).into(),
                 display_name: Some(format!("{name} (test)")),
                 role: (*role).into(),
@@ -276,5 +284,14 @@ impl T {
             .expect("no csrf field")
             + 19;
         page.text[i..i + 64].to_string()
+    }
+}
+
+impl T {
+    /// A second connection to the same database, as after a restart.
+    pub async fn reopen(&self) -> Db {
+        Db::connect(&format!("sqlite://{}/vink.db", self.dir.display()))
+            .await
+            .unwrap()
     }
 }

@@ -1,0 +1,231 @@
+//! The inbox and the e-mail outbox of the reminder job.
+
+use uuid::Uuid;
+
+use crate::{Result, Tx, on};
+
+/// An open follow-up that is due soon, with who should hear about it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DueFollowUp {
+    pub follow_up_id: Uuid,
+    pub course_id: Uuid,
+    pub kind: String,
+    pub due_on: String,
+    pub course_kind: String,
+    /// The assigned corps member's log-in, if any.
+    pub mentor_user: Option<Uuid>,
+}
+
+pub async fn due_follow_ups(tx: &mut Tx, until: &str) -> Result<Vec<DueFollowUp>> {
+    Ok(on!(tx, |x| {
+        sqlx::query_as(
+        "SELECT f.id AS follow_up_id, f.course_id, f.kind, f.due_on, c.kind AS course_kind, cm.user_id AS mentor_user
+         FROM follow_ups f JOIN courses c ON c.id = f.course_id LEFT JOIN corps_members cm ON cm.id = c.corps_member_id
+         WHERE f.recorded_at IS NULL AND f.due_on <= $1 ORDER BY f.due_on"
+    )
+    .bind(until)
+    .fetch_all(x)
+    .await?
+    }))
+}
+
+/// Active users of a role with their e-mail address (if any).
+pub async fn users_of_role(tx: &mut Tx, role: &str) -> Result<Vec<(Uuid, Option<String>)>> {
+    Ok(on!(tx, |x| sqlx::query_as(
+        "SELECT id, email FROM users WHERE role = $1 AND active = $2"
+    )
+    .bind(role)
+    .bind(true)
+    .fetch_all(x)
+    .await?))
+}
+
+pub async fn email_of(tx: &mut Tx, user: Uuid) -> Result<Option<String>> {
+    let row: Option<(Option<String>,)> = on!(tx, |x| sqlx::query_as(
+        "SELECT email FROM users WHERE id = $1 AND active = $2"
+    )
+    .bind(user)
+    .bind(true)
+    .fetch_optional(x)
+    .await?);
+    Ok(row.and_then(|r| r.0))
+}
+
+pub async fn set_email(tx: &mut Tx, user: Uuid, email: Option<&str>) -> Result<()> {
+    on!(tx, |x| sqlx::query(
+        "UPDATE users SET email = $1 WHERE id = $2"
+    )
+    .bind(email)
+    .bind(user)
+    .execute(x)
+    .await?
+    .rows_affected());
+    Ok(())
+}
+
+#[derive(Debug, Clone)]
+pub struct NewNotification<'a> {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub kind: &'a str,
+    pub course_id: Option<Uuid>,
+    pub follow_up_id: Option<Uuid>,
+    pub due_on: Option<&'a str>,
+    pub dedupe_key: &'a str,
+    pub created_at: i64,
+}
+
+/// Inserts a notification unless one with the same key exists; true if new.
+pub async fn insert_notification(tx: &mut Tx, n: &NewNotification<'_>) -> Result<bool> {
+    Ok(on!(tx, |x| {
+        sqlx::query(
+        "INSERT INTO notifications (id, user_id, kind, course_id, follow_up_id, due_on, dedupe_key, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (dedupe_key) DO NOTHING"
+    )
+    .bind(n.id)
+    .bind(n.user_id)
+    .bind(n.kind)
+    .bind(n.course_id)
+    .bind(n.follow_up_id)
+    .bind(n.due_on)
+    .bind(n.dedupe_key)
+    .bind(n.created_at)
+    .execute(x)
+    .await?
+    .rows_affected()
+    }) > 0)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct NotificationRow {
+    pub id: Uuid,
+    pub kind: String,
+    pub course_id: Option<Uuid>,
+    pub due_on: Option<String>,
+    pub created_at: i64,
+    pub read_at: Option<i64>,
+}
+
+pub async fn inbox(tx: &mut Tx, user: Uuid, limit: i64) -> Result<Vec<NotificationRow>> {
+    Ok(on!(tx, |x| {
+        sqlx::query_as(
+        "SELECT id, kind, course_id, due_on, created_at, read_at FROM notifications WHERE user_id = $1
+         ORDER BY created_at DESC LIMIT $2"
+    )
+    .bind(user)
+    .bind(limit)
+    .fetch_all(x)
+    .await?
+    }))
+}
+
+pub async fn mark_read(tx: &mut Tx, user: Uuid, id: Uuid, at: i64) -> Result<bool> {
+    Ok(on!(tx, |x| sqlx::query(
+        "UPDATE notifications SET read_at = $1 WHERE id = $2 AND user_id = $3 AND read_at IS NULL"
+    )
+    .bind(at)
+    .bind(id)
+    .bind(user)
+    .execute(x)
+    .await?
+    .rows_affected())
+        > 0)
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn enqueue_mail(
+    tx: &mut Tx,
+    id: Uuid,
+    notification: Option<Uuid>,
+    to: &str,
+    subject: &str,
+    body: &str,
+    at: i64,
+) -> Result<()> {
+    on!(tx, |x| {
+        sqlx::query(
+        "INSERT INTO outbox (id, notification_id, to_address, subject, body, status, attempts, next_attempt_at, created_at)
+         VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $6)"
+    )
+    .bind(id)
+    .bind(notification)
+    .bind(to)
+    .bind(subject)
+    .bind(body)
+    .bind(at)
+    .execute(x)
+    .await?
+    .rows_affected()
+    });
+    Ok(())
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MailRow {
+    pub id: Uuid,
+    pub to_address: String,
+    pub subject: String,
+    pub body: String,
+    pub attempts: i64,
+}
+
+/// Claims the mails ready to send by marking them `sending`: once claimed, a
+/// mail is never picked again, so a crash between sending and recording can
+/// lose a reminder but never send it twice.
+pub async fn claim_mail(tx: &mut Tx, now: i64, limit: i64) -> Result<Vec<MailRow>> {
+    let rows: Vec<MailRow> = on!(tx, |x| sqlx::query_as(
+        "SELECT id, to_address, subject, body, attempts FROM outbox
+         WHERE status = 'pending' AND next_attempt_at <= $1 ORDER BY next_attempt_at LIMIT $2"
+    )
+    .bind(now)
+    .bind(limit)
+    .fetch_all(x)
+    .await?);
+    for r in &rows {
+        on!(tx, |x| sqlx::query(
+            "UPDATE outbox SET status = 'sending' WHERE id = $1 AND status = 'pending'"
+        )
+        .bind(r.id)
+        .execute(x)
+        .await?
+        .rows_affected());
+    }
+    Ok(rows)
+}
+
+/// Records the result of one send: `sent`, or back to `pending` with a later
+/// attempt, or `failed` after the last attempt.
+pub async fn finish_mail(
+    tx: &mut Tx,
+    id: Uuid,
+    status: &str,
+    attempts: i64,
+    next: i64,
+    error: Option<&str>,
+    at: i64,
+) -> Result<()> {
+    on!(tx, |x| sqlx::query(
+        "UPDATE outbox SET status = $1, attempts = $2, next_attempt_at = $3, last_error = $4,
+                sent_at = CASE WHEN $1 = 'sent' THEN $5 ELSE sent_at END
+         WHERE id = $6"
+    )
+    .bind(status)
+    .bind(attempts)
+    .bind(next)
+    .bind(error)
+    .bind(at)
+    .bind(id)
+    .execute(x)
+    .await?
+    .rows_affected());
+    Ok(())
+}
+
+pub async fn mail_count(tx: &mut Tx, status: &str) -> Result<i64> {
+    Ok(on!(tx, |x| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM outbox WHERE status = $1"
+    )
+    .bind(status)
+    .fetch_one(x)
+    .await?))
+}

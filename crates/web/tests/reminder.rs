@@ -1,0 +1,243 @@
+//! Follow-up reminders against a real SMTP sink on loopback: one e-mail per
+//! recipient, none twice (also after a restart), no personal data in the mail,
+//! and the same reminder in the in-app inbox.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+
+use axum::http::StatusCode;
+use jiff::ToSpan;
+use serde_json::json;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
+use vink_app::reminder::{Mailer, run_once};
+
+/// A minimal SMTP server: accepts every message and keeps its DATA.
+async fn smtp_sink() -> (u16, Arc<Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let mails = Arc::new(Mutex::new(Vec::new()));
+    let store = mails.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((socket, _)) = listener.accept().await else {
+                return;
+            };
+            let store = store.clone();
+            tokio::spawn(async move {
+                let (r, mut w) = socket.into_split();
+                let mut lines = BufReader::new(r).lines();
+                w.write_all(b"220 sink ESMTP\r\n").await.unwrap();
+                let mut data: Option<String> = None;
+                while let Ok(Some(line)) = lines.next_line().await {
+                    if let Some(buf) = data.as_mut() {
+                        if line == "." {
+                            store.lock().unwrap().push(data.take().unwrap());
+                            w.write_all(b"250 OK queued\r\n").await.unwrap();
+                        } else {
+                            buf.push_str(&line);
+                            buf.push('\n');
+                        }
+                        continue;
+                    }
+                    let cmd = line.to_ascii_uppercase();
+                    let reply: &[u8] = if cmd.starts_with("EHLO") {
+                        b"250-sink\r\n250 8BITMIME\r\n"
+                    } else if cmd.starts_with("DATA") {
+                        data = Some(String::new());
+                        b"354 go ahead\r\n"
+                    } else if cmd.starts_with("QUIT") {
+                        w.write_all(b"221 bye\r\n").await.unwrap();
+                        return;
+                    } else {
+                        b"250 OK\r\n"
+                    };
+                    w.write_all(reply).await.unwrap();
+                }
+            });
+        }
+    });
+    (port, mails)
+}
+
+#[tokio::test]
+async fn due_follow_ups_are_mailed_once_and_shown_in_the_inbox() {
+    let (port, mails) = smtp_sink().await;
+    let mailer =
+        Mailer::from_url(&format!("smtp://127.0.0.1:{port}"), "vink <vink@localhost>").unwrap();
+    let t = common::setup_full(vink_app::Config::default(), Some(mailer.clone())).await;
+    {
+        let mut tx = t.app.db.begin().await.unwrap();
+        vink_store::reminder::set_email(&mut tx, t.ids["sek"], Some("sek@vink.example"))
+            .await
+            .unwrap();
+        vink_store::reminder::set_email(&mut tx, t.ids["mentor"], Some("mentor@vink.example"))
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    }
+    let member = t
+        .api(
+            "POST",
+            "/api/v1/corps",
+            Some("sek"),
+            Some(
+                json!({"name": "Mads", "kind": "mentor", "username": "mentor", "max_caseload": 3}),
+            ),
+        )
+        .await
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let cid = t.concern(None).await;
+    let person = t
+        .api("GET", &format!("/api/v1/concerns/{cid}"), Some("sek"), None)
+        .await
+        .json()["persons"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let course = t.api("POST", "/api/v1/courses", Some("sek"), Some(json!({"person_id": person, "kind": "mentor", "prevention_level": "pre_emptive", "agency": "ssp", "direct_reason": "test"}))).await.json()["id"].as_str().unwrap().to_string();
+    let today = vink_domain::course::today();
+    // Ended six months ago less three days: the risk follow-up is due in three days.
+    let ended = today
+        .checked_sub(6.months())
+        .unwrap()
+        .checked_add(3.days())
+        .unwrap();
+    let started = ended.checked_sub(60.days()).unwrap().to_string();
+    t.api(
+        "PUT",
+        &format!("/api/v1/courses/{course}/assignment"),
+        Some("sek"),
+        Some(json!({"corps_member_id": member})),
+    )
+    .await;
+    t.api(
+        "PUT",
+        &format!("/api/v1/courses/{course}/consent"),
+        Some("sek"),
+        Some(
+            json!({"consent_on": started, "guardian_consent_on": started, "guardian_name": "Mor"}),
+        ),
+    )
+    .await;
+    assert_eq!(
+        t.api(
+            "POST",
+            &format!("/api/v1/courses/{course}/transitions"),
+            Some("sek"),
+            Some(json!({"to": "active", "on": started}))
+        )
+        .await
+        .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        t.api(
+            "POST",
+            &format!("/api/v1/courses/{course}/transitions"),
+            Some("sek"),
+            Some(json!({"to": "completed", "on": ended.to_string()}))
+        )
+        .await
+        .status,
+        StatusCode::OK
+    );
+
+    let first = run_once(&t.app).await.unwrap();
+    assert_eq!(
+        (first.notifications, first.sent, first.failed),
+        (2, 2, 0),
+        "secretariat and the assigned mentor"
+    );
+    {
+        let got = mails.lock().unwrap();
+        assert_eq!(got.len(), 2);
+        for m in got.iter() {
+            // The body is quoted-printable: undo its soft line breaks.
+            let m = m.replace("=\n", "");
+            assert!(m.contains(&format!("/courses/{course}")), "{m}");
+            assert!(
+                !m.contains("Testperson") && !m.contains("Fiktiv"),
+                "no personal data in e-mail: {m}"
+            );
+        }
+        let all = got.join("\n");
+        assert!(all.contains("sek@vink.example") && all.contains("mentor@vink.example"));
+    }
+    // Again, and after a "restart" (a new App over the same database): nothing new.
+    assert_eq!(
+        run_once(&t.app).await.unwrap(),
+        vink_app::reminder::RunSummary::default()
+    );
+    let restarted = vink_app::App {
+        mailer: Some(mailer),
+        ..vink_app::App::new(reopen(&t).await, vink_app::Config::default())
+    };
+    assert_eq!(run_once(&restarted).await.unwrap().sent, 0);
+    assert_eq!(mails.lock().unwrap().len(), 2, "never twice");
+    // The same reminder in the mentor's inbox, and only theirs.
+    let inbox = t
+        .api("GET", "/api/v1/inbox", Some("mentor"), None)
+        .await
+        .json();
+    assert_eq!(inbox.as_array().unwrap().len(), 1);
+    assert_eq!(inbox[0]["course_id"], course.as_str());
+    assert_eq!(
+        t.api("GET", "/api/v1/inbox", Some("analyst"), None)
+            .await
+            .json()
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+}
+
+#[tokio::test]
+async fn a_mail_server_that_is_down_is_retried_later_not_lost() {
+    // Nothing listens on this port.
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let mailer = Mailer::from_url(&format!("smtp://127.0.0.1:{port}"), "vink@localhost").unwrap();
+    let t = common::setup_full(vink_app::Config::default(), Some(mailer)).await;
+    let mut tx = t.app.db.begin().await.unwrap();
+    vink_store::reminder::enqueue_mail(
+        &mut tx,
+        uuid::Uuid::now_v7(),
+        None,
+        "x@vink.example",
+        "s",
+        "b",
+        0,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let r = run_once(&t.app).await.unwrap();
+    assert_eq!((r.sent, r.failed), (0, 1));
+    let mut tx = t.app.db.begin_read().await.unwrap();
+    assert_eq!(
+        vink_store::reminder::mail_count(&mut tx, "pending")
+            .await
+            .unwrap(),
+        1,
+        "back in the queue with a later attempt"
+    );
+    tx.commit().await.unwrap();
+    assert_eq!(
+        run_once(&t.app).await.unwrap().failed,
+        0,
+        "not retried before its time"
+    );
+}
+
+async fn reopen(t: &common::T) -> vink_store::Db {
+    t.reopen().await
+}

@@ -206,9 +206,19 @@ pub struct TrainingView {
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AssignmentView {
+    pub course_id: Uuid,
+    pub kind: String,
+    pub status: String,
+    pub started_on: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct CorpsProfile {
     pub member: CorpsMemberView,
     pub training: Vec<TrainingView>,
+    /// Current courses (kind and status only: no names on a staff profile).
+    pub assignments: Vec<AssignmentView>,
 }
 
 pub async fn get(app: &App, actor: &Actor, id: Uuid) -> Result<CorpsProfile> {
@@ -226,10 +236,21 @@ pub async fn get(app: &App, actor: &Actor, id: Uuid) -> Result<CorpsProfile> {
             on: t.on_date,
         })
         .collect();
+    let assignments = store::assignments(&mut tx, id)
+        .await?
+        .into_iter()
+        .map(|a| AssignmentView {
+            course_id: a.course_id,
+            kind: a.kind,
+            status: a.status,
+            started_on: a.started_on,
+        })
+        .collect();
     commit_with_audit(tx, actor, Action::CorpsRead, record(id), None).await?;
     Ok(CorpsProfile {
         member: view(m),
         training,
+        assignments,
     })
 }
 

@@ -53,6 +53,12 @@ enum Command {
         /// Sender address of reminder e-mails.
         #[arg(long, env = "VINK_MAIL_FROM", default_value = "vink <vink@localhost>")]
         mail_from: String,
+        /// Months from a course's end to the risk follow-up.
+        #[arg(long, env = "VINK_RISK_FOLLOW_UP_MONTHS", default_value_t = 6)]
+        risk_follow_up_months: i32,
+        /// Months from a course's end to the education/employment follow-up.
+        #[arg(long, env = "VINK_OCCUPATION_FOLLOW_UP_MONTHS", default_value_t = 12)]
+        occupation_follow_up_months: i32,
         /// The address users reach vink at (links in e-mails).
         #[arg(long, env = "VINK_BASE_URL", default_value = "http://127.0.0.1:8080")]
         base_url: String,
@@ -160,7 +166,16 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             smtp_url,
             mail_from,
             base_url,
+            risk_follow_up_months,
+            occupation_follow_up_months,
         } => {
+            if !(1..=36).contains(&risk_follow_up_months)
+                || !(1..=36).contains(&occupation_follow_up_months)
+            {
+                return Err(CliError::Usage(
+                    "follow-up offsets must be 1 to 36 months".into(),
+                ));
+            }
             if triage_hours < 1 || idle_timeout_minutes < 1 {
                 return Err(CliError::Usage(
                     "--triage-hours and --idle-timeout-minutes must be positive".into(),
@@ -171,6 +186,8 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
                 triage_hours,
                 idle_timeout: jiff::SignedDuration::from_mins(idle_timeout_minutes),
                 base_url,
+                risk_follow_up_months,
+                occupation_follow_up_months,
                 ..Config::default()
             };
             let mut app = App::new(db, config);

@@ -118,3 +118,22 @@ pub async fn trainings(tx: &mut Tx, member_id: Uuid) -> Result<Vec<TrainingRow>>
     .await?
     }))
 }
+
+/// The member's current (planned or active) courses, for the profile.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AssignmentRow {
+    pub course_id: Uuid,
+    pub kind: String,
+    pub status: String,
+    pub started_on: Option<String>,
+}
+
+pub async fn assignments(tx: &mut Tx, member_id: Uuid) -> Result<Vec<AssignmentRow>> {
+    Ok(on!(tx, |x| sqlx::query_as(
+        "SELECT id AS course_id, kind, status, started_on FROM courses
+         WHERE corps_member_id = $1 AND status IN ('planned', 'active') ORDER BY started_on"
+    )
+    .bind(member_id)
+    .fetch_all(x)
+    .await?))
+}

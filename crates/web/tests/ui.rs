@@ -504,3 +504,64 @@ async fn a_mentor_logs_a_contact_and_the_completed_course_reaches_the_worklist()
         StatusCode::FORBIDDEN
     );
 }
+
+#[tokio::test]
+async fn the_secretariat_manages_the_corps_through_forms() {
+    let t = common::setup().await;
+    let (_, sek) = t.login("sek", PASSWORD).await;
+    let page = t.page("/corps", &sek).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let csrf = T::csrf_of(&page);
+    let bad = t
+        .post_form(
+            "/corps",
+            &sek,
+            &[
+                ("csrf", &csrf),
+                ("name", "Nora Fiktiv"),
+                ("kind", "mentor"),
+                ("max_caseload", "99"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.text.contains("value=\"Nora Fiktiv\""), "input kept");
+    let ok = t
+        .post_form(
+            "/corps",
+            &sek,
+            &[
+                ("csrf", &csrf),
+                ("name", "Nora Fiktiv"),
+                ("kind", "mentor"),
+                ("username", "mentor"),
+                ("languages", "dansk, arabisk"),
+                ("specialties", "mentor, exit"),
+                ("districts", "Valby"),
+                ("max_caseload", "4"),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.text);
+    let profile_url = ok.header("location");
+    let r = t
+        .post_form(
+            &format!("{profile_url}/training"),
+            &sek,
+            &[
+                ("csrf", &csrf),
+                ("kind", "theme_day"),
+                ("title", "Temadag (fiktiv)"),
+                ("on", "2026-10-01"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let profile = t.page(&profile_url, &sek).await;
+    assert!(profile.text.contains("Temadag (fiktiv)") && profile.text.contains("arabisk"));
+    let (_, mentor) = t.login("mentor", PASSWORD).await;
+    assert_eq!(
+        t.page("/corps", &mentor).await.status,
+        StatusCode::FORBIDDEN
+    );
+}

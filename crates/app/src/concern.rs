@@ -522,20 +522,15 @@ pub const MAX_PER_PAGE: i64 = 100;
 /// Lists the concerns the actor may read, filtered in SQL by the policy's scope.
 pub async fn list(app: &App, actor: &Actor, q: &ListQuery) -> Result<ConcernPage> {
     let mut errs = FieldErrors::new();
-    let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
-        None => None,
-        Some(s) => match Status::parse(s) {
-            Some(s) => Some(s.code().to_string()),
-            None => {
-                errs.add(
-                    "status",
-                    "unknown_code",
-                    format!("must be one of {}", Status::codes()),
-                );
-                None
-            }
-        },
-    };
+    let status = crate::parse_code(
+        &mut errs,
+        "status",
+        q.status.as_deref(),
+        Status::parse,
+        Status::codes,
+        false,
+    )
+    .map(|s| s.code().to_string());
     let due = match q.due.as_deref().filter(|s| !s.is_empty()) {
         None => None,
         Some("overdue") => Some(DueFilter::Overdue),

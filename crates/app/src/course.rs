@@ -21,7 +21,7 @@ use vink_domain::validation::{FieldErrors, optional_text, required_text};
 use vink_store::course::{self as store, AssessmentRow, ContactRow, CourseRow, GoalRow, RatingRow};
 use vink_store::{Tx, instant, micros, organisation, person};
 
-use crate::{App, AppError, Record, Result, authorize, commit_with_audit, invalid};
+use crate::{App, AppError, Record, Result, authorize, commit_with_audit, invalid, parse_code};
 
 fn course_record(id: Uuid) -> Option<Record> {
     Some(Record { kind: "course", id })
@@ -60,31 +60,6 @@ fn parse_date(
                 None
             }
         },
-    }
-}
-
-fn parse_code<T>(
-    errs: &mut FieldErrors,
-    field: &str,
-    raw: Option<&str>,
-    parse: fn(&str) -> Option<T>,
-    codes: fn() -> String,
-    required: bool,
-) -> Option<T> {
-    match raw.map(str::trim).filter(|s| !s.is_empty()) {
-        None => {
-            if required {
-                errs.add(field, "required", "is required");
-            }
-            None
-        }
-        Some(s) => {
-            let v = parse(s);
-            if v.is_none() {
-                errs.add(field, "unknown_code", format!("must be one of {}", codes()));
-            }
-            v
-        }
     }
 }
 

@@ -148,6 +148,33 @@ pub(crate) fn invalid(field: &str, code: &'static str, message: &str) -> AppErro
     AppError::Invalid(errs)
 }
 
+/// Parses a glossary code from input: absent is fine unless `required`; an
+/// unknown code names the allowed ones. One helper for every use case.
+pub(crate) fn parse_code<T>(
+    errs: &mut FieldErrors,
+    field: &str,
+    raw: Option<&str>,
+    parse: fn(&str) -> Option<T>,
+    codes: fn() -> String,
+    required: bool,
+) -> Option<T> {
+    match raw.map(str::trim).filter(|s| !s.is_empty()) {
+        None => {
+            if required {
+                errs.add(field, "required", "is required");
+            }
+            None
+        }
+        Some(s) => {
+            let v = parse(s);
+            if v.is_none() {
+                errs.add(field, "unknown_code", format!("must be one of {}", codes()));
+            }
+            v
+        }
+    }
+}
+
 /// The record an audit row is about.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Record {

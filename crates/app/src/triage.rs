@@ -17,7 +17,9 @@ use vink_store::triage::{self as store, MeetingRow, TriageUpdate};
 use vink_store::{Tx, instant, micros, organisation};
 
 use crate::concern::{clock_of, event, load_authorized};
-use crate::{App, AppError, Result, authorize, commit_with_audit, concern_record, meeting_record};
+use crate::{
+    App, AppError, Result, authorize, commit_with_audit, concern_record, meeting_record, parse_code,
+};
 
 /// A requested transition as the API and the form send it: codes as text so a
 /// wrong value becomes a per-field error.
@@ -70,25 +72,6 @@ pub struct TriageState {
     pub clock: crate::concern::ClockView,
 }
 
-fn parse_code<T: Copy>(
-    errs: &mut FieldErrors,
-    field: &str,
-    raw: Option<&str>,
-    parse: fn(&str) -> Option<T>,
-    codes: fn() -> String,
-) -> Option<T> {
-    match raw.map(str::trim).filter(|s| !s.is_empty()) {
-        None => None,
-        Some(s) => match parse(s) {
-            Some(v) => Some(v),
-            None => {
-                errs.add(field, "unknown_code", format!("must be one of {}", codes()));
-                None
-            }
-        },
-    }
-}
-
 impl TransitionInput {
     fn validate(&self) -> Result<TransitionRequest> {
         let mut errs = FieldErrors::new();
@@ -98,6 +81,7 @@ impl TransitionInput {
             self.to.as_deref(),
             Status::parse,
             Status::codes,
+            false,
         );
         if to.is_none() && errs.get("to").is_none() {
             errs.add("to", "required", "is required");
@@ -108,6 +92,7 @@ impl TransitionInput {
             self.decision.as_deref(),
             Decision::parse,
             Decision::codes,
+            false,
         );
         let programme_kind = parse_code(
             &mut errs,
@@ -115,6 +100,7 @@ impl TransitionInput {
             self.programme_kind.as_deref(),
             ProgrammeKind::parse,
             ProgrammeKind::codes,
+            false,
         );
         let reason = optional_text(&mut errs, "reason", self.reason.as_deref(), MAX_REASON);
         match to {

@@ -347,6 +347,17 @@ pub(super) async fn detail_page(
     } else {
         Vec::new()
     };
+    // The start-a-course form is the only part that needs the agencies.
+    let can_start_course = c.decision.as_deref() == Some("founded_local_action")
+        && decide(actor, Action::CourseCreate, &Resource::None).is_allowed();
+    let agencies = if can_start_course {
+        match vink_app::organisation::agencies(&s.app).await {
+            Ok(a) => a,
+            Err(e) => return app_error(t, Some(session), e),
+        }
+    } else {
+        Vec::new()
+    };
     let timeline = c
         .timeline
         .iter()
@@ -396,12 +407,9 @@ pub(super) async fn detail_page(
         can_pause: can(actor, Action::ConcernPause) && c.status != "decided",
         can_agenda: can(actor, Action::AgendaAdd) && c.status != "decided",
         can_link: can(actor, Action::ConcernLinkPerson),
-        can_start_course: c.decision.as_deref() == Some("founded_local_action")
-            && decide(actor, Action::CourseCreate, &Resource::None).is_allowed(),
+        can_start_course,
         levels: super::course::prevention_levels(&t),
-        agencies: vink_app::organisation::agencies(&s.app)
-            .await
-            .unwrap_or_default(),
+        agencies,
         created,
         e,
         c,

@@ -17,7 +17,9 @@ use vink_domain::course::{
 };
 use vink_domain::policy::{Action, Resource, decide};
 
-use super::{Errors, FormData, Page, app_error, csrf_failed, error_page, render};
+use super::{
+    Errors, FormData, Page, app_error, checked, csrf_failed, error_page, parse_id, render,
+};
 use crate::AppState;
 use crate::auth::{UiLang, UiUser};
 use crate::i18n::Tr;
@@ -126,33 +128,44 @@ async fn detail_page(
     } else {
         Vec::new()
     };
-    let codes = |all: Vec<&'static str>| all;
     let page = DetailPage {
         p: Page::new(t, "course.title", Some(session)),
         forms: options(
             &t,
             "contact_form",
-            &codes(ContactForm::ALL.iter().map(|x| x.code()).collect()),
+            &ContactForm::ALL
+                .iter()
+                .map(|x| x.code())
+                .collect::<Vec<_>>(),
         ),
         points: options(
             &t,
             "point",
-            &codes(AssessmentPoint::ALL.iter().map(|x| x.code()).collect()),
+            &AssessmentPoint::ALL
+                .iter()
+                .map(|x| x.code())
+                .collect::<Vec<_>>(),
         ),
         occupations: options(
             &t,
             "occupation",
-            &codes(Occupation::ALL.iter().map(|x| x.code()).collect()),
+            &Occupation::ALL.iter().map(|x| x.code()).collect::<Vec<_>>(),
         ),
         risks: options(
             &t,
             "risk",
-            &codes(RiskJudgement::ALL.iter().map(|x| x.code()).collect()),
+            &RiskJudgement::ALL
+                .iter()
+                .map(|x| x.code())
+                .collect::<Vec<_>>(),
         ),
         areas: options(
             &t,
             "area",
-            &codes(AssessmentArea::ALL.iter().map(|x| x.code()).collect()),
+            &AssessmentArea::ALL
+                .iter()
+                .map(|x| x.code())
+                .collect::<Vec<_>>(),
         ),
         next: c
             .next_statuses
@@ -169,19 +182,14 @@ async fn detail_page(
     render(status, &page)
 }
 
-fn parse(t: Tr, user: &UiUser, id: &str) -> Option<Uuid> {
-    let _ = (t, user);
-    id.parse().ok()
-}
-
 pub async fn detail(
     State(s): State<AppState>,
     UiLang(t): UiLang,
     user: UiUser,
     Path(id): Path<String>,
 ) -> Response {
-    match parse(t, &user, &id) {
-        Some(id) => {
+    match parse_id(t, &user, &id) {
+        Ok(id) => {
             detail_page(
                 &s,
                 t,
@@ -193,12 +201,7 @@ pub async fn detail(
             )
             .await
         }
-        None => error_page(
-            t,
-            Some(&user.session),
-            StatusCode::NOT_FOUND,
-            "error.not_found",
-        ),
+        Err(r) => r,
     }
 }
 
@@ -209,16 +212,9 @@ where
     F: FnOnce(AppState, vink_domain::user::Actor, Uuid, FormData) -> Fut,
     Fut: std::future::Future<Output = Result<(), AppError>>,
 {
-    if !f.csrf_ok(&user.session) {
-        return csrf_failed(t, &user.session);
-    }
-    let Some(id) = parse(t, &user, &id) else {
-        return error_page(
-            t,
-            Some(&user.session),
-            StatusCode::NOT_FOUND,
-            "error.not_found",
-        );
+    let id = match checked(t, &user, &f, &id) {
+        Ok(id) => id,
+        Err(r) => return r,
     };
     let actor = user.session.actor.clone();
     let kept = FormData(f.0.clone());
@@ -562,16 +558,9 @@ pub async fn add_training(
     Path(id): Path<String>,
     f: FormData,
 ) -> Response {
-    if !f.csrf_ok(&user.session) {
-        return csrf_failed(t, &user.session);
-    }
-    let Ok(id) = id.parse::<Uuid>() else {
-        return error_page(
-            t,
-            Some(&user.session),
-            StatusCode::NOT_FOUND,
-            "error.not_found",
-        );
+    let id = match checked(t, &user, &f, &id) {
+        Ok(id) => id,
+        Err(r) => return r,
     };
     let input = vink_app::corps::TrainingInput {
         kind: nonblank(&f, "kind"),
@@ -604,13 +593,9 @@ pub async fn member(
     user: UiUser,
     Path(id): Path<String>,
 ) -> Response {
-    let Ok(id) = id.parse::<Uuid>() else {
-        return error_page(
-            t,
-            Some(&user.session),
-            StatusCode::NOT_FOUND,
-            "error.not_found",
-        );
+    let id = match parse_id(t, &user, &id) {
+        Ok(id) => id,
+        Err(r) => return r,
     };
     match vink_app::corps::get(&s.app, &user.session.actor, id).await {
         Ok(m) => render(
@@ -653,16 +638,9 @@ pub async fn inbox_read(
     Path(id): Path<String>,
     f: FormData,
 ) -> Response {
-    if !f.csrf_ok(&user.session) {
-        return csrf_failed(t, &user.session);
-    }
-    let Ok(id) = id.parse::<Uuid>() else {
-        return error_page(
-            t,
-            Some(&user.session),
-            StatusCode::NOT_FOUND,
-            "error.not_found",
-        );
+    let id = match checked(t, &user, &f, &id) {
+        Ok(id) => id,
+        Err(r) => return r,
     };
     match vink_app::reminder::mark_read(&s.app, &user.session.actor, id).await {
         Ok(()) => Redirect::to("/inbox").into_response(),

@@ -252,6 +252,34 @@ impl FormData {
     }
 }
 
+/// The id in a page's path, or the not-found page.
+// A response is built once per request; its size on the error path does not matter.
+#[allow(clippy::result_large_err)]
+pub fn parse_id(t: Tr, user: &crate::auth::UiUser, id: &str) -> Result<uuid::Uuid, Response> {
+    id.parse().map_err(|_| {
+        error_page(
+            t,
+            Some(&user.session),
+            StatusCode::NOT_FOUND,
+            "error.not_found",
+        )
+    })
+}
+
+/// The CSRF check and the path id of a form post, or the page that refuses it.
+#[allow(clippy::result_large_err)]
+pub fn checked(
+    t: Tr,
+    user: &crate::auth::UiUser,
+    f: &FormData,
+    id: &str,
+) -> Result<uuid::Uuid, Response> {
+    if !f.csrf_ok(&user.session) {
+        return Err(csrf_failed(t, &user.session));
+    }
+    parse_id(t, user, id)
+}
+
 /// The refusal for a form without a valid CSRF token.
 pub fn csrf_failed(t: Tr, session: &Session) -> Response {
     error_page(t, Some(session), StatusCode::FORBIDDEN, "error.csrf")

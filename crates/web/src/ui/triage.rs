@@ -13,32 +13,10 @@ use vink_app::triage::{
 use vink_domain::policy::{Action, Resource, decide};
 
 use super::concern::detail_page;
-use super::{Errors, FormData, Page, app_error, csrf_failed, error_page, render};
+use super::{Errors, FormData, Page, app_error, checked, csrf_failed, parse_id, render};
 use crate::AppState;
 use crate::auth::{UiLang, UiUser};
 use crate::i18n::Tr;
-
-// A response is built once per request; its size on the error path does not matter.
-/// The CSRF check and the id of a form post, or the page that refuses it.
-#[allow(clippy::result_large_err)]
-fn checked(t: Tr, user: &UiUser, f: &FormData, id: &str) -> Result<Uuid, Response> {
-    if !f.csrf_ok(&user.session) {
-        return Err(csrf_failed(t, &user.session));
-    }
-    parse_id(t, user, id)
-}
-
-#[allow(clippy::result_large_err)]
-fn parse_id(t: Tr, user: &UiUser, id: &str) -> Result<Uuid, Response> {
-    id.parse().map_err(|_| {
-        error_page(
-            t,
-            Some(&user.session),
-            StatusCode::NOT_FOUND,
-            "error.not_found",
-        )
-    })
-}
 
 /// After a triage action: back to the concern, or the concern again with the
 /// errors beside the action's fields.

@@ -10,7 +10,7 @@ use vink_domain::user::Actor;
 use vink_store::audit::{self as store, AuditFilter};
 use vink_store::instant;
 
-use crate::{App, AppError, Result, authorize, commit_with_audit};
+use crate::{App, AppError, Result};
 
 /// One audit row as the auditor sees it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -57,8 +57,10 @@ pub async fn list(app: &App, actor: &Actor, q: &AuditQuery) -> Result<Vec<AuditE
             "must be between 1 and 500",
         ));
     }
-    let tx = app.db.begin().await?;
-    let mut tx = authorize(tx, actor, Action::AuditRead, &Resource::None, None).await?;
+    let tx = app.db.begin_read().await?;
+    let mut tx = app
+        .authorize_read(tx, actor, Action::AuditRead, &Resource::None, None)
+        .await?;
     let filter = AuditFilter {
         record_id: q.record_id,
         actor_id: q.actor_id,
@@ -82,7 +84,7 @@ pub async fn list(app: &App, actor: &Actor, q: &AuditQuery) -> Result<Vec<AuditE
             })
         })
         .collect::<Result<Vec<_>>>()?;
-    commit_with_audit(tx, actor, Action::AuditRead, None, None).await?;
+    tx.commit().await?;
     Ok(entries)
 }
 

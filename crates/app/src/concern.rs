@@ -13,9 +13,10 @@ use vink_domain::triage::{ClockState, Status, TriageClock, next_statuses};
 use vink_domain::user::Actor;
 use vink_domain::validation::FieldErrors;
 use vink_store::concern::{self as store, ConcernFilter, ConcernRow, DueFilter, EventRow};
+use vink_store::{Authorized, Locked};
 use vink_store::{Tx, instant, micros, person};
 
-use crate::{App, AppError, Result, authorize, commit_with_audit, concern_record};
+use crate::{App, AppError, Result, concern_record};
 
 /// How a concern's triage clock looks to a reader.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -224,18 +225,28 @@ impl PublicReport {
 
 /// Registers a concern from the staff form or the API.
 pub async fn create(app: &App, actor: &Actor, draft: &ConcernDraft) -> Result<Created> {
+    let id = vink_domain::new_id();
+    // Access first: a role that may not register learns nothing from validation.
+    if let Err(reason) =
+        vink_domain::policy::authorize(actor, Action::ConcernCreate, &Resource::None, None)
+    {
+        app.deny_row(actor, Action::ConcernCreate, None, reason.code())
+            .await?;
+        return Err(AppError::Denied(reason));
+    }
+    let new = draft.validate(app.now())?;
     let tx = app.db.begin().await?;
-    let tx = authorize(tx, actor, Action::ConcernCreate, &Resource::None, None).await?;
-    let new = draft.validate(Timestamp::now())?;
-    let (tx, created) = insert_new(app, tx, actor, &new, None).await?;
-    commit_with_audit(
-        tx,
-        actor,
-        Action::ConcernCreate,
-        concern_record(created.id),
-        None,
-    )
-    .await?;
+    let mut tx = app
+        .authorize(
+            tx,
+            actor,
+            Action::ConcernCreate,
+            &Resource::None,
+            concern_record(id),
+        )
+        .await?;
+    let created = insert_new(app, &mut tx, id, &new, None).await?;
+    tx.commit().await?;
     Ok(created)
 }
 
@@ -243,34 +254,29 @@ pub async fn create(app: &App, actor: &Actor, draft: &ConcernDraft) -> Result<Cr
 /// report is committed before this returns; nothing can be read back with the receipt.
 pub async fn report(app: &App, report: &PublicReport, client: &str) -> Result<String> {
     let actor = Actor::public();
-    let now = Timestamp::now();
+    let now = app.now();
+    let new = report.to_draft().validate(now)?;
+    // Check and count in one step, so a parallel burst cannot slip through.
     let key = format!("report:{client}");
-    if app.report_limiter.is_blocked(&key, now) {
-        crate::audit_alone(
-            app,
-            &actor,
-            Action::ConcernReport.code(),
-            None,
-            vink_domain::audit::Outcome::Denied,
-            "rate_limited",
-        )
-        .await?;
+    if !app.report_limiter.try_hit(&key, now) {
+        app.deny_row(&actor, Action::ConcernReport, None, "rate_limited")
+            .await?;
         return Err(AppError::RateLimited);
     }
-    let new = report.to_draft().validate(now)?;
+    let id = vink_domain::new_id();
     let tx = app.db.begin().await?;
-    let tx = authorize(tx, &actor, Action::ConcernReport, &Resource::None, None).await?;
+    let mut tx = app
+        .authorize(
+            tx,
+            &actor,
+            Action::ConcernReport,
+            &Resource::None,
+            concern_record(id),
+        )
+        .await?;
     let receipt = receipt_number()?;
-    let (tx, created) = insert_new(app, tx, &actor, &new, Some(receipt.clone())).await?;
-    commit_with_audit(
-        tx,
-        &actor,
-        Action::ConcernReport,
-        concern_record(created.id),
-        None,
-    )
-    .await?;
-    app.report_limiter.hit(&key, now);
+    insert_new(app, &mut tx, id, &new, Some(receipt.clone())).await?;
+    tx.commit().await?;
     Ok(receipt)
 }
 
@@ -290,15 +296,16 @@ fn receipt_number() -> Result<String> {
 /// Writes a validated concern, its persons and its first timeline event.
 async fn insert_new(
     app: &App,
-    mut tx: Tx,
-    actor: &Actor,
+    tx: &mut Authorized,
+    id: Uuid,
     new: &NewConcern,
     receipt: Option<String>,
-) -> Result<(Tx, Created)> {
-    let now = Timestamp::now();
+) -> Result<Created> {
+    let now = tx.at();
+    let actor = tx.grant().actor().clone();
+    let actor = &actor;
     let year = local_date(new.received_at).year();
-    let seq = store::next_counter(&mut tx, &format!("case:{year}")).await?;
-    let id = vink_domain::new_id();
+    let seq = store::next_counter(tx, &format!("case:{year}")).await?;
     let clock = TriageClock::start(new.received_at, app.triage_allowance());
     let row = ConcernRow {
         id,
@@ -321,12 +328,12 @@ async fn insert_new(
         created_at: micros(now),
         created_by: actor.user_id(),
     };
-    store::insert_concern(&mut tx, &row).await?;
+    store::insert_concern(tx, &row).await?;
     let mut errs = FieldErrors::new();
     for (i, p) in new.persons.iter().enumerate() {
         let person_id = match p.existing {
             Some(pid) => {
-                if !person::person_exists(&mut tx, pid).await? {
+                if !person::person_exists(tx, pid).await? {
                     errs.add(
                         format!("persons[{i}].person_id"),
                         "unknown",
@@ -339,7 +346,7 @@ async fn insert_new(
             None => {
                 let pid = vink_domain::new_id();
                 person::insert_person(
-                    &mut tx,
+                    tx,
                     &person::PersonRow {
                         id: pid,
                         name: p.name.clone(),
@@ -354,13 +361,13 @@ async fn insert_new(
             }
         };
         let position = i64::try_from(i).unwrap_or(i64::MAX);
-        person::link(&mut tx, id, person_id, position).await?;
+        person::link(tx, id, person_id, position).await?;
     }
     if !errs.is_empty() {
         return Err(AppError::Invalid(errs));
     }
     event(
-        &mut tx,
+        tx,
         id,
         actor,
         "received",
@@ -370,19 +377,16 @@ async fn insert_new(
         None,
     )
     .await?;
-    Ok((
-        tx,
-        Created {
-            id,
-            case_number: row.case_number,
-        },
-    ))
+    Ok(Created {
+        id,
+        case_number: row.case_number,
+    })
 }
 
 /// Appends one timeline event.
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn event(
-    tx: &mut Tx,
+    tx: &mut Authorized,
     concern_id: Uuid,
     actor: &Actor,
     kind: &str,
@@ -396,7 +400,7 @@ pub(crate) async fn event(
         &EventRow {
             id: vink_domain::new_id(),
             concern_id,
-            at: micros(Timestamp::now()),
+            at: micros(tx.at()),
             actor_id: actor.user_id(),
             kind: kind.into(),
             from_status: from.map(|s| s.code().into()),
@@ -409,47 +413,78 @@ pub(crate) async fn event(
     Ok(())
 }
 
-/// Loads a concern and asks the policy about it. A concern that does not exist
-/// is judged as one on nobody's agenda, so a refusal never reveals whether an id
-/// exists; only those allowed to read learn "not found".
-pub(crate) async fn load_authorized(
-    tx: Tx,
+/// Loads a concern for a change and asks the policy about it. The row is
+/// locked first, so of concurrent conflicting changes exactly one sees the old
+/// state. A concern that does not exist is judged as one on nobody's agenda,
+/// so a refusal never reveals whether an id exists; only those allowed learn
+/// "not found".
+pub(crate) async fn load_for_change(
+    app: &App,
     actor: &Actor,
     action: Action,
     id: Uuid,
-) -> Result<(Tx, ConcernRow)> {
-    let mut tx = tx;
-    let row = store::concern(&mut tx, id).await?;
-    let agencies = match row {
-        Some(_) => store::agenda_agencies(&mut tx, id).await?,
-        None => Vec::new(),
+) -> Result<(Authorized, ConcernRow)> {
+    let mut tx = app.db.begin().await?;
+    let exists = tx.lock(Locked::Concern(id)).await?;
+    authorize_concern(app, tx, actor, action, id, exists, false).await
+}
+
+/// Loads a concern for reading on a reader connection.
+async fn load_for_read(app: &App, actor: &Actor, id: Uuid) -> Result<(Authorized, ConcernRow)> {
+    let tx = app.db.begin_read().await?;
+    authorize_concern(app, tx, actor, Action::ConcernRead, id, true, true).await
+}
+
+async fn authorize_concern(
+    app: &App,
+    mut tx: Tx,
+    actor: &Actor,
+    action: Action,
+    id: Uuid,
+    maybe_exists: bool,
+    read: bool,
+) -> Result<(Authorized, ConcernRow)> {
+    let agencies = if maybe_exists {
+        store::agenda_agencies(&mut tx, id).await?
+    } else {
+        Vec::new()
     };
-    let tx = authorize(
-        tx,
-        actor,
-        action,
-        &Resource::Concern {
-            agenda_agencies: &agencies,
-        },
-        concern_record(id),
-    )
-    .await?;
-    match row {
-        Some(row) => Ok((tx, row)),
+    let resource = Resource::Concern {
+        agenda_agencies: &agencies,
+    };
+    let mut auth = if read {
+        app.authorize_read(tx, actor, action, &resource, concern_record(id))
+            .await?
+    } else {
+        app.authorize(tx, actor, action, &resource, concern_record(id))
+            .await?
+    };
+    match store::concern(&mut auth, id).await? {
+        Some(row) => Ok((auth, row)),
         None => Err(AppError::NotFound),
     }
 }
 
 /// Reads one concern with its persons, match suggestions and timeline.
 pub async fn get(app: &App, actor: &Actor, id: Uuid) -> Result<ConcernDetail> {
-    let tx = app.db.begin().await?;
-    let (mut tx, row) = load_authorized(tx, actor, Action::ConcernRead, id).await?;
-    let now = Timestamp::now();
+    let (mut tx, row) = load_for_read(app, actor, id).await?;
+    let now = tx.at();
     let received_on = local_date(instant(row.received_at)?);
+    // Suggestions only for those who may act on them (link persons), and only
+    // naming concerns within the reader's own scope.
+    let agencies = store::agenda_agencies(&mut tx, id).await?;
+    let may_link = vink_domain::policy::decide(
+        actor,
+        Action::ConcernLinkPerson,
+        &Resource::Concern {
+            agenda_agencies: &agencies,
+        },
+    )
+    .is_allowed();
     let mut persons = Vec::new();
     for p in person::persons_of_concern(&mut tx, id).await? {
-        let matches = match &p.match_key {
-            Some(key) => person::match_candidates(&mut tx, key, p.id)
+        let matches = match (&p.match_key, may_link) {
+            (Some(key), true) => person::match_candidates(&mut tx, key, p.id, concern_scope(actor))
                 .await?
                 .into_iter()
                 .map(|m| MatchView {
@@ -458,7 +493,7 @@ pub async fn get(app: &App, actor: &Actor, id: Uuid) -> Result<ConcernDetail> {
                     case_number: m.first_case_number,
                 })
                 .collect(),
-            None => Vec::new(),
+            _ => Vec::new(),
         };
         let birth = Birth::from_storage(p.birth.as_deref());
         persons.push(PersonView {
@@ -512,12 +547,14 @@ pub async fn get(app: &App, actor: &Actor, id: Uuid) -> Result<ConcernDetail> {
             .collect(),
         timeline,
     };
-    commit_with_audit(tx, actor, Action::ConcernRead, concern_record(id), None).await?;
+    tx.commit().await?;
     Ok(detail)
 }
 
 /// The most a page may hold.
 pub const MAX_PER_PAGE: i64 = 100;
+/// The deepest page a list answers (beyond it a list is searched, not paged).
+pub const MAX_PAGE: i64 = 100_000;
 
 /// Lists the concerns the actor may read, filtered in SQL by the policy's scope.
 pub async fn list(app: &App, actor: &Actor, q: &ListQuery) -> Result<ConcernPage> {
@@ -541,8 +578,12 @@ pub async fn list(app: &App, actor: &Actor, q: &ListQuery) -> Result<ConcernPage
         }
     };
     let page = q.page.unwrap_or(1);
-    if page < 1 {
-        errs.add("page", "out_of_range", "must be 1 or more");
+    if !(1..=MAX_PAGE).contains(&page) {
+        errs.add(
+            "page",
+            "out_of_range",
+            format!("must be between 1 and {MAX_PAGE}"),
+        );
     }
     let per_page = q.per_page.unwrap_or(25);
     if !(1..=MAX_PER_PAGE).contains(&per_page) {
@@ -553,9 +594,11 @@ pub async fn list(app: &App, actor: &Actor, q: &ListQuery) -> Result<ConcernPage
         );
     }
     errs.finish(())?;
-    let tx = app.db.begin().await?;
-    let mut tx = authorize(tx, actor, Action::ConcernList, &Resource::None, None).await?;
-    let now = Timestamp::now();
+    let tx = app.db.begin_read().await?;
+    let mut tx = app
+        .authorize_read(tx, actor, Action::ConcernList, &Resource::None, None)
+        .await?;
+    let now = tx.at();
     let filter = ConcernFilter {
         status,
         due,
@@ -583,7 +626,7 @@ pub async fn list(app: &App, actor: &Actor, q: &ListQuery) -> Result<ConcernPage
             })
         })
         .collect::<Result<Vec<_>>>()?;
-    commit_with_audit(tx, actor, Action::ConcernList, None, None).await?;
+    tx.commit().await?;
     Ok(ConcernPage {
         items,
         total,
@@ -595,9 +638,16 @@ pub async fn list(app: &App, actor: &Actor, q: &ListQuery) -> Result<ConcernPage
 /// The dashboard's counts. Counts only, no personal data, so no audit row
 /// unless refused.
 pub async fn dashboard(app: &App, actor: &Actor) -> Result<store::TriageCounts> {
-    let tx = app.db.begin().await?;
-    let mut tx = authorize(tx, actor, Action::DashboardRead, &Resource::None, None).await?;
-    let now = Timestamp::now();
+    let mut tx = app.db.begin_read().await?;
+    if let Err(reason) =
+        vink_domain::policy::authorize(actor, Action::DashboardRead, &Resource::None, None)
+    {
+        drop(tx);
+        app.deny_row(actor, Action::DashboardRead, None, reason.code())
+            .await?;
+        return Err(AppError::Denied(reason));
+    }
+    let now = app.now();
     let counts = store::triage_counts(
         &mut tx,
         concern_scope(actor),
@@ -611,6 +661,8 @@ pub async fn dashboard(app: &App, actor: &Actor) -> Result<store::TriageCounts> 
 
 /// Replaces a person on a concern with an existing person record: the one way
 /// two records of the same human are joined, and always by a person's choice.
+/// The courses of the replaced record move to the kept one in the same
+/// transaction (recorded on each course's timeline).
 pub async fn link_person(
     app: &App,
     actor: &Actor,
@@ -618,15 +670,34 @@ pub async fn link_person(
     from: Uuid,
     to: Uuid,
 ) -> Result<()> {
-    let tx = app.db.begin().await?;
-    let (mut tx, _row) = load_authorized(tx, actor, Action::ConcernLinkPerson, concern_id).await?;
-    if !person::person_exists(&mut tx, to).await? {
+    let (mut tx, _row) = load_for_change(app, actor, Action::ConcernLinkPerson, concern_id).await?;
+    if !tx.lock(Locked::Person(to)).await? {
         return Err(crate::invalid("person_id", "unknown", "no such person"));
     }
+    // Courses first: the replaced record is removed once nothing refers to it.
+    let moved = if from == to {
+        Vec::new()
+    } else {
+        person::move_courses(&mut tx, from, to).await?
+    };
     if from == to || !person::relink(&mut tx, concern_id, from, to).await? {
         return Err(AppError::Conflict(
             "the person is not on this concern".into(),
         ));
+    }
+    for course_id in &moved {
+        vink_store::course::insert_event(
+            &mut tx,
+            vink_domain::new_id(),
+            *course_id,
+            micros(app.now()),
+            actor.user_id(),
+            "person_linked",
+            None,
+            None,
+            None,
+        )
+        .await?;
     }
     event(
         &mut tx,
@@ -639,12 +710,6 @@ pub async fn link_person(
         None,
     )
     .await?;
-    commit_with_audit(
-        tx,
-        actor,
-        Action::ConcernLinkPerson,
-        concern_record(concern_id),
-        None,
-    )
-    .await
+    tx.commit().await?;
+    Ok(())
 }

@@ -1,7 +1,6 @@
 //! The mentor and parent-coach corps: profiles, training, and the fit list used
 //! when assigning a course (the coordinator chooses; the list only orders).
 
-use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -11,13 +10,11 @@ use vink_domain::validation::{FieldErrors, optional_text, required_text};
 use vink_store::corps::{self as store, CorpsMemberRow, MemberLoadRow, TrainingRow};
 use vink_store::micros;
 
-use crate::{App, AppError, Record, Result, authorize, commit_with_audit};
+use crate::{App, AppError, Result};
+use vink_domain::policy::RecordRef;
 
-fn record(id: Uuid) -> Option<Record> {
-    Some(Record {
-        kind: "corps_member",
-        id,
-    })
+fn record(id: Uuid) -> Option<RecordRef> {
+    Some(RecordRef::corps_member(id))
 }
 
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
@@ -87,6 +84,11 @@ fn join(items: &[String]) -> String {
 }
 
 pub async fn create(app: &App, actor: &Actor, input: &CorpsMemberInput) -> Result<Uuid> {
+    let id = vink_domain::new_id();
+    let tx = app.db.begin().await?;
+    let mut tx = app
+        .authorize(tx, actor, Action::CorpsManage, &Resource::None, record(id))
+        .await?;
     let mut errs = FieldErrors::new();
     let name = required_text(&mut errs, "name", input.name.as_deref(), 200);
     let kind = match input.kind.as_deref() {
@@ -112,8 +114,6 @@ pub async fn create(app: &App, actor: &Actor, input: &CorpsMemberInput) -> Resul
         }
     };
     let username = optional_text(&mut errs, "username", input.username.as_deref(), 64);
-    let tx = app.db.begin().await?;
-    let mut tx = authorize(tx, actor, Action::CorpsManage, &Resource::None, None).await?;
     let user_id = match username {
         None => None,
         Some(u) => match vink_store::user::user_by_name(&mut tx, &u.to_lowercase()).await? {
@@ -136,7 +136,7 @@ pub async fn create(app: &App, actor: &Actor, input: &CorpsMemberInput) -> Resul
         (Some(n), Some(k)) => (n, k),
         _ => return Err(AppError::Internal("corps member fields".into())),
     };
-    let id = vink_domain::new_id();
+    let created_at = micros(tx.at());
     store::insert_member(
         &mut tx,
         &CorpsMemberRow {
@@ -149,18 +149,11 @@ pub async fn create(app: &App, actor: &Actor, input: &CorpsMemberInput) -> Resul
             districts: join(&input.districts),
             max_caseload: max,
             active: true,
-            created_at: micros(Timestamp::now()),
+            created_at,
         },
     )
     .await?;
-    commit_with_audit(
-        tx,
-        actor,
-        Action::CorpsManage,
-        record(id),
-        Some("created".into()),
-    )
-    .await?;
+    tx.commit_noting(Some("created".into())).await?;
     Ok(id)
 }
 
@@ -172,8 +165,11 @@ pub async fn list(
     actor: &Actor,
     fit: Option<(&str, Option<&str>, Option<&str>)>,
 ) -> Result<Vec<CorpsMemberView>> {
-    let tx = app.db.begin().await?;
-    let mut tx = authorize(tx, actor, Action::CorpsRead, &Resource::None, None).await?;
+    // Staff names: audited like any other read.
+    let tx = app.db.begin_read().await?;
+    let mut tx = app
+        .authorize_read(tx, actor, Action::CorpsRead, &Resource::None, None)
+        .await?;
     let rows = store::members(&mut tx).await?;
     tx.commit().await?;
     let mut members: Vec<CorpsMemberView> = rows.into_iter().map(view).collect();
@@ -222,8 +218,10 @@ pub struct CorpsProfile {
 }
 
 pub async fn get(app: &App, actor: &Actor, id: Uuid) -> Result<CorpsProfile> {
-    let tx = app.db.begin().await?;
-    let mut tx = authorize(tx, actor, Action::CorpsRead, &Resource::None, record(id)).await?;
+    let tx = app.db.begin_read().await?;
+    let mut tx = app
+        .authorize_read(tx, actor, Action::CorpsRead, &Resource::None, record(id))
+        .await?;
     let m = store::member(&mut tx, id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -246,7 +244,7 @@ pub async fn get(app: &App, actor: &Actor, id: Uuid) -> Result<CorpsProfile> {
             started_on: a.started_on,
         })
         .collect();
-    commit_with_audit(tx, actor, Action::CorpsRead, record(id), None).await?;
+    tx.commit().await?;
     Ok(CorpsProfile {
         member: view(m),
         training,
@@ -264,6 +262,10 @@ pub struct TrainingInput {
 }
 
 pub async fn add_training(app: &App, actor: &Actor, id: Uuid, input: &TrainingInput) -> Result<()> {
+    let tx = app.db.begin().await?;
+    let mut tx = app
+        .authorize(tx, actor, Action::CorpsManage, &Resource::None, record(id))
+        .await?;
     let mut errs = FieldErrors::new();
     let title = required_text(&mut errs, "title", input.title.as_deref(), 200);
     let kind = match input.kind.as_deref() {
@@ -273,22 +275,21 @@ pub async fn add_training(app: &App, actor: &Actor, id: Uuid, input: &TrainingIn
             None
         }
     };
-    let on = match input.on.as_deref().map(str::parse::<jiff::civil::Date>) {
-        Some(Ok(d)) => Some(d),
-        _ => {
-            errs.add("on", "invalid_date", "must be a date (YYYY-MM-DD)");
-            None
-        }
-    };
+    let on = vink_domain::validation::date_field(
+        &mut errs,
+        "on",
+        input.on.as_deref(),
+        vink_domain::validation::DateRule::default(),
+        true,
+    );
     let (title, kind, on) = match errs.finish((title, kind, on))? {
         (Some(t), Some(k), Some(o)) => (t, k, o),
         _ => return Err(AppError::Internal("training fields".into())),
     };
-    let tx = app.db.begin().await?;
-    let mut tx = authorize(tx, actor, Action::CorpsManage, &Resource::None, record(id)).await?;
     if store::member(&mut tx, id).await?.is_none() {
         return Err(AppError::NotFound);
     }
+    let at = micros(tx.at());
     store::insert_training(
         &mut tx,
         id,
@@ -298,15 +299,9 @@ pub async fn add_training(app: &App, actor: &Actor, id: Uuid, input: &TrainingIn
             title,
             on_date: on.to_string(),
         },
-        micros(Timestamp::now()),
+        at,
     )
     .await?;
-    commit_with_audit(
-        tx,
-        actor,
-        Action::CorpsManage,
-        record(id),
-        Some("training".into()),
-    )
-    .await
+    tx.commit_noting(Some("training".into())).await?;
+    Ok(())
 }

@@ -9,28 +9,32 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 use vink_domain::concern::local_date;
 use vink_domain::course::{
-    AssessmentArea, AssessmentPoint, ConsentFacts, ContactForm, CourseKind, CourseStatus,
-    FollowUpKind, GoalStatus, Occupation, PreventionLevel, RATING_MAX, RATING_MIN, RiskJudgement,
-    check_course_transition, follow_up_due, next_course_statuses, today, valid_rating,
+    AssessmentArea, AssessmentPoint, ConsentFacts, ConsentParty, ContactForm, CourseKind,
+    CourseStatus, FollowUpKind, GoalStatus, Occupation, PreventionLevel, RATING_MAX, RATING_MIN,
+    RiskJudgement, check_consent_change, check_course_transition, follow_up_answerable,
+    follow_up_due, next_course_statuses, status_after_withdrawal, valid_rating,
 };
 use vink_domain::person::{Birth, minor_status};
+use vink_domain::policy::RecordRef;
 use vink_domain::policy::{Action, Resource, course_scope};
 use vink_domain::triage::{Decision, Status};
 use vink_domain::user::Actor;
+use vink_domain::validation::{DateRule, date_field};
 use vink_domain::validation::{FieldErrors, optional_text, required_text};
 use vink_store::course::{self as store, AssessmentRow, ContactRow, CourseRow, GoalRow, RatingRow};
-use vink_store::{Tx, instant, micros, organisation, person};
+use vink_store::{Authorized, Locked, Tx, instant, micros, organisation, person};
 
-use crate::{App, AppError, Record, Result, authorize, commit_with_audit, invalid, parse_code};
+use crate::{App, AppError, Result, invalid, parse_code};
 
-fn course_record(id: Uuid) -> Option<Record> {
-    Some(Record { kind: "course", id })
+fn course_record(id: Uuid) -> Option<RecordRef> {
+    Some(RecordRef::course(id))
 }
 
 /// Longest free texts of the mentor's record.
 pub const MAX_NOTE: usize = 2_000;
 pub const MAX_GOAL: usize = 500;
 
+/// A date of something that happened: the one date parser, never in the future.
 fn parse_date(
     errs: &mut FieldErrors,
     field: &str,
@@ -38,29 +42,11 @@ fn parse_date(
     today: Date,
     required: bool,
 ) -> Option<Date> {
-    match raw.map(str::trim).filter(|s| !s.is_empty()) {
-        None => {
-            if required {
-                errs.add(field, "required", "is required");
-            }
-            None
-        }
-        Some(s) => match s.parse::<Date>() {
-            Ok(d) if d > today => {
-                errs.add(field, "in_future", "cannot lie in the future");
-                None
-            }
-            Ok(d) if d.year() < 2000 => {
-                errs.add(field, "out_of_range", "must be after the year 2000");
-                None
-            }
-            Ok(d) => Some(d),
-            Err(_) => {
-                errs.add(field, "invalid_date", "must be a date (YYYY-MM-DD)");
-                None
-            }
-        },
-    }
+    let rule = DateRule {
+        not_after: Some(today),
+        not_before: None,
+    };
+    date_field(errs, field, raw, rule, required)
 }
 
 /// A course to start. From a founded concern, person, kind and agency are taken
@@ -82,8 +68,21 @@ pub struct CourseInput {
 
 /// Starts (plans) a course.
 pub async fn create(app: &App, actor: &Actor, input: &CourseInput) -> Result<Uuid> {
-    let tx = app.db.begin().await?;
-    let mut tx = authorize(tx, actor, Action::CourseCreate, &Resource::None, None).await?;
+    let id = vink_domain::new_id();
+    let mut tx = app.db.begin().await?;
+    // Two starts from one concern serialise here, so the duplicate check holds.
+    if let Some(cid) = input.concern_id {
+        tx.lock(Locked::Concern(cid)).await?;
+    }
+    let mut tx = app
+        .authorize(
+            tx,
+            actor,
+            Action::CourseCreate,
+            &Resource::None,
+            course_record(id),
+        )
+        .await?;
     let mut errs = FieldErrors::new();
     let mut kind = parse_code(
         &mut errs,
@@ -184,8 +183,16 @@ pub async fn create(app: &App, actor: &Actor, input: &CourseInput) -> Result<Uui
     else {
         return Err(AppError::Internal("validated course fields missing".into()));
     };
-    let id = vink_domain::new_id();
-    let now = micros(Timestamp::now());
+    if let Some(cid) = input.concern_id
+        && store::course_of_concern_person(&mut tx, cid, person_id)
+            .await?
+            .is_some()
+    {
+        return Err(AppError::Conflict(
+            "this person already has a course from this concern".into(),
+        ));
+    }
+    let now = micros(tx.at());
     store::insert_course(
         &mut tx,
         &CourseRow {
@@ -223,25 +230,44 @@ pub async fn create(app: &App, actor: &Actor, input: &CourseInput) -> Result<Uui
         None,
     )
     .await?;
-    commit_with_audit(tx, actor, Action::CourseCreate, course_record(id), None).await?;
+    tx.commit().await?;
     Ok(id)
 }
 
 /// Loads a course and asks the policy; a missing course is judged as one nobody
-/// is responsible for, so refusals reveal nothing.
-async fn load(tx: Tx, actor: &Actor, action: Action, id: Uuid) -> Result<(Tx, CourseRow)> {
-    let mut tx = tx;
-    let row = store::course(&mut tx, id).await?;
-    let mentor_user = match row.as_ref().and_then(|r| r.corps_member_id) {
+/// is responsible for, so refusals reveal nothing. A change locks the row
+/// first, so of concurrent conflicting changes exactly one sees the old state.
+async fn load(
+    app: &App,
+    actor: &Actor,
+    action: Action,
+    id: Uuid,
+    read: bool,
+) -> Result<(Authorized, CourseRow)> {
+    let mut tx = if read {
+        app.db.begin_read().await?
+    } else {
+        let mut tx = app.db.begin().await?;
+        tx.lock(Locked::Course(id)).await?;
+        tx
+    };
+    let facts = store::course(&mut tx, id).await?;
+    let mentor_user = match facts.as_ref().and_then(|r| r.corps_member_id) {
         Some(m) => store::mentor_user(&mut tx, m).await?,
         None => None,
     };
     let resource = Resource::Course {
-        agency: row.as_ref().map(|r| r.agency_id),
+        agency: facts.as_ref().map(|r| r.agency_id),
         mentor_user,
     };
-    let tx = authorize(tx, actor, action, &resource, course_record(id)).await?;
-    row.map(|r| (tx, r)).ok_or(AppError::NotFound)
+    let auth = if read {
+        app.authorize_read(tx, actor, action, &resource, course_record(id))
+            .await?
+    } else {
+        app.authorize(tx, actor, action, &resource, course_record(id))
+            .await?
+    };
+    facts.map(|r| (auth, r)).ok_or(AppError::NotFound)
 }
 
 fn status_of(row: &CourseRow) -> Result<CourseStatus> {
@@ -271,7 +297,7 @@ pub async fn transition(
     id: Uuid,
     input: &CourseTransitionInput,
 ) -> Result<String> {
-    let today = today();
+    let today = app.today();
     let mut errs = FieldErrors::new();
     let to = parse_code(
         &mut errs,
@@ -286,24 +312,12 @@ pub async fn transition(
     let to = errs
         .finish(to)?
         .ok_or_else(|| AppError::Internal("to".into()))?;
-    let tx = app.db.begin().await?;
-    let (mut tx, mut row) = load(tx, actor, Action::CourseUpdate, id).await?;
+    let (mut tx, mut row) = load(app, actor, Action::CourseUpdate, id, false).await?;
     let from = status_of(&row)?;
     let p = person_of(&mut tx, row.person_id).await?;
-    let consent = ConsentFacts {
-        person_consent: row.consent_on.is_some(),
-        guardian_consent: row.guardian_consent_on.is_some(),
-        minor: minor_status(p, on),
-    };
-    check_course_transition(from, to, consent, date_of(&row.started_on), on, today).map_err(
-        |e| {
-            if e.is_conflict() {
-                AppError::Conflict(e.to_string())
-            } else {
-                invalid(e.field(), "invalid", &e.to_string())
-            }
-        },
-    )?;
+    let consent = consent_of(&row, p, on);
+    check_course_transition(from, to, consent, date_of(&row.started_on), on, today)
+        .map_err(course_error)?;
     row.status = to.code().into();
     match to {
         CourseStatus::Active => row.started_on = Some(on.to_string()),
@@ -330,7 +344,7 @@ pub async fn transition(
             .await?;
         }
     }
-    let now = micros(Timestamp::now());
+    let now = micros(app.now());
     store::insert_event(
         &mut tx,
         vink_domain::new_id(),
@@ -343,15 +357,16 @@ pub async fn transition(
         note.as_deref(),
     )
     .await?;
-    commit_with_audit(
-        tx,
-        actor,
-        Action::CourseUpdate,
-        course_record(id),
-        Some(to.code().into()),
-    )
-    .await?;
+    tx.commit_noting(Some(to.code().into())).await?;
     Ok(to.code().to_string())
+}
+
+fn consent_of(row: &CourseRow, birth: Birth, on: Date) -> ConsentFacts {
+    ConsentFacts {
+        person_consent: date_of(&row.consent_on),
+        guardian_consent: date_of(&row.guardian_consent_on),
+        minor: minor_status(birth, on),
+    }
 }
 
 async fn person_of(tx: &mut Tx, person_id: Uuid) -> Result<Birth> {
@@ -379,7 +394,7 @@ pub async fn record_consent(
     id: Uuid,
     input: &ConsentInput,
 ) -> Result<()> {
-    let today = today();
+    let today = app.today();
     let mut errs = FieldErrors::new();
     let consent_on = parse_date(
         &mut errs,
@@ -409,18 +424,44 @@ pub async fn record_consent(
         );
     }
     errs.finish(())?;
-    let tx = app.db.begin().await?;
-    let (mut tx, mut row) = load(tx, actor, Action::CourseUpdate, id).await?;
+    let (mut tx, mut row) = load(app, actor, Action::CourseUpdate, id, false).await?;
+    let status = status_of(&row)?;
+    if matches!(status, CourseStatus::Completed | CourseStatus::Discontinued) {
+        return Err(AppError::Conflict("the course has ended".into()));
+    }
+    let birth = person_of(&mut tx, row.person_id).await?;
+    let started = date_of(&row.started_on);
+    let before = consent_of(&row, birth, started.unwrap_or(today));
+    // On a running course, fields left out keep what was recorded: a guardian's
+    // consent is never dropped by re-recording the person's.
+    let running = status == CourseStatus::Active;
+    let guardian_on = if running && guardian_on.is_none() {
+        date_of(&row.guardian_consent_on)
+    } else {
+        guardian_on
+    };
+    let guardian_name = if running && guardian_name.is_none() {
+        row.guardian_name.clone()
+    } else {
+        guardian_name
+    };
+    let after = ConsentFacts {
+        person_consent: consent_on,
+        guardian_consent: guardian_on,
+        minor: before.minor,
+    };
+    check_consent_change(status, started, before, after).map_err(course_error)?;
     row.consent_on = consent_on.map(|d| d.to_string());
     row.guardian_consent_on = guardian_on.map(|d| d.to_string());
     row.guardian_name = guardian_name;
     row.consent_recorded_by = actor.user_id();
     store::update_course(&mut tx, &row).await?;
+    let at = micros(tx.at());
     store::insert_event(
         &mut tx,
         vink_domain::new_id(),
         id,
-        micros(Timestamp::now()),
+        at,
         actor.user_id(),
         "consent",
         None,
@@ -428,14 +469,100 @@ pub async fn record_consent(
         None,
     )
     .await?;
-    commit_with_audit(
-        tx,
-        actor,
-        Action::CourseUpdate,
-        course_record(id),
-        Some("consent".into()),
+    tx.commit_noting(Some("consent".into())).await?;
+    Ok(())
+}
+
+fn course_error(e: vink_domain::course::CourseError) -> AppError {
+    if e.is_conflict() {
+        AppError::Conflict(e.to_string())
+    } else {
+        invalid(e.field(), "invalid", &e.to_string())
+    }
+}
+
+/// A withdrawal of consent: who withdrew, on which day, and why.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentWithdrawalInput {
+    /// `person` or `guardian`.
+    pub party: Option<String>,
+    /// The day consent was withdrawn (default today); never in the future.
+    pub on: Option<String>,
+    pub note: Option<String>,
+}
+
+/// Records that consent was withdrawn. A running course cannot go on: it is
+/// discontinued on that day, in the same transaction; a planned course keeps
+/// its status but cannot start until consent is recorded again.
+pub async fn withdraw_consent(
+    app: &App,
+    actor: &Actor,
+    id: Uuid,
+    input: &ConsentWithdrawalInput,
+) -> Result<String> {
+    let (mut tx, mut row) = load(app, actor, Action::CourseUpdate, id, false).await?;
+    let today = app.today();
+    let mut errs = FieldErrors::new();
+    let party = parse_code(
+        &mut errs,
+        "party",
+        input.party.as_deref(),
+        ConsentParty::parse,
+        ConsentParty::codes,
+        true,
+    );
+    let on = parse_date(&mut errs, "on", input.on.as_deref(), today, false).unwrap_or(today);
+    let note = optional_text(&mut errs, "note", input.note.as_deref(), MAX_NOTE);
+    let party = errs
+        .finish(party)?
+        .ok_or_else(|| AppError::Internal("party".into()))?;
+    let given = match party {
+        ConsentParty::Person => row.consent_on.is_some(),
+        ConsentParty::Guardian => row.guardian_consent_on.is_some(),
+    };
+    if !given {
+        return Err(AppError::Conflict("no such consent is recorded".into()));
+    }
+    let from = status_of(&row)?;
+    let to = status_after_withdrawal(from).map_err(course_error)?;
+    if let Some(start) = date_of(&row.started_on)
+        && on < start
+    {
+        return Err(invalid(
+            "on",
+            "out_of_range",
+            "lies before the course started",
+        ));
+    }
+    match party {
+        ConsentParty::Person => row.consent_on = None,
+        ConsentParty::Guardian => {
+            row.guardian_consent_on = None;
+            row.guardian_name = None;
+        }
+    }
+    row.consent_recorded_by = actor.user_id();
+    row.status = to.code().into();
+    if to != from {
+        row.ended_on = Some(on.to_string());
+    }
+    store::update_course(&mut tx, &row).await?;
+    let at = micros(tx.at());
+    store::insert_event(
+        &mut tx,
+        vink_domain::new_id(),
+        id,
+        at,
+        actor.user_id(),
+        "consent_withdrawn",
+        Some(from.code()),
+        Some(to.code()),
+        note.as_deref(),
     )
-    .await
+    .await?;
+    tx.commit_noting(Some("consent_withdrawn".into())).await?;
+    Ok(to.code().to_string())
 }
 
 /// Assigns (or unassigns, with `None`) a corps member.
@@ -445,8 +572,7 @@ pub async fn assign(
     id: Uuid,
     corps_member_id: Option<Uuid>,
 ) -> Result<()> {
-    let tx = app.db.begin().await?;
-    let (mut tx, mut row) = load(tx, actor, Action::CourseUpdate, id).await?;
+    let (mut tx, mut row) = load(app, actor, Action::CourseUpdate, id, false).await?;
     if let Some(m) = corps_member_id
         && vink_store::corps::member(&mut tx, m).await?.is_none()
     {
@@ -468,7 +594,7 @@ pub async fn assign(
         &mut tx,
         vink_domain::new_id(),
         id,
-        micros(Timestamp::now()),
+        micros(app.now()),
         actor.user_id(),
         "assigned",
         None,
@@ -476,14 +602,8 @@ pub async fn assign(
         None,
     )
     .await?;
-    commit_with_audit(
-        tx,
-        actor,
-        Action::CourseUpdate,
-        course_record(id),
-        Some("assigned".into()),
-    )
-    .await
+    tx.commit_noting(Some("assigned".into())).await?;
+    Ok(())
 }
 
 /// One entry of the contact log.
@@ -499,7 +619,7 @@ pub struct ContactInput {
 }
 
 pub async fn log_contact(app: &App, actor: &Actor, id: Uuid, input: &ContactInput) -> Result<Uuid> {
-    let today = today();
+    let today = app.today();
     let mut errs = FieldErrors::new();
     let on = parse_date(&mut errs, "on", input.on.as_deref(), today, true);
     let form = parse_code(
@@ -524,8 +644,7 @@ pub async fn log_contact(app: &App, actor: &Actor, id: Uuid, input: &ContactInpu
             "validated contact fields missing".into(),
         ));
     };
-    let tx = app.db.begin().await?;
-    let (mut tx, row) = load(tx, actor, Action::ContactLog, id).await?;
+    let (mut tx, row) = load(app, actor, Action::ContactLog, id, false).await?;
     if matches!(
         status_of(&row)?,
         CourseStatus::Completed | CourseStatus::Discontinued
@@ -544,10 +663,10 @@ pub async fn log_contact(app: &App, actor: &Actor, id: Uuid, input: &ContactInpu
             note,
             created_by: actor.user_id(),
         },
-        micros(Timestamp::now()),
+        micros(app.now()),
     )
     .await?;
-    commit_with_audit(tx, actor, Action::ContactLog, course_record(id), None).await?;
+    tx.commit().await?;
     Ok(cid)
 }
 
@@ -564,8 +683,7 @@ pub async fn add_goal(app: &App, actor: &Actor, id: Uuid, input: &GoalInput) -> 
     let text = errs
         .finish(text)?
         .ok_or_else(|| AppError::Internal("text".into()))?;
-    let tx = app.db.begin().await?;
-    let (mut tx, _row) = load(tx, actor, Action::CoursePlan, id).await?;
+    let (mut tx, _row) = load(app, actor, Action::CoursePlan, id, false).await?;
     let position = i64::try_from(store::goals(&mut tx, id).await?.len()).unwrap_or(0);
     let gid = vink_domain::new_id();
     store::insert_goal(
@@ -576,11 +694,11 @@ pub async fn add_goal(app: &App, actor: &Actor, id: Uuid, input: &GoalInput) -> 
             position,
             text,
             status: GoalStatus::Open.code().into(),
-            updated_at: micros(Timestamp::now()),
+            updated_at: micros(app.now()),
         },
     )
     .await?;
-    commit_with_audit(tx, actor, Action::CoursePlan, course_record(id), None).await?;
+    tx.commit().await?;
     Ok(gid)
 }
 
@@ -603,20 +721,12 @@ pub async fn set_goal_status(
     let status = errs
         .finish(status)?
         .ok_or_else(|| AppError::Internal("status".into()))?;
-    let tx = app.db.begin().await?;
-    let (mut tx, _row) = load(tx, actor, Action::CoursePlan, id).await?;
-    if !store::set_goal_status(
-        &mut tx,
-        id,
-        goal_id,
-        status.code(),
-        micros(Timestamp::now()),
-    )
-    .await?
-    {
+    let (mut tx, _row) = load(app, actor, Action::CoursePlan, id, false).await?;
+    if !store::set_goal_status(&mut tx, id, goal_id, status.code(), micros(app.now())).await? {
         return Err(AppError::NotFound);
     }
-    commit_with_audit(tx, actor, Action::CoursePlan, course_record(id), None).await
+    tx.commit().await?;
+    Ok(())
 }
 
 /// One area's rating.
@@ -651,7 +761,7 @@ pub async fn record_assessment(
     id: Uuid,
     input: &AssessmentInput,
 ) -> Result<Uuid> {
-    let today = today();
+    let today = app.today();
     let mut errs = FieldErrors::new();
     let point = parse_code(
         &mut errs,
@@ -738,8 +848,7 @@ pub async fn record_assessment(
             "validated assessment fields missing".into(),
         ));
     };
-    let tx = app.db.begin().await?;
-    let (mut tx, row) = load(tx, actor, Action::AssessmentRecord, id).await?;
+    let (mut tx, row) = load(app, actor, Action::AssessmentRecord, id, false).await?;
     let follow_up = match point {
         AssessmentPoint::SixMonths => Some(FollowUpKind::Risk),
         AssessmentPoint::TwelveMonths => Some(FollowUpKind::Occupation),
@@ -750,8 +859,27 @@ pub async fn record_assessment(
             "follow-ups are recorded on completed courses".into(),
         ));
     }
+    if let Some(kind) = follow_up {
+        let due = vink_store::follow_up::of_course(&mut tx, id)
+            .await?
+            .into_iter()
+            .find(|(k, _, _)| k == kind.code())
+            .and_then(|(_, due, _)| due.parse::<Date>().ok());
+        if let Some(due) = due
+            && !follow_up_answerable(due, on, app.config.follow_up_tolerance_days)
+        {
+            return Err(invalid(
+                "on",
+                "too_early",
+                &format!(
+                    "this follow-up is due on {due}; an answer is accepted from {} days before",
+                    app.config.follow_up_tolerance_days
+                ),
+            ));
+        }
+    }
     let aid = vink_domain::new_id();
-    let now = micros(Timestamp::now());
+    let now = micros(app.now());
     store::insert_assessment(
         &mut tx,
         id,
@@ -774,14 +902,7 @@ pub async fn record_assessment(
             "this follow-up is already recorded".into(),
         ));
     }
-    commit_with_audit(
-        tx,
-        actor,
-        Action::AssessmentRecord,
-        course_record(id),
-        Some(point.code().into()),
-    )
-    .await?;
+    tx.commit_noting(Some(point.code().into())).await?;
     Ok(aid)
 }
 
@@ -867,15 +988,12 @@ pub struct CourseDetail {
 }
 
 pub async fn get(app: &App, actor: &Actor, id: Uuid) -> Result<CourseDetail> {
-    let tx = app.db.begin().await?;
-    let (mut tx, row) = load(tx, actor, Action::CourseRead, id).await?;
+    let (mut tx, row) = load(app, actor, Action::CourseRead, id, true).await?;
     let p = vink_store::person::person(&mut tx, row.person_id)
         .await?
         .ok_or_else(|| AppError::Internal("course person missing".into()))?;
-    let agency = organisation::list_agencies(&mut tx)
+    let agency = organisation::agency_by_id(&mut tx, row.agency_id)
         .await?
-        .into_iter()
-        .find(|a| a.id == row.agency_id)
         .map(|a| a.name)
         .unwrap_or_default();
     let goals = store::goals(&mut tx, id)
@@ -964,7 +1082,7 @@ pub async fn get(app: &App, actor: &Actor, id: Uuid) -> Result<CourseDetail> {
             name: p.name,
             birth: p.birth,
             district: p.district,
-            minor: minor_status(birth, local_date(Timestamp::now())).code(),
+            minor: minor_status(birth, local_date(tx.at())).code(),
         },
         goals,
         contacts,
@@ -976,7 +1094,7 @@ pub async fn get(app: &App, actor: &Actor, id: Uuid) -> Result<CourseDetail> {
             .collect(),
         timeline,
     };
-    commit_with_audit(tx, actor, Action::CourseRead, course_record(id), None).await?;
+    tx.commit().await?;
     Ok(detail)
 }
 
@@ -1021,15 +1139,17 @@ pub async fn list(app: &App, actor: &Actor, q: &CourseQuery) -> Result<CoursePag
     );
     let page = q.page.unwrap_or(1);
     let per_page = q.per_page.unwrap_or(25);
-    if page < 1 {
-        errs.add("page", "out_of_range", "must be 1 or more");
+    if !(1..=crate::concern::MAX_PAGE).contains(&page) {
+        errs.add("page", "out_of_range", "must be between 1 and 100000");
     }
     if !(1..=100).contains(&per_page) {
         errs.add("per_page", "out_of_range", "must be between 1 and 100");
     }
     errs.finish(())?;
-    let tx = app.db.begin().await?;
-    let mut tx = authorize(tx, actor, Action::CourseList, &Resource::None, None).await?;
+    let tx = app.db.begin_read().await?;
+    let mut tx = app
+        .authorize_read(tx, actor, Action::CourseList, &Resource::None, None)
+        .await?;
     let (rows, total) = store::list_courses(
         &mut tx,
         course_scope(actor),
@@ -1038,7 +1158,7 @@ pub async fn list(app: &App, actor: &Actor, q: &CourseQuery) -> Result<CoursePag
         (page - 1) * per_page,
     )
     .await?;
-    commit_with_audit(tx, actor, Action::CourseList, None, None).await?;
+    tx.commit().await?;
     Ok(CoursePage {
         items: rows
             .into_iter()

@@ -9,17 +9,17 @@
 
 use jiff::{SignedDuration, Timestamp, ToSpan};
 use uuid::Uuid;
-use vink_domain::audit::Outcome;
 use vink_domain::concern::{case_number, local_date, local_tz};
 use vink_domain::person::{Birth, match_key};
+use vink_domain::policy::{Action, Resource};
 use vink_domain::triage::{Decision, ProgrammeKind, Status, TriageClock};
 use vink_domain::user::Actor;
 use vink_store::concern::{self as cstore, ConcernRow, EventRow};
 use vink_store::triage::{self as tstore, MeetingRow};
-use vink_store::{Tx, micros, organisation, person, user as ustore};
+use vink_store::{Authorized, micros, organisation, person, user as ustore};
 
 use crate::user::{NewUser, add_user};
-use crate::{App, AppError, Result, audit_row};
+use crate::{App, AppError, Result};
 
 /// The demo log-ins: user name, role, agency code.
 pub const DEMO_USERS: &[(&str, &str, &str, Option<&str>)] = &[
@@ -131,9 +131,20 @@ const RECOMMENDATIONS: &[&str] = &[
 ];
 
 /// Loads the demo unless concerns already exist. Users are created when missing.
+/// Refused on a database that holds any user the demo did not create: the
+/// demo's published password must never open a real installation.
 pub async fn load(app: &App) -> Result<DemoSummary> {
     let mut summary = DemoSummary::default();
     let system = Actor::system();
+    let names: Vec<&str> = DEMO_USERS.iter().map(|u| u.0).collect();
+    let mut tx = app.db.begin_read().await?;
+    let others = ustore::count_users_except(&mut tx, &names).await?;
+    tx.commit().await?;
+    if others > 0 {
+        return Err(AppError::Conflict(format!(
+            "refusing to load demo data: the database holds {others} user(s) the demo did not create"
+        )));
+    }
     for (username, display, role, agency) in DEMO_USERS {
         let new = NewUser {
             username: (*username).into(),
@@ -149,7 +160,10 @@ pub async fn load(app: &App) -> Result<DemoSummary> {
             Err(e) => return Err(e),
         }
     }
-    let mut tx = app.db.begin().await?;
+    let tx = app.db.begin().await?;
+    let mut tx = app
+        .authorize(tx, &system, Action::DemoLoad, &Resource::None, None)
+        .await?;
     if cstore::count_concerns(&mut tx).await? > 0 {
         return Ok(summary);
     }
@@ -161,7 +175,7 @@ pub async fn load(app: &App) -> Result<DemoSummary> {
         .await?
         .map(|u| u.id);
     let mut rng = Rng(0x5EED_1234_ABCD_9876);
-    let now = Timestamp::now();
+    let now = app.now();
     let meetings = demo_meetings(&mut tx, &mut rng, now, secretariat).await?;
     summary.meetings_created = meetings.len();
     let allowance = SignedDuration::from_hours(app.config.triage_hours);
@@ -348,15 +362,6 @@ pub async fn load(app: &App) -> Result<DemoSummary> {
         summary.concerns_created += 1;
     }
     summary.courses_created = demo_courses(&mut tx, &mut rng, now, secretariat, app).await?;
-    audit_row(
-        &mut tx,
-        &Actor::system(),
-        "demo.load",
-        None,
-        Outcome::Allowed,
-        None,
-    )
-    .await?;
     tx.commit().await?;
     Ok(summary)
 }
@@ -440,7 +445,7 @@ impl DemoConcern {
     }
 }
 
-async fn new_person(tx: &mut Tx, rng: &mut Rng, received: Timestamp) -> Result<Uuid> {
+async fn new_person(tx: &mut Authorized, rng: &mut Rng, received: Timestamp) -> Result<Uuid> {
     let name = format!("{} {}", rng.pick(FIRST), rng.pick(LAST));
     let year = local_date(received).year() - 13 - i16::try_from(rng.below(16)).unwrap_or(0);
     let birth = match rng.below(10) {
@@ -474,7 +479,7 @@ async fn new_person(tx: &mut Tx, rng: &mut Rng, received: Timestamp) -> Result<U
 
 /// A meeting every other Tuesday from 20 months ago to two weeks ahead.
 async fn demo_meetings(
-    tx: &mut Tx,
+    tx: &mut Authorized,
     rng: &mut Rng,
     now: Timestamp,
     by: Uuid,
@@ -602,7 +607,7 @@ const CORPS: &[(&str, &str, &str, &str)] = &[
 /// courses a year over the demo period: completed ones with follow-ups both
 /// recorded and pending, a few discontinued, the newest still running.
 async fn demo_courses(
-    tx: &mut Tx,
+    tx: &mut Authorized,
     rng: &mut Rng,
     now: Timestamp,
     by: Uuid,

@@ -5,13 +5,13 @@ use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
-use vink_domain::course::{Occupation, RiskJudgement, today};
+use vink_domain::course::{Occupation, RiskJudgement};
 use vink_domain::policy::{Action, Resource, course_scope};
 use vink_domain::report::{CompletedCourse, DEFAULT_TARGET_PERCENT, OutcomeShares, outcome_shares};
 use vink_domain::user::Actor;
 use vink_domain::validation::FieldErrors;
 
-use crate::{App, AppError, Result, authorize, commit_with_audit};
+use crate::{App, AppError, Result};
 
 #[derive(Debug, Clone, Default, Deserialize, ToSchema, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -36,7 +36,7 @@ pub struct FollowUpItem {
 
 /// Open follow-ups in the actor's scope, earliest first.
 pub async fn worklist(app: &App, actor: &Actor, q: &FollowUpQuery) -> Result<Vec<FollowUpItem>> {
-    let today = today();
+    let today = app.today();
     let until = match q.due.as_deref().filter(|s| !s.is_empty()) {
         None => Date::MAX,
         Some("overdue") => today.yesterday().unwrap_or(today),
@@ -49,8 +49,10 @@ pub async fn worklist(app: &App, actor: &Actor, q: &FollowUpQuery) -> Result<Vec
             ));
         }
     };
-    let tx = app.db.begin().await?;
-    let mut tx = authorize(tx, actor, Action::FollowUpList, &Resource::None, None).await?;
+    let tx = app.db.begin_read().await?;
+    let mut tx = app
+        .authorize_read(tx, actor, Action::FollowUpList, &Resource::None, None)
+        .await?;
     let rows = vink_store::follow_up::open_follow_ups(
         &mut tx,
         course_scope(actor),
@@ -58,7 +60,7 @@ pub async fn worklist(app: &App, actor: &Actor, q: &FollowUpQuery) -> Result<Vec
         500,
     )
     .await?;
-    commit_with_audit(tx, actor, Action::FollowUpList, None, None).await?;
+    tx.commit().await?;
     Ok(rows
         .into_iter()
         .map(|r| FollowUpItem {
@@ -107,20 +109,19 @@ pub struct OutcomeReport {
 }
 
 pub async fn outcomes(app: &App, actor: &Actor, q: &OutcomeQuery) -> Result<OutcomeReport> {
-    let today = today();
+    let today = app.today();
     let mut errs = FieldErrors::new();
-    let mut date = |field: &str, raw: Option<&str>, default: Date| match raw
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        None => Some(default),
-        Some(s) => match s.parse::<Date>() {
-            Ok(d) => Some(d),
-            Err(_) => {
-                errs.add(field, "invalid_date", "must be a date (YYYY-MM-DD)");
-                None
-            }
-        },
+    let mut date = |field: &str, raw: Option<&str>, default: Date| {
+        if raw.is_none_or(|r| r.trim().is_empty()) {
+            return Some(default);
+        }
+        vink_domain::validation::date_field(
+            &mut errs,
+            field,
+            raw,
+            vink_domain::validation::DateRule::default(),
+            false,
+        )
     };
     let from = date(
         "from",
@@ -138,11 +139,13 @@ pub async fn outcomes(app: &App, actor: &Actor, q: &OutcomeQuery) -> Result<Outc
         return Err(AppError::Internal("period".into()));
     };
     let (from_s, to_s) = (from.to_string(), to.to_string());
-    let tx = app.db.begin().await?;
-    let mut tx = authorize(tx, actor, Action::OutcomeRead, &Resource::None, None).await?;
+    let tx = app.db.begin_read().await?;
+    let mut tx = app
+        .authorize_read(tx, actor, Action::OutcomeRead, &Resource::None, None)
+        .await?;
     let facts = vink_store::follow_up::outcome_facts(&mut tx, &from_s, &to_s).await?;
     let kinds = vink_store::follow_up::counts_by_kind(&mut tx, &from_s, &to_s).await?;
-    commit_with_audit(tx, actor, Action::OutcomeRead, None, None).await?;
+    tx.commit().await?;
     let completed: Vec<CompletedCourse> = facts
         .iter()
         .map(|f| CompletedCourse {

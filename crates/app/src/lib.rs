@@ -4,27 +4,30 @@
 //! transaction before committing. A refused attempt commits only its audit row.
 
 pub mod audit;
+pub mod clock;
 pub mod concern;
 pub mod corps;
 pub mod course;
 pub mod demo;
 pub mod follow_up;
+pub mod jobs;
 pub mod limits;
 pub mod organisation;
 pub mod reminder;
 pub mod triage;
 pub mod user;
 
+use jiff::civil::Date;
 use jiff::{SignedDuration, Timestamp};
 use thiserror::Error;
 use uuid::Uuid;
-use vink_domain::audit::{AuditFields, Outcome};
-use vink_domain::policy::{Access, Action, DenyReason, Resource};
+use vink_domain::policy::{Action, DenyReason, RecordRef, Resource};
 use vink_domain::triage::{DEFAULT_TRIAGE_HOURS, TriageError};
 use vink_domain::user::Actor;
 use vink_domain::validation::FieldErrors;
-use vink_store::{Db, StoreError, Tx};
+use vink_store::{Authorized, Db, StoreError, Tx};
 
+pub use clock::Clock;
 pub use limits::RateLimiter;
 
 /// Settings the use cases depend on; the command line fills them in.
@@ -46,6 +49,12 @@ pub struct Config {
     pub reminder_lead_days: i64,
     /// The address users reach vink at, for links in e-mails.
     pub base_url: String,
+    /// Days before its due date that a follow-up answer is first accepted.
+    pub follow_up_tolerance_days: i32,
+    /// How long a new API token lives.
+    pub token_lifetime: SignedDuration,
+    /// A session ends this long after log-in however active it is.
+    pub session_lifetime: SignedDuration,
 }
 
 impl Default for Config {
@@ -59,6 +68,9 @@ impl Default for Config {
             occupation_follow_up_months: vink_domain::course::DEFAULT_OCCUPATION_FOLLOW_UP_MONTHS,
             reminder_lead_days: 14,
             base_url: "http://127.0.0.1:8080".into(),
+            follow_up_tolerance_days: 30,
+            token_lifetime: SignedDuration::from_hours(90 * 24),
+            session_lifetime: SignedDuration::from_hours(12),
         }
     }
 }
@@ -68,14 +80,14 @@ impl Default for Config {
 pub struct App {
     pub db: Db,
     pub config: Config,
-    /// Failed log-ins per account.
-    pub login_limiter: RateLimiter,
-    /// Failed log-ins per client address.
-    pub ip_limiter: RateLimiter,
+    /// Log-in attempts per account and address, per address, per account.
+    pub login_limits: user::LoginLimits,
     /// Public reports per client address.
     pub report_limiter: RateLimiter,
     /// Where reminder e-mails go out; none: the inbox only.
     pub mailer: Option<reminder::Mailer>,
+    /// The one clock every use case reads.
+    pub clock: Clock,
 }
 
 impl App {
@@ -83,11 +95,89 @@ impl App {
         App {
             db,
             config,
-            login_limiter: RateLimiter::new(5, SignedDuration::from_mins(15)),
-            ip_limiter: RateLimiter::new(20, SignedDuration::from_mins(15)),
+            login_limits: user::LoginLimits::default(),
             report_limiter: RateLimiter::new(5, SignedDuration::from_mins(10)),
             mailer: None,
+            clock: Clock::System,
         }
+    }
+
+    /// Now, by the application's clock.
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    /// Today in the unit's time zone, by the application's clock.
+    pub fn today(&self) -> Date {
+        self.clock.today()
+    }
+
+    /// Decides a write on `tx`. Allowed: the transaction bound to its grant,
+    /// whose commit writes the audit row. Refused: the work is dropped, one
+    /// `denied` row is written on its own, and the refusal is returned.
+    pub(crate) async fn authorize(
+        &self,
+        tx: Tx,
+        actor: &Actor,
+        action: Action,
+        resource: &Resource<'_>,
+        record: Option<RecordRef>,
+    ) -> Result<Authorized> {
+        let now = self.now();
+        match vink_domain::policy::authorize(actor, action, resource, record) {
+            Ok(grant) => Ok(Authorized::write(tx, grant, now)),
+            Err(reason) => Err(self.refuse(tx, actor, action, record, reason).await),
+        }
+    }
+
+    /// Decides a read on `tx` (from [`Db::begin_read`]): the same, but the
+    /// audit row is appended in a short write when the read is committed.
+    pub(crate) async fn authorize_read(
+        &self,
+        tx: Tx,
+        actor: &Actor,
+        action: Action,
+        resource: &Resource<'_>,
+        record: Option<RecordRef>,
+    ) -> Result<Authorized> {
+        let now = self.now();
+        match vink_domain::policy::authorize(actor, action, resource, record) {
+            Ok(grant) => Ok(Authorized::read(tx, grant, now, &self.db)),
+            Err(reason) => Err(self.refuse(tx, actor, action, record, reason).await),
+        }
+    }
+
+    async fn refuse(
+        &self,
+        tx: Tx,
+        actor: &Actor,
+        action: Action,
+        record: Option<RecordRef>,
+        reason: DenyReason,
+    ) -> AppError {
+        // Release the transaction first: on SQLite it may hold the only writer.
+        drop(tx);
+        tracing::info!(
+            action = action.code(),
+            reason = reason.code(),
+            "access denied"
+        );
+        match self.deny_row(actor, action, record, reason.code()).await {
+            Ok(()) => AppError::Denied(reason),
+            Err(e) => e,
+        }
+    }
+
+    /// Writes one `denied` row on its own (refusals, failed log-ins, limits).
+    pub(crate) async fn deny_row(
+        &self,
+        actor: &Actor,
+        action: Action,
+        record: Option<RecordRef>,
+        reason: &str,
+    ) -> Result<()> {
+        vink_store::record_denied(&self.db, actor, action, record, reason, self.now()).await?;
+        Ok(())
     }
 
     fn triage_allowance(&self) -> SignedDuration {
@@ -116,10 +206,23 @@ pub enum AppError {
     /// Too many attempts (429).
     #[error("too many attempts, try again later")]
     RateLimited,
+    /// The database cannot take the work now (503): full, read-only, unreachable.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(StoreError),
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        if e.is_unavailable() {
+            AppError::Unavailable(e.to_string())
+        } else {
+            AppError::Store(e)
+        }
+    }
 }
 
 impl From<TriageError> for AppError {
@@ -175,129 +278,12 @@ pub(crate) fn parse_code<T>(
     }
 }
 
-/// The record an audit row is about.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Record {
-    pub kind: &'static str,
-    pub id: Uuid,
+pub(crate) fn concern_record(id: Uuid) -> Option<RecordRef> {
+    Some(RecordRef::concern(id))
 }
 
-pub(crate) fn concern_record(id: Uuid) -> Option<Record> {
-    Some(Record {
-        kind: "concern",
-        id,
-    })
-}
-
-pub(crate) fn meeting_record(id: Uuid) -> Option<Record> {
-    Some(Record {
-        kind: "meeting",
-        id,
-    })
-}
-
-/// Appends one audit row in the caller's transaction.
-pub(crate) async fn audit_row(
-    tx: &mut Tx,
-    actor: &Actor,
-    action: &str,
-    record: Option<Record>,
-    outcome: Outcome,
-    reason: Option<String>,
-) -> Result<()> {
-    vink_store::audit::append(
-        tx,
-        AuditFields {
-            seq: 0,
-            at: Timestamp::now(),
-            actor_id: actor.user_id(),
-            actor_kind: actor.label().to_string(),
-            action: action.to_string(),
-            record_type: record.map(|r| r.kind.to_string()),
-            record_id: record.map(|r| r.id),
-            outcome,
-            reason,
-        },
-    )
-    .await?;
-    Ok(())
-}
-
-/// Records an event that comes with no other work (a refused log-in, a rate
-/// limit) in a transaction of its own.
-pub(crate) async fn audit_alone(
-    app: &App,
-    actor: &Actor,
-    action: &str,
-    record: Option<Record>,
-    outcome: Outcome,
-    reason: &str,
-) -> Result<()> {
-    let mut tx = app.db.begin().await?;
-    audit_row(
-        &mut tx,
-        actor,
-        action,
-        record,
-        outcome,
-        Some(reason.to_string()),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-/// Asks the policy. On refusal, commits a `denied` audit row (and nothing else)
-/// and returns the error to hand back; on success hands the transaction back.
-pub(crate) async fn authorize(
-    mut tx: Tx,
-    actor: &Actor,
-    action: Action,
-    resource: &Resource<'_>,
-    record: Option<Record>,
-) -> Result<Tx> {
-    match vink_domain::policy::decide(actor, action, resource) {
-        Access::Allow => Ok(tx),
-        Access::Deny(reason) => {
-            audit_row(
-                &mut tx,
-                actor,
-                action.code(),
-                record,
-                Outcome::Denied,
-                Some(reason.code().to_string()),
-            )
-            .await?;
-            tx.commit().await?;
-            tracing::info!(
-                action = action.code(),
-                reason = reason.code(),
-                "access denied"
-            );
-            Err(AppError::Denied(reason))
-        }
-    }
-}
-
-/// Commits the work with its `allowed` audit row.
-pub(crate) async fn commit_with_audit(
-    mut tx: Tx,
-    actor: &Actor,
-    action: Action,
-    record: Option<Record>,
-    reason: Option<String>,
-) -> Result<()> {
-    audit_row(
-        &mut tx,
-        actor,
-        action.code(),
-        record,
-        Outcome::Allowed,
-        reason,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
+pub(crate) fn meeting_record(id: Uuid) -> Option<RecordRef> {
+    Some(RecordRef::meeting(id))
 }
 
 /// Random bytes as lowercase hex, for session ids, tokens and CSRF tokens.
@@ -314,9 +300,16 @@ pub(crate) fn secret_hash(secret: &str) -> String {
     hex::encode(sha2::Sha256::digest(secret.as_bytes()))
 }
 
-/// Whether the database answers: for `/healthz`.
+/// Whether the database answers reads: liveness of the service's data path.
 pub async fn health(app: &App) -> Result<()> {
     let tx = app.db.begin_read().await?;
     tx.commit().await?;
+    Ok(())
+}
+
+/// Whether the database takes writes now (readiness): a write that grows the
+/// file, rolled back. A full disk or a read-only file answers `Unavailable`.
+pub async fn writable(app: &App) -> Result<()> {
+    app.db.probe_write().await?;
     Ok(())
 }

@@ -51,6 +51,34 @@ impl RateLimiter {
         q.push_back(now);
     }
 
+    /// Checks and counts one hit in one step: true when `key` still had
+    /// allowance at `now` (and the hit is recorded), false when it is used up.
+    /// Parallel bursts cannot slip through between a check and a record.
+    pub fn try_hit(&self, key: &str, now: Timestamp) -> bool {
+        let mut map = self.lock();
+        if map.len() > 10_000 {
+            let window = self.window;
+            map.retain(|_, q| {
+                Self::prune(q, now, window);
+                !q.is_empty()
+            });
+        }
+        let q = map.entry(key.to_string()).or_default();
+        Self::prune(q, now, self.window);
+        if q.len() >= self.max {
+            return false;
+        }
+        q.push_back(now);
+        true
+    }
+
+    /// Gives back the most recent hit of `key` (an attempt that succeeded).
+    pub fn refund(&self, key: &str) {
+        if let Some(q) = self.lock().get_mut(key) {
+            q.pop_back();
+        }
+    }
+
     /// Forgets `key` (after a successful log-in).
     pub fn clear(&self, key: &str) {
         self.lock().remove(key);
@@ -72,6 +100,27 @@ impl RateLimiter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn try_hit_is_atomic_under_parallel_bursts() {
+        let l = std::sync::Arc::new(RateLimiter::new(5, SignedDuration::from_mins(10)));
+        let t0 = Timestamp::UNIX_EPOCH + SignedDuration::from_hours(1000);
+        let handles: Vec<_> = (0..40)
+            .map(|_| {
+                let l = l.clone();
+                std::thread::spawn(move || l.try_hit("k", t0))
+            })
+            .collect();
+        let granted = handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or(false))
+            .filter(|ok| *ok)
+            .count();
+        assert_eq!(granted, 5);
+        l.refund("k");
+        assert!(l.try_hit("k", t0));
+        assert!(!l.try_hit("k", t0));
+    }
 
     #[test]
     fn blocks_after_max_and_frees_after_window() {

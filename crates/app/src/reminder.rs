@@ -10,7 +10,7 @@ use lettre::{AsyncTransport, Message, Tokio1Executor};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
-use vink_domain::course::today;
+use vink_domain::policy::{Action, Resource};
 use vink_domain::user::Actor;
 use vink_store::reminder::{self as store, NewNotification};
 use vink_store::{instant, micros};
@@ -68,11 +68,21 @@ pub const MAX_ATTEMPTS: i64 = 5;
 /// time (for the assigned mentor and the secretariat), then send what is due.
 pub async fn run_once(app: &App) -> Result<RunSummary> {
     let mut summary = RunSummary::default();
-    let now = Timestamp::now();
-    let until = today()
+    let now = app.now();
+    let today = app.today();
+    let until = today
         .checked_add(app.config.reminder_lead_days.days())
-        .unwrap_or(today());
-    let mut tx = app.db.begin().await?;
+        .unwrap_or(today);
+    let tx = app.db.begin().await?;
+    let mut tx = app
+        .authorize(
+            tx,
+            &Actor::system(),
+            Action::ReminderRun,
+            &Resource::None,
+            None,
+        )
+        .await?;
     let due = store::due_follow_ups(&mut tx, &until.to_string()).await?;
     let secretariat = store::users_of_role(&mut tx, "secretariat").await?;
     for f in &due {
@@ -126,18 +136,12 @@ pub async fn run_once(app: &App) -> Result<RunSummary> {
             }
         }
     }
+    // One audit row for a run that created something; an idle run leaves none.
     if summary.notifications > 0 {
-        crate::audit_row(
-            &mut tx,
-            &Actor::system(),
-            "reminder.create",
-            None,
-            vink_domain::audit::Outcome::Allowed,
-            None,
-        )
-        .await?;
+        tx.commit().await?;
+    } else {
+        drop(tx);
     }
-    tx.commit().await?;
     let Some(mailer) = &app.mailer else {
         return Ok(summary);
     };
@@ -149,7 +153,7 @@ pub async fn run_once(app: &App) -> Result<RunSummary> {
             .send(&mail.to_address, &mail.subject, &mail.body)
             .await;
         let attempts = mail.attempts + 1;
-        let at = micros(Timestamp::now());
+        let at = micros(app.now());
         let mut tx = app.db.begin().await?;
         match result {
             Ok(()) => {
@@ -164,7 +168,7 @@ pub async fn run_once(app: &App) -> Result<RunSummary> {
                 } else {
                     (
                         "pending",
-                        micros(Timestamp::now() + SignedDuration::from_mins(5 * attempts)),
+                        micros(app.now() + SignedDuration::from_mins(5 * attempts)),
                     )
                 };
                 store::finish_mail(&mut tx, mail.id, status, attempts, next, Some(&e), at).await?;
@@ -210,7 +214,7 @@ pub async fn inbox(app: &App, actor: &Actor) -> Result<Vec<InboxItem>> {
 pub async fn mark_read(app: &App, actor: &Actor, id: Uuid) -> Result<()> {
     let user = actor.user_id().ok_or(AppError::Unauthenticated)?;
     let mut tx = app.db.begin().await?;
-    let ok = store::mark_read(&mut tx, user, id, micros(Timestamp::now())).await?;
+    let ok = store::mark_read(&mut tx, user, id, micros(app.now())).await?;
     tx.commit().await?;
     if ok { Ok(()) } else { Err(AppError::NotFound) }
 }

@@ -14,12 +14,10 @@ use vink_domain::user::Actor;
 use vink_domain::validation::{FieldErrors, optional_text, required_text};
 use vink_store::concern::ConcernRow;
 use vink_store::triage::{self as store, MeetingRow, TriageUpdate};
-use vink_store::{Tx, instant, micros, organisation};
+use vink_store::{Authorized, Locked, Tx, instant, micros, organisation};
 
-use crate::concern::{clock_of, event, load_authorized};
-use crate::{
-    App, AppError, Result, authorize, commit_with_audit, concern_record, meeting_record, parse_code,
-};
+use crate::concern::{clock_of, event, load_for_change};
+use crate::{App, AppError, Result, concern_record, meeting_record, parse_code};
 
 /// A requested transition as the API and the form send it: codes as text so a
 /// wrong value becomes a per-field error.
@@ -120,14 +118,14 @@ fn stored_status(row: &ConcernRow) -> Result<Status> {
         .ok_or_else(|| AppError::Internal(format!("unknown stored status {}", row.status)))
 }
 
-fn state_of(app: &App, id: Uuid, u: &TriageUpdate) -> Result<TriageState> {
+fn state_of(app: &App, id: Uuid, u: &TriageUpdate, now: Timestamp) -> Result<TriageState> {
     let clock = clock_of(u.triage_deadline_at, u.paused_at, u.decided_at)?;
     Ok(TriageState {
         id,
         status: u.status.clone(),
         decision: u.decision.clone(),
         programme_kind: u.programme_kind.clone(),
-        clock: crate::concern::ClockView::of(&clock, Timestamp::now(), app.config.due_soon),
+        clock: crate::concern::ClockView::of(&clock, now, app.config.due_soon),
     })
 }
 
@@ -139,17 +137,21 @@ pub async fn transition(
     id: Uuid,
     input: &TransitionInput,
 ) -> Result<TriageState> {
-    let req = input.validate()?;
-    let action = if req.to == Status::Decided {
+    // The action (and so the access check) depends only on the target status;
+    // the rest of the input is validated after the check.
+    let action = if input.to.as_deref().map(str::trim) == Some(Status::Decided.code()) {
         Action::ConcernDecide
     } else {
         Action::ConcernTransition
     };
-    let tx = app.db.begin().await?;
-    let (mut tx, row) = load_authorized(tx, actor, action, id).await?;
+    let (mut tx, row) = load_for_change(app, actor, action, id).await?;
+    let req = input.validate()?;
+    if (req.to == Status::Decided) != (action == Action::ConcernDecide) {
+        return Err(AppError::Internal("transition action mismatch".into()));
+    }
     let from = stored_status(&row)?;
     check_transition(from, &req)?;
-    let now = Timestamp::now();
+    let now = tx.at();
     let mut clock = clock_of(row.triage_deadline_at, row.paused_at, row.decided_at)?;
     if req.to == Status::Decided {
         clock.stop(now);
@@ -174,16 +176,13 @@ pub async fn transition(
         req.reason.clone(),
     )
     .await?;
-    commit_with_audit(tx, actor, action, concern_record(id), None).await?;
-    state_of(app, id, &update)
+    tx.commit().await?;
+    state_of(app, id, &update, now)
 }
 
 /// Pauses the triage clock; the reason is required and kept in the timeline.
 pub async fn pause(app: &App, actor: &Actor, id: Uuid, input: &ReasonInput) -> Result<TriageState> {
-    let mut errs = FieldErrors::new();
-    let reason = required_text(&mut errs, "reason", input.reason.as_deref(), MAX_REASON);
-    errs.finish(())?;
-    clock_change(app, actor, id, reason, true).await
+    clock_change(app, actor, id, input, true).await
 }
 
 /// Resumes the clock; the paused interval moves the deadline later.
@@ -193,22 +192,25 @@ pub async fn resume(
     id: Uuid,
     input: &ReasonInput,
 ) -> Result<TriageState> {
-    let mut errs = FieldErrors::new();
-    let reason = optional_text(&mut errs, "reason", input.reason.as_deref(), MAX_REASON);
-    errs.finish(())?;
-    clock_change(app, actor, id, reason, false).await
+    clock_change(app, actor, id, input, false).await
 }
 
 async fn clock_change(
     app: &App,
     actor: &Actor,
     id: Uuid,
-    reason: Option<String>,
+    input: &ReasonInput,
     pause: bool,
 ) -> Result<TriageState> {
-    let tx = app.db.begin().await?;
-    let (mut tx, row) = load_authorized(tx, actor, Action::ConcernPause, id).await?;
-    let now = Timestamp::now();
+    let (mut tx, row) = load_for_change(app, actor, Action::ConcernPause, id).await?;
+    let mut errs = FieldErrors::new();
+    let reason = if pause {
+        required_text(&mut errs, "reason", input.reason.as_deref(), MAX_REASON)
+    } else {
+        optional_text(&mut errs, "reason", input.reason.as_deref(), MAX_REASON)
+    };
+    errs.finish(())?;
+    let now = tx.at();
     let mut clock = clock_of(row.triage_deadline_at, row.paused_at, row.decided_at)?;
     if pause {
         clock.pause(now)?;
@@ -226,15 +228,8 @@ async fn clock_change(
     store::update_triage(&mut tx, id, &update).await?;
     let kind = if pause { "paused" } else { "resumed" };
     event(&mut tx, id, actor, kind, None, None, None, reason).await?;
-    commit_with_audit(
-        tx,
-        actor,
-        Action::ConcernPause,
-        concern_record(id),
-        Some(kind.into()),
-    )
-    .await?;
-    state_of(app, id, &update)
+    tx.commit_noting(Some(kind.into())).await?;
+    state_of(app, id, &update, now)
 }
 
 /// A new meeting as the form and the API send it.
@@ -301,30 +296,28 @@ pub const MAX_RECOMMENDATION: usize = 4_000;
 
 /// Plans a meeting of the coordination unit.
 pub async fn create_meeting(app: &App, actor: &Actor, input: &MeetingInput) -> Result<Uuid> {
+    let id = vink_domain::new_id();
     let tx = app.db.begin().await?;
-    let mut tx = authorize(tx, actor, Action::MeetingCreate, &Resource::None, None).await?;
+    let mut tx = app
+        .authorize(
+            tx,
+            actor,
+            Action::MeetingCreate,
+            &Resource::None,
+            meeting_record(id),
+        )
+        .await?;
     let mut errs = FieldErrors::new();
-    let date = match input
-        .date
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        None => {
-            errs.add("date", "required", "is required");
-            None
-        }
-        Some(s) => match s.parse::<Date>() {
-            Ok(d) if d.year() >= 2000 && d.year() <= 2100 => Some(d),
-            _ => {
-                errs.add("date", "invalid_date", "must be a date (YYYY-MM-DD)");
-                None
-            }
-        },
-    };
+    let date: Option<Date> = vink_domain::validation::date_field(
+        &mut errs,
+        "date",
+        input.date.as_deref(),
+        vink_domain::validation::DateRule::default(),
+        true,
+    );
     let mut agency_ids = Vec::new();
     for code in &input.agencies {
-        match organisation::agency_by_code(&mut tx, code.trim()).await? {
+        match organisation::agency_by_code(&mut tx, code).await? {
             Some(a) if !agency_ids.contains(&a.id) => agency_ids.push(a.id),
             Some(_) => {}
             None => errs.add(
@@ -344,20 +337,20 @@ pub async fn create_meeting(app: &App, actor: &Actor, input: &MeetingInput) -> R
     let date = errs
         .finish(date)?
         .ok_or_else(|| AppError::Internal("date".into()))?;
-    let id = vink_domain::new_id();
+    let created_at = micros(tx.at());
     store::insert_meeting(
         &mut tx,
         &MeetingRow {
             id,
             meeting_date: date.to_string(),
             minutes: None,
-            created_at: micros(Timestamp::now()),
+            created_at,
             created_by: actor.user_id(),
         },
         &agency_ids,
     )
     .await?;
-    commit_with_audit(tx, actor, Action::MeetingCreate, meeting_record(id), None).await?;
+    tx.commit().await?;
     Ok(id)
 }
 
@@ -368,15 +361,22 @@ pub async fn list_meetings(
     page: i64,
     per_page: i64,
 ) -> Result<MeetingPage> {
-    if page < 1 || !(1..=100).contains(&per_page) {
+    if !(1..=crate::concern::MAX_PAGE).contains(&page) || !(1..=100).contains(&per_page) {
         return Err(crate::invalid(
             "page",
             "out_of_range",
-            "page from 1, per_page 1 to 100",
+            "page from 1 to 100000, per_page 1 to 100",
         ));
     }
-    let tx = app.db.begin().await?;
-    let mut tx = authorize(tx, actor, Action::MeetingList, &Resource::None, None).await?;
+    let mut tx = app.db.begin_read().await?;
+    if let Err(reason) =
+        vink_domain::policy::authorize(actor, Action::MeetingList, &Resource::None, None)
+    {
+        drop(tx);
+        app.deny_row(actor, Action::MeetingList, None, reason.code())
+            .await?;
+        return Err(AppError::Denied(reason));
+    }
     let (rows, total) = store::list_meetings(
         &mut tx,
         meeting_scope(actor),
@@ -402,31 +402,45 @@ pub async fn list_meetings(
 }
 
 /// Loads a meeting and asks the policy, judging a missing meeting as one with no
-/// attendance so refusals reveal nothing.
-async fn load_meeting(tx: Tx, actor: &Actor, action: Action, id: Uuid) -> Result<(Tx, MeetingRow)> {
-    let mut tx = tx;
-    let row = store::meeting(&mut tx, id).await?;
-    let attending = match row {
-        Some(_) => store::attending(&mut tx, id).await?,
-        None => Vec::new(),
+/// attendance so refusals reveal nothing. `record` is what the audit row names.
+async fn load_meeting(
+    app: &App,
+    mut tx: Tx,
+    actor: &Actor,
+    action: Action,
+    id: Uuid,
+    record: Option<vink_domain::policy::RecordRef>,
+    read: bool,
+) -> Result<(Authorized, MeetingRow)> {
+    let attending = store::attending(&mut tx, id).await?;
+    let resource = Resource::Meeting {
+        attending: &attending,
     };
-    let tx = authorize(
-        tx,
-        actor,
-        action,
-        &Resource::Meeting {
-            attending: &attending,
-        },
-        meeting_record(id),
-    )
-    .await?;
-    row.map(|r| (tx, r)).ok_or(AppError::NotFound)
+    let mut auth = if read {
+        app.authorize_read(tx, actor, action, &resource, record)
+            .await?
+    } else {
+        app.authorize(tx, actor, action, &resource, record).await?
+    };
+    match store::meeting(&mut auth, id).await? {
+        Some(row) => Ok((auth, row)),
+        None => Err(AppError::NotFound),
+    }
 }
 
 /// Reads a meeting with its attendance and agenda.
 pub async fn get_meeting(app: &App, actor: &Actor, id: Uuid) -> Result<MeetingDetail> {
-    let tx = app.db.begin().await?;
-    let (mut tx, row) = load_meeting(tx, actor, Action::MeetingRead, id).await?;
+    let tx = app.db.begin_read().await?;
+    let (mut tx, row) = load_meeting(
+        app,
+        tx,
+        actor,
+        Action::MeetingRead,
+        id,
+        meeting_record(id),
+        true,
+    )
+    .await?;
     let agencies = store::agencies_of_meeting(&mut tx, id)
         .await?
         .into_iter()
@@ -453,7 +467,7 @@ pub async fn get_meeting(app: &App, actor: &Actor, id: Uuid) -> Result<MeetingDe
             })
         })
         .collect::<Result<Vec<_>>>()?;
-    commit_with_audit(tx, actor, Action::MeetingRead, meeting_record(id), None).await?;
+    tx.commit().await?;
     Ok(MeetingDetail {
         id,
         date: row.meeting_date,
@@ -471,9 +485,14 @@ pub async fn add_to_agenda(
     meeting_id: Uuid,
     concern_id: Uuid,
 ) -> Result<()> {
-    let tx = app.db.begin().await?;
-    let (tx, meeting) = load_meeting(tx, actor, Action::AgendaAdd, meeting_id).await?;
-    let (mut tx, row) = load_authorized(tx, actor, Action::AgendaAdd, concern_id).await?;
+    // One decision, one audit row: about the concern put on the agenda.
+    let (mut tx, row) = load_for_change(app, actor, Action::AgendaAdd, concern_id).await?;
+    if !tx.lock(Locked::Meeting(meeting_id)).await? {
+        return Err(AppError::NotFound);
+    }
+    let meeting = store::meeting(&mut tx, meeting_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let status = stored_status(&row)?;
     if status == Status::Decided {
         return Err(AppError::Conflict("the concern is already decided".into()));
@@ -524,14 +543,8 @@ pub async fn add_to_agenda(
         )
         .await?;
     }
-    commit_with_audit(
-        tx,
-        actor,
-        Action::AgendaAdd,
-        concern_record(concern_id),
-        None,
-    )
-    .await
+    tx.commit().await?;
+    Ok(())
 }
 
 /// The unit's recommendation on one agenda item.
@@ -551,6 +564,19 @@ pub async fn record_recommendation(
     concern_id: Uuid,
     input: &RecommendationInput,
 ) -> Result<()> {
+    let mut tx = app.db.begin().await?;
+    // Serialise with every other change of the concern (transitions, agenda).
+    tx.lock(Locked::Concern(concern_id)).await?;
+    let (mut tx, _meeting) = load_meeting(
+        app,
+        tx,
+        actor,
+        Action::RecommendationRecord,
+        meeting_id,
+        concern_record(concern_id),
+        false,
+    )
+    .await?;
     let mut errs = FieldErrors::new();
     let text = required_text(
         &mut errs,
@@ -558,9 +584,6 @@ pub async fn record_recommendation(
         input.recommendation.as_deref(),
         MAX_RECOMMENDATION,
     );
-    let tx = app.db.begin().await?;
-    let (mut tx, _meeting) =
-        load_meeting(tx, actor, Action::RecommendationRecord, meeting_id).await?;
     let acting = match input
         .acting_agency
         .as_deref()
@@ -583,7 +606,7 @@ pub async fn record_recommendation(
     let text = errs
         .finish(text)?
         .ok_or_else(|| AppError::Internal("recommendation".into()))?;
-    let now = micros(Timestamp::now());
+    let now = micros(tx.at());
     if !store::set_recommendation(
         &mut tx,
         meeting_id,
@@ -608,14 +631,8 @@ pub async fn record_recommendation(
         Some(text),
     )
     .await?;
-    commit_with_audit(
-        tx,
-        actor,
-        Action::RecommendationRecord,
-        concern_record(concern_id),
-        None,
-    )
-    .await
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Minutes of a meeting.
@@ -632,18 +649,22 @@ pub async fn set_minutes(
     meeting_id: Uuid,
     input: &MinutesInput,
 ) -> Result<()> {
-    let mut errs = FieldErrors::new();
-    let minutes = optional_text(&mut errs, "minutes", input.minutes.as_deref(), MAX_MINUTES);
-    errs.finish(())?;
-    let tx = app.db.begin().await?;
-    let (mut tx, _row) = load_meeting(tx, actor, Action::MeetingUpdate, meeting_id).await?;
-    store::set_minutes(&mut tx, meeting_id, minutes.as_deref()).await?;
-    commit_with_audit(
+    let mut tx = app.db.begin().await?;
+    tx.lock(Locked::Meeting(meeting_id)).await?;
+    let (mut tx, _row) = load_meeting(
+        app,
         tx,
         actor,
         Action::MeetingUpdate,
+        meeting_id,
         meeting_record(meeting_id),
-        None,
+        false,
     )
-    .await
+    .await?;
+    let mut errs = FieldErrors::new();
+    let minutes = optional_text(&mut errs, "minutes", input.minutes.as_deref(), MAX_MINUTES);
+    errs.finish(())?;
+    store::set_minutes(&mut tx, meeting_id, minutes.as_deref()).await?;
+    tx.commit().await?;
+    Ok(())
 }

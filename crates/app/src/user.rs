@@ -9,18 +9,15 @@ use std::sync::OnceLock;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::{Algorithm, Argon2, Params, Version};
-use jiff::{SignedDuration, Timestamp};
+use jiff::SignedDuration;
 use uuid::Uuid;
-use vink_domain::audit::Outcome;
-use vink_domain::policy::{Action, Resource};
+use vink_domain::policy::{Action, RecordRef, Resource};
 use vink_domain::user::{Actor, MIN_PASSWORD_LEN, Role, valid_username};
 use vink_domain::validation::FieldErrors;
 use vink_store::user::{self as store, UserRow};
 use vink_store::{micros, organisation};
 
-use crate::{
-    App, AppError, Record, Result, audit_row, authorize, commit_with_audit, random_hex, secret_hash,
-};
+use crate::{App, AppError, Result, random_hex, secret_hash};
 
 /// A signed-in staff member as the web layer needs them.
 #[derive(Debug, Clone)]
@@ -47,8 +44,29 @@ pub struct NewUser {
     pub email: Option<String>,
 }
 
-fn user_record(id: Uuid) -> Option<Record> {
-    Some(Record { kind: "user", id })
+fn user_record(id: Uuid) -> Option<RecordRef> {
+    Some(RecordRef::user(id))
+}
+
+/// The limits on log-in attempts. Per account *and* address, so an attacker
+/// elsewhere cannot lock a user out; per address, against spraying; and a
+/// higher per-account ceiling across all addresses, whose breach raises an
+/// alert row in the audit log.
+pub struct LoginLimits {
+    pub account_address: crate::RateLimiter,
+    pub address: crate::RateLimiter,
+    pub account: crate::RateLimiter,
+}
+
+impl Default for LoginLimits {
+    fn default() -> Self {
+        let window = SignedDuration::from_mins(15);
+        LoginLimits {
+            account_address: crate::RateLimiter::new(5, window),
+            address: crate::RateLimiter::new(20, window),
+            account: crate::RateLimiter::new(50, window),
+        }
+    }
 }
 
 /// argon2id with the given memory cost (KiB): OWASP's 19 MiB in production, less
@@ -104,6 +122,15 @@ fn dummy_hash(memory_kib: u32) -> Option<String> {
 
 /// Creates a user. Called by administrators and by the command line.
 pub async fn add_user(app: &App, actor: &Actor, new: &NewUser) -> Result<Uuid> {
+    let id = vink_domain::new_id();
+    // Access first; the password is hashed before the write lock is taken.
+    if let Err(reason) =
+        vink_domain::policy::authorize(actor, Action::UserManage, &Resource::None, None)
+    {
+        app.deny_row(actor, Action::UserManage, user_record(id), reason.code())
+            .await?;
+        return Err(AppError::Denied(reason));
+    }
     let mut errs = FieldErrors::new();
     let username = new.username.trim().to_lowercase();
     if !valid_username(&username) {
@@ -123,14 +150,16 @@ pub async fn add_user(app: &App, actor: &Actor, new: &NewUser) -> Result<Uuid> {
     if new.password.len() > 1024 {
         errs.add("password", "too_long", "must be at most 1024 bytes");
     }
-    let email = new
-        .email
-        .as_deref()
-        .map(str::trim)
-        .filter(|e| !e.is_empty())
-        .map(str::to_string);
+    let display_name = vink_domain::validation::optional_text(
+        &mut errs,
+        "display_name",
+        new.display_name.as_deref(),
+        200,
+    );
+    let email =
+        vink_domain::validation::optional_text(&mut errs, "email", new.email.as_deref(), 254);
     if let Some(e) = &email
-        && (e.len() > 254 || e.parse::<lettre::Address>().is_err())
+        && e.parse::<lettre::Address>().is_err()
     {
         errs.add("email", "invalid", "must be an e-mail address");
     }
@@ -142,8 +171,21 @@ pub async fn add_user(app: &App, actor: &Actor, new: &NewUser) -> Result<Uuid> {
             format!("must be one of {}", Role::codes()),
         );
     }
+    let hash = if errs.is_empty() {
+        Some(hash_password(&new.password, app.config.password_memory_kib).await?)
+    } else {
+        None
+    };
     let tx = app.db.begin().await?;
-    let mut tx = authorize(tx, actor, Action::UserManage, &Resource::None, None).await?;
+    let mut tx = app
+        .authorize(
+            tx,
+            actor,
+            Action::UserManage,
+            &Resource::None,
+            user_record(id),
+        )
+        .await?;
     let agency = match new
         .agency
         .as_deref()
@@ -154,7 +196,7 @@ pub async fn add_user(app: &App, actor: &Actor, new: &NewUser) -> Result<Uuid> {
         Some(code) => match organisation::agency_by_code(&mut tx, code).await? {
             Some(a) => Some(a.id),
             None => {
-                errs.add("agency", "unknown_code", format!("unknown agency {code:?}"));
+                errs.add("agency", "unknown_code", "unknown agency");
                 None
             }
         },
@@ -166,70 +208,109 @@ pub async fn add_user(app: &App, actor: &Actor, new: &NewUser) -> Result<Uuid> {
             "a coordination-unit member belongs to an agency",
         );
     }
-    let role = errs
-        .finish(role)?
-        .ok_or_else(|| AppError::Internal("role".into()))?;
+    let (role, hash) = match errs.finish((role, hash))? {
+        (Some(r), Some(h)) => (r, h),
+        _ => return Err(AppError::Internal("validated user fields missing".into())),
+    };
     if store::user_by_name(&mut tx, &username).await?.is_some() {
         return Err(AppError::Conflict(format!(
             "user {username} already exists"
         )));
     }
-    let hash = hash_password(&new.password, app.config.password_memory_kib).await?;
-    let id = vink_domain::new_id();
+    let created_at = micros(tx.at());
     store::insert_user(
         &mut tx,
         &UserRow {
             id,
             username: username.clone(),
-            display_name: new
-                .display_name
-                .clone()
-                .filter(|d| !d.trim().is_empty())
-                .unwrap_or_else(|| username.clone()),
+            display_name: display_name.unwrap_or_else(|| username.clone()),
             role: role.code().into(),
             agency_id: agency,
             password_hash: hash,
             active: true,
-            created_at: micros(Timestamp::now()),
+            created_at,
         },
     )
     .await?;
-    commit_with_audit(
-        tx,
-        actor,
-        Action::UserManage,
-        user_record(id),
-        Some("created".into()),
-    )
-    .await?;
+    if let Some(e) = &email {
+        vink_store::reminder::set_email(&mut tx, id, Some(e)).await?;
+    }
+    tx.commit_noting(Some("created".into())).await?;
     Ok(id)
 }
 
-/// Issues a new API bearer token for a user and returns it; only its hash is kept.
+/// Looks a user up by name for a management action, authorising it as one
+/// action on that user.
+async fn managed_user(
+    app: &App,
+    actor: &Actor,
+    username: &str,
+) -> Result<(vink_store::Authorized, UserRow)> {
+    let mut tx = app.db.begin().await?;
+    let user = store::user_by_name(&mut tx, &username.trim().to_lowercase()).await?;
+    let record = user.as_ref().map(|u| RecordRef::user(u.id));
+    let tx = app
+        .authorize(tx, actor, Action::UserManage, &Resource::None, record)
+        .await?;
+    user.map(|u| (tx, u)).ok_or(AppError::NotFound)
+}
+
+/// Issues a new API bearer token for a user and returns it; only its hash is
+/// kept. It expires after the configured lifetime (90 days by default).
 pub async fn create_token(app: &App, actor: &Actor, username: &str) -> Result<String> {
-    let tx = app.db.begin().await?;
-    let mut tx = authorize(tx, actor, Action::UserManage, &Resource::None, None).await?;
-    let user = store::user_by_name(&mut tx, &username.trim().to_lowercase())
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let (mut tx, user) = managed_user(app, actor, username).await?;
     let token = format!("vink_{}", random_hex(32)?);
+    let now = tx.at();
+    let expires = now
+        .checked_add(app.config.token_lifetime)
+        .map_err(|e| AppError::Internal(format!("token expiry: {e}")))?;
     store::insert_token(
         &mut tx,
         vink_domain::new_id(),
         user.id,
         &secret_hash(&token),
-        micros(Timestamp::now()),
+        micros(now),
+        micros(expires),
     )
     .await?;
-    commit_with_audit(
-        tx,
-        actor,
-        Action::UserManage,
-        user_record(user.id),
-        Some("token_issued".into()),
-    )
-    .await?;
+    tx.commit_noting(Some("token_issued".into())).await?;
     Ok(token)
+}
+
+/// Revokes one API token (given in full, as its holder has it).
+pub async fn revoke_token(app: &App, actor: &Actor, token: &str) -> Result<()> {
+    let hash = secret_hash(token.trim());
+    let mut tx = app.db.begin().await?;
+    let owner = store::token_owner(&mut tx, &hash).await?;
+    let mut tx = app
+        .authorize(
+            tx,
+            actor,
+            Action::UserManage,
+            &Resource::None,
+            owner.map(RecordRef::user),
+        )
+        .await?;
+    let at = micros(tx.at());
+    if owner.is_none() || !store::revoke_token(&mut tx, &hash, at).await? {
+        return Err(AppError::NotFound);
+    }
+    tx.commit_noting(Some("token_revoked".into())).await?;
+    Ok(())
+}
+
+/// Disables a user: their sessions end and their tokens are revoked at once,
+/// in one transaction; they can no longer log in.
+pub async fn disable_user(app: &App, actor: &Actor, username: &str) -> Result<()> {
+    let (mut tx, user) = managed_user(app, actor, username).await?;
+    let at = micros(tx.at());
+    let changed = store::disable_user(&mut tx, user.id).await?;
+    store::revoke_tokens(&mut tx, user.id, at).await?;
+    if !changed {
+        return Err(AppError::Conflict("the user is already disabled".into()));
+    }
+    tx.commit_noting(Some("disabled".into())).await?;
+    Ok(())
 }
 
 fn actor_of(u: &UserRow) -> Result<(Actor, Role)> {
@@ -239,37 +320,41 @@ fn actor_of(u: &UserRow) -> Result<(Actor, Role)> {
 }
 
 /// Checks a user name and password, and on success opens a session. Returns the
-/// session id for the cookie (never stored as such) and the session.
+/// session id for the cookie (never stored as such) and the session. `ip` is
+/// the client address as the web layer resolved it (through trusted proxies).
 pub async fn login(
     app: &App,
     username: &str,
     password: &str,
     ip: &str,
 ) -> Result<(String, Session)> {
-    let now = Timestamp::now();
+    let now = app.now();
     let username = username.trim().to_lowercase();
-    let user_key = format!("user:{username}");
-    let ip_key = format!("ip:{ip}");
+    let pair_key = format!("{username}\u{0}{ip}");
     let public = Actor::public();
-    if app.login_limiter.is_blocked(&user_key, now) || app.ip_limiter.is_blocked(&ip_key, now) {
-        crate::audit_alone(
-            app,
-            &public,
-            "auth.login",
-            None,
-            Outcome::Denied,
-            "rate_limited",
-        )
-        .await?;
+    // Each attempt is counted before the password is checked, in one atomic
+    // step per limiter, so parallel guesses cannot slip through between a
+    // check and a record. A success gives its attempts back.
+    let limits = &app.login_limits;
+    let pair_ok = limits.account_address.try_hit(&pair_key, now);
+    let ip_ok = pair_ok && limits.address.try_hit(ip, now);
+    let account_ok = ip_ok && limits.account.try_hit(&username, now);
+    if !(pair_ok && ip_ok && account_ok) {
+        let reason = if !account_ok && ip_ok {
+            // Many addresses guessing one account: an alert for the auditors.
+            "account_ceiling_alert"
+        } else {
+            "rate_limited"
+        };
+        app.deny_row(&public, Action::Login, None, reason).await?;
         return Err(AppError::RateLimited);
     }
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.db.begin_read().await?;
     let user = if valid_username(&username) {
         store::user_by_name(&mut tx, &username).await?
     } else {
         None
     };
-    // Release the write lock while argon2 works.
     tx.commit().await?;
     let ok = match &user {
         Some(u) if u.active => verify_password(password, u.password_hash.clone()).await?,
@@ -281,39 +366,32 @@ pub async fn login(
         }
     };
     let Some(user) = user.filter(|_| ok) else {
-        app.login_limiter.hit(&user_key, now);
-        app.ip_limiter.hit(&ip_key, now);
-        crate::audit_alone(
-            app,
-            &public,
-            "auth.login",
-            None,
-            Outcome::Denied,
-            "bad_credentials",
-        )
-        .await?;
+        app.deny_row(&public, Action::Login, None, "bad_credentials")
+            .await?;
         return Err(AppError::Unauthenticated);
     };
-    let mut tx = app.db.begin().await?;
-    app.login_limiter.clear(&user_key);
+    limits.account_address.clear(&pair_key);
+    limits.address.refund(ip);
+    limits.account.refund(&username);
     let (actor, role) = actor_of(&user)?;
     let session_id = random_hex(32)?;
     let csrf = random_hex(32)?;
+    let tx = app.db.begin().await?;
+    let mut tx = app
+        .authorize(
+            tx,
+            &actor,
+            Action::Login,
+            &Resource::None,
+            user_record(user.id),
+        )
+        .await?;
     store::insert_session(
         &mut tx,
         &secret_hash(&session_id),
         user.id,
         &csrf,
         micros(now),
-    )
-    .await?;
-    audit_row(
-        &mut tx,
-        &actor,
-        "auth.login",
-        user_record(user.id),
-        Outcome::Allowed,
-        None,
     )
     .await?;
     tx.commit().await?;
@@ -330,18 +408,23 @@ pub async fn login(
     ))
 }
 
-/// Resolves a session cookie. Idle sessions and those of deactivated users end
-/// here. Activity is written at most once a minute to spare the write lock.
+/// Resolves a session cookie. Idle sessions, sessions past their absolute
+/// lifetime and those of disabled users end here. Activity is written at most
+/// once a minute to spare the write lock.
 pub async fn session(app: &App, session_id: &str) -> Result<Option<Session>> {
-    let now = Timestamp::now();
+    let now = app.now();
     let hash = secret_hash(session_id);
     let mut tx = app.db.begin_read().await?;
     let row = store::session(&mut tx, &hash).await?;
     tx.commit().await?;
     let Some(row) = row else { return Ok(None) };
     let last_seen = vink_store::instant(row.last_seen_at)?;
+    let created = vink_store::instant(row.created_at)?;
     let idle = now.duration_since(last_seen);
-    if !row.active || idle >= app.config.idle_timeout {
+    if !row.active
+        || idle >= app.config.idle_timeout
+        || now.duration_since(created) >= app.config.session_lifetime
+    {
         let mut tx = app.db.begin().await?;
         store::delete_session(&mut tx, &hash).await?;
         tx.commit().await?;
@@ -366,25 +449,26 @@ pub async fn session(app: &App, session_id: &str) -> Result<Option<Session>> {
 
 /// Ends a session.
 pub async fn logout(app: &App, session: &Session, session_id: &str) -> Result<()> {
-    let mut tx = app.db.begin().await?;
+    let tx = app.db.begin().await?;
+    let mut tx = app
+        .authorize(
+            tx,
+            &session.actor,
+            Action::Logout,
+            &Resource::None,
+            user_record(session.user_id),
+        )
+        .await?;
     store::delete_session(&mut tx, &secret_hash(session_id)).await?;
-    audit_row(
-        &mut tx,
-        &session.actor,
-        "auth.logout",
-        user_record(session.user_id),
-        Outcome::Allowed,
-        None,
-    )
-    .await?;
     tx.commit().await?;
     Ok(())
 }
 
-/// Resolves an API bearer token to its (active) user.
+/// Resolves an API bearer token to its user, if the token is live (not
+/// revoked, not expired) and the user active.
 pub async fn bearer(app: &App, token: &str) -> Result<Option<Actor>> {
     let mut tx = app.db.begin_read().await?;
-    let user = store::user_by_token(&mut tx, &secret_hash(token)).await?;
+    let user = store::user_by_token(&mut tx, &secret_hash(token), micros(app.now())).await?;
     tx.commit().await?;
     match user {
         Some(u) if u.active => Ok(Some(actor_of(&u)?.0)),
@@ -392,11 +476,15 @@ pub async fn bearer(app: &App, token: &str) -> Result<Option<Actor>> {
     }
 }
 
-/// Removes sessions idle past the timeout; run periodically by the server.
+/// Removes sessions idle past the timeout or past their absolute lifetime;
+/// run periodically by the server.
 pub async fn sweep_sessions(app: &App) -> Result<u64> {
-    let cutoff = Timestamp::now() - app.config.idle_timeout;
+    let now = app.now();
+    let idle_cutoff = now - app.config.idle_timeout;
+    let created_cutoff = now - app.config.session_lifetime;
     let mut tx = app.db.begin().await?;
-    let n = store::delete_idle_sessions(&mut tx, micros(cutoff)).await?;
+    let n =
+        store::delete_idle_sessions(&mut tx, micros(idle_cutoff), micros(created_cutoff)).await?;
     tx.commit().await?;
     Ok(n)
 }

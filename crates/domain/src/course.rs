@@ -134,6 +134,12 @@ pub enum CourseError {
         "the person may be a minor: a parent's or guardian's consent must be recorded before the course starts"
     )]
     GuardianConsentMissing,
+    #[error(
+        "the consent is dated after the course started: consent must be given on or before the start"
+    )]
+    ConsentAfterStart,
+    #[error("consent cannot be removed by re-recording it; record a withdrawal instead")]
+    ConsentRemoved,
     #[error("the date cannot lie in the future")]
     DateInFuture,
     #[error("the end date cannot lie before the start date")]
@@ -148,12 +154,17 @@ impl CourseError {
             CourseError::InvalidTransition { .. }
                 | CourseError::ConsentMissing
                 | CourseError::GuardianConsentMissing
+                | CourseError::ConsentAfterStart
+                | CourseError::ConsentRemoved
         )
     }
 
     pub fn field(&self) -> &'static str {
         match self {
-            CourseError::ConsentMissing | CourseError::GuardianConsentMissing => "consent",
+            CourseError::ConsentMissing
+            | CourseError::GuardianConsentMissing
+            | CourseError::ConsentAfterStart
+            | CourseError::ConsentRemoved => "consent",
             CourseError::DateInFuture | CourseError::EndBeforeStart => "on",
             CourseError::InvalidTransition { .. } => "to",
         }
@@ -163,8 +174,10 @@ impl CourseError {
 /// What the consent rule needs to know.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ConsentFacts {
-    pub person_consent: bool,
-    pub guardian_consent: bool,
+    /// The day the person consented, if they have.
+    pub person_consent: Option<Date>,
+    /// The day a parent or guardian consented, if one has.
+    pub guardian_consent: Option<Date>,
     /// The person's minor status on the start date.
     pub minor: MinorStatus,
 }
@@ -198,14 +211,83 @@ pub fn check_course_transition(
         return Err(CourseError::EndBeforeStart);
     }
     if to == Active {
-        if !consent.person_consent {
-            return Err(CourseError::ConsentMissing);
-        }
-        if consent.minor != MinorStatus::Adult && !consent.guardian_consent {
-            return Err(CourseError::GuardianConsentMissing);
+        check_consent_covers(consent, on)?;
+    }
+    Ok(())
+}
+
+/// Whether the recorded consent covers a course that starts (or started) on
+/// `start`: the person's consent, and a guardian's unless the person is known
+/// to be an adult, each given on or before that day.
+pub fn check_consent_covers(consent: ConsentFacts, start: Date) -> Result<(), CourseError> {
+    match consent.person_consent {
+        None => return Err(CourseError::ConsentMissing),
+        Some(d) if d > start => return Err(CourseError::ConsentAfterStart),
+        Some(_) => {}
+    }
+    if consent.minor != MinorStatus::Adult {
+        match consent.guardian_consent {
+            None => return Err(CourseError::GuardianConsentMissing),
+            Some(d) if d > start => return Err(CourseError::ConsentAfterStart),
+            Some(_) => {}
         }
     }
     Ok(())
+}
+
+/// Checks a re-recording of consent. On a running course the consent must
+/// still cover its start, and nothing already given may silently disappear
+/// (withdrawal is its own, recorded step); a planned course may be corrected freely.
+pub fn check_consent_change(
+    status: CourseStatus,
+    started_on: Option<Date>,
+    before: ConsentFacts,
+    after: ConsentFacts,
+) -> Result<(), CourseError> {
+    if status != CourseStatus::Active {
+        return Ok(());
+    }
+    if (before.person_consent.is_some() && after.person_consent.is_none())
+        || (before.guardian_consent.is_some() && after.guardian_consent.is_none())
+    {
+        return Err(CourseError::ConsentRemoved);
+    }
+    match started_on {
+        Some(start) => check_consent_covers(after, start),
+        None => Ok(()),
+    }
+}
+
+crate::code_enum!(
+    /// Who withdraws consent to a course.
+    ConsentParty {
+        Person => "person",
+        Guardian => "guardian",
+    }
+);
+
+/// What a withdrawal of consent does to a course: a running course cannot
+/// go on (it is discontinued on the day of withdrawal); a planned one keeps its
+/// status but cannot start until consent is recorded again.
+pub fn status_after_withdrawal(status: CourseStatus) -> Result<CourseStatus, CourseError> {
+    match status {
+        CourseStatus::Active => Ok(CourseStatus::Discontinued),
+        CourseStatus::Planned => Ok(CourseStatus::Planned),
+        s => Err(CourseError::InvalidTransition {
+            from: s,
+            to: CourseStatus::Discontinued,
+        }),
+    }
+}
+
+/// Whether a follow-up answer may be recorded on `on`: from the due date less
+/// a tolerance, so an answer given on the day a course ended cannot count as
+/// the 6- or 12-month follow-up.
+pub fn follow_up_answerable(due_on: Date, on: Date, tolerance_days: i32) -> bool {
+    match due_on.checked_sub(jiff::Span::new().days(tolerance_days)) {
+        Ok(earliest) => on >= earliest,
+        Err(_) => true,
+    }
 }
 
 /// The statuses a course may move to next.
@@ -233,11 +315,6 @@ pub fn carried_over_into(year: i16, started_on: Option<Date>, ended_on: Option<D
     }
 }
 
-/// Today's date in the unit's time zone.
-pub fn today() -> Date {
-    crate::concern::local_date(jiff::Timestamp::now())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -245,8 +322,8 @@ mod tests {
     use proptest::prelude::*;
 
     const ADULT: ConsentFacts = ConsentFacts {
-        person_consent: true,
-        guardian_consent: false,
+        person_consent: Some(date(2026, 2, 1)),
+        guardian_consent: None,
         minor: MinorStatus::Adult,
     };
 
@@ -274,7 +351,7 @@ mod tests {
     fn consent_before_start_and_guardian_for_minors() {
         use CourseStatus::*;
         let none = ConsentFacts {
-            person_consent: false,
+            person_consent: None,
             ..ADULT
         };
         assert_eq!(go(Planned, Active, none), Err(CourseError::ConsentMissing));
@@ -294,7 +371,7 @@ mod tests {
                     Planned,
                     Active,
                     ConsentFacts {
-                        guardian_consent: true,
+                        guardian_consent: Some(date(2026, 2, 2)),
                         ..c
                     }
                 )
@@ -303,6 +380,79 @@ mod tests {
         }
         // Discontinuing a planned course needs no consent.
         assert!(go(Planned, Discontinued, none).is_ok());
+    }
+
+    #[test]
+    fn consent_must_be_dated_on_or_before_the_start() {
+        use CourseStatus::*;
+        // `go` starts on 2026-03-01.
+        let late = ConsentFacts {
+            person_consent: Some(date(2026, 3, 31)),
+            ..ADULT
+        };
+        assert_eq!(
+            go(Planned, Active, late),
+            Err(CourseError::ConsentAfterStart)
+        );
+        let same_day = ConsentFacts {
+            person_consent: Some(date(2026, 3, 1)),
+            ..ADULT
+        };
+        assert!(go(Planned, Active, same_day).is_ok());
+        let minor_late_guardian = ConsentFacts {
+            minor: MinorStatus::Minor,
+            guardian_consent: Some(date(2026, 3, 2)),
+            ..ADULT
+        };
+        assert_eq!(
+            go(Planned, Active, minor_late_guardian),
+            Err(CourseError::ConsentAfterStart)
+        );
+    }
+
+    #[test]
+    fn re_recording_never_drops_consent_on_a_running_course() {
+        let minor = ConsentFacts {
+            minor: MinorStatus::Minor,
+            guardian_consent: Some(date(2026, 2, 1)),
+            ..ADULT
+        };
+        let dropped = ConsentFacts {
+            guardian_consent: None,
+            ..minor
+        };
+        let start = Some(date(2026, 3, 1));
+        assert_eq!(
+            check_consent_change(CourseStatus::Active, start, minor, dropped),
+            Err(CourseError::ConsentRemoved)
+        );
+        assert!(check_consent_change(CourseStatus::Planned, None, minor, dropped).is_ok());
+        let later = ConsentFacts {
+            person_consent: Some(date(2026, 4, 1)),
+            ..minor
+        };
+        assert_eq!(
+            check_consent_change(CourseStatus::Active, start, minor, later),
+            Err(CourseError::ConsentAfterStart)
+        );
+        assert_eq!(
+            status_after_withdrawal(CourseStatus::Active),
+            Ok(CourseStatus::Discontinued)
+        );
+        assert_eq!(
+            status_after_withdrawal(CourseStatus::Planned),
+            Ok(CourseStatus::Planned)
+        );
+        assert!(status_after_withdrawal(CourseStatus::Completed).is_err());
+    }
+
+    #[test]
+    fn follow_up_answers_only_near_their_due_date() {
+        let due = date(2026, 9, 30);
+        assert!(!follow_up_answerable(due, date(2026, 3, 31), 30));
+        assert!(!follow_up_answerable(due, date(2026, 8, 30), 30));
+        assert!(follow_up_answerable(due, date(2026, 8, 31), 30));
+        assert!(follow_up_answerable(due, date(2026, 12, 1), 30));
     }
 
     #[test]

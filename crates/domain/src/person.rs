@@ -25,7 +25,7 @@ impl Birth {
         let parsed = if s.len() == 4 && s.chars().all(|c| c.is_ascii_digit()) {
             s.parse::<i16>().ok().map(Birth::Year)
         } else {
-            s.parse::<Date>().ok().map(Birth::Date)
+            crate::validation::parse_date(s).map(Birth::Date)
         };
         match parsed {
             None => {

@@ -16,6 +16,7 @@ pub enum Action {
     ConcernList,
     ConcernTransition,
     ConcernPause,
+    /// Joins two person records (and what hangs on them) by a person's choice.
     ConcernLinkPerson,
     ConcernDecide,
     MeetingCreate,
@@ -40,9 +41,52 @@ pub enum Action {
     CorpsManage,
     FollowUpList,
     OutcomeRead,
+    /// A log-in attempt (by the public, before anyone is known) or its success.
+    Login,
+    Logout,
+    /// The reminder job creating notifications and e-mails.
+    ReminderRun,
+    /// Loading the fictitious demo data set.
+    DemoLoad,
 }
 
 impl Action {
+    /// Every action, for tests that walk the whole policy.
+    pub const ALL: &'static [Action] = &[
+        Action::ConcernCreate,
+        Action::ConcernReport,
+        Action::ConcernRead,
+        Action::ConcernList,
+        Action::ConcernTransition,
+        Action::ConcernPause,
+        Action::ConcernLinkPerson,
+        Action::ConcernDecide,
+        Action::MeetingCreate,
+        Action::MeetingRead,
+        Action::MeetingList,
+        Action::MeetingUpdate,
+        Action::AgendaAdd,
+        Action::RecommendationRecord,
+        Action::DashboardRead,
+        Action::AuditRead,
+        Action::UserManage,
+        Action::CourseCreate,
+        Action::CourseRead,
+        Action::CourseList,
+        Action::CourseUpdate,
+        Action::CoursePlan,
+        Action::ContactLog,
+        Action::AssessmentRecord,
+        Action::CorpsRead,
+        Action::CorpsManage,
+        Action::FollowUpList,
+        Action::OutcomeRead,
+        Action::Login,
+        Action::Logout,
+        Action::ReminderRun,
+        Action::DemoLoad,
+    ];
+
     /// The audit log's code for the action.
     pub fn code(self) -> &'static str {
         match self {
@@ -74,6 +118,10 @@ impl Action {
             Action::CorpsManage => "corps.manage",
             Action::FollowUpList => "follow_up.list",
             Action::OutcomeRead => "report.outcomes",
+            Action::Login => "auth.login",
+            Action::Logout => "auth.logout",
+            Action::ReminderRun => "reminder.run",
+            Action::DemoLoad => "demo.load",
         }
     }
 }
@@ -129,6 +177,79 @@ impl Access {
     }
 }
 
+/// The record an access is about, as the audit log names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordRef {
+    pub kind: &'static str,
+    pub id: Uuid,
+}
+
+impl RecordRef {
+    pub fn concern(id: Uuid) -> Self {
+        RecordRef {
+            kind: "concern",
+            id,
+        }
+    }
+    pub fn meeting(id: Uuid) -> Self {
+        RecordRef {
+            kind: "meeting",
+            id,
+        }
+    }
+    pub fn course(id: Uuid) -> Self {
+        RecordRef { kind: "course", id }
+    }
+    pub fn corps_member(id: Uuid) -> Self {
+        RecordRef {
+            kind: "corps_member",
+            id,
+        }
+    }
+    pub fn user(id: Uuid) -> Self {
+        RecordRef { kind: "user", id }
+    }
+}
+
+/// Permission for one action on (at most) one record, by one actor. Only
+/// [`authorize`] makes one, it cannot be copied, and the store's writes of
+/// personal data need it (wrapped with a transaction): no decision, no write.
+#[derive(Debug)]
+pub struct Grant {
+    actor: Actor,
+    action: Action,
+    record: Option<RecordRef>,
+}
+
+impl Grant {
+    pub fn actor(&self) -> &Actor {
+        &self.actor
+    }
+    pub fn action(&self) -> Action {
+        self.action
+    }
+    pub fn record(&self) -> Option<RecordRef> {
+        self.record
+    }
+}
+
+/// Decides one access and, when allowed, hands out the [`Grant`] for it.
+pub fn authorize(
+    actor: &Actor,
+    action: Action,
+    resource: &Resource<'_>,
+    record: Option<RecordRef>,
+) -> Result<Grant, DenyReason> {
+    match decide(actor, action, resource) {
+        Access::Allow => Ok(Grant {
+            actor: actor.clone(),
+            action,
+            record,
+        }),
+        Access::Deny(reason) => Err(reason),
+    }
+}
+
 fn in_scope(agency: Option<Uuid>, agencies: &[Uuid]) -> Access {
     match agency {
         None => Access::Deny(DenyReason::NoAgency),
@@ -137,83 +258,128 @@ fn in_scope(agency: Option<Uuid>, agencies: &[Uuid]) -> Access {
     }
 }
 
-/// Decides one access. Everything not granted here is denied.
+const ALLOW: Access = Access::Allow;
+const ROLE: Access = Access::Deny(DenyReason::Role);
+
+/// Decides one access. Every (role, action) pair is named below with no
+/// wildcard, so a new action does not compile until someone decides who may do
+/// it; and whatever is not granted is denied.
 pub fn decide(actor: &Actor, action: Action, resource: &Resource<'_>) -> Access {
     use Action::*;
     let (role, agency) = match actor.kind {
-        ActorKind::Public => {
-            return if action == ConcernReport {
-                Access::Allow
-            } else {
-                Access::Deny(DenyReason::Role)
-            };
-        }
-        // The command line and jobs write (users, demo data) but read no case content.
-        ActorKind::System => {
-            return match action {
-                ConcernCreate | ConcernTransition | ConcernPause | ConcernDecide
-                | MeetingCreate | MeetingUpdate | AgendaAdd | RecommendationRecord | UserManage => {
-                    Access::Allow
-                }
-                _ => Access::Deny(DenyReason::Role),
-            };
-        }
+        ActorKind::Public => return public(action),
+        ActorKind::System => return system(action),
         ActorKind::User {
             role, agency_id, ..
         } => (role, agency_id),
     };
     match role {
         Role::Secretariat => match action {
-            AuditRead | UserManage | ConcernReport => Access::Deny(DenyReason::Role),
-            _ => Access::Allow,
+            ConcernCreate | ConcernRead | ConcernList | ConcernTransition | ConcernPause
+            | ConcernLinkPerson | ConcernDecide | MeetingCreate | MeetingRead | MeetingList
+            | MeetingUpdate | AgendaAdd | RecommendationRecord | DashboardRead | CourseCreate
+            | CourseRead | CourseList | CourseUpdate | CoursePlan | ContactLog
+            | AssessmentRecord | CorpsRead | CorpsManage | FollowUpList | OutcomeRead | Login
+            | Logout => ALLOW,
+            ConcernReport | AuditRead | UserManage | ReminderRun | DemoLoad => ROLE,
         },
-        Role::CoordinationUnit => match (action, resource) {
-            (
-                ConcernList | MeetingList | DashboardRead | CourseList | FollowUpList | CorpsRead
-                | OutcomeRead,
-                _,
-            ) => Access::Allow,
-            (
-                CourseRead,
+        Role::CoordinationUnit => match action {
+            ConcernList | MeetingList | DashboardRead | CourseList | FollowUpList | CorpsRead
+            | OutcomeRead | Login | Logout => ALLOW,
+            CourseRead => match resource {
                 Resource::Course {
                     agency: course_agency,
                     ..
-                },
-            ) => in_scope(agency, course_agency.as_slice()),
-            (ConcernRead | ConcernDecide, Resource::Concern { agenda_agencies }) => {
-                in_scope(agency, agenda_agencies)
-            }
-            (MeetingRead | RecommendationRecord, Resource::Meeting { attending }) => {
-                in_scope(agency, attending)
-            }
-            _ => Access::Deny(DenyReason::Role),
+                } => in_scope(agency, course_agency.as_slice()),
+                _ => ROLE,
+            },
+            ConcernRead | ConcernDecide => match resource {
+                Resource::Concern { agenda_agencies } => in_scope(agency, agenda_agencies),
+                _ => ROLE,
+            },
+            MeetingRead | RecommendationRecord => match resource {
+                Resource::Meeting { attending } => in_scope(agency, attending),
+                _ => ROLE,
+            },
+            ConcernCreate | ConcernReport | ConcernTransition | ConcernPause
+            | ConcernLinkPerson | MeetingCreate | MeetingUpdate | AgendaAdd | AuditRead
+            | UserManage | CourseCreate | CourseUpdate | CoursePlan | ContactLog
+            | AssessmentRecord | CorpsManage | ReminderRun | DemoLoad => ROLE,
         },
         Role::Auditor => match action {
-            AuditRead => Access::Allow,
-            _ => Access::Deny(DenyReason::Role),
+            AuditRead | Login | Logout => ALLOW,
+            ConcernCreate | ConcernReport | ConcernRead | ConcernList | ConcernTransition
+            | ConcernPause | ConcernLinkPerson | ConcernDecide | MeetingCreate | MeetingRead
+            | MeetingList | MeetingUpdate | AgendaAdd | RecommendationRecord | DashboardRead
+            | UserManage | CourseCreate | CourseRead | CourseList | CourseUpdate | CoursePlan
+            | ContactLog | AssessmentRecord | CorpsRead | CorpsManage | FollowUpList
+            | OutcomeRead | ReminderRun | DemoLoad => ROLE,
         },
         Role::Admin => match action {
-            UserManage => Access::Allow,
-            _ => Access::Deny(DenyReason::Role),
+            UserManage | Login | Logout => ALLOW,
+            ConcernCreate | ConcernReport | ConcernRead | ConcernList | ConcernTransition
+            | ConcernPause | ConcernLinkPerson | ConcernDecide | MeetingCreate | MeetingRead
+            | MeetingList | MeetingUpdate | AgendaAdd | RecommendationRecord | DashboardRead
+            | AuditRead | CourseCreate | CourseRead | CourseList | CourseUpdate | CoursePlan
+            | ContactLog | AssessmentRecord | CorpsRead | CorpsManage | FollowUpList
+            | OutcomeRead | ReminderRun | DemoLoad => ROLE,
         },
-        Role::Mentor => match (action, resource) {
-            (CourseList | FollowUpList, _) => Access::Allow,
-            (
-                CourseRead | CoursePlan | ContactLog | AssessmentRecord,
-                Resource::Course { mentor_user, .. },
-            ) => {
-                if mentor_user.is_some() && *mentor_user == actor.user_id() {
-                    Access::Allow
-                } else {
-                    Access::Deny(DenyReason::NotInScope)
+        Role::Mentor => match action {
+            CourseList | FollowUpList | Login | Logout => ALLOW,
+            CourseRead | CoursePlan | ContactLog | AssessmentRecord => match resource {
+                Resource::Course { mentor_user, .. } => {
+                    if mentor_user.is_some() && *mentor_user == actor.user_id() {
+                        ALLOW
+                    } else {
+                        Access::Deny(DenyReason::NotInScope)
+                    }
                 }
-            }
-            _ => Access::Deny(DenyReason::Role),
+                _ => ROLE,
+            },
+            ConcernCreate | ConcernReport | ConcernRead | ConcernList | ConcernTransition
+            | ConcernPause | ConcernLinkPerson | ConcernDecide | MeetingCreate | MeetingRead
+            | MeetingList | MeetingUpdate | AgendaAdd | RecommendationRecord | DashboardRead
+            | AuditRead | UserManage | CourseCreate | CourseUpdate | CorpsRead | CorpsManage
+            | OutcomeRead | ReminderRun | DemoLoad => ROLE,
         },
         Role::Analyst => match action {
-            OutcomeRead => Access::Allow,
-            _ => Access::Deny(DenyReason::Role),
+            OutcomeRead | Login | Logout => ALLOW,
+            ConcernCreate | ConcernReport | ConcernRead | ConcernList | ConcernTransition
+            | ConcernPause | ConcernLinkPerson | ConcernDecide | MeetingCreate | MeetingRead
+            | MeetingList | MeetingUpdate | AgendaAdd | RecommendationRecord | DashboardRead
+            | AuditRead | UserManage | CourseCreate | CourseRead | CourseList | CourseUpdate
+            | CoursePlan | ContactLog | AssessmentRecord | CorpsRead | CorpsManage
+            | FollowUpList | ReminderRun | DemoLoad => ROLE,
         },
+    }
+}
+
+/// The public form may report a concern and try to log in; nothing else.
+fn public(action: Action) -> Access {
+    use Action::*;
+    match action {
+        ConcernReport | Login => ALLOW,
+        ConcernCreate | ConcernRead | ConcernList | ConcernTransition | ConcernPause
+        | ConcernLinkPerson | ConcernDecide | MeetingCreate | MeetingRead | MeetingList
+        | MeetingUpdate | AgendaAdd | RecommendationRecord | DashboardRead | AuditRead
+        | UserManage | CourseCreate | CourseRead | CourseList | CourseUpdate | CoursePlan
+        | ContactLog | AssessmentRecord | CorpsRead | CorpsManage | FollowUpList | OutcomeRead
+        | Logout | ReminderRun | DemoLoad => ROLE,
+    }
+}
+
+/// The command line and jobs write (users, demo data, reminders) but read no
+/// case content.
+fn system(action: Action) -> Access {
+    use Action::*;
+    match action {
+        ConcernCreate | ConcernTransition | ConcernPause | ConcernDecide | MeetingCreate
+        | MeetingUpdate | AgendaAdd | RecommendationRecord | UserManage | ReminderRun
+        | DemoLoad => ALLOW,
+        ConcernReport | ConcernRead | ConcernList | ConcernLinkPerson | MeetingRead
+        | MeetingList | DashboardRead | AuditRead | CourseCreate | CourseRead | CourseList
+        | CourseUpdate | CoursePlan | ContactLog | AssessmentRecord | CorpsRead | CorpsManage
+        | FollowUpList | OutcomeRead | Login | Logout => ROLE,
     }
 }
 
@@ -340,6 +506,62 @@ mod tests {
             ),
             Access::Deny(DenyReason::Role)
         );
+    }
+
+    #[test]
+    fn every_action_has_one_code_and_grants_carry_what_was_asked() {
+        let codes: std::collections::HashSet<_> = Action::ALL.iter().map(|a| a.code()).collect();
+        assert_eq!(codes.len(), Action::ALL.len());
+        let sek = user(Role::Secretariat, None);
+        let g = authorize(
+            &sek,
+            Action::ConcernRead,
+            &Resource::None,
+            Some(RecordRef::concern(Uuid::from_u128(5))),
+        )
+        .unwrap();
+        assert_eq!(g.action(), Action::ConcernRead);
+        assert_eq!(g.record().map(|r| r.id), Some(Uuid::from_u128(5)));
+        assert_eq!(
+            authorize(&sek, Action::AuditRead, &Resource::None, None).err(),
+            Some(DenyReason::Role)
+        );
+    }
+
+    #[test]
+    fn the_secretariat_is_granted_only_what_is_named() {
+        let sek = user(Role::Secretariat, None);
+        for a in [
+            Action::AuditRead,
+            Action::UserManage,
+            Action::ConcernReport,
+            Action::ReminderRun,
+            Action::DemoLoad,
+        ] {
+            assert_eq!(
+                decide(&sek, a, &Resource::None),
+                Access::Deny(DenyReason::Role),
+                "{a:?}"
+            );
+        }
+        // The public and system actors: only what is named.
+        for a in Action::ALL {
+            let public_ok = decide(&Actor::public(), *a, &Resource::None).is_allowed();
+            assert_eq!(
+                public_ok,
+                matches!(a, Action::ConcernReport | Action::Login),
+                "{a:?}"
+            );
+            let system_ok = decide(&Actor::system(), *a, &Resource::None).is_allowed();
+            assert!(
+                !system_ok
+                    || !matches!(
+                        a,
+                        Action::ConcernRead | Action::CourseRead | Action::AuditRead
+                    ),
+                "{a:?}"
+            );
+        }
     }
 
     #[test]

@@ -73,6 +73,22 @@ pub fn optional_text(
     max_chars: usize,
 ) -> Option<String> {
     let v = value.map(str::trim).filter(|v| !v.is_empty())?;
+    // Browsers send a textarea's line breaks as CR LF; keep one form.
+    let normalised;
+    let v = if v.contains('\r') {
+        normalised = v.replace("\r\n", "\n");
+        normalised.as_str()
+    } else {
+        v
+    };
+    if has_control(v) {
+        errs.add(
+            field,
+            "control_character",
+            "must not contain control characters (only tab and line breaks)",
+        );
+        return None;
+    }
     if v.chars().count() > max_chars {
         errs.add(
             field,
@@ -82,6 +98,85 @@ pub fn optional_text(
         return None;
     }
     Some(v.to_string())
+}
+
+/// Whether text holds a control character other than tab and newline. A NUL
+/// byte is stored by SQLite but refused by PostgreSQL, so both refuse it here.
+pub fn has_control(s: &str) -> bool {
+    s.chars().any(|c| c.is_control() && c != '\t' && c != '\n')
+}
+
+/// Parses a calendar day as people type it: ISO `2009-04-05`, or the Danish
+/// `05.04.2009` and `5/4-2009`. The one date parser for every input.
+pub fn parse_date(s: &str) -> Option<jiff::civil::Date> {
+    let s = s.trim();
+    if let Ok(d) = s.parse::<jiff::civil::Date>()
+        && s.len() == 10
+    {
+        return Some(d);
+    }
+    let (day, month, year) = if let Some((d, rest)) = s.split_once('.') {
+        let (m, y) = rest.split_once('.')?;
+        (d, m, y)
+    } else if let Some((d, rest)) = s.split_once('/') {
+        let (m, y) = rest.split_once('-')?;
+        (d, m, y)
+    } else {
+        return None;
+    };
+    let num = |t: &str, max_len: usize| -> Option<i16> {
+        (!t.is_empty() && t.len() <= max_len && t.chars().all(|c| c.is_ascii_digit()))
+            .then(|| t.parse().ok())
+            .flatten()
+    };
+    if year.len() != 4 {
+        return None;
+    }
+    let (d, m, y) = (num(day, 2)?, num(month, 2)?, num(year, 4)?);
+    jiff::civil::Date::new(y, i8::try_from(m).ok()?, i8::try_from(d).ok()?).ok()
+}
+
+/// The bounds a date field accepts.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DateRule {
+    /// Latest accepted day (today, for things that happened).
+    pub not_after: Option<jiff::civil::Date>,
+    /// Earliest accepted day.
+    pub not_before: Option<jiff::civil::Date>,
+}
+
+/// Reads a date field with [`parse_date`], checking the bounds and naming the
+/// field in every error. Blank is absent (an error only when `required`).
+pub fn date_field(
+    errs: &mut FieldErrors,
+    field: &str,
+    raw: Option<&str>,
+    rule: DateRule,
+    required: bool,
+) -> Option<jiff::civil::Date> {
+    let Some(s) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
+        if required {
+            errs.add(field, "required", "is required");
+        }
+        return None;
+    };
+    let Some(d) = parse_date(s).filter(|d| (2000..=2100).contains(&d.year())) else {
+        errs.add(
+            field,
+            "invalid_date",
+            "must be a date (YYYY-MM-DD or DD.MM.YYYY) between 2000 and 2100",
+        );
+        return None;
+    };
+    if rule.not_after.is_some_and(|max| d > max) {
+        errs.add(field, "in_future", "cannot lie in the future");
+        return None;
+    }
+    if rule.not_before.is_some_and(|min| d < min) {
+        errs.add(field, "out_of_range", "lies too early");
+        return None;
+    }
+    Some(d)
 }
 
 /// Like [`optional_text`] but the value must be present.
@@ -140,6 +235,62 @@ mod tests {
         assert!(e.is_empty());
         assert_eq!(optional_text(&mut e, "f", Some("æøåx"), 3), None);
         assert_eq!(e.get("f").map(|x| x.code), Some("too_long"));
+    }
+
+    #[test]
+    fn control_characters_are_refused_but_line_breaks_kept() {
+        let mut e = FieldErrors::new();
+        assert_eq!(optional_text(&mut e, "f", Some("a\0b"), 10), None);
+        assert_eq!(e.get("f").map(|x| x.code), Some("control_character"));
+        let mut e = FieldErrors::new();
+        assert_eq!(optional_text(&mut e, "f", Some("a\u{1b}[2J"), 10), None);
+        assert!(!e.is_empty());
+        let mut e = FieldErrors::new();
+        assert_eq!(
+            optional_text(&mut e, "f", Some("a\r\nb\tc"), 10),
+            Some("a\nb\tc".into())
+        );
+        assert!(e.is_empty());
+        assert_eq!(optional_text(&mut e, "f", Some("a\rb"), 10), None);
+    }
+
+    #[test]
+    fn dates_in_iso_and_danish_forms() {
+        let d = jiff::civil::date(2009, 4, 5);
+        for s in [
+            "2009-04-05",
+            "05.04.2009",
+            "5.4.2009",
+            "5/4-2009",
+            " 05/04-2009 ",
+        ] {
+            assert_eq!(parse_date(s), Some(d), "{s}");
+        }
+        for s in [
+            "31-12-2010",
+            "2009-4-5",
+            "32.01.2009",
+            "5/4-09",
+            "05.04.09",
+            "x",
+            "",
+            "2009-02-29",
+        ] {
+            assert_eq!(parse_date(s), None, "{s}");
+        }
+        let mut e = FieldErrors::new();
+        let rule = DateRule {
+            not_after: Some(jiff::civil::date(2026, 1, 1)),
+            not_before: None,
+        };
+        assert_eq!(
+            date_field(&mut e, "on", Some("02.01.2026"), rule, true),
+            None
+        );
+        assert_eq!(e.get("on").map(|x| x.code), Some("in_future"));
+        let mut e = FieldErrors::new();
+        assert_eq!(date_field(&mut e, "on", None, rule, true), None);
+        assert_eq!(e.get("on").map(|x| x.code), Some("required"));
     }
 
     #[test]

@@ -49,7 +49,18 @@ impl AuditRow {
 /// Appends one row, chaining it to the head. On PostgreSQL the head row is
 /// locked until the transaction ends, so concurrent appends queue up; on SQLite
 /// the write transaction already holds the only write lock.
-pub async fn append(tx: &mut Tx, mut fields: AuditFields) -> Result<i64> {
+pub(crate) async fn append(tx: &mut Tx, fields: AuditFields) -> Result<i64> {
+    append_row(tx, fields).await
+}
+
+/// Raw appends for the store's chain tests only; use cases go through
+/// [`crate::Authorized::commit`] and [`crate::record_denied`].
+#[cfg(feature = "test-support")]
+pub async fn append_raw(tx: &mut Tx, fields: AuditFields) -> Result<i64> {
+    append_row(tx, fields).await
+}
+
+async fn append_row(tx: &mut Tx, mut fields: AuditFields) -> Result<i64> {
     let head_sql = match tx {
         Tx::Sqlite(_) => "SELECT seq, hash FROM audit_head WHERE id = 1",
         Tx::Pg(_) => "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE",

@@ -3,7 +3,7 @@
 use uuid::Uuid;
 use vink_domain::policy::ConcernScope;
 
-use crate::{Result, Tx, on};
+use crate::{Authorized, Result, Tx, on};
 
 /// The full stored concern.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -43,7 +43,7 @@ pub async fn next_counter(tx: &mut Tx, name: &str) -> Result<i64> {
     .await?))
 }
 
-pub async fn insert_concern(tx: &mut Tx, r: &ConcernRow) -> Result<()> {
+pub async fn insert_concern(tx: &mut Authorized, r: &ConcernRow) -> Result<()> {
     let sql = format!(
         "INSERT INTO concerns ({CONCERN_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
     );
@@ -143,7 +143,8 @@ const LIST_WHERE: &str = "
         OR ($4 = 'due_soon' AND c.decided_at IS NULL AND c.paused_at IS NULL
             AND c.triage_deadline_at >= $5 AND c.triage_deadline_at <= $6))";
 
-fn scope_params(scope: ConcernScope) -> (bool, Option<Uuid>) {
+/// The one encoding of a concern scope as SQL parameters: (all, agency).
+pub(crate) fn scope_params(scope: ConcernScope) -> (bool, Option<Uuid>) {
     match scope {
         ConcernScope::All => (true, None),
         ConcernScope::OnAgendaOfAgency(a) => (false, Some(a)),
@@ -275,7 +276,7 @@ pub struct EventRow {
     pub reason: Option<String>,
 }
 
-pub async fn insert_event(tx: &mut Tx, e: &EventRow) -> Result<()> {
+pub async fn insert_event(tx: &mut Authorized, e: &EventRow) -> Result<()> {
     on!(tx, |c| {
         sqlx::query(
         "INSERT INTO concern_events (id, concern_id, at, actor_id, kind, from_status, to_status, decision, reason)

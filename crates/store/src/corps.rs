@@ -2,7 +2,7 @@
 
 use uuid::Uuid;
 
-use crate::{Result, Tx, on};
+use crate::{Authorized, Result, Tx, on};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct CorpsMemberRow {
@@ -19,7 +19,7 @@ pub struct CorpsMemberRow {
     pub created_at: i64,
 }
 
-pub async fn insert_member(tx: &mut Tx, m: &CorpsMemberRow) -> Result<()> {
+pub async fn insert_member(tx: &mut Authorized, m: &CorpsMemberRow) -> Result<()> {
     on!(tx, |x| {
         sqlx::query(
         "INSERT INTO corps_members (id, user_id, name, kind, languages, specialties, districts, max_caseload, active, created_at)
@@ -90,7 +90,12 @@ pub struct TrainingRow {
     pub on_date: String,
 }
 
-pub async fn insert_training(tx: &mut Tx, member_id: Uuid, t: &TrainingRow, at: i64) -> Result<()> {
+pub async fn insert_training(
+    tx: &mut Authorized,
+    member_id: Uuid,
+    t: &TrainingRow,
+    at: i64,
+) -> Result<()> {
     on!(tx, |x| {
         sqlx::query(
         "INSERT INTO corps_training (id, corps_member_id, kind, title, on_date, created_at) VALUES ($1, $2, $3, $4, $5, $6)"

@@ -3,7 +3,7 @@
 use uuid::Uuid;
 use vink_domain::policy::CourseScope;
 
-use crate::{Result, Tx, on};
+use crate::{Authorized, Result, Tx, on};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct CourseRow {
@@ -29,7 +29,7 @@ pub struct CourseRow {
     pub created_by: Option<Uuid>,
 }
 
-pub async fn insert_course(tx: &mut Tx, c: &CourseRow) -> Result<()> {
+pub async fn insert_course(tx: &mut Authorized, c: &CourseRow) -> Result<()> {
     on!(tx, |x| {
         sqlx::query(
         "INSERT INTO courses (id, person_id, kind, prevention_level, concern_id, direct_reason, agency_id, legal_basis,
@@ -90,7 +90,7 @@ pub async fn mentor_user(tx: &mut Tx, corps_member_id: Uuid) -> Result<Option<Uu
 }
 
 /// Writes the fields a coordinator changes: status and dates, consent, assignment.
-pub async fn update_course(tx: &mut Tx, c: &CourseRow) -> Result<()> {
+pub async fn update_course(tx: &mut Authorized, c: &CourseRow) -> Result<()> {
     on!(tx, |x| {
         sqlx::query(
         "UPDATE courses SET status = $1, started_on = $2, ended_on = $3, consent_on = $4, guardian_consent_on = $5,
@@ -194,7 +194,7 @@ pub struct CourseEventRow {
 
 #[allow(clippy::too_many_arguments)]
 pub async fn insert_event(
-    tx: &mut Tx,
+    tx: &mut Authorized,
     id: Uuid,
     course_id: Uuid,
     at: i64,
@@ -244,7 +244,7 @@ pub struct GoalRow {
     pub updated_at: i64,
 }
 
-pub async fn insert_goal(tx: &mut Tx, course_id: Uuid, g: &GoalRow) -> Result<()> {
+pub async fn insert_goal(tx: &mut Authorized, course_id: Uuid, g: &GoalRow) -> Result<()> {
     on!(tx, |x| {
         sqlx::query(
         "INSERT INTO course_goals (id, course_id, position, text, status, updated_at) VALUES ($1, $2, $3, $4, $5, $6)"
@@ -275,7 +275,7 @@ pub async fn goals(tx: &mut Tx, course_id: Uuid) -> Result<Vec<GoalRow>> {
 
 /// Sets a goal's status; false when the goal is not on this course.
 pub async fn set_goal_status(
-    tx: &mut Tx,
+    tx: &mut Authorized,
     course_id: Uuid,
     goal_id: Uuid,
     status: &str,
@@ -304,7 +304,12 @@ pub struct ContactRow {
     pub created_by: Option<Uuid>,
 }
 
-pub async fn insert_contact(tx: &mut Tx, course_id: Uuid, c: &ContactRow, at: i64) -> Result<()> {
+pub async fn insert_contact(
+    tx: &mut Authorized,
+    course_id: Uuid,
+    c: &ContactRow,
+    at: i64,
+) -> Result<()> {
     on!(tx, |x| {
         sqlx::query(
         "INSERT INTO course_contacts (id, course_id, on_date, minutes, form, note, created_at, created_by)
@@ -355,7 +360,7 @@ pub struct RatingRow {
 }
 
 pub async fn insert_assessment(
-    tx: &mut Tx,
+    tx: &mut Authorized,
     course_id: Uuid,
     a: &AssessmentRow,
     ratings: &[RatingRow],
@@ -416,4 +421,19 @@ pub async fn assessments(
     .fetch_all(x)
     .await?);
     Ok((rows, ratings))
+}
+
+/// The course already started for this person from this concern, if any.
+pub async fn course_of_concern_person(
+    tx: &mut Tx,
+    concern_id: Uuid,
+    person_id: Uuid,
+) -> Result<Option<Uuid>> {
+    Ok(on!(tx, |c| sqlx::query_scalar(
+        "SELECT id FROM courses WHERE concern_id = $1 AND person_id = $2"
+    )
+    .bind(concern_id)
+    .bind(person_id)
+    .fetch_optional(c)
+    .await?))
 }

@@ -5,7 +5,8 @@ use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{Postgres, Sqlite, Transaction};
+use sqlx::{Connection, Postgres, Sqlite, Transaction};
+use uuid::Uuid;
 
 use crate::{Result, StoreError};
 
@@ -53,10 +54,12 @@ impl Db {
             }
             let write = SqlitePoolOptions::new()
                 .max_connections(1)
+                .after_release(|c, _| Box::pin(async move { clean(c).await }))
                 .connect_with(opts.clone())
                 .await?;
             let read = SqlitePoolOptions::new()
                 .max_connections(4)
+                .after_release(|c, _| Box::pin(async move { clean(c).await }))
                 .connect_with(opts.read_only(true))
                 .await?;
             Ok(Db::Sqlite { write, read })
@@ -64,6 +67,7 @@ impl Db {
             let pool = PgPoolOptions::new()
                 .max_connections(10)
                 .acquire_timeout(Duration::from_secs(10))
+                .after_release(|c, _| Box::pin(async move { clean(c).await }))
                 .connect(url)
                 .await?;
             Ok(Db::Pg(pool))
@@ -114,6 +118,32 @@ impl Db {
         })
     }
 
+    /// Readiness: takes the write lock and writes a page-sized row, then rolls
+    /// it back. A full disk, a read-only file or a lost connection fails here.
+    pub async fn probe_write(&self) -> Result<()> {
+        let mut tx = self.begin().await?;
+        let filler = vec![0u8; 8192];
+        match &mut tx {
+            Tx::Sqlite(t) => {
+                sqlx::query("INSERT INTO health_probe (filler) VALUES ($1)")
+                    .bind(filler)
+                    .execute(&mut **t)
+                    .await?;
+            }
+            Tx::Pg(t) => {
+                sqlx::query("INSERT INTO health_probe (filler) VALUES ($1)")
+                    .bind(filler)
+                    .execute(&mut **t)
+                    .await?;
+            }
+        }
+        match tx {
+            Tx::Sqlite(t) => t.rollback().await?,
+            Tx::Pg(t) => t.rollback().await?,
+        }
+        Ok(())
+    }
+
     pub async fn close(&self) {
         match self {
             Db::Sqlite { write, read } => {
@@ -125,7 +155,79 @@ impl Db {
     }
 }
 
+/// Decides whether a connection goes back into the pool. A transaction that
+/// failed half-way (SQLite rolls back by itself on a full disk, after which
+/// the driver's own ROLLBACK fails and its bookkeeping stays "in a
+/// transaction"; a request future dropped mid-transaction) must never leave a
+/// connection that refuses the next `BEGIN`: the ping lets any queued rollback
+/// run, and a connection still in a transaction is closed, not reused.
+async fn clean<C: Connection>(c: &mut C) -> std::result::Result<bool, sqlx::Error> {
+    c.ping().await?;
+    Ok(!c.is_in_transaction())
+}
+
+/// A row to lock before reading it for a change, so that of N concurrent
+/// conflicting requests exactly one sees the old state and wins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Locked {
+    Concern(Uuid),
+    Course(Uuid),
+    Meeting(Uuid),
+    Person(Uuid),
+    /// A follow-up (answers are recorded once).
+    FollowUp(Uuid),
+}
+
 impl Tx {
+    /// Locks one row for the rest of the transaction and says whether it exists.
+    /// PostgreSQL: `SELECT … FOR UPDATE` (a concurrent changer waits, then sees
+    /// the new state). SQLite: the write transaction already holds the database's
+    /// only write lock (`BEGIN IMMEDIATE` on the single writer).
+    pub async fn lock(&mut self, row: Locked) -> Result<bool> {
+        let (pg, lite, id) = match row {
+            Locked::Concern(id) => (
+                "SELECT 1 FROM concerns WHERE id = $1 FOR UPDATE",
+                "SELECT 1 FROM concerns WHERE id = $1",
+                id,
+            ),
+            Locked::Course(id) => (
+                "SELECT 1 FROM courses WHERE id = $1 FOR UPDATE",
+                "SELECT 1 FROM courses WHERE id = $1",
+                id,
+            ),
+            Locked::Meeting(id) => (
+                "SELECT 1 FROM meetings WHERE id = $1 FOR UPDATE",
+                "SELECT 1 FROM meetings WHERE id = $1",
+                id,
+            ),
+            Locked::Person(id) => (
+                "SELECT 1 FROM persons WHERE id = $1 FOR UPDATE",
+                "SELECT 1 FROM persons WHERE id = $1",
+                id,
+            ),
+            Locked::FollowUp(id) => (
+                "SELECT 1 FROM follow_ups WHERE id = $1 FOR UPDATE",
+                "SELECT 1 FROM follow_ups WHERE id = $1",
+                id,
+            ),
+        };
+        let found: Option<i32> = match self {
+            Tx::Sqlite(t) => {
+                sqlx::query_scalar(lite)
+                    .bind(id)
+                    .fetch_optional(&mut **t)
+                    .await?
+            }
+            Tx::Pg(t) => {
+                sqlx::query_scalar(pg)
+                    .bind(id)
+                    .fetch_optional(&mut **t)
+                    .await?
+            }
+        };
+        Ok(found.is_some())
+    }
+
     pub async fn commit(self) -> Result<()> {
         match self {
             Tx::Sqlite(t) => t.commit().await?,

@@ -5,10 +5,10 @@ use uuid::Uuid;
 use vink_domain::policy::CourseScope;
 
 use crate::course::scope_params;
-use crate::{Result, Tx, on};
+use crate::{Authorized, Result, Tx, on};
 
 pub async fn insert_follow_up(
-    tx: &mut Tx,
+    tx: &mut Authorized,
     id: Uuid,
     course_id: Uuid,
     kind: &str,
@@ -30,7 +30,7 @@ pub async fn insert_follow_up(
 /// Marks the open follow-up of a kind as recorded by an assessment; false when
 /// there is none open.
 pub async fn record(
-    tx: &mut Tx,
+    tx: &mut Authorized,
     course_id: Uuid,
     kind: &str,
     assessment_id: Uuid,

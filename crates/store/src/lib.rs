@@ -2,8 +2,10 @@
 //! chosen at run time from the database URL. The store runs queries; it never
 //! decides who may see what (that is `domain::policy`, applied by `app`).
 
+mod access;
 mod db;
-pub use db::{Backend, Db, Tx};
+pub use access::{Authorized, record_denied};
+pub use db::{Backend, Db, Locked, Tx};
 
 pub mod audit;
 pub mod concern;
@@ -33,6 +35,35 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// True when the database cannot take the work now (disk full, read-only,
+    /// unreachable, pool exhausted), as opposed to a fault in the request or
+    /// the code: the caller answers 503 and the client may retry.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Db(sqlx::Error::Database(e)) => {
+                let code = e.code().unwrap_or_default();
+                // SQLite primary result codes (extended codes keep the low byte):
+                // BUSY 5, LOCKED 6, NOMEM 7, READONLY 8, IOERR 10, FULL 13, CANTOPEN 14.
+                if let Ok(n) = code.parse::<i64>() {
+                    return matches!(n & 0xff, 5 | 6 | 7 | 8 | 10 | 13 | 14);
+                }
+                // PostgreSQL: insufficient resources (53…), operator intervention
+                // (57…: shutdown, cannot connect now), read-only transaction (25006).
+                code.starts_with("53") || code.starts_with("57") || code == "25006"
+            }
+            StoreError::Db(
+                sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::Io(_)
+                | sqlx::Error::WorkerCrashed,
+            ) => true,
+            StoreError::Db(sqlx::Error::BeginFailed) => true,
+            _ => false,
+        }
+    }
+}
+
+impl StoreError {
     /// True when the error is a unique-constraint violation, i.e. a conflict the
     /// caller should report as such rather than as a failure.
     pub fn is_unique_violation(&self) -> bool {
@@ -57,12 +88,30 @@ pub fn instant(us: i64) -> Result<jiff::Timestamp> {
     jiff::Timestamp::from_microsecond(us).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
+/// Anything a query can run in: a bare transaction (reads, and the few
+/// writes that are not personal data) or an [`Authorized`] one.
+pub trait AsTx {
+    fn as_tx(&mut self) -> &mut Tx;
+}
+
+impl AsTx for Tx {
+    fn as_tx(&mut self) -> &mut Tx {
+        self
+    }
+}
+
+impl AsTx for Authorized {
+    fn as_tx(&mut self) -> &mut Tx {
+        self
+    }
+}
+
 /// Runs the same query text on whichever backend a transaction belongs to:
 /// native drivers on both sides, no type erasure. `$1` placeholders work on both.
 #[macro_export]
 macro_rules! on {
     ($tx:expr, |$c:ident| $body:expr) => {
-        match $tx {
+        match $crate::AsTx::as_tx($tx) {
             $crate::Tx::Sqlite(t) => {
                 let $c = &mut **t;
                 $body

@@ -1,8 +1,9 @@
 //! Persons of concern and their links to concerns.
 
 use uuid::Uuid;
+use vink_domain::policy::ConcernScope;
 
-use crate::{Result, Tx, on};
+use crate::{Authorized, Result, Tx, on};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PersonRow {
@@ -14,7 +15,7 @@ pub struct PersonRow {
     pub created_at: i64,
 }
 
-pub async fn insert_person(tx: &mut Tx, p: &PersonRow) -> Result<()> {
+pub async fn insert_person(tx: &mut Authorized, p: &PersonRow) -> Result<()> {
     on!(tx, |c| {
         sqlx::query(
         "INSERT INTO persons (id, name, birth, district, match_key, created_at) VALUES ($1, $2, $3, $4, $5, $6)"
@@ -40,7 +41,12 @@ pub async fn person_exists(tx: &mut Tx, id: Uuid) -> Result<bool> {
     Ok(n > 0)
 }
 
-pub async fn link(tx: &mut Tx, concern_id: Uuid, person_id: Uuid, position: i64) -> Result<()> {
+pub async fn link(
+    tx: &mut Authorized,
+    concern_id: Uuid,
+    person_id: Uuid,
+    position: i64,
+) -> Result<()> {
     on!(tx, |c| sqlx::query(
         "INSERT INTO concern_persons (concern_id, person_id, position) VALUES ($1, $2, $3)"
     )
@@ -84,25 +90,60 @@ pub struct MatchCandidate {
 }
 
 /// Other person records with this key: suggestions for a human to confirm.
-pub async fn match_candidates(tx: &mut Tx, key: &str, except: Uuid) -> Result<Vec<MatchCandidate>> {
+/// Only persons on concerns within `scope` are suggested, and the count and
+/// case number name only concerns within it: a suggestion never reveals a
+/// record its reader may not read.
+pub async fn match_candidates(
+    tx: &mut Tx,
+    key: &str,
+    except: Uuid,
+    scope: ConcernScope,
+) -> Result<Vec<MatchCandidate>> {
+    let (all, agency) = crate::concern::scope_params(scope);
     Ok(on!(tx, |c| {
         sqlx::query_as(
-        "SELECT p.id,
-                (SELECT COUNT(*) FROM concern_persons cp WHERE cp.person_id = p.id) AS concern_count,
-                (SELECT MIN(k.case_number) FROM concern_persons cp JOIN concerns k ON k.id = cp.concern_id
-                  WHERE cp.person_id = p.id) AS first_case_number
-         FROM persons p WHERE p.match_key = $1 AND p.id <> $2 ORDER BY p.created_at LIMIT 10"
+        "WITH visible AS (
+            SELECT cp.person_id, k.case_number FROM persons p
+              JOIN concern_persons cp ON cp.person_id = p.id
+              JOIN concerns k ON k.id = cp.concern_id
+             WHERE p.match_key = $1 AND p.id <> $2
+               AND ($3 OR EXISTS (SELECT 1 FROM agenda_items ai JOIN meeting_agencies ma ON ma.meeting_id = ai.meeting_id
+                                  WHERE ai.concern_id = k.id AND ma.agency_id = $4)))
+         SELECT person_id AS id, COUNT(*) AS concern_count, MIN(case_number) AS first_case_number
+           FROM visible GROUP BY person_id ORDER BY MIN(case_number) LIMIT 10"
     )
     .bind(key)
     .bind(except)
+    .bind(all)
+    .bind(agency)
     .fetch_all(c)
     .await?
     }))
 }
 
+/// Moves every course of one person record to another (a confirmed match);
+/// returns the courses moved, for their timelines.
+pub async fn move_courses(tx: &mut Authorized, from: Uuid, to: Uuid) -> Result<Vec<Uuid>> {
+    let ids: Vec<Uuid> = on!(tx, |c| sqlx::query_scalar(
+        "SELECT id FROM courses WHERE person_id = $1 ORDER BY id"
+    )
+    .bind(from)
+    .fetch_all(c)
+    .await?);
+    on!(tx, |c| sqlx::query(
+        "UPDATE courses SET person_id = $1 WHERE person_id = $2"
+    )
+    .bind(to)
+    .bind(from)
+    .execute(c)
+    .await?
+    .rows_affected());
+    Ok(ids)
+}
+
 /// Re-points a concern's link from one person record to another (a confirmed
 /// match); the old record is removed when nothing else refers to it.
-pub async fn relink(tx: &mut Tx, concern_id: Uuid, from: Uuid, to: Uuid) -> Result<bool> {
+pub async fn relink(tx: &mut Authorized, concern_id: Uuid, from: Uuid, to: Uuid) -> Result<bool> {
     let changed = on!(tx, |c| sqlx::query(
         "UPDATE concern_persons SET person_id = $1 WHERE concern_id = $2 AND person_id = $3"
     )

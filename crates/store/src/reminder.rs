@@ -2,7 +2,7 @@
 
 use uuid::Uuid;
 
-use crate::{Result, Tx, on};
+use crate::{Authorized, Result, Tx, on};
 
 /// An open follow-up that is due soon, with who should hear about it.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -51,7 +51,7 @@ pub async fn email_of(tx: &mut Tx, user: Uuid) -> Result<Option<String>> {
     Ok(row.and_then(|r| r.0))
 }
 
-pub async fn set_email(tx: &mut Tx, user: Uuid, email: Option<&str>) -> Result<()> {
+pub async fn set_email(tx: &mut Authorized, user: Uuid, email: Option<&str>) -> Result<()> {
     on!(tx, |x| sqlx::query(
         "UPDATE users SET email = $1 WHERE id = $2"
     )
@@ -76,7 +76,7 @@ pub struct NewNotification<'a> {
 }
 
 /// Inserts a notification unless one with the same key exists; true if new.
-pub async fn insert_notification(tx: &mut Tx, n: &NewNotification<'_>) -> Result<bool> {
+pub async fn insert_notification(tx: &mut Authorized, n: &NewNotification<'_>) -> Result<bool> {
     Ok(on!(tx, |x| {
         sqlx::query(
         "INSERT INTO notifications (id, user_id, kind, course_id, follow_up_id, due_on, dedupe_key, created_at)
@@ -134,7 +134,7 @@ pub async fn mark_read(tx: &mut Tx, user: Uuid, id: Uuid, at: i64) -> Result<boo
 
 #[allow(clippy::too_many_arguments)]
 pub async fn enqueue_mail(
-    tx: &mut Tx,
+    tx: &mut Authorized,
     id: Uuid,
     notification: Option<Uuid>,
     to: &str,
@@ -173,24 +173,40 @@ pub struct MailRow {
 /// mail is never picked again, so a crash between sending and recording can
 /// lose a reminder but never send it twice.
 pub async fn claim_mail(tx: &mut Tx, now: i64, limit: i64) -> Result<Vec<MailRow>> {
-    let rows: Vec<MailRow> = on!(tx, |x| sqlx::query_as(
-        "SELECT id, to_address, subject, body, attempts FROM outbox
-         WHERE status = 'pending' AND next_attempt_at <= $1 ORDER BY next_attempt_at LIMIT $2"
-    )
-    .bind(now)
-    .bind(limit)
-    .fetch_all(x)
-    .await?);
-    for r in &rows {
-        on!(tx, |x| sqlx::query(
+    // PostgreSQL: rows another claimer holds are skipped, not waited for, and
+    // the conditional UPDATE below is the arbiter. SQLite: the single writer
+    // already serialises claimers.
+    let select = match tx {
+        Tx::Pg(_) => {
+            "SELECT id, to_address, subject, body, attempts FROM outbox
+             WHERE status = 'pending' AND next_attempt_at <= $1 ORDER BY next_attempt_at LIMIT $2
+             FOR UPDATE SKIP LOCKED"
+        }
+        Tx::Sqlite(_) => {
+            "SELECT id, to_address, subject, body, attempts FROM outbox
+             WHERE status = 'pending' AND next_attempt_at <= $1 ORDER BY next_attempt_at LIMIT $2"
+        }
+    };
+    let rows: Vec<MailRow> = on!(tx, |x| sqlx::query_as(select)
+        .bind(now)
+        .bind(limit)
+        .fetch_all(x)
+        .await?);
+    let mut claimed = Vec::with_capacity(rows.len());
+    for r in rows {
+        let n = on!(tx, |x| sqlx::query(
             "UPDATE outbox SET status = 'sending' WHERE id = $1 AND status = 'pending'"
         )
         .bind(r.id)
         .execute(x)
         .await?
         .rows_affected());
+        // Only a row this claimer moved from pending is its to send.
+        if n == 1 {
+            claimed.push(r);
+        }
     }
-    Ok(rows)
+    Ok(claimed)
 }
 
 /// Records the result of one send: `sent`, or back to `pending` with a later

@@ -4,7 +4,7 @@
 use uuid::Uuid;
 use vink_domain::policy::ConcernScope;
 
-use crate::{Result, Tx, on};
+use crate::{Authorized, Result, Tx, on};
 
 /// Writes a concern's status, decision and clock after a checked transition.
 #[derive(Debug, Clone)]
@@ -17,7 +17,7 @@ pub struct TriageUpdate {
     pub decided_at: Option<i64>,
 }
 
-pub async fn update_triage(tx: &mut Tx, concern_id: Uuid, u: &TriageUpdate) -> Result<()> {
+pub async fn update_triage(tx: &mut Authorized, concern_id: Uuid, u: &TriageUpdate) -> Result<()> {
     on!(tx, |c| {
         sqlx::query(
         "UPDATE concerns SET status = $1, decision = $2, programme_kind = $3, triage_deadline_at = $4,
@@ -44,7 +44,7 @@ pub struct MeetingRow {
     pub created_by: Option<Uuid>,
 }
 
-pub async fn insert_meeting(tx: &mut Tx, m: &MeetingRow, agencies: &[Uuid]) -> Result<()> {
+pub async fn insert_meeting(tx: &mut Authorized, m: &MeetingRow, agencies: &[Uuid]) -> Result<()> {
     on!(tx, |c| {
         sqlx::query(
         "INSERT INTO meetings (id, meeting_date, minutes, created_at, created_by) VALUES ($1, $2, $3, $4, $5)"
@@ -134,7 +134,11 @@ pub async fn list_meetings(
     Ok((rows, total))
 }
 
-pub async fn set_minutes(tx: &mut Tx, meeting_id: Uuid, minutes: Option<&str>) -> Result<()> {
+pub async fn set_minutes(
+    tx: &mut Authorized,
+    meeting_id: Uuid,
+    minutes: Option<&str>,
+) -> Result<()> {
     on!(tx, |c| sqlx::query(
         "UPDATE meetings SET minutes = $1 WHERE id = $2"
     )
@@ -147,7 +151,11 @@ pub async fn set_minutes(tx: &mut Tx, meeting_id: Uuid, minutes: Option<&str>) -
 }
 
 /// Puts a concern on the agenda at the end; false when it is already there.
-pub async fn add_agenda_item(tx: &mut Tx, meeting_id: Uuid, concern_id: Uuid) -> Result<bool> {
+pub async fn add_agenda_item(
+    tx: &mut Authorized,
+    meeting_id: Uuid,
+    concern_id: Uuid,
+) -> Result<bool> {
     let n: i64 = on!(tx, |c| sqlx::query_scalar(
         "SELECT COUNT(*) FROM agenda_items WHERE meeting_id = $1 AND concern_id = $2"
     )
@@ -200,7 +208,7 @@ pub async fn agenda(tx: &mut Tx, meeting_id: Uuid) -> Result<Vec<AgendaRow>> {
 
 /// Records the unit's recommendation on an agenda item; false when no such item.
 pub async fn set_recommendation(
-    tx: &mut Tx,
+    tx: &mut Authorized,
     meeting_id: Uuid,
     concern_id: Uuid,
     recommendation: &str,

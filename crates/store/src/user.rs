@@ -3,7 +3,7 @@
 
 use uuid::Uuid;
 
-use crate::{Result, Tx, on};
+use crate::{Authorized, Result, Tx, on};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct UserRow {
@@ -20,7 +20,7 @@ pub struct UserRow {
 const USER_COLS: &str =
     "id, username, display_name, role, agency_id, password_hash, active, created_at";
 
-pub async fn insert_user(tx: &mut Tx, u: &UserRow) -> Result<()> {
+pub async fn insert_user(tx: &mut Authorized, u: &UserRow) -> Result<()> {
     on!(tx, |c| {
         sqlx::query(
         "INSERT INTO users (id, username, display_name, role, agency_id, password_hash, active, created_at)
@@ -67,7 +67,7 @@ pub async fn count_users(tx: &mut Tx) -> Result<i64> {
     .await?))
 }
 
-pub async fn set_password(tx: &mut Tx, id: Uuid, hash: &str) -> Result<()> {
+pub async fn set_password(tx: &mut Authorized, id: Uuid, hash: &str) -> Result<()> {
     on!(tx, |c| sqlx::query(
         "UPDATE users SET password_hash = $1 WHERE id = $2"
     )
@@ -84,6 +84,7 @@ pub async fn set_password(tx: &mut Tx, id: Uuid, hash: &str) -> Result<()> {
 pub struct SessionRow {
     pub user_id: Uuid,
     pub csrf_token: String,
+    pub created_at: i64,
     pub last_seen_at: i64,
     pub username: String,
     pub display_name: String,
@@ -93,7 +94,7 @@ pub struct SessionRow {
 }
 
 pub async fn insert_session(
-    tx: &mut Tx,
+    tx: &mut Authorized,
     id_hash: &str,
     user_id: Uuid,
     csrf: &str,
@@ -115,7 +116,7 @@ pub async fn insert_session(
 pub async fn session(tx: &mut Tx, id_hash: &str) -> Result<Option<SessionRow>> {
     Ok(on!(tx, |c| {
         sqlx::query_as(
-        "SELECT s.user_id, s.csrf_token, s.last_seen_at, u.username, u.display_name, u.role, u.agency_id, u.active
+        "SELECT s.user_id, s.csrf_token, s.created_at, s.last_seen_at, u.username, u.display_name, u.role, u.agency_id, u.active
          FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1"
     )
     .bind(id_hash)
@@ -147,47 +148,124 @@ pub async fn delete_session(tx: &mut Tx, id_hash: &str) -> Result<()> {
     Ok(())
 }
 
-/// Removes sessions idle since before `cutoff`; run periodically.
-pub async fn delete_idle_sessions(tx: &mut Tx, cutoff: i64) -> Result<u64> {
+/// Removes sessions idle since before `idle_cutoff` or opened before
+/// `created_cutoff` (the absolute lifetime); run periodically.
+pub async fn delete_idle_sessions(
+    tx: &mut Tx,
+    idle_cutoff: i64,
+    created_cutoff: i64,
+) -> Result<u64> {
     Ok(on!(tx, |c| sqlx::query(
-        "DELETE FROM sessions WHERE last_seen_at < $1"
+        "DELETE FROM sessions WHERE last_seen_at < $1 OR created_at < $2"
     )
-    .bind(cutoff)
+    .bind(idle_cutoff)
+    .bind(created_cutoff)
     .execute(c)
     .await?
     .rows_affected()))
 }
 
 pub async fn insert_token(
-    tx: &mut Tx,
+    tx: &mut Authorized,
     id: Uuid,
     user_id: Uuid,
     hash: &str,
     now: i64,
+    expires_at: i64,
 ) -> Result<()> {
-    on!(tx, |c| sqlx::query(
-        "INSERT INTO api_tokens (id, user_id, token_hash, created_at) VALUES ($1, $2, $3, $4)"
+    on!(tx, |c| {
+        sqlx::query(
+        "INSERT INTO api_tokens (id, user_id, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)"
     )
     .bind(id)
     .bind(user_id)
     .bind(hash)
     .bind(now)
+    .bind(expires_at)
     .execute(c)
     .await?
-    .rows_affected());
+    .rows_affected()
+    });
     Ok(())
 }
 
-/// The active user behind a token hash, if the token is not revoked.
-pub async fn user_by_token(tx: &mut Tx, hash: &str) -> Result<Option<UserRow>> {
+/// The user behind a token hash, if the token is neither revoked nor expired
+/// at `now` (tokens from before expiry existed have none).
+pub async fn user_by_token(tx: &mut Tx, hash: &str, now: i64) -> Result<Option<UserRow>> {
     Ok(on!(tx, |c| {
         sqlx::query_as(
         "SELECT u.id, u.username, u.display_name, u.role, u.agency_id, u.password_hash, u.active, u.created_at
          FROM api_tokens t JOIN users u ON u.id = t.user_id
-         WHERE t.token_hash = $1 AND t.revoked_at IS NULL"
+         WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)"
     )
     .bind(hash)
+    .bind(now)
     .fetch_optional(c)
     .await?
     }))
+}
+
+/// Revokes every live token of a user at `now`; returns how many.
+pub async fn revoke_tokens(tx: &mut Authorized, user_id: Uuid, now: i64) -> Result<u64> {
+    Ok(on!(tx, |c| sqlx::query(
+        "UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL"
+    )
+    .bind(now)
+    .bind(user_id)
+    .execute(c)
+    .await?
+    .rows_affected()))
+}
+
+/// Revokes one token by its hash; false when it was unknown or already revoked.
+pub async fn revoke_token(tx: &mut Authorized, hash: &str, now: i64) -> Result<bool> {
+    Ok(on!(tx, |c| sqlx::query(
+        "UPDATE api_tokens SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL"
+    )
+    .bind(now)
+    .bind(hash)
+    .execute(c)
+    .await?
+    .rows_affected())
+        == 1)
+}
+
+/// The owner of a token hash, revoked or not (to audit a revocation).
+pub async fn token_owner(tx: &mut Tx, hash: &str) -> Result<Option<Uuid>> {
+    Ok(on!(tx, |c| sqlx::query_scalar(
+        "SELECT user_id FROM api_tokens WHERE token_hash = $1"
+    )
+    .bind(hash)
+    .fetch_optional(c)
+    .await?))
+}
+
+/// Disables a user and ends all their sessions in the same transaction.
+pub async fn disable_user(tx: &mut Authorized, user_id: Uuid) -> Result<bool> {
+    let n = on!(tx, |c| sqlx::query(
+        "UPDATE users SET active = FALSE WHERE id = $1 AND active = TRUE"
+    )
+    .bind(user_id)
+    .execute(c)
+    .await?
+    .rows_affected());
+    on!(tx, |c| sqlx::query(
+        "DELETE FROM sessions WHERE user_id = $1"
+    )
+    .bind(user_id)
+    .execute(c)
+    .await?
+    .rows_affected());
+    Ok(n == 1)
+}
+
+/// Users the demo did not create: `--demo` refuses to touch such a database.
+pub async fn count_users_except(tx: &mut Tx, names: &[&str]) -> Result<i64> {
+    let all: Vec<String> = on!(tx, |c| sqlx::query_scalar("SELECT username FROM users")
+        .fetch_all(c)
+        .await?);
+    Ok(
+        i64::try_from(all.iter().filter(|u| !names.contains(&u.as_str())).count())
+            .unwrap_or(i64::MAX),
+    )
 }

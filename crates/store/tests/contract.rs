@@ -50,9 +50,9 @@ fn filter(now: i64) -> ConcernFilter {
 #[tokio::test]
 async fn migrations_are_equal_in_number_and_idempotent() {
     for t in common::backends().await {
-        assert_eq!(t.db.migration_count(), 3, "{}", t.name);
+        assert_eq!(t.db.migration_count(), 4, "{}", t.name);
         t.db.migrate().await.unwrap();
-        let mut tx = t.db.begin().await.unwrap();
+        let mut tx = common::auth(&t.db).await;
         let agencies = organisation::list_agencies(&mut tx).await.unwrap();
         assert_eq!(agencies.len(), 8, "{}", t.name);
         assert!(
@@ -69,7 +69,7 @@ async fn migrations_are_equal_in_number_and_idempotent() {
 #[tokio::test]
 async fn concern_round_trip_and_counters() {
     for t in common::backends().await {
-        let mut tx = t.db.begin().await.unwrap();
+        let mut tx = common::auth(&t.db).await;
         assert_eq!(
             concern::next_counter(&mut tx, "case:2026").await.unwrap(),
             1
@@ -114,7 +114,7 @@ async fn concern_round_trip_and_counters() {
 #[tokio::test]
 async fn list_filters_sorts_and_scopes() {
     for t in common::backends().await {
-        let mut tx = t.db.begin().await.unwrap();
+        let mut tx = common::auth(&t.db).await;
         let now = micros(Timestamp::now());
         // 1: overdue; 2: due in 6 h; 3: due in 40 h; 4: paused while 2 h overdue; 5: decided.
         let mut rows = vec![
@@ -289,7 +289,7 @@ async fn list_filters_sorts_and_scopes() {
 #[tokio::test]
 async fn persons_link_match_and_relink() {
     for t in common::backends().await {
-        let mut tx = t.db.begin().await.unwrap();
+        let mut tx = common::auth(&t.db).await;
         let now = micros(Timestamp::now());
         let c1 = concern_row(1, now, now);
         let c2 = concern_row(2, now, now);
@@ -309,9 +309,14 @@ async fn persons_link_match_and_relink() {
         person::insert_person(&mut tx, &p2).await.unwrap();
         person::link(&mut tx, c1.id, p1.id, 0).await.unwrap();
         person::link(&mut tx, c2.id, p2.id, 0).await.unwrap();
-        let cands = person::match_candidates(&mut tx, key.as_deref().unwrap(), p2.id)
-            .await
-            .unwrap();
+        let cands = person::match_candidates(
+            &mut tx,
+            key.as_deref().unwrap(),
+            p2.id,
+            vink_domain::policy::ConcernScope::All,
+        )
+        .await
+        .unwrap();
         assert_eq!(cands.len(), 1);
         assert_eq!((cands[0].id, cands[0].concern_count), (p1.id, 1));
         assert_eq!(cands[0].first_case_number.as_deref(), Some("K-2026-0001"));
@@ -335,7 +340,7 @@ async fn audit_chain_appends_and_verifies() {
     for t in common::backends().await {
         for i in 0..5 {
             let mut tx = t.db.begin().await.unwrap();
-            let seq = audit::append(
+            let seq = audit::append_raw(
                 &mut tx,
                 AuditFields {
                     seq: 0,
@@ -398,7 +403,7 @@ async fn a_rolled_back_transaction_leaves_no_audit_row() {
             outcome: Outcome::Allowed,
             reason: None,
         };
-        audit::append(&mut tx, fields).await.unwrap();
+        audit::append_raw(&mut tx, fields).await.unwrap();
         drop(tx);
         let mut tx = t.db.begin_read().await.unwrap();
         assert_eq!(audit::head(&mut tx).await.unwrap().0, 0, "{}", t.name);
@@ -410,7 +415,7 @@ async fn a_rolled_back_transaction_leaves_no_audit_row() {
 #[tokio::test]
 async fn users_sessions_and_tokens() {
     for t in common::backends().await {
-        let mut tx = t.db.begin().await.unwrap();
+        let mut tx = common::auth(&t.db).await;
         let now = micros(Timestamp::now());
         let u = user::UserRow {
             id: Uuid::now_v7(),
@@ -425,7 +430,7 @@ async fn users_sessions_and_tokens() {
         user::insert_user(&mut tx, &u).await.unwrap();
         tx.commit().await.unwrap();
         // A failed statement aborts a PostgreSQL transaction: try the duplicate alone.
-        let mut dup = t.db.begin().await.unwrap();
+        let mut dup = common::auth(&t.db).await;
         assert!(
             user::insert_user(&mut dup, &u)
                 .await
@@ -433,7 +438,7 @@ async fn users_sessions_and_tokens() {
                 .is_unique_violation()
         );
         drop(dup);
-        let mut tx = t.db.begin().await.unwrap();
+        let mut tx = common::auth(&t.db).await;
         user::insert_session(&mut tx, "h1", u.id, "csrf", now)
             .await
             .unwrap();
@@ -452,15 +457,27 @@ async fn users_sessions_and_tokens() {
             now + 5
         );
         assert_eq!(
-            user::delete_idle_sessions(&mut tx, now + 6).await.unwrap(),
+            user::delete_idle_sessions(&mut tx, now + 6, now - 1_000_000)
+                .await
+                .unwrap(),
             1
         );
         assert!(user::session(&mut tx, "h1").await.unwrap().is_none());
-        user::insert_token(&mut tx, Uuid::now_v7(), u.id, "th", now)
+        // The absolute lifetime ends an active session too.
+        user::insert_session(&mut tx, "h2", u.id, "csrf", now)
             .await
             .unwrap();
         assert_eq!(
-            user::user_by_token(&mut tx, "th")
+            user::delete_idle_sessions(&mut tx, now - 1, now + 1)
+                .await
+                .unwrap(),
+            1
+        );
+        user::insert_token(&mut tx, Uuid::now_v7(), u.id, "th", now, now + 100)
+            .await
+            .unwrap();
+        assert_eq!(
+            user::user_by_token(&mut tx, "th", now + 99)
                 .await
                 .unwrap()
                 .unwrap()
@@ -468,10 +485,25 @@ async fn users_sessions_and_tokens() {
             u.id
         );
         assert!(
-            user::user_by_token(&mut tx, "nope")
+            user::user_by_token(&mut tx, "th", now + 100)
+                .await
+                .unwrap()
+                .is_none(),
+            "expired"
+        );
+        assert!(
+            user::user_by_token(&mut tx, "nope", now)
                 .await
                 .unwrap()
                 .is_none()
+        );
+        assert!(user::revoke_token(&mut tx, "th", now + 1).await.unwrap());
+        assert!(
+            user::user_by_token(&mut tx, "th", now + 2)
+                .await
+                .unwrap()
+                .is_none(),
+            "revoked"
         );
         assert_eq!(user::count_users(&mut tx).await.unwrap(), 1);
         drop(tx);

@@ -43,7 +43,7 @@ fn course_row(
 #[tokio::test]
 async fn courses_scopes_records_follow_ups_and_figures() {
     for t in common::backends().await {
-        let mut tx = t.db.begin().await.unwrap();
+        let mut tx = common::auth(&t.db).await;
         let ssp = organisation::agency_by_code(&mut tx, "ssp")
             .await
             .unwrap()

@@ -43,48 +43,57 @@ impl ApiError {
     }
 }
 
+/// The one mapping from a use-case error to HTTP: its status and stable code.
+/// The API and the UI both use it, so they never disagree; internal faults are
+/// logged here (without personal data) and never shown.
+pub fn classify(e: &AppError) -> (StatusCode, &'static str) {
+    match e {
+        AppError::Denied(_) => (StatusCode::FORBIDDEN, "forbidden"),
+        AppError::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
+        AppError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
+        AppError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+        AppError::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
+        AppError::RateLimited => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+        AppError::Unavailable(m) => {
+            tracing::warn!(error = %m, "database unavailable");
+            (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+        }
+        AppError::Store(e) => {
+            tracing::error!(error = %e, "store error");
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal")
+        }
+        AppError::Internal(m) => {
+            tracing::error!(error = %m, "internal error");
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal")
+        }
+    }
+}
+
 impl From<AppError> for ApiError {
     fn from(e: AppError) -> Self {
-        match e {
-            AppError::Denied(r) => ApiError::new(
-                StatusCode::FORBIDDEN,
-                "forbidden",
-                format!("access denied ({})", r.code()),
-            ),
-            AppError::Unauthenticated => ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "unauthenticated",
-                "a valid bearer token is required",
-            ),
-            AppError::NotFound => ApiError::not_found(),
-            AppError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
-            AppError::Invalid(errs) => ApiError {
-                status: StatusCode::UNPROCESSABLE_ENTITY,
-                code: "invalid",
-                message: "the request has invalid fields".into(),
-                fields: errs.0,
-            },
-            AppError::RateLimited => ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
-                "too many attempts, try again later",
-            ),
-            AppError::Store(e) => {
-                tracing::error!(error = %e, "store error");
-                ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "internal error",
-                )
+        let (status, code) = classify(&e);
+        let message = match &e {
+            AppError::Denied(r) => format!("access denied ({})", r.code()),
+            AppError::Unauthenticated => "a valid bearer token is required".into(),
+            AppError::NotFound => "no such record".into(),
+            AppError::Conflict(m) => m.clone(),
+            AppError::Invalid(_) => "the request has invalid fields".into(),
+            AppError::RateLimited => "too many attempts, try again later".into(),
+            AppError::Unavailable(_) => {
+                "the database cannot take changes right now; nothing was saved, try again later"
+                    .into()
             }
-            AppError::Internal(m) => {
-                tracing::error!(error = %m, "internal error");
-                ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "internal error",
-                )
-            }
+            AppError::Store(_) | AppError::Internal(_) => "internal error".into(),
+        };
+        let fields = match e {
+            AppError::Invalid(errs) => errs.0,
+            _ => Vec::new(),
+        };
+        ApiError {
+            status,
+            code,
+            message,
+            fields,
         }
     }
 }
@@ -99,6 +108,12 @@ impl IntoResponse for ApiError {
             },
         };
         let mut resp = (self.status, Json(body)).into_response();
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            resp.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static("30"),
+            );
+        }
         if self.status == StatusCode::UNAUTHORIZED {
             resp.headers_mut().insert(
                 axum::http::header::WWW_AUTHENTICATE,

@@ -10,8 +10,9 @@ use common::T;
 use jiff::ToSpan;
 use serde_json::{Value, json};
 
+/// Today by the system clock, as the test application (on the system clock) sees it.
 fn today() -> jiff::civil::Date {
-    vink_domain::course::today()
+    vink_domain::concern::local_date(jiff::Timestamp::now())
 }
 
 async fn person_of_new_concern(t: &T) -> (String, String) {
@@ -53,8 +54,12 @@ fn ratings() -> Value {
 }
 
 async fn start(t: &T, course: &str) {
+    start_on(t, course, today()).await
+}
+
+async fn start_on(t: &T, course: &str, day: jiff::civil::Date) {
     let c = t.api("PUT", &format!("/api/v1/courses/{course}/consent"), Some("sek"),
-        Some(json!({"consent_on": today().to_string(), "guardian_consent_on": today().to_string(), "guardian_name": "Mor (fiktiv)"}))).await;
+        Some(json!({"consent_on": day.to_string(), "guardian_consent_on": day.to_string(), "guardian_name": "Mor (fiktiv)"}))).await;
     assert_eq!(c.status, StatusCode::NO_CONTENT, "{}", c.text);
     let r = t
         .api(
@@ -543,7 +548,10 @@ async fn mentors_work_only_in_their_own_courses() {
 /// education/employment at 12 months: employed, in education, neither, pending ×3 → 2/3 = 66 %.
 #[tokio::test]
 async fn outcome_figures_on_a_hand_built_data_set() {
-    let t = common::setup().await;
+    // A fixed clock: the courses end on 2 March 2026, the 6-month answers come
+    // in September and the 12-month ones the next March, as in real life.
+    let t = common::setup_at("2026-03-02T10:00:00Z".parse().unwrap()).await;
+    let today = || t.app.today();
     let risk = [
         "no_longer_at_risk",
         "no_longer_at_risk",
@@ -553,19 +561,43 @@ async fn outcome_figures_on_a_hand_built_data_set() {
         "",
     ];
     let occupation = ["employed", "in_education", "neither", "", "", ""];
-    for i in 0..6 {
+    let mut courses = Vec::new();
+    for _ in 0..6 {
         let (_, person) = person_of_new_concern(&t).await;
         let course = direct_course(&t, &person).await;
-        start(&t, &course).await;
+        start_on(&t, &course, today()).await;
         complete(&t, &course).await;
+        courses.push(course);
+    }
+    let (_, person) = person_of_new_concern(&t).await;
+    let dropped = direct_course(&t, &person).await;
+    start_on(&t, &dropped, today()).await;
+    let r = t
+        .api(
+            "POST",
+            &format!("/api/v1/courses/{dropped}/transitions"),
+            Some("sek"),
+            Some(json!({"to": "discontinued"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    // An answer on the day the course ended does not count as the 6-month one.
+    let early = t.api("POST", &format!("/api/v1/courses/{}/assessments", courses[0]), Some("sek"),
+        Some(json!({"point": "six_months", "on": today().to_string(), "risk": "no_longer_at_risk", "ratings": ratings()}))).await;
+    assert_eq!(
+        early.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        early.text
+    );
+    assert_eq!(early.json()["error"]["fields"][0]["code"], "too_early");
+    t.app
+        .clock
+        .advance(jiff::SignedDuration::from_hours(184 * 24));
+    for (i, course) in courses.iter().enumerate() {
         if !risk[i].is_empty() {
             let r = t.api("POST", &format!("/api/v1/courses/{course}/assessments"), Some("sek"),
                 Some(json!({"point": "six_months", "on": today().to_string(), "risk": risk[i], "ratings": ratings()}))).await;
-            assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
-        }
-        if !occupation[i].is_empty() {
-            let r = t.api("POST", &format!("/api/v1/courses/{course}/assessments"), Some("sek"),
-                Some(json!({"point": "twelve_months", "on": today().to_string(), "occupation": occupation[i], "ratings": ratings()}))).await;
             assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
         }
         if i == 0 {
@@ -578,21 +610,24 @@ async fn outcome_figures_on_a_hand_built_data_set() {
             );
         }
     }
-    let (_, person) = person_of_new_concern(&t).await;
-    let dropped = direct_course(&t, &person).await;
-    start(&t, &dropped).await;
-    let r = t
-        .api(
-            "POST",
-            &format!("/api/v1/courses/{dropped}/transitions"),
-            Some("sek"),
-            Some(json!({"to": "discontinued"})),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK);
+    t.app
+        .clock
+        .advance(jiff::SignedDuration::from_hours(182 * 24));
+    for (i, course) in courses.iter().enumerate() {
+        if !occupation[i].is_empty() {
+            let r = t.api("POST", &format!("/api/v1/courses/{course}/assessments"), Some("sek"),
+                Some(json!({"point": "twelve_months", "on": today().to_string(), "occupation": occupation[i], "ratings": ratings()}))).await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        }
+    }
 
     let o = t
-        .api("GET", "/api/v1/outcomes", Some("analyst"), None)
+        .api(
+            "GET",
+            "/api/v1/outcomes?from=2026-01-01&to=2026-12-31",
+            Some("analyst"),
+            None,
+        )
         .await;
     assert_eq!(o.status, StatusCode::OK, "{}", o.text);
     let o = o.json();

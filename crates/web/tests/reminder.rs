@@ -69,7 +69,7 @@ async fn due_follow_ups_are_mailed_once_and_shown_in_the_inbox() {
         Mailer::from_url(&format!("smtp://127.0.0.1:{port}"), "vink <vink@localhost>").unwrap();
     let t = common::setup_full(vink_app::Config::default(), Some(mailer.clone())).await;
     {
-        let mut tx = t.app.db.begin().await.unwrap();
+        let mut tx = t.system_tx().await;
         vink_store::reminder::set_email(&mut tx, t.ids["sek"], Some("sek@vink.example"))
             .await
             .unwrap();
@@ -101,7 +101,7 @@ async fn due_follow_ups_are_mailed_once_and_shown_in_the_inbox() {
         .unwrap()
         .to_string();
     let course = t.api("POST", "/api/v1/courses", Some("sek"), Some(json!({"person_id": person, "kind": "mentor", "prevention_level": "pre_emptive", "agency": "ssp", "direct_reason": "test"}))).await.json()["id"].as_str().unwrap().to_string();
-    let today = vink_domain::course::today();
+    let today = t.app.today();
     // Ended six months ago less three days: the risk follow-up is due in three days.
     let ended = today
         .checked_sub(6.months())
@@ -207,7 +207,7 @@ async fn a_mail_server_that_is_down_is_retried_later_not_lost() {
     };
     let mailer = Mailer::from_url(&format!("smtp://127.0.0.1:{port}"), "vink@localhost").unwrap();
     let t = common::setup_full(vink_app::Config::default(), Some(mailer)).await;
-    let mut tx = t.app.db.begin().await.unwrap();
+    let mut tx = t.system_tx().await;
     vink_store::reminder::enqueue_mail(
         &mut tx,
         uuid::Uuid::now_v7(),

@@ -415,7 +415,7 @@ async fn a_mentor_logs_a_contact_and_the_completed_course_reaches_the_worklist()
         .to_string();
     let course = t.api("POST", "/api/v1/courses", Some("sek"), Some(json!({"person_id": person, "kind": "mentor", "prevention_level": "pre_emptive", "agency": "ssp", "direct_reason": "Direkte"}))).await;
     let course = course.json()["id"].as_str().unwrap().to_string();
-    let today = vink_domain::course::today().to_string();
+    let today = t.app.today().to_string();
     t.api(
         "PUT",
         &format!("/api/v1/courses/{course}/assignment"),

@@ -93,3 +93,16 @@ impl TestDb {
         }
     }
 }
+
+/// A write transaction with a system grant, for tests that call the store's
+/// personal-data writes directly. Its commit appends one audit row.
+pub async fn auth(db: &Db) -> vink_store::Authorized {
+    let grant = vink_domain::policy::authorize(
+        &vink_domain::user::Actor::system(),
+        vink_domain::policy::Action::DemoLoad,
+        &vink_domain::policy::Resource::None,
+        None,
+    )
+    .unwrap();
+    vink_store::Authorized::write(db.begin().await.unwrap(), grant, jiff::Timestamp::now())
+}

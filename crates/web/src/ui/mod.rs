@@ -153,41 +153,23 @@ pub fn error_page(t: Tr, session: Option<&Session>, status: StatusCode, key: &st
 /// Maps a use-case error to a page; validation errors are handled by the form
 /// handlers themselves before they get here.
 pub fn app_error(t: Tr, session: Option<&Session>, e: AppError) -> Response {
+    let (status, code) = crate::error::classify(&e);
     match e {
-        AppError::Denied(_) => error_page(t, session, StatusCode::FORBIDDEN, "error.forbidden"),
-        AppError::NotFound => error_page(t, session, StatusCode::NOT_FOUND, "error.not_found"),
-        AppError::Conflict(_) => error_page(t, session, StatusCode::CONFLICT, "error.conflict"),
         AppError::Unauthenticated => Redirect::to("/login").into_response(),
-        AppError::RateLimited => error_page(
-            t,
-            session,
-            StatusCode::TOO_MANY_REQUESTS,
-            "error.rate_limited",
-        ),
-        AppError::Invalid(_) => error_page(
-            t,
-            session,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "error.invalid",
-        ),
-        AppError::Store(e) => {
-            tracing::error!(error = %e, "store error");
-            error_page(
-                t,
-                session,
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "error.internal",
-            )
-        }
-        AppError::Internal(m) => {
-            tracing::error!(error = %m, "internal error");
-            error_page(
-                t,
-                session,
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "error.internal",
-            )
-        }
+        _ => error_page(t, session, status, &format!("error.{}", ui_key(code))),
+    }
+}
+
+/// The translation key of an error code.
+fn ui_key(code: &str) -> &str {
+    match code {
+        "not_found" => "not_found",
+        "forbidden" => "forbidden",
+        "conflict" => "conflict",
+        "rate_limited" => "rate_limited",
+        "invalid" => "invalid",
+        "unavailable" => "unavailable",
+        _ => "internal",
     }
 }
 

@@ -23,7 +23,44 @@ pub struct T {
     pub app: Arc<App>,
     pub tokens: HashMap<&'static str, String>,
     pub ids: HashMap<&'static str, Uuid>,
+    /// The database URL, for a second `App` on the same database.
+    pub url: String,
     dir: std::path::PathBuf,
+    pg: Option<(String, String)>,
+}
+
+/// Which database the in-process suites run on: PostgreSQL when
+/// `VINK_TEST_POSTGRES_URL` is set (a fresh database per test), else SQLite.
+pub fn postgres_url() -> Option<String> {
+    std::env::var("VINK_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+}
+
+pub fn is_postgres() -> bool {
+    postgres_url().is_some()
+}
+
+/// A fresh database: (url, PostgreSQL admin url and database name to drop).
+async fn fresh_database(dir: &std::path::Path) -> (String, Option<(String, String)>) {
+    match postgres_url() {
+        None => (format!("sqlite://{}/vink.db", dir.display()), None),
+        Some(admin_url) => {
+            use sqlx::Connection;
+            let name = format!("vink_w_{}", Uuid::now_v7().simple());
+            let mut admin = sqlx::PgConnection::connect(&admin_url)
+                .await
+                .unwrap_or_else(|e| {
+                    panic!("VINK_TEST_POSTGRES_URL is set but PostgreSQL is unreachable: {e}")
+                });
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(&mut admin)
+                .await
+                .unwrap();
+            let base = &admin_url[..admin_url.rfind('/').unwrap()];
+            (format!("{base}/{name}"), Some((admin_url.clone(), name)))
+        }
+    }
 }
 
 pub const PASSWORD: &str = "correct horse battery";
@@ -47,17 +84,37 @@ pub async fn setup_with(config: Config) -> T {
     setup_full(config, None).await
 }
 
+/// A test application on a fixed clock standing at `at` (moved with
+/// `t.app.clock.advance`).
+/// Its API tokens live for ten years, so that moving the clock by months
+/// does not expire them (token expiry has its own test).
+pub async fn setup_at(at: jiff::Timestamp) -> T {
+    let config = Config {
+        token_lifetime: jiff::SignedDuration::from_hours(10 * 365 * 24),
+        ..Config::default()
+    };
+    setup_inner(config, None, vink_app::Clock::fixed(at)).await
+}
+
 /// A test application that sends e-mail through `mailer`.
-pub async fn setup_full(mut config: Config, mailer: Option<vink_app::reminder::Mailer>) -> T {
+pub async fn setup_full(config: Config, mailer: Option<vink_app::reminder::Mailer>) -> T {
+    setup_inner(config, mailer, vink_app::Clock::System).await
+}
+
+async fn setup_inner(
+    mut config: Config,
+    mailer: Option<vink_app::reminder::Mailer>,
+    clock: vink_app::Clock,
+) -> T {
     config.password_memory_kib = 1024;
     let dir = std::env::temp_dir().join(format!("vink-web-{}", Uuid::now_v7().simple()));
     std::fs::create_dir_all(&dir).unwrap();
-    let db = Db::connect(&format!("sqlite://{}/vink.db", dir.display()))
-        .await
-        .unwrap();
+    let (url, pg) = fresh_database(&dir).await;
+    let db = Db::connect(&url).await.unwrap();
     db.migrate().await.unwrap();
     let mut app = App::new(db, config);
     app.mailer = mailer;
+    app.clock = clock;
     let app = Arc::new(app);
     let mut tokens = HashMap::new();
     let mut ids = HashMap::new();
@@ -93,13 +150,58 @@ pub async fn setup_full(mut config: Config, mailer: Option<vink_app::reminder::M
         app,
         tokens,
         ids,
+        url,
         dir,
+        pg,
     }
 }
 
 impl Drop for T {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
+        if let Some((admin_url, name)) = self.pg.take() {
+            // Dropped from a plain thread: the test's runtime may be gone.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                rt.block_on(async {
+                    use sqlx::Connection;
+                    if let Ok(mut admin) = sqlx::PgConnection::connect(&admin_url).await {
+                        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                        )))
+                        .execute(&mut admin)
+                        .await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+impl T {
+    /// A write transaction with a system grant, for tests that set up rows
+    /// the API offers no way to write (e-mail addresses, raw outbox rows).
+    pub async fn system_tx(&self) -> vink_store::Authorized {
+        let grant = vink_domain::policy::authorize(
+            &Actor::system(),
+            vink_domain::policy::Action::DemoLoad,
+            &vink_domain::policy::Resource::None,
+            None,
+        )
+        .unwrap();
+        vink_store::Authorized::write(self.app.db.begin().await.unwrap(), grant, self.app.now())
+    }
+
+    /// Another application on the same database (a second process).
+    pub async fn second_app(&self) -> App {
+        let db = Db::connect(&self.url).await.unwrap();
+        let mut config = self.app.config.clone();
+        config.password_memory_kib = 1024;
+        App::new(db, config)
     }
 }
 
@@ -290,8 +392,6 @@ impl T {
 impl T {
     /// A second connection to the same database, as after a restart.
     pub async fn reopen(&self) -> Db {
-        Db::connect(&format!("sqlite://{}/vink.db", self.dir.display()))
-            .await
-            .unwrap()
+        Db::connect(&self.url).await.unwrap()
     }
 }

@@ -1,0 +1,119 @@
+//! Background jobs, started and supervised in one place. Each job runs one
+//! pass at a time on its own interval; a failed pass is logged and the next
+//! tick tries again; a job that panics is started again after a pause. The
+//! jobs' state lives in database rows, so a restart loses nothing.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::task::JoinSet;
+
+use crate::App;
+
+/// A job: its name (for logs) and how often it runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Job {
+    /// Ends idle and expired sessions.
+    SessionSweep,
+    /// Creates follow-up reminders and sends their e-mails.
+    Reminders,
+}
+
+impl Job {
+    pub const ALL: &'static [Job] = &[Job::SessionSweep, Job::Reminders];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Job::SessionSweep => "session_sweep",
+            Job::Reminders => "reminders",
+        }
+    }
+}
+
+/// How often each job runs.
+#[derive(Debug, Clone, Copy)]
+pub struct Intervals {
+    pub session_sweep: Duration,
+    pub reminders: Duration,
+}
+
+impl Default for Intervals {
+    fn default() -> Self {
+        Intervals {
+            session_sweep: Duration::from_secs(300),
+            reminders: Duration::from_secs(60),
+        }
+    }
+}
+
+impl Intervals {
+    fn of(&self, job: Job) -> Duration {
+        match job {
+            Job::SessionSweep => self.session_sweep,
+            Job::Reminders => self.reminders,
+        }
+    }
+}
+
+/// One pass of a job.
+pub async fn run_pass(app: &App, job: Job) -> crate::Result<()> {
+    match job {
+        Job::SessionSweep => {
+            crate::user::sweep_sessions(app).await?;
+        }
+        Job::Reminders => {
+            let s = crate::reminder::run_once(app).await?;
+            if s.notifications + s.sent + s.failed > 0 {
+                tracing::info!(
+                    notifications = s.notifications,
+                    sent = s.sent,
+                    failed = s.failed,
+                    "reminder pass"
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn run_forever(app: Arc<App>, job: Job, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if let Err(e) = run_pass(&app, job).await {
+            tracing::warn!(job = job.name(), error = %e, "job pass failed");
+        }
+    }
+}
+
+/// Starts every job and keeps them running until the returned handle is
+/// dropped or aborted: the one place `serve` starts background work.
+pub fn start(app: Arc<App>, intervals: Intervals) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut set = JoinSet::new();
+        let mut ids = std::collections::HashMap::new();
+        for job in Job::ALL {
+            let h = set.spawn(run_forever(app.clone(), *job, intervals.of(*job)));
+            ids.insert(h.id(), *job);
+        }
+        while let Some(ended) = set.join_next_with_id().await {
+            let (id, how) = match ended {
+                Ok((id, ())) => (id, "returned"),
+                Err(e) => (
+                    e.id(),
+                    if e.is_panic() {
+                        "panicked"
+                    } else {
+                        "was cancelled"
+                    },
+                ),
+            };
+            let Some(job) = ids.remove(&id) else { continue };
+            tracing::error!(job = job.name(), "background job {how}; starting it again");
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            let h = set.spawn(run_forever(app.clone(), job, intervals.of(job)));
+            ids.insert(h.id(), job);
+        }
+    })
+}

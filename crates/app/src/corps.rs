@@ -172,6 +172,16 @@ pub async fn list(
         .await?;
     let rows = store::members(&mut tx).await?;
     tx.commit().await?;
+    Ok(order_by_fit(rows, fit))
+}
+
+/// The corps as views, optionally ordered by fit for a course (kind,
+/// language, district) with free capacity first. An ordering of staff for the
+/// coordinator's choice, never a decision about anyone.
+pub(crate) fn order_by_fit(
+    rows: Vec<MemberLoadRow>,
+    fit: Option<(&str, Option<&str>, Option<&str>)>,
+) -> Vec<CorpsMemberView> {
     let mut members: Vec<CorpsMemberView> = rows.into_iter().map(view).collect();
     if let Some((kind, language, district)) = fit {
         let matches = |m: &CorpsMemberView| {
@@ -191,7 +201,7 @@ pub async fn list(
             )
         });
     }
-    Ok(members)
+    members
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]

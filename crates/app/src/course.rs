@@ -1178,3 +1178,27 @@ pub async fn list(app: &App, actor: &Actor, q: &CourseQuery) -> Result<CoursePag
         per_page,
     })
 }
+
+/// The corps members to assign to a course, ordered by fit (kind, language,
+/// district) with free capacity first. The coordinator's assignment work: one
+/// decision and one audit row for the request (`course.update`, read).
+pub async fn candidates(
+    app: &App,
+    actor: &Actor,
+    id: Uuid,
+) -> Result<Vec<crate::corps::CorpsMemberView>> {
+    let (mut tx, row) = load(app, actor, Action::CourseUpdate, id, true).await?;
+    let district = vink_store::person::person(&mut tx, row.person_id)
+        .await?
+        .and_then(|p| p.district);
+    let members = vink_store::corps::members(&mut tx).await?;
+    tx.commit_noting(Some("candidates".into())).await?;
+    Ok(crate::corps::order_by_fit(
+        members,
+        Some((
+            row.kind.as_str(),
+            row.language.as_deref(),
+            district.as_deref(),
+        )),
+    ))
+}

@@ -618,7 +618,12 @@ pub async fn record_recommendation(
     )
     .await?
     {
-        return Err(AppError::NotFound);
+        return match store::agenda_item_state(&mut tx, meeting_id, concern_id).await? {
+            Some(true) => Err(AppError::Conflict(
+                "the unit's recommendation on this item is already recorded".into(),
+            )),
+            _ => Err(AppError::NotFound),
+        };
     }
     event(
         &mut tx,

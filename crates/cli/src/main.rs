@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use vink_app::{App, Config};
@@ -62,6 +63,34 @@ enum Command {
         /// The address users reach vink at (links in e-mails).
         #[arg(long, env = "VINK_BASE_URL", default_value = "http://127.0.0.1:8080")]
         base_url: String,
+        /// Days before its due date that a follow-up answer is first accepted.
+        #[arg(long, env = "VINK_FOLLOW_UP_TOLERANCE_DAYS", default_value_t = 30)]
+        follow_up_tolerance_days: i32,
+        /// Days a new API token lives.
+        #[arg(long, env = "VINK_TOKEN_LIFETIME_DAYS", default_value_t = 90)]
+        token_lifetime_days: i64,
+        /// Hours after log-in that a session ends however active it is.
+        #[arg(long, env = "VINK_SESSION_LIFETIME_HOURS", default_value_t = 12)]
+        session_lifetime_hours: i64,
+        /// A reverse proxy whose X-Forwarded-For is believed (repeatable).
+        #[arg(
+            long = "trusted-proxy",
+            env = "VINK_TRUSTED_PROXIES",
+            value_delimiter = ','
+        )]
+        trusted_proxies: Vec<std::net::IpAddr>,
+        /// Seconds a client has to send its whole request header.
+        #[arg(long, env = "VINK_HEADER_READ_TIMEOUT_SECONDS", default_value_t = 10)]
+        header_read_timeout_seconds: u64,
+        /// Seconds a request may take before it is answered 408.
+        #[arg(long, env = "VINK_REQUEST_TIMEOUT_SECONDS", default_value_t = 60)]
+        request_timeout_seconds: u64,
+        /// Connections served at once (more wait in the listen queue).
+        #[arg(long, env = "VINK_MAX_CONNECTIONS", default_value_t = 1024)]
+        max_connections: usize,
+        /// Seconds between passes of the reminder job.
+        #[arg(long, env = "VINK_REMINDER_INTERVAL_SECONDS", default_value_t = 60)]
+        reminder_interval_seconds: u64,
     },
     /// Apply database migrations and exit.
     Migrate,
@@ -101,6 +130,14 @@ enum UserCommand {
     },
     /// Issue a new API bearer token for a user and print it (shown once).
     Token { name: String },
+    /// Revoke an API token; the token is read from standard input.
+    RevokeToken {
+        /// Read the token from standard input (the only way; never an argument).
+        #[arg(long, required = true)]
+        token_stdin: bool,
+    },
+    /// Disable a user: their sessions end and their tokens are revoked at once.
+    Disable { name: String },
 }
 
 #[derive(Subcommand)]
@@ -168,6 +205,14 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             base_url,
             risk_follow_up_months,
             occupation_follow_up_months,
+            follow_up_tolerance_days,
+            token_lifetime_days,
+            session_lifetime_hours,
+            trusted_proxies,
+            header_read_timeout_seconds,
+            request_timeout_seconds,
+            max_connections,
+            reminder_interval_seconds,
         } => {
             if !(1..=36).contains(&risk_follow_up_months)
                 || !(1..=36).contains(&occupation_follow_up_months)
@@ -176,9 +221,19 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
                     "follow-up offsets must be 1 to 36 months".into(),
                 ));
             }
-            if triage_hours < 1 || idle_timeout_minutes < 1 {
+            if triage_hours < 1
+                || idle_timeout_minutes < 1
+                || token_lifetime_days < 1
+                || session_lifetime_hours < 1
+                || header_read_timeout_seconds < 1
+                || request_timeout_seconds < 1
+                || max_connections < 1
+                || reminder_interval_seconds < 1
+                || !(0..=180).contains(&follow_up_tolerance_days)
+            {
                 return Err(CliError::Usage(
-                    "--triage-hours and --idle-timeout-minutes must be positive".into(),
+                    "durations, limits and intervals must be positive (tolerance 0 to 180 days)"
+                        .into(),
                 ));
             }
             let db = open(&cli.database).await?;
@@ -188,6 +243,9 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
                 base_url,
                 risk_follow_up_months,
                 occupation_follow_up_months,
+                follow_up_tolerance_days,
+                token_lifetime: jiff::SignedDuration::from_hours(token_lifetime_days * 24),
+                session_lifetime: jiff::SignedDuration::from_hours(session_lifetime_hours),
                 ..Config::default()
             };
             let mut app = App::new(db, config);
@@ -212,7 +270,21 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
                     );
                 }
             }
-            serve(app, listen, secure_cookies).await?;
+            let opts = ServeOptions {
+                listen,
+                secure_cookies,
+                trusted_proxies,
+                limits: vink_web::server::Limits {
+                    header_read_timeout: Duration::from_secs(header_read_timeout_seconds),
+                    request_timeout: Duration::from_secs(request_timeout_seconds),
+                    max_connections,
+                },
+                jobs: vink_app::jobs::Intervals {
+                    reminders: Duration::from_secs(reminder_interval_seconds),
+                    ..vink_app::jobs::Intervals::default()
+                },
+            };
+            serve(app, opts).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Migrate => {
@@ -290,36 +362,86 @@ async fn user(app: &App, command: UserCommand) -> Result<ExitCode, CliError> {
             println!("{token}");
             Ok(ExitCode::SUCCESS)
         }
+        UserCommand::RevokeToken { token_stdin: _ } => {
+            let mut token = String::new();
+            std::io::stdin().read_line(&mut token)?;
+            match vink_app::user::revoke_token(app, &system, token.trim()).await {
+                Ok(()) => {
+                    println!("token revoked");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(vink_app::AppError::NotFound) => {
+                    eprintln!("no such live token");
+                    Ok(ExitCode::from(2))
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
+        UserCommand::Disable { name } => {
+            match vink_app::user::disable_user(app, &system, &name).await {
+                Ok(()) => {
+                    println!("user {name} disabled; sessions ended, tokens revoked");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(vink_app::AppError::NotFound) => {
+                    eprintln!("no such user: {name}");
+                    Ok(ExitCode::from(2))
+                }
+                Err(vink_app::AppError::Conflict(m)) => {
+                    eprintln!("{m}");
+                    Ok(ExitCode::from(2))
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
     }
 }
 
-async fn serve(app: Arc<App>, listen: SocketAddr, secure_cookies: bool) -> Result<(), CliError> {
+struct ServeOptions {
+    listen: SocketAddr,
+    secure_cookies: bool,
+    trusted_proxies: Vec<std::net::IpAddr>,
+    limits: vink_web::server::Limits,
+    jobs: vink_app::jobs::Intervals,
+}
+
+async fn serve(app: Arc<App>, opts: ServeOptions) -> Result<(), CliError> {
     let state = vink_web::AppState {
         app: app.clone(),
-        secure_cookies,
+        secure_cookies: opts.secure_cookies,
+        trusted_proxies: Arc::from(opts.trusted_proxies),
     };
     let router = vink_web::router(state);
-    let listener = tokio::net::TcpListener::bind(listen).await?;
+    let listener = tokio::net::TcpListener::bind(opts.listen).await?;
+    let listen = listener.local_addr()?;
     println!("vink listening on http://{listen}  (public report form: http://{listen}/report)");
-    // Ended sessions are removed every few minutes.
-    let sweeper = app.clone();
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(300));
-        loop {
-            tick.tick().await;
-            if let Err(e) = vink_app::user::sweep_sessions(&sweeper).await {
-                tracing::warn!(error = %e, "session sweep failed");
-            }
-        }
-    });
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await?;
+    // Every background job is started and supervised here, and only here.
+    let jobs = vink_app::jobs::start(app.clone(), opts.jobs);
+    vink_web::server::serve(listener, router, opts.limits, shutdown_signal()).await?;
+    jobs.abort();
     app.db.close().await;
     Ok(())
+}
+
+/// Ctrl-C or SIGTERM (what service managers send) ends the server gracefully.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }

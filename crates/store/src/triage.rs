@@ -207,6 +207,8 @@ pub async fn agenda(tx: &mut Tx, meeting_id: Uuid) -> Result<Vec<AgendaRow>> {
 }
 
 /// Records the unit's recommendation on an agenda item; false when no such item.
+/// Records the unit's recommendation on an agenda item, once: false when the
+/// item does not exist or already has one (the caller tells which).
 pub async fn set_recommendation(
     tx: &mut Authorized,
     meeting_id: Uuid,
@@ -219,7 +221,7 @@ pub async fn set_recommendation(
     Ok(on!(tx, |c| {
         sqlx::query(
         "UPDATE agenda_items SET recommendation = $1, acting_agency_id = $2, recorded_at = $3, recorded_by = $4
-         WHERE meeting_id = $5 AND concern_id = $6"
+         WHERE meeting_id = $5 AND concern_id = $6 AND recommendation IS NULL"
     )
     .bind(recommendation)
     .bind(acting_agency_id)
@@ -262,4 +264,21 @@ pub async fn acting_agency(tx: &mut Tx, concern_id: Uuid) -> Result<Option<Uuid>
     .await?
     });
     Ok(row.and_then(|r| r.0))
+}
+
+/// Whether a concern is on a meeting's agenda, and whether its recommendation
+/// is already recorded.
+pub async fn agenda_item_state(
+    tx: &mut Tx,
+    meeting_id: Uuid,
+    concern_id: Uuid,
+) -> Result<Option<bool>> {
+    let rec: Option<Option<String>> = on!(tx, |c| sqlx::query_scalar(
+        "SELECT recommendation FROM agenda_items WHERE meeting_id = $1 AND concern_id = $2"
+    )
+    .bind(meeting_id)
+    .bind(concern_id)
+    .fetch_optional(c)
+    .await?);
+    Ok(rec.map(|r| r.is_some()))
 }

@@ -143,21 +143,55 @@ impl<S: Send + Sync> FromRequestParts<S> for UiLang {
     }
 }
 
-/// The client's address, for per-address limits. Only the socket peer is
-/// trusted; a proxy in front must be configured to pass the real address.
+/// The client's address, for per-address limits. The socket peer, unless the
+/// peer is a configured trusted proxy (`--trusted-proxy`): then the nearest
+/// address in `X-Forwarded-For` that is not itself a trusted proxy. A header
+/// from anyone else is ignored, so clients cannot choose their own address.
 pub struct ClientIp(pub String);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+impl FromRequestParts<AppState> for ClientIp {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let ip = parts
+    async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, Self::Rejection> {
+        let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip().to_string())
-            .unwrap_or_else(|| "unknown".into());
-        Ok(ClientIp(ip))
+            .map(|c| c.0.ip());
+        Ok(ClientIp(
+            client_address(peer, &parts.headers, &s.trusted_proxies)
+                .map(|ip| ip.to_string())
+                .unwrap_or_else(|| "unknown".into()),
+        ))
     }
+}
+
+/// Resolves the client behind any trusted proxies.
+pub fn client_address(
+    peer: Option<std::net::IpAddr>,
+    headers: &axum::http::HeaderMap,
+    trusted: &[std::net::IpAddr],
+) -> Option<std::net::IpAddr> {
+    let peer = peer?;
+    if !trusted.contains(&peer) {
+        return Some(peer);
+    }
+    let mut hops: Vec<std::net::IpAddr> = Vec::new();
+    for v in headers.get_all("x-forwarded-for") {
+        let Ok(v) = v.to_str() else { return Some(peer) };
+        for part in v.split(',') {
+            match part.trim().parse() {
+                Ok(ip) => hops.push(ip),
+                // A malformed chain is not believed.
+                Err(_) => return Some(peer),
+            }
+        }
+    }
+    Some(
+        hops.into_iter()
+            .rev()
+            .find(|ip| !trusted.contains(ip))
+            .unwrap_or(peer),
+    )
 }
 
 /// Percent-encodes a query value.

@@ -7,7 +7,9 @@ mod assets;
 mod auth;
 mod error;
 pub mod i18n;
+pub mod redirect;
 mod security;
+pub mod server;
 mod ui;
 mod view;
 
@@ -33,6 +35,8 @@ pub struct AppState {
     pub app: Arc<App>,
     /// Mark cookies `Secure` (set when served behind TLS).
     pub secure_cookies: bool,
+    /// Reverse proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Arc<[std::net::IpAddr]>,
 }
 
 /// The whole application as one router.
@@ -42,28 +46,57 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", api::routes())
         .route("/api/openapi.json", get(api::openapi_json))
         .route("/healthz", get(healthz))
+        .route("/healthz/live", get(live))
+        .route("/healthz/ready", get(healthz))
         .route("/assets/{*path}", get(assets::serve))
         .fallback(ui::not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(axum::middleware::from_fn(security::headers))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            security::headers,
+        ))
         .with_state(state)
 }
 
-/// Liveness and database reachability, no data.
+/// Liveness: the process answers. Says nothing about the database, so an
+/// orchestrator does not restart a server whose disk is full.
+async fn live() -> Response {
+    (
+        StatusCode::OK,
+        axum::Json(serde_json::json!({"status": "live"})),
+    )
+        .into_response()
+}
+
+/// Readiness: the database answers reads and takes writes now (a full disk or
+/// a read-only file makes this 503 while `/healthz/live` stays 200). No data.
 async fn healthz(State(state): State<AppState>) -> Response {
-    match vink_app::health(&state.app).await {
-        Ok(()) => (
-            StatusCode::OK,
-            axum::Json(serde_json::json!({"status": "ok"})),
-        )
-            .into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "health check failed");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                axum::Json(serde_json::json!({"status": "unavailable"})),
-            )
-                .into_response()
-        }
+    let readable = vink_app::health(&state.app).await;
+    let writable = match &readable {
+        Ok(()) => vink_app::writable(&state.app).await,
+        Err(_) => Err(vink_app::AppError::Internal("not readable".into())),
+    };
+    let database = match (&readable, &writable) {
+        (Ok(()), Ok(())) => "writable",
+        (Ok(()), Err(_)) => "not_writable",
+        _ => "unavailable",
+    };
+    if let Err(e) = &writable {
+        tracing::warn!(error = %e, "readiness check failed");
     }
+    let ready = writable.is_ok();
+    (
+        if ready {
+            StatusCode::OK
+        } else {
+            StatusCode::SERVICE_UNAVAILABLE
+        },
+        axum::Json(serde_json::json!({
+            "status": if ready { "ok" } else { "unavailable" },
+            "live": true,
+            "ready": ready,
+            "database": database,
+        })),
+    )
+        .into_response()
 }

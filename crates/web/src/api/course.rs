@@ -11,8 +11,8 @@ use vink_app::corps::{
     self as corps_uc, CorpsMemberInput, CorpsMemberView, CorpsProfile, TrainingInput,
 };
 use vink_app::course::{
-    self as uc, AssessmentInput, ConsentInput, ContactInput, CourseDetail, CourseInput, CoursePage,
-    CourseQuery, CourseTransitionInput, GoalInput,
+    self as uc, AssessmentInput, ConsentInput, ConsentWithdrawalInput, ContactInput, CourseDetail,
+    CourseInput, CoursePage, CourseQuery, CourseTransitionInput, GoalInput,
 };
 use vink_app::follow_up::{self as fu, FollowUpItem, FollowUpQuery, OutcomeQuery, OutcomeReport};
 
@@ -102,6 +102,19 @@ pub async fn consent(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Record that consent was withdrawn. A running course is discontinued that day.
+#[utoipa::path(post, path = "/api/v1/courses/{id}/consent/withdrawal", tag = "courses", params(("id" = Uuid, Path)),
+    request_body = ConsentWithdrawalInput, responses((status = 200, body = StatusOut), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn withdraw_consent(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<ConsentWithdrawalInput>,
+) -> Result<Json<StatusOut>, ApiError> {
+    let status = uc::withdraw_consent(&s.app, &a, path_id(&id)?, &input).await?;
+    Ok(Json(StatusOut { status }))
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AssignmentInput {
@@ -129,13 +142,7 @@ pub async fn candidates(
     ApiActor(a): ApiActor,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<CorpsMemberView>>, ApiError> {
-    let c = uc::get(&s.app, &a, path_id(&id)?).await?;
-    let fit = (
-        c.kind.as_str(),
-        c.language.as_deref(),
-        c.person.district.as_deref(),
-    );
-    Ok(Json(corps_uc::list(&s.app, &a, Some(fit)).await?))
+    Ok(Json(uc::candidates(&s.app, &a, path_id(&id)?).await?))
 }
 
 /// Log a contact with the person.

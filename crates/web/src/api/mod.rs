@@ -43,6 +43,10 @@ pub fn routes() -> Router<AppState> {
         .route("/courses/{id}", get(course::get))
         .route("/courses/{id}/transitions", post(course::transition))
         .route("/courses/{id}/consent", put(course::consent))
+        .route(
+            "/courses/{id}/consent/withdrawal",
+            post(course::withdraw_consent),
+        )
         .route("/courses/{id}/assignment", put(course::assign))
         .route("/courses/{id}/candidates", get(course::candidates))
         .route("/courses/{id}/contacts", post(course::contact))
@@ -81,7 +85,7 @@ impl utoipa::Modify for BearerAuth {
         triage::list_meetings, triage::create_meeting, triage::get_meeting,
         triage::add_to_agenda, triage::recommend, triage::minutes,
         audit::list, organisation::agencies,
-        course::create, course::list, course::get, course::transition, course::consent, course::assign,
+        course::create, course::list, course::get, course::transition, course::consent, course::withdraw_consent, course::assign,
         course::candidates, course::contact, course::add_goal, course::goal_status, course::assessment,
         course::corps, course::add_member, course::member, course::training, course::follow_ups, course::outcomes, course::inbox,
     ),

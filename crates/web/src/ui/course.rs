@@ -78,6 +78,7 @@ struct DetailPage {
     can_manage: bool,
     can_record: bool,
     forms: Vec<(String, String)>,
+    parties: Vec<(String, String)>,
     points: Vec<(String, String)>,
     occupations: Vec<(String, String)>,
     risks: Vec<(String, String)>,
@@ -117,12 +118,7 @@ async fn detail_page(
     .is_allowed();
     let can_record = c.status == "active" || c.status == "planned" || c.status == "completed";
     let candidates = if can_manage && (c.status == "planned" || c.status == "active") {
-        let fit = (
-            c.kind.as_str(),
-            c.language.as_deref(),
-            c.person.district.as_deref(),
-        );
-        vink_app::corps::list(&s.app, &session.actor, Some(fit))
+        vink_app::course::candidates(&s.app, &session.actor, c.id)
             .await
             .unwrap_or_default()
     } else {
@@ -130,6 +126,14 @@ async fn detail_page(
     };
     let page = DetailPage {
         p: Page::new(t, "course.title", Some(session)),
+        parties: options(
+            &t,
+            "consent_party",
+            &vink_domain::course::ConsentParty::ALL
+                .iter()
+                .map(|x| x.code())
+                .collect::<Vec<_>>(),
+        ),
         forms: options(
             &t,
             "contact_form",
@@ -272,6 +276,26 @@ pub async fn consent(
             guardian_name: nonblank(&f, "guardian_name"),
         };
         uc::record_consent(&s.app, &a, id, &input).await
+    })
+    .await
+}
+
+pub async fn withdraw_consent(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    user: UiUser,
+    Path(id): Path<String>,
+    f: FormData,
+) -> Response {
+    post(s, t, user, id, f, async |s, a, id, f| {
+        let input = vink_app::course::ConsentWithdrawalInput {
+            party: nonblank(&f, "party"),
+            on: nonblank(&f, "withdrawn_on"),
+            note: nonblank(&f, "withdrawal_note"),
+        };
+        uc::withdraw_consent(&s.app, &a, id, &input)
+            .await
+            .map(|_| ())
     })
     .await
 }

@@ -58,6 +58,10 @@ pub fn routes() -> Router<AppState> {
         .route("/courses/{id}", get(course::detail))
         .route("/courses/{id}/transition", post(course::transition))
         .route("/courses/{id}/consent", post(course::consent))
+        .route(
+            "/courses/{id}/consent/withdraw",
+            post(course::withdraw_consent),
+        )
         .route("/courses/{id}/assign", post(course::assign))
         .route("/courses/{id}/contacts", post(course::contact))
         .route("/courses/{id}/goals", post(course::goal))

@@ -31,17 +31,7 @@ pub struct NextQuery {
 
 /// Only local paths are followed after log-in (no open redirect).
 fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n)
-            if n.starts_with('/')
-                && !n.starts_with("//")
-                && !n.contains('\\')
-                && !n.starts_with("/login") =>
-        {
-            n.to_string()
-        }
-        _ => "/dashboard".to_string(),
-    }
+    crate::redirect::safe_local_path(next)
 }
 
 pub async fn home(user: Result<UiUser, Response>) -> Response {
@@ -190,10 +180,7 @@ pub async fn switch_lang(
     Query(q): Query<NextQuery>,
 ) -> Response {
     let lang = Lang::parse(&code).unwrap_or(Lang::Da);
-    let back = match q.next.as_deref() {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") => n.to_string(),
-        _ => "/".to_string(),
-    };
+    let back = crate::redirect::safe_local_path(q.next.as_deref());
     let mut resp = Redirect::to(&back).into_response();
     if let Ok(v) = set_cookie(
         LANG_COOKIE,

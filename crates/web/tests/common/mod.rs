@@ -3,6 +3,8 @@
 //! role with API tokens, and the router called in-process.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod smtp;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -144,6 +146,7 @@ async fn setup_inner(
     let router = vink_web::router(vink_web::AppState {
         app: app.clone(),
         secure_cookies: false,
+        trusted_proxies: Arc::from(vec!["10.9.9.9".parse::<std::net::IpAddr>().unwrap()]),
     });
     T {
         router,
@@ -394,4 +397,63 @@ impl T {
     pub async fn reopen(&self) -> Db {
         Db::connect(&self.url).await.unwrap()
     }
+}
+
+impl T {
+    /// Sends the same kind of request `n` times at once (each built by `req`)
+    /// and returns the statuses: for races on one record.
+    pub async fn race(&self, n: usize, req: impl Fn(usize) -> Request<Body>) -> Vec<StatusCode> {
+        let handles: Vec<_> = (0..n)
+            .map(|i| {
+                let router = self.router.clone();
+                let r = req(i);
+                tokio::spawn(async move { router.oneshot(r).await.unwrap().status() })
+            })
+            .collect();
+        let mut out = Vec::new();
+        for h in handles {
+            out.push(h.await.unwrap());
+        }
+        out
+    }
+
+    /// A JSON API request as `user`, built for [`T::race`].
+    pub fn api_req(&self, method: &str, uri: &str, user: &str, body: Value) -> Request<Body> {
+        Request::builder()
+            .method(method)
+            .uri(uri)
+            .header(
+                header::AUTHORIZATION,
+                format!("Bearer {}", self.tokens[user]),
+            )
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap()
+    }
+
+    /// Moves a concern through screening to before the unit.
+    pub async fn to_before_unit(&self, id: Uuid) {
+        for to in ["screening", "before_unit"] {
+            let r = self
+                .api(
+                    "POST",
+                    &format!("/api/v1/concerns/{id}/transitions"),
+                    Some("sek"),
+                    Some(serde_json::json!({ "to": to })),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        }
+    }
+}
+
+/// Exactly one success among `statuses`, every other one `loser`.
+pub fn one_winner(statuses: &[StatusCode], winner: StatusCode, loser: StatusCode) {
+    let wins = statuses.iter().filter(|s| **s == winner).count();
+    let losses = statuses.iter().filter(|s| **s == loser).count();
+    assert_eq!(
+        (wins, losses),
+        (1, statuses.len() - 1),
+        "exactly one winner: {statuses:?}"
+    );
 }

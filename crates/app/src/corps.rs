@@ -20,8 +20,10 @@ fn record(id: Uuid) -> Option<RecordRef> {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CorpsMemberInput {
+    #[schema(required = true)]
     pub name: Option<String>,
     /// `mentor` or `parent_coach`.
+    #[schema(required = true)]
     pub kind: Option<String>,
     /// User name of the member's log-in (role mentor), if any.
     pub username: Option<String>,
@@ -32,6 +34,7 @@ pub struct CorpsMemberInput {
     pub specialties: Vec<String>,
     #[serde(default)]
     pub districts: Vec<String>,
+    #[schema(required = true)]
     pub max_caseload: Option<i64>,
 }
 
@@ -266,8 +269,11 @@ pub async fn get(app: &App, actor: &Actor, id: Uuid) -> Result<CorpsProfile> {
 #[serde(deny_unknown_fields)]
 pub struct TrainingInput {
     /// `training` or `theme_day`.
+    #[schema(required = true)]
     pub kind: Option<String>,
+    #[schema(required = true)]
     pub title: Option<String>,
+    #[schema(required = true)]
     pub on: Option<String>,
 }
 

@@ -57,6 +57,7 @@ pub struct CourseInput {
     pub concern_id: Option<Uuid>,
     pub person_id: Option<Uuid>,
     pub kind: Option<String>,
+    #[schema(required = true)]
     pub prevention_level: Option<String>,
     /// Agency code (`ssp`, `eki`, …).
     pub agency: Option<String>,
@@ -284,6 +285,7 @@ fn date_of(s: &Option<String>) -> Option<Date> {
 #[serde(deny_unknown_fields)]
 pub struct CourseTransitionInput {
     /// `active`, `completed` or `discontinued`.
+    #[schema(required = true)]
     pub to: Option<String>,
     /// The day it takes effect (`YYYY-MM-DD`, default today); never in the future.
     pub on: Option<String>,
@@ -381,6 +383,7 @@ async fn person_of(tx: &mut Tx, person_id: Uuid) -> Result<Birth> {
 #[serde(deny_unknown_fields)]
 pub struct ConsentInput {
     /// The day the person consented.
+    #[schema(required = true)]
     pub consent_on: Option<String>,
     /// The day a parent or guardian consented (needed unless the person is an adult).
     pub guardian_consent_on: Option<String>,
@@ -486,6 +489,7 @@ fn course_error(e: vink_domain::course::CourseError) -> AppError {
 #[serde(deny_unknown_fields)]
 pub struct ConsentWithdrawalInput {
     /// `person` or `guardian`.
+    #[schema(required = true)]
     pub party: Option<String>,
     /// The day consent was withdrawn (default today); never in the future.
     pub on: Option<String>,
@@ -610,10 +614,13 @@ pub async fn assign(
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContactInput {
+    #[schema(required = true)]
     pub on: Option<String>,
     /// Duration in minutes (1–1440).
+    #[schema(required = true)]
     pub minutes: Option<i64>,
     /// `meeting`, `phone`, `online` or `with_family`.
+    #[schema(required = true)]
     pub form: Option<String>,
     pub note: Option<String>,
 }
@@ -674,6 +681,7 @@ pub async fn log_contact(app: &App, actor: &Actor, id: Uuid, input: &ContactInpu
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GoalInput {
+    #[schema(required = true)]
     pub text: Option<String>,
 }
 
@@ -733,8 +741,10 @@ pub async fn set_goal_status(
 #[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RatingInput {
+    #[schema(required = true)]
     pub area: Option<String>,
     /// 1 (very concerning) to 5 (no concern).
+    #[schema(required = true)]
     pub rating: Option<i16>,
     pub comment: Option<String>,
 }
@@ -745,13 +755,16 @@ pub struct RatingInput {
 #[serde(deny_unknown_fields)]
 pub struct AssessmentInput {
     /// `baseline`, `closure`, `six_months` or `twelve_months`.
+    #[schema(required = true)]
     pub point: Option<String>,
+    #[schema(required = true)]
     pub on: Option<String>,
     /// Education or employment status (required at `twelve_months`).
     pub occupation: Option<String>,
     /// Risk judgement (required at `six_months`).
     pub risk: Option<String>,
     #[serde(default)]
+    #[schema(required = true)]
     pub ratings: Vec<RatingInput>,
 }
 

@@ -25,6 +25,7 @@ use crate::{App, AppError, Result, concern_record, meeting_record, parse_code};
 #[serde(deny_unknown_fields)]
 pub struct TransitionInput {
     /// The target status.
+    #[schema(required = true)]
     pub to: Option<String>,
     /// Required when `to` is `decided`.
     pub decision: Option<String>,
@@ -37,6 +38,7 @@ pub struct TransitionInput {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DecisionInput {
+    #[schema(required = true)]
     pub decision: Option<String>,
     pub programme_kind: Option<String>,
     pub reason: Option<String>,
@@ -237,9 +239,11 @@ async fn clock_change(
 #[serde(deny_unknown_fields)]
 pub struct MeetingInput {
     /// `YYYY-MM-DD`.
+    #[schema(required = true)]
     pub date: Option<String>,
     /// Agency codes (`ssp`, `bbu`, …).
     #[serde(default)]
+    #[schema(required = true)]
     pub agencies: Vec<String>,
 }
 
@@ -551,6 +555,7 @@ pub async fn add_to_agenda(
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RecommendationInput {
+    #[schema(required = true)]
     pub recommendation: Option<String>,
     /// Code of the agency that acts (`ssp`, `bbu`, …), if any.
     pub acting_agency: Option<String>,

@@ -44,13 +44,16 @@ pub const FUTURE_SLACK: SignedDuration = SignedDuration::from_mins(5);
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConcernDraft {
+    #[schema(required = true)]
     pub channel: Option<String>,
     /// RFC 3339 instant, or a local `YYYY-MM-DDTHH:MM` read as Copenhagen time.
     pub received_at: Option<String>,
     #[serde(default)]
+    #[schema(required = true)]
     pub reporter: ReporterDraft,
     #[serde(default)]
     pub persons: Vec<PersonDraft>,
+    #[schema(required = true)]
     pub description: Option<String>,
     #[serde(default)]
     pub immediate_danger: bool,
@@ -59,6 +62,7 @@ pub struct ConcernDraft {
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReporterDraft {
+    #[schema(required = true)]
     pub kind: Option<String>,
     pub organisation: Option<String>,
     pub name: Option<String>,

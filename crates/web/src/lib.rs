@@ -22,7 +22,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use vink_app::App;
 
-pub use api::ApiDoc;
+pub use api::{ApiDoc, openapi};
 pub use error::ApiError;
 
 /// The largest request body accepted anywhere (a concern's description is at most
@@ -43,7 +43,9 @@ pub struct AppState {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(ui::routes())
-        .nest("/api/v1", api::routes())
+        .merge(api::routes())
+        .route("/api/v1", axum::routing::any(api::no_route))
+        .route("/api/v1/{*rest}", axum::routing::any(api::no_route))
         .route("/api/openapi.json", get(api::openapi_json))
         .route("/healthz", get(healthz))
         .route("/healthz/live", get(live))

@@ -68,8 +68,10 @@ pub async fn get(
 #[serde(deny_unknown_fields)]
 pub struct LinkInput {
     /// The person record now on the concern.
+    #[schema(required = true)]
     pub from: Uuid,
     /// The existing record to link instead (from the suggestions).
+    #[schema(required = true)]
     pub to: Uuid,
 }
 

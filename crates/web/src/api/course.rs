@@ -7,14 +7,11 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
-use vink_app::corps::{
-    self as corps_uc, CorpsMemberInput, CorpsMemberView, CorpsProfile, TrainingInput,
-};
+use vink_app::corps::CorpsMemberView;
 use vink_app::course::{
     self as uc, AssessmentInput, ConsentInput, ConsentWithdrawalInput, ContactInput, CourseDetail,
     CourseInput, CoursePage, CourseQuery, CourseTransitionInput, GoalInput,
 };
-use vink_app::follow_up::{self as fu, FollowUpItem, FollowUpQuery, OutcomeQuery, OutcomeReport};
 
 use super::extract::{ApiJson, ApiQuery, ErrorBody, path_id};
 use crate::AppState;
@@ -26,7 +23,7 @@ pub struct NewId {
     pub id: Uuid,
 }
 
-fn created(location: String, id: Uuid) -> Response {
+pub(super) fn created(location: String, id: Uuid) -> Response {
     (
         StatusCode::CREATED,
         [(header::LOCATION, location)],
@@ -177,6 +174,7 @@ pub async fn add_goal(
 #[serde(deny_unknown_fields)]
 pub struct GoalStatusInput {
     /// `open`, `achieved` or `dropped`.
+    #[schema(required = true)]
     pub status: String,
 }
 
@@ -205,82 +203,4 @@ pub async fn assessment(
     let course = path_id(&id)?;
     let aid = uc::record_assessment(&s.app, &a, course, &input).await?;
     Ok(created(format!("/api/v1/courses/{course}"), aid))
-}
-
-/// The corps.
-#[utoipa::path(get, path = "/api/v1/corps", tag = "corps",
-    responses((status = 200, body = Vec<CorpsMemberView>), (status = 403, body = ErrorBody)))]
-pub async fn corps(
-    State(s): State<AppState>,
-    ApiActor(a): ApiActor,
-) -> Result<Json<Vec<CorpsMemberView>>, ApiError> {
-    Ok(Json(corps_uc::list(&s.app, &a, None).await?))
-}
-
-/// Add a corps member.
-#[utoipa::path(post, path = "/api/v1/corps", tag = "corps", request_body = CorpsMemberInput,
-    responses((status = 201, body = NewId), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn add_member(
-    State(s): State<AppState>,
-    ApiActor(a): ApiActor,
-    ApiJson(input): ApiJson<CorpsMemberInput>,
-) -> Result<Response, ApiError> {
-    let id = corps_uc::create(&s.app, &a, &input).await?;
-    Ok(created(format!("/api/v1/corps/{id}"), id))
-}
-
-/// A corps member's profile and training.
-#[utoipa::path(get, path = "/api/v1/corps/{id}", tag = "corps", params(("id" = Uuid, Path)),
-    responses((status = 200, body = CorpsProfile), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn member(
-    State(s): State<AppState>,
-    ApiActor(a): ApiActor,
-    Path(id): Path<String>,
-) -> Result<Json<CorpsProfile>, ApiError> {
-    Ok(Json(corps_uc::get(&s.app, &a, path_id(&id)?).await?))
-}
-
-/// Record training or theme-day attendance.
-#[utoipa::path(post, path = "/api/v1/corps/{id}/training", tag = "corps", params(("id" = Uuid, Path)),
-    request_body = TrainingInput, responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn training(
-    State(s): State<AppState>,
-    ApiActor(a): ApiActor,
-    Path(id): Path<String>,
-    ApiJson(input): ApiJson<TrainingInput>,
-) -> Result<StatusCode, ApiError> {
-    corps_uc::add_training(&s.app, &a, path_id(&id)?, &input).await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-/// Open follow-ups in the caller's scope.
-#[utoipa::path(get, path = "/api/v1/follow-ups", tag = "follow-ups", params(FollowUpQuery),
-    responses((status = 200, body = Vec<FollowUpItem>), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn follow_ups(
-    State(s): State<AppState>,
-    ApiActor(a): ApiActor,
-    ApiQuery(q): ApiQuery<FollowUpQuery>,
-) -> Result<Json<Vec<FollowUpItem>>, ApiError> {
-    Ok(Json(fu::worklist(&s.app, &a, &q).await?))
-}
-
-/// Outcome figures for a period, with numerators, denominators and pending counts.
-#[utoipa::path(get, path = "/api/v1/outcomes", tag = "report", params(OutcomeQuery),
-    responses((status = 200, body = OutcomeReport), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn outcomes(
-    State(s): State<AppState>,
-    ApiActor(a): ApiActor,
-    ApiQuery(q): ApiQuery<OutcomeQuery>,
-) -> Result<Json<OutcomeReport>, ApiError> {
-    Ok(Json(fu::outcomes(&s.app, &a, &q).await?))
-}
-
-/// The caller's own reminders.
-#[utoipa::path(get, path = "/api/v1/inbox", tag = "follow-ups",
-    responses((status = 200, body = Vec<vink_app::reminder::InboxItem>), (status = 401, body = ErrorBody)))]
-pub async fn inbox(
-    State(s): State<AppState>,
-    ApiActor(a): ApiActor,
-) -> Result<Json<Vec<vink_app::reminder::InboxItem>>, ApiError> {
-    Ok(Json(vink_app::reminder::inbox(&s.app, &a).await?))
 }

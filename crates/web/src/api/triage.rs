@@ -140,6 +140,7 @@ pub async fn get_meeting(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AgendaInput {
+    #[schema(required = true)]
     pub concern_id: Uuid,
 }
 

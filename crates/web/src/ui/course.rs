@@ -1,4 +1,4 @@
-//! Courses, the corps, the follow-up worklist and the outcome figures.
+//! Courses: list, detail, and the coordinator's and mentor's forms.
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -6,12 +6,11 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use uuid::Uuid;
 use vink_app::AppError;
-use vink_app::corps::{CorpsMemberView, CorpsProfile};
+use vink_app::corps::CorpsMemberView;
 use vink_app::course::{
     self as uc, AssessmentInput, ConsentInput, ContactInput, CourseDetail, CourseInput,
     CourseQuery, CourseSummary, CourseTransitionInput, GoalInput, RatingInput,
 };
-use vink_app::follow_up::{FollowUpItem, FollowUpQuery, OutcomeQuery, OutcomeReport};
 use vink_domain::course::{
     AssessmentArea, AssessmentPoint, ContactForm, Occupation, PreventionLevel, RiskJudgement,
 };
@@ -24,7 +23,7 @@ use crate::AppState;
 use crate::auth::{UiLang, UiUser};
 use crate::i18n::Tr;
 
-fn options(t: &Tr, prefix: &str, codes: &[&'static str]) -> Vec<(String, String)> {
+pub(super) fn options(t: &Tr, prefix: &str, codes: &[&'static str]) -> Vec<(String, String)> {
     codes
         .iter()
         .map(|c| (c.to_string(), t.code(prefix, c)))
@@ -240,7 +239,7 @@ where
     }
 }
 
-fn nonblank(f: &FormData, k: &str) -> Option<String> {
+pub(super) fn nonblank(f: &FormData, k: &str) -> Option<String> {
     f.get(k).filter(|v| !v.trim().is_empty())
 }
 
@@ -428,246 +427,4 @@ pub fn prevention_levels(t: &Tr) -> Vec<(String, String)> {
         .iter()
         .map(|l| (l.code().to_string(), t.code("prevention_level", l.code())))
         .collect()
-}
-
-#[derive(Template)]
-#[template(path = "follow_ups.html")]
-struct FollowUpsPage {
-    p: Page,
-    items: Vec<FollowUpItem>,
-    due: String,
-}
-
-pub async fn follow_ups(
-    State(s): State<AppState>,
-    UiLang(t): UiLang,
-    user: UiUser,
-    Query(q): Query<FollowUpQuery>,
-) -> Response {
-    match vink_app::follow_up::worklist(&s.app, &user.session.actor, &q).await {
-        Ok(items) => render(
-            StatusCode::OK,
-            &FollowUpsPage {
-                p: Page::new(t, "follow_ups.title", Some(&user.session)),
-                items,
-                due: q.due.unwrap_or_default(),
-            },
-        ),
-        Err(e) => app_error(t, Some(&user.session), e),
-    }
-}
-
-#[derive(Template)]
-#[template(path = "outcomes.html")]
-struct OutcomesPage {
-    p: Page,
-    r: OutcomeReport,
-}
-
-pub async fn outcomes(
-    State(s): State<AppState>,
-    UiLang(t): UiLang,
-    user: UiUser,
-    Query(q): Query<OutcomeQuery>,
-) -> Response {
-    match vink_app::follow_up::outcomes(&s.app, &user.session.actor, &q).await {
-        Ok(r) => render(
-            StatusCode::OK,
-            &OutcomesPage {
-                p: Page::new(t, "outcomes.title", Some(&user.session)),
-                r,
-            },
-        ),
-        Err(e) => app_error(t, Some(&user.session), e),
-    }
-}
-
-#[derive(Template)]
-#[template(path = "corps.html")]
-struct CorpsPage {
-    p: Page,
-    members: Vec<CorpsMemberView>,
-    can_manage: bool,
-    e: Errors,
-    f: FormData,
-    kinds: Vec<(String, String)>,
-}
-
-async fn corps_page(
-    s: &AppState,
-    t: Tr,
-    user: &UiUser,
-    f: FormData,
-    e: Errors,
-    status: StatusCode,
-) -> Response {
-    match vink_app::corps::list(&s.app, &user.session.actor, None).await {
-        Ok(members) => render(
-            status,
-            &CorpsPage {
-                p: Page::new(t, "corps.title", Some(&user.session)),
-                members,
-                can_manage: decide(&user.session.actor, Action::CorpsManage, &Resource::None)
-                    .is_allowed(),
-                kinds: options(&t, "corps_kind", &["mentor", "parent_coach"]),
-                e,
-                f,
-            },
-        ),
-        Err(e) => app_error(t, Some(&user.session), e),
-    }
-}
-
-pub async fn corps(State(s): State<AppState>, UiLang(t): UiLang, user: UiUser) -> Response {
-    corps_page(
-        &s,
-        t,
-        &user,
-        FormData(Vec::new()),
-        Errors::none(t),
-        StatusCode::OK,
-    )
-    .await
-}
-
-fn list_field(f: &FormData, k: &str) -> Vec<String> {
-    f.get(k)
-        .unwrap_or_default()
-        .split(',')
-        .map(str::trim)
-        .filter(|x| !x.is_empty())
-        .map(String::from)
-        .collect()
-}
-
-pub async fn create_member(
-    State(s): State<AppState>,
-    UiLang(t): UiLang,
-    user: UiUser,
-    f: FormData,
-) -> Response {
-    if !f.csrf_ok(&user.session) {
-        return csrf_failed(t, &user.session);
-    }
-    let input = vink_app::corps::CorpsMemberInput {
-        name: nonblank(&f, "name"),
-        kind: nonblank(&f, "kind"),
-        username: nonblank(&f, "username"),
-        languages: list_field(&f, "languages"),
-        specialties: list_field(&f, "specialties"),
-        districts: list_field(&f, "districts"),
-        max_caseload: nonblank(&f, "max_caseload").map(|m| m.trim().parse().unwrap_or(-1)),
-    };
-    match vink_app::corps::create(&s.app, &user.session.actor, &input).await {
-        Ok(id) => Redirect::to(&format!("/corps/{id}")).into_response(),
-        Err(AppError::Invalid(errs)) => {
-            corps_page(
-                &s,
-                t,
-                &user,
-                f,
-                Errors::of(t, errs),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
-        Err(e) => app_error(t, Some(&user.session), e),
-    }
-}
-
-pub async fn add_training(
-    State(s): State<AppState>,
-    UiLang(t): UiLang,
-    user: UiUser,
-    Path(id): Path<String>,
-    f: FormData,
-) -> Response {
-    let id = match checked(t, &user, &f, &id) {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
-    let input = vink_app::corps::TrainingInput {
-        kind: nonblank(&f, "kind"),
-        title: nonblank(&f, "title"),
-        on: nonblank(&f, "on"),
-    };
-    match vink_app::corps::add_training(&s.app, &user.session.actor, id, &input).await {
-        Ok(()) => Redirect::to(&format!("/corps/{id}")).into_response(),
-        Err(AppError::Invalid(_)) => error_page(
-            t,
-            Some(&user.session),
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "error.invalid",
-        ),
-        Err(e) => app_error(t, Some(&user.session), e),
-    }
-}
-
-#[derive(Template)]
-#[template(path = "corps_member.html")]
-struct MemberPage {
-    p: Page,
-    m: CorpsProfile,
-    can_manage: bool,
-}
-
-pub async fn member(
-    State(s): State<AppState>,
-    UiLang(t): UiLang,
-    user: UiUser,
-    Path(id): Path<String>,
-) -> Response {
-    let id = match parse_id(t, &user, &id) {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
-    match vink_app::corps::get(&s.app, &user.session.actor, id).await {
-        Ok(m) => render(
-            StatusCode::OK,
-            &MemberPage {
-                p: Page::new(t, "corps.member_title", Some(&user.session)),
-                m,
-                can_manage: decide(&user.session.actor, Action::CorpsManage, &Resource::None)
-                    .is_allowed(),
-            },
-        ),
-        Err(e) => app_error(t, Some(&user.session), e),
-    }
-}
-
-#[derive(Template)]
-#[template(path = "inbox.html")]
-struct InboxPage {
-    p: Page,
-    items: Vec<vink_app::reminder::InboxItem>,
-}
-
-pub async fn inbox(State(s): State<AppState>, UiLang(t): UiLang, user: UiUser) -> Response {
-    match vink_app::reminder::inbox(&s.app, &user.session.actor).await {
-        Ok(items) => render(
-            StatusCode::OK,
-            &InboxPage {
-                p: Page::new(t, "inbox.title", Some(&user.session)),
-                items,
-            },
-        ),
-        Err(e) => app_error(t, Some(&user.session), e),
-    }
-}
-
-pub async fn inbox_read(
-    State(s): State<AppState>,
-    UiLang(t): UiLang,
-    user: UiUser,
-    Path(id): Path<String>,
-    f: FormData,
-) -> Response {
-    let id = match checked(t, &user, &f, &id) {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
-    match vink_app::reminder::mark_read(&s.app, &user.session.actor, id).await {
-        Ok(()) => Redirect::to("/inbox").into_response(),
-        Err(e) => app_error(t, Some(&user.session), e),
-    }
 }

@@ -4,7 +4,10 @@
 
 mod audit;
 mod concern;
+mod corps;
 mod course;
+mod follow_up;
+mod reminder;
 mod report;
 mod triage;
 mod user;
@@ -66,13 +69,13 @@ pub fn routes() -> Router<AppState> {
         .route("/courses/{id}/contacts", post(course::contact))
         .route("/courses/{id}/goals", post(course::goal))
         .route("/courses/{id}/assessments", post(course::assessment))
-        .route("/follow-ups", get(course::follow_ups))
-        .route("/outcomes", get(course::outcomes))
-        .route("/corps", get(course::corps).post(course::create_member))
-        .route("/corps/{id}/training", post(course::add_training))
-        .route("/corps/{id}", get(course::member))
-        .route("/inbox", get(course::inbox))
-        .route("/inbox/{id}/read", post(course::inbox_read))
+        .route("/follow-ups", get(follow_up::follow_ups))
+        .route("/outcomes", get(follow_up::outcomes))
+        .route("/corps", get(corps::corps).post(corps::create_member))
+        .route("/corps/{id}/training", post(corps::add_training))
+        .route("/corps/{id}", get(corps::member))
+        .route("/inbox", get(reminder::inbox))
+        .route("/inbox/{id}/read", post(reminder::inbox_read))
         .route("/report", get(report::form).post(report::submit))
 }
 

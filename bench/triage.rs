@@ -65,15 +65,59 @@ async fn time<F: AsyncFnMut(usize)>(n: usize, mut f: F) -> Stats {
     Stats(out)
 }
 
+/// Intake rate alone, then while four readers page the concern list: reads
+/// run on reader connections and take the writer only for their audit row.
+async fn intake_under_readers(app: &std::sync::Arc<App>, actor: &Actor) -> (f64, f64, usize) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    const WINDOW: Duration = Duration::from_secs(3);
+    let intake = async || {
+        let start = Instant::now();
+        let mut n = 0usize;
+        while start.elapsed() < WINDOW {
+            create(app, actor, &draft(n)).await.unwrap();
+            n += 1;
+        }
+        n as f64 / start.elapsed().as_secs_f64()
+    };
+    let alone = intake().await;
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let readers: Vec<_> = (0..4)
+        .map(|r| {
+            let (app, actor, stop) = (app.clone(), actor.clone(), stop.clone());
+            tokio::spawn(async move {
+                let mut pages = 0usize;
+                while !stop.load(Ordering::Relaxed) {
+                    let q = ListQuery {
+                        page: Some(1 + ((pages + r) % 40) as i64),
+                        per_page: Some(25),
+                        ..Default::default()
+                    };
+                    list(&app, &actor, &q).await.unwrap();
+                    pages += 1;
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                pages
+            })
+        })
+        .collect();
+    let with_readers = intake().await;
+    stop.store(true, Ordering::Relaxed);
+    let mut pages = 0;
+    for r in readers {
+        pages += r.await.unwrap();
+    }
+    (alone, with_readers, pages)
+}
+
 async fn run(name: &str, db: Db) {
     db.migrate().await.unwrap();
-    let app = App::new(
+    let app = std::sync::Arc::new(App::new(
         db,
         Config {
             password_memory_kib: 1024,
             ..Config::default()
         },
-    );
+    ));
     let sek = Actor::system();
     vink_app::user::add_user(
         &app,
@@ -139,6 +183,7 @@ async fn run(name: &str, db: Db) {
         dashboard(&app, &actor).await.unwrap();
     })
     .await;
+    let (alone, with_readers, pages) = intake_under_readers(&app, &actor).await;
     let verify_start = Instant::now();
     let v = vink_app::audit::verify(&app).await.unwrap();
     let verify = verify_start.elapsed();
@@ -158,6 +203,10 @@ async fn run(name: &str, db: Db) {
     println!("{}", deep_pages.row("list page 100"));
     println!("{}", reads.row("read concern detail (audited)"));
     println!("{}", dash.row("dashboard counts"));
+    println!(
+        "\nintake for 3 s: alone {alone:.0}/s; while 4 readers page the list (25 rows, 50 ms between pages) {with_readers:.0}/s = {:.2}x ({pages} pages read)",
+        with_readers / alone
+    );
     println!(
         "\naudit verify: {v:?} in {:.0} ms",
         verify.as_secs_f64() * 1e3

@@ -5,6 +5,9 @@ use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use sqlx::{Connection, Postgres, Sqlite, Transaction};
 use uuid::Uuid;
 
@@ -25,8 +28,34 @@ pub enum Backend {
 /// busy errors) and a pool of read-only readers.
 #[derive(Debug, Clone)]
 pub enum Db {
-    Sqlite { write: SqlitePool, read: SqlitePool },
-    Pg(PgPool),
+    Sqlite {
+        write: SqlitePool,
+        read: SqlitePool,
+        stats: Arc<TxStats>,
+    },
+    Pg {
+        pool: PgPool,
+        stats: Arc<TxStats>,
+    },
+}
+
+/// How many transactions of each kind were begun: what a read really costs
+/// the writer (and a figure for monitoring).
+#[derive(Debug, Default)]
+pub struct TxStats {
+    writes: AtomicU64,
+    reads: AtomicU64,
+}
+
+impl TxStats {
+    /// Write transactions begun (on SQLite: takes of the only write lock).
+    pub fn writes(&self) -> u64 {
+        self.writes.load(Ordering::Relaxed)
+    }
+    /// Read-only transactions begun (on SQLite: on the reader connections).
+    pub fn reads(&self) -> u64 {
+        self.reads.load(Ordering::Relaxed)
+    }
 }
 
 /// A transaction on either backend; pass it to store functions as `&mut Tx`.
@@ -62,7 +91,11 @@ impl Db {
                 .after_release(|c, _| Box::pin(async move { clean(c).await }))
                 .connect_with(opts.read_only(true))
                 .await?;
-            Ok(Db::Sqlite { write, read })
+            Ok(Db::Sqlite {
+                write,
+                read,
+                stats: Arc::default(),
+            })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let pool = PgPoolOptions::new()
                 .max_connections(10)
@@ -70,7 +103,10 @@ impl Db {
                 .after_release(|c, _| Box::pin(async move { clean(c).await }))
                 .connect(url)
                 .await?;
-            Ok(Db::Pg(pool))
+            Ok(Db::Pg {
+                pool,
+                stats: Arc::default(),
+            })
         } else {
             Err(StoreError::UnsupportedUrl)
         }
@@ -79,7 +115,14 @@ impl Db {
     pub fn backend(&self) -> Backend {
         match self {
             Db::Sqlite { .. } => Backend::Sqlite,
-            Db::Pg(_) => Backend::Postgres,
+            Db::Pg { .. } => Backend::Postgres,
+        }
+    }
+
+    /// Counts of transactions begun, by kind.
+    pub fn stats(&self) -> &TxStats {
+        match self {
+            Db::Sqlite { stats, .. } | Db::Pg { stats, .. } => stats,
         }
     }
 
@@ -87,7 +130,7 @@ impl Db {
     pub async fn migrate(&self) -> Result<()> {
         match self {
             Db::Sqlite { write, .. } => SQLITE_MIGRATIONS.run(write).await?,
-            Db::Pg(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
+            Db::Pg { pool, .. } => POSTGRES_MIGRATIONS.run(pool).await?,
         }
         Ok(())
     }
@@ -96,7 +139,7 @@ impl Db {
     pub fn migration_count(&self) -> usize {
         match self {
             Db::Sqlite { .. } => SQLITE_MIGRATIONS.iter().count(),
-            Db::Pg(_) => POSTGRES_MIGRATIONS.iter().count(),
+            Db::Pg { .. } => POSTGRES_MIGRATIONS.iter().count(),
         }
     }
 
@@ -104,8 +147,14 @@ impl Db {
     /// once (`BEGIN IMMEDIATE`) so a read-then-write never fails half-way.
     pub async fn begin(&self) -> Result<Tx> {
         Ok(match self {
-            Db::Sqlite { write, .. } => Tx::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?),
-            Db::Pg(pool) => Tx::Pg(pool.begin().await?),
+            Db::Sqlite { write, stats, .. } => {
+                stats.writes.fetch_add(1, Ordering::Relaxed);
+                Tx::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?)
+            }
+            Db::Pg { pool, stats } => {
+                stats.writes.fetch_add(1, Ordering::Relaxed);
+                Tx::Pg(pool.begin().await?)
+            }
         })
     }
 
@@ -113,8 +162,14 @@ impl Db {
     /// that write nothing).
     pub async fn begin_read(&self) -> Result<Tx> {
         Ok(match self {
-            Db::Sqlite { read, .. } => Tx::Sqlite(read.begin().await?),
-            Db::Pg(pool) => Tx::Pg(pool.begin().await?),
+            Db::Sqlite { read, stats, .. } => {
+                stats.reads.fetch_add(1, Ordering::Relaxed);
+                Tx::Sqlite(read.begin().await?)
+            }
+            Db::Pg { pool, stats } => {
+                stats.reads.fetch_add(1, Ordering::Relaxed);
+                Tx::Pg(pool.begin().await?)
+            }
         })
     }
 
@@ -146,11 +201,11 @@ impl Db {
 
     pub async fn close(&self) {
         match self {
-            Db::Sqlite { write, read } => {
+            Db::Sqlite { write, read, .. } => {
                 read.close().await;
                 write.close().await;
             }
-            Db::Pg(pool) => pool.close().await,
+            Db::Pg { pool, .. } => pool.close().await,
         }
     }
 }

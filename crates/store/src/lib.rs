@@ -5,7 +5,7 @@
 mod access;
 mod db;
 pub use access::{Authorized, record_denied};
-pub use db::{Backend, Db, Locked, Tx};
+pub use db::{Backend, Db, Locked, Tx, TxStats};
 
 pub mod audit;
 pub mod concern;

@@ -66,9 +66,6 @@ enum Command {
         /// Days before its due date that a follow-up answer is first accepted.
         #[arg(long, env = "VINK_FOLLOW_UP_TOLERANCE_DAYS", default_value_t = 30)]
         follow_up_tolerance_days: i32,
-        /// Days a new API token lives.
-        #[arg(long, env = "VINK_TOKEN_LIFETIME_DAYS", default_value_t = 90)]
-        token_lifetime_days: i64,
         /// Hours after log-in that a session ends however active it is.
         #[arg(long, env = "VINK_SESSION_LIFETIME_HOURS", default_value_t = 12)]
         session_lifetime_hours: i64,
@@ -129,7 +126,12 @@ enum UserCommand {
         password_stdin: bool,
     },
     /// Issue a new API bearer token for a user and print it (shown once).
-    Token { name: String },
+    Token {
+        name: String,
+        /// Days until the token expires.
+        #[arg(long, default_value_t = 90)]
+        lifetime_days: i64,
+    },
     /// Revoke an API token; the token is read from standard input.
     RevokeToken {
         /// Read the token from standard input (the only way; never an argument).
@@ -206,7 +208,6 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             risk_follow_up_months,
             occupation_follow_up_months,
             follow_up_tolerance_days,
-            token_lifetime_days,
             session_lifetime_hours,
             trusted_proxies,
             header_read_timeout_seconds,
@@ -223,7 +224,6 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             }
             if triage_hours < 1
                 || idle_timeout_minutes < 1
-                || token_lifetime_days < 1
                 || session_lifetime_hours < 1
                 || header_read_timeout_seconds < 1
                 || request_timeout_seconds < 1
@@ -244,7 +244,6 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
                 risk_follow_up_months,
                 occupation_follow_up_months,
                 follow_up_tolerance_days,
-                token_lifetime: jiff::SignedDuration::from_hours(token_lifetime_days * 24),
                 session_lifetime: jiff::SignedDuration::from_hours(session_lifetime_hours),
                 ..Config::default()
             };
@@ -357,8 +356,17 @@ async fn user(app: &App, command: UserCommand) -> Result<ExitCode, CliError> {
                 Err(e) => Err(e.into()),
             }
         }
-        UserCommand::Token { name } => {
-            let token = vink_app::user::create_token(app, &system, &name).await?;
+        UserCommand::Token {
+            name,
+            lifetime_days,
+        } => {
+            if !(1..=3650).contains(&lifetime_days) {
+                return Err(CliError::Usage("--lifetime-days must be 1 to 3650".into()));
+            }
+            let mut app_for_token = App::new(app.db.clone(), app.config.clone());
+            app_for_token.config.token_lifetime =
+                jiff::SignedDuration::from_hours(lifetime_days * 24);
+            let token = vink_app::user::create_token(&app_for_token, &system, &name).await?;
             println!("{token}");
             Ok(ExitCode::SUCCESS)
         }

@@ -841,3 +841,50 @@ async fn security_headers_on_every_answer() {
             .starts_with("max-age=")
     );
 }
+
+#[tokio::test]
+async fn guessing_one_account_from_many_addresses_raises_an_alert() {
+    let t = common::setup().await;
+    let page = t
+        .send(Request::get("/login").body(Body::empty()).unwrap())
+        .await;
+    let cookie = page
+        .header("set-cookie")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let csrf = cookie.split('=').nth(1).unwrap().to_string();
+    for i in 0..50 {
+        let peer = format!("198.51.100.{}", i + 1);
+        let r = t
+            .send(login_req(
+                &cookie,
+                &csrf,
+                "sek",
+                "wrong password!",
+                &peer,
+                None,
+            ))
+            .await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "attempt {i}");
+    }
+    let r = t
+        .send(login_req(
+            &cookie,
+            &csrf,
+            "sek",
+            "wrong password!",
+            "203.0.113.1",
+            None,
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    let alerts = t
+        .audit_all()
+        .await
+        .into_iter()
+        .filter(|r| r.reason.as_deref() == Some("account_ceiling_alert"))
+        .count();
+    assert_eq!(alerts, 1, "one alert row for the auditors");
+}

@@ -123,11 +123,7 @@ impl App {
         resource: &Resource<'_>,
         record: Option<RecordRef>,
     ) -> Result<Authorized> {
-        let now = self.now();
-        match vink_domain::policy::authorize(actor, action, resource, record) {
-            Ok(grant) => Ok(Authorized::write(tx, grant, now)),
-            Err(reason) => Err(self.refuse(tx, actor, action, record, reason).await),
-        }
+        self.grant(tx, actor, action, resource, record, false).await
     }
 
     /// Decides a read on `tx` (from [`Db::begin_read`]): the same, but the
@@ -140,9 +136,22 @@ impl App {
         resource: &Resource<'_>,
         record: Option<RecordRef>,
     ) -> Result<Authorized> {
+        self.grant(tx, actor, action, resource, record, true).await
+    }
+
+    async fn grant(
+        &self,
+        tx: Tx,
+        actor: &Actor,
+        action: Action,
+        resource: &Resource<'_>,
+        record: Option<RecordRef>,
+        read: bool,
+    ) -> Result<Authorized> {
         let now = self.now();
         match vink_domain::policy::authorize(actor, action, resource, record) {
-            Ok(grant) => Ok(Authorized::read(tx, grant, now, &self.db)),
+            Ok(grant) if read => Ok(Authorized::read(tx, grant, now, &self.db)),
+            Ok(grant) => Ok(Authorized::write(tx, grant, now)),
             Err(reason) => Err(self.refuse(tx, actor, action, record, reason).await),
         }
     }

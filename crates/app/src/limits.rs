@@ -35,8 +35,20 @@ impl RateLimiter {
         }
     }
 
-    /// Counts one hit for `key`.
+    /// Counts one hit for `key`, allowance or not.
     pub fn hit(&self, key: &str, now: Timestamp) {
+        self.record(key, now, false);
+    }
+
+    /// Checks and counts one hit in one step: true when `key` still had
+    /// allowance at `now` (and the hit is recorded), false when it is used up.
+    /// Parallel bursts cannot slip through between a check and a record.
+    pub fn try_hit(&self, key: &str, now: Timestamp) -> bool {
+        self.record(key, now, true)
+    }
+
+    /// Records a hit under one lock; with `bounded`, only within the allowance.
+    fn record(&self, key: &str, now: Timestamp, bounded: bool) -> bool {
         let mut map = self.lock();
         // Keep memory bounded under a flood of distinct keys.
         if map.len() > 10_000 {
@@ -48,24 +60,7 @@ impl RateLimiter {
         }
         let q = map.entry(key.to_string()).or_default();
         Self::prune(q, now, self.window);
-        q.push_back(now);
-    }
-
-    /// Checks and counts one hit in one step: true when `key` still had
-    /// allowance at `now` (and the hit is recorded), false when it is used up.
-    /// Parallel bursts cannot slip through between a check and a record.
-    pub fn try_hit(&self, key: &str, now: Timestamp) -> bool {
-        let mut map = self.lock();
-        if map.len() > 10_000 {
-            let window = self.window;
-            map.retain(|_, q| {
-                Self::prune(q, now, window);
-                !q.is_empty()
-            });
-        }
-        let q = map.entry(key.to_string()).or_default();
-        Self::prune(q, now, self.window);
-        if q.len() >= self.max {
+        if bounded && q.len() >= self.max {
             return false;
         }
         q.push_back(now);

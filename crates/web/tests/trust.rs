@@ -139,16 +139,7 @@ async fn redirects_never_leave_the_site_and_never_fail() {
     let r = t.page("/lang/en?next=/concerns%3Fpage%3D2", "").await;
     assert_eq!(r.header("location"), "/concerns?page=2");
     // After log-in.
-    let page = t
-        .send(Request::get("/login").body(Body::empty()).unwrap())
-        .await;
-    let cookie = page
-        .header("set-cookie")
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
-    let csrf = cookie.split('=').nth(1).unwrap().to_string();
+    let (cookie, csrf) = login_cookie(&t).await;
     for next in [
         "%2F%09%2Fevil.example%2F",
         "%2F%5Cevil.example",
@@ -475,6 +466,21 @@ async fn a_client_that_stops_mid_header_is_cut_off_while_others_are_served() {
     server.abort();
 }
 
+/// The log-in form's CSRF cookie and token.
+async fn login_cookie(t: &T) -> (String, String) {
+    let page = t
+        .send(Request::get("/login").body(Body::empty()).unwrap())
+        .await;
+    let cookie = page
+        .header("set-cookie")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let csrf = cookie.split('=').nth(1).unwrap().to_string();
+    (cookie, csrf)
+}
+
 fn login_req(
     cookie: &str,
     csrf: &str,
@@ -504,16 +510,7 @@ fn login_req(
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn login_limits_hold_under_parallel_bursts_and_cannot_lock_the_owner_out() {
     let t = common::setup().await;
-    let page = t
-        .send(Request::get("/login").body(Body::empty()).unwrap())
-        .await;
-    let cookie = page
-        .header("set-cookie")
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
-    let csrf = cookie.split('=').nth(1).unwrap().to_string();
+    let (cookie, csrf) = login_cookie(&t).await;
     let statuses = t
         .race(30, |_| {
             login_req(
@@ -845,16 +842,7 @@ async fn security_headers_on_every_answer() {
 #[tokio::test]
 async fn guessing_one_account_from_many_addresses_raises_an_alert() {
     let t = common::setup().await;
-    let page = t
-        .send(Request::get("/login").body(Body::empty()).unwrap())
-        .await;
-    let cookie = page
-        .header("set-cookie")
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
-    let csrf = cookie.split('=').nth(1).unwrap().to_string();
+    let (cookie, csrf) = login_cookie(&t).await;
     for i in 0..50 {
         let peer = format!("198.51.100.{}", i + 1);
         let r = t

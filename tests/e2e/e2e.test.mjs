@@ -207,3 +207,36 @@ test('mentor logs a contact → coordinator completes the course → follow-up o
   await shot(page, '07-worklist');
   await context.close();
 });
+
+test('coordinator records a guardian\'s withdrawal of consent → the running course is discontinued', async () => {
+  const concern = await api('POST', '/concerns', {
+    channel: 'hotline', reporter: { kind: 'professional' }, description: 'Fiktiv bekymring (e2e, samtykke)',
+    persons: [{ name: 'Emil Eksempel', birth: '2012-02-03', district: 'Valby' }],
+  });
+  const detail = await api('GET', `/concerns/${concern.id}`);
+  const course = await api('POST', '/courses', {
+    person_id: detail.persons[0].id, kind: 'parent_coaching', prevention_level: 'pre_emptive', agency: 'ssp', direct_reason: 'e2e',
+  });
+  const today = new Date().toLocaleDateString('sv-SE', { timeZone: 'Europe/Copenhagen' });
+  await api('PUT', `/courses/${course.id}/consent`, { consent_on: today, guardian_consent_on: today, guardian_name: 'Mor (fiktiv)' });
+  await api('POST', `/courses/${course.id}/transitions`, { to: 'active' });
+
+  const context = await browser.newContext({ locale: 'da-DK' });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('console', (m) => { if (m.type() === 'error' && !m.text().includes('422')) errors.push(m.text()); });
+  await login(page, 'sara');
+  await page.goto(`${base}/courses/${course.id}`);
+  await page.getByRole('heading', { name: 'Tilbagetræk samtykke' }).waitFor();
+  // Nothing is pre-selected: submitting without choosing who is an error beside the field.
+  await page.getByRole('button', { name: 'Registrér tilbagetrækning' }).click();
+  assert.match(await page.locator('.form-error-message').first().textContent(), /\S/);
+  await page.getByLabel('Hvem trækker samtykket tilbage').selectOption('guardian');
+  await page.getByLabel('Begrundelse for tilbagetrækning').fill('Forælder trak samtykket tilbage (e2e)');
+  await page.getByRole('button', { name: 'Registrér tilbagetrækning' }).click();
+  assert.match(await page.locator('.vink-title-row .badge').textContent(), /Afbrudt/);
+  assert.match(await page.locator('.vink-timeline').textContent(), /Samtykke trukket tilbage/);
+  await shot(page, '08-consent-withdrawn');
+  assert.deepEqual(errors, [], 'no console errors');
+  await context.close();
+});

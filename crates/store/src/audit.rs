@@ -4,6 +4,7 @@
 use uuid::Uuid;
 use vink_domain::audit::{AuditFields, Outcome, StoredAudit};
 
+use crate::sql::{Bind, Conditions, bind_all};
 use crate::{Result, StoreError, Tx, instant, micros, on};
 
 /// A row as stored, for the auditor's list and for verification.
@@ -135,20 +136,33 @@ pub struct AuditFilter {
 
 /// Newest first, filtered.
 pub async fn list(tx: &mut Tx, f: &AuditFilter, limit: i64) -> Result<Vec<AuditRow>> {
-    Ok(on!(tx, |c| {
-        sqlx::query_as(
+    let mut w = Conditions::default();
+    if let Some(r) = f.record_id {
+        let p = w.param(Bind::Uuid(r));
+        w.push(format!("record_id = {p}"));
+    }
+    if let Some(a) = f.actor_id {
+        let p = w.param(Bind::Uuid(a));
+        w.push(format!("actor_id = {p}"));
+    }
+    if let Some(o) = f.outcome {
+        let p = w.param(Bind::Text(o.code().to_string()));
+        w.push(format!("outcome = {p}"));
+    }
+    if let Some(b) = f.before_seq {
+        let p = w.param(Bind::I64(b));
+        w.push(format!("seq < {p}"));
+    }
+    let l = w.param(Bind::I64(limit));
+    let sql = format!(
         "SELECT seq, at, actor_id, actor_kind, action, record_type, record_id, outcome, reason, prev_hash, hash
-         FROM audit_log
-         WHERE ($1 IS NULL OR record_id = $1) AND ($2 IS NULL OR actor_id = $2)
-           AND ($3 IS NULL OR outcome = $3) AND ($4 IS NULL OR seq < $4)
-         ORDER BY seq DESC LIMIT $5"
+         FROM audit_log{} ORDER BY seq DESC LIMIT {l}",
+        w.where_clause()
+    );
+    Ok(on!(tx, |c| bind_all(
+        sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())),
+        &w.binds
     )
-    .bind(f.record_id)
-    .bind(f.actor_id)
-    .bind(f.outcome.map(|o| o.code()))
-    .bind(f.before_seq)
-    .bind(limit)
     .fetch_all(c)
-    .await?
-    }))
+    .await?))
 }

@@ -3,6 +3,7 @@
 use uuid::Uuid;
 use vink_domain::policy::ConcernScope;
 
+use crate::sql::{Bind, Conditions, bind_all};
 use crate::{Authorized, Result, Tx, on};
 
 /// The full stored concern.
@@ -130,34 +131,40 @@ pub struct ConcernListRow {
     pub person_count: i64,
 }
 
-// Parameters: $1 all-scope flag, $2 agency for agenda scope, $3 status, $4 due
-// filter code, $5 now, $6 end of the due-soon window.
-const LIST_WHERE: &str = "
- WHERE ($1 OR EXISTS (SELECT 1 FROM agenda_items ai JOIN meeting_agencies ma ON ma.meeting_id = ai.meeting_id
-                      WHERE ai.concern_id = c.id AND ma.agency_id = $2))
-   AND ($3 IS NULL OR c.status = $3)
-   AND ($4 IS NULL
-        OR ($4 = 'overdue' AND c.decided_at IS NULL
-            AND ((c.paused_at IS NULL AND c.triage_deadline_at < $5)
-                 OR (c.paused_at IS NOT NULL AND c.triage_deadline_at < c.paused_at)))
-        OR ($4 = 'due_soon' AND c.decided_at IS NULL AND c.paused_at IS NULL
-            AND c.triage_deadline_at >= $5 AND c.triage_deadline_at <= $6))";
-
-/// The one encoding of a concern scope as SQL parameters: (all, agency).
-pub(crate) fn scope_params(scope: ConcernScope) -> (bool, Option<Uuid>) {
-    match scope {
-        ConcernScope::All => (true, None),
-        ConcernScope::OnAgendaOfAgency(a) => (false, Some(a)),
-        // An agency id that cannot exist: nothing matches.
-        ConcernScope::Nothing => (false, Some(Uuid::nil())),
+/// The list's conditions: the policy scope, the status and the due filter,
+/// each in the SQL only when set. With `with_now`, `$1` is now (the sort key
+/// of a paused clock moves with it).
+fn list_conditions(scope: ConcernScope, f: &ConcernFilter, with_now: bool) -> Conditions {
+    let mut w = Conditions::default();
+    let now = if with_now {
+        Some(w.param(Bind::I64(f.now)))
+    } else {
+        None
+    };
+    w.concern_scope(scope, "c");
+    if let Some(s) = &f.status {
+        let p = w.param(Bind::Text(s.clone()));
+        w.push(format!("c.status = {p}"));
     }
-}
-
-fn due_code(d: Option<DueFilter>) -> Option<&'static str> {
-    d.map(|d| match d {
-        DueFilter::Overdue => "overdue",
-        DueFilter::DueSoon => "due_soon",
-    })
+    match f.due {
+        None => {}
+        Some(DueFilter::Overdue) => {
+            let now = now.unwrap_or_else(|| w.param(Bind::I64(f.now)));
+            w.push(format!(
+                "c.decided_at IS NULL AND ((c.paused_at IS NULL AND c.triage_deadline_at < {now})
+                  OR (c.paused_at IS NOT NULL AND c.triage_deadline_at < c.paused_at))"
+            ));
+        }
+        Some(DueFilter::DueSoon) => {
+            let now = now.unwrap_or_else(|| w.param(Bind::I64(f.now)));
+            let until = w.param(Bind::I64(f.soon_until));
+            w.push(format!(
+                "c.decided_at IS NULL AND c.paused_at IS NULL
+                 AND c.triage_deadline_at >= {now} AND c.triage_deadline_at <= {until}"
+            ));
+        }
+    }
+    w
 }
 
 /// One page of concerns, open ones first by effective deadline (a paused
@@ -167,11 +174,12 @@ pub async fn list_concerns(
     scope: ConcernScope,
     f: &ConcernFilter,
 ) -> Result<(Vec<ConcernListRow>, i64)> {
-    let (all, agency) = scope_params(scope);
-    let due = due_code(f.due);
     // The page is chosen first (sort keys only), and the per-row subqueries run
     // for its rows alone: the cost stays flat however deep the page, whatever
     // the planner's statistics say.
+    let mut w = list_conditions(scope, f, true);
+    let limit = w.param(Bind::I64(f.limit));
+    let offset = w.param(Bind::I64(f.offset));
     let sql = format!(
         "SELECT page.id, page.case_number, page.channel, page.received_at, page.status, page.decision,
                 page.immediate_danger, page.triage_deadline_at, page.paused_at, page.decided_at,
@@ -182,34 +190,26 @@ pub async fn list_concerns(
                       c.triage_deadline_at, c.paused_at, c.decided_at,
                       CASE WHEN c.decided_at IS NULL THEN 0 ELSE 1 END AS k1,
                       CASE WHEN c.decided_at IS NULL
-                           THEN c.triage_deadline_at + CASE WHEN c.paused_at IS NULL THEN 0 ELSE $5 - c.paused_at END
+                           THEN c.triage_deadline_at + CASE WHEN c.paused_at IS NULL THEN 0 ELSE $1 - c.paused_at END
                            ELSE -c.decided_at END AS k2
-               FROM concerns c {LIST_WHERE}
+               FROM concerns c{where_clause}
                ORDER BY k1, k2, c.case_number
-               LIMIT $7 OFFSET $8) page
-         ORDER BY page.k1, page.k2, page.case_number"
+               LIMIT {limit} OFFSET {offset}) page
+         ORDER BY page.k1, page.k2, page.case_number",
+        where_clause = w.where_clause()
     );
-    let rows = on!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-        .bind(all)
-        .bind(agency)
-        .bind(&f.status)
-        .bind(due)
-        .bind(f.now)
-        .bind(f.soon_until)
-        .bind(f.limit)
-        .bind(f.offset)
-        .fetch_all(c)
-        .await?);
-    let count_sql = format!("SELECT COUNT(*) FROM concerns c {LIST_WHERE}");
-    let total: i64 = on!(tx, |c| sqlx::query_scalar(sqlx::AssertSqlSafe(
-        count_sql.as_str()
-    ))
-    .bind(all)
-    .bind(agency)
-    .bind(&f.status)
-    .bind(due)
-    .bind(f.now)
-    .bind(f.soon_until)
+    let rows = on!(tx, |c| bind_all(
+        sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())),
+        &w.binds
+    )
+    .fetch_all(c)
+    .await?);
+    let w = list_conditions(scope, f, false);
+    let count_sql = format!("SELECT COUNT(*) FROM concerns c{}", w.where_clause());
+    let (total,): (i64,) = on!(tx, |c| bind_all(
+        sqlx::query_as(sqlx::AssertSqlSafe(count_sql.as_str())),
+        &w.binds
+    )
     .fetch_one(c)
     .await?);
     Ok((rows, total))
@@ -231,28 +231,28 @@ pub async fn triage_counts(
     now: i64,
     soon_until: i64,
 ) -> Result<TriageCounts> {
-    let (all, agency) = scope_params(scope);
+    let mut w = Conditions::default();
+    let now = w.param(Bind::I64(now));
+    let until = w.param(Bind::I64(soon_until));
+    w.concern_scope(scope, "c");
     let sql = format!(
         "SELECT
            COALESCE(SUM(CASE WHEN c.status = 'received' THEN 1 ELSE 0 END), 0),
            COALESCE(SUM(CASE WHEN c.decided_at IS NULL THEN 1 ELSE 0 END), 0),
-           COALESCE(SUM(CASE WHEN c.decided_at IS NULL AND ((c.paused_at IS NULL AND c.triage_deadline_at < $5)
+           COALESCE(SUM(CASE WHEN c.decided_at IS NULL AND ((c.paused_at IS NULL AND c.triage_deadline_at < {now})
                  OR (c.paused_at IS NOT NULL AND c.triage_deadline_at < c.paused_at)) THEN 1 ELSE 0 END), 0),
-           COALESCE(SUM(CASE WHEN c.decided_at IS NULL AND c.paused_at IS NULL AND c.triage_deadline_at >= $5
-                 AND c.triage_deadline_at <= $6 THEN 1 ELSE 0 END), 0),
+           COALESCE(SUM(CASE WHEN c.decided_at IS NULL AND c.paused_at IS NULL AND c.triage_deadline_at >= {now}
+                 AND c.triage_deadline_at <= {until} THEN 1 ELSE 0 END), 0),
            COALESCE(SUM(CASE WHEN c.decided_at IS NULL AND c.paused_at IS NOT NULL THEN 1 ELSE 0 END), 0)
-         FROM concerns c {LIST_WHERE}"
+         FROM concerns c{}",
+        w.where_clause()
     );
-    let (new, open, overdue, due_soon, paused): (i64, i64, i64, i64, i64) =
-        on!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-            .bind(all)
-            .bind(agency)
-            .bind(None::<String>)
-            .bind(None::<String>)
-            .bind(now)
-            .bind(soon_until)
-            .fetch_one(c)
-            .await?);
+    let (new, open, overdue, due_soon, paused): (i64, i64, i64, i64, i64) = on!(tx, |c| bind_all(
+        sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())),
+        &w.binds
+    )
+    .fetch_one(c)
+    .await?);
     Ok(TriageCounts {
         new,
         open,

@@ -3,6 +3,7 @@
 use uuid::Uuid;
 use vink_domain::policy::CourseScope;
 
+use crate::sql::{Bind, Conditions, bind_all};
 use crate::{Authorized, Result, Tx, on};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -126,18 +127,14 @@ pub struct CourseListRow {
     pub ended_on: Option<String>,
 }
 
-// $1 all, $2 agency, $3 mentor user, $4 status
-const COURSE_WHERE: &str = "
- WHERE ($1 OR c.agency_id = $2 OR cm.user_id = $3)
-   AND ($4 IS NULL OR c.status = $4)";
-
-pub fn scope_params(scope: CourseScope) -> (bool, Option<Uuid>, Option<Uuid>) {
-    match scope {
-        CourseScope::All => (true, None, None),
-        CourseScope::Agency(a) => (false, Some(a), None),
-        CourseScope::Mentor(u) => (false, None, Some(u)),
-        CourseScope::Nothing => (false, None, None),
+fn course_conditions(scope: CourseScope, status: Option<&str>) -> Conditions {
+    let mut w = Conditions::default();
+    w.course_scope(scope, "c");
+    if let Some(st) = status {
+        let p = w.param(Bind::Text(st.to_string()));
+        w.push(format!("c.status = {p}"));
     }
+    w
 }
 
 /// Courses in scope, active and planned first, then the most recently ended.
@@ -148,35 +145,29 @@ pub async fn list_courses(
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<CourseListRow>, i64)> {
-    let (all, agency, mentor) = scope_params(scope);
+    let mut w = course_conditions(scope, status);
+    let (l, o) = (w.param(Bind::I64(limit)), w.param(Bind::I64(offset)));
     let sql = format!(
         "SELECT c.id, c.kind, c.status, p.name AS person_name, a.name AS agency_name, cm.name AS corps_member_name,
                 c.started_on, c.ended_on
          FROM courses c JOIN persons p ON p.id = c.person_id JOIN agencies a ON a.id = c.agency_id
-         LEFT JOIN corps_members cm ON cm.id = c.corps_member_id
-         {COURSE_WHERE}
+         LEFT JOIN corps_members cm ON cm.id = c.corps_member_id{}
          ORDER BY CASE c.status WHEN 'active' THEN 0 WHEN 'planned' THEN 1 ELSE 2 END, c.ended_on DESC, c.started_on DESC, c.id
-         LIMIT $5 OFFSET $6"
+         LIMIT {l} OFFSET {o}",
+        w.where_clause()
     );
-    let rows = on!(tx, |x| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-        .bind(all)
-        .bind(agency)
-        .bind(mentor)
-        .bind(status)
-        .bind(limit)
-        .bind(offset)
-        .fetch_all(x)
-        .await?);
-    let count = format!(
-        "SELECT COUNT(*) FROM courses c LEFT JOIN corps_members cm ON cm.id = c.corps_member_id {COURSE_WHERE}"
-    );
-    let total: i64 = on!(tx, |x| sqlx::query_scalar(sqlx::AssertSqlSafe(
-        count.as_str()
-    ))
-    .bind(all)
-    .bind(agency)
-    .bind(mentor)
-    .bind(status)
+    let rows = on!(tx, |x| bind_all(
+        sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())),
+        &w.binds
+    )
+    .fetch_all(x)
+    .await?);
+    let w = course_conditions(scope, status);
+    let count = format!("SELECT COUNT(*) FROM courses c{}", w.where_clause());
+    let (total,): (i64,) = on!(tx, |x| bind_all(
+        sqlx::query_as(sqlx::AssertSqlSafe(count.as_str())),
+        &w.binds
+    )
     .fetch_one(x)
     .await?);
     Ok((rows, total))

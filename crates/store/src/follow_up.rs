@@ -4,7 +4,7 @@
 use uuid::Uuid;
 use vink_domain::policy::CourseScope;
 
-use crate::course::scope_params;
+use crate::sql::{Bind, Conditions, bind_all};
 use crate::{Authorized, Result, Tx, on};
 
 pub async fn insert_follow_up(
@@ -70,25 +70,26 @@ pub async fn open_follow_ups(
     until: &str,
     limit: i64,
 ) -> Result<Vec<FollowUpRow>> {
-    let (all, agency, mentor) = scope_params(scope);
-    Ok(on!(tx, |x| {
-        sqlx::query_as(
+    let mut w = Conditions::default();
+    w.push("f.recorded_at IS NULL".into());
+    let u = w.param(Bind::Text(until.to_string()));
+    w.push(format!("f.due_on <= {u}"));
+    w.course_scope(scope, "c");
+    let l = w.param(Bind::I64(limit));
+    let sql = format!(
         "SELECT f.id, f.course_id, f.kind, f.due_on, f.recorded_at, c.kind AS course_kind, p.name AS person_name,
                 cm.name AS corps_member_name
          FROM follow_ups f JOIN courses c ON c.id = f.course_id JOIN persons p ON p.id = c.person_id
-         LEFT JOIN corps_members cm ON cm.id = c.corps_member_id
-         WHERE f.recorded_at IS NULL AND f.due_on <= $4
-           AND ($1 OR c.agency_id = $2 OR cm.user_id = $3)
-         ORDER BY f.due_on, f.id LIMIT $5"
+         LEFT JOIN corps_members cm ON cm.id = c.corps_member_id{}
+         ORDER BY f.due_on, f.id LIMIT {l}",
+        w.where_clause()
+    );
+    Ok(on!(tx, |x| bind_all(
+        sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())),
+        &w.binds
     )
-    .bind(all)
-    .bind(agency)
-    .bind(mentor)
-    .bind(until)
-    .bind(limit)
     .fetch_all(x)
-    .await?
-    }))
+    .await?))
 }
 
 pub async fn of_course(tx: &mut Tx, course_id: Uuid) -> Result<Vec<(String, String, Option<i64>)>> {

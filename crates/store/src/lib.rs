@@ -4,6 +4,7 @@
 
 mod access;
 mod db;
+mod sql;
 pub use access::{Authorized, record_denied};
 pub use db::{Backend, Db, Locked, Tx, TxStats};
 

@@ -3,6 +3,7 @@
 use uuid::Uuid;
 use vink_domain::policy::ConcernScope;
 
+use crate::sql::{Bind, Conditions, bind_all};
 use crate::{Authorized, Result, Tx, on};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -99,26 +100,26 @@ pub async fn match_candidates(
     except: Uuid,
     scope: ConcernScope,
 ) -> Result<Vec<MatchCandidate>> {
-    let (all, agency) = crate::concern::scope_params(scope);
-    Ok(on!(tx, |c| {
-        sqlx::query_as(
+    let mut w = Conditions::default();
+    let k = w.param(Bind::Text(key.to_string()));
+    let e = w.param(Bind::Uuid(except));
+    w.push(format!("p.match_key = {k} AND p.id <> {e}"));
+    w.concern_scope(scope, "k");
+    let sql = format!(
         "WITH visible AS (
             SELECT cp.person_id, k.case_number FROM persons p
               JOIN concern_persons cp ON cp.person_id = p.id
-              JOIN concerns k ON k.id = cp.concern_id
-             WHERE p.match_key = $1 AND p.id <> $2
-               AND ($3 OR EXISTS (SELECT 1 FROM agenda_items ai JOIN meeting_agencies ma ON ma.meeting_id = ai.meeting_id
-                                  WHERE ai.concern_id = k.id AND ma.agency_id = $4)))
+              JOIN concerns k ON k.id = cp.concern_id{})
          SELECT person_id AS id, COUNT(*) AS concern_count, MIN(case_number) AS first_case_number
-           FROM visible GROUP BY person_id ORDER BY MIN(case_number) LIMIT 10"
+           FROM visible GROUP BY person_id ORDER BY MIN(case_number) LIMIT 10",
+        w.where_clause()
+    );
+    Ok(on!(tx, |c| bind_all(
+        sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())),
+        &w.binds
     )
-    .bind(key)
-    .bind(except)
-    .bind(all)
-    .bind(agency)
     .fetch_all(c)
-    .await?
-    }))
+    .await?))
 }
 
 /// Moves every course of one person record to another (a confirmed match);

@@ -4,6 +4,7 @@
 use uuid::Uuid;
 use vink_domain::policy::ConcernScope;
 
+use crate::sql::{Bind, Conditions, bind_all};
 use crate::{Authorized, Result, Tx, on};
 
 /// Writes a concern's status, decision and clock after a checked transition.
@@ -103,32 +104,30 @@ pub async fn list_meetings(
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<MeetingListRow>, i64)> {
-    let (all, agency) = match scope {
-        ConcernScope::All => (true, None),
-        ConcernScope::OnAgendaOfAgency(a) => (false, Some(a)),
-        ConcernScope::Nothing => (false, Some(Uuid::nil())),
-    };
-    let filter = "WHERE ($1 OR EXISTS (SELECT 1 FROM meeting_agencies ma WHERE ma.meeting_id = m.id AND ma.agency_id = $2))";
+    let mut w = Conditions::default();
+    w.meeting_scope(scope, "m");
+    let mut page = Conditions::default();
+    page.binds = w.binds.clone();
+    let (l, o) = (page.param(Bind::I64(limit)), page.param(Bind::I64(offset)));
     let sql = format!(
         "SELECT m.id, m.meeting_date,
                 (SELECT COUNT(*) FROM agenda_items ai WHERE ai.meeting_id = m.id) AS agenda_count,
                 (SELECT COUNT(*) FROM agenda_items ai JOIN concerns c ON c.id = ai.concern_id
                   WHERE ai.meeting_id = m.id AND c.decided_at IS NOT NULL) AS decided_count
-         FROM meetings m {filter} ORDER BY m.meeting_date DESC, m.id LIMIT $3 OFFSET $4"
+         FROM meetings m{} ORDER BY m.meeting_date DESC, m.id LIMIT {l} OFFSET {o}",
+        w.where_clause()
     );
-    let rows = on!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-        .bind(all)
-        .bind(agency)
-        .bind(limit)
-        .bind(offset)
-        .fetch_all(c)
-        .await?);
-    let count_sql = format!("SELECT COUNT(*) FROM meetings m {filter}");
-    let total = on!(tx, |c| sqlx::query_scalar(sqlx::AssertSqlSafe(
-        count_sql.as_str()
-    ))
-    .bind(all)
-    .bind(agency)
+    let rows = on!(tx, |c| bind_all(
+        sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())),
+        &page.binds
+    )
+    .fetch_all(c)
+    .await?);
+    let count_sql = format!("SELECT COUNT(*) FROM meetings m{}", w.where_clause());
+    let (total,): (i64,) = on!(tx, |c| bind_all(
+        sqlx::query_as(sqlx::AssertSqlSafe(count_sql.as_str())),
+        &w.binds
+    )
     .fetch_one(c)
     .await?);
     Ok((rows, total))

@@ -1,0 +1,115 @@
+//! SQL built for the filters actually given. A filter written as
+//! `($1 IS NULL OR col = $1)` cannot be simplified by SQLite nor by a
+//! PostgreSQL generic plan, so every list scanned its whole table; here a
+//! condition is only in the text when its filter is set, with its parameter
+//! numbered as it is added, and the policy scope becomes its own condition.
+
+use sqlx::query::QueryAs;
+use uuid::Uuid;
+use vink_domain::policy::{ConcernScope, CourseScope};
+
+/// A parameter value.
+#[derive(Debug, Clone)]
+pub(crate) enum Bind {
+    I64(i64),
+    Text(String),
+    Uuid(Uuid),
+}
+
+/// Conditions and their parameters, numbered `$1…` in the order added.
+#[derive(Debug, Default)]
+pub(crate) struct Conditions {
+    parts: Vec<String>,
+    pub binds: Vec<Bind>,
+}
+
+impl Conditions {
+    /// Adds a parameter and returns its placeholder.
+    pub fn param(&mut self, b: Bind) -> String {
+        self.binds.push(b);
+        format!("${}", self.binds.len())
+    }
+
+    pub fn push(&mut self, condition: String) {
+        self.parts.push(condition);
+    }
+
+    /// `WHERE a AND b …`, or nothing.
+    pub fn where_clause(&self) -> String {
+        if self.parts.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", self.parts.join(" AND "))
+        }
+    }
+
+    /// The concern scope as a condition on concerns aliased `c`: nothing for
+    /// everything, the agenda of the agency's meetings, or nothing at all.
+    pub fn concern_scope(&mut self, scope: ConcernScope, alias: &str) {
+        match scope {
+            ConcernScope::All => {}
+            ConcernScope::OnAgendaOfAgency(a) => {
+                let p = self.param(Bind::Uuid(a));
+                self.push(format!(
+                    "EXISTS (SELECT 1 FROM agenda_items ai JOIN meeting_agencies ma ON ma.meeting_id = ai.meeting_id
+                             WHERE ai.concern_id = {alias}.id AND ma.agency_id = {p})"
+                ));
+            }
+            ConcernScope::Nothing => self.push("1 = 0".into()),
+        }
+    }
+
+    /// The meeting scope on meetings aliased `m`: those the agency attends.
+    pub fn meeting_scope(&mut self, scope: ConcernScope, alias: &str) {
+        match scope {
+            ConcernScope::All => {}
+            ConcernScope::OnAgendaOfAgency(a) => {
+                let p = self.param(Bind::Uuid(a));
+                self.push(format!(
+                    "EXISTS (SELECT 1 FROM meeting_agencies ma WHERE ma.meeting_id = {alias}.id AND ma.agency_id = {p})"
+                ));
+            }
+            ConcernScope::Nothing => self.push("1 = 0".into()),
+        }
+    }
+
+    /// The course scope on courses aliased `c`: all, the agency's, or those
+    /// assigned to the corps member with this log-in.
+    pub fn course_scope(&mut self, scope: CourseScope, alias: &str) {
+        match scope {
+            CourseScope::All => {}
+            CourseScope::Agency(a) => {
+                let p = self.param(Bind::Uuid(a));
+                self.push(format!("{alias}.agency_id = {p}"));
+            }
+            CourseScope::Mentor(u) => {
+                let p = self.param(Bind::Uuid(u));
+                self.push(format!(
+                    "{alias}.corps_member_id IN (SELECT cm.id FROM corps_members cm WHERE cm.user_id = {p})"
+                ));
+            }
+            CourseScope::Nothing => self.push("1 = 0".into()),
+        }
+    }
+}
+
+/// Binds every parameter, in order, to a query on either backend.
+pub(crate) fn bind_all<'q, DB, O>(
+    mut q: QueryAs<'q, DB, O, <DB as sqlx::Database>::Arguments>,
+    binds: &[Bind],
+) -> QueryAs<'q, DB, O, <DB as sqlx::Database>::Arguments>
+where
+    DB: sqlx::Database,
+    i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Uuid: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    for b in binds {
+        q = match b {
+            Bind::I64(v) => q.bind(*v),
+            Bind::Text(v) => q.bind(v.clone()),
+            Bind::Uuid(v) => q.bind(*v),
+        };
+    }
+    q
+}

@@ -25,6 +25,8 @@ pub struct AuditEntry {
     pub record_id: Option<Uuid>,
     pub outcome: String,
     pub reason: Option<String>,
+    /// The client address of the request, where there was one.
+    pub client: Option<String>,
 }
 
 /// Filters of the audit list.
@@ -81,6 +83,7 @@ pub async fn list(app: &App, actor: &Actor, q: &AuditQuery) -> Result<Vec<AuditE
                 record_id: r.record_id,
                 outcome: r.outcome,
                 reason: r.reason,
+                client: r.client,
             })
         })
         .collect::<Result<Vec<_>>>()?;

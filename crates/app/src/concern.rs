@@ -253,7 +253,7 @@ pub async fn create(app: &App, actor: &Actor, draft: &ConcernDraft) -> Result<Cr
 /// Registers a report from the public form and returns its receipt number. The
 /// report is committed before this returns; nothing can be read back with the receipt.
 pub async fn report(app: &App, report: &PublicReport, client: &str) -> Result<String> {
-    let actor = Actor::public();
+    let actor = Actor::public().from_client(client.parse().ok());
     let now = app.now();
     let new = report.to_draft().validate(now)?;
     // Check and count in one step, so a parallel burst cannot slip through.

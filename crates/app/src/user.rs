@@ -331,7 +331,8 @@ pub async fn login(
     let now = app.now();
     let username = username.trim().to_lowercase();
     let pair_key = format!("{username}\u{0}{ip}");
-    let public = Actor::public();
+    let client = ip.parse().ok();
+    let public = Actor::public().from_client(client);
     // Each attempt is counted before the password is checked, in one atomic
     // step per limiter, so parallel guesses cannot slip through between a
     // check and a record. A success gives its attempts back.
@@ -374,6 +375,7 @@ pub async fn login(
     limits.address.refund(ip);
     limits.account.refund(&username);
     let (actor, role) = actor_of(&user)?;
+    let actor = actor.from_client(client);
     let session_id = random_hex(32)?;
     let csrf = random_hex(32)?;
     let tx = app.db.begin().await?;

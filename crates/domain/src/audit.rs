@@ -31,6 +31,8 @@ pub struct AuditFields {
     pub outcome: Outcome,
     /// A reason code or purpose; never free text about a person.
     pub reason: Option<String>,
+    /// The client's address, where a request had one.
+    pub client: Option<String>,
 }
 
 impl AuditFields {
@@ -53,6 +55,11 @@ impl AuditFields {
         put(&self.record_id.map(|u| u.to_string()).unwrap_or_default());
         put(self.outcome.code());
         put(self.reason.as_deref().unwrap_or(""));
+        // Rows from before the address was recorded have none, and hash as
+        // they always did.
+        if let Some(c) = &self.client {
+            put(c);
+        }
         hex::encode(h.finalize())
     }
 }
@@ -147,6 +154,7 @@ mod tests {
                     record_id: Some(Uuid::from_u128(99)),
                     outcome: Outcome::Allowed,
                     reason: None,
+                    client: None,
                 };
                 let hash = fields.hash(&prev);
                 let row = StoredAudit {
@@ -170,6 +178,19 @@ mod tests {
             .map(|r| (r.fields.seq, r.hash))
             .unwrap_or_default();
         v.finish(head.0, &head.1)
+    }
+
+    #[test]
+    fn the_client_address_is_hashed_only_when_present() {
+        let rows = chain(1);
+        let mut f = rows[0].fields.clone();
+        assert_eq!(
+            f.hash(GENESIS),
+            rows[0].hash,
+            "rows without an address hash as before"
+        );
+        f.client = Some("192.0.2.7".into());
+        assert_ne!(f.hash(GENESIS), rows[0].hash, "the address is covered");
     }
 
     #[test]

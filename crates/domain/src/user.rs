@@ -19,6 +19,9 @@ crate::code_enum!(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
     pub kind: ActorKind,
+    /// The address the request came from (through trusted proxies), for the
+    /// audit log. Not part of any access decision.
+    pub client: Option<std::net::IpAddr>,
 }
 
 /// Staff users act with a role; the public form and system jobs have no role and
@@ -44,19 +47,28 @@ impl Actor {
                 role,
                 agency_id,
             },
+            client: None,
         }
     }
 
     pub fn public() -> Self {
         Actor {
             kind: ActorKind::Public,
+            client: None,
         }
     }
 
     pub fn system() -> Self {
         Actor {
             kind: ActorKind::System,
+            client: None,
         }
+    }
+
+    /// The same actor, coming from `client`.
+    pub fn from_client(mut self, client: Option<std::net::IpAddr>) -> Self {
+        self.client = client;
+        self
     }
 
     pub fn user_id(&self) -> Option<Uuid> {

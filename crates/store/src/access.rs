@@ -155,5 +155,6 @@ fn fields(
         record_id: record.map(|r| r.id),
         outcome,
         reason,
+        client: actor.client.map(|c| c.to_string()),
     }
 }

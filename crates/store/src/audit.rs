@@ -19,6 +19,7 @@ pub struct AuditRow {
     pub record_id: Option<Uuid>,
     pub outcome: String,
     pub reason: Option<String>,
+    pub client: Option<String>,
     pub prev_hash: String,
     pub hash: String,
 }
@@ -40,6 +41,7 @@ impl AuditRow {
                 record_id: self.record_id,
                 outcome,
                 reason: self.reason.clone(),
+                client: self.client.clone(),
             },
             prev_hash: self.prev_hash.clone(),
             hash: self.hash.clone(),
@@ -73,8 +75,8 @@ async fn append_row(tx: &mut Tx, mut fields: AuditFields) -> Result<i64> {
     let hash = fields.hash(&prev);
     on!(tx, |c| {
         sqlx::query(
-        "INSERT INTO audit_log (seq, at, actor_id, actor_kind, action, record_type, record_id, outcome, reason, prev_hash, hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+        "INSERT INTO audit_log (seq, at, actor_id, actor_kind, action, record_type, record_id, outcome, reason, client, prev_hash, hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
     )
     .bind(fields.seq)
     .bind(micros(fields.at))
@@ -85,6 +87,7 @@ async fn append_row(tx: &mut Tx, mut fields: AuditFields) -> Result<i64> {
     .bind(fields.record_id)
     .bind(fields.outcome.code())
     .bind(&fields.reason)
+    .bind(&fields.client)
     .bind(&prev)
     .bind(&hash)
     .execute(c).await?.rows_affected()
@@ -114,7 +117,7 @@ pub async fn head(tx: &mut Tx) -> Result<(i64, String)> {
 pub async fn rows_after(tx: &mut Tx, after: i64, limit: i64) -> Result<Vec<AuditRow>> {
     Ok(on!(tx, |c| {
         sqlx::query_as(
-        "SELECT seq, at, actor_id, actor_kind, action, record_type, record_id, outcome, reason, prev_hash, hash
+        "SELECT seq, at, actor_id, actor_kind, action, record_type, record_id, outcome, reason, client, prev_hash, hash
          FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2"
     )
     .bind(after)
@@ -155,7 +158,7 @@ pub async fn list(tx: &mut Tx, f: &AuditFilter, limit: i64) -> Result<Vec<AuditR
     }
     let l = w.param(Bind::I64(limit));
     let sql = format!(
-        "SELECT seq, at, actor_id, actor_kind, action, record_type, record_id, outcome, reason, prev_hash, hash
+        "SELECT seq, at, actor_id, actor_kind, action, record_type, record_id, outcome, reason, client, prev_hash, hash
          FROM audit_log{} ORDER BY seq DESC LIMIT {l}",
         w.where_clause()
     );

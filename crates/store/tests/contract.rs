@@ -356,6 +356,7 @@ async fn audit_chain_appends_and_verifies() {
                         Outcome::Allowed
                     },
                     reason: (i == 3).then(|| "role_not_permitted".into()),
+                    client: (i % 2 == 0).then(|| "192.0.2.1".into()),
                 },
             )
             .await
@@ -402,6 +403,7 @@ async fn a_rolled_back_transaction_leaves_no_audit_row() {
             record_id: None,
             outcome: Outcome::Allowed,
             reason: None,
+            client: None,
         };
         audit::append_raw(&mut tx, fields).await.unwrap();
         drop(tx);

@@ -80,7 +80,7 @@ impl FromRequestParts<AppState> for ApiActor {
             return Err(vink_app::AppError::Unauthenticated.into());
         };
         match vink_app::user::bearer(&state.app, token).await? {
-            Some(actor) => Ok(ApiActor(actor)),
+            Some(actor) => Ok(ApiActor(actor.from_client(peer_client(parts, state)))),
             None => Err(vink_app::AppError::Unauthenticated.into()),
         }
     }
@@ -115,11 +115,15 @@ impl FromRequestParts<AppState> for UiUser {
         let Some(id) = cookie(parts, SESSION_COOKIE).filter(|v| v.len() == 64) else {
             return Err(to_login());
         };
+        let client = peer_client(parts, state);
         match vink_app::user::session(&state.app, id).await {
-            Ok(Some(session)) => Ok(UiUser {
-                session,
-                session_id: id.to_string(),
-            }),
+            Ok(Some(mut session)) => {
+                session.actor = session.actor.from_client(client);
+                Ok(UiUser {
+                    session,
+                    session_id: id.to_string(),
+                })
+            }
             Ok(None) => Err(to_login()),
             Err(e) => {
                 tracing::error!(error = %e, "session lookup failed");
@@ -153,16 +157,21 @@ impl FromRequestParts<AppState> for ClientIp {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, Self::Rejection> {
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip());
         Ok(ClientIp(
-            client_address(peer, &parts.headers, &s.trusted_proxies)
+            peer_client(parts, s)
                 .map(|ip| ip.to_string())
                 .unwrap_or_else(|| "unknown".into()),
         ))
     }
+}
+
+/// The request's client address, resolved through trusted proxies.
+fn peer_client(parts: &Parts, s: &AppState) -> Option<std::net::IpAddr> {
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    client_address(peer, &parts.headers, &s.trusted_proxies)
 }
 
 /// Resolves the client behind any trusted proxies.

@@ -583,13 +583,30 @@ async fn login_limits_hold_under_parallel_bursts_and_cannot_lock_the_owner_out()
         ))
         .await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
-    let limited_rows = t
-        .audit_all()
-        .await
-        .into_iter()
+    let rows = t.audit_all().await;
+    let limited_rows = rows
+        .iter()
         .filter(|r| r.action == "auth.login" && r.reason.as_deref() == Some("rate_limited"))
         .count();
     assert!(limited_rows >= 25, "{limited_rows}");
+    // The audit log records the resolved client address, also behind the proxy.
+    assert!(
+        rows.iter()
+            .any(|r| r.client.as_deref() == Some("198.51.100.1"))
+    );
+    let via_proxy = rows
+        .iter()
+        .filter(|r| r.action == "auth.login" && r.outcome == "allowed")
+        .filter_map(|r| r.client.clone())
+        .collect::<Vec<_>>();
+    assert!(
+        via_proxy.contains(&"192.0.2.77".to_string()),
+        "{via_proxy:?}"
+    );
+    assert!(
+        !via_proxy.contains(&"10.9.9.9".to_string()),
+        "never the proxy's own address"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -10,6 +10,7 @@ pub mod corps;
 pub mod course;
 pub mod demo;
 pub mod follow_up;
+pub mod generate;
 pub mod jobs;
 pub mod limits;
 pub mod organisation;

@@ -91,6 +91,22 @@ enum Command {
     },
     /// Apply database migrations and exit.
     Migrate,
+    /// Fill an empty database with a fictitious history at national scale, for
+    /// benchmarks (sizes in bench/README.md). Refuses a database with concerns.
+    BenchData {
+        /// How many concerns.
+        #[arg(long)]
+        concerns: usize,
+        /// Years of history, ending now.
+        #[arg(long, default_value_t = 5)]
+        years: i64,
+        /// Seed: the same seed gives the same data set.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Audit rows per concern, about.
+        #[arg(long, default_value_t = 100)]
+        audit_per_concern: usize,
+    },
     /// Manage users.
     User {
         #[command(subcommand)]
@@ -284,6 +300,46 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
                 },
             };
             serve(app, opts).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::BenchData {
+            concerns,
+            years,
+            seed,
+            audit_per_concern,
+        } => {
+            let db = open(&cli.database).await?;
+            let app = App::new(db, Config::default());
+            let plan = vink_app::generate::Plan {
+                concerns,
+                years,
+                seed,
+                audit_per_concern,
+            };
+            let started = std::time::Instant::now();
+            let tenth = (concerns / 10).max(1);
+            let g = vink_app::generate::generate(&app, &plan, |n| {
+                if n % tenth < 500 || n == concerns {
+                    eprintln!(
+                        "  {n} of {concerns} concerns ({:.0} s)",
+                        started.elapsed().as_secs_f64()
+                    );
+                }
+            })
+            .await;
+            app.db.close().await;
+            let g = g?;
+            println!(
+                "Generated {} concerns, {} persons, {} meetings, {} courses, {} users and {} audit rows in {:.0} s (users' password: {}).",
+                g.concerns,
+                g.persons,
+                g.meetings,
+                g.courses,
+                g.users,
+                g.audit_rows,
+                started.elapsed().as_secs_f64(),
+                vink_app::generate::PASSWORD
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Migrate => {

@@ -103,6 +103,66 @@ async fn append_row(tx: &mut Tx, mut fields: AuditFields) -> Result<i64> {
     Ok(fields.seq)
 }
 
+/// Appends a recorded history in bulk, chained exactly as single appends are:
+/// for the national-scale data generator, which writes millions of rows. The
+/// rows' `seq` is assigned here; one head update at the end.
+pub async fn append_history(tx: &mut crate::Authorized, rows: Vec<AuditFields>) -> Result<i64> {
+    let head_sql = match crate::AsTx::as_tx(tx) {
+        Tx::Sqlite(_) => "SELECT seq, hash FROM audit_head WHERE id = 1",
+        Tx::Pg(_) => "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE",
+    };
+    let (mut seq, mut prev): (i64, String) =
+        on!(tx, |c| sqlx::query_as(head_sql).fetch_one(c).await?);
+    const PER_STATEMENT: usize = 400;
+    for chunk in rows.chunks(PER_STATEMENT) {
+        let mut w = Conditions::default();
+        let mut values = Vec::with_capacity(chunk.len());
+        for f in chunk {
+            let mut f = f.clone();
+            seq += 1;
+            f.seq = seq;
+            f.at = instant(micros(f.at))?;
+            let hash = f.hash(&prev);
+            let ps = [
+                w.param(Bind::I64(f.seq)),
+                w.param(Bind::I64(micros(f.at))),
+                w.param(Bind::OptUuid(f.actor_id)),
+                w.param(Bind::Text(f.actor_kind.clone())),
+                w.param(Bind::Text(f.action.clone())),
+                w.param(Bind::OptText(f.record_type.clone())),
+                w.param(Bind::OptUuid(f.record_id)),
+                w.param(Bind::Text(f.outcome.code().to_string())),
+                w.param(Bind::OptText(f.reason.clone())),
+                w.param(Bind::OptText(f.client.clone())),
+                w.param(Bind::Text(prev.clone())),
+                w.param(Bind::Text(hash.clone())),
+            ];
+            values.push(format!("({})", ps.join(", ")));
+            prev = hash;
+        }
+        let sql = format!(
+            "INSERT INTO audit_log (seq, at, actor_id, actor_kind, action, record_type, record_id, outcome, reason, client, prev_hash, hash)
+             VALUES {} RETURNING seq",
+            values.join(", ")
+        );
+        let _: Vec<(i64,)> = on!(tx, |c| bind_all(
+            sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())),
+            &w.binds
+        )
+        .fetch_all(c)
+        .await?);
+    }
+    on!(tx, |c| sqlx::query(
+        "UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1"
+    )
+    .bind(seq)
+    .bind(&prev)
+    .execute(c)
+    .await?
+    .rows_affected());
+    Ok(seq)
+}
+
 /// The head: last sequence number and hash.
 pub async fn head(tx: &mut Tx) -> Result<(i64, String)> {
     Ok(on!(tx, |c| sqlx::query_as(

@@ -14,6 +14,8 @@ pub(crate) enum Bind {
     I64(i64),
     Text(String),
     Uuid(Uuid),
+    OptText(Option<String>),
+    OptUuid(Option<Uuid>),
 }
 
 /// Conditions and their parameters, numbered `$1…` in the order added.
@@ -103,12 +105,16 @@ where
     i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
     String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
     Uuid: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Option<String>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Option<Uuid>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
 {
     for b in binds {
         q = match b {
             Bind::I64(v) => q.bind(*v),
             Bind::Text(v) => q.bind(v.clone()),
             Bind::Uuid(v) => q.bind(*v),
+            Bind::OptText(v) => q.bind(v.clone()),
+            Bind::OptUuid(v) => q.bind(*v),
         };
     }
     q

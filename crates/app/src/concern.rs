@@ -90,6 +90,8 @@ pub struct ConcernPage {
     pub total: i64,
     pub page: i64,
     pub per_page: i64,
+    /// Where the next page starts, when there may be one (pass as `cursor`).
+    pub next_cursor: Option<String>,
 }
 
 /// The list's filters as the user gives them.
@@ -104,6 +106,9 @@ pub struct ListQuery {
     pub page: Option<i64>,
     /// Items per page, at most 100 (default 25).
     pub per_page: Option<i64>,
+    /// Continue after the previous page (its `next_cursor`); any depth at the
+    /// same cost. `page` is ignored when given.
+    pub cursor: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -593,6 +598,16 @@ pub async fn list(app: &App, actor: &Actor, q: &ListQuery) -> Result<ConcernPage
             format!("must be between 1 and {MAX_PER_PAGE}"),
         );
     }
+    let after = match q.cursor.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+        None => None,
+        Some(c) => {
+            let cursor = store::ListCursor::decode(c);
+            if cursor.is_none() {
+                errs.add("cursor", "invalid", "not a cursor from this list");
+            }
+            cursor
+        }
+    };
     errs.finish(())?;
     let tx = app.db.begin_read().await?;
     let mut tx = app
@@ -606,9 +621,13 @@ pub async fn list(app: &App, actor: &Actor, q: &ListQuery) -> Result<ConcernPage
         soon_until: micros(now + app.config.due_soon),
         limit: per_page,
         offset: (page - 1).saturating_mul(per_page),
+        after,
     };
-    let (rows, total) = store::list_concerns(&mut tx, concern_scope(actor), &filter).await?;
-    let items = rows
+    let listed = store::list_concerns(&mut tx, concern_scope(actor), &filter).await?;
+    let total = listed.total;
+    let next_cursor = listed.next.map(|c| c.encode());
+    let items = listed
+        .rows
         .into_iter()
         .map(|r| {
             let clock = clock_of(r.triage_deadline_at, r.paused_at, r.decided_at)?;
@@ -632,6 +651,7 @@ pub async fn list(app: &App, actor: &Actor, q: &ListQuery) -> Result<ConcernPage
         total,
         page,
         per_page,
+        next_cursor,
     })
 }
 

@@ -111,7 +111,77 @@ pub struct ConcernFilter {
     pub now: i64,
     pub soon_until: i64,
     pub limit: i64,
+    /// Rows to skip (page numbers); ignored when `after` is given.
     pub offset: i64,
+    /// Continue after this row (keyset paging, any depth at the same cost).
+    pub after: Option<ListCursor>,
+}
+
+/// Where a page ended, in the list's order: open concerns by effective
+/// deadline (a paused clock's deadline counted from `now_ref`, the instant
+/// the first page was read, so the order holds across pages), then decided
+/// ones newest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ListCursor {
+    Open {
+        now_ref: i64,
+        key: i64,
+        case_number: String,
+    },
+    Decided {
+        decided_at: i64,
+        case_number: String,
+    },
+}
+
+impl ListCursor {
+    /// The cursor as an opaque text for a link.
+    pub fn encode(&self) -> String {
+        match self {
+            ListCursor::Open {
+                now_ref,
+                key,
+                case_number,
+            } => format!("o.{now_ref}.{key}.{case_number}"),
+            ListCursor::Decided {
+                decided_at,
+                case_number,
+            } => format!("d.{decided_at}.{case_number}"),
+        }
+    }
+
+    /// Reads a cursor back; `None` for anything this code did not write.
+    pub fn decode(s: &str) -> Option<ListCursor> {
+        let valid_case = |c: &str| {
+            !c.is_empty()
+                && c.len() <= 40
+                && c.chars().all(|x| x.is_ascii_alphanumeric() || x == '-')
+        };
+        let mut parts = s.splitn(4, '.');
+        match parts.next()? {
+            "o" => {
+                let now_ref = parts.next()?.parse().ok()?;
+                let key = parts.next()?.parse().ok()?;
+                let case_number = parts.next()?.to_string();
+                valid_case(&case_number).then_some(ListCursor::Open {
+                    now_ref,
+                    key,
+                    case_number,
+                })
+            }
+            "d" => {
+                let decided_at = parts.next()?.parse().ok()?;
+                let case_number = parts.next()?.to_string();
+                (parts.next().is_none() && valid_case(&case_number)).then_some(
+                    ListCursor::Decided {
+                        decided_at,
+                        case_number,
+                    },
+                )
+            }
+            _ => None,
+        }
+    }
 }
 
 /// A concern as a list shows it: no description, no reporter.
@@ -131,88 +201,268 @@ pub struct ConcernListRow {
     pub person_count: i64,
 }
 
-/// The list's conditions: the policy scope, the status and the due filter,
-/// each in the SQL only when set. With `with_now`, `$1` is now (the sort key
-/// of a paused clock moves with it).
-fn list_conditions(scope: ConcernScope, f: &ConcernFilter, with_now: bool) -> Conditions {
-    let mut w = Conditions::default();
-    let now = if with_now {
-        Some(w.param(Bind::I64(f.now)))
-    } else {
-        None
-    };
-    w.concern_scope(scope, "c");
-    if let Some(s) = &f.status {
-        let p = w.param(Bind::Text(s.clone()));
-        w.push(format!("c.status = {p}"));
-    }
-    match f.due {
-        None => {}
-        Some(DueFilter::Overdue) => {
-            let now = now.unwrap_or_else(|| w.param(Bind::I64(f.now)));
-            w.push(format!(
-                "c.decided_at IS NULL AND ((c.paused_at IS NULL AND c.triage_deadline_at < {now})
-                  OR (c.paused_at IS NOT NULL AND c.triage_deadline_at < c.paused_at))"
-            ));
-        }
-        Some(DueFilter::DueSoon) => {
-            let now = now.unwrap_or_else(|| w.param(Bind::I64(f.now)));
-            let until = w.param(Bind::I64(f.soon_until));
-            w.push(format!(
-                "c.decided_at IS NULL AND c.paused_at IS NULL
-                 AND c.triage_deadline_at >= {now} AND c.triage_deadline_at <= {until}"
-            ));
-        }
-    }
-    w
+const LIST_COLS: &str = "c.id, c.case_number, c.channel, c.received_at, c.status, c.decision,
+    c.immediate_danger, c.triage_deadline_at, c.paused_at, c.decided_at,
+    (SELECT p.name FROM concern_persons cp JOIN persons p ON p.id = cp.person_id
+      WHERE cp.concern_id = c.id ORDER BY cp.position LIMIT 1) AS first_person,
+    (SELECT COUNT(*) FROM concern_persons cp WHERE cp.concern_id = c.id) AS person_count";
+
+/// The three ordered streams a list is read from, each a range of its own
+/// partial index (migration 0006): running open concerns by deadline, paused
+/// ones by the time they have left, decided ones newest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stream {
+    Running,
+    Paused,
+    Decided,
 }
 
-/// One page of concerns, open ones first by effective deadline (a paused
-/// clock's deadline moves with the pause), then decided ones newest first.
-pub async fn list_concerns(
+impl Stream {
+    fn base(self) -> &'static str {
+        match self {
+            Stream::Running => "c.decided_at IS NULL AND c.paused_at IS NULL",
+            Stream::Paused => "c.decided_at IS NULL AND c.paused_at IS NOT NULL",
+            Stream::Decided => "c.decided_at IS NOT NULL",
+        }
+    }
+    /// The index's sort key, as the index declares it.
+    fn key(self) -> &'static str {
+        match self {
+            Stream::Running => "c.triage_deadline_at",
+            Stream::Paused => "(c.triage_deadline_at - c.paused_at)",
+            Stream::Decided => "c.decided_at",
+        }
+    }
+    fn order(self) -> &'static str {
+        match self {
+            Stream::Running => "c.triage_deadline_at, c.case_number",
+            Stream::Paused => "(c.triage_deadline_at - c.paused_at), c.case_number",
+            Stream::Decided => "c.decided_at DESC, c.case_number DESC",
+        }
+    }
+}
+
+/// The conditions of one stream, or `None` when the filters exclude it.
+fn stream_conditions(stream: Stream, scope: ConcernScope, f: &ConcernFilter) -> Option<Conditions> {
+    let wants_decided = f.status.as_deref() == Some("decided");
+    let excluded = match stream {
+        Stream::Decided => f.due.is_some() || (f.status.is_some() && !wants_decided),
+        Stream::Running => wants_decided,
+        Stream::Paused => wants_decided || f.due == Some(DueFilter::DueSoon),
+    };
+    if excluded {
+        return None;
+    }
+    let mut w = Conditions::default();
+    w.push(stream.base().into());
+    if let Some(st) = f.status.as_deref().filter(|_| stream != Stream::Decided) {
+        let p = w.param(Bind::Text(st.to_string()));
+        w.push(format!("c.status = {p}"));
+    }
+    match (stream, f.due) {
+        (Stream::Running, Some(DueFilter::Overdue)) => {
+            let now = w.param(Bind::I64(f.now));
+            w.push(format!("c.triage_deadline_at < {now}"));
+        }
+        (Stream::Running, Some(DueFilter::DueSoon)) => {
+            let now = w.param(Bind::I64(f.now));
+            let until = w.param(Bind::I64(f.soon_until));
+            w.push(format!(
+                "c.triage_deadline_at >= {now} AND c.triage_deadline_at <= {until}"
+            ));
+        }
+        (Stream::Paused, Some(DueFilter::Overdue)) => {
+            w.push("(c.triage_deadline_at - c.paused_at) < 0".into());
+        }
+        _ => {}
+    }
+    w.concern_scope(scope, "c");
+    Some(w)
+}
+
+/// One stream's rows after the cursor, in its order, at most `limit`, each
+/// with its key in the list's order.
+async fn stream_rows(
     tx: &mut Tx,
+    stream: Stream,
     scope: ConcernScope,
     f: &ConcernFilter,
-) -> Result<(Vec<ConcernListRow>, i64)> {
-    // The page is chosen first (sort keys only), and the per-row subqueries run
-    // for its rows alone: the cost stays flat however deep the page, whatever
-    // the planner's statistics say.
-    let mut w = list_conditions(scope, f, true);
-    let limit = w.param(Bind::I64(f.limit));
-    let offset = w.param(Bind::I64(f.offset));
+    now_ref: i64,
+    limit: i64,
+) -> Result<Vec<(i64, ConcernListRow)>> {
+    let Some(mut w) = stream_conditions(stream, scope, f) else {
+        return Ok(Vec::new());
+    };
+    match (&f.after, stream) {
+        (
+            Some(ListCursor::Open {
+                key, case_number, ..
+            }),
+            Stream::Running | Stream::Paused,
+        ) => {
+            // In the stream's own key: a paused key is counted from `now_ref`.
+            let k = if stream == Stream::Paused {
+                key - now_ref
+            } else {
+                *key
+            };
+            let k = w.param(Bind::I64(k));
+            let c = w.param(Bind::Text(case_number.clone()));
+            w.push(format!(
+                "({key} > {k} OR ({key} = {k} AND c.case_number > {c}))",
+                key = stream.key()
+            ));
+        }
+        (Some(ListCursor::Decided { .. }), Stream::Running | Stream::Paused) => {
+            return Ok(Vec::new());
+        }
+        (
+            Some(ListCursor::Decided {
+                decided_at,
+                case_number,
+            }),
+            Stream::Decided,
+        ) => {
+            let d = w.param(Bind::I64(*decided_at));
+            let c = w.param(Bind::Text(case_number.clone()));
+            w.push(format!(
+                "(c.decided_at < {d} OR (c.decided_at = {d} AND c.case_number < {c}))"
+            ));
+        }
+        _ => {}
+    }
+    let l = w.param(Bind::I64(limit));
     let sql = format!(
-        "SELECT page.id, page.case_number, page.channel, page.received_at, page.status, page.decision,
-                page.immediate_danger, page.triage_deadline_at, page.paused_at, page.decided_at,
-                (SELECT p.name FROM concern_persons cp JOIN persons p ON p.id = cp.person_id
-                  WHERE cp.concern_id = page.id ORDER BY cp.position LIMIT 1) AS first_person,
-                (SELECT COUNT(*) FROM concern_persons cp WHERE cp.concern_id = page.id) AS person_count
-         FROM (SELECT c.id, c.case_number, c.channel, c.received_at, c.status, c.decision, c.immediate_danger,
-                      c.triage_deadline_at, c.paused_at, c.decided_at,
-                      CASE WHEN c.decided_at IS NULL THEN 0 ELSE 1 END AS k1,
-                      CASE WHEN c.decided_at IS NULL
-                           THEN c.triage_deadline_at + CASE WHEN c.paused_at IS NULL THEN 0 ELSE $1 - c.paused_at END
-                           ELSE -c.decided_at END AS k2
-               FROM concerns c{where_clause}
-               ORDER BY k1, k2, c.case_number
-               LIMIT {limit} OFFSET {offset}) page
-         ORDER BY page.k1, page.k2, page.case_number",
-        where_clause = w.where_clause()
+        "SELECT {LIST_COLS} FROM concerns c{} ORDER BY {} LIMIT {l}",
+        w.where_clause(),
+        stream.order()
     );
-    let rows = on!(tx, |c| bind_all(
+    let rows: Vec<ConcernListRow> = on!(tx, |c| bind_all(
         sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())),
         &w.binds
     )
     .fetch_all(c)
     .await?);
-    let w = list_conditions(scope, f, false);
-    let count_sql = format!("SELECT COUNT(*) FROM concerns c{}", w.where_clause());
-    let (total,): (i64,) = on!(tx, |c| bind_all(
-        sqlx::query_as(sqlx::AssertSqlSafe(count_sql.as_str())),
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let key = match (stream, r.paused_at, r.decided_at) {
+                (Stream::Paused, Some(p), _) => r.triage_deadline_at - p + now_ref,
+                (Stream::Decided, _, Some(d)) => d,
+                _ => r.triage_deadline_at,
+            };
+            (key, r)
+        })
+        .collect())
+}
+
+/// How many rows a stream holds under the filters, over its partial index.
+async fn stream_count(
+    tx: &mut Tx,
+    stream: Stream,
+    scope: ConcernScope,
+    f: &ConcernFilter,
+) -> Result<i64> {
+    let Some(w) = stream_conditions(stream, scope, f) else {
+        return Ok(0);
+    };
+    let sql = format!("SELECT COUNT(*) FROM concerns c{}", w.where_clause());
+    let (n,): (i64,) = on!(tx, |c| bind_all(
+        sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())),
         &w.binds
     )
     .fetch_one(c)
     .await?);
-    Ok((rows, total))
+    Ok(n)
+}
+
+/// A page of the list and the cursor after its last row, if more may follow.
+#[derive(Debug, Clone)]
+pub struct ConcernListPage {
+    pub rows: Vec<ConcernListRow>,
+    pub total: i64,
+    pub next: Option<ListCursor>,
+}
+
+/// One page of concerns, open ones first by effective deadline (a paused
+/// clock's deadline moves with the pause), then decided ones newest first.
+/// Every read is a range of a partial index; nothing sorts the table. Open
+/// concerns are few, so the open part of any page stays cheap; decided ones
+/// page by keyset (`after`) at any depth, or by offset for page links.
+pub async fn list_concerns(
+    tx: &mut Tx,
+    scope: ConcernScope,
+    f: &ConcernFilter,
+) -> Result<ConcernListPage> {
+    let now_ref = match &f.after {
+        Some(ListCursor::Open { now_ref, .. }) => *now_ref,
+        _ => f.now,
+    };
+    let offset = if f.after.is_some() {
+        0
+    } else {
+        f.offset.max(0)
+    };
+    let want = offset.saturating_add(f.limit);
+    let open_total = stream_count(tx, Stream::Running, scope, f).await?
+        + stream_count(tx, Stream::Paused, scope, f).await?;
+    let decided_total = stream_count(tx, Stream::Decided, scope, f).await?;
+    let mut rows: Vec<(u8, i64, ConcernListRow)> = Vec::new();
+    let in_open = !matches!(f.after, Some(ListCursor::Decided { .. }));
+    if in_open && offset < open_total {
+        let mut open = stream_rows(tx, Stream::Running, scope, f, now_ref, want).await?;
+        open.extend(stream_rows(tx, Stream::Paused, scope, f, now_ref, want).await?);
+        open.sort_by(|a, b| (a.0, &a.1.case_number).cmp(&(b.0, &b.1.case_number)));
+        rows.extend(
+            open.into_iter()
+                .skip(usize::try_from(offset).unwrap_or(usize::MAX))
+                .take(usize::try_from(f.limit).unwrap_or(0))
+                .map(|(k, r)| (0, k, r)),
+        );
+    }
+    let missing = f.limit - i64::try_from(rows.len()).unwrap_or(0);
+    if missing > 0 {
+        let skip = if in_open && f.after.is_none() {
+            (offset - open_total).max(0)
+        } else {
+            0
+        };
+        let decided = stream_rows(
+            tx,
+            Stream::Decided,
+            scope,
+            f,
+            now_ref,
+            skip.saturating_add(missing),
+        )
+        .await?;
+        rows.extend(
+            decided
+                .into_iter()
+                .skip(usize::try_from(skip).unwrap_or(usize::MAX))
+                .map(|(k, r)| (1, k, r)),
+        );
+    }
+    let next = if i64::try_from(rows.len()).unwrap_or(0) == f.limit {
+        rows.last().map(|(phase, key, r)| match phase {
+            0 => ListCursor::Open {
+                now_ref,
+                key: *key,
+                case_number: r.case_number.clone(),
+            },
+            _ => ListCursor::Decided {
+                decided_at: *key,
+                case_number: r.case_number.clone(),
+            },
+        })
+    } else {
+        None
+    };
+    Ok(ConcernListPage {
+        rows: rows.into_iter().map(|(_, _, r)| r).collect(),
+        total: open_total + decided_total,
+        next,
+    })
 }
 
 /// The dashboard's triage counts within a scope.

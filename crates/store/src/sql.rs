@@ -51,10 +51,13 @@ impl Conditions {
         match scope {
             ConcernScope::All => {}
             ConcernScope::OnAgendaOfAgency(a) => {
+                // Starts from the agency's meetings: a small set however
+                // large the table.
                 let p = self.param(Bind::Uuid(a));
                 self.push(format!(
-                    "EXISTS (SELECT 1 FROM agenda_items ai JOIN meeting_agencies ma ON ma.meeting_id = ai.meeting_id
-                             WHERE ai.concern_id = {alias}.id AND ma.agency_id = {p})"
+                    "{alias}.id IN (SELECT ai.concern_id FROM meeting_agencies ma
+                                    JOIN agenda_items ai ON ai.meeting_id = ma.meeting_id
+                                    WHERE ma.agency_id = {p})"
                 ));
             }
             ConcernScope::Nothing => self.push("1 = 0".into()),

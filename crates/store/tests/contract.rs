@@ -44,13 +44,23 @@ fn filter(now: i64) -> ConcernFilter {
         soon_until: now + 12 * H,
         limit: 50,
         offset: 0,
+        after: None,
     }
+}
+
+async fn list(
+    tx: &mut vink_store::Tx,
+    scope: ConcernScope,
+    f: &ConcernFilter,
+) -> (Vec<concern::ConcernListRow>, i64) {
+    let p = concern::list_concerns(tx, scope, f).await.unwrap();
+    (p.rows, p.total)
 }
 
 #[tokio::test]
 async fn migrations_are_equal_in_number_and_idempotent() {
     for t in common::backends().await {
-        assert_eq!(t.db.migration_count(), 5, "{}", t.name);
+        assert_eq!(t.db.migration_count(), 6, "{}", t.name);
         t.db.migrate().await.unwrap();
         let mut tx = common::auth(&t.db).await;
         let agencies = organisation::list_agencies(&mut tx).await.unwrap();
@@ -130,9 +140,7 @@ async fn list_filters_sorts_and_scopes() {
         for r in &rows {
             concern::insert_concern(&mut tx, r).await.unwrap();
         }
-        let (all, total) = concern::list_concerns(&mut tx, ConcernScope::All, &filter(now))
-            .await
-            .unwrap();
+        let (all, total) = list(&mut tx, ConcernScope::All, &filter(now)).await;
         assert_eq!(total, 5);
         let order: Vec<&str> = all.iter().map(|r| r.case_number.as_str()).collect();
         // Paused #4's effective deadline is now-12h+10h = now-2h, tied with #1 and ordered by number.
@@ -149,17 +157,32 @@ async fn list_filters_sorts_and_scopes() {
             t.name
         );
 
+        // Keyset paging walks the same order, two at a time.
+        let mut walked = Vec::new();
+        let mut f = filter(now);
+        f.limit = 2;
+        loop {
+            let p = concern::list_concerns(&mut tx, ConcernScope::All, &f)
+                .await
+                .unwrap();
+            walked.extend(p.rows.iter().map(|r| r.case_number.clone()));
+            match p.next {
+                Some(c) => {
+                    let text = c.encode();
+                    f.after = Some(concern::ListCursor::decode(&text).unwrap());
+                }
+                None => break,
+            }
+        }
+        assert_eq!(walked, order, "{}", t.name);
+
         let mut f = filter(now);
         f.due = Some(DueFilter::Overdue);
-        let (over, _) = concern::list_concerns(&mut tx, ConcernScope::All, &f)
-            .await
-            .unwrap();
+        let (over, _) = list(&mut tx, ConcernScope::All, &f).await;
         let over: Vec<&str> = over.iter().map(|r| r.case_number.as_str()).collect();
         assert_eq!(over, ["K-2026-0001", "K-2026-0004"], "{}", t.name);
         f.due = Some(DueFilter::DueSoon);
-        let (soon, n) = concern::list_concerns(&mut tx, ConcernScope::All, &f)
-            .await
-            .unwrap();
+        let (soon, n) = list(&mut tx, ConcernScope::All, &f).await;
         assert_eq!(
             (soon[0].case_number.as_str(), n),
             ("K-2026-0002", 1),
@@ -168,19 +191,11 @@ async fn list_filters_sorts_and_scopes() {
         );
         let mut f = filter(now);
         f.status = Some("decided".into());
-        assert_eq!(
-            concern::list_concerns(&mut tx, ConcernScope::All, &f)
-                .await
-                .unwrap()
-                .1,
-            1
-        );
+        assert_eq!(list(&mut tx, ConcernScope::All, &f).await.1, 1);
         let mut f = filter(now);
         f.limit = 2;
         f.offset = 4;
-        let (page, total) = concern::list_concerns(&mut tx, ConcernScope::All, &f)
-            .await
-            .unwrap();
+        let (page, total) = list(&mut tx, ConcernScope::All, &f).await;
         assert_eq!((page.len(), total), (1, 5));
 
         let counts = concern::triage_counts(&mut tx, ConcernScope::All, now, now + 12 * H)
@@ -228,23 +243,16 @@ async fn list_filters_sorts_and_scopes() {
                 .await
                 .unwrap()
         );
-        let (seen, n) =
-            concern::list_concerns(&mut tx, ConcernScope::OnAgendaOfAgency(ssp), &filter(now))
-                .await
-                .unwrap();
+        let (seen, n) = list(&mut tx, ConcernScope::OnAgendaOfAgency(ssp), &filter(now)).await;
         assert_eq!((seen.len(), n, seen[0].id), (1, 1, rows[2].id));
         assert_eq!(
-            concern::list_concerns(&mut tx, ConcernScope::OnAgendaOfAgency(dks), &filter(now))
+            list(&mut tx, ConcernScope::OnAgendaOfAgency(dks), &filter(now))
                 .await
-                .unwrap()
                 .1,
             0
         );
         assert_eq!(
-            concern::list_concerns(&mut tx, ConcernScope::Nothing, &filter(now))
-                .await
-                .unwrap()
-                .1,
+            list(&mut tx, ConcernScope::Nothing, &filter(now)).await.1,
             0
         );
         assert_eq!(
@@ -508,6 +516,97 @@ async fn users_sessions_and_tokens() {
             "revoked"
         );
         assert_eq!(user::count_users(&mut tx).await.unwrap(), 1);
+        drop(tx);
+        t.finish().await;
+    }
+}
+
+/// The index-driven list against a plain sort of every row, over a random mix
+/// of running, paused and decided concerns with tied deadlines: the same order
+/// whole, and the same order walked by keyset a few rows at a time.
+#[tokio::test]
+async fn the_list_order_equals_a_full_sort() {
+    for t in common::backends().await {
+        let mut tx = common::auth(&t.db).await;
+        let now = micros(Timestamp::now());
+        let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = move |n: i64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            i64::try_from(seed % u64::try_from(n).unwrap()).unwrap()
+        };
+        let mut rows = Vec::new();
+        for i in 1..=60 {
+            // Deadlines on a coarse grid, so ties are common.
+            let mut r = concern_row(i, now - 100 * H, now + (next(10) - 5) * H);
+            match next(3) {
+                0 => r.paused_at = Some(now - next(8) * H),
+                1 => {
+                    r.status = "decided".into();
+                    r.decided_at = Some(now - next(6) * H);
+                }
+                _ => {}
+            }
+            concern::insert_concern(&mut tx, &r).await.unwrap();
+            rows.push(r);
+        }
+        let key = |r: &concern::ConcernRow| match (r.decided_at, r.paused_at) {
+            (Some(d), _) => (1, -d, std::cmp::Reverse(r.case_number.clone())),
+            (None, Some(p)) => (
+                0,
+                r.triage_deadline_at - p + now,
+                std::cmp::Reverse(String::new()),
+            ),
+            (None, None) => (0, r.triage_deadline_at, std::cmp::Reverse(String::new())),
+        };
+        let mut expected = rows.clone();
+        expected.sort_by(|a, b| {
+            let (ka, kb) = (key(a), key(b));
+            (ka.0, ka.1).cmp(&(kb.0, kb.1)).then_with(|| {
+                if ka.0 == 0 {
+                    a.case_number.cmp(&b.case_number)
+                } else {
+                    b.case_number.cmp(&a.case_number)
+                }
+            })
+        });
+        let expected: Vec<String> = expected.into_iter().map(|r| r.case_number).collect();
+        let mut f = filter(now);
+        f.limit = 100;
+        let (all, total) = list(&mut tx, ConcernScope::All, &f).await;
+        assert_eq!(total, 60);
+        let all: Vec<String> = all.into_iter().map(|r| r.case_number).collect();
+        assert_eq!(all, expected, "{}", t.name);
+        for page_size in [1, 7, 25] {
+            let mut walked = Vec::new();
+            let mut f = filter(now);
+            f.limit = page_size;
+            loop {
+                let p = concern::list_concerns(&mut tx, ConcernScope::All, &f)
+                    .await
+                    .unwrap();
+                walked.extend(p.rows.into_iter().map(|r| r.case_number));
+                match p.next {
+                    Some(c) => f.after = Some(c),
+                    None => break,
+                }
+            }
+            assert_eq!(walked, expected, "keyset by {page_size} on {}", t.name);
+            // And by page numbers.
+            let mut paged = Vec::new();
+            for page in 0.. {
+                let mut f = filter(now);
+                f.limit = page_size;
+                f.offset = page * page_size;
+                let (rows, _) = list(&mut tx, ConcernScope::All, &f).await;
+                if rows.is_empty() {
+                    break;
+                }
+                paged.extend(rows.into_iter().map(|r| r.case_number));
+            }
+            assert_eq!(paged, expected, "pages of {page_size} on {}", t.name);
+        }
         drop(tx);
         t.finish().await;
     }

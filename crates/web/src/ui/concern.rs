@@ -118,6 +118,7 @@ pub async fn list(
         due: get("due"),
         page: get("page").and_then(|p| p.parse().ok()),
         per_page: Some(25),
+        cursor: None,
     };
     let page = match uc::list(&s.app, &session.actor, &query).await {
         Ok(p) => p,

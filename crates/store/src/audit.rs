@@ -199,6 +199,18 @@ pub struct AuditFilter {
 
 /// Newest first, filtered.
 pub async fn list(tx: &mut Tx, f: &AuditFilter, limit: i64) -> Result<Vec<AuditRow>> {
+    let (sql, w) = list_sql(f, limit);
+    Ok(on!(tx, |c| bind_all(
+        sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())),
+        &w.binds
+    )
+    .fetch_all(c)
+    .await?))
+}
+
+/// The auditor's list SQL: newest first, over the (record, seq) or
+/// (actor, seq) index when filtered by either.
+pub(crate) fn list_sql(f: &AuditFilter, limit: i64) -> (String, Conditions) {
     let mut w = Conditions::default();
     if let Some(r) = f.record_id {
         let p = w.param(Bind::Uuid(r));
@@ -222,10 +234,5 @@ pub async fn list(tx: &mut Tx, f: &AuditFilter, limit: i64) -> Result<Vec<AuditR
          FROM audit_log{} ORDER BY seq DESC LIMIT {l}",
         w.where_clause()
     );
-    Ok(on!(tx, |c| bind_all(
-        sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())),
-        &w.binds
-    )
-    .fetch_all(c)
-    .await?))
+    (sql, w)
 }

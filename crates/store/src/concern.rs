@@ -211,7 +211,7 @@ const LIST_COLS: &str = "c.id, c.case_number, c.channel, c.received_at, c.status
 /// partial index (migration 0006): running open concerns by deadline, paused
 /// ones by the time they have left, decided ones newest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Stream {
+pub(crate) enum Stream {
     Running,
     Paused,
     Decided,
@@ -243,7 +243,11 @@ impl Stream {
 }
 
 /// The conditions of one stream, or `None` when the filters exclude it.
-fn stream_conditions(stream: Stream, scope: ConcernScope, f: &ConcernFilter) -> Option<Conditions> {
+pub(crate) fn stream_conditions(
+    stream: Stream,
+    scope: ConcernScope,
+    f: &ConcernFilter,
+) -> Option<Conditions> {
     let wants_decided = f.status.as_deref() == Some("decided");
     let excluded = match stream {
         Stream::Decided => f.due.is_some() || (f.status.is_some() && !wants_decided),
@@ -280,19 +284,16 @@ fn stream_conditions(stream: Stream, scope: ConcernScope, f: &ConcernFilter) -> 
     Some(w)
 }
 
-/// One stream's rows after the cursor, in its order, at most `limit`, each
-/// with its key in the list's order.
-async fn stream_rows(
-    tx: &mut Tx,
+/// The SQL of one stream's page (after the cursor, at most `limit`), or
+/// `None` when the filters exclude the stream.
+pub(crate) fn stream_sql(
     stream: Stream,
     scope: ConcernScope,
     f: &ConcernFilter,
     now_ref: i64,
     limit: i64,
-) -> Result<Vec<(i64, ConcernListRow)>> {
-    let Some(mut w) = stream_conditions(stream, scope, f) else {
-        return Ok(Vec::new());
-    };
+) -> Option<(String, Conditions)> {
+    let mut w = stream_conditions(stream, scope, f)?;
     match (&f.after, stream) {
         (
             Some(ListCursor::Open {
@@ -308,14 +309,13 @@ async fn stream_rows(
             };
             let k = w.param(Bind::I64(k));
             let c = w.param(Bind::Text(case_number.clone()));
+            // A row comparison: an index range, in the index's order.
             w.push(format!(
-                "({key} > {k} OR ({key} = {k} AND c.case_number > {c}))",
+                "({key}, c.case_number) > ({k}, {c})",
                 key = stream.key()
             ));
         }
-        (Some(ListCursor::Decided { .. }), Stream::Running | Stream::Paused) => {
-            return Ok(Vec::new());
-        }
+        (Some(ListCursor::Decided { .. }), Stream::Running | Stream::Paused) => return None,
         (
             Some(ListCursor::Decided {
                 decided_at,
@@ -325,9 +325,7 @@ async fn stream_rows(
         ) => {
             let d = w.param(Bind::I64(*decided_at));
             let c = w.param(Bind::Text(case_number.clone()));
-            w.push(format!(
-                "(c.decided_at < {d} OR (c.decided_at = {d} AND c.case_number < {c}))"
-            ));
+            w.push(format!("(c.decided_at, c.case_number) < ({d}, {c})"));
         }
         _ => {}
     }
@@ -337,6 +335,22 @@ async fn stream_rows(
         w.where_clause(),
         stream.order()
     );
+    Some((sql, w))
+}
+
+/// One stream's rows after the cursor, in its order, at most `limit`, each
+/// with its key in the list's order.
+async fn stream_rows(
+    tx: &mut Tx,
+    stream: Stream,
+    scope: ConcernScope,
+    f: &ConcernFilter,
+    now_ref: i64,
+    limit: i64,
+) -> Result<Vec<(i64, ConcernListRow)>> {
+    let Some((sql, w)) = stream_sql(stream, scope, f, now_ref, limit) else {
+        return Ok(Vec::new());
+    };
     let rows: Vec<ConcernListRow> = on!(tx, |c| bind_all(
         sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())),
         &w.binds
@@ -356,6 +370,19 @@ async fn stream_rows(
         .collect())
 }
 
+/// The SQL counting one stream's rows under the filters.
+pub(crate) fn stream_count_sql(
+    stream: Stream,
+    scope: ConcernScope,
+    f: &ConcernFilter,
+) -> Option<(String, Conditions)> {
+    let w = stream_conditions(stream, scope, f)?;
+    Some((
+        format!("SELECT COUNT(*) FROM concerns c{}", w.where_clause()),
+        w,
+    ))
+}
+
 /// How many rows a stream holds under the filters, over its partial index.
 async fn stream_count(
     tx: &mut Tx,
@@ -363,10 +390,9 @@ async fn stream_count(
     scope: ConcernScope,
     f: &ConcernFilter,
 ) -> Result<i64> {
-    let Some(w) = stream_conditions(stream, scope, f) else {
+    let Some((sql, w)) = stream_count_sql(stream, scope, f) else {
         return Ok(0);
     };
-    let sql = format!("SELECT COUNT(*) FROM concerns c{}", w.where_clause());
     let (n,): (i64,) = on!(tx, |c| bind_all(
         sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())),
         &w.binds
@@ -475,41 +501,68 @@ pub struct TriageCounts {
     pub paused: i64,
 }
 
+/// The dashboard's counting SQL for one open stream (running or paused),
+/// over that stream's partial index: (new, open, overdue, due soon, paused).
+pub(crate) fn counts_sql(
+    stream: Stream,
+    scope: ConcernScope,
+    now: i64,
+    soon_until: i64,
+) -> (String, Conditions) {
+    let mut w = Conditions::default();
+    let now = w.param(Bind::I64(now));
+    let until = w.param(Bind::I64(soon_until));
+    w.push(stream.base().into());
+    w.concern_scope(scope, "c");
+    let (overdue, due_soon, paused) = match stream {
+        Stream::Paused => ("c.triage_deadline_at < c.paused_at", "1 = 0", "1 = 1"),
+        _ => (
+            "c.triage_deadline_at < {now}",
+            "c.triage_deadline_at >= {now} AND c.triage_deadline_at <= {until}",
+            "1 = 0",
+        ),
+    };
+    let fill = |c: &str| c.replace("{now}", &now).replace("{until}", &until);
+    let sql = format!(
+        "SELECT
+           COALESCE(SUM(CASE WHEN c.status = 'received' THEN 1 ELSE 0 END), 0),
+           COUNT(*),
+           COALESCE(SUM(CASE WHEN {} THEN 1 ELSE 0 END), 0),
+           COALESCE(SUM(CASE WHEN {} THEN 1 ELSE 0 END), 0),
+           COALESCE(SUM(CASE WHEN {} THEN 1 ELSE 0 END), 0)
+         FROM concerns c{}",
+        fill(overdue),
+        fill(due_soon),
+        paused,
+        w.where_clause()
+    );
+    (sql, w)
+}
+
+/// The dashboard's counts: open concerns only, never the decided history.
 pub async fn triage_counts(
     tx: &mut Tx,
     scope: ConcernScope,
     now: i64,
     soon_until: i64,
 ) -> Result<TriageCounts> {
-    let mut w = Conditions::default();
-    let now = w.param(Bind::I64(now));
-    let until = w.param(Bind::I64(soon_until));
-    w.concern_scope(scope, "c");
-    let sql = format!(
-        "SELECT
-           COALESCE(SUM(CASE WHEN c.status = 'received' THEN 1 ELSE 0 END), 0),
-           COALESCE(SUM(CASE WHEN c.decided_at IS NULL THEN 1 ELSE 0 END), 0),
-           COALESCE(SUM(CASE WHEN c.decided_at IS NULL AND ((c.paused_at IS NULL AND c.triage_deadline_at < {now})
-                 OR (c.paused_at IS NOT NULL AND c.triage_deadline_at < c.paused_at)) THEN 1 ELSE 0 END), 0),
-           COALESCE(SUM(CASE WHEN c.decided_at IS NULL AND c.paused_at IS NULL AND c.triage_deadline_at >= {now}
-                 AND c.triage_deadline_at <= {until} THEN 1 ELSE 0 END), 0),
-           COALESCE(SUM(CASE WHEN c.decided_at IS NULL AND c.paused_at IS NOT NULL THEN 1 ELSE 0 END), 0)
-         FROM concerns c{}",
-        w.where_clause()
-    );
-    let (new, open, overdue, due_soon, paused): (i64, i64, i64, i64, i64) = on!(tx, |c| bind_all(
-        sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())),
-        &w.binds
-    )
-    .fetch_one(c)
-    .await?);
-    Ok(TriageCounts {
-        new,
-        open,
-        overdue,
-        due_soon,
-        paused,
-    })
+    let mut total = TriageCounts::default();
+    for stream in [Stream::Running, Stream::Paused] {
+        let (sql, w) = counts_sql(stream, scope, now, soon_until);
+        let (new, open, overdue, due_soon, paused): (i64, i64, i64, i64, i64) =
+            on!(tx, |c| bind_all(
+                sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())),
+                &w.binds
+            )
+            .fetch_one(c)
+            .await?);
+        total.new += new;
+        total.open += open;
+        total.overdue += overdue;
+        total.due_soon += due_soon;
+        total.paused += paused;
+    }
+    Ok(total)
 }
 
 /// One entry of a concern's history (its timeline).

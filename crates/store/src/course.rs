@@ -137,14 +137,13 @@ fn course_conditions(scope: CourseScope, status: Option<&str>) -> Conditions {
     w
 }
 
-/// Courses in scope, active and planned first, then the most recently ended.
-pub async fn list_courses(
-    tx: &mut Tx,
+/// The course list's SQL and its count's.
+pub(crate) fn course_list_sql(
     scope: CourseScope,
     status: Option<&str>,
     limit: i64,
     offset: i64,
-) -> Result<(Vec<CourseListRow>, i64)> {
+) -> ((String, Conditions), (String, Conditions)) {
     let mut w = course_conditions(scope, status);
     let (l, o) = (w.param(Bind::I64(limit)), w.param(Bind::I64(offset)));
     let sql = format!(
@@ -156,17 +155,29 @@ pub async fn list_courses(
          LIMIT {l} OFFSET {o}",
         w.where_clause()
     );
+    let cw = course_conditions(scope, status);
+    let count = format!("SELECT COUNT(*) FROM courses c{}", cw.where_clause());
+    ((sql, w), (count, cw))
+}
+
+/// Courses in scope, active and planned first, then the most recently ended.
+pub async fn list_courses(
+    tx: &mut Tx,
+    scope: CourseScope,
+    status: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<CourseListRow>, i64)> {
+    let ((sql, w), (count, cw)) = course_list_sql(scope, status, limit, offset);
     let rows = on!(tx, |x| bind_all(
         sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())),
         &w.binds
     )
     .fetch_all(x)
     .await?);
-    let w = course_conditions(scope, status);
-    let count = format!("SELECT COUNT(*) FROM courses c{}", w.where_clause());
     let (total,): (i64,) = on!(tx, |x| bind_all(
         sqlx::query_as(sqlx::AssertSqlSafe(count.as_str())),
-        &w.binds
+        &cw.binds
     )
     .fetch_one(x)
     .await?);

@@ -70,6 +70,21 @@ pub async fn open_follow_ups(
     until: &str,
     limit: i64,
 ) -> Result<Vec<FollowUpRow>> {
+    let (sql, w) = open_follow_ups_sql(scope, until, limit);
+    Ok(on!(tx, |x| bind_all(
+        sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())),
+        &w.binds
+    )
+    .fetch_all(x)
+    .await?))
+}
+
+/// The worklist's SQL: open follow-ups by due date, over their index.
+pub(crate) fn open_follow_ups_sql(
+    scope: CourseScope,
+    until: &str,
+    limit: i64,
+) -> (String, Conditions) {
     let mut w = Conditions::default();
     w.push("f.recorded_at IS NULL".into());
     let u = w.param(Bind::Text(until.to_string()));
@@ -84,12 +99,7 @@ pub async fn open_follow_ups(
          ORDER BY f.due_on, f.id LIMIT {l}",
         w.where_clause()
     );
-    Ok(on!(tx, |x| bind_all(
-        sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())),
-        &w.binds
-    )
-    .fetch_all(x)
-    .await?))
+    (sql, w)
 }
 
 pub async fn of_course(tx: &mut Tx, course_id: Uuid) -> Result<Vec<(String, String, Option<i64>)>> {

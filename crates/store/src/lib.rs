@@ -15,6 +15,7 @@ pub mod course;
 pub mod follow_up;
 pub mod organisation;
 pub mod person;
+pub mod plan;
 pub mod reminder;
 pub mod triage;
 pub mod user;

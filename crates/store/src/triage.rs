@@ -104,6 +104,28 @@ pub async fn list_meetings(
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<MeetingListRow>, i64)> {
+    let ((sql, page), (count_sql, w)) = meetings_sql(scope, limit, offset);
+    let rows = on!(tx, |c| bind_all(
+        sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())),
+        &page.binds
+    )
+    .fetch_all(c)
+    .await?);
+    let (total,): (i64,) = on!(tx, |c| bind_all(
+        sqlx::query_as(sqlx::AssertSqlSafe(count_sql.as_str())),
+        &w.binds
+    )
+    .fetch_one(c)
+    .await?);
+    Ok((rows, total))
+}
+
+/// The meeting list's SQL and its count's.
+pub(crate) fn meetings_sql(
+    scope: ConcernScope,
+    limit: i64,
+    offset: i64,
+) -> ((String, Conditions), (String, Conditions)) {
     let mut w = Conditions::default();
     w.meeting_scope(scope, "m");
     let mut page = Conditions::default();
@@ -114,23 +136,11 @@ pub async fn list_meetings(
                 (SELECT COUNT(*) FROM agenda_items ai WHERE ai.meeting_id = m.id) AS agenda_count,
                 (SELECT COUNT(*) FROM agenda_items ai JOIN concerns c ON c.id = ai.concern_id
                   WHERE ai.meeting_id = m.id AND c.decided_at IS NOT NULL) AS decided_count
-         FROM meetings m{} ORDER BY m.meeting_date DESC, m.id LIMIT {l} OFFSET {o}",
+         FROM meetings m{} ORDER BY m.meeting_date DESC, m.id DESC LIMIT {l} OFFSET {o}",
         w.where_clause()
     );
-    let rows = on!(tx, |c| bind_all(
-        sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())),
-        &page.binds
-    )
-    .fetch_all(c)
-    .await?);
     let count_sql = format!("SELECT COUNT(*) FROM meetings m{}", w.where_clause());
-    let (total,): (i64,) = on!(tx, |c| bind_all(
-        sqlx::query_as(sqlx::AssertSqlSafe(count_sql.as_str())),
-        &w.binds
-    )
-    .fetch_one(c)
-    .await?);
-    Ok((rows, total))
+    ((sql, page), (count_sql, w))
 }
 
 pub async fn set_minutes(

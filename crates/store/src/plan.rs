@@ -1,0 +1,235 @@
+//! The lists' queries by name, built by the same functions the lists run, and
+//! their query plans: what the plan test (`app/tests/plans.rs`) reads on a
+//! generated data set so that a list that starts scanning a large table fails
+//! CI instead of a user. SQLite answers `EXPLAIN QUERY PLAN`; PostgreSQL
+//! answers `EXPLAIN` with sequential scans and sorts switched off, so a `Seq
+//! Scan` or `Sort` left in its plan means no index can serve the query (a
+//! small test set would make the planner prefer scans and sorts that it would
+//! never choose at national scale).
+
+use uuid::Uuid;
+use vink_domain::policy::{ConcernScope, CourseScope};
+
+use crate::audit::AuditFilter;
+use crate::concern::{ConcernFilter, DueFilter, ListCursor, Stream};
+use crate::sql::{Bind, Conditions, bind_all};
+use crate::{Result, Tx};
+
+/// One query a list runs, with its parameters.
+pub struct NamedQuery {
+    pub name: String,
+    sql: String,
+    binds: Vec<Bind>,
+}
+
+/// Ids and times the queries are built with.
+#[derive(Debug, Clone, Copy)]
+pub struct PlanInputs {
+    pub now: i64,
+    pub agency: Uuid,
+    pub mentor_user: Uuid,
+    pub record: Uuid,
+    pub actor: Uuid,
+}
+
+fn named(out: &mut Vec<NamedQuery>, name: String, q: Option<(String, Conditions)>) {
+    if let Some((sql, w)) = q {
+        out.push(NamedQuery {
+            name,
+            sql,
+            binds: w.binds,
+        });
+    }
+}
+
+/// Every list and count query, under every scope and filter a user can pick.
+pub fn list_queries(i: &PlanInputs) -> Vec<NamedQuery> {
+    let mut out = Vec::new();
+    let h = 3_600_000_000;
+    for (sname, scope) in [
+        ("all", ConcernScope::All),
+        ("agency", ConcernScope::OnAgendaOfAgency(i.agency)),
+    ] {
+        let filters: Vec<(&str, ConcernFilter)> = vec![
+            ("plain", filter(i.now, None, None, None)),
+            ("received", filter(i.now, Some("received"), None, None)),
+            ("decided", filter(i.now, Some("decided"), None, None)),
+            (
+                "overdue",
+                filter(i.now, None, Some(DueFilter::Overdue), None),
+            ),
+            (
+                "due_soon",
+                filter(i.now, None, Some(DueFilter::DueSoon), None),
+            ),
+            (
+                "after_open",
+                filter(
+                    i.now,
+                    None,
+                    None,
+                    Some(ListCursor::Open {
+                        now_ref: i.now,
+                        key: i.now + h,
+                        case_number: "K-2026-0001".into(),
+                    }),
+                ),
+            ),
+            (
+                "after_decided",
+                filter(
+                    i.now,
+                    None,
+                    None,
+                    Some(ListCursor::Decided {
+                        decided_at: i.now - 100 * h,
+                        case_number: "K-2026-0001".into(),
+                    }),
+                ),
+            ),
+        ];
+        for (fname, f) in &filters {
+            for (stream_name, stream) in [
+                ("running", Stream::Running),
+                ("paused", Stream::Paused),
+                ("decided", Stream::Decided),
+            ] {
+                named(
+                    &mut out,
+                    format!("concern list {stream_name} ({sname}, {fname})"),
+                    crate::concern::stream_sql(stream, scope, f, i.now, 26),
+                );
+                named(
+                    &mut out,
+                    format!("concern count {stream_name} ({sname}, {fname})"),
+                    crate::concern::stream_count_sql(stream, scope, f),
+                );
+            }
+        }
+        for (stream_name, stream) in [("running", Stream::Running), ("paused", Stream::Paused)] {
+            named(
+                &mut out,
+                format!("dashboard counts {stream_name} ({sname})"),
+                Some(crate::concern::counts_sql(
+                    stream,
+                    scope,
+                    i.now,
+                    i.now + 12 * h,
+                )),
+            );
+        }
+        let ((list, w), (count, cw)) = crate::triage::meetings_sql(scope, 25, 0);
+        named(&mut out, format!("meeting list ({sname})"), Some((list, w)));
+        named(
+            &mut out,
+            format!("meeting count ({sname})"),
+            Some((count, cw)),
+        );
+    }
+    for (sname, scope) in [
+        ("all", CourseScope::All),
+        ("agency", CourseScope::Agency(i.agency)),
+        ("mentor", CourseScope::Mentor(i.mentor_user)),
+    ] {
+        for status in [None, Some("active")] {
+            let ((list, w), (count, cw)) = crate::course::course_list_sql(scope, status, 25, 0);
+            let st = status.unwrap_or("any");
+            named(
+                &mut out,
+                format!("course list ({sname}, {st})"),
+                Some((list, w)),
+            );
+            named(
+                &mut out,
+                format!("course count ({sname}, {st})"),
+                Some((count, cw)),
+            );
+        }
+        named(
+            &mut out,
+            format!("follow-up worklist ({sname})"),
+            Some(crate::follow_up::open_follow_ups_sql(
+                scope,
+                "9999-12-31",
+                500,
+            )),
+        );
+    }
+    for (fname, f) in [
+        (
+            "record",
+            AuditFilter {
+                record_id: Some(i.record),
+                ..Default::default()
+            },
+        ),
+        (
+            "actor",
+            AuditFilter {
+                actor_id: Some(i.actor),
+                ..Default::default()
+            },
+        ),
+        (
+            "older",
+            AuditFilter {
+                before_seq: Some(1_000),
+                ..Default::default()
+            },
+        ),
+    ] {
+        named(
+            &mut out,
+            format!("audit list ({fname})"),
+            Some(crate::audit::list_sql(&f, 100)),
+        );
+    }
+    out
+}
+
+fn filter(
+    now: i64,
+    status: Option<&str>,
+    due: Option<DueFilter>,
+    after: Option<ListCursor>,
+) -> ConcernFilter {
+    ConcernFilter {
+        status: status.map(String::from),
+        due,
+        now,
+        soon_until: now + 12 * 3_600_000_000,
+        limit: 26,
+        offset: 0,
+        after,
+    }
+}
+
+/// The query's plan, one line a step.
+pub async fn explain(tx: &mut Tx, q: &NamedQuery) -> Result<Vec<String>> {
+    match tx {
+        Tx::Sqlite(t) => {
+            let sql = format!("EXPLAIN QUERY PLAN {}", q.sql);
+            let rows: Vec<(i64, i64, i64, String)> =
+                bind_all(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())), &q.binds)
+                    .fetch_all(&mut **t)
+                    .await?;
+            Ok(rows.into_iter().map(|r| r.3).collect())
+        }
+        Tx::Pg(t) => {
+            // Neither scans nor sorts where an index can serve: what is left
+            // in the plan is what no index can do.
+            sqlx::query("SET LOCAL enable_seqscan = off")
+                .execute(&mut **t)
+                .await?;
+            sqlx::query("SET LOCAL enable_sort = off")
+                .execute(&mut **t)
+                .await?;
+            let sql = format!("EXPLAIN {}", q.sql);
+            let rows: Vec<(String,)> =
+                bind_all(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())), &q.binds)
+                    .fetch_all(&mut **t)
+                    .await?;
+            Ok(rows.into_iter().map(|r| r.0).collect())
+        }
+    }
+}

@@ -127,40 +127,90 @@ pub struct CourseListRow {
     pub ended_on: Option<String>,
 }
 
-fn course_conditions(scope: CourseScope, status: Option<&str>) -> Conditions {
+/// The course list reads three ranges of partial indexes one after the other:
+/// active courses (newest start first), planned ones (newest first), ended ones
+/// (latest end first). Nothing sorts the table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CourseStream {
+    Active,
+    Planned,
+    Ended,
+}
+
+impl CourseStream {
+    pub(crate) const ALL: [CourseStream; 3] = [
+        CourseStream::Active,
+        CourseStream::Planned,
+        CourseStream::Ended,
+    ];
+
+    fn base(self) -> &'static str {
+        match self {
+            CourseStream::Active => "c.status = 'active'",
+            CourseStream::Planned => "c.status = 'planned'",
+            CourseStream::Ended => "c.status IN ('completed', 'discontinued')",
+        }
+    }
+    fn order(self) -> &'static str {
+        match self {
+            CourseStream::Active => "c.started_on DESC, c.id DESC",
+            CourseStream::Planned => "c.id DESC",
+            CourseStream::Ended => "c.ended_on DESC, c.started_on DESC, c.id DESC",
+        }
+    }
+    fn holds(self, status: &str) -> bool {
+        match self {
+            CourseStream::Active => status == "active",
+            CourseStream::Planned => status == "planned",
+            CourseStream::Ended => status == "completed" || status == "discontinued",
+        }
+    }
+}
+
+fn stream_conditions(
+    stream: CourseStream,
+    scope: CourseScope,
+    status: Option<&str>,
+) -> Option<Conditions> {
+    if status.is_some_and(|st| !stream.holds(st)) {
+        return None;
+    }
     let mut w = Conditions::default();
-    w.course_scope(scope, "c");
-    if let Some(st) = status {
+    w.push(stream.base().into());
+    if let Some(st) = status.filter(|_| stream == CourseStream::Ended) {
         let p = w.param(Bind::Text(st.to_string()));
         w.push(format!("c.status = {p}"));
     }
-    w
+    w.course_scope(scope, "c");
+    Some(w)
 }
 
-/// The course list's SQL and its count's.
-pub(crate) fn course_list_sql(
+/// One stream's page SQL and its count's, or `None` when the status excludes it.
+pub(crate) fn course_stream_sql(
+    stream: CourseStream,
     scope: CourseScope,
     status: Option<&str>,
     limit: i64,
     offset: i64,
-) -> ((String, Conditions), (String, Conditions)) {
-    let mut w = course_conditions(scope, status);
+) -> Option<((String, Conditions), (String, Conditions))> {
+    let mut w = stream_conditions(stream, scope, status)?;
+    let cw = stream_conditions(stream, scope, status)?;
     let (l, o) = (w.param(Bind::I64(limit)), w.param(Bind::I64(offset)));
     let sql = format!(
         "SELECT c.id, c.kind, c.status, p.name AS person_name, a.name AS agency_name, cm.name AS corps_member_name,
                 c.started_on, c.ended_on
          FROM courses c JOIN persons p ON p.id = c.person_id JOIN agencies a ON a.id = c.agency_id
          LEFT JOIN corps_members cm ON cm.id = c.corps_member_id{}
-         ORDER BY CASE c.status WHEN 'active' THEN 0 WHEN 'planned' THEN 1 ELSE 2 END, c.ended_on DESC, c.started_on DESC, c.id
-         LIMIT {l} OFFSET {o}",
-        w.where_clause()
+         ORDER BY {} LIMIT {l} OFFSET {o}",
+        w.where_clause(),
+        stream.order()
     );
-    let cw = course_conditions(scope, status);
     let count = format!("SELECT COUNT(*) FROM courses c{}", cw.where_clause());
-    ((sql, w), (count, cw))
+    Some(((sql, w), (count, cw)))
 }
 
-/// Courses in scope, active and planned first, then the most recently ended.
+/// Courses in scope, active first (newest start first), then planned, then
+/// the most recently ended.
 pub async fn list_courses(
     tx: &mut Tx,
     scope: CourseScope,
@@ -168,19 +218,38 @@ pub async fn list_courses(
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<CourseListRow>, i64)> {
-    let ((sql, w), (count, cw)) = course_list_sql(scope, status, limit, offset);
-    let rows = on!(tx, |x| bind_all(
-        sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())),
-        &w.binds
-    )
-    .fetch_all(x)
-    .await?);
-    let (total,): (i64,) = on!(tx, |x| bind_all(
-        sqlx::query_as(sqlx::AssertSqlSafe(count.as_str())),
-        &cw.binds
-    )
-    .fetch_one(x)
-    .await?);
+    let mut rows: Vec<CourseListRow> = Vec::new();
+    let mut total = 0;
+    let mut skip = offset.max(0);
+    for stream in CourseStream::ALL {
+        // Counted first, so a page number skips whole streams without reading them.
+        let Some(((_, _), (count, cw))) = course_stream_sql(stream, scope, status, 0, 0) else {
+            continue;
+        };
+        let (n,): (i64,) = on!(tx, |x| bind_all(
+            sqlx::query_as(sqlx::AssertSqlSafe(count.as_str())),
+            &cw.binds
+        )
+        .fetch_one(x)
+        .await?);
+        total += n;
+        let want = limit - i64::try_from(rows.len()).unwrap_or(limit);
+        if want <= 0 || skip >= n {
+            skip = (skip - n).max(0);
+            continue;
+        }
+        let Some(((sql, w), _)) = course_stream_sql(stream, scope, status, want, skip) else {
+            continue;
+        };
+        let page: Vec<CourseListRow> = on!(tx, |x| bind_all(
+            sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())),
+            &w.binds
+        )
+        .fetch_all(x)
+        .await?);
+        skip = 0;
+        rows.extend(page);
+    }
     Ok((rows, total))
 }
 

@@ -129,7 +129,8 @@ pub async fn outcome_facts(tx: &mut Tx, from: &str, to: &str) -> Result<Vec<Outc
                   WHERE f.course_id = c.id AND f.kind = 'risk') AS risk,
                 (SELECT a.occupation FROM follow_ups f JOIN course_assessments a ON a.id = f.assessment_id
                   WHERE f.course_id = c.id AND f.kind = 'occupation') AS occupation
-         FROM courses c WHERE c.status = 'completed' AND c.ended_on >= $1 AND c.ended_on <= $2"
+         FROM courses c WHERE c.status IN ('completed', 'discontinued') AND c.status = 'completed'
+           AND c.ended_on >= $1 AND c.ended_on <= $2"
     )
     .bind(from)
     .bind(to)

@@ -131,19 +131,24 @@ pub fn list_queries(i: &PlanInputs) -> Vec<NamedQuery> {
         ("agency", CourseScope::Agency(i.agency)),
         ("mentor", CourseScope::Mentor(i.mentor_user)),
     ] {
-        for status in [None, Some("active")] {
-            let ((list, w), (count, cw)) = crate::course::course_list_sql(scope, status, 25, 0);
-            let st = status.unwrap_or("any");
-            named(
-                &mut out,
-                format!("course list ({sname}, {st})"),
-                Some((list, w)),
-            );
-            named(
-                &mut out,
-                format!("course count ({sname}, {st})"),
-                Some((count, cw)),
-            );
+        for status in [None, Some("active"), Some("completed")] {
+            for stream in crate::course::CourseStream::ALL {
+                let st = status.unwrap_or("any");
+                if let Some(((list, w), (count, cw))) =
+                    crate::course::course_stream_sql(stream, scope, status, 25, 0)
+                {
+                    named(
+                        &mut out,
+                        format!("course list {stream:?} ({sname}, {st})"),
+                        Some((list, w)),
+                    );
+                    named(
+                        &mut out,
+                        format!("course count {stream:?} ({sname}, {st})"),
+                        Some((count, cw)),
+                    );
+                }
+            }
         }
         named(
             &mut out,

@@ -167,6 +167,61 @@ async fn courses_scopes_records_follow_ups_and_figures() {
                 .1,
             1
         );
+        // Pages cross the streams (active, planned, ended) in the list's order.
+        let extra = [
+            course_row(pid, ssp, None, "active", Some("2027-01-05"), None),
+            course_row(pid, ssp, None, "planned", None, None),
+            course_row(
+                pid,
+                ssp,
+                None,
+                "completed",
+                Some("2019-01-01"),
+                Some("2019-02-01"),
+            ),
+            course_row(
+                pid,
+                ssp,
+                None,
+                "discontinued",
+                Some("2019-03-01"),
+                Some("2019-04-01"),
+            ),
+        ];
+        for c in &extra {
+            course::insert_course(&mut tx, c).await.unwrap();
+        }
+        let (whole, n) = course::list_courses(&mut tx, CourseScope::All, None, 100, 0)
+            .await
+            .unwrap();
+        assert_eq!((whole.len(), n), (7, 7));
+        let statuses: Vec<&str> = whole.iter().map(|c| c.status.as_str()).collect();
+        let rank = |s: &str| match s {
+            "active" => 0,
+            "planned" => 1,
+            _ => 2,
+        };
+        assert!(
+            statuses.windows(2).all(|w| rank(w[0]) <= rank(w[1])),
+            "{statuses:?}"
+        );
+        assert_eq!(whole[0].id, extra[0].id, "the newest start first");
+        for size in [1, 2, 3] {
+            let mut paged = Vec::new();
+            for page in 0..10 {
+                let (rows, _) =
+                    course::list_courses(&mut tx, CourseScope::All, None, size, page * size)
+                        .await
+                        .unwrap();
+                paged.extend(rows.into_iter().map(|c| c.id));
+            }
+            assert_eq!(
+                paged,
+                whole.iter().map(|c| c.id).collect::<Vec<_>>(),
+                "pages of {size} on {}",
+                t.name
+            );
+        }
         let loads = corps::members(&mut tx).await.unwrap();
         assert_eq!(loads[0].caseload, 1);
 

@@ -201,11 +201,15 @@ pub struct ConcernListRow {
     pub person_count: i64,
 }
 
-const LIST_COLS: &str = "c.id, c.case_number, c.channel, c.received_at, c.status, c.decision,
-    c.immediate_danger, c.triage_deadline_at, c.paused_at, c.decided_at,
-    (SELECT p.name FROM concern_persons cp JOIN persons p ON p.id = cp.person_id
-      WHERE cp.concern_id = c.id ORDER BY cp.position LIMIT 1) AS first_person,
-    (SELECT COUNT(*) FROM concern_persons cp WHERE cp.concern_id = c.id) AS person_count";
+/// The columns of a list row that come from the concern itself.
+const PAGE_COLS: &str = "c.id, c.case_number, c.channel, c.received_at, c.status, c.decision,
+    c.immediate_danger, c.triage_deadline_at, c.paused_at, c.decided_at";
+
+/// The columns looked up per row, for the page's rows only.
+const ROW_LOOKUPS: &str =
+    "(SELECT p.name FROM concern_persons cp JOIN persons p ON p.id = cp.person_id
+      WHERE cp.concern_id = page.id ORDER BY cp.position LIMIT 1) AS first_person,
+    (SELECT COUNT(*) FROM concern_persons cp WHERE cp.concern_id = page.id) AS person_count";
 
 /// The three ordered streams a list is read from, each a range of its own
 /// partial index (migration 0006): running open concerns by deadline, paused
@@ -292,6 +296,7 @@ pub(crate) fn stream_sql(
     f: &ConcernFilter,
     now_ref: i64,
     limit: i64,
+    offset: i64,
 ) -> Option<(String, Conditions)> {
     let mut w = stream_conditions(stream, scope, f)?;
     match (&f.after, stream) {
@@ -330,8 +335,13 @@ pub(crate) fn stream_sql(
         _ => {}
     }
     let l = w.param(Bind::I64(limit));
+    let o = w.param(Bind::I64(offset));
+    // The page is picked from the index first (skipped rows cost an index
+    // step each, nothing more); the per-row look-ups run for its rows alone.
+    // The caller puts the page back in the stream's order.
     let sql = format!(
-        "SELECT {LIST_COLS} FROM concerns c{} ORDER BY {} LIMIT {l}",
+        "SELECT page.*, {ROW_LOOKUPS}
+         FROM (SELECT {PAGE_COLS} FROM concerns c{} ORDER BY {} LIMIT {l} OFFSET {o}) page",
         w.where_clause(),
         stream.order()
     );
@@ -347,8 +357,9 @@ async fn stream_rows(
     f: &ConcernFilter,
     now_ref: i64,
     limit: i64,
+    offset: i64,
 ) -> Result<Vec<(i64, ConcernListRow)>> {
-    let Some((sql, w)) = stream_sql(stream, scope, f, now_ref, limit) else {
+    let Some((sql, w)) = stream_sql(stream, scope, f, now_ref, limit, offset) else {
         return Ok(Vec::new());
     };
     let rows: Vec<ConcernListRow> = on!(tx, |c| bind_all(
@@ -357,7 +368,7 @@ async fn stream_rows(
     )
     .fetch_all(c)
     .await?);
-    Ok(rows
+    let mut keyed: Vec<(i64, ConcernListRow)> = rows
         .into_iter()
         .map(|r| {
             let key = match (stream, r.paused_at, r.decided_at) {
@@ -367,7 +378,14 @@ async fn stream_rows(
             };
             (key, r)
         })
-        .collect())
+        .collect();
+    match stream {
+        Stream::Decided => {
+            keyed.sort_by(|a, b| (b.0, &b.1.case_number).cmp(&(a.0, &a.1.case_number)))
+        }
+        _ => keyed.sort_by(|a, b| (a.0, &a.1.case_number).cmp(&(b.0, &b.1.case_number))),
+    }
+    Ok(keyed)
 }
 
 /// The SQL counting one stream's rows under the filters.
@@ -436,8 +454,8 @@ pub async fn list_concerns(
     let mut rows: Vec<(u8, i64, ConcernListRow)> = Vec::new();
     let in_open = !matches!(f.after, Some(ListCursor::Decided { .. }));
     if in_open && offset < open_total {
-        let mut open = stream_rows(tx, Stream::Running, scope, f, now_ref, want).await?;
-        open.extend(stream_rows(tx, Stream::Paused, scope, f, now_ref, want).await?);
+        let mut open = stream_rows(tx, Stream::Running, scope, f, now_ref, want, 0).await?;
+        open.extend(stream_rows(tx, Stream::Paused, scope, f, now_ref, want, 0).await?);
         open.sort_by(|a, b| (a.0, &a.1.case_number).cmp(&(b.0, &b.1.case_number)));
         rows.extend(
             open.into_iter()
@@ -453,21 +471,8 @@ pub async fn list_concerns(
         } else {
             0
         };
-        let decided = stream_rows(
-            tx,
-            Stream::Decided,
-            scope,
-            f,
-            now_ref,
-            skip.saturating_add(missing),
-        )
-        .await?;
-        rows.extend(
-            decided
-                .into_iter()
-                .skip(usize::try_from(skip).unwrap_or(usize::MAX))
-                .map(|(k, r)| (1, k, r)),
-        );
+        let decided = stream_rows(tx, Stream::Decided, scope, f, now_ref, missing, skip).await?;
+        rows.extend(decided.into_iter().map(|(k, r)| (1, k, r)));
     }
     let next = if i64::try_from(rows.len()).unwrap_or(0) == f.limit {
         rows.last().map(|(phase, key, r)| match phase {

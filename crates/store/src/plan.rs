@@ -97,7 +97,7 @@ pub fn list_queries(i: &PlanInputs) -> Vec<NamedQuery> {
                 named(
                     &mut out,
                     format!("concern list {stream_name} ({sname}, {fname})"),
-                    crate::concern::stream_sql(stream, scope, f, i.now, 26),
+                    crate::concern::stream_sql(stream, scope, f, i.now, 26, 50),
                 );
                 named(
                     &mut out,

@@ -92,6 +92,9 @@ pub struct ConcernPage {
     pub per_page: i64,
     /// Where the next page starts, when there may be one (pass as `cursor`).
     pub next_cursor: Option<String>,
+    /// `total` is a lower bound: a unit member's decided history is counted
+    /// only up to a cap (walk on with the cursor).
+    pub total_capped: bool,
 }
 
 /// The list's filters as the user gives them.
@@ -625,6 +628,7 @@ pub async fn list(app: &App, actor: &Actor, q: &ListQuery) -> Result<ConcernPage
     };
     let listed = store::list_concerns(&mut tx, concern_scope(actor), &filter).await?;
     let total = listed.total;
+    let total_capped = listed.total_capped;
     let next_cursor = listed.next.map(|c| c.encode());
     let items = listed
         .rows
@@ -652,6 +656,7 @@ pub async fn list(app: &App, actor: &Actor, q: &ListQuery) -> Result<ConcernPage
         page,
         per_page,
         next_cursor,
+        total_capped,
     })
 }
 

@@ -437,8 +437,10 @@ async fn concern(
     .await?;
     let mut first_person = None;
     for pos in 0..(1 + i64::from(rng.chance(15))) {
-        let pid = if !recent.is_empty() && rng.chance(5) {
-            *rng.pick(recent)
+        let again = (!recent.is_empty() && rng.chance(5)).then(|| *rng.pick(recent));
+        // The same person is never on one concern twice.
+        let pid = if let Some(p) = again.filter(|p| first_person != Some(*p)) {
+            p
         } else {
             let pid = vink_domain::new_id();
             let name = format!("{} {}", rng.pick(FIRST), rng.pick(LAST));

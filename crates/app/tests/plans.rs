@@ -42,13 +42,10 @@ const SMALL: &[&str] = &[
     "page",
 ];
 
-/// Where a sort is by design: a unit member's concern list starts from the
-/// concerns on their agency's agendas (a set bounded by that agency's
-/// meetings, reached by key) and a mentor's course list from their own
-/// courses (bounded by their caseload); each sorts that set, never the table.
+/// Where a sort is by design: a mentor's course list starts from their own
+/// courses (bounded by their caseload) and sorts that set, never the table.
 fn sort_by_design(query: &str) -> bool {
-    (query.starts_with("concern list") && query.contains("(agency,"))
-        || (query.starts_with("course list") && query.contains("(mentor,"))
+    query.starts_with("course list") && query.contains("(mentor,")
 }
 
 fn violations(query: &str, plan: &[String], postgres: bool) -> Vec<String> {

@@ -388,13 +388,27 @@ async fn stream_rows(
     Ok(keyed)
 }
 
-/// The SQL counting one stream's rows under the filters.
+/// Where a unit member's count of decided concerns stops: counting an
+/// agency's whole history probes every decided concern, so beyond this the
+/// list says "at least" instead.
+pub const SCOPED_COUNT_CAP: i64 = 1_000;
+
+/// The SQL counting one stream's rows under the filters. A unit member's
+/// decided stream is counted up to [`SCOPED_COUNT_CAP`] + 1.
 pub(crate) fn stream_count_sql(
     stream: Stream,
     scope: ConcernScope,
     f: &ConcernFilter,
 ) -> Option<(String, Conditions)> {
-    let w = stream_conditions(stream, scope, f)?;
+    let mut w = stream_conditions(stream, scope, f)?;
+    if stream == Stream::Decided && matches!(scope, ConcernScope::OnAgendaOfAgency(_)) {
+        let cap = w.param(Bind::I64(SCOPED_COUNT_CAP + 1));
+        let sql = format!(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM concerns c{} LIMIT {cap}) page",
+            w.where_clause()
+        );
+        return Some((sql, w));
+    }
     Some((
         format!("SELECT COUNT(*) FROM concerns c{}", w.where_clause()),
         w,
@@ -424,7 +438,9 @@ async fn stream_count(
 #[derive(Debug, Clone)]
 pub struct ConcernListPage {
     pub rows: Vec<ConcernListRow>,
+    /// All rows, or at least this many when `total_capped`.
     pub total: i64,
+    pub total_capped: bool,
     pub next: Option<ListCursor>,
 }
 
@@ -450,7 +466,12 @@ pub async fn list_concerns(
     let want = offset.saturating_add(f.limit);
     let open_total = stream_count(tx, Stream::Running, scope, f).await?
         + stream_count(tx, Stream::Paused, scope, f).await?;
-    let decided_total = stream_count(tx, Stream::Decided, scope, f).await?;
+    let mut decided_total = stream_count(tx, Stream::Decided, scope, f).await?;
+    let total_capped =
+        matches!(scope, ConcernScope::OnAgendaOfAgency(_)) && decided_total > SCOPED_COUNT_CAP;
+    if total_capped {
+        decided_total = SCOPED_COUNT_CAP;
+    }
     let mut rows: Vec<(u8, i64, ConcernListRow)> = Vec::new();
     let in_open = !matches!(f.after, Some(ListCursor::Decided { .. }));
     if in_open && offset < open_total {
@@ -492,6 +513,7 @@ pub async fn list_concerns(
     Ok(ConcernListPage {
         rows: rows.into_iter().map(|(_, _, r)| r).collect(),
         total: open_total + decided_total,
+        total_capped,
         next,
     })
 }

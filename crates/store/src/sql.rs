@@ -51,13 +51,14 @@ impl Conditions {
         match scope {
             ConcernScope::All => {}
             ConcernScope::OnAgendaOfAgency(a) => {
-                // Starts from the agency's meetings: a small set however
-                // large the table.
+                // A probe per row while the list walks its index in order: a
+                // page stops after its rows are found. (Starting from the
+                // agency's agendas instead would sort tens of thousands of
+                // concerns for an agency that attends every meeting.)
                 let p = self.param(Bind::Uuid(a));
                 self.push(format!(
-                    "{alias}.id IN (SELECT ai.concern_id FROM meeting_agencies ma
-                                    JOIN agenda_items ai ON ai.meeting_id = ma.meeting_id
-                                    WHERE ma.agency_id = {p})"
+                    "EXISTS (SELECT 1 FROM agenda_items ai JOIN meeting_agencies ma ON ma.meeting_id = ai.meeting_id
+                             WHERE ai.concern_id = {alias}.id AND ma.agency_id = {p})"
                 ));
             }
             ConcernScope::Nothing => self.push("1 = 0".into()),

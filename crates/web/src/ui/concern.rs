@@ -80,7 +80,9 @@ struct Row {
 struct ListPage {
     p: Page,
     rows: Vec<Row>,
-    total: i64,
+    /// "N in total", or "at least N" when a unit member's history was counted
+    /// only up to the cap.
+    count_text: String,
     page: i64,
     pages: i64,
     status: String,
@@ -152,7 +154,15 @@ pub async fn list(
     let lp = ListPage {
         p: Page::new(t, "concerns.title", Some(session)),
         rows,
-        total: page.total,
+        count_text: t.f1(
+            if page.total_capped {
+                "concerns.count_capped"
+            } else {
+                "concerns.count"
+            },
+            "n",
+            page.total,
+        ),
         page: page.page,
         pages,
         prev_link: if page.page > 1 {
@@ -160,7 +170,7 @@ pub async fn list(
         } else {
             String::new()
         },
-        next_link: if page.page < pages {
+        next_link: if page.page < pages || page.total_capped {
             list_link(&status, &due, page.page + 1)
         } else {
             String::new()

@@ -235,13 +235,7 @@ impl PublicReport {
 pub async fn create(app: &App, actor: &Actor, draft: &ConcernDraft) -> Result<Created> {
     let id = vink_domain::new_id();
     // Access first: a role that may not register learns nothing from validation.
-    if let Err(reason) =
-        vink_domain::policy::authorize(actor, Action::ConcernCreate, &Resource::None, None)
-    {
-        app.deny_row(actor, Action::ConcernCreate, None, reason.code())
-            .await?;
-        return Err(AppError::Denied(reason));
-    }
+    app.require(actor, Action::ConcernCreate, None).await?;
     let new = draft.validate(app.now())?;
     let tx = app.db.begin().await?;
     let mut tx = app
@@ -663,15 +657,8 @@ pub async fn list(app: &App, actor: &Actor, q: &ListQuery) -> Result<ConcernPage
 /// The dashboard's counts. Counts only, no personal data, so no audit row
 /// unless refused.
 pub async fn dashboard(app: &App, actor: &Actor) -> Result<store::TriageCounts> {
+    app.require(actor, Action::DashboardRead, None).await?;
     let mut tx = app.db.begin_read().await?;
-    if let Err(reason) =
-        vink_domain::policy::authorize(actor, Action::DashboardRead, &Resource::None, None)
-    {
-        drop(tx);
-        app.deny_row(actor, Action::DashboardRead, None, reason.code())
-            .await?;
-        return Err(AppError::Denied(reason));
-    }
     let now = app.now();
     let counts = store::triage_counts(
         &mut tx,

@@ -157,6 +157,25 @@ impl App {
         }
     }
 
+    /// Checks an action that needs no record facts, before any work: refused,
+    /// it writes the one `denied` row and returns the refusal. For checks made
+    /// ahead of validation or costly work, and for reads that carry no
+    /// personal data (counts) and so leave no `allowed` row.
+    pub(crate) async fn require(
+        &self,
+        actor: &Actor,
+        action: Action,
+        record: Option<RecordRef>,
+    ) -> Result<()> {
+        match vink_domain::policy::authorize(actor, action, &Resource::None, record) {
+            Ok(_) => Ok(()),
+            Err(reason) => {
+                self.deny_row(actor, action, record, reason.code()).await?;
+                Err(AppError::Denied(reason))
+            }
+        }
+    }
+
     async fn refuse(
         &self,
         tx: Tx,

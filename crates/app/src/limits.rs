@@ -23,32 +23,10 @@ impl RateLimiter {
         }
     }
 
-    /// Whether `key` has used up its allowance at `now`.
-    pub fn is_blocked(&self, key: &str, now: Timestamp) -> bool {
-        let mut map = self.lock();
-        match map.get_mut(key) {
-            Some(q) => {
-                Self::prune(q, now, self.window);
-                q.len() >= self.max
-            }
-            None => false,
-        }
-    }
-
-    /// Counts one hit for `key`, allowance or not.
-    pub fn hit(&self, key: &str, now: Timestamp) {
-        self.record(key, now, false);
-    }
-
     /// Checks and counts one hit in one step: true when `key` still had
     /// allowance at `now` (and the hit is recorded), false when it is used up.
     /// Parallel bursts cannot slip through between a check and a record.
     pub fn try_hit(&self, key: &str, now: Timestamp) -> bool {
-        self.record(key, now, true)
-    }
-
-    /// Records a hit under one lock; with `bounded`, only within the allowance.
-    fn record(&self, key: &str, now: Timestamp, bounded: bool) -> bool {
         let mut map = self.lock();
         // Keep memory bounded under a flood of distinct keys.
         if map.len() > 10_000 {
@@ -60,7 +38,7 @@ impl RateLimiter {
         }
         let q = map.entry(key.to_string()).or_default();
         Self::prune(q, now, self.window);
-        if bounded && q.len() >= self.max {
+        if q.len() >= self.max {
             return false;
         }
         q.push_back(now);
@@ -121,14 +99,15 @@ mod tests {
     fn blocks_after_max_and_frees_after_window() {
         let l = RateLimiter::new(2, SignedDuration::from_mins(10));
         let t0 = Timestamp::UNIX_EPOCH + SignedDuration::from_hours(1000);
-        assert!(!l.is_blocked("a", t0));
-        l.hit("a", t0);
-        l.hit("a", t0);
-        assert!(l.is_blocked("a", t0));
-        assert!(!l.is_blocked("b", t0));
-        assert!(!l.is_blocked("a", t0 + SignedDuration::from_mins(10)));
-        l.hit("a", t0);
+        assert!(l.try_hit("a", t0));
+        assert!(l.try_hit("a", t0));
+        assert!(!l.try_hit("a", t0), "blocked after max");
+        assert!(l.try_hit("b", t0), "other keys are free");
+        assert!(
+            l.try_hit("a", t0 + SignedDuration::from_mins(10)),
+            "free after the window"
+        );
         l.clear("a");
-        assert!(!l.is_blocked("a", t0));
+        assert!(l.try_hit("a", t0));
     }
 }

@@ -372,15 +372,8 @@ pub async fn list_meetings(
             "page from 1 to 100000, per_page 1 to 100",
         ));
     }
+    app.require(actor, Action::MeetingList, None).await?;
     let mut tx = app.db.begin_read().await?;
-    if let Err(reason) =
-        vink_domain::policy::authorize(actor, Action::MeetingList, &Resource::None, None)
-    {
-        drop(tx);
-        app.deny_row(actor, Action::MeetingList, None, reason.code())
-            .await?;
-        return Err(AppError::Denied(reason));
-    }
     let (rows, total) = store::list_meetings(
         &mut tx,
         meeting_scope(actor),

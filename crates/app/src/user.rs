@@ -124,13 +124,8 @@ fn dummy_hash(memory_kib: u32) -> Option<String> {
 pub async fn add_user(app: &App, actor: &Actor, new: &NewUser) -> Result<Uuid> {
     let id = vink_domain::new_id();
     // Access first; the password is hashed before the write lock is taken.
-    if let Err(reason) =
-        vink_domain::policy::authorize(actor, Action::UserManage, &Resource::None, None)
-    {
-        app.deny_row(actor, Action::UserManage, user_record(id), reason.code())
-            .await?;
-        return Err(AppError::Denied(reason));
-    }
+    app.require(actor, Action::UserManage, user_record(id))
+        .await?;
     let mut errs = FieldErrors::new();
     let username = new.username.trim().to_lowercase();
     if !valid_username(&username) {

@@ -185,16 +185,28 @@ fn stream_conditions(
     Some(w)
 }
 
-/// One stream's page SQL and its count's, or `None` when the status excludes it.
-pub(crate) fn course_stream_sql(
+/// One stream's count SQL, or `None` when the status excludes the stream.
+pub(crate) fn course_count_sql(
+    stream: CourseStream,
+    scope: CourseScope,
+    status: Option<&str>,
+) -> Option<(String, Conditions)> {
+    let w = stream_conditions(stream, scope, status)?;
+    Some((
+        format!("SELECT COUNT(*) FROM courses c{}", w.where_clause()),
+        w,
+    ))
+}
+
+/// One stream's page SQL, or `None` when the status excludes the stream.
+pub(crate) fn course_page_sql(
     stream: CourseStream,
     scope: CourseScope,
     status: Option<&str>,
     limit: i64,
     offset: i64,
-) -> Option<((String, Conditions), (String, Conditions))> {
+) -> Option<(String, Conditions)> {
     let mut w = stream_conditions(stream, scope, status)?;
-    let cw = stream_conditions(stream, scope, status)?;
     let (l, o) = (w.param(Bind::I64(limit)), w.param(Bind::I64(offset)));
     let sql = format!(
         "SELECT c.id, c.kind, c.status, p.name AS person_name, a.name AS agency_name, cm.name AS corps_member_name,
@@ -205,8 +217,7 @@ pub(crate) fn course_stream_sql(
         w.where_clause(),
         stream.order()
     );
-    let count = format!("SELECT COUNT(*) FROM courses c{}", cw.where_clause());
-    Some(((sql, w), (count, cw)))
+    Some((sql, w))
 }
 
 /// Courses in scope, active first (newest start first), then planned, then
@@ -223,7 +234,7 @@ pub async fn list_courses(
     let mut skip = offset.max(0);
     for stream in CourseStream::ALL {
         // Counted first, so a page number skips whole streams without reading them.
-        let Some(((_, _), (count, cw))) = course_stream_sql(stream, scope, status, 0, 0) else {
+        let Some((count, cw)) = course_count_sql(stream, scope, status) else {
             continue;
         };
         let (n,): (i64,) = on!(tx, |x| bind_all(
@@ -238,7 +249,7 @@ pub async fn list_courses(
             skip = (skip - n).max(0);
             continue;
         }
-        let Some(((sql, w), _)) = course_stream_sql(stream, scope, status, want, skip) else {
+        let Some((sql, w)) = course_page_sql(stream, scope, status, want, skip) else {
             continue;
         };
         let page: Vec<CourseListRow> = on!(tx, |x| bind_all(

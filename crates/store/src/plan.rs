@@ -134,20 +134,16 @@ pub fn list_queries(i: &PlanInputs) -> Vec<NamedQuery> {
         for status in [None, Some("active"), Some("completed")] {
             for stream in crate::course::CourseStream::ALL {
                 let st = status.unwrap_or("any");
-                if let Some(((list, w), (count, cw))) =
-                    crate::course::course_stream_sql(stream, scope, status, 25, 0)
-                {
-                    named(
-                        &mut out,
-                        format!("course list {stream:?} ({sname}, {st})"),
-                        Some((list, w)),
-                    );
-                    named(
-                        &mut out,
-                        format!("course count {stream:?} ({sname}, {st})"),
-                        Some((count, cw)),
-                    );
-                }
+                named(
+                    &mut out,
+                    format!("course list {stream:?} ({sname}, {st})"),
+                    crate::course::course_page_sql(stream, scope, status, 25, 0),
+                );
+                named(
+                    &mut out,
+                    format!("course count {stream:?} ({sname}, {st})"),
+                    crate::course::course_count_sql(stream, scope, status),
+                );
             }
         }
         named(

@@ -8,7 +8,12 @@ use sqlx::sqlite::{
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use std::ops::{Deref, DerefMut};
+
+use sqlx::sqlite::SqliteConnection;
 use sqlx::{Connection, Postgres, Sqlite, Transaction};
+
+use crate::group::{Lease, Writer};
 use uuid::Uuid;
 
 use crate::{Result, StoreError};
@@ -24,12 +29,13 @@ pub enum Backend {
 }
 
 /// A connection to the database. SQLite has one writer connection (SQLite
-/// serialises writers anyway; one connection makes that explicit and avoids
-/// busy errors) and a pool of read-only readers.
+/// serialises writers anyway; one connection makes that explicit, avoids
+/// busy errors and lets requests share a commit: see [`crate::group`]) and a
+/// pool of read-only readers.
 #[derive(Debug, Clone)]
 pub enum Db {
     Sqlite {
-        write: SqlitePool,
+        write: Writer,
         read: SqlitePool,
         stats: Arc<TxStats>,
     },
@@ -45,6 +51,7 @@ pub enum Db {
 pub struct TxStats {
     writes: AtomicU64,
     reads: AtomicU64,
+    pub(crate) batches: AtomicU64,
 }
 
 impl TxStats {
@@ -56,12 +63,44 @@ impl TxStats {
     pub fn reads(&self) -> u64 {
         self.reads.load(Ordering::Relaxed)
     }
+    /// SQLite: commits of the writer's batches, each holding one or more
+    /// write transactions (one fsync each). PostgreSQL: 0 (its own WAL
+    /// groups the flushes of concurrent commits).
+    pub fn batches(&self) -> u64 {
+        self.batches.load(Ordering::Relaxed)
+    }
 }
 
 /// A transaction on either backend; pass it to store functions as `&mut Tx`.
 pub enum Tx {
-    Sqlite(Transaction<'static, Sqlite>),
+    Sqlite(SqliteTx),
     Pg(Transaction<'static, Postgres>),
+}
+
+/// SQLite's two kinds of transaction: a snapshot on a reader connection, or a
+/// request's share of the writer's batch. Both are a connection to run on.
+pub enum SqliteTx {
+    Read(Transaction<'static, Sqlite>),
+    Write(Lease),
+}
+
+impl Deref for SqliteTx {
+    type Target = SqliteConnection;
+    fn deref(&self) -> &SqliteConnection {
+        match self {
+            SqliteTx::Read(t) => t,
+            SqliteTx::Write(l) => l,
+        }
+    }
+}
+
+impl DerefMut for SqliteTx {
+    fn deref_mut(&mut self) -> &mut SqliteConnection {
+        match self {
+            SqliteTx::Read(t) => &mut *t,
+            SqliteTx::Write(l) => &mut *l,
+        }
+    }
 }
 
 impl Db {
@@ -81,21 +120,14 @@ impl Db {
             {
                 std::fs::create_dir_all(parent)?;
             }
-            let write = SqlitePoolOptions::new()
-                .max_connections(1)
-                .after_release(|c, _| Box::pin(async move { clean(c).await }))
-                .connect_with(opts.clone())
-                .await?;
+            let stats: Arc<TxStats> = Arc::default();
+            let write = Writer::connect(&opts, stats.clone()).await?;
             let read = SqlitePoolOptions::new()
                 .max_connections(4)
                 .after_release(|c, _| Box::pin(async move { clean(c).await }))
                 .connect_with(opts.read_only(true))
                 .await?;
-            Ok(Db::Sqlite {
-                write,
-                read,
-                stats: Arc::default(),
-            })
+            Ok(Db::Sqlite { write, read, stats })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let pool = PgPoolOptions::new()
                 .max_connections(10)
@@ -129,7 +161,10 @@ impl Db {
     /// Applies the backend's migrations; idempotent.
     pub async fn migrate(&self) -> Result<()> {
         match self {
-            Db::Sqlite { write, .. } => SQLITE_MIGRATIONS.run(write).await?,
+            Db::Sqlite { write, .. } => {
+                let mut w = write.exclusive().await;
+                SQLITE_MIGRATIONS.run(w.connection()).await?
+            }
             Db::Pg { pool, .. } => POSTGRES_MIGRATIONS.run(pool).await?,
         }
         Ok(())
@@ -149,7 +184,7 @@ impl Db {
         Ok(match self {
             Db::Sqlite { write, stats, .. } => {
                 stats.writes.fetch_add(1, Ordering::Relaxed);
-                Tx::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?)
+                Tx::Sqlite(SqliteTx::Write(write.begin().await?))
             }
             Db::Pg { pool, stats } => {
                 stats.writes.fetch_add(1, Ordering::Relaxed);
@@ -164,7 +199,7 @@ impl Db {
         Ok(match self {
             Db::Sqlite { read, stats, .. } => {
                 stats.reads.fetch_add(1, Ordering::Relaxed);
-                Tx::Sqlite(read.begin().await?)
+                Tx::Sqlite(SqliteTx::Read(read.begin().await?))
             }
             Db::Pg { pool, stats } => {
                 stats.reads.fetch_add(1, Ordering::Relaxed);
@@ -193,10 +228,26 @@ impl Db {
             }
         }
         match tx {
-            Tx::Sqlite(t) => t.rollback().await?,
+            Tx::Sqlite(SqliteTx::Write(l)) => l.rollback().await?,
+            Tx::Sqlite(SqliteTx::Read(t)) => t.rollback().await?,
             Tx::Pg(t) => t.rollback().await?,
         }
         Ok(())
+    }
+
+    /// Runs one statement on SQLite's writer connection outside any batch and
+    /// returns its first column, if any: for tests that change the writer's
+    /// own settings (a capped file size). `None` on PostgreSQL.
+    #[cfg(feature = "test-support")]
+    pub async fn on_writer(&self, sql: &str) -> Result<Option<Option<i64>>> {
+        let Db::Sqlite { write, .. } = self else {
+            return Ok(None);
+        };
+        let mut w = write.exclusive().await;
+        let v: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_string()))
+            .fetch_optional(w.connection())
+            .await?;
+        Ok(Some(v))
     }
 
     pub async fn close(&self) {
@@ -283,9 +334,12 @@ impl Tx {
         Ok(found.is_some())
     }
 
+    /// Commits. On SQLite's writer this returns once the batch holding the
+    /// work is committed (see [`crate::group`]).
     pub async fn commit(self) -> Result<()> {
         match self {
-            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Sqlite(SqliteTx::Write(l)) => l.commit().await?,
+            Tx::Sqlite(SqliteTx::Read(t)) => t.commit().await?,
             Tx::Pg(t) => t.commit().await?,
         }
         Ok(())

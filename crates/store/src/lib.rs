@@ -4,9 +4,10 @@
 
 mod access;
 mod db;
+mod group;
 mod sql;
 pub use access::{Authorized, record_denied};
-pub use db::{Backend, Db, Locked, Tx, TxStats};
+pub use db::{Backend, Db, Locked, SqliteTx, Tx, TxStats};
 
 pub mod audit;
 pub mod concern;
@@ -34,6 +35,10 @@ pub enum StoreError {
     Corrupt(String),
     #[error("could not create the database directory: {0}")]
     Io(#[from] std::io::Error),
+    /// A batch's commit failed (SQLite group commit): every request in it
+    /// hears this, with the classification of the underlying error.
+    #[error("commit failed: {message}")]
+    Commit { message: String, unavailable: bool },
 }
 
 impl StoreError {
@@ -42,26 +47,33 @@ impl StoreError {
     /// the code: the caller answers 503 and the client may retry.
     pub fn is_unavailable(&self) -> bool {
         match self {
-            StoreError::Db(sqlx::Error::Database(e)) => {
-                let code = e.code().unwrap_or_default();
-                // SQLite primary result codes (extended codes keep the low byte):
-                // BUSY 5, LOCKED 6, NOMEM 7, READONLY 8, IOERR 10, FULL 13, CANTOPEN 14.
-                if let Ok(n) = code.parse::<i64>() {
-                    return matches!(n & 0xff, 5 | 6 | 7 | 8 | 10 | 13 | 14);
-                }
-                // PostgreSQL: insufficient resources (53…), operator intervention
-                // (57…: shutdown, cannot connect now), read-only transaction (25006).
-                code.starts_with("53") || code.starts_with("57") || code == "25006"
-            }
-            StoreError::Db(
-                sqlx::Error::PoolTimedOut
-                | sqlx::Error::PoolClosed
-                | sqlx::Error::Io(_)
-                | sqlx::Error::WorkerCrashed,
-            ) => true,
-            StoreError::Db(sqlx::Error::BeginFailed) => true,
+            StoreError::Db(e) => sqlx_unavailable(e),
+            StoreError::Commit { unavailable, .. } => *unavailable,
             _ => false,
         }
+    }
+}
+
+/// [`StoreError::is_unavailable`] for a driver error.
+pub(crate) fn sqlx_unavailable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(e) => {
+            let code = e.code().unwrap_or_default();
+            // SQLite primary result codes (extended codes keep the low byte):
+            // BUSY 5, LOCKED 6, NOMEM 7, READONLY 8, IOERR 10, FULL 13, CANTOPEN 14.
+            if let Ok(n) = code.parse::<i64>() {
+                return matches!(n & 0xff, 5 | 6 | 7 | 8 | 10 | 13 | 14);
+            }
+            // PostgreSQL: insufficient resources (53…), operator intervention
+            // (57…: shutdown, cannot connect now), read-only transaction (25006).
+            code.starts_with("53") || code.starts_with("57") || code == "25006"
+        }
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::WorkerCrashed
+        | sqlx::Error::BeginFailed => true,
+        _ => false,
     }
 }
 

@@ -334,25 +334,17 @@ async fn a_full_disk_answers_503_and_recovers_without_restart() {
         return;
     }
     let t = common::setup().await;
-    let vink_store::Db::Sqlite { write, .. } = &t.app.db else {
-        unreachable!()
-    };
+    let db = &t.app.db;
     // Caps the file at its current size on the writer connection and checks
-    // the cap holds. A connection that failed mid-transaction is replaced by
-    // the pool, so the cap is set again before each attempt.
+    // the cap holds.
     let cap = async || {
-        let pages: i64 = sqlx::query_scalar("PRAGMA page_count")
-            .fetch_one(write)
+        let pages = db.on_writer("PRAGMA page_count").await.unwrap().flatten();
+        let pages = pages.unwrap();
+        db.on_writer(&format!("PRAGMA max_page_count = {pages}"))
             .await
             .unwrap();
-        let _: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-            "PRAGMA max_page_count = {pages}"
-        )))
-        .fetch_one(write)
-        .await
-        .unwrap();
-        let probe = sqlx::query("INSERT INTO health_probe (filler) VALUES (zeroblob(100000))")
-            .execute(write)
+        let probe = db
+            .on_writer("INSERT INTO health_probe (filler) VALUES (zeroblob(100000))")
             .await;
         assert!(probe.is_err(), "the cap holds");
     };
@@ -382,8 +374,7 @@ async fn a_full_disk_answers_503_and_recovers_without_restart() {
         .await;
     assert_eq!(live.status, StatusCode::OK);
     // Room again.
-    let _: i64 = sqlx::query_scalar("PRAGMA max_page_count = 1073741823")
-        .fetch_one(write)
+    db.on_writer("PRAGMA max_page_count = 1073741823")
         .await
         .unwrap();
     let id = new_concern(&t, big).await;

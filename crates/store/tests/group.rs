@@ -1,0 +1,110 @@
+//! Group commit on SQLite's writer: requests that queue for the writer share
+//! one commit, each is answered only after it, and one request's failure
+//! touches no other's work.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::sync::Arc;
+
+use vink_store::{Db, on};
+
+async fn insert_probe(db: &Db, n: i64) -> vink_store::Result<vink_store::Tx> {
+    let mut tx = db.begin().await?;
+    on!(&mut tx, |c| sqlx::query(
+        "INSERT INTO health_probe (filler) VALUES ($1)"
+    )
+    .bind(n.to_le_bytes().to_vec())
+    .execute(c)
+    .await?
+    .rows_affected());
+    Ok(tx)
+}
+
+async fn visible(db: &Db) -> i64 {
+    let mut tx = db.begin_read().await.unwrap();
+    let n: i64 = on!(&mut tx, |c| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM health_probe"
+    )
+    .fetch_one(c)
+    .await
+    .unwrap());
+    tx.commit().await.unwrap();
+    n
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn queued_requests_share_commits_and_each_is_durable_when_answered() {
+    for t in common::backends().await {
+        let db = Arc::new(t.db.clone());
+        let before = db.stats().batches();
+        let mut tasks = tokio::task::JoinSet::new();
+        for i in 0..64 {
+            let db = db.clone();
+            tasks.spawn(async move {
+                let tx = insert_probe(&db, i).await.unwrap();
+                tx.commit().await.unwrap();
+                // Answered: a reader connection sees it now.
+                assert!(visible(&db).await > 0);
+            });
+        }
+        while let Some(r) = tasks.join_next().await {
+            r.unwrap();
+        }
+        assert_eq!(visible(&db).await, 64, "{}", t.name);
+        if t.name == "sqlite" {
+            let batches = db.stats().batches() - before;
+            assert!(
+                (1..32).contains(&batches),
+                "64 queued requests took {batches} commits"
+            );
+        }
+        t.finish().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_failed_or_dropped_request_rolls_back_alone() {
+    for t in common::backends().await {
+        let db = Arc::new(t.db.clone());
+        let mut tasks = tokio::task::JoinSet::new();
+        for i in 0..48 {
+            let db = db.clone();
+            tasks.spawn(async move {
+                let mut tx = insert_probe(&db, i).await.unwrap();
+                match i % 3 {
+                    0 => {
+                        tx.commit().await.unwrap();
+                        true
+                    }
+                    1 => {
+                        // A statement fails; the request gives up.
+                        let bad = on!(&mut tx, |c| sqlx::query(
+                            "INSERT INTO no_such_table VALUES (1)"
+                        )
+                        .execute(c)
+                        .await
+                        .is_err());
+                        assert!(bad);
+                        drop(tx);
+                        false
+                    }
+                    _ => {
+                        drop(tx);
+                        false
+                    }
+                }
+            });
+        }
+        let mut kept = 0;
+        while let Some(r) = tasks.join_next().await {
+            kept += i64::from(r.unwrap());
+        }
+        assert_eq!(kept, 16);
+        assert_eq!(visible(&db).await, 16, "{}", t.name);
+        // The writer is free and works.
+        insert_probe(&db, 99).await.unwrap().commit().await.unwrap();
+        assert_eq!(visible(&db).await, 17, "{}", t.name);
+        t.finish().await;
+    }
+}

@@ -63,6 +63,9 @@ pub async fn list(app: &App, actor: &Actor, q: &AuditQuery) -> Result<Vec<AuditE
     let mut tx = app
         .authorize_read(tx, actor, Action::AuditRead, &Resource::None, None)
         .await?;
+    // Every committed row, chained, before reading (PostgreSQL appends
+    // through a pending table; the read's snapshot is per statement there).
+    store::settle(&app.db).await?;
     let filter = AuditFilter {
         record_id: q.record_id,
         actor_id: q.actor_id,
@@ -106,6 +109,7 @@ pub async fn verify(app: &App) -> Result<Verification> {
     const BATCH: i64 = 2_000;
     let mut verifier = ChainVerifier::default();
     let mut after = 0;
+    store::settle(&app.db).await?;
     let mut tx = app.db.begin_read().await?;
     loop {
         let rows = store::rows_after(&mut tx, after, BATCH).await?;

@@ -17,15 +17,19 @@ pub enum Job {
     SessionSweep,
     /// Creates follow-up reminders and sends their e-mails.
     Reminders,
+    /// Chains appended audit rows into the log (PostgreSQL; nothing to do
+    /// on SQLite, which chains as it appends).
+    AuditChain,
 }
 
 impl Job {
-    pub const ALL: &'static [Job] = &[Job::SessionSweep, Job::Reminders];
+    pub const ALL: &'static [Job] = &[Job::SessionSweep, Job::Reminders, Job::AuditChain];
 
     pub fn name(self) -> &'static str {
         match self {
             Job::SessionSweep => "session_sweep",
             Job::Reminders => "reminders",
+            Job::AuditChain => "audit_chain",
         }
     }
 }
@@ -35,6 +39,7 @@ impl Job {
 pub struct Intervals {
     pub session_sweep: Duration,
     pub reminders: Duration,
+    pub audit_chain: Duration,
 }
 
 impl Default for Intervals {
@@ -42,6 +47,7 @@ impl Default for Intervals {
         Intervals {
             session_sweep: Duration::from_secs(300),
             reminders: Duration::from_secs(60),
+            audit_chain: Duration::from_millis(500),
         }
     }
 }
@@ -51,6 +57,7 @@ impl Intervals {
         match job {
             Job::SessionSweep => self.session_sweep,
             Job::Reminders => self.reminders,
+            Job::AuditChain => self.audit_chain,
         }
     }
 }
@@ -60,6 +67,9 @@ pub async fn run_pass(app: &App, job: Job) -> crate::Result<()> {
     match job {
         Job::SessionSweep => {
             crate::user::sweep_sessions(app).await?;
+        }
+        Job::AuditChain => {
+            vink_store::audit::settle(&app.db).await?;
         }
         Job::Reminders => {
             let s = crate::reminder::run_once(app).await?;

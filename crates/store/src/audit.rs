@@ -49,96 +49,111 @@ impl AuditRow {
     }
 }
 
-/// Appends one row, chaining it to the head. On PostgreSQL the head row is
-/// locked until the transaction ends, so concurrent appends queue up; on SQLite
-/// the write transaction already holds the only write lock.
-pub(crate) async fn append(tx: &mut Tx, fields: AuditFields) -> Result<i64> {
-    append_row(tx, fields).await
+/// Appends one row for the work of the transaction it is given.
+///
+/// SQLite chains it at once: the write transaction already holds the
+/// database's only write lock. PostgreSQL inserts it into `audit_pending`
+/// instead, so that concurrent requests never wait for each other on the
+/// chain's head row until their commits; [`settle`] chains committed rows
+/// in order. Either way the row commits or rolls back with the work.
+pub(crate) async fn append(tx: &mut Tx, fields: AuditFields) -> Result<()> {
+    match tx {
+        Tx::Sqlite(_) => {
+            append_row(tx, fields).await?;
+        }
+        Tx::Pg(c) => {
+            sqlx::query(
+                "INSERT INTO audit_pending (at, actor_id, actor_kind, action, record_type, record_id, outcome, reason, client)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(micros(fields.at))
+            .bind(fields.actor_id)
+            .bind(&fields.actor_kind)
+            .bind(&fields.action)
+            .bind(&fields.record_type)
+            .bind(fields.record_id)
+            .bind(fields.outcome.code())
+            .bind(&fields.reason)
+            .bind(&fields.client)
+            .execute(&mut **c)
+            .await?;
+        }
+    }
+    Ok(())
 }
 
-/// Raw appends for the store's chain tests only; use cases go through
-/// [`crate::Authorized::commit`] and [`crate::record_denied`].
+/// Raw appends for the store's chain tests only, chained at once on both
+/// backends; use cases go through [`crate::Authorized::commit`] and
+/// [`crate::record_denied`].
 #[cfg(feature = "test-support")]
 pub async fn append_raw(tx: &mut Tx, fields: AuditFields) -> Result<i64> {
     append_row(tx, fields).await
 }
 
-async fn append_row(tx: &mut Tx, mut fields: AuditFields) -> Result<i64> {
+async fn append_row(tx: &mut Tx, fields: AuditFields) -> Result<i64> {
+    let (seq, prev) = lock_head(tx).await?;
+    let (seq, hash) = chain(tx, seq, prev, vec![fields]).await?;
+    set_head(tx, seq, &hash).await?;
+    Ok(seq)
+}
+
+/// The head, locked on PostgreSQL until the transaction ends (SQLite's write
+/// transaction holds the only write lock already).
+async fn lock_head(tx: &mut Tx) -> Result<(i64, String)> {
     let head_sql = match tx {
         Tx::Sqlite(_) => "SELECT seq, hash FROM audit_head WHERE id = 1",
         Tx::Pg(_) => "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE",
     };
-    let (seq, prev): (i64, String) = on!(tx, |c| sqlx::query_as(head_sql).fetch_one(c).await?);
-    fields.seq = seq + 1;
-    // Hash exactly what the database will keep (whole microseconds).
-    fields.at = instant(micros(fields.at))?;
-    let hash = fields.hash(&prev);
-    on!(tx, |c| {
-        sqlx::query(
-        "INSERT INTO audit_log (seq, at, actor_id, actor_kind, action, record_type, record_id, outcome, reason, client, prev_hash, hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
-    )
-    .bind(fields.seq)
-    .bind(micros(fields.at))
-    .bind(fields.actor_id)
-    .bind(&fields.actor_kind)
-    .bind(&fields.action)
-    .bind(&fields.record_type)
-    .bind(fields.record_id)
-    .bind(fields.outcome.code())
-    .bind(&fields.reason)
-    .bind(&fields.client)
-    .bind(&prev)
-    .bind(&hash)
-    .execute(c).await?.rows_affected()
-    });
+    Ok(on!(tx, |c| sqlx::query_as(head_sql).fetch_one(c).await?))
+}
+
+async fn set_head(tx: &mut Tx, seq: i64, hash: &str) -> Result<()> {
     on!(tx, |c| sqlx::query(
         "UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1"
     )
-    .bind(fields.seq)
-    .bind(&hash)
+    .bind(seq)
+    .bind(hash)
     .execute(c)
     .await?
     .rows_affected());
-    Ok(fields.seq)
+    Ok(())
 }
 
-/// Appends a recorded history in bulk, chained exactly as single appends are:
-/// for the national-scale data generator, which writes millions of rows. The
-/// rows' `seq` is assigned here; one head update at the end.
-pub async fn append_history(tx: &mut crate::Authorized, rows: Vec<AuditFields>) -> Result<i64> {
-    let head_sql = match crate::AsTx::as_tx(tx) {
-        Tx::Sqlite(_) => "SELECT seq, hash FROM audit_head WHERE id = 1",
-        Tx::Pg(_) => "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE",
-    };
-    let (mut seq, mut prev): (i64, String) =
-        on!(tx, |c| sqlx::query_as(head_sql).fetch_one(c).await?);
+/// Inserts rows after the head `(seq, prev)`, each hashed over the one
+/// before, many to a statement; returns the new head. The caller holds the
+/// head and sets it afterwards.
+async fn chain(
+    tx: &mut Tx,
+    mut seq: i64,
+    mut prev: String,
+    rows: Vec<AuditFields>,
+) -> Result<(i64, String)> {
     const PER_STATEMENT: usize = 400;
-    for chunk in rows.chunks(PER_STATEMENT) {
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
         let mut w = Conditions::default();
-        let mut values = Vec::with_capacity(chunk.len());
-        for f in chunk {
-            let mut f = f.clone();
+        let mut values = Vec::with_capacity(PER_STATEMENT);
+        for mut f in rows.by_ref().take(PER_STATEMENT) {
             seq += 1;
             f.seq = seq;
+            // Hash exactly what the database will keep (whole microseconds).
             f.at = instant(micros(f.at))?;
             let hash = f.hash(&prev);
             let ps = [
                 w.param(Bind::I64(f.seq)),
                 w.param(Bind::I64(micros(f.at))),
                 w.param(Bind::OptUuid(f.actor_id)),
-                w.param(Bind::Text(f.actor_kind.clone())),
-                w.param(Bind::Text(f.action.clone())),
-                w.param(Bind::OptText(f.record_type.clone())),
+                w.param(Bind::Text(f.actor_kind)),
+                w.param(Bind::Text(f.action)),
+                w.param(Bind::OptText(f.record_type)),
                 w.param(Bind::OptUuid(f.record_id)),
                 w.param(Bind::Text(f.outcome.code().to_string())),
-                w.param(Bind::OptText(f.reason.clone())),
-                w.param(Bind::OptText(f.client.clone())),
-                w.param(Bind::Text(prev.clone())),
-                w.param(Bind::Text(hash.clone())),
+                w.param(Bind::OptText(f.reason)),
+                w.param(Bind::OptText(f.client)),
+                w.param(Bind::Text(std::mem::replace(&mut prev, hash.clone()))),
+                w.param(Bind::Text(hash)),
             ];
             values.push(format!("({})", ps.join(", ")));
-            prev = hash;
         }
         let sql = format!(
             "INSERT INTO audit_log (seq, at, actor_id, actor_kind, action, record_type, record_id, outcome, reason, client, prev_hash, hash)
@@ -152,15 +167,101 @@ pub async fn append_history(tx: &mut crate::Authorized, rows: Vec<AuditFields>) 
         .fetch_all(c)
         .await?);
     }
-    on!(tx, |c| sqlx::query(
-        "UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1"
-    )
-    .bind(seq)
-    .bind(&prev)
-    .execute(c)
-    .await?
-    .rows_affected());
+    Ok((seq, prev))
+}
+
+/// Appends a recorded history in bulk, chained exactly as single appends are:
+/// for the national-scale data generator, which writes millions of rows. The
+/// rows' `seq` is assigned here; one head update at the end.
+pub async fn append_history(tx: &mut crate::Authorized, rows: Vec<AuditFields>) -> Result<i64> {
+    let tx = crate::AsTx::as_tx(tx);
+    let (seq, prev) = lock_head(tx).await?;
+    let (seq, hash) = chain(tx, seq, prev, rows).await?;
+    set_head(tx, seq, &hash).await?;
     Ok(seq)
+}
+
+/// A pending row as stored on PostgreSQL.
+#[derive(sqlx::FromRow)]
+struct PendingRow {
+    id: i64,
+    at: i64,
+    actor_id: Option<Uuid>,
+    actor_kind: String,
+    action: String,
+    record_type: Option<String>,
+    record_id: Option<Uuid>,
+    outcome: String,
+    reason: Option<String>,
+    client: Option<String>,
+}
+
+/// Chains every committed pending row (PostgreSQL), oldest first, in batches
+/// under the head's lock, and says how many it chained. A reader of the log
+/// calls this first, so it sees every committed row; the server's chainer job
+/// calls it often, so the unchained tail stays short. On SQLite nothing is
+/// ever pending.
+pub async fn settle(db: &crate::Db) -> Result<u64> {
+    const BATCH: i64 = 2000;
+    if db.backend() == crate::Backend::Sqlite {
+        return Ok(0);
+    }
+    let mut total = 0u64;
+    loop {
+        let mut tx = db.begin().await?;
+        let (seq, prev) = lock_head(&mut tx).await?;
+        // Read after the head is locked: a chainer that held it before us has
+        // committed, and its rows are gone from this statement's snapshot.
+        let pending: Vec<PendingRow> = on!(&mut tx, |c| {
+            sqlx::query_as(
+            "SELECT id, at, actor_id, actor_kind, action, record_type, record_id, outcome, reason, client
+             FROM audit_pending ORDER BY id LIMIT $1"
+        )
+        .bind(BATCH)
+        .fetch_all(c)
+        .await?
+        });
+        if pending.is_empty() {
+            tx.commit().await?;
+            return Ok(total);
+        }
+        let n = pending.len();
+        let mut ids = Vec::with_capacity(n);
+        let mut rows = Vec::with_capacity(n);
+        for p in pending {
+            let outcome = Outcome::parse(&p.outcome).ok_or_else(|| {
+                StoreError::Corrupt(format!("pending audit row {}: outcome", p.id))
+            })?;
+            ids.push(p.id);
+            rows.push(AuditFields {
+                seq: 0,
+                at: instant(p.at)?,
+                actor_id: p.actor_id,
+                actor_kind: p.actor_kind,
+                action: p.action,
+                record_type: p.record_type,
+                record_id: p.record_id,
+                outcome,
+                reason: p.reason,
+                client: p.client,
+            });
+        }
+        let (seq, hash) = chain(&mut tx, seq, prev, rows).await?;
+        set_head(&mut tx, seq, &hash).await?;
+        // By id, never by range: a row with a lower id may commit later, and
+        // is chained by the next pass.
+        if let Tx::Pg(c) = &mut tx {
+            sqlx::query("DELETE FROM audit_pending WHERE id = ANY($1)")
+                .bind(&ids)
+                .execute(&mut **c)
+                .await?;
+        }
+        tx.commit().await?;
+        total += n as u64;
+        if (n as i64) < BATCH {
+            return Ok(total);
+        }
+    }
 }
 
 /// The head: last sequence number and hash.

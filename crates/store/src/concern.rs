@@ -32,16 +32,80 @@ pub struct ConcernRow {
 
 const CONCERN_COLS: &str = "id, case_number, receipt, channel, received_at, reporter_kind, reporter_organisation, reporter_name, reporter_contact, description, immediate_danger, status, decision, programme_kind, triage_deadline_at, paused_at, decided_at, created_at, created_by";
 
-/// Next number in a named sequence (e.g. case numbers per year). The upsert
-/// locks the counter row on PostgreSQL; SQLite has one writer.
+/// Next number in a named sequence (e.g. case numbers per year).
+///
+/// SQLite: a counter row (one writer, nothing to contend for), gap-free.
+/// PostgreSQL: a sequence per name, created on first use and started after
+/// the counter row if an older version kept one. A counter row would be
+/// locked from the intake's first statement to its commit, so concurrent
+/// intakes would commit one after another; `nextval` locks nothing. A
+/// rolled-back intake leaves a gap in the numbers, which identify cases and
+/// are never counted (figures count rows).
 pub async fn next_counter(tx: &mut Tx, name: &str) -> Result<i64> {
-    Ok(on!(tx, |c| sqlx::query_scalar(
-        "INSERT INTO counters (name, value) VALUES ($1, 1)
-         ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value"
-    )
-    .bind(name)
-    .fetch_one(c)
-    .await?))
+    let c = match tx {
+        Tx::Sqlite(c) => {
+            return Ok(sqlx::query_scalar(
+                "INSERT INTO counters (name, value) VALUES ($1, 1)
+                 ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value",
+            )
+            .bind(name)
+            .fetch_one(&mut **c)
+            .await?);
+        }
+        Tx::Pg(c) => c,
+    };
+    let seq = sequence_name(name);
+    let exists: Option<String> = sqlx::query_scalar("SELECT to_regclass($1)::text")
+        .bind(&seq)
+        .fetch_one(&mut **c)
+        .await?;
+    if exists.is_none() {
+        // In a savepoint: a concurrent first use creates it too, waits for
+        // ours to commit and fails here; then the sequence simply exists.
+        sqlx::query("SAVEPOINT counter_sequence")
+            .execute(&mut **c)
+            .await?;
+        let create = format!("CREATE SEQUENCE IF NOT EXISTS {seq}");
+        let made = async {
+            sqlx::query(sqlx::AssertSqlSafe(create))
+                .execute(&mut **c)
+                .await?;
+            sqlx::query(
+                "SELECT setval($1::regclass, COALESCE((SELECT value FROM counters WHERE name = $2), 0) + 1, false)",
+            )
+            .bind(&seq)
+            .bind(name)
+            .execute(&mut **c)
+            .await
+        }
+        .await;
+        let end = if made.is_ok() {
+            "RELEASE counter_sequence"
+        } else {
+            "ROLLBACK TO counter_sequence"
+        };
+        sqlx::query(end).execute(&mut **c).await?;
+    }
+    Ok(sqlx::query_scalar("SELECT nextval($1::regclass)")
+        .bind(&seq)
+        .fetch_one(&mut **c)
+        .await?)
+}
+
+/// `case:2026` → `counter_case_2026`: only lower-case letters, digits and
+/// underscores reach the `CREATE SEQUENCE` statement.
+fn sequence_name(name: &str) -> String {
+    let safe: String = name
+        .chars()
+        .map(|ch| {
+            if ch.is_ascii_alphanumeric() {
+                ch.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("counter_{safe}")
 }
 
 pub async fn insert_concern(tx: &mut Authorized, r: &ConcernRow) -> Result<()> {

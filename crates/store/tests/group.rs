@@ -108,3 +108,90 @@ async fn a_failed_or_dropped_request_rolls_back_alone() {
         t.finish().await;
     }
 }
+
+/// Concurrent requests' audit rows: none waits for another on the chain's
+/// head (PostgreSQL appends to a pending table), and once settled every row
+/// is in one valid chain, once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_audit_appends_form_one_valid_chain_once_settled() {
+    use vink_domain::audit::ChainVerifier;
+    use vink_domain::policy::Action;
+    use vink_domain::user::Actor;
+    for t in common::backends().await {
+        let db = Arc::new(t.db.clone());
+        let mut tasks = tokio::task::JoinSet::new();
+        let chainer = db.clone();
+        for i in 0..40 {
+            let db = db.clone();
+            tasks.spawn(async move {
+                vink_store::record_denied(
+                    &db,
+                    &Actor::system(),
+                    Action::Login,
+                    None,
+                    &format!("r{i}"),
+                    jiff::Timestamp::now(),
+                )
+                .await
+                .unwrap();
+            });
+            if i == 20 {
+                // A chainer running meanwhile takes what is committed so far.
+                let db = Arc::clone(&chainer);
+                tasks.spawn(async move {
+                    vink_store::audit::settle(&db).await.unwrap();
+                });
+            }
+        }
+        while let Some(r) = tasks.join_next().await {
+            r.unwrap();
+        }
+        vink_store::audit::settle(&db).await.unwrap();
+        let mut tx = db.begin_read().await.unwrap();
+        let rows = vink_store::audit::rows_after(&mut tx, 0, 1000)
+            .await
+            .unwrap();
+        let mut v = ChainVerifier::default();
+        for r in &rows {
+            v.check(&r.to_stored().unwrap()).unwrap();
+        }
+        let (seq, hash) = vink_store::audit::head(&mut tx).await.unwrap();
+        assert_eq!(v.finish(seq, &hash), Ok(40), "{}", t.name);
+        let mut reasons: Vec<_> = rows.iter().filter_map(|r| r.reason.clone()).collect();
+        reasons.sort();
+        reasons.dedup();
+        assert_eq!(reasons.len(), 40, "each row once on {}", t.name);
+        drop(tx);
+        assert_eq!(vink_store::audit::settle(&db).await.unwrap(), 0);
+        t.finish().await;
+    }
+}
+
+/// Case numbers taken by racing intakes are distinct, including the race to
+/// create a new year's sequence on PostgreSQL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_intakes_take_distinct_case_numbers() {
+    for t in common::backends().await {
+        let db = Arc::new(t.db.clone());
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..24 {
+            let db = db.clone();
+            tasks.spawn(async move {
+                let mut tx = db.begin().await.unwrap();
+                let n = vink_store::concern::next_counter(&mut tx, "case:2031")
+                    .await
+                    .unwrap();
+                tokio::task::yield_now().await;
+                tx.commit().await.unwrap();
+                n
+            });
+        }
+        let mut got = Vec::new();
+        while let Some(r) = tasks.join_next().await {
+            got.push(r.unwrap());
+        }
+        got.sort_unstable();
+        assert_eq!(got, (1..=24).collect::<Vec<i64>>(), "{}", t.name);
+        t.finish().await;
+    }
+}

@@ -302,6 +302,7 @@ impl T {
 
     /// Audit rows about one record, oldest first.
     pub async fn audit_of(&self, record: Uuid) -> Vec<AuditRow> {
+        vink_store::audit::settle(&self.app.db).await.unwrap();
         let mut tx = self.app.db.begin_read().await.unwrap();
         let mut rows = vink_store::audit::list(
             &mut tx,
@@ -319,6 +320,7 @@ impl T {
 
     /// All audit rows, oldest first.
     pub async fn audit_all(&self) -> Vec<AuditRow> {
+        vink_store::audit::settle(&self.app.db).await.unwrap();
         let mut tx = self.app.db.begin_read().await.unwrap();
         let mut rows = vink_store::audit::list(&mut tx, &AuditFilter::default(), 100_000)
             .await

@@ -6,64 +6,16 @@
 
 use std::time::{Duration, Instant};
 
-use jiff::{SignedDuration, Timestamp};
+use vink_app::App;
 use vink_app::concern::{ListQuery, create, dashboard, get, list};
-use vink_app::{App, Config};
-use vink_domain::concern::{ConcernDraft, PersonDraft, ReporterDraft};
 use vink_domain::user::Actor;
 use vink_store::Db;
 
 const SEED: usize = 3_000;
 
-fn draft(i: usize) -> ConcernDraft {
-    let hours = (i % 24 * 30) as i64; // spread over the last 30 days
-    ConcernDraft {
-        channel: Some(["hotline", "email", "web", "national_hotline"][i % 4].into()),
-        received_at: Some((Timestamp::now() - SignedDuration::from_hours(hours)).to_string()),
-        reporter: ReporterDraft {
-            kind: Some("professional".into()),
-            organisation: Some("Skole (bench)".into()),
-            name: None,
-            contact: None,
-        },
-        persons: vec![PersonDraft {
-            person_id: None,
-            name: Some(format!("Bench Person {i}")),
-            birth: Some("2008-03-04".into()),
-            district: Some("Valby".into()),
-        }],
-        description: Some("Fiktiv bekymring til belastningstest. ".repeat(8)),
-        immediate_danger: false,
-    }
-}
-
-struct Stats(Vec<Duration>);
-
-impl Stats {
-    fn row(mut self, what: &str) -> String {
-        self.0.sort();
-        let n = self.0.len();
-        let pct = |p: usize| self.0[(n * p / 100).min(n - 1)];
-        let total: Duration = self.0.iter().sum();
-        format!(
-            "| {what} | {n} | {:.2} | {:.2} | {:.2} | {:.0} |",
-            pct(50).as_secs_f64() * 1e3,
-            pct(95).as_secs_f64() * 1e3,
-            pct(99).as_secs_f64() * 1e3,
-            n as f64 / total.as_secs_f64()
-        )
-    }
-}
-
-async fn time<F: AsyncFnMut(usize)>(n: usize, mut f: F) -> Stats {
-    let mut out = Vec::with_capacity(n);
-    for i in 0..n {
-        let t = Instant::now();
-        f(i).await;
-        out.push(t.elapsed());
-    }
-    Stats(out)
-}
+#[path = "common/mod.rs"]
+mod common;
+use common::{draft, time};
 
 /// Intake rate alone, then while four readers page the concern list: reads
 /// run on reader connections and take the writer only for their audit row.
@@ -110,37 +62,7 @@ async fn intake_under_readers(app: &std::sync::Arc<App>, actor: &Actor) -> (f64,
 }
 
 async fn run(name: &str, db: Db) {
-    db.migrate().await.unwrap();
-    let app = std::sync::Arc::new(App::new(
-        db,
-        Config {
-            password_memory_kib: 1024,
-            ..Config::default()
-        },
-    ));
-    let sek = Actor::system();
-    vink_app::user::add_user(
-        &app,
-        &sek,
-        &vink_app::user::NewUser {
-            email: None,
-            username: "bench".into(),
-            display_name: None,
-            role: "secretariat".into(),
-            agency: None,
-            password: "bench-password".into(),
-        },
-    )
-    .await
-    .unwrap();
-    let mut tx = app.db.begin_read().await.unwrap();
-    let uid = vink_store::user::user_by_name(&mut tx, "bench")
-        .await
-        .unwrap()
-        .unwrap()
-        .id;
-    tx.commit().await.unwrap();
-    let actor = Actor::user(uid, vink_domain::user::Role::Secretariat, None);
+    let (app, actor) = common::app(db).await;
 
     let mut ids = Vec::with_capacity(SEED);
     let creates = time(SEED, async |i| {
@@ -226,20 +148,8 @@ async fn main() {
         .ok()
         .filter(|u| !u.is_empty())
     {
-        use sqlx::Connection;
-        let name = format!("vink_bench_{}", uuid::Uuid::now_v7().simple());
-        let mut a = sqlx::PgConnection::connect(&admin).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&mut a)
-            .await
-            .unwrap();
-        let url = format!("{}/{name}", &admin[..admin.rfind('/').unwrap()]);
+        let (name, url) = common::fresh_pg(&admin).await;
         run("PostgreSQL 15 (local)", Db::connect(&url).await.unwrap()).await;
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "DROP DATABASE {name} WITH (FORCE)"
-        )))
-        .execute(&mut a)
-        .await
-        .unwrap();
+        common::drop_pg(&admin, &name).await;
     }
 }

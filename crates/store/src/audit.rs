@@ -4,8 +4,9 @@
 use uuid::Uuid;
 use vink_domain::audit::{AuditFields, Outcome, StoredAudit};
 
+use crate::group::{Hot, HotValue};
 use crate::sql::{Bind, Conditions, bind_all};
-use crate::{Result, StoreError, Tx, instant, micros, on};
+use crate::{Result, SqliteTx, StoreError, Tx, instant, micros, on};
 
 /// A row as stored, for the auditor's list and for verification.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -98,16 +99,32 @@ async fn append_row(tx: &mut Tx, fields: AuditFields) -> Result<i64> {
 }
 
 /// The head, locked on PostgreSQL until the transaction ends (SQLite's write
-/// transaction holds the only write lock already).
+/// transaction holds the only write lock already, and its batch keeps the
+/// head in memory between requests: see [`crate::group`]).
 async fn lock_head(tx: &mut Tx) -> Result<(i64, String)> {
+    if let Tx::Sqlite(SqliteTx::Write(lease)) = tx
+        && let Some(HotValue::Head(seq, hash)) = lease.hot(&Hot::AuditHead)
+    {
+        return Ok((seq, hash));
+    }
     let head_sql = match tx {
         Tx::Sqlite(_) => "SELECT seq, hash FROM audit_head WHERE id = 1",
         Tx::Pg(_) => "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE",
     };
-    Ok(on!(tx, |c| sqlx::query_as(head_sql).fetch_one(c).await?))
+    let (seq, hash): (i64, String) = on!(tx, |c| sqlx::query_as(head_sql).fetch_one(c).await?);
+    if let Tx::Sqlite(SqliteTx::Write(lease)) = tx {
+        lease.set_hot(Hot::AuditHead, HotValue::Head(seq, hash.clone()), false);
+    }
+    Ok((seq, hash))
 }
 
+/// Moves the head. On SQLite's writer the row is written once, when the
+/// batch commits.
 async fn set_head(tx: &mut Tx, seq: i64, hash: &str) -> Result<()> {
+    if let Tx::Sqlite(SqliteTx::Write(lease)) = tx {
+        lease.set_hot(Hot::AuditHead, HotValue::Head(seq, hash.to_string()), true);
+        return Ok(());
+    }
     on!(tx, |c| sqlx::query(
         "UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1"
     )

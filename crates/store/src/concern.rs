@@ -3,8 +3,9 @@
 use uuid::Uuid;
 use vink_domain::policy::ConcernScope;
 
+use crate::group::{Hot, HotValue};
 use crate::sql::{Bind, Conditions, bind_all};
-use crate::{Authorized, Result, Tx, on};
+use crate::{Authorized, Result, SqliteTx, Tx, on};
 
 /// The full stored concern.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -34,7 +35,8 @@ const CONCERN_COLS: &str = "id, case_number, receipt, channel, received_at, repo
 
 /// Next number in a named sequence (e.g. case numbers per year).
 ///
-/// SQLite: a counter row (one writer, nothing to contend for), gap-free.
+/// SQLite: a counter row (one writer, nothing to contend for), gap-free,
+/// kept in memory while the writer's batch is open.
 /// PostgreSQL: a sequence per name, created on first use and started after
 /// the counter row if an older version kept one. A counter row would be
 /// locked from the intake's first statement to its commit, so concurrent
@@ -43,6 +45,20 @@ const CONCERN_COLS: &str = "id, case_number, receipt, channel, received_at, repo
 /// are never counted (figures count rows).
 pub async fn next_counter(tx: &mut Tx, name: &str) -> Result<i64> {
     let c = match tx {
+        Tx::Sqlite(SqliteTx::Write(lease)) => {
+            // Kept in memory for the writer's batch, written at its commit.
+            let key = Hot::Counter(name.to_string());
+            let last = match lease.hot(&key) {
+                Some(HotValue::Counter(v)) => v,
+                _ => sqlx::query_scalar("SELECT value FROM counters WHERE name = $1")
+                    .bind(name)
+                    .fetch_optional(&mut **lease)
+                    .await?
+                    .unwrap_or(0),
+            };
+            lease.set_hot(key, HotValue::Counter(last + 1), true);
+            return Ok(last + 1);
+        }
         Tx::Sqlite(c) => {
             return Ok(sqlx::query_scalar(
                 "INSERT INTO counters (name, value) VALUES ($1, 1)
@@ -55,37 +71,41 @@ pub async fn next_counter(tx: &mut Tx, name: &str) -> Result<i64> {
         Tx::Pg(c) => c,
     };
     let seq = sequence_name(name);
-    let exists: Option<String> = sqlx::query_scalar("SELECT to_regclass($1)::text")
+    // One round trip when the sequence exists (`nextval` of NULL is NULL).
+    let next: Option<i64> = sqlx::query_scalar("SELECT nextval(to_regclass($1))")
         .bind(&seq)
         .fetch_one(&mut **c)
         .await?;
-    if exists.is_none() {
-        // In a savepoint: a concurrent first use creates it too, waits for
-        // ours to commit and fails here; then the sequence simply exists.
-        sqlx::query("SAVEPOINT counter_sequence")
+    if let Some(n) = next {
+        return Ok(n);
+    }
+    // In a savepoint: a concurrent first use that created it first makes
+    // this fail (at once, or after waiting for its commit); then the
+    // sequence exists and is not set again. Never `IF NOT EXISTS` here:
+    // the `setval` would then rewind a sequence already in use.
+    sqlx::query("SAVEPOINT counter_sequence")
+        .execute(&mut **c)
+        .await?;
+    let create = format!("CREATE SEQUENCE {seq}");
+    let made = async {
+        sqlx::query(sqlx::AssertSqlSafe(create))
             .execute(&mut **c)
             .await?;
-        let create = format!("CREATE SEQUENCE IF NOT EXISTS {seq}");
-        let made = async {
-            sqlx::query(sqlx::AssertSqlSafe(create))
-                .execute(&mut **c)
-                .await?;
-            sqlx::query(
-                "SELECT setval($1::regclass, COALESCE((SELECT value FROM counters WHERE name = $2), 0) + 1, false)",
-            )
-            .bind(&seq)
-            .bind(name)
-            .execute(&mut **c)
-            .await
-        }
-        .await;
-        let end = if made.is_ok() {
-            "RELEASE counter_sequence"
-        } else {
-            "ROLLBACK TO counter_sequence"
-        };
-        sqlx::query(end).execute(&mut **c).await?;
+        sqlx::query(
+            "SELECT setval($1::regclass, COALESCE((SELECT value FROM counters WHERE name = $2), 0) + 1, false)",
+        )
+        .bind(&seq)
+        .bind(name)
+        .execute(&mut **c)
+        .await
     }
+    .await;
+    let end = if made.is_ok() {
+        "RELEASE counter_sequence"
+    } else {
+        "ROLLBACK TO counter_sequence"
+    };
+    sqlx::query(end).execute(&mut **c).await?;
     Ok(sqlx::query_scalar("SELECT nextval($1::regclass)")
         .bind(&seq)
         .fetch_one(&mut **c)

@@ -228,7 +228,7 @@ impl Db {
             }
         }
         match tx {
-            Tx::Sqlite(SqliteTx::Write(l)) => l.rollback().await?,
+            Tx::Sqlite(SqliteTx::Write(l)) => l.rollback(),
             Tx::Sqlite(SqliteTx::Read(t)) => t.rollback().await?,
             Tx::Pg(t) => t.rollback().await?,
         }

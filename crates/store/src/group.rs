@@ -12,17 +12,25 @@
 //! everything released so far and acknowledges every request in the batch.
 //! Under one client a batch is one request; under sixteen, up to sixteen.
 //!
+//! The per-request overhead is kept to round trips to the connection's
+//! worker thread that do work: a request's `SAVEPOINT` goes in one call with
+//! the previous request's `RELEASE` (or the batch's `BEGIN`), and the rows
+//! every request changes (the audit chain's head, the case-number counter)
+//! are kept in memory while the batch is open and written once, in the same
+//! call as its `COMMIT` ([`Hot`]).
+//!
 //! Cancellation: a request future can be dropped at any await (a client gone,
 //! a timeout). The state below is consistent at every await point, the
 //! `COMMIT` runs in a spawned task that a dropped request cannot cancel, and
 //! whoever takes the writer next cleans up a savepoint left open.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
+use sqlx::ConnectOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
-use sqlx::{ConnectOptions, Executor};
 use tokio::sync::{Mutex, OwnedMutexGuard, oneshot};
 
 use crate::{Result, StoreError, TxStats};
@@ -45,13 +53,52 @@ impl CommitFailure {
     }
 }
 
+/// The value of a hot row that every request changes (the audit chain's
+/// head, a case-number counter), kept in memory while a batch is open and
+/// written once at its commit: requests in one batch neither read nor
+/// rewrite the row one after another. Only this writer writes while its
+/// `BEGIN IMMEDIATE` is open, so the memory copy is the row's true value;
+/// it is dropped whenever the batch ends.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Hot {
+    AuditHead,
+    Counter(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum HotValue {
+    Head(i64, String),
+    Counter(i64),
+}
+
+/// Where the batch's one savepoint stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Savepoint {
+    None,
+    /// A request's work is inside it: its holder is working, or went away
+    /// without ending it (then the next holder rolls it back).
+    Open,
+    /// Its holder committed: the work stays; the `RELEASE` is sent with the
+    /// next statement batch (the next request's `SAVEPOINT`, or the commit).
+    Released,
+}
+
+#[derive(Debug, Clone, Default)]
+struct HotRows {
+    values: BTreeMap<Hot, HotValue>,
+    /// Changed since the batch began: written at its commit.
+    dirty: BTreeSet<Hot>,
+}
+
 pub(crate) struct State {
     conn: SqliteConnection,
     /// `BEGIN IMMEDIATE` has been issued and not yet ended.
     open: bool,
-    /// A request's savepoint may still be open (its holder went away without
-    /// ending it): the next holder rolls it back first.
-    savepoint: bool,
+    savepoint: Savepoint,
+    hot: HotRows,
+    /// The hot rows as they were when the open savepoint began, to restore
+    /// when its work is rolled back.
+    hot_at_savepoint: HotRows,
     /// Requests whose work is released into the open transaction and who wait
     /// for its commit.
     acks: Vec<Ack>,
@@ -70,106 +117,127 @@ impl std::fmt::Debug for Writer {
     }
 }
 
-const SAVEPOINT: &str = "SAVEPOINT request";
-const RELEASE: &str = "RELEASE request";
-const ROLLBACK_TO: &str = "ROLLBACK TO request";
-
 fn in_transaction_already(e: &sqlx::Error) -> bool {
     e.to_string()
         .contains("cannot start a transaction within a transaction")
 }
 
 impl State {
-    async fn exec(&mut self, sql: &'static str) -> std::result::Result<(), sqlx::Error> {
-        self.conn.execute(sql).await.map(|_| ())
+    /// Runs a batch of control statements in one call to the connection's
+    /// worker (each call is a thread hand-off; these are the per-request
+    /// overhead). Every value in them is this module's own.
+    async fn run(&mut self, sql: String) -> std::result::Result<(), sqlx::Error> {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+            .execute(&mut self.conn)
+            .await
+            .map(|_| ())
     }
 
-    /// Starts the batch's transaction unless one is open.
-    async fn ensure_open(&mut self) -> Result<()> {
-        if self.open {
-            return Ok(());
-        }
-        match self.exec("BEGIN IMMEDIATE").await {
-            Ok(()) => {}
-            // A BEGIN whose caller was dropped mid-way still ran.
-            Err(e) if in_transaction_already(&e) => {}
-            Err(e) => return Err(e.into()),
-        }
-        self.open = true;
-        Ok(())
-    }
-
-    /// Rolls back a savepoint its holder left open. If that fails the
-    /// transaction itself may be gone (SQLite rolls back on its own after a
-    /// full disk or an I/O error): then the batch's work is lost, and the
-    /// requests waiting for it hear so.
-    async fn settle(&mut self) {
-        if !self.savepoint {
-            return;
-        }
-        let undone = match self.exec(ROLLBACK_TO).await {
-            Ok(()) => self.exec(RELEASE).await,
-            Err(e) => Err(e),
+    /// What ends the open savepoint: undoes abandoned work (and its hot-row
+    /// changes), or releases committed work.
+    fn end_savepoint(&mut self) -> &'static str {
+        let sql = match self.savepoint {
+            Savepoint::None => "",
+            Savepoint::Open => {
+                self.hot = std::mem::take(&mut self.hot_at_savepoint);
+                "ROLLBACK TO request; RELEASE request; "
+            }
+            Savepoint::Released => "RELEASE request; ",
         };
-        self.savepoint = false;
-        if undone.is_err() {
-            self.recover().await;
-        }
+        self.savepoint = Savepoint::None;
+        sql
     }
 
-    /// Finds out whether a transaction is still open after an error, by
-    /// trying to begin one.
-    async fn recover(&mut self) {
-        match self.exec("BEGIN IMMEDIATE").await {
-            Err(e) if in_transaction_already(&e) => self.open = true,
-            Ok(()) => {
-                // Nothing was open: what the batch held is gone. The new
-                // transaction is empty; end it again.
-                self.fail_all("the write transaction was rolled back by the database");
-                self.open = self.exec("ROLLBACK").await.is_err();
-            }
-            Err(e) => {
-                self.fail_all(&e.to_string());
-                self.open = false;
-            }
-        }
-    }
-
-    fn fail_all(&mut self, message: &str) {
+    /// Gives up the batch after a failed control statement: whatever it held
+    /// is rolled back and every waiting request hears the failure.
+    async fn abort(&mut self, e: &sqlx::Error) {
+        let _ = self.run("ROLLBACK".into()).await;
+        self.open = false;
+        self.savepoint = Savepoint::None;
+        self.hot = HotRows::default();
+        let failure = CommitFailure::of(e);
         for ack in self.acks.drain(..) {
-            let _ = ack.send(Err(CommitFailure {
-                message: message.to_string(),
-                unavailable: true,
-            }));
+            let _ = ack.send(Err(failure.clone()));
         }
     }
 
-    /// Commits the batch and tells every waiting request.
+    /// Opens a savepoint for the next request, beginning the batch if none
+    /// is open, in one call.
+    async fn start_request(&mut self) -> Result<()> {
+        for attempt in 0..2 {
+            let mut sql = String::new();
+            if self.open {
+                sql.push_str(self.end_savepoint());
+            } else {
+                self.hot = HotRows::default();
+                sql.push_str("BEGIN IMMEDIATE; ");
+            }
+            sql.push_str("SAVEPOINT request");
+            match self.run(sql).await {
+                Ok(()) => {
+                    self.open = true;
+                    self.savepoint = Savepoint::Open;
+                    self.hot_at_savepoint = self.hot.clone();
+                    return Ok(());
+                }
+                Err(e) => {
+                    self.abort(&e).await;
+                    // A BEGIN whose caller was dropped mid-way still ran: the
+                    // abort ended it; begin again once.
+                    if !(attempt == 0 && in_transaction_already(&e)) {
+                        return Err(e.into());
+                    }
+                }
+            }
+        }
+        Err(StoreError::Corrupt("the writer could not begin".into()))
+    }
+
+    /// Commits the batch, with the hot rows it changed, and tells every
+    /// waiting request.
     async fn flush(&mut self) {
-        self.settle().await;
         if !self.open {
             return;
         }
-        let result = self.exec("COMMIT").await;
-        let acks = std::mem::take(&mut self.acks);
-        let outcome = match &result {
+        let mut sql = self.end_savepoint().to_string();
+        for key in std::mem::take(&mut self.hot.dirty) {
+            if let Some(value) = self.hot.values.get(&key) {
+                sql.push_str(&write_hot(&key, value));
+            }
+        }
+        sql.push_str("COMMIT");
+        match self.run(sql).await {
             Ok(()) => {
                 self.open = false;
+                self.hot = HotRows::default();
                 self.stats.batches.fetch_add(1, Ordering::Relaxed);
-                Ok(())
+                for ack in self.acks.drain(..) {
+                    let _ = ack.send(Ok(()));
+                }
             }
-            Err(e) => {
-                let failure = CommitFailure::of(e);
-                // A failed COMMIT may leave the transaction open (busy) or
-                // rolled back (full disk); either way it is over now.
-                let _ = self.exec("ROLLBACK").await;
-                self.open = false;
-                Err(failure)
-            }
-        };
-        for ack in acks {
-            let _ = ack.send(outcome.clone());
+            Err(e) => self.abort(&e).await,
         }
+    }
+}
+
+/// The statement that stores a hot row. Counter names and hashes are checked
+/// to be made of safe characters; they come from this code, never from input.
+fn write_hot(key: &Hot, value: &HotValue) -> String {
+    let safe = |t: &str| {
+        t.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '_' | '-'))
+    };
+    match (key, value) {
+        (Hot::AuditHead, HotValue::Head(seq, hash)) if safe(hash) => {
+            format!("UPDATE audit_head SET seq = {seq}, hash = '{hash}' WHERE id = 1; ")
+        }
+        (Hot::Counter(name), HotValue::Counter(v)) if safe(name) => format!(
+            "INSERT INTO counters (name, value) VALUES ('{name}', {v}) \
+             ON CONFLICT (name) DO UPDATE SET value = excluded.value; "
+        ),
+        // Unreachable by construction; a statement that fails ends the batch
+        // rather than a row written wrongly.
+        _ => "SELECT unsafe_hot_row_value(); ".into(),
     }
 }
 
@@ -183,7 +251,9 @@ impl Writer {
             state: Arc::new(Mutex::new(State {
                 conn,
                 open: false,
-                savepoint: false,
+                savepoint: Savepoint::None,
+                hot: HotRows::default(),
+                hot_at_savepoint: HotRows::default(),
                 acks: Vec::new(),
                 stats,
             })),
@@ -193,15 +263,7 @@ impl Writer {
     /// Takes the writer for one request's work.
     pub(crate) async fn begin(&self) -> Result<Lease> {
         let mut guard = self.state.clone().lock_owned().await;
-        guard.settle().await;
-        guard.ensure_open().await?;
-        guard.savepoint = true;
-        if let Err(e) = guard.exec(SAVEPOINT).await {
-            guard.savepoint = false;
-            drop(guard);
-            self.spawn_flush();
-            return Err(e.into());
-        }
+        guard.start_request().await?;
         Ok(Lease {
             guard,
             _end: FlushOnEnd(self.clone()),
@@ -261,9 +323,7 @@ impl Lease {
     /// committed: only then is the work durable and may be acknowledged.
     pub(crate) async fn commit(self) -> Result<()> {
         let Lease { mut guard, _end } = self;
-        // On failure the savepoint stays flagged and the flusher settles it.
-        guard.exec(RELEASE).await?;
-        guard.savepoint = false;
+        guard.savepoint = Savepoint::Released;
         let (tx, rx) = oneshot::channel();
         guard.acks.push(tx);
         drop(guard);
@@ -281,11 +341,24 @@ impl Lease {
         }
     }
 
-    /// Rolls the request's work back; the batch goes on.
-    pub(crate) async fn rollback(self) -> Result<()> {
-        let Lease { mut guard, _end } = self;
-        guard.settle().await;
-        Ok(())
+    /// Rolls the request's work back (its savepoint is undone before the
+    /// next request or the commit); the batch goes on.
+    pub(crate) fn rollback(self) {
+        drop(self);
+    }
+
+    /// A hot row's value in this batch, if read or changed already.
+    pub(crate) fn hot(&self, key: &Hot) -> Option<HotValue> {
+        self.guard.hot.values.get(key).cloned()
+    }
+
+    /// Notes a hot row's value as read (`changed` false) or as changed, to
+    /// be written at the batch's commit.
+    pub(crate) fn set_hot(&mut self, key: Hot, value: HotValue, changed: bool) {
+        if changed {
+            self.guard.hot.dirty.insert(key.clone());
+        }
+        self.guard.hot.values.insert(key, value);
     }
 }
 

@@ -73,25 +73,124 @@ pub async fn list(app: &App, actor: &Actor, q: &AuditQuery) -> Result<Vec<AuditE
         before_seq: q.before_seq,
     };
     let rows = store::list(&mut tx, &filter, limit).await?;
+    let entries = rows.into_iter().map(entry).collect::<Result<Vec<_>>>()?;
+    tx.commit().await?;
+    Ok(entries)
+}
+
+/// Paging of the per-person access report.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PersonAccessQuery {
+    /// Only rows older than this sequence number (the previous page's
+    /// `next_before_seq`).
+    pub before_seq: Option<i64>,
+    /// At most 500 (default 100).
+    pub limit: Option<i64>,
+}
+
+/// One access to a record about the person.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PersonAccessEntry {
+    #[serde(flatten)]
+    pub entry: AuditEntry,
+    /// The actor's agency (as the user is placed now; audit rows do not copy
+    /// it), none for roles without one.
+    pub actor_agency: Option<String>,
+}
+
+/// Everything recorded about access to one person's records.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PersonAccess {
+    pub person_id: Uuid,
+    /// How many records (concerns, courses) are about the person.
+    pub records: usize,
+    pub entries: Vec<PersonAccessEntry>,
+    /// Pass as `before_seq` for the next, older page; absent on the last.
+    pub next_before_seq: Option<i64>,
+}
+
+/// "Who read or changed anything about this person, when, as which agency":
+/// every audit row about the person's concerns and courses, newest first.
+/// For auditors; the report itself is audited, with the person as its record.
+pub async fn person_access(
+    app: &App,
+    actor: &Actor,
+    person_id: Uuid,
+    q: &PersonAccessQuery,
+) -> Result<PersonAccess> {
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=500).contains(&limit) {
+        return Err(crate::invalid(
+            "limit",
+            "out_of_range",
+            "must be between 1 and 500",
+        ));
+    }
+    let tx = app.db.begin_read().await?;
+    let mut tx = app
+        .authorize_read(
+            tx,
+            actor,
+            Action::AuditRead,
+            &Resource::None,
+            Some(vink_domain::policy::RecordRef::person(person_id)),
+        )
+        .await?;
+    if !vink_store::person::person_exists(&mut tx, person_id).await? {
+        return Err(AppError::NotFound);
+    }
+    store::settle(&app.db).await?;
+    let records: Vec<Uuid> = vink_store::person::record_ids(&mut tx, person_id)
+        .await?
+        .into_iter()
+        .map(|(_, id)| id)
+        .collect();
+    let rows = store::for_records(&mut tx, &records, q.before_seq, limit).await?;
+    let mut actors: Vec<Uuid> = rows.iter().filter_map(|r| r.actor_id).collect();
+    actors.sort_unstable();
+    actors.dedup();
+    let agencies: std::collections::HashMap<Uuid, Option<String>> =
+        vink_store::user::agency_codes(&mut tx, &actors)
+            .await?
+            .into_iter()
+            .collect();
+    let next_before_seq = match rows.last() {
+        Some(r) if rows.len() as i64 == limit => Some(r.seq),
+        _ => None,
+    };
     let entries = rows
         .into_iter()
         .map(|r| {
-            Ok(AuditEntry {
-                seq: r.seq,
-                at: instant(r.at)?,
-                actor_id: r.actor_id,
-                actor_kind: r.actor_kind,
-                action: r.action,
-                record_type: r.record_type,
-                record_id: r.record_id,
-                outcome: r.outcome,
-                reason: r.reason,
-                client: r.client,
+            let actor_agency = r.actor_id.and_then(|a| agencies.get(&a).cloned().flatten());
+            Ok(PersonAccessEntry {
+                entry: entry(r)?,
+                actor_agency,
             })
         })
         .collect::<Result<Vec<_>>>()?;
     tx.commit().await?;
-    Ok(entries)
+    Ok(PersonAccess {
+        person_id,
+        records: records.len(),
+        entries,
+        next_before_seq,
+    })
+}
+
+fn entry(r: vink_store::audit::AuditRow) -> Result<AuditEntry> {
+    Ok(AuditEntry {
+        seq: r.seq,
+        at: instant(r.at)?,
+        actor_id: r.actor_id,
+        actor_kind: r.actor_kind,
+        action: r.action,
+        record_type: r.record_type,
+        record_id: r.record_id,
+        outcome: r.outcome,
+        reason: r.reason,
+        client: r.client,
+    })
 }
 
 /// The result of walking the chain.

@@ -209,6 +209,10 @@ impl RecordRef {
     pub fn user(id: Uuid) -> Self {
         RecordRef { kind: "user", id }
     }
+    /// A person as the subject of an audit report about them.
+    pub fn person(id: Uuid) -> Self {
+        RecordRef { kind: "person", id }
+    }
 }
 
 /// Permission for one action on (at most) one record, by one actor. Only

@@ -326,6 +326,59 @@ pub async fn list(tx: &mut Tx, f: &AuditFilter, limit: i64) -> Result<Vec<AuditR
     .await?))
 }
 
+/// Rows about any of `records`, newest first, older than `before_seq`: the
+/// per-person access report. One index range per record on
+/// `(record_id, seq)`, each stopped after `limit` rows, merged; the cost is
+/// bounded by the person's records, never by the size of the log.
+pub async fn for_records(
+    tx: &mut Tx,
+    records: &[Uuid],
+    before_seq: Option<i64>,
+    limit: i64,
+) -> Result<Vec<AuditRow>> {
+    let records = &records[..records.len().min(MAX_RECORDS)];
+    let Some(sql) = for_records_sql(records.len()) else {
+        return Ok(Vec::new());
+    };
+    let mut w = Conditions::default();
+    let l = w.param(Bind::I64(limit));
+    let b = w.param(Bind::I64(before_seq.unwrap_or(i64::MAX)));
+    debug_assert_eq!((l.as_str(), b.as_str()), ("$1", "$2"));
+    for r in records {
+        w.param(Bind::Uuid(*r));
+    }
+    Ok(on!(tx, |c| bind_all(
+        sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())),
+        &w.binds
+    )
+    .fetch_all(c)
+    .await?))
+}
+
+/// The most records one report merges (SQLite allows 500 terms in a compound
+/// select); a person with more is reported over their newest records.
+pub const MAX_RECORDS: usize = 400;
+
+/// `$1` is the limit, `$2` the upper bound on `seq`, `$3…` the records.
+pub(crate) fn for_records_sql(n: usize) -> Option<String> {
+    if n == 0 {
+        return None;
+    }
+    let cols = "seq, at, actor_id, actor_kind, action, record_type, record_id, outcome, reason, client, prev_hash, hash";
+    let parts: Vec<String> = (0..n)
+        .map(|i| {
+            format!(
+                "SELECT {cols} FROM (SELECT {cols} FROM audit_log WHERE record_id = ${} AND seq < $2 ORDER BY seq DESC LIMIT $1) AS r{i}",
+                i + 3
+            )
+        })
+        .collect();
+    Some(format!(
+        "{} ORDER BY seq DESC LIMIT $1",
+        parts.join(" UNION ALL ")
+    ))
+}
+
 /// The auditor's list SQL: newest first, over the (record, seq) or
 /// (actor, seq) index when filtered by either.
 pub(crate) fn list_sql(f: &AuditFilter, limit: i64) -> (String, Conditions) {

@@ -175,3 +175,18 @@ pub async fn person(tx: &mut Tx, id: Uuid) -> Result<Option<PersonRow>> {
     .fetch_optional(c)
     .await?))
 }
+
+/// The records that are about a person, for the per-person access report:
+/// every concern naming them and every course of theirs (follow-ups,
+/// contacts and assessments are audited as their course). Index look-ups:
+/// `concern_persons_person`, `courses_person`.
+pub async fn record_ids(tx: &mut Tx, person_id: Uuid) -> Result<Vec<(String, Uuid)>> {
+    Ok(on!(tx, |c| sqlx::query_as(
+        "SELECT 'concern', concern_id FROM concern_persons WHERE person_id = $1
+         UNION ALL
+         SELECT 'course', id FROM courses WHERE person_id = $1"
+    )
+    .bind(person_id)
+    .fetch_all(c)
+    .await?))
+}

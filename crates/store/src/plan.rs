@@ -185,6 +185,17 @@ pub fn list_queries(i: &PlanInputs) -> Vec<NamedQuery> {
             Some(crate::audit::list_sql(&f, 100)),
         );
     }
+    // The per-person access report over three records (binds: limit, bound,
+    // records).
+    if let Some(sql) = crate::audit::for_records_sql(3) {
+        let mut w = Conditions::default();
+        w.param(Bind::I64(100));
+        w.param(Bind::I64(i64::MAX));
+        for _ in 0..3 {
+            w.param(Bind::Uuid(i.record));
+        }
+        named(&mut out, "audit per person".into(), Some((sql, w)));
+    }
     out
 }
 

@@ -269,3 +269,22 @@ pub async fn count_users_except(tx: &mut Tx, names: &[&str]) -> Result<i64> {
             .unwrap_or(i64::MAX),
     )
 }
+
+/// The agency code of each of these users (none for roles without one),
+/// for audit reports that say "as which agency". The user's agency now:
+/// audit rows do not copy it.
+pub async fn agency_codes(tx: &mut Tx, ids: &[Uuid]) -> Result<Vec<(Uuid, Option<String>)>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        let code: Option<Option<String>> = on!(tx, |c| {
+            sqlx::query_scalar(
+            "SELECT g.code FROM users u LEFT JOIN agencies g ON g.id = u.agency_id WHERE u.id = $1"
+        )
+        .bind(id)
+        .fetch_optional(c)
+        .await?
+        });
+        out.push((*id, code.flatten()));
+    }
+    Ok(out)
+}

@@ -689,3 +689,81 @@ async fn an_exact_name_and_birth_match_is_suggested_and_linked_only_on_request()
     assert!(c["persons"][0]["matches"].as_array().unwrap().is_empty());
     assert_eq!(c["persons"][0]["minor"], "minor");
 }
+
+/// The auditor's per-person report: every row about the person's records,
+/// newest first, paged, with the actor's agency; nothing about others; the
+/// report is audited with the person as its record.
+#[tokio::test]
+async fn the_per_person_access_report_lists_every_access_to_their_records() {
+    let t = common::setup().await;
+    let id = t.concern(None).await;
+    let other = t.concern(None).await;
+    let detail = t
+        .api("GET", &format!("/api/v1/concerns/{id}"), Some("sek"), None)
+        .await
+        .json();
+    let person = detail["persons"][0]["id"].as_str().unwrap().to_string();
+    t.api(
+        "GET",
+        &format!("/api/v1/concerns/{other}"),
+        Some("sek"),
+        None,
+    )
+    .await;
+    let path = format!("/api/v1/audit/persons/{person}");
+    let r = t.api("GET", &path, Some("auditor"), None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let body = r.json();
+    assert_eq!(body["records"], 1);
+    let entries = body["entries"].as_array().unwrap();
+    let actions: Vec<&str> = entries
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["concern.read", "concern.create"], "{body}");
+    assert!(
+        entries
+            .iter()
+            .all(|e| e["record_id"] == id.to_string() && e["actor_id"] == t.ids["sek"].to_string())
+    );
+    assert!(entries[0]["seq"].as_i64() > entries[1]["seq"].as_i64());
+    assert!(body["next_before_seq"].is_null());
+    // Paged.
+    let first = t
+        .api("GET", &format!("{path}?limit=1"), Some("auditor"), None)
+        .await
+        .json();
+    assert_eq!(first["entries"].as_array().unwrap().len(), 1);
+    let before = first["next_before_seq"].as_i64().unwrap();
+    let second = t
+        .api(
+            "GET",
+            &format!("{path}?limit=1&before_seq={before}"),
+            Some("auditor"),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(second["entries"][0]["action"], "concern.create");
+    // Auditors only; an unknown person is 404; a bad id 4xx with JSON.
+    assert_eq!(
+        t.api("GET", &path, Some("sek"), None).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let unknown = format!("/api/v1/audit/persons/{}", uuid::Uuid::now_v7());
+    assert_eq!(
+        t.api("GET", &unknown, Some("auditor"), None).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let bad = t
+        .api("GET", "/api/v1/audit/persons/nope", Some("auditor"), None)
+        .await;
+    assert!(bad.status.is_client_error());
+    assert!(bad.json()["error"]["code"].is_string());
+    // The report itself is audited, with the person as its record.
+    let person_id: uuid::Uuid = person.parse().unwrap();
+    let rows = t.audit_of(person_id).await;
+    assert!(rows.iter().any(|r| r.action == "audit.read"
+        && r.outcome == "allowed"
+        && r.record_type.as_deref() == Some("person")));
+}

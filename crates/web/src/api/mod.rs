@@ -44,6 +44,7 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(triage::recommend))
         .routes(routes!(triage::minutes))
         .routes(routes!(audit::list))
+        .routes(routes!(audit::person))
         .routes(routes!(organisation::agencies))
         .routes(routes!(course::list, course::create))
         .routes(routes!(course::get))

@@ -92,6 +92,8 @@ pub struct ConcernPage {
     pub per_page: i64,
     /// Where the next page starts, when there may be one (pass as `cursor`).
     pub next_cursor: Option<String>,
+    /// Where the previous page ends, when there is one (pass as `before`).
+    pub prev_cursor: Option<String>,
     /// `total` is a lower bound: a unit member's decided history is counted
     /// only up to a cap (walk on with the cursor).
     pub total_capped: bool,
@@ -112,6 +114,9 @@ pub struct ListQuery {
     /// Continue after the previous page (its `next_cursor`); any depth at the
     /// same cost. `page` is ignored when given.
     pub cursor: Option<String>,
+    /// The page just before this place (the previous page's `prev_cursor`),
+    /// any depth at the same cost. Not together with `cursor`.
+    pub before: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -580,7 +585,12 @@ pub async fn list(app: &App, actor: &Actor, q: &ListQuery) -> Result<ConcernPage
         }
     };
     let page = q.page.unwrap_or(1);
-    if !(1..=MAX_PAGE).contains(&page) {
+    // With a cursor the page number is only the caller's count, echoed back.
+    let by_cursor = [&q.cursor, &q.before]
+        .iter()
+        .any(|c| c.as_deref().is_some_and(|c| !c.trim().is_empty()));
+    let page = if by_cursor { page.max(1) } else { page };
+    if !by_cursor && !(1..=MAX_PAGE).contains(&page) {
         errs.add(
             "page",
             "out_of_range",
@@ -595,16 +605,22 @@ pub async fn list(app: &App, actor: &Actor, q: &ListQuery) -> Result<ConcernPage
             format!("must be between 1 and {MAX_PER_PAGE}"),
         );
     }
-    let after = match q.cursor.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
-        None => None,
-        Some(c) => {
-            let cursor = store::ListCursor::decode(c);
-            if cursor.is_none() {
-                errs.add("cursor", "invalid", "not a cursor from this list");
+    let mut cursor =
+        |field: &str, raw: Option<&str>| match raw.map(str::trim).filter(|c| !c.is_empty()) {
+            None => None,
+            Some(c) => {
+                let cursor = store::ListCursor::decode(c);
+                if cursor.is_none() {
+                    errs.add(field, "invalid", "not a cursor from this list");
+                }
+                cursor
             }
-            cursor
-        }
-    };
+        };
+    let after = cursor("cursor", q.cursor.as_deref());
+    let before = cursor("before", q.before.as_deref());
+    if after.is_some() && before.is_some() {
+        errs.add("before", "conflict", "give either cursor or before");
+    }
     errs.finish(())?;
     let tx = app.db.begin_read().await?;
     let mut tx = app
@@ -619,11 +635,13 @@ pub async fn list(app: &App, actor: &Actor, q: &ListQuery) -> Result<ConcernPage
         limit: per_page,
         offset: (page - 1).saturating_mul(per_page),
         after,
+        before,
     };
     let listed = store::list_concerns(&mut tx, concern_scope(actor), &filter).await?;
     let total = listed.total;
     let total_capped = listed.total_capped;
     let next_cursor = listed.next.map(|c| c.encode());
+    let prev_cursor = listed.prev.map(|c| c.encode());
     let items = listed
         .rows
         .into_iter()
@@ -650,6 +668,7 @@ pub async fn list(app: &App, actor: &Actor, q: &ListQuery) -> Result<ConcernPage
         page,
         per_page,
         next_cursor,
+        prev_cursor,
         total_capped,
     })
 }

@@ -199,6 +199,9 @@ pub struct ConcernFilter {
     pub offset: i64,
     /// Continue after this row (keyset paging, any depth at the same cost).
     pub after: Option<ListCursor>,
+    /// The page that ends just before this row ("previous" by keyset);
+    /// `after` and `offset` are ignored when given.
+    pub before: Option<ListCursor>,
 }
 
 /// Where a page ended, in the list's order: open concerns by effective
@@ -328,6 +331,14 @@ impl Stream {
             Stream::Decided => "c.decided_at DESC, c.case_number DESC",
         }
     }
+    /// The same index walked the other way, for a page before a cursor.
+    fn reverse_order(self) -> &'static str {
+        match self {
+            Stream::Running => "c.triage_deadline_at DESC, c.case_number DESC",
+            Stream::Paused => "(c.triage_deadline_at - c.paused_at) DESC, c.case_number DESC",
+            Stream::Decided => "c.decided_at, c.case_number",
+        }
+    }
 }
 
 /// The conditions of one stream, or `None` when the filters exclude it.
@@ -383,6 +394,9 @@ pub(crate) fn stream_sql(
     offset: i64,
 ) -> Option<(String, Conditions)> {
     let mut w = stream_conditions(stream, scope, f)?;
+    if let Some(before) = &f.before {
+        return stream_sql_before(stream, w, before, now_ref, limit);
+    }
     match (&f.after, stream) {
         (
             Some(ListCursor::Open {
@@ -428,6 +442,60 @@ pub(crate) fn stream_sql(
          FROM (SELECT {PAGE_COLS} FROM concerns c{} ORDER BY {} LIMIT {l} OFFSET {o}) page",
         w.where_clause(),
         stream.order()
+    );
+    Some((sql, w))
+}
+
+/// A stream's rows just before a cursor, nearest first (the index walked
+/// backwards), at most `limit`.
+fn stream_sql_before(
+    stream: Stream,
+    mut w: Conditions,
+    before: &ListCursor,
+    now_ref: i64,
+    limit: i64,
+) -> Option<(String, Conditions)> {
+    match (before, stream) {
+        (
+            ListCursor::Open {
+                key, case_number, ..
+            },
+            Stream::Running | Stream::Paused,
+        ) => {
+            let k = if stream == Stream::Paused {
+                key - now_ref
+            } else {
+                *key
+            };
+            let k = w.param(Bind::I64(k));
+            let c = w.param(Bind::Text(case_number.clone()));
+            w.push(format!(
+                "({key}, c.case_number) < ({k}, {c})",
+                key = stream.key()
+            ));
+        }
+        // Decided concerns all come after the open ones.
+        (ListCursor::Open { .. }, Stream::Decided) => return None,
+        // Before a decided row: newer decided ones, then the open tail.
+        (ListCursor::Decided { .. }, Stream::Running | Stream::Paused) => {}
+        (
+            ListCursor::Decided {
+                decided_at,
+                case_number,
+            },
+            Stream::Decided,
+        ) => {
+            let d = w.param(Bind::I64(*decided_at));
+            let c = w.param(Bind::Text(case_number.clone()));
+            w.push(format!("(c.decided_at, c.case_number) > ({d}, {c})"));
+        }
+    }
+    let l = w.param(Bind::I64(limit));
+    let sql = format!(
+        "SELECT page.*, {ROW_LOOKUPS}
+         FROM (SELECT {PAGE_COLS} FROM concerns c{} ORDER BY {} LIMIT {l}) page",
+        w.where_clause(),
+        stream.reverse_order()
     );
     Some((sql, w))
 }
@@ -526,6 +594,24 @@ pub struct ConcernListPage {
     pub total: i64,
     pub total_capped: bool,
     pub next: Option<ListCursor>,
+    /// Where the previous page ends, when there may be one (pass as
+    /// `before`).
+    pub prev: Option<ListCursor>,
+}
+
+/// The cursor at a row: its place in the list's order.
+fn cursor_at(phase: u8, key: i64, r: &ConcernListRow, now_ref: i64) -> ListCursor {
+    match phase {
+        0 => ListCursor::Open {
+            now_ref,
+            key,
+            case_number: r.case_number.clone(),
+        },
+        _ => ListCursor::Decided {
+            decided_at: key,
+            case_number: r.case_number.clone(),
+        },
+    }
 }
 
 /// One page of concerns, open ones first by effective deadline (a paused
@@ -538,7 +624,7 @@ pub async fn list_concerns(
     scope: ConcernScope,
     f: &ConcernFilter,
 ) -> Result<ConcernListPage> {
-    let now_ref = match &f.after {
+    let now_ref = match f.before.as_ref().or(f.after.as_ref()) {
         Some(ListCursor::Open { now_ref, .. }) => *now_ref,
         _ => f.now,
     };
@@ -555,6 +641,17 @@ pub async fn list_concerns(
         matches!(scope, ConcernScope::OnAgendaOfAgency(_)) && decided_total > SCOPED_COUNT_CAP;
     if total_capped {
         decided_total = SCOPED_COUNT_CAP;
+    }
+    if let Some(before) = &f.before {
+        let (rows, prev) = rows_before(tx, scope, f, before, now_ref).await?;
+        let next = rows.last().map(|(p, k, r)| cursor_at(*p, *k, r, now_ref));
+        return Ok(ConcernListPage {
+            rows: rows.into_iter().map(|(_, _, r)| r).collect(),
+            total: open_total + decided_total,
+            total_capped,
+            next,
+            prev,
+        });
     }
     let mut rows: Vec<(u8, i64, ConcernListRow)> = Vec::new();
     let in_open = !matches!(f.after, Some(ListCursor::Decided { .. }));
@@ -580,17 +677,12 @@ pub async fn list_concerns(
         rows.extend(decided.into_iter().map(|(k, r)| (1, k, r)));
     }
     let next = if i64::try_from(rows.len()).unwrap_or(0) == f.limit {
-        rows.last().map(|(phase, key, r)| match phase {
-            0 => ListCursor::Open {
-                now_ref,
-                key: *key,
-                case_number: r.case_number.clone(),
-            },
-            _ => ListCursor::Decided {
-                decided_at: *key,
-                case_number: r.case_number.clone(),
-            },
-        })
+        rows.last().map(|(p, k, r)| cursor_at(*p, *k, r, now_ref))
+    } else {
+        None
+    };
+    let prev = if f.after.is_some() || offset > 0 {
+        rows.first().map(|(p, k, r)| cursor_at(*p, *k, r, now_ref))
     } else {
         None
     };
@@ -599,7 +691,50 @@ pub async fn list_concerns(
         total: open_total + decided_total,
         total_capped,
         next,
+        prev,
     })
+}
+
+/// The page just before `before`, in list order, and whether more rows lie
+/// before it (then the cursor at its first row). Read nearest first from
+/// each stream's index walked backwards: one row more than the page shows,
+/// to know.
+async fn rows_before(
+    tx: &mut Tx,
+    scope: ConcernScope,
+    f: &ConcernFilter,
+    before: &ListCursor,
+    now_ref: i64,
+) -> Result<(Vec<(u8, i64, ConcernListRow)>, Option<ListCursor>)> {
+    let want = f.limit.saturating_add(1);
+    let take = usize::try_from(want).unwrap_or(0);
+    // Nearest first: newer decided rows (when the cursor is decided), then
+    // the open rows from the latest deadline back.
+    let mut near: Vec<(u8, i64, ConcernListRow)> = Vec::new();
+    if matches!(before, ListCursor::Decided { .. }) {
+        let mut d = stream_rows(tx, Stream::Decided, scope, f, now_ref, want, 0).await?;
+        // Back to nearest first (stream_rows returns the list's order).
+        d.reverse();
+        near.extend(d.into_iter().map(|(k, r)| (1, k, r)));
+    }
+    if near.len() < take {
+        let mut open = stream_rows(tx, Stream::Running, scope, f, now_ref, want, 0).await?;
+        open.extend(stream_rows(tx, Stream::Paused, scope, f, now_ref, want, 0).await?);
+        open.sort_by(|a, b| (b.0, &b.1.case_number).cmp(&(a.0, &a.1.case_number)));
+        near.extend(open.into_iter().map(|(k, r)| (0, k, r)));
+    }
+    near.truncate(take);
+    let more = near.len() > usize::try_from(f.limit).unwrap_or(0);
+    if more {
+        near.pop();
+    }
+    near.reverse();
+    let prev = if more {
+        near.first().map(|(p, k, r)| cursor_at(*p, *k, r, now_ref))
+    } else {
+        None
+    };
+    Ok((near, prev))
 }
 
 /// The dashboard's triage counts within a scope.

@@ -88,6 +88,25 @@ pub fn list_queries(i: &PlanInputs) -> Vec<NamedQuery> {
                 ),
             ),
         ];
+        // "Previous" pages: the same cursors, walked backwards.
+        let backwards: Vec<(String, ConcernFilter)> = filters
+            .iter()
+            .filter_map(|(n, f)| {
+                let cursor = f.after.clone()?;
+                Some((
+                    n.replace("after", "before"),
+                    ConcernFilter {
+                        after: None,
+                        before: Some(cursor),
+                        ..f.clone()
+                    },
+                ))
+            })
+            .collect();
+        let filters: Vec<(&str, ConcernFilter)> = filters
+            .into_iter()
+            .chain(backwards.iter().map(|(n, f)| (n.as_str(), f.clone())))
+            .collect();
         for (fname, f) in &filters {
             for (stream_name, stream) in [
                 ("running", Stream::Running),
@@ -213,6 +232,7 @@ fn filter(
         limit: 26,
         offset: 0,
         after,
+        before: None,
     }
 }
 

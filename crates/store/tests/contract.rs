@@ -45,6 +45,7 @@ fn filter(now: i64) -> ConcernFilter {
         limit: 50,
         offset: 0,
         after: None,
+        before: None,
     }
 }
 
@@ -582,17 +583,40 @@ async fn the_list_order_equals_a_full_sort() {
             let mut walked = Vec::new();
             let mut f = filter(now);
             f.limit = page_size;
+            let mut last = (Vec::new(), None);
             loop {
                 let p = concern::list_concerns(&mut tx, ConcernScope::All, &f)
                     .await
                     .unwrap();
-                walked.extend(p.rows.into_iter().map(|r| r.case_number));
+                let rows: Vec<String> = p.rows.into_iter().map(|r| r.case_number).collect();
+                walked.extend(rows.iter().cloned());
+                if !rows.is_empty() {
+                    last = (rows, p.prev);
+                }
                 match p.next {
                     Some(c) => f.after = Some(c),
                     None => break,
                 }
             }
+            let (last_rows, last_prev) = last;
             assert_eq!(walked, expected, "keyset by {page_size} on {}", t.name);
+            // And back from the last page by "previous" cursors.
+            let mut back = last_rows;
+            let mut cursor = last_prev;
+            let mut f = filter(now);
+            f.limit = page_size;
+            while let Some(c) = cursor {
+                f.before = Some(c);
+                let p = concern::list_concerns(&mut tx, ConcernScope::All, &f)
+                    .await
+                    .unwrap();
+                assert_eq!(p.rows.len() as i64, page_size, "full pages going back");
+                let mut rows: Vec<String> = p.rows.into_iter().map(|r| r.case_number).collect();
+                rows.extend(back);
+                back = rows;
+                cursor = p.prev;
+            }
+            assert_eq!(back, expected, "back by {page_size} on {}", t.name);
             // And by page numbers.
             let mut paged = Vec::new();
             for page in 0.. {

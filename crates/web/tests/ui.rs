@@ -565,3 +565,61 @@ async fn the_secretariat_manages_the_corps_through_forms() {
         StatusCode::FORBIDDEN
     );
 }
+
+/// The list's "next" and "previous" carry a cursor (same cost at any depth),
+/// keep the page number for the text, and walk back to the same rows; a page
+/// number alone still works as a deep link.
+#[tokio::test]
+async fn list_pages_link_by_cursor_both_ways() {
+    let t = common::setup().await;
+    for _ in 0..27 {
+        t.concern(None).await;
+    }
+    let (_, cookie) = t.login("sek", PASSWORD).await;
+    let href = |html: &str, label: &str| -> Option<String> {
+        // <a href="…">label</a> inside the pager.
+        let pager = &html[html.find("vink-pager")?..];
+        let end = pager.find(&format!(">{label}</a>"))?;
+        let start = pager[..end].rfind("href=\"")? + 6;
+        Some(
+            pager[start..end - 1]
+                .replace("&amp;", "&")
+                .replace("&#38;", "&"),
+        )
+    };
+    let rows = |html: &str| -> Vec<String> {
+        // The case numbers shown as link texts (cursors in links hold them too).
+        html.match_indices(">K-20")
+            .map(|(i, _)| html[i + 1..i + 12].to_string())
+            .collect()
+    };
+    let first = t.page("/concerns", &cookie).await;
+    assert_eq!(first.status, StatusCode::OK);
+    let next = href(&first.text, "Næste")
+        .or_else(|| href(&first.text, "Next"))
+        .unwrap();
+    assert!(
+        next.contains("cursor=") && next.contains("page=2"),
+        "{next}"
+    );
+    let second = t.page(&next, &cookie).await;
+    assert_eq!(second.status, StatusCode::OK, "{}", second.text);
+    assert_eq!(rows(&second.text).len(), 2, "27 rows: 25 then 2");
+    assert!(
+        rows(&second.text)
+            .iter()
+            .all(|r| !rows(&first.text).contains(r))
+    );
+    let prev = href(&second.text, "Forrige")
+        .or_else(|| href(&second.text, "Previous"))
+        .unwrap();
+    assert!(
+        prev.contains("before=") && prev.contains("page=1"),
+        "{prev}"
+    );
+    let back = t.page(&prev, &cookie).await;
+    assert_eq!(rows(&back.text), rows(&first.text));
+    // A deep link by number still works.
+    let deep = t.page("/concerns?page=2", &cookie).await;
+    assert_eq!(rows(&deep.text), rows(&second.text));
+}

@@ -92,13 +92,17 @@ struct ListPage {
     next_link: String,
 }
 
-fn list_link(status: &str, due: &str, page: i64) -> String {
-    let q = serde_urlencoded::to_string([
-        ("status", status),
-        ("due", due),
-        ("page", &page.to_string()),
-    ])
-    .unwrap_or_default();
+/// A link to another page of the list: by cursor (`cursor` = after, or
+/// `before`) when there is one, so the page costs the same at any depth; the
+/// page number travels along for the "page n of N" text, and alone it still
+/// works as a deep link.
+fn list_link(status: &str, due: &str, page: i64, cursor: Option<(&str, &str)>) -> String {
+    let page = page.to_string();
+    let mut params = vec![("status", status), ("due", due), ("page", page.as_str())];
+    if let Some(c) = cursor {
+        params.push(c);
+    }
+    let q = serde_urlencoded::to_string(params).unwrap_or_default();
     format!("/concerns?{q}")
 }
 
@@ -120,7 +124,8 @@ pub async fn list(
         due: get("due"),
         page: get("page").and_then(|p| p.parse().ok()),
         per_page: Some(25),
-        cursor: None,
+        cursor: get("cursor"),
+        before: get("before"),
     };
     let page = match uc::list(&s.app, &session.actor, &query).await {
         Ok(p) => p,
@@ -165,15 +170,15 @@ pub async fn list(
         ),
         page: page.page,
         pages,
-        prev_link: if page.page > 1 {
-            list_link(&status, &due, page.page - 1)
-        } else {
-            String::new()
+        prev_link: match (&page.prev_cursor, page.page) {
+            (Some(c), n) => list_link(&status, &due, (n - 1).max(1), Some(("before", c))),
+            // The first pages by number (a deep link's neighbour included).
+            (None, n) if n > 1 => list_link(&status, &due, n - 1, None),
+            _ => String::new(),
         },
-        next_link: if page.page < pages || page.total_capped {
-            list_link(&status, &due, page.page + 1)
-        } else {
-            String::new()
+        next_link: match &page.next_cursor {
+            Some(c) => list_link(&status, &due, page.page + 1, Some(("cursor", c))),
+            None => String::new(),
         },
         statuses: Status::ALL
             .iter()

@@ -635,3 +635,49 @@ async fn the_list_order_equals_a_full_sort() {
         t.finish().await;
     }
 }
+
+/// The decided history is counted only up to a cap ("at least"), open
+/// concerns always exactly; paging on by cursor goes past the cap.
+#[tokio::test]
+async fn the_decided_count_stops_at_its_cap_and_paging_goes_on() {
+    for t in common::backends().await {
+        let mut tx = common::auth(&t.db).await;
+        let now = micros(Timestamp::now());
+        let extra = 5;
+        let n = concern::DECIDED_COUNT_CAP + extra;
+        for i in 0..n {
+            let mut row = concern_row(i + 1, now - 100 * H, now - 52 * H);
+            row.status = "decided".into();
+            row.decision = Some("no_action".into());
+            row.decided_at = Some(now - 60 * H + i);
+            concern::insert_concern(&mut tx, &row).await.unwrap();
+        }
+        let open = concern_row(n + 1, now, now + 48 * H);
+        concern::insert_concern(&mut tx, &open).await.unwrap();
+        let mut f = filter(now);
+        f.limit = 500;
+        let p = concern::list_concerns(&mut tx, ConcernScope::All, &f)
+            .await
+            .unwrap();
+        assert!(p.total_capped, "{}", t.name);
+        assert_eq!(p.total, concern::DECIDED_COUNT_CAP + 1, "{}", t.name);
+        let mut seen = p.rows.len() as i64;
+        let mut next = p.next;
+        while let Some(c) = next {
+            f.after = Some(c);
+            let p = concern::list_concerns(&mut tx, ConcernScope::All, &f)
+                .await
+                .unwrap();
+            seen += p.rows.len() as i64;
+            next = p.next;
+        }
+        assert_eq!(
+            seen,
+            n + 1,
+            "every row reachable past the cap on {}",
+            t.name
+        );
+        drop(tx);
+        t.finish().await;
+    }
+}

@@ -83,8 +83,8 @@ struct ListPage {
     /// "N in total", or "at least N" when a unit member's history was counted
     /// only up to the cap.
     count_text: String,
-    page: i64,
-    pages: i64,
+    /// "Page n of N", or "Page n" when the total is a lower bound.
+    pager_text: String,
     status: String,
     due: String,
     statuses: Vec<(String, String)>,
@@ -168,8 +168,11 @@ pub async fn list(
             "n",
             page.total,
         ),
-        page: page.page,
-        pages,
+        pager_text: if page.total_capped {
+            t.f1("pager.page", "page", page.page)
+        } else {
+            t.f2("pager.page_of", "page", page.page, "pages", pages)
+        },
         prev_link: match (&page.prev_cursor, page.page) {
             (Some(c), n) => list_link(&status, &due, (n - 1).max(1), Some(("before", c))),
             // The first pages by number (a deep link's neighbour included).

@@ -19,6 +19,19 @@ pub struct FollowUpQuery {
     /// `overdue` (past due), `due` (due within 30 days, overdue included) or
     /// absent for every open follow-up.
     pub due: Option<String>,
+    /// At most this many (1–500, default 100).
+    pub limit: Option<i64>,
+    /// Continue after this item: the previous page's `next_after`
+    /// (`due_on` and id of its last item).
+    pub after: Option<String>,
+}
+
+/// A page of the worklist.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FollowUpPage {
+    pub items: Vec<FollowUpItem>,
+    /// Pass as `after` for the next page; absent on the last.
+    pub next_after: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -34,9 +47,29 @@ pub struct FollowUpItem {
     pub corps_member: Option<String>,
 }
 
-/// Open follow-ups in the actor's scope, earliest first.
-pub async fn worklist(app: &App, actor: &Actor, q: &FollowUpQuery) -> Result<Vec<FollowUpItem>> {
+/// Open follow-ups in the actor's scope, earliest first, a page at a time
+/// (keyset on due date and id: any depth at the same cost).
+pub async fn worklist(app: &App, actor: &Actor, q: &FollowUpQuery) -> Result<FollowUpPage> {
     let today = app.today();
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=500).contains(&limit) {
+        return Err(crate::invalid(
+            "limit",
+            "out_of_range",
+            "must be between 1 and 500",
+        ));
+    }
+    let after = match q.after.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(a) => Some(
+            a.split_once('.')
+                .and_then(|(d, id)| Some((d.parse::<Date>().ok()?, id.parse::<Uuid>().ok()?)))
+                .ok_or_else(|| {
+                    crate::invalid("after", "invalid", "not a position from this list")
+                })?,
+        ),
+    };
+    let after_due = after.map(|(d, _)| d.to_string());
     let until = match q.due.as_deref().filter(|s| !s.is_empty()) {
         None => Date::MAX,
         Some("overdue") => today.yesterday().unwrap_or(today),
@@ -57,12 +90,15 @@ pub async fn worklist(app: &App, actor: &Actor, q: &FollowUpQuery) -> Result<Vec
         &mut tx,
         course_scope(actor),
         &until.to_string(),
-        500,
+        after_due.as_deref().zip(after.map(|(_, id)| id)),
+        limit + 1,
     )
     .await?;
     tx.commit().await?;
-    Ok(rows
+    let more = rows.len() as i64 > limit;
+    let items: Vec<FollowUpItem> = rows
         .into_iter()
+        .take(usize::try_from(limit).unwrap_or(0))
         .map(|r| FollowUpItem {
             overdue: r.due_on.as_str() < today.to_string().as_str(),
             id: r.id,
@@ -73,7 +109,13 @@ pub async fn worklist(app: &App, actor: &Actor, q: &FollowUpQuery) -> Result<Vec
             person_name: r.person_name,
             corps_member: r.corps_member_name,
         })
-        .collect())
+        .collect();
+    let next_after = if more {
+        items.last().map(|i| format!("{}.{}", i.due_on, i.id))
+    } else {
+        None
+    };
+    Ok(FollowUpPage { items, next_after })
 }
 
 #[derive(Debug, Clone, Default, Deserialize, ToSchema, utoipa::IntoParams)]

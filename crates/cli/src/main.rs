@@ -483,6 +483,10 @@ async fn serve(app: Arc<App>, opts: ServeOptions) -> Result<(), CliError> {
     let jobs = vink_app::jobs::start(app.clone(), opts.jobs);
     vink_web::server::serve(listener, router, opts.limits, shutdown_signal()).await?;
     jobs.abort();
+    // Chain what is pending (PostgreSQL) so a stopped server leaves none.
+    if let Err(e) = vink_store::audit::settle(&app.db).await {
+        tracing::warn!(error = %e, "audit rows left pending at shutdown");
+    }
     app.db.close().await;
     Ok(())
 }

@@ -68,9 +68,10 @@ pub async fn open_follow_ups(
     tx: &mut Tx,
     scope: CourseScope,
     until: &str,
+    after: Option<(&str, Uuid)>,
     limit: i64,
 ) -> Result<Vec<FollowUpRow>> {
-    let (sql, w) = open_follow_ups_sql(scope, until, limit);
+    let (sql, w) = open_follow_ups_sql(scope, until, after, limit);
     Ok(on!(tx, |x| bind_all(
         sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())),
         &w.binds
@@ -79,16 +80,23 @@ pub async fn open_follow_ups(
     .await?))
 }
 
-/// The worklist's SQL: open follow-ups by due date, over their index.
+/// The worklist's SQL: open follow-ups by due date, over their index,
+/// after `(due_on, id)` when continuing (keyset).
 pub(crate) fn open_follow_ups_sql(
     scope: CourseScope,
     until: &str,
+    after: Option<(&str, Uuid)>,
     limit: i64,
 ) -> (String, Conditions) {
     let mut w = Conditions::default();
     w.push("f.recorded_at IS NULL".into());
     let u = w.param(Bind::Text(until.to_string()));
     w.push(format!("f.due_on <= {u}"));
+    if let Some((due, id)) = after {
+        let d = w.param(Bind::Text(due.to_string()));
+        let i = w.param(Bind::Uuid(id));
+        w.push(format!("(f.due_on, f.id) > ({d}, {i})"));
+    }
     w.course_scope(scope, "c");
     let l = w.param(Bind::I64(limit));
     let sql = format!(

@@ -171,7 +171,18 @@ pub fn list_queries(i: &PlanInputs) -> Vec<NamedQuery> {
             Some(crate::follow_up::open_follow_ups_sql(
                 scope,
                 "9999-12-31",
-                500,
+                None,
+                101,
+            )),
+        );
+        named(
+            &mut out,
+            format!("follow-up worklist after ({sname})"),
+            Some(crate::follow_up::open_follow_ups_sql(
+                scope,
+                "9999-12-31",
+                Some(("2026-01-01", i.record)),
+                101,
             )),
         );
     }

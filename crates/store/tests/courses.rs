@@ -313,7 +313,7 @@ async fn courses_scopes_records_follow_ups_and_figures() {
         );
         let (rows, rs) = course::assessments(&mut tx, done.id).await.unwrap();
         assert_eq!((rows.len(), rs.len(), rs[0].rating), (1, 1, 4));
-        let open = follow_up::open_follow_ups(&mut tx, CourseScope::All, "9999-12-31", 10)
+        let open = follow_up::open_follow_ups(&mut tx, CourseScope::All, "9999-12-31", None, 10)
             .await
             .unwrap();
         assert_eq!(
@@ -321,7 +321,7 @@ async fn courses_scopes_records_follow_ups_and_figures() {
             vec!["occupation"]
         );
         assert!(
-            follow_up::open_follow_ups(&mut tx, CourseScope::Mentor(uid), "9999-12-31", 10)
+            follow_up::open_follow_ups(&mut tx, CourseScope::Mentor(uid), "9999-12-31", None, 10)
                 .await
                 .unwrap()
                 .is_empty()

@@ -261,11 +261,11 @@ async fn a_course_starts_from_a_founded_concern_with_consent_and_ends_with_follo
         .api("GET", "/api/v1/follow-ups", Some("sek"), None)
         .await
         .json();
-    assert_eq!(list.as_array().unwrap().len(), 2);
+    assert_eq!(list["items"].as_array().unwrap().len(), 2);
     assert_eq!(
         t.api("GET", "/api/v1/follow-ups?due=overdue", Some("sek"), None)
             .await
-            .json()
+            .json()["items"]
             .as_array()
             .unwrap()
             .len(),
@@ -666,15 +666,42 @@ async fn outcome_figures_on_a_hand_built_data_set() {
         (Some(7), Some(6), Some(0))
     );
     // The worklist shows only what is still open: 1 risk + 3 occupation follow-ups.
-    assert_eq!(
-        t.api("GET", "/api/v1/follow-ups", Some("sek"), None)
-            .await
-            .json()
-            .as_array()
-            .unwrap()
-            .len(),
-        4
-    );
+    let all = t
+        .api("GET", "/api/v1/follow-ups", Some("sek"), None)
+        .await
+        .json();
+    assert_eq!(all["items"].as_array().unwrap().len(), 4);
+    assert!(all["next_after"].is_null());
+    // A page at a time, by keyset.
+    let first = t
+        .api("GET", "/api/v1/follow-ups?limit=3", Some("sek"), None)
+        .await
+        .json();
+    assert_eq!(first["items"].as_array().unwrap().len(), 3);
+    let after = first["next_after"].as_str().unwrap();
+    let rest = t
+        .api(
+            "GET",
+            &format!("/api/v1/follow-ups?limit=3&after={after}"),
+            Some("sek"),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(rest["items"].as_array().unwrap().len(), 1);
+    assert!(rest["next_after"].is_null());
+    assert_eq!(rest["items"][0]["id"], all["items"][3]["id"]);
+    for bad in ["limit=0", "limit=501", "after=2026-01-01", "after=x.y"] {
+        let r = t
+            .api(
+                "GET",
+                &format!("/api/v1/follow-ups?{bad}"),
+                Some("sek"),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+    }
     assert_eq!(
         t.api(
             "GET",

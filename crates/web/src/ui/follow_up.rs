@@ -16,6 +16,8 @@ struct FollowUpsPage {
     p: Page,
     items: Vec<FollowUpItem>,
     due: String,
+    /// The next page's link, when there is one.
+    next_link: String,
 }
 
 pub async fn follow_ups(
@@ -25,14 +27,26 @@ pub async fn follow_ups(
     Query(q): Query<FollowUpQuery>,
 ) -> Response {
     match vink_app::follow_up::worklist(&s.app, &user.session.actor, &q).await {
-        Ok(items) => render(
-            StatusCode::OK,
-            &FollowUpsPage {
-                p: Page::new(t, "follow_ups.title", Some(&user.session)),
-                items,
-                due: q.due.unwrap_or_default(),
-            },
-        ),
+        Ok(page) => {
+            let due = q.due.unwrap_or_default();
+            let next_link = match page.next_after {
+                Some(a) => format!(
+                    "/follow-ups?{}",
+                    serde_urlencoded::to_string([("due", due.as_str()), ("after", a.as_str())])
+                        .unwrap_or_default()
+                ),
+                None => String::new(),
+            };
+            render(
+                StatusCode::OK,
+                &FollowUpsPage {
+                    p: Page::new(t, "follow_ups.title", Some(&user.session)),
+                    items: page.items,
+                    due,
+                    next_link,
+                },
+            )
+        }
         Err(e) => app_error(t, Some(&user.session), e),
     }
 }

@@ -59,13 +59,16 @@ pub async fn list(app: &App, actor: &Actor, q: &AuditQuery) -> Result<Vec<AuditE
             "must be between 1 and 500",
         ));
     }
+    // Every committed row chained before reading (PostgreSQL appends through
+    // a pending table). Before the read begins: settling takes a write
+    // connection, and a request must never hold one connection while waiting
+    // for another (a full pool would wait on itself). Access first.
+    app.require(actor, Action::AuditRead, None).await?;
+    store::settle(&app.db).await?;
     let tx = app.db.begin_read().await?;
     let mut tx = app
         .authorize_read(tx, actor, Action::AuditRead, &Resource::None, None)
         .await?;
-    // Every committed row, chained, before reading (PostgreSQL appends
-    // through a pending table; the read's snapshot is per statement there).
-    store::settle(&app.db).await?;
     let filter = AuditFilter {
         record_id: q.record_id,
         actor_id: q.actor_id,
@@ -127,20 +130,17 @@ pub async fn person_access(
             "must be between 1 and 500",
         ));
     }
+    let record = Some(vink_domain::policy::RecordRef::person(person_id));
+    // As in `list`: access, then settle, then the read.
+    app.require(actor, Action::AuditRead, record).await?;
+    store::settle(&app.db).await?;
     let tx = app.db.begin_read().await?;
     let mut tx = app
-        .authorize_read(
-            tx,
-            actor,
-            Action::AuditRead,
-            &Resource::None,
-            Some(vink_domain::policy::RecordRef::person(person_id)),
-        )
+        .authorize_read(tx, actor, Action::AuditRead, &Resource::None, record)
         .await?;
     if !vink_store::person::person_exists(&mut tx, person_id).await? {
         return Err(AppError::NotFound);
     }
-    store::settle(&app.db).await?;
     let records: Vec<Uuid> = vink_store::person::record_ids(&mut tx, person_id)
         .await?
         .into_iter()

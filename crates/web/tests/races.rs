@@ -242,3 +242,29 @@ async fn two_job_runners_send_every_mail_exactly_once() {
     subjects.dedup();
     assert_eq!(subjects.len(), 100, "none twice");
 }
+
+/// More concurrent audit readers than the pool has connections: each settles
+/// the chain before its read, never while holding a connection, so none waits
+/// on a pool it holds (on PostgreSQL this deadlocked until the acquire
+/// timeout).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn more_audit_readers_than_connections_all_get_answers() {
+    let t = common::setup().await;
+    let id = t.concern(None).await;
+    let statuses = t
+        .race(24, |i| {
+            let uri = if i % 2 == 0 {
+                "/api/v1/audit?limit=5".to_string()
+            } else {
+                format!("/api/v1/audit?record_id={id}&limit=5")
+            };
+            let mut r = t.api_req("GET", &uri, "auditor", serde_json::Value::Null);
+            *r.body_mut() = axum::body::Body::empty();
+            r
+        })
+        .await;
+    assert!(
+        statuses.iter().all(|s| *s == StatusCode::OK),
+        "{statuses:?}"
+    );
+}

@@ -500,6 +500,97 @@ fn stream_sql_before(
     Some((sql, w))
 }
 
+/// An open stream's first `limit` positions only (id, key, case number):
+/// what a page number's offset skips over, read from the index with no
+/// per-row look-ups. The page's own rows are then read by id.
+pub(crate) fn open_keys_sql(
+    stream: Stream,
+    scope: ConcernScope,
+    f: &ConcernFilter,
+    now_ref: i64,
+    limit: i64,
+) -> Option<(String, Conditions)> {
+    if stream == Stream::Decided {
+        return None;
+    }
+    let mut w = stream_conditions(stream, scope, f)?;
+    let key = match stream {
+        Stream::Paused => {
+            let n = w.param(Bind::I64(now_ref));
+            format!("(c.triage_deadline_at - c.paused_at) + {n}")
+        }
+        _ => "c.triage_deadline_at".to_string(),
+    };
+    let l = w.param(Bind::I64(limit));
+    let sql = format!(
+        "SELECT c.id, {key} AS list_key, c.case_number FROM concerns c{} ORDER BY {} LIMIT {l}",
+        w.where_clause(),
+        stream.order()
+    );
+    Some((sql, w))
+}
+
+/// Rows by id with their look-ups (a page picked by position).
+pub(crate) fn rows_by_id_sql(ids: &[Uuid]) -> (String, Conditions) {
+    let mut w = Conditions::default();
+    let ps: Vec<String> = ids.iter().map(|id| w.param(Bind::Uuid(*id))).collect();
+    let sql = format!(
+        "SELECT page.*, {ROW_LOOKUPS}
+         FROM (SELECT {PAGE_COLS} FROM concerns c WHERE c.id IN ({})) page",
+        ps.join(", ")
+    );
+    (sql, w)
+}
+
+/// The open part of a page picked by number: positions from both open
+/// streams' indexes, merged, `offset` skipped, then only the page's rows
+/// read whole.
+async fn open_page_by_offset(
+    tx: &mut Tx,
+    scope: ConcernScope,
+    f: &ConcernFilter,
+    now_ref: i64,
+    offset: i64,
+) -> Result<Vec<(i64, ConcernListRow)>> {
+    let want = offset.saturating_add(f.limit);
+    let mut keys: Vec<(Uuid, i64, String)> = Vec::new();
+    for stream in [Stream::Running, Stream::Paused] {
+        let Some((sql, w)) = open_keys_sql(stream, scope, f, now_ref, want) else {
+            continue;
+        };
+        let got: Vec<(Uuid, i64, String)> = on!(tx, |c| bind_all(
+            sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())),
+            &w.binds
+        )
+        .fetch_all(c)
+        .await?);
+        keys.extend(got);
+    }
+    keys.sort_by(|a, b| (a.1, &a.2).cmp(&(b.1, &b.2)));
+    let page: Vec<(Uuid, i64, String)> = keys
+        .into_iter()
+        .skip(usize::try_from(offset).unwrap_or(usize::MAX))
+        .take(usize::try_from(f.limit).unwrap_or(0))
+        .collect();
+    if page.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<Uuid> = page.iter().map(|k| k.0).collect();
+    let (sql, w) = rows_by_id_sql(&ids);
+    let rows: Vec<ConcernListRow> = on!(tx, |c| bind_all(
+        sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())),
+        &w.binds
+    )
+    .fetch_all(c)
+    .await?);
+    let mut by_id: std::collections::HashMap<Uuid, ConcernListRow> =
+        rows.into_iter().map(|r| (r.id, r)).collect();
+    Ok(page
+        .into_iter()
+        .filter_map(|(id, key, _)| by_id.remove(&id).map(|r| (key, r)))
+        .collect())
+}
+
 /// One stream's rows after the cursor, in its order, at most `limit`, each
 /// with its key in the list's order.
 async fn stream_rows(
@@ -657,7 +748,10 @@ pub async fn list_concerns(
     }
     let mut rows: Vec<(u8, i64, ConcernListRow)> = Vec::new();
     let in_open = !matches!(f.after, Some(ListCursor::Decided { .. }));
-    if in_open && offset < open_total {
+    if in_open && offset < open_total && offset > 0 {
+        let open = open_page_by_offset(tx, scope, f, now_ref, offset).await?;
+        rows.extend(open.into_iter().map(|(k, r)| (0, k, r)));
+    } else if in_open && offset < open_total {
         let mut open = stream_rows(tx, Stream::Running, scope, f, now_ref, want, 0).await?;
         open.extend(stream_rows(tx, Stream::Paused, scope, f, now_ref, want, 0).await?);
         open.sort_by(|a, b| (a.0, &a.1.case_number).cmp(&(b.0, &b.1.case_number)));

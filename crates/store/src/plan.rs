@@ -123,6 +123,11 @@ pub fn list_queries(i: &PlanInputs) -> Vec<NamedQuery> {
                     format!("concern count {stream_name} ({sname}, {fname})"),
                     crate::concern::stream_count_sql(stream, scope, f),
                 );
+                named(
+                    &mut out,
+                    format!("concern positions {stream_name} ({sname}, {fname})"),
+                    crate::concern::open_keys_sql(stream, scope, f, i.now, 76),
+                );
             }
         }
         for (stream_name, stream) in [("running", Stream::Running), ("paused", Stream::Paused)] {
@@ -215,6 +220,11 @@ pub fn list_queries(i: &PlanInputs) -> Vec<NamedQuery> {
             Some(crate::audit::list_sql(&f, 100)),
         );
     }
+    named(
+        &mut out,
+        "concern rows by id".into(),
+        Some(crate::concern::rows_by_id_sql(&[i.record, i.actor])),
+    );
     // The per-person access report over three records (binds: limit, bound,
     // records).
     if let Some(sql) = crate::audit::for_records_sql(3) {

@@ -51,14 +51,7 @@ pub async fn list(app: &App, actor: &Actor, q: &AuditQuery) -> Result<Vec<AuditE
             crate::invalid("outcome", "unknown_code", "must be allowed or denied")
         })?),
     };
-    let limit = q.limit.unwrap_or(100);
-    if !(1..=500).contains(&limit) {
-        return Err(crate::invalid(
-            "limit",
-            "out_of_range",
-            "must be between 1 and 500",
-        ));
-    }
+    let limit = crate::page_limit(q.limit)?;
     // Every committed row chained before reading (PostgreSQL appends through
     // a pending table). Before the read begins: settling takes a write
     // connection, and a request must never hold one connection while waiting
@@ -122,14 +115,7 @@ pub async fn person_access(
     person_id: Uuid,
     q: &PersonAccessQuery,
 ) -> Result<PersonAccess> {
-    let limit = q.limit.unwrap_or(100);
-    if !(1..=500).contains(&limit) {
-        return Err(crate::invalid(
-            "limit",
-            "out_of_range",
-            "must be between 1 and 500",
-        ));
-    }
+    let limit = crate::page_limit(q.limit)?;
     let record = Some(vink_domain::policy::RecordRef::person(person_id));
     // As in `list`: access, then settle, then the read.
     app.require(actor, Action::AuditRead, record).await?;

@@ -51,14 +51,7 @@ pub struct FollowUpItem {
 /// (keyset on due date and id: any depth at the same cost).
 pub async fn worklist(app: &App, actor: &Actor, q: &FollowUpQuery) -> Result<FollowUpPage> {
     let today = app.today();
-    let limit = q.limit.unwrap_or(100);
-    if !(1..=500).contains(&limit) {
-        return Err(crate::invalid(
-            "limit",
-            "out_of_range",
-            "must be between 1 and 500",
-        ));
-    }
+    let limit = crate::page_limit(q.limit)?;
     let after = match q.after.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => None,
         Some(a) => Some(

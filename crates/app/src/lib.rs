@@ -280,6 +280,21 @@ pub(crate) fn invalid(field: &str, code: &'static str, message: &str) -> AppErro
     AppError::Invalid(errs)
 }
 
+/// A `limit` parameter of the keyset-paged lists (audit log, worklist):
+/// 1–500, 100 when absent. One rule for every such list.
+pub(crate) fn page_limit(limit: Option<i64>) -> Result<i64> {
+    let limit = limit.unwrap_or(100);
+    if (1..=500).contains(&limit) {
+        Ok(limit)
+    } else {
+        Err(invalid(
+            "limit",
+            "out_of_range",
+            "must be between 1 and 500",
+        ))
+    }
+}
+
 /// Parses a glossary code from input: absent is fine unless `required`; an
 /// unknown code names the allowed ones. One helper for every use case.
 pub(crate) fn parse_code<T>(

@@ -383,6 +383,51 @@ pub(crate) fn stream_conditions(
     Some(w)
 }
 
+/// The row comparison that starts a stream's range at a cursor, `>` going
+/// forward (after it) or `<` going back (before it), in the stream's own
+/// key: a paused key is counted from `now_ref`. Decided rows are ordered
+/// newest first, so their comparisons are the other way round.
+fn push_cursor(
+    w: &mut Conditions,
+    stream: Stream,
+    cursor: &ListCursor,
+    now_ref: i64,
+    forward: bool,
+) {
+    let (key, case_number, cmp) = match (cursor, stream) {
+        (
+            ListCursor::Open {
+                key, case_number, ..
+            },
+            Stream::Running | Stream::Paused,
+        ) => {
+            let k = if stream == Stream::Paused {
+                key - now_ref
+            } else {
+                *key
+            };
+            (k, case_number, if forward { ">" } else { "<" })
+        }
+        (
+            ListCursor::Decided {
+                decided_at,
+                case_number,
+            },
+            Stream::Decided,
+        ) => (*decided_at, case_number, if forward { "<" } else { ">" }),
+        // Another stream's cursor bounds nothing here (the caller decides
+        // whether the stream takes part at all).
+        _ => return,
+    };
+    let k = w.param(Bind::I64(key));
+    let c = w.param(Bind::Text(case_number.clone()));
+    // A row comparison: an index range, in the index's order.
+    w.push(format!(
+        "({}, c.case_number) {cmp} ({k}, {c})",
+        stream.key()
+    ));
+}
+
 /// The SQL of one stream's page (after the cursor, at most `limit`), or
 /// `None` when the filters exclude the stream.
 pub(crate) fn stream_sql(
@@ -398,39 +443,10 @@ pub(crate) fn stream_sql(
         return stream_sql_before(stream, w, before, now_ref, limit);
     }
     match (&f.after, stream) {
-        (
-            Some(ListCursor::Open {
-                key, case_number, ..
-            }),
-            Stream::Running | Stream::Paused,
-        ) => {
-            // In the stream's own key: a paused key is counted from `now_ref`.
-            let k = if stream == Stream::Paused {
-                key - now_ref
-            } else {
-                *key
-            };
-            let k = w.param(Bind::I64(k));
-            let c = w.param(Bind::Text(case_number.clone()));
-            // A row comparison: an index range, in the index's order.
-            w.push(format!(
-                "({key}, c.case_number) > ({k}, {c})",
-                key = stream.key()
-            ));
-        }
+        // Past the open concerns: the open streams take no part.
         (Some(ListCursor::Decided { .. }), Stream::Running | Stream::Paused) => return None,
-        (
-            Some(ListCursor::Decided {
-                decided_at,
-                case_number,
-            }),
-            Stream::Decided,
-        ) => {
-            let d = w.param(Bind::I64(*decided_at));
-            let c = w.param(Bind::Text(case_number.clone()));
-            w.push(format!("(c.decided_at, c.case_number) < ({d}, {c})"));
-        }
-        _ => {}
+        (Some(cursor), _) => push_cursor(&mut w, stream, cursor, now_ref, true),
+        (None, _) => {}
     }
     let l = w.param(Bind::I64(limit));
     let o = w.param(Bind::I64(offset));
@@ -456,39 +472,11 @@ fn stream_sql_before(
     limit: i64,
 ) -> Option<(String, Conditions)> {
     match (before, stream) {
-        (
-            ListCursor::Open {
-                key, case_number, ..
-            },
-            Stream::Running | Stream::Paused,
-        ) => {
-            let k = if stream == Stream::Paused {
-                key - now_ref
-            } else {
-                *key
-            };
-            let k = w.param(Bind::I64(k));
-            let c = w.param(Bind::Text(case_number.clone()));
-            w.push(format!(
-                "({key}, c.case_number) < ({k}, {c})",
-                key = stream.key()
-            ));
-        }
         // Decided concerns all come after the open ones.
         (ListCursor::Open { .. }, Stream::Decided) => return None,
-        // Before a decided row: newer decided ones, then the open tail.
-        (ListCursor::Decided { .. }, Stream::Running | Stream::Paused) => {}
-        (
-            ListCursor::Decided {
-                decided_at,
-                case_number,
-            },
-            Stream::Decided,
-        ) => {
-            let d = w.param(Bind::I64(*decided_at));
-            let c = w.param(Bind::Text(case_number.clone()));
-            w.push(format!("(c.decided_at, c.case_number) > ({d}, {c})"));
-        }
+        // Before a decided row: newer decided ones, then the open tail
+        // (unbounded: every open row comes before it).
+        _ => push_cursor(&mut w, stream, before, now_ref, false),
     }
     let l = w.param(Bind::I64(limit));
     let sql = format!(

@@ -649,23 +649,32 @@ pub(crate) fn stream_count_sql(
     ))
 }
 
-/// How many rows a stream holds under the filters, over its partial index.
-async fn stream_count(
-    tx: &mut Tx,
-    stream: Stream,
-    scope: ConcernScope,
-    f: &ConcernFilter,
-) -> Result<i64> {
-    let Some((sql, w)) = stream_count_sql(stream, scope, f) else {
-        return Ok(0);
+/// The three streams' counts in one statement: (open, decided up to the cap).
+pub(crate) fn stream_counts_sql(scope: ConcernScope, f: &ConcernFilter) -> (String, Conditions) {
+    let part = |stream| {
+        stream_count_sql(stream, scope, f).unwrap_or_else(|| {
+            (
+                "SELECT CAST(0 AS BIGINT)".to_string(),
+                Conditions::default(),
+            )
+        })
     };
-    let (n,): (i64,) = on!(tx, |c| bind_all(
+    crate::sql::scalars(vec![
+        part(Stream::Running),
+        part(Stream::Paused),
+        part(Stream::Decided),
+    ])
+}
+
+async fn stream_counts(tx: &mut Tx, scope: ConcernScope, f: &ConcernFilter) -> Result<(i64, i64)> {
+    let (sql, w) = stream_counts_sql(scope, f);
+    let (running, paused, decided): (i64, i64, i64) = on!(tx, |c| bind_all(
         sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())),
         &w.binds
     )
     .fetch_one(c)
     .await?);
-    Ok(n)
+    Ok((running + paused, decided))
 }
 
 /// A page of the list and the cursor after its last row, if more may follow.
@@ -716,9 +725,7 @@ pub async fn list_concerns(
         f.offset.max(0)
     };
     let want = offset.saturating_add(f.limit);
-    let open_total = stream_count(tx, Stream::Running, scope, f).await?
-        + stream_count(tx, Stream::Paused, scope, f).await?;
-    let mut decided_total = stream_count(tx, Stream::Decided, scope, f).await?;
+    let (open_total, mut decided_total) = stream_counts(tx, scope, f).await?;
     let total_capped = decided_total > DECIDED_COUNT_CAP;
     if total_capped {
         decided_total = DECIDED_COUNT_CAP;

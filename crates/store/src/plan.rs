@@ -108,6 +108,11 @@ pub fn list_queries(i: &PlanInputs) -> Vec<NamedQuery> {
             .chain(backwards.iter().map(|(n, f)| (n.as_str(), f.clone())))
             .collect();
         for (fname, f) in &filters {
+            named(
+                &mut out,
+                format!("concern counts ({sname}, {fname})"),
+                Some(crate::concern::stream_counts_sql(scope, f)),
+            );
             for (stream_name, stream) in [
                 ("running", Stream::Running),
                 ("paused", Stream::Paused),

@@ -8,6 +8,57 @@ use sqlx::query::QueryAs;
 use uuid::Uuid;
 use vink_domain::policy::{ConcernScope, CourseScope};
 
+/// Several scalar queries as one statement, `SELECT (q1), (q2), …`, their
+/// parameters renumbered to follow each other: one round trip instead of
+/// several (each is a thread hand-off on SQLite). The queries are this
+/// crate's own text, where `$` only ever starts a placeholder.
+pub(crate) fn scalars(parts: Vec<(String, Conditions)>) -> (String, Conditions) {
+    let mut all = Conditions::default();
+    let mut selects = Vec::with_capacity(parts.len());
+    for (sql, w) in parts {
+        let offset = all.binds.len();
+        selects.push(format!("({})", shift_placeholders(&sql, offset)));
+        all.binds.extend(w.binds);
+    }
+    (format!("SELECT {}", selects.join(", ")), all)
+}
+
+/// `$3` → `$(3 + offset)` throughout.
+fn shift_placeholders(sql: &str, offset: usize) -> String {
+    let mut out = String::with_capacity(sql.len() + 8);
+    let mut chars = sql.chars().peekable();
+    while let Some(ch) = chars.next() {
+        if ch != '$' {
+            out.push(ch);
+            continue;
+        }
+        let mut digits = String::new();
+        while let Some(d) = chars.peek().copied().filter(char::is_ascii_digit) {
+            digits.push(d);
+            chars.next();
+        }
+        match digits.parse::<usize>() {
+            Ok(n) => out.push_str(&format!("${}", n + offset)),
+            Err(_) => {
+                out.push('$');
+                out.push_str(&digits);
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn placeholders_shift_and_nothing_else_changes() {
+        assert_eq!(
+            super::shift_placeholders("a = $1 AND b < $12 OR c = '$'", 3),
+            "a = $4 AND b < $15 OR c = '$'"
+        );
+    }
+}
+
 /// A parameter value.
 #[derive(Debug, Clone)]
 pub(crate) enum Bind {

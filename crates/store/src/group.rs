@@ -29,8 +29,8 @@ use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use sqlx::ConnectOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
+use sqlx::{ConnectOptions, Row};
 use tokio::sync::{Mutex, OwnedMutexGuard, oneshot};
 
 use crate::{Result, StoreError, TxStats};
@@ -58,7 +58,8 @@ impl CommitFailure {
 /// written once at its commit: requests in one batch neither read nor
 /// rewrite the row one after another. Only this writer writes while its
 /// `BEGIN IMMEDIATE` is open, so the memory copy is the row's true value;
-/// it is dropped whenever the batch ends.
+/// it is kept into the next batch unless another connection has committed
+/// since (`PRAGMA data_version`), and dropped when a batch fails.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Hot {
     AuditHead,
@@ -103,6 +104,12 @@ pub(crate) struct State {
     /// for its commit.
     acks: Vec<Ack>,
     stats: Arc<TxStats>,
+    /// `PRAGMA data_version` when the last batch began. It changes only when
+    /// another connection (another process: the CLI, a second server) has
+    /// committed, so while it stays the same the hot rows' values this
+    /// writer committed are still the rows' values, and the next batch need
+    /// not read them again.
+    version: Option<i64>,
 }
 
 /// The single writer connection and its batch.
@@ -155,6 +162,7 @@ impl State {
         self.open = false;
         self.savepoint = Savepoint::None;
         self.hot = HotRows::default();
+        self.version = None;
         let failure = CommitFailure::of(e);
         for ack in self.acks.drain(..) {
             let _ = ack.send(Err(failure.clone()));
@@ -166,15 +174,25 @@ impl State {
     async fn start_request(&mut self) -> Result<()> {
         for attempt in 0..2 {
             let mut sql = String::new();
-            if self.open {
-                sql.push_str(self.end_savepoint());
+            let begins = !self.open;
+            if begins {
+                sql.push_str("BEGIN IMMEDIATE; PRAGMA data_version; ");
             } else {
-                self.hot = HotRows::default();
-                sql.push_str("BEGIN IMMEDIATE; ");
+                sql.push_str(self.end_savepoint());
             }
             sql.push_str("SAVEPOINT request");
-            match self.run(sql).await {
-                Ok(()) => {
+            let ran = sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                .fetch_all(&mut self.conn)
+                .await;
+            match ran {
+                Ok(rows) => {
+                    if begins {
+                        let version = rows.first().and_then(|r| r.try_get::<i64, _>(0).ok());
+                        if version.is_none() || version != self.version {
+                            self.hot = HotRows::default();
+                        }
+                        self.version = version;
+                    }
                     self.open = true;
                     self.savepoint = Savepoint::Open;
                     self.hot_at_savepoint = self.hot.clone();
@@ -209,7 +227,8 @@ impl State {
         match self.run(sql).await {
             Ok(()) => {
                 self.open = false;
-                self.hot = HotRows::default();
+                // The values stay (see `version`); nothing is left to write.
+                self.hot.dirty.clear();
                 self.stats.batches.fetch_add(1, Ordering::Relaxed);
                 for ack in self.acks.drain(..) {
                     let _ = ack.send(Ok(()));
@@ -256,6 +275,7 @@ impl Writer {
                 hot_at_savepoint: HotRows::default(),
                 acks: Vec::new(),
                 stats,
+                version: None,
             })),
         })
     }
@@ -275,6 +295,9 @@ impl Writer {
     pub(crate) async fn exclusive(&self) -> OwnedMutexGuard<State> {
         let mut guard = self.state.clone().lock_owned().await;
         guard.flush().await;
+        // What is done on the connection directly is not seen by `version`.
+        guard.hot = HotRows::default();
+        guard.version = None;
         guard
     }
 

@@ -272,3 +272,59 @@ async fn hot_rows_survive_rolled_back_requests_in_a_batch() {
         t.finish().await;
     }
 }
+
+/// Two writers on one SQLite file (a server and the CLI, say): the hot rows
+/// one keeps in memory between its batches are dropped as soon as the other
+/// has committed, so the chain and the counters stay right.
+#[tokio::test]
+async fn another_process_writing_between_batches_is_seen() {
+    use vink_domain::audit::{AuditFields, ChainVerifier, Outcome};
+    let t = common::sqlite().await;
+    let other = Db::connect(&t.url).await.unwrap();
+    let append = async |db: &Db, reason: &str| {
+        let mut tx = db.begin().await.unwrap();
+        let n = vink_store::concern::next_counter(&mut tx, "case:2050")
+            .await
+            .unwrap();
+        vink_store::audit::append_raw(
+            &mut tx,
+            AuditFields {
+                seq: 0,
+                at: jiff::Timestamp::now(),
+                actor_id: None,
+                actor_kind: "system".into(),
+                action: "x".into(),
+                record_type: None,
+                record_id: None,
+                outcome: Outcome::Allowed,
+                reason: Some(reason.into()),
+                client: None,
+            },
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        n
+    };
+    assert_eq!(append(&t.db, "a1").await, 1);
+    assert_eq!(append(&t.db, "a2").await, 2);
+    assert_eq!(append(&other, "b1").await, 3);
+    assert_eq!(
+        append(&t.db, "a3").await,
+        4,
+        "the other writer's number is seen"
+    );
+    let mut tx = t.db.begin_read().await.unwrap();
+    let rows = vink_store::audit::rows_after(&mut tx, 0, 100)
+        .await
+        .unwrap();
+    let mut v = ChainVerifier::default();
+    for r in &rows {
+        v.check(&r.to_stored().unwrap()).unwrap();
+    }
+    let (seq, hash) = vink_store::audit::head(&mut tx).await.unwrap();
+    assert_eq!(v.finish(seq, &hash), Ok(4));
+    drop(tx);
+    other.close().await;
+    t.finish().await;
+}

@@ -7,6 +7,8 @@ use vink_store::Db;
 pub struct TestDb {
     pub db: Db,
     pub name: String,
+    /// The database's URL, for a second connection to it.
+    pub url: String,
     cleanup: Cleanup,
 }
 
@@ -35,6 +37,7 @@ pub async fn sqlite() -> TestDb {
     db.migrate().await.unwrap();
     TestDb {
         db,
+        url,
         name: "sqlite".into(),
         cleanup: Cleanup::File(dir),
     }
@@ -65,6 +68,7 @@ pub async fn postgres(admin_url: &str) -> TestDb {
     db.migrate().await.unwrap();
     TestDb {
         db,
+        url,
         name: "postgres".into(),
         cleanup: Cleanup::PgDatabase {
             admin_url: admin_url.into(),

@@ -3,6 +3,7 @@
 
 use uuid::Uuid;
 
+use crate::sql::{Bind, Conditions, bind_all};
 use crate::{Authorized, Result, Tx, on};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -274,17 +275,20 @@ pub async fn count_users_except(tx: &mut Tx, names: &[&str]) -> Result<i64> {
 /// for audit reports that say "as which agency". The user's agency now:
 /// audit rows do not copy it.
 pub async fn agency_codes(tx: &mut Tx, ids: &[Uuid]) -> Result<Vec<(Uuid, Option<String>)>> {
-    let mut out = Vec::with_capacity(ids.len());
-    for id in ids {
-        let code: Option<Option<String>> = on!(tx, |c| {
-            sqlx::query_scalar(
-            "SELECT g.code FROM users u LEFT JOIN agencies g ON g.id = u.agency_id WHERE u.id = $1"
-        )
-        .bind(id)
-        .fetch_optional(c)
-        .await?
-        });
-        out.push((*id, code.flatten()));
+    if ids.is_empty() {
+        return Ok(Vec::new());
     }
-    Ok(out)
+    // One statement for the page's actors (at most a page's worth of ids).
+    let mut w = Conditions::default();
+    let ps: Vec<String> = ids.iter().map(|id| w.param(Bind::Uuid(*id))).collect();
+    let sql = format!(
+        "SELECT u.id, g.code FROM users u LEFT JOIN agencies g ON g.id = u.agency_id WHERE u.id IN ({})",
+        ps.join(", ")
+    );
+    Ok(on!(tx, |c| bind_all(
+        sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())),
+        &w.binds
+    )
+    .fetch_all(c)
+    .await?))
 }

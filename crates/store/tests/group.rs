@@ -114,7 +114,6 @@ async fn a_failed_or_dropped_request_rolls_back_alone() {
 /// is in one valid chain, once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_audit_appends_form_one_valid_chain_once_settled() {
-    use vink_domain::audit::ChainVerifier;
     use vink_domain::policy::Action;
     use vink_domain::user::Actor;
     for t in common::backends().await {
@@ -147,21 +146,12 @@ async fn concurrent_audit_appends_form_one_valid_chain_once_settled() {
             r.unwrap();
         }
         vink_store::audit::settle(&db).await.unwrap();
-        let mut tx = db.begin_read().await.unwrap();
-        let rows = vink_store::audit::rows_after(&mut tx, 0, 1000)
-            .await
-            .unwrap();
-        let mut v = ChainVerifier::default();
-        for r in &rows {
-            v.check(&r.to_stored().unwrap()).unwrap();
-        }
-        let (seq, hash) = vink_store::audit::head(&mut tx).await.unwrap();
-        assert_eq!(v.finish(seq, &hash), Ok(40), "{}", t.name);
+        let (rows, counted) = common::verified_chain(&db).await;
+        assert_eq!(counted, Ok(40), "{}", t.name);
         let mut reasons: Vec<_> = rows.iter().filter_map(|r| r.reason.clone()).collect();
         reasons.sort();
         reasons.dedup();
         assert_eq!(reasons.len(), 40, "each row once on {}", t.name);
-        drop(tx);
         assert_eq!(vink_store::audit::settle(&db).await.unwrap(), 0);
         t.finish().await;
     }
@@ -201,7 +191,7 @@ async fn racing_intakes_take_distinct_case_numbers() {
 /// numbers kept are exactly 1..=n (the rolled-back ones are taken again).
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn hot_rows_survive_rolled_back_requests_in_a_batch() {
-    use vink_domain::audit::{AuditFields, ChainVerifier, Outcome};
+    use vink_domain::audit::{AuditFields, Outcome};
     for t in common::backends().await {
         let db = Arc::new(t.db.clone());
         let mut tasks = tokio::task::JoinSet::new();
@@ -251,17 +241,8 @@ async fn hot_rows_survive_rolled_back_requests_in_a_batch() {
             kept.dedup();
             assert_eq!(kept.len(), 45, "distinct on {}", t.name);
         }
-        let mut tx = db.begin_read().await.unwrap();
-        let rows = vink_store::audit::rows_after(&mut tx, 0, 1000)
-            .await
-            .unwrap();
-        let mut v = ChainVerifier::default();
-        for r in &rows {
-            v.check(&r.to_stored().unwrap()).unwrap();
-        }
-        let (seq, hash) = vink_store::audit::head(&mut tx).await.unwrap();
-        assert_eq!(v.finish(seq, &hash), Ok(45), "{}", t.name);
-        drop(tx);
+        let (_, counted) = common::verified_chain(&db).await;
+        assert_eq!(counted, Ok(45), "{}", t.name);
         // The counter row itself holds the last number kept.
         let mut tx = db.begin().await.unwrap();
         let next = vink_store::concern::next_counter(&mut tx, "case:2040")
@@ -278,7 +259,7 @@ async fn hot_rows_survive_rolled_back_requests_in_a_batch() {
 /// has committed, so the chain and the counters stay right.
 #[tokio::test]
 async fn another_process_writing_between_batches_is_seen() {
-    use vink_domain::audit::{AuditFields, ChainVerifier, Outcome};
+    use vink_domain::audit::{AuditFields, Outcome};
     let t = common::sqlite().await;
     let other = Db::connect(&t.url).await.unwrap();
     let append = async |db: &Db, reason: &str| {
@@ -314,17 +295,8 @@ async fn another_process_writing_between_batches_is_seen() {
         4,
         "the other writer's number is seen"
     );
-    let mut tx = t.db.begin_read().await.unwrap();
-    let rows = vink_store::audit::rows_after(&mut tx, 0, 100)
-        .await
-        .unwrap();
-    let mut v = ChainVerifier::default();
-    for r in &rows {
-        v.check(&r.to_stored().unwrap()).unwrap();
-    }
-    let (seq, hash) = vink_store::audit::head(&mut tx).await.unwrap();
-    assert_eq!(v.finish(seq, &hash), Ok(4));
-    drop(tx);
+    let (_, counted) = common::verified_chain(&t.db).await;
+    assert_eq!(counted, Ok(4));
     other.close().await;
     t.finish().await;
 }

@@ -110,3 +110,27 @@ pub async fn auth(db: &Db) -> vink_store::Authorized {
     .unwrap();
     vink_store::Authorized::write(db.begin().await.unwrap(), grant, jiff::Timestamp::now())
 }
+
+/// The audit log read back whole and its chain checked against the head:
+/// the rows, and how many the verifier counted (or where it broke).
+pub async fn verified_chain(
+    db: &Db,
+) -> (
+    Vec<vink_store::audit::AuditRow>,
+    Result<i64, vink_domain::audit::ChainBreak>,
+) {
+    let mut tx = db.begin_read().await.unwrap();
+    let rows = vink_store::audit::rows_after(&mut tx, 0, 100_000)
+        .await
+        .unwrap();
+    let mut v = vink_domain::audit::ChainVerifier::default();
+    for r in &rows {
+        if let Err(b) = v.check(&r.to_stored().unwrap()) {
+            return (rows, Err(b));
+        }
+    }
+    let (seq, hash) = vink_store::audit::head(&mut tx).await.unwrap();
+    tx.commit().await.unwrap();
+    let n = v.finish(seq, &hash);
+    (rows, n)
+}

@@ -15,6 +15,7 @@ pub mod jobs;
 pub mod limits;
 pub mod organisation;
 pub mod reminder;
+pub mod search;
 pub mod triage;
 pub mod user;
 

@@ -8,6 +8,7 @@ pub mod course;
 pub mod person;
 pub mod policy;
 pub mod report;
+pub mod search;
 pub mod triage;
 pub mod user;
 pub mod validation;

@@ -41,6 +41,8 @@ pub enum Action {
     CorpsManage,
     FollowUpList,
     OutcomeRead,
+    /// The search box: results are filtered by the concern and course scopes.
+    Search,
     /// A log-in attempt (by the public, before anyone is known) or its success.
     Login,
     Logout,
@@ -81,6 +83,7 @@ impl Action {
         Action::CorpsManage,
         Action::FollowUpList,
         Action::OutcomeRead,
+        Action::Search,
         Action::Login,
         Action::Logout,
         Action::ReminderRun,
@@ -118,6 +121,7 @@ impl Action {
             Action::CorpsManage => "corps.manage",
             Action::FollowUpList => "follow_up.list",
             Action::OutcomeRead => "report.outcomes",
+            Action::Search => "search.run",
             Action::Login => "auth.login",
             Action::Logout => "auth.logout",
             Action::ReminderRun => "reminder.run",
@@ -283,13 +287,13 @@ pub fn decide(actor: &Actor, action: Action, resource: &Resource<'_>) -> Access 
             | ConcernLinkPerson | ConcernDecide | MeetingCreate | MeetingRead | MeetingList
             | MeetingUpdate | AgendaAdd | RecommendationRecord | DashboardRead | CourseCreate
             | CourseRead | CourseList | CourseUpdate | CoursePlan | ContactLog
-            | AssessmentRecord | CorpsRead | CorpsManage | FollowUpList | OutcomeRead | Login
-            | Logout => ALLOW,
+            | AssessmentRecord | CorpsRead | CorpsManage | FollowUpList | OutcomeRead | Search
+            | Login | Logout => ALLOW,
             ConcernReport | AuditRead | UserManage | ReminderRun | DemoLoad => ROLE,
         },
         Role::CoordinationUnit => match action {
             ConcernList | MeetingList | DashboardRead | CourseList | FollowUpList | CorpsRead
-            | OutcomeRead | Login | Logout => ALLOW,
+            | OutcomeRead | Search | Login | Logout => ALLOW,
             CourseRead => match resource {
                 Resource::Course {
                     agency: course_agency,
@@ -317,7 +321,7 @@ pub fn decide(actor: &Actor, action: Action, resource: &Resource<'_>) -> Access 
             | MeetingList | MeetingUpdate | AgendaAdd | RecommendationRecord | DashboardRead
             | UserManage | CourseCreate | CourseRead | CourseList | CourseUpdate | CoursePlan
             | ContactLog | AssessmentRecord | CorpsRead | CorpsManage | FollowUpList
-            | OutcomeRead | ReminderRun | DemoLoad => ROLE,
+            | OutcomeRead | Search | ReminderRun | DemoLoad => ROLE,
         },
         Role::Admin => match action {
             UserManage | Login | Logout => ALLOW,
@@ -326,10 +330,10 @@ pub fn decide(actor: &Actor, action: Action, resource: &Resource<'_>) -> Access 
             | MeetingList | MeetingUpdate | AgendaAdd | RecommendationRecord | DashboardRead
             | AuditRead | CourseCreate | CourseRead | CourseList | CourseUpdate | CoursePlan
             | ContactLog | AssessmentRecord | CorpsRead | CorpsManage | FollowUpList
-            | OutcomeRead | ReminderRun | DemoLoad => ROLE,
+            | OutcomeRead | Search | ReminderRun | DemoLoad => ROLE,
         },
         Role::Mentor => match action {
-            CourseList | FollowUpList | Login | Logout => ALLOW,
+            CourseList | FollowUpList | Search | Login | Logout => ALLOW,
             CourseRead | CoursePlan | ContactLog | AssessmentRecord => match resource {
                 Resource::Course { mentor_user, .. } => {
                     if mentor_user.is_some() && *mentor_user == actor.user_id() {
@@ -353,7 +357,7 @@ pub fn decide(actor: &Actor, action: Action, resource: &Resource<'_>) -> Access 
             | MeetingList | MeetingUpdate | AgendaAdd | RecommendationRecord | DashboardRead
             | AuditRead | UserManage | CourseCreate | CourseRead | CourseList | CourseUpdate
             | CoursePlan | ContactLog | AssessmentRecord | CorpsRead | CorpsManage
-            | FollowUpList | ReminderRun | DemoLoad => ROLE,
+            | FollowUpList | Search | ReminderRun | DemoLoad => ROLE,
         },
     }
 }
@@ -368,7 +372,7 @@ fn public(action: Action) -> Access {
         | MeetingUpdate | AgendaAdd | RecommendationRecord | DashboardRead | AuditRead
         | UserManage | CourseCreate | CourseRead | CourseList | CourseUpdate | CoursePlan
         | ContactLog | AssessmentRecord | CorpsRead | CorpsManage | FollowUpList | OutcomeRead
-        | Logout | ReminderRun | DemoLoad => ROLE,
+        | Search | Logout | ReminderRun | DemoLoad => ROLE,
     }
 }
 
@@ -383,7 +387,7 @@ fn system(action: Action) -> Access {
         ConcernReport | ConcernRead | ConcernList | ConcernLinkPerson | MeetingRead
         | MeetingList | DashboardRead | AuditRead | CourseCreate | CourseRead | CourseList
         | CourseUpdate | CoursePlan | ContactLog | AssessmentRecord | CorpsRead | CorpsManage
-        | FollowUpList | OutcomeRead | Login | Logout => ROLE,
+        | FollowUpList | OutcomeRead | Search | Login | Logout => ROLE,
     }
 }
 

@@ -167,6 +167,7 @@ impl Db {
             }
             Db::Pg { pool, .. } => POSTGRES_MIGRATIONS.run(pool).await?,
         }
+        crate::search::backfill(self).await?;
         Ok(())
     }
 

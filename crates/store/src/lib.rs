@@ -18,6 +18,7 @@ pub mod organisation;
 pub mod person;
 pub mod plan;
 pub mod reminder;
+pub mod search;
 pub mod triage;
 pub mod user;
 

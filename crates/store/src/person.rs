@@ -29,7 +29,7 @@ pub async fn insert_person(tx: &mut Authorized, p: &PersonRow) -> Result<()> {
     .bind(p.created_at)
     .execute(c).await?.rows_affected()
     });
-    Ok(())
+    crate::search::index_name(tx, p.id, p.name.as_deref()).await
 }
 
 pub async fn person_exists(tx: &mut Tx, id: Uuid) -> Result<bool> {
@@ -157,6 +157,13 @@ pub async fn relink(tx: &mut Authorized, concern_id: Uuid, from: Uuid, to: Uuid)
     if changed == 0 {
         return Ok(false);
     }
+    on!(tx, |c| {
+        sqlx::query(
+        "DELETE FROM person_name_tokens WHERE person_id = $1 AND NOT EXISTS (SELECT 1 FROM concern_persons WHERE person_id = $1)"
+    )
+    .bind(from)
+    .execute(c).await?.rows_affected()
+    });
     on!(tx, |c| {
         sqlx::query(
         "DELETE FROM persons WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM concern_persons WHERE person_id = $1)"

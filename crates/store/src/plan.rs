@@ -9,6 +9,7 @@
 
 use uuid::Uuid;
 use vink_domain::policy::{ConcernScope, CourseScope};
+use vink_domain::search::SearchQuery;
 
 use crate::audit::AuditFilter;
 use crate::concern::{ConcernFilter, DueFilter, ListCursor, Stream};
@@ -230,6 +231,37 @@ pub fn list_queries(i: &PlanInputs) -> Vec<NamedQuery> {
         "concern rows by id".into(),
         Some(crate::concern::rows_by_id_sql(&[i.record, i.actor])),
     );
+    // The search box: every kind of query under every scope.
+    let queries = [
+        ("case number", SearchQuery::parse("K-2026-0042")),
+        ("birth", SearchQuery::parse("05.04.2009")),
+        ("one name word", SearchQuery::parse("Ha")),
+        ("two name words", SearchQuery::parse("Søren Hansen")),
+    ];
+    for (qname, q) in queries {
+        let Ok(q) = q else { continue };
+        for (sname, scope) in [
+            ("all", ConcernScope::All),
+            ("agency", ConcernScope::OnAgendaOfAgency(i.agency)),
+        ] {
+            named(
+                &mut out,
+                format!("search concerns {qname} ({sname})"),
+                crate::search::concerns_sql(&q, scope, 50),
+            );
+        }
+        for (sname, scope) in [
+            ("all", CourseScope::All),
+            ("agency", CourseScope::Agency(i.agency)),
+            ("mentor", CourseScope::Mentor(i.mentor_user)),
+        ] {
+            named(
+                &mut out,
+                format!("search courses {qname} ({sname})"),
+                crate::search::courses_sql(&q, scope, 50),
+            );
+        }
+    }
     // The per-person access report over three records (binds: limit, bound,
     // records).
     if let Some(sql) = crate::audit::for_records_sql(3) {

@@ -53,6 +53,7 @@ pub fn router(state: AppState) -> Router {
         .route("/assets/{*path}", get(assets::serve))
         .fallback(ui::not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(ui::flash::layer))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             security::headers,

@@ -49,3 +49,12 @@ pub fn clock_class(c: &ClockView) -> &'static str {
         _ => "badge badge-success",
     }
 }
+
+/// A stored day (`2009-04-05`) as `05.04.2009`; a year alone stays a year,
+/// and anything else is shown as stored.
+pub fn day(stored: &str) -> String {
+    match stored.parse::<jiff::civil::Date>() {
+        Ok(d) => d.strftime("%d.%m.%Y").to_string(),
+        Err(_) => stored.to_string(),
+    }
+}

@@ -13,6 +13,7 @@ mod extract;
 mod follow_up;
 mod organisation;
 mod reminder;
+mod search;
 mod triage;
 
 use std::sync::OnceLock;
@@ -63,6 +64,7 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(follow_up::follow_ups))
         .routes(routes!(follow_up::outcomes))
         .routes(routes!(reminder::inbox))
+        .routes(routes!(search::search))
 }
 
 /// The API router (full paths under `/api/v1`).

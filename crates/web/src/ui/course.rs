@@ -16,9 +16,7 @@ use vink_domain::course::{
 };
 use vink_domain::policy::{Action, Resource, decide};
 
-use super::{
-    Errors, FormData, Page, app_error, checked, csrf_failed, error_page, parse_id, render,
-};
+use super::{FormData, Forms, Page, app_error, checked, csrf_failed, error_page, parse_id, render};
 use crate::AppState;
 use crate::auth::{UiLang, UiUser};
 use crate::i18n::Tr;
@@ -71,12 +69,11 @@ pub async fn list(
 struct DetailPage {
     p: Page,
     c: CourseDetail,
-    e: Errors,
-    f: FormData,
+    forms: Forms,
     candidates: Vec<CorpsMemberView>,
     can_manage: bool,
     can_record: bool,
-    forms: Vec<(String, String)>,
+    contact_forms: Vec<(String, String)>,
     parties: Vec<(String, String)>,
     points: Vec<(String, String)>,
     occupations: Vec<(String, String)>,
@@ -90,6 +87,19 @@ impl DetailPage {
     fn assigned(&self, id: &Uuid) -> bool {
         self.c.corps_member_id.as_ref() == Some(id)
     }
+
+    /// Whether a failed assessment chose this rating for an area (kept, so a
+    /// mistake elsewhere in the form does not lose the ratings).
+    fn rated(&self, area: &str, n: &i32) -> bool {
+        self.forms
+            .f("assessment")
+            .is(&format!("rating.{area}"), &n.to_string())
+    }
+
+    /// The comment a failed assessment gave an area.
+    fn comment(&self, area: &str) -> String {
+        self.forms.f("assessment").value(&format!("comment.{area}"))
+    }
 }
 
 async fn detail_page(
@@ -97,8 +107,7 @@ async fn detail_page(
     t: Tr,
     user: &UiUser,
     id: Uuid,
-    f: FormData,
-    e: Errors,
+    forms: Forms,
     status: StatusCode,
 ) -> Response {
     let session = &user.session;
@@ -123,8 +132,17 @@ async fn detail_page(
     } else {
         Vec::new()
     };
+    let mut p = Page::new(t, "course.title", Some(session)).named(
+        c.person
+            .name
+            .as_deref()
+            .unwrap_or(t.t("person.unknown_name")),
+    );
+    if forms.any() {
+        p.mark_error();
+    }
     let page = DetailPage {
-        p: Page::new(t, "course.title", Some(session)),
+        p,
         parties: options(
             &t,
             "consent_party",
@@ -133,7 +151,7 @@ async fn detail_page(
                 .map(|x| x.code())
                 .collect::<Vec<_>>(),
         ),
-        forms: options(
+        contact_forms: options(
             &t,
             "contact_form",
             &ContactForm::ALL
@@ -178,8 +196,7 @@ async fn detail_page(
         candidates,
         can_manage,
         can_record,
-        e,
-        f,
+        forms,
         c,
     };
     render(status, &page)
@@ -192,25 +209,21 @@ pub async fn detail(
     Path(id): Path<String>,
 ) -> Response {
     match parse_id(t, &user, &id) {
-        Ok(id) => {
-            detail_page(
-                &s,
-                t,
-                &user,
-                id,
-                FormData(Vec::new()),
-                Errors::none(t),
-                StatusCode::OK,
-            )
-            .await
-        }
+        Ok(id) => detail_page(&s, t, &user, id, Forms::blank(t), StatusCode::OK).await,
         Err(r) => r,
     }
 }
 
 /// Runs a course form: CSRF, the use case, then back to the course or the
 /// course again with the errors beside the fields.
-async fn post<F, Fut>(s: AppState, t: Tr, user: UiUser, id: String, f: FormData, run: F) -> Response
+async fn post<F, Fut>(
+    s: AppState,
+    t: Tr,
+    user: UiUser,
+    id: String,
+    (form, f): (&'static str, FormData),
+    run: F,
+) -> Response
 where
     F: FnOnce(AppState, vink_domain::user::Actor, Uuid, FormData) -> Fut,
     Fut: std::future::Future<Output = Result<(), AppError>>,
@@ -222,15 +235,18 @@ where
     let actor = user.session.actor.clone();
     let kept = FormData(f.0.clone());
     match run(s.clone(), actor, id, f).await {
-        Ok(()) => Redirect::to(&format!("/courses/{id}")).into_response(),
+        Ok(()) => super::flash::redirect(
+            s.secure_cookies,
+            &format!("/courses/{id}"),
+            &format!("course_{form}"),
+        ),
         Err(AppError::Invalid(errs)) => {
             detail_page(
                 &s,
                 t,
                 &user,
                 id,
-                kept,
-                Errors::of(t, errs),
+                Forms::failed(t, form, kept, errs),
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await
@@ -250,7 +266,7 @@ pub async fn transition(
     Path(id): Path<String>,
     f: FormData,
 ) -> Response {
-    post(s, t, user, id, f, async |s, a, id, f| {
+    post(s, t, user, id, ("move", f), async |s, a, id, f| {
         let input = CourseTransitionInput {
             to: nonblank(&f, "to"),
             on: nonblank(&f, "on"),
@@ -268,7 +284,7 @@ pub async fn consent(
     Path(id): Path<String>,
     f: FormData,
 ) -> Response {
-    post(s, t, user, id, f, async |s, a, id, f| {
+    post(s, t, user, id, ("consent", f), async |s, a, id, f| {
         let input = ConsentInput {
             consent_on: nonblank(&f, "consent_on"),
             guardian_consent_on: nonblank(&f, "guardian_consent_on"),
@@ -286,7 +302,7 @@ pub async fn withdraw_consent(
     Path(id): Path<String>,
     f: FormData,
 ) -> Response {
-    post(s, t, user, id, f, async |s, a, id, f| {
+    post(s, t, user, id, ("withdraw", f), async |s, a, id, f| {
         let input = vink_app::course::ConsentWithdrawalInput {
             party: nonblank(&f, "party"),
             on: nonblank(&f, "withdrawn_on"),
@@ -306,7 +322,7 @@ pub async fn assign(
     Path(id): Path<String>,
     f: FormData,
 ) -> Response {
-    post(s, t, user, id, f, async |s, a, id, f| {
+    post(s, t, user, id, ("assign", f), async |s, a, id, f| {
         let member = nonblank(&f, "corps_member_id").and_then(|m| m.parse().ok());
         uc::assign(&s.app, &a, id, member).await
     })
@@ -320,7 +336,7 @@ pub async fn contact(
     Path(id): Path<String>,
     f: FormData,
 ) -> Response {
-    post(s, t, user, id, f, async |s, a, id, f| {
+    post(s, t, user, id, ("contact", f), async |s, a, id, f| {
         let minutes = nonblank(&f, "minutes").map(|m| m.trim().parse::<i64>().unwrap_or(-1));
         let input = ContactInput {
             on: nonblank(&f, "on"),
@@ -340,7 +356,7 @@ pub async fn goal(
     Path(id): Path<String>,
     f: FormData,
 ) -> Response {
-    post(s, t, user, id, f, async |s, a, id, f| {
+    post(s, t, user, id, ("goal", f), async |s, a, id, f| {
         match (
             nonblank(&f, "goal_id").and_then(|g| g.parse::<Uuid>().ok()),
             nonblank(&f, "status"),
@@ -368,7 +384,7 @@ pub async fn assessment(
     Path(id): Path<String>,
     f: FormData,
 ) -> Response {
-    post(s, t, user, id, f, async |s, a, id, f| {
+    post(s, t, user, id, ("assessment", f), async |s, a, id, f| {
         let ratings = AssessmentArea::ALL
             .iter()
             .map(|area| RatingInput {

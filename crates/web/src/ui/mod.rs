@@ -6,9 +6,11 @@ mod audit;
 mod concern;
 mod corps;
 mod course;
+pub(crate) mod flash;
 mod follow_up;
 mod reminder;
 mod report;
+mod search;
 mod triage;
 mod user;
 
@@ -77,6 +79,7 @@ pub fn routes() -> Router<AppState> {
         .route("/inbox", get(reminder::inbox))
         .route("/inbox/{id}/read", post(reminder::inbox_read))
         .route("/report", get(report::form).post(report::submit))
+        .route("/search", get(search::search))
 }
 
 /// What the layout needs on every page.
@@ -85,6 +88,11 @@ pub struct Page {
     pub title: String,
     pub user: Option<NavUser>,
     pub csrf: String,
+    /// The navigation entry this page belongs to, and whether it is that
+    /// entry's own page (`aria-current="page"`) or a page under it (`"true"`).
+    pub nav: (&'static str, &'static str),
+    /// The confirmation of the action just done, translated.
+    pub flash: Option<String>,
 }
 
 /// The signed-in user as the header and navigation show them.
@@ -99,6 +107,33 @@ pub struct NavUser {
     pub follow_ups: bool,
     pub outcomes: bool,
     pub corps: bool,
+    pub search: bool,
+    pub users: bool,
+}
+
+/// The navigation entry of a page, from its title key.
+fn nav_of(title_key: &str) -> (&'static str, &'static str) {
+    match title_key {
+        "dashboard.title" => ("dashboard", "page"),
+        "concerns.title" => ("concerns", "page"),
+        "detail.title" => ("concerns", "true"),
+        "new.title" => ("new", "page"),
+        "meetings.title" => ("meetings", "page"),
+        "meeting.title" => ("meetings", "true"),
+        "courses.title" => ("courses", "page"),
+        "course.title" => ("courses", "true"),
+        "follow_ups.title" => ("follow_ups", "page"),
+        "corps.title" => ("corps", "page"),
+        "corps.member_title" => ("corps", "true"),
+        "outcomes.title" => ("outcomes", "page"),
+        "inbox.title" => ("inbox", "page"),
+        "audit.title" => ("audit", "page"),
+        "audit.person_title" => ("audit", "true"),
+        "users.title" => ("users", "page"),
+        "users.user_title" => ("users", "true"),
+        "search.title" => ("search", "page"),
+        _ => ("", ""),
+    }
 }
 
 impl Page {
@@ -116,6 +151,8 @@ impl Page {
                 follow_ups: can(Action::FollowUpList),
                 outcomes: can(Action::OutcomeRead),
                 corps: can(Action::CorpsRead),
+                search: can(Action::Search),
+                users: can(Action::UserManage),
             }
         });
         Page {
@@ -123,6 +160,25 @@ impl Page {
             title: t.t(title_key).to_string(),
             user,
             csrf: session.map(|s| s.csrf.clone()).unwrap_or_default(),
+            nav: nav_of(title_key),
+            flash: flash::current().map(|k| t.t(&k).to_string()),
+        }
+    }
+
+    /// Names the record in the title: `K-2026-0042 · Henvendelse`.
+    pub fn named(mut self, name: &str) -> Page {
+        if !name.is_empty() {
+            self.title = format!("{name} · {}", self.title);
+        }
+        self
+    }
+
+    /// Marks a page shown with form errors: the title starts with "Fejl:",
+    /// so a screen reader hears it first.
+    pub fn mark_error(&mut self) {
+        let prefix = self.t.t("form.title_error");
+        if !self.title.starts_with(prefix) {
+            self.title = format!("{prefix} {}", self.title);
         }
     }
 }
@@ -274,10 +330,12 @@ pub fn csrf_failed(t: Tr, session: &Session) -> Response {
     error_page(t, Some(session), StatusCode::FORBIDDEN, "error.csrf")
 }
 
-/// Per-field error texts for a form, translated by code.
+/// Per-field error texts for a form, translated by code, and the ids of its
+/// fields (prefixed with the form's name on pages with several forms).
 pub struct Errors {
     errs: FieldErrors,
     t: Tr,
+    prefix: &'static str,
 }
 
 impl Errors {
@@ -285,11 +343,16 @@ impl Errors {
         Errors {
             errs: FieldErrors::new(),
             t,
+            prefix: "",
         }
     }
 
     pub fn of(t: Tr, errs: FieldErrors) -> Self {
-        Errors { errs, t }
+        Errors {
+            errs,
+            t,
+            prefix: "",
+        }
     }
 
     pub fn any(&self) -> bool {
@@ -306,7 +369,14 @@ impl Errors {
 
     /// The HTML id of a field's input.
     pub fn id(&self, field: &str) -> String {
-        field_id(field)
+        self.scoped(field_id(field))
+    }
+
+    fn scoped(&self, id: String) -> String {
+        match self.prefix {
+            "" => id,
+            p => format!("f-{p}-{}", &id[2..]),
+        }
     }
 
     pub fn has(&self, field: &str) -> bool {
@@ -324,7 +394,7 @@ impl Errors {
                     Some(key) if self.t.t(&key) != key => format!("{}: {msg}", self.t.t(&key)),
                     _ => msg,
                 };
-                (field_id(&e.field), text)
+                (self.scoped(field_id(&e.field)), text)
             })
             .collect()
     }
@@ -332,6 +402,71 @@ impl Errors {
     /// Whether any error belongs to a field under `prefix` (a person slot).
     pub fn has_prefix(&self, prefix: &str) -> bool {
         self.errs.0.iter().any(|e| e.field.starts_with(prefix))
+    }
+}
+
+/// The forms of a page that has several. Each form has a name: its field ids
+/// are `f-{name}-{field}`, so two forms never share an id, and only the form
+/// that was submitted shows the values it was sent with and its errors; the
+/// others are blank.
+pub struct Forms {
+    t: Tr,
+    submitted: &'static str,
+    data: FormData,
+    errs: FieldErrors,
+}
+
+impl Forms {
+    /// Every form blank (the page as first shown).
+    pub fn blank(t: Tr) -> Forms {
+        Forms {
+            t,
+            submitted: "",
+            data: FormData(Vec::new()),
+            errs: FieldErrors::new(),
+        }
+    }
+
+    /// The form `name` came back with these values and errors.
+    pub fn failed(t: Tr, name: &'static str, data: FormData, errs: FieldErrors) -> Forms {
+        Forms {
+            t,
+            submitted: name,
+            data,
+            errs,
+        }
+    }
+
+    /// Whether the submitted form has errors.
+    pub fn any(&self) -> bool {
+        !self.errs.is_empty()
+    }
+
+    /// The values form `name` shows.
+    pub fn f(&self, name: &'static str) -> FormData {
+        if name == self.submitted {
+            FormData(self.data.0.clone())
+        } else {
+            FormData(Vec::new())
+        }
+    }
+
+    /// The errors and ids of form `name`.
+    pub fn e(&self, name: &'static str) -> Errors {
+        Errors {
+            errs: if name == self.submitted {
+                self.errs.clone()
+            } else {
+                FieldErrors::new()
+            },
+            t: self.t,
+            prefix: name,
+        }
+    }
+
+    /// The errors of the submitted form, for the summary at the top.
+    pub fn failed_errors(&self) -> Errors {
+        self.e(self.submitted)
     }
 }
 

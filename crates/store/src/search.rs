@@ -1,0 +1,214 @@
+//! The search box's queries: index ranges on folded name tokens, the birth
+//! date index or the case number, joined to concerns and courses and filtered
+//! by the same policy scopes as the lists. Every query is bounded by `limit`.
+
+use uuid::Uuid;
+use vink_domain::policy::{ConcernScope, CourseScope};
+use vink_domain::search::{SearchQuery, Word, name_tokens, prefix_upper};
+
+use crate::sql::{Bind, Conditions, bind_all};
+use crate::{Result, Tx, on};
+
+/// One concern or course found, with what its label needs.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct HitRow {
+    pub id: Uuid,
+    pub case_number: Option<String>,
+    pub status: String,
+    pub immediate_danger: bool,
+    /// A course's programme kind; none for a concern.
+    pub programme: Option<String>,
+    pub person_name: Option<String>,
+    pub person_birth: Option<String>,
+}
+
+/// `(t.token >= $a AND t.token < $b) OR …` for one typed word.
+fn word_condition(w: &mut Conditions, word: &Word, alias: &str) -> String {
+    let ranges: Vec<String> = word
+        .prefixes
+        .iter()
+        .map(|p| {
+            let lo = w.param(Bind::Text(p.clone()));
+            let hi = w.param(Bind::Text(prefix_upper(p)));
+            format!("({alias}.token >= {lo} AND {alias}.token < {hi})")
+        })
+        .collect();
+    format!("({})", ranges.join(" OR "))
+}
+
+/// The persons a query names, as a `FROM` fragment binding `p` and its
+/// conditions; `None` for a case number (which names records, not persons).
+fn person_source(w: &mut Conditions, q: &SearchQuery) -> Option<&'static str> {
+    match q {
+        SearchQuery::CaseNumber(_) => None,
+        SearchQuery::Birth(d) => {
+            let b = w.param(Bind::Text(d.to_string()));
+            w.push(format!("p.birth = {b}"));
+            Some("persons p")
+        }
+        SearchQuery::Name(words) => {
+            let mut iter = words.iter();
+            if let Some(first) = iter.next() {
+                let c = word_condition(w, first, "t0");
+                w.push(c);
+            }
+            for word in iter {
+                let c = word_condition(w, word, "tn");
+                w.push(format!(
+                    "EXISTS (SELECT 1 FROM person_name_tokens tn WHERE tn.person_id = t0.person_id AND {c})"
+                ));
+            }
+            Some("person_name_tokens t0 JOIN persons p ON p.id = t0.person_id")
+        }
+    }
+}
+
+/// The concern query for `q` within `scope`; none when the scope is empty.
+pub(crate) fn concerns_sql(
+    q: &SearchQuery,
+    scope: ConcernScope,
+    limit: i64,
+) -> Option<(String, Conditions)> {
+    if scope == ConcernScope::Nothing {
+        return None;
+    }
+    let mut w = Conditions::default();
+    let from = match (q, person_source(&mut w, q)) {
+        (SearchQuery::CaseNumber(n), _) => {
+            let b = w.param(Bind::Text(n.clone()));
+            w.push(format!("k.case_number = {b}"));
+            "concerns k LEFT JOIN persons p ON p.id = (SELECT cp.person_id FROM concern_persons cp
+                 WHERE cp.concern_id = k.id ORDER BY cp.position LIMIT 1)"
+                .to_string()
+        }
+        (_, Some(persons)) => format!(
+            "{persons} JOIN concern_persons cp ON cp.person_id = p.id JOIN concerns k ON k.id = cp.concern_id"
+        ),
+        (_, None) => return None,
+    };
+    w.concern_scope(scope, "k");
+    let l = w.param(Bind::I64(limit));
+    let sql = format!(
+        "SELECT k.id, k.case_number, k.status, k.immediate_danger, NULL AS programme,
+                p.name AS person_name, p.birth AS person_birth
+         FROM {from}{} LIMIT {l}",
+        w.where_clause()
+    );
+    Some((sql, w))
+}
+
+/// The course query for `q` within `scope`; none when the scope is empty.
+pub(crate) fn courses_sql(
+    q: &SearchQuery,
+    scope: CourseScope,
+    limit: i64,
+) -> Option<(String, Conditions)> {
+    if scope == CourseScope::Nothing {
+        return None;
+    }
+    let mut w = Conditions::default();
+    let from = match (q, person_source(&mut w, q)) {
+        (SearchQuery::CaseNumber(n), _) => {
+            let b = w.param(Bind::Text(n.clone()));
+            w.push(format!("k.case_number = {b}"));
+            "concerns k JOIN courses c ON c.concern_id = k.id JOIN persons p ON p.id = c.person_id"
+                .to_string()
+        }
+        (_, Some(persons)) => format!(
+            "{persons} JOIN courses c ON c.person_id = p.id LEFT JOIN concerns k ON k.id = c.concern_id"
+        ),
+        (_, None) => return None,
+    };
+    w.course_scope(scope, "c");
+    let l = w.param(Bind::I64(limit));
+    let sql = format!(
+        "SELECT c.id, k.case_number, c.status, FALSE AS immediate_danger, c.kind AS programme,
+                p.name AS person_name, p.birth AS person_birth
+         FROM {from}{} LIMIT {l}",
+        w.where_clause()
+    );
+    Some((sql, w))
+}
+
+async fn hits(tx: &mut Tx, q: Option<(String, Conditions)>) -> Result<Vec<HitRow>> {
+    let Some((sql, w)) = q else {
+        return Ok(Vec::new());
+    };
+    Ok(on!(tx, |c| bind_all(
+        sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())),
+        &w.binds
+    )
+    .fetch_all(c)
+    .await?))
+}
+
+/// Concerns within `scope` that the query finds, at most `limit`.
+pub async fn concerns(
+    tx: &mut Tx,
+    q: &SearchQuery,
+    scope: ConcernScope,
+    limit: i64,
+) -> Result<Vec<HitRow>> {
+    hits(tx, concerns_sql(q, scope, limit)).await
+}
+
+/// Courses within `scope` that the query finds, at most `limit`.
+pub async fn courses(
+    tx: &mut Tx,
+    q: &SearchQuery,
+    scope: CourseScope,
+    limit: i64,
+) -> Result<Vec<HitRow>> {
+    hits(tx, courses_sql(q, scope, limit)).await
+}
+
+/// Writes a person's name tokens: part of every person insert, never alone.
+pub(crate) async fn index_name(
+    tx: &mut impl crate::AsTx,
+    person_id: Uuid,
+    name: Option<&str>,
+) -> Result<()> {
+    for token in name.map(name_tokens).unwrap_or_default() {
+        on!(tx, |c| sqlx::query(
+            "INSERT INTO person_name_tokens (token, person_id) VALUES ($1, $2)"
+        )
+        .bind(&token)
+        .bind(person_id)
+        .execute(c)
+        .await?
+        .rows_affected());
+    }
+    Ok(())
+}
+
+/// Fills the tokens of persons made before the search index existed, once,
+/// in one transaction (run at start-up, after the migrations).
+pub async fn backfill(db: &crate::Db) -> Result<u64> {
+    let mut tx = db.begin().await?;
+    let done: bool = on!(&mut tx, |c| sqlx::query_scalar(
+        "SELECT done FROM search_backfill WHERE id = 1"
+    )
+    .fetch_one(c)
+    .await?);
+    if done {
+        tx.commit().await?;
+        return Ok(0);
+    }
+    let persons: Vec<(Uuid, Option<String>)> = on!(&mut tx, |c| sqlx::query_as(
+        "SELECT p.id, p.name FROM persons p WHERE p.name IS NOT NULL
+           AND NOT EXISTS (SELECT 1 FROM person_name_tokens t WHERE t.person_id = p.id)"
+    )
+    .fetch_all(c)
+    .await?);
+    for (id, name) in &persons {
+        index_name(&mut tx, *id, name.as_deref()).await?;
+    }
+    on!(&mut tx, |c| sqlx::query(
+        "UPDATE search_backfill SET done = TRUE WHERE id = 1"
+    )
+    .execute(c)
+    .await?
+    .rows_affected());
+    tx.commit().await?;
+    Ok(persons.len() as u64)
+}

@@ -210,6 +210,17 @@ def main():
         cursor = deep.get("next_cursor")
         detail = json.loads(http("GET", f"/api/v1/concerns/{ids[0]}", tok)[2])
         person = detail["persons"][0]["id"]
+        # The search box's inputs, from a real person of the data set.
+        with_birth = next(
+            (p for c in page["items"][:50]
+             for p in json.loads(http("GET", f"/api/v1/concerns/{c['id']}", tok)[2])["persons"]
+             if p.get("name") and len(str(p.get("birth") or "")) == 10),
+            detail["persons"][0],
+        )
+        name = with_birth.get("name") or "Fiktiv"
+        b = str(with_birth.get("birth") or "2009-04-05")
+        birth_dk = f"{b[8:10]}.{b[5:7]}.{b[0:4]}" if len(b) == 10 else "05.04.2009"
+        q = lambda v: urllib.parse.urlencode({"q": v})
         id_list = ",".join(f'"{i}"' for i in ids)
         detail_lua = lua_file(
             f"ids = {{{id_list}}}\n"
@@ -246,6 +257,11 @@ def main():
             ("follow-ups worklist", "/api/v1/follow-ups", bearer, None),
             ("audit by record", f"/api/v1/audit?record_id={ids[0]}&limit=100", abearer, None),
             ("audit by person", f"/api/v1/audit/persons/{person}?limit=100", abearer, None),
+            ("search: case number", "/api/v1/search?" + q(detail["case_number"]), bearer, None),
+            ("search: birth date", "/api/v1/search?" + q(birth_dk), bearer, None),
+            ("search: full name", "/api/v1/search?" + q(name), bearer, None),
+            (f"search: two letters ({name[:2]})", "/api/v1/search?" + q(name[:2]), bearer, None),
+            ("search page (HTML)", "/search?" + q(name), [f"Cookie: {cookie}"], None),
             # Last: intake adds concerns (open ones), which the reads above
             # must not see piling up.
             ("intake (POST /api/v1/concerns)", "/api/v1/concerns", bearer, intake_lua),

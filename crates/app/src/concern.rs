@@ -107,6 +107,8 @@ pub struct ListQuery {
     pub status: Option<String>,
     /// `overdue` or `due_soon` (due within 12 hours).
     pub due: Option<String>,
+    /// `true`: only open concerns flagged as immediate danger.
+    pub danger: Option<bool>,
     /// Page number from 1.
     pub page: Option<i64>,
     /// Items per page, at most 100 (default 25).
@@ -628,6 +630,7 @@ pub async fn list(app: &App, actor: &Actor, q: &ListQuery) -> Result<ConcernPage
         .await?;
     let now = tx.at();
     let filter = ConcernFilter {
+        danger: q.danger == Some(true),
         status,
         due,
         now: micros(now),

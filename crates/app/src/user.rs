@@ -298,6 +298,11 @@ pub async fn revoke_token(app: &App, actor: &Actor, token: &str) -> Result<()> {
 /// in one transaction; they can no longer log in.
 pub async fn disable_user(app: &App, actor: &Actor, username: &str) -> Result<()> {
     let (mut tx, user) = managed_user(app, actor, username).await?;
+    if actor.user_id() == Some(user.id) {
+        return Err(AppError::Conflict(
+            "an administrator cannot disable their own account".into(),
+        ));
+    }
     let at = micros(tx.at());
     let changed = store::disable_user(&mut tx, user.id).await?;
     store::revoke_tokens(&mut tx, user.id, at).await?;
@@ -484,4 +489,127 @@ pub async fn sweep_sessions(app: &App) -> Result<u64> {
         store::delete_idle_sessions(&mut tx, micros(idle_cutoff), micros(created_cutoff)).await?;
     tx.commit().await?;
     Ok(n)
+}
+
+/// A user as the administrator sees them.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct UserSummary {
+    pub id: Uuid,
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+    pub agency: Option<String>,
+    pub active: bool,
+    pub live_tokens: i64,
+}
+
+/// Every user, for the administrator. Audited as one read.
+pub async fn list_users(app: &App, actor: &Actor) -> Result<Vec<UserSummary>> {
+    let tx = app.db.begin_read().await?;
+    let mut tx = app
+        .authorize_read(tx, actor, Action::UserManage, &Resource::None, None)
+        .await?;
+    let now = micros(tx.at());
+    let rows = store::list_users(&mut tx, now).await?;
+    tx.commit().await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| UserSummary {
+            id: r.id,
+            username: r.username,
+            display_name: r.display_name,
+            role: r.role,
+            agency: r.agency,
+            active: r.active,
+            live_tokens: r.live_tokens,
+        })
+        .collect())
+}
+
+/// Changes a user's role and agency (a coordination-unit member needs one;
+/// other roles keep none). Their sessions end.
+pub async fn change_role(
+    app: &App,
+    actor: &Actor,
+    username: &str,
+    role: Option<&str>,
+    agency: Option<&str>,
+) -> Result<()> {
+    let mut errs = FieldErrors::new();
+    let role = crate::parse_code(&mut errs, "role", role, Role::parse, Role::codes, true);
+    errs.finish(())?;
+    let (mut tx, user) = managed_user(app, actor, username).await?;
+    let agency = match agency.map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(code) => match organisation::agency_by_code(&mut tx, code).await? {
+            Some(a) => Some(a.id),
+            None => return Err(crate::invalid("agency", "unknown_code", "unknown agency")),
+        },
+    };
+    let Some(role) = role else {
+        return Err(crate::invalid("role", "required", "is required"));
+    };
+    let agency = match (role, agency) {
+        (Role::CoordinationUnit, None) => {
+            return Err(crate::invalid(
+                "agency",
+                "required",
+                "a coordination-unit member belongs to an agency",
+            ));
+        }
+        (Role::CoordinationUnit, a) => a,
+        // Only the coordination unit acts as an agency.
+        _ => None,
+    };
+    if actor.user_id() == Some(user.id) && role != Role::Admin {
+        return Err(AppError::Conflict(
+            "an administrator cannot remove their own administration rights".into(),
+        ));
+    }
+    store::set_role(&mut tx, user.id, role.code(), agency).await?;
+    tx.commit_noting(Some("role_changed".into())).await?;
+    Ok(())
+}
+
+/// Sets a new password chosen by the administrator (to hand over in person);
+/// every session of the user ends.
+pub async fn reset_password(
+    app: &App,
+    actor: &Actor,
+    username: &str,
+    password: &str,
+) -> Result<()> {
+    app.require(actor, Action::UserManage, None).await?;
+    if password.chars().count() < MIN_PASSWORD_LEN || password.len() > 1024 {
+        return Err(crate::invalid(
+            "password",
+            "too_short",
+            &format!("must be at least {MIN_PASSWORD_LEN} characters"),
+        ));
+    }
+    let hash = hash_password(password, app.config.password_memory_kib).await?;
+    let (mut tx, user) = managed_user(app, actor, username).await?;
+    store::set_password(&mut tx, user.id, &hash).await?;
+    store::end_sessions(&mut tx, user.id).await?;
+    tx.commit_noting(Some("password_reset".into())).await?;
+    Ok(())
+}
+
+/// Revokes every live API token of a user.
+pub async fn revoke_tokens(app: &App, actor: &Actor, username: &str) -> Result<u64> {
+    let (mut tx, user) = managed_user(app, actor, username).await?;
+    let at = micros(tx.at());
+    let n = store::revoke_tokens(&mut tx, user.id, at).await?;
+    tx.commit_noting(Some("tokens_revoked".into())).await?;
+    Ok(n)
+}
+
+/// Lets a disabled user log in again.
+pub async fn enable_user(app: &App, actor: &Actor, username: &str) -> Result<()> {
+    let (mut tx, user) = managed_user(app, actor, username).await?;
+    if !store::enable_user(&mut tx, user.id).await? {
+        return Err(AppError::Conflict("the user is already active".into()));
+    }
+    tx.commit_noting(Some("enabled".into())).await?;
+    Ok(())
 }

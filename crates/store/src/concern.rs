@@ -192,6 +192,8 @@ pub enum DueFilter {
 pub struct ConcernFilter {
     pub status: Option<String>,
     pub due: Option<DueFilter>,
+    /// Only open concerns flagged as immediate danger.
+    pub danger: bool,
     pub now: i64,
     pub soon_until: i64,
     pub limit: i64,
@@ -349,7 +351,7 @@ pub(crate) fn stream_conditions(
 ) -> Option<Conditions> {
     let wants_decided = f.status.as_deref() == Some("decided");
     let excluded = match stream {
-        Stream::Decided => f.due.is_some() || (f.status.is_some() && !wants_decided),
+        Stream::Decided => f.due.is_some() || f.danger || (f.status.is_some() && !wants_decided),
         Stream::Running => wants_decided,
         Stream::Paused => wants_decided || f.due == Some(DueFilter::DueSoon),
     };
@@ -358,6 +360,9 @@ pub(crate) fn stream_conditions(
     }
     let mut w = Conditions::default();
     w.push(stream.base().into());
+    if f.danger {
+        w.push("c.immediate_danger = TRUE".into());
+    }
     if let Some(st) = f.status.as_deref().filter(|_| stream != Stream::Decided) {
         let p = w.param(Bind::Text(st.to_string()));
         w.push(format!("c.status = {p}"));
@@ -831,6 +836,8 @@ async fn rows_before(
 /// The dashboard's triage counts within a scope.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct TriageCounts {
+    /// Open concerns flagged as immediate danger.
+    pub danger: i64,
     pub new: i64,
     pub open: i64,
     pub overdue: i64,
@@ -866,7 +873,8 @@ pub(crate) fn counts_sql(
            COUNT(*),
            COALESCE(SUM(CASE WHEN {} THEN 1 ELSE 0 END), 0),
            COALESCE(SUM(CASE WHEN {} THEN 1 ELSE 0 END), 0),
-           COALESCE(SUM(CASE WHEN {} THEN 1 ELSE 0 END), 0)
+           COALESCE(SUM(CASE WHEN {} THEN 1 ELSE 0 END), 0),
+           COALESCE(SUM(CASE WHEN c.immediate_danger = TRUE THEN 1 ELSE 0 END), 0)
          FROM concerns c{}",
         fill(overdue),
         fill(due_soon),
@@ -886,18 +894,18 @@ pub async fn triage_counts(
     let mut total = TriageCounts::default();
     for stream in [Stream::Running, Stream::Paused] {
         let (sql, w) = counts_sql(stream, scope, now, soon_until);
-        let (new, open, overdue, due_soon, paused): (i64, i64, i64, i64, i64) =
-            on!(tx, |c| bind_all(
-                sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())),
-                &w.binds
-            )
-            .fetch_one(c)
-            .await?);
+        let (new, open, overdue, due_soon, paused, danger): (i64, i64, i64, i64, i64, i64) = on!(
+            tx,
+            |c| bind_all(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())), &w.binds)
+                .fetch_one(c)
+                .await?
+        );
         total.new += new;
         total.open += open;
         total.overdue += overdue;
         total.due_soon += due_soon;
         total.paused += paused;
+        total.danger += danger;
     }
     Ok(total)
 }

@@ -519,3 +519,35 @@ pub async fn course_of_concern_person(
     .fetch_optional(c)
     .await?))
 }
+
+/// A contact as a mentor's home page lists it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RecentContactRow {
+    pub course_id: Uuid,
+    pub person_name: Option<String>,
+    pub on_date: String,
+    pub form: String,
+    pub minutes: i64,
+}
+
+/// The latest contacts logged by one user: a mentor's own work. Starts from
+/// the courses assigned to them (their caseload, a handful), never the table.
+pub async fn recent_contacts_by(
+    tx: &mut Tx,
+    mentor_user: Uuid,
+    limit: i64,
+) -> Result<Vec<RecentContactRow>> {
+    Ok(on!(tx, |c| sqlx::query_as(
+        "SELECT k.course_id, p.name AS person_name, k.on_date, k.form, k.minutes
+         FROM corps_members cm
+         JOIN courses c ON c.corps_member_id = cm.id
+         JOIN course_contacts k ON k.course_id = c.id
+         JOIN persons p ON p.id = c.person_id
+         WHERE cm.user_id = $1
+         ORDER BY k.on_date DESC, k.created_at DESC LIMIT $2"
+    )
+    .bind(mentor_user)
+    .bind(limit)
+    .fetch_all(c)
+    .await?))
+}

@@ -53,6 +53,13 @@ pub fn list_queries(i: &PlanInputs) -> Vec<NamedQuery> {
     ] {
         let filters: Vec<(&str, ConcernFilter)> = vec![
             ("plain", filter(i.now, None, None, None)),
+            (
+                "danger",
+                ConcernFilter {
+                    danger: true,
+                    ..filter(i.now, None, None, None)
+                },
+            ),
             ("received", filter(i.now, Some("received"), None, None)),
             ("decided", filter(i.now, Some("decided"), None, None)),
             (
@@ -283,6 +290,7 @@ fn filter(
     after: Option<ListCursor>,
 ) -> ConcernFilter {
     ConcernFilter {
+        danger: false,
         status: status.map(String::from),
         due,
         now,

@@ -292,3 +292,75 @@ pub async fn agency_codes(tx: &mut Tx, ids: &[Uuid]) -> Result<Vec<(Uuid, Option
     .fetch_all(c)
     .await?))
 }
+
+/// A user as the administrator's list shows them.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserListRow {
+    pub id: Uuid,
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+    pub agency: Option<String>,
+    pub active: bool,
+    /// API tokens neither revoked nor expired at `now`.
+    pub live_tokens: i64,
+}
+
+/// Every user, by name: a municipality has dozens to a few hundred staff.
+pub async fn list_users(tx: &mut Tx, now: i64) -> Result<Vec<UserListRow>> {
+    Ok(on!(tx, |c| {
+        sqlx::query_as(
+        "SELECT u.id, u.username, u.display_name, u.role, g.code AS agency, u.active,
+                (SELECT COUNT(*) FROM api_tokens t WHERE t.user_id = u.id
+                   AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $1)) AS live_tokens
+         FROM users u LEFT JOIN agencies g ON g.id = u.agency_id ORDER BY u.username"
+    )
+    .bind(now)
+    .fetch_all(c)
+    .await?
+    }))
+}
+
+/// Changes a user's role and agency; their sessions end, so the new rights
+/// apply from their next log-in.
+pub async fn set_role(
+    tx: &mut Authorized,
+    user_id: Uuid,
+    role: &str,
+    agency: Option<Uuid>,
+) -> Result<()> {
+    on!(tx, |c| sqlx::query(
+        "UPDATE users SET role = $1, agency_id = $2 WHERE id = $3"
+    )
+    .bind(role)
+    .bind(agency)
+    .bind(user_id)
+    .execute(c)
+    .await?
+    .rows_affected());
+    end_sessions(tx, user_id).await
+}
+
+/// Ends every session of a user (after a password reset or role change).
+pub async fn end_sessions(tx: &mut Authorized, user_id: Uuid) -> Result<()> {
+    on!(tx, |c| sqlx::query(
+        "DELETE FROM sessions WHERE user_id = $1"
+    )
+    .bind(user_id)
+    .execute(c)
+    .await?
+    .rows_affected());
+    Ok(())
+}
+
+/// Makes a disabled user able to log in again.
+pub async fn enable_user(tx: &mut Authorized, user_id: Uuid) -> Result<bool> {
+    let n = on!(tx, |c| sqlx::query(
+        "UPDATE users SET active = TRUE WHERE id = $1 AND active = FALSE"
+    )
+    .bind(user_id)
+    .execute(c)
+    .await?
+    .rows_affected());
+    Ok(n == 1)
+}

@@ -38,6 +38,7 @@ fn concern_row(n: i64, received: i64, deadline: i64) -> ConcernRow {
 
 fn filter(now: i64) -> ConcernFilter {
     ConcernFilter {
+        danger: false,
         status: None,
         due: None,
         now,

@@ -577,3 +577,38 @@ pub async fn candidates(
         )),
     ))
 }
+
+/// A contact on a mentor's home page.
+#[derive(Debug, Clone, Serialize)]
+pub struct RecentContact {
+    pub course_id: Uuid,
+    pub person_name: Option<String>,
+    pub on: String,
+    pub form: String,
+    pub minutes: i64,
+}
+
+/// The latest contacts in the courses assigned to the signed-in mentor.
+/// Audited as one course-list read; other roles get none.
+pub async fn recent_contacts(app: &App, actor: &Actor, limit: i64) -> Result<Vec<RecentContact>> {
+    let vink_domain::policy::CourseScope::Mentor(user) = vink_domain::policy::course_scope(actor)
+    else {
+        return Ok(Vec::new());
+    };
+    let tx = app.db.begin_read().await?;
+    let mut tx = app
+        .authorize_read(tx, actor, Action::CourseList, &Resource::None, None)
+        .await?;
+    let rows = vink_store::course::recent_contacts_by(&mut tx, user, limit).await?;
+    tx.commit().await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| RecentContact {
+            course_id: r.course_id,
+            person_name: r.person_name,
+            on: r.on_date,
+            form: r.form,
+            minutes: r.minutes,
+        })
+        .collect())
+}

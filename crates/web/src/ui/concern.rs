@@ -13,7 +13,7 @@ use vink_domain::concern::{
 };
 use vink_domain::policy::{Action, Resource, decide};
 use vink_domain::triage::{Decision, ProgrammeKind, Status};
-use vink_domain::user::Actor;
+use vink_domain::user::{Actor, Role};
 
 use super::{Errors, FormData, Page, app_error, csrf_failed, render};
 use crate::AppState;
@@ -25,11 +25,14 @@ use crate::view;
 #[template(path = "dashboard.html")]
 struct DashboardPage {
     p: Page,
-    counts: Option<Counts>,
+    counts: Counts,
+    /// Immediate danger, overdue and due within 12 hours, in that order.
+    urgent: Vec<Row>,
 }
 
 /// The dashboard's figures.
 struct Counts {
+    danger: i64,
     new: i64,
     open: i64,
     overdue: i64,
@@ -37,29 +40,136 @@ struct Counts {
     paused: i64,
 }
 
+#[derive(Template)]
+#[template(path = "mentor_home.html")]
+struct MentorHome {
+    p: Page,
+    courses: Vec<vink_app::course::CourseSummary>,
+    follow_ups: Vec<vink_app::follow_up::FollowUpItem>,
+    contacts: Vec<vink_app::course::RecentContact>,
+}
+
+/// Where each role starts: the page with its daily work. Nobody lands on a
+/// page their role cannot use.
+pub fn role_home(role: Role) -> &'static str {
+    match role {
+        Role::Secretariat | Role::CoordinationUnit | Role::Mentor => "/dashboard",
+        Role::Analyst => "/outcomes",
+        Role::Admin => "/users",
+        Role::Auditor => "/audit",
+    }
+}
+
 pub async fn dashboard(State(s): State<AppState>, UiLang(t): UiLang, user: UiUser) -> Response {
     let session = &user.session;
-    let counts = if decide(&session.actor, Action::DashboardRead, &Resource::None).is_allowed() {
-        match uc::dashboard(&s.app, &session.actor).await {
-            Ok(c) => Some(Counts {
+    match session.role {
+        Role::Mentor => return mentor_home(&s, t, &user).await,
+        Role::Secretariat | Role::CoordinationUnit => {}
+        other => return Redirect::to(role_home(other)).into_response(),
+    }
+    let c = match uc::dashboard(&s.app, &session.actor).await {
+        Ok(c) => c,
+        Err(e) => return app_error(t, Some(session), e),
+    };
+    let mut urgent: Vec<Row> = Vec::new();
+    // The cases needing action now, most urgent kind first; each list is the
+    // concern list's own query (scoped, audited), ten at most.
+    for (danger, due) in [
+        (true, None),
+        (false, Some("overdue")),
+        (false, Some("due_soon")),
+    ] {
+        let q = ListQuery {
+            danger: Some(danger),
+            due: due.map(String::from),
+            per_page: Some(10),
+            ..ListQuery::default()
+        };
+        match uc::list(&s.app, &session.actor, &q).await {
+            Ok(page) => {
+                for item in &page.items {
+                    if !urgent.iter().any(|r| r.id == item.id) {
+                        urgent.push(row(&t, item));
+                    }
+                }
+            }
+            Err(e) => return app_error(t, Some(session), e),
+        }
+    }
+    render(
+        StatusCode::OK,
+        &DashboardPage {
+            p: Page::new(t, "dashboard.title", Some(session)),
+            counts: Counts {
+                danger: c.danger,
                 new: c.new,
                 open: c.open,
                 overdue: c.overdue,
                 due_soon: c.due_soon,
                 paused: c.paused,
-            }),
-            Err(e) => return app_error(t, Some(session), e),
-        }
-    } else {
-        None
-    };
-    render(
-        StatusCode::OK,
-        &DashboardPage {
-            p: Page::new(t, "dashboard.title", Some(session)),
-            counts,
+            },
+            urgent,
         },
     )
+}
+
+async fn mentor_home(s: &AppState, t: Tr, user: &UiUser) -> Response {
+    let session = &user.session;
+    let actor = &session.actor;
+    let courses = vink_app::course::list(
+        &s.app,
+        actor,
+        &vink_app::course::CourseQuery {
+            status: Some("active".into()),
+            page: None,
+            per_page: Some(25),
+        },
+    )
+    .await;
+    let follow_ups = vink_app::follow_up::worklist(
+        &s.app,
+        actor,
+        &vink_app::follow_up::FollowUpQuery {
+            due: Some("due".into()),
+            limit: Some(10),
+            after: None,
+        },
+    )
+    .await;
+    let contacts = vink_app::course::recent_contacts(&s.app, actor, 10).await;
+    match (courses, follow_ups, contacts) {
+        (Ok(c), Ok(f), Ok(k)) => render(
+            StatusCode::OK,
+            &MentorHome {
+                p: Page::new(t, "dashboard.title", Some(session)),
+                courses: c.items,
+                follow_ups: f.items,
+                contacts: k,
+            },
+        ),
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => app_error(t, Some(session), e),
+    }
+}
+
+fn row(t: &Tr, c: &vink_app::concern::ConcernSummary) -> Row {
+    Row {
+        id: c.id,
+        case_number: c.case_number.clone(),
+        received: view::instant(c.received_at),
+        channel: t.code("channel", &c.channel),
+        status: match &c.decision {
+            Some(d) => t.code("decision", d),
+            None => t.code("status", &c.status),
+        },
+        person: match (&c.first_person, c.person_count) {
+            (Some(n), 1) => n.clone(),
+            (Some(n), k) => format!("{n} (+{})", k - 1),
+            (None, _) => t.t("person.unknown_name").to_string(),
+        },
+        danger: c.immediate_danger,
+        clock: view::clock_text(t, &c.clock),
+        clock_class: view::clock_class(&c.clock),
+    }
 }
 
 /// One row of the list, formatted.
@@ -87,6 +197,7 @@ struct ListPage {
     pager_text: String,
     status: String,
     due: String,
+    danger: bool,
     statuses: Vec<(String, String)>,
     prev_link: String,
     next_link: String,
@@ -96,9 +207,17 @@ struct ListPage {
 /// `before`) when there is one, so the page costs the same at any depth; the
 /// page number travels along for the "page n of N" text, and alone it still
 /// works as a deep link.
-fn list_link(status: &str, due: &str, page: i64, cursor: Option<(&str, &str)>) -> String {
+fn list_link(
+    (status, due, danger): (&str, &str, bool),
+    page: i64,
+    cursor: Option<(&str, &str)>,
+) -> String {
     let page = page.to_string();
-    let mut params = vec![("status", status), ("due", due), ("page", page.as_str())];
+    let mut params = vec![("status", status), ("due", due)];
+    if danger {
+        params.push(("danger", "true"));
+    }
+    params.push(("page", page.as_str()));
     if let Some(c) = cursor {
         params.push(c);
     }
@@ -122,6 +241,7 @@ pub async fn list(
     let query = ListQuery {
         status: get("status"),
         due: get("due"),
+        danger: get("danger").map(|d| d == "true"),
         page: get("page").and_then(|p| p.parse().ok()),
         per_page: Some(25),
         cursor: get("cursor"),
@@ -131,31 +251,12 @@ pub async fn list(
         Ok(p) => p,
         Err(e) => return app_error(t, Some(session), e),
     };
-    let rows = page
-        .items
-        .iter()
-        .map(|c| Row {
-            id: c.id,
-            case_number: c.case_number.clone(),
-            received: view::instant(c.received_at),
-            channel: t.code("channel", &c.channel),
-            status: match &c.decision {
-                Some(d) => t.code("decision", d),
-                None => t.code("status", &c.status),
-            },
-            person: match (&c.first_person, c.person_count) {
-                (Some(n), 1) => n.clone(),
-                (Some(n), k) => format!("{n} (+{})", k - 1),
-                (None, _) => t.t("person.unknown_name").to_string(),
-            },
-            danger: c.immediate_danger,
-            clock: view::clock_text(&t, &c.clock),
-            clock_class: view::clock_class(&c.clock),
-        })
-        .collect();
+    let rows = page.items.iter().map(|c| row(&t, c)).collect();
     let pages = ((page.total + page.per_page - 1) / page.per_page).max(1);
     let status = query.status.clone().unwrap_or_default();
     let due = query.due.clone().unwrap_or_default();
+    let danger = query.danger == Some(true);
+    let filters = (status.as_str(), due.as_str(), danger);
     let lp = ListPage {
         p: Page::new(t, "concerns.title", Some(session)),
         rows,
@@ -174,13 +275,13 @@ pub async fn list(
             t.f2("pager.page_of", "page", page.page, "pages", pages)
         },
         prev_link: match (&page.prev_cursor, page.page) {
-            (Some(c), n) => list_link(&status, &due, (n - 1).max(1), Some(("before", c))),
+            (Some(c), n) => list_link(filters, (n - 1).max(1), Some(("before", c))),
             // The first pages by number (a deep link's neighbour included).
-            (None, n) if n > 1 => list_link(&status, &due, n - 1, None),
+            (None, n) if n > 1 => list_link(filters, n - 1, None),
             _ => String::new(),
         },
         next_link: match &page.next_cursor {
-            Some(c) => list_link(&status, &due, page.page + 1, Some(("cursor", c))),
+            Some(c) => list_link(filters, page.page + 1, Some(("cursor", c))),
             None => String::new(),
         },
         statuses: Status::ALL
@@ -189,6 +290,7 @@ pub async fn list(
             .collect(),
         status,
         due,
+        danger,
     };
     render(StatusCode::OK, &lp)
 }

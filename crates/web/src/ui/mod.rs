@@ -13,6 +13,7 @@ mod report;
 mod search;
 mod triage;
 mod user;
+mod users;
 
 use askama::Template;
 use axum::Router;
@@ -56,6 +57,7 @@ pub fn routes() -> Router<AppState> {
             post(triage::recommend),
         )
         .route("/audit", get(audit::list))
+        .route("/audit/persons", get(audit::person))
         .route(
             "/courses",
             get(course::list).post(course::create_from_concern),
@@ -80,6 +82,14 @@ pub fn routes() -> Router<AppState> {
         .route("/inbox/{id}/read", post(reminder::inbox_read))
         .route("/report", get(report::form).post(report::submit))
         .route("/search", get(search::search))
+        .route("/users", get(users::list).post(users::create))
+        .route("/users/{username}", get(users::detail))
+        .route("/users/{username}/role", post(users::role))
+        .route("/users/{username}/password", post(users::password))
+        .route("/users/{username}/tokens", post(users::token))
+        .route("/users/{username}/tokens/revoke", post(users::revoke))
+        .route("/users/{username}/disable", post(users::disable))
+        .route("/users/{username}/enable", post(users::enable))
 }
 
 /// What the layout needs on every page.
@@ -109,6 +119,8 @@ pub struct NavUser {
     pub corps: bool,
     pub search: bool,
     pub users: bool,
+    /// The role works from the dashboard (others start elsewhere).
+    pub dashboard: bool,
 }
 
 /// The navigation entry of a page, from its title key.
@@ -153,6 +165,7 @@ impl Page {
                 corps: can(Action::CorpsRead),
                 search: can(Action::Search),
                 users: can(Action::UserManage),
+                dashboard: concern::role_home(s.role) == "/dashboard",
             }
         });
         Page {

@@ -36,7 +36,7 @@ fn safe_next(next: Option<&str>) -> String {
 
 pub async fn home(user: Result<UiUser, Response>) -> Response {
     match user {
-        Ok(_) => Redirect::to("/dashboard").into_response(),
+        Ok(u) => Redirect::to(super::concern::role_home(u.session.role)).into_response(),
         Err(_) => Redirect::to("/login").into_response(),
     }
 }
@@ -178,9 +178,16 @@ pub async fn switch_lang(
     State(s): State<AppState>,
     Path(code): Path<String>,
     Query(q): Query<NextQuery>,
+    headers: HeaderMap,
 ) -> Response {
     let lang = Lang::parse(&code).unwrap_or(Lang::Da);
-    let back = crate::redirect::safe_local_path(q.next.as_deref());
+    // Back to the page the switch was clicked on: `next`, else the referring
+    // page of this same site (its path only; another site's is ignored).
+    let referer = headers
+        .get(header::REFERER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|r| same_site_path(r, &headers));
+    let back = crate::redirect::safe_local_path(q.next.as_deref().or(referer.as_deref()));
     let mut resp = Redirect::to(&back).into_response();
     if let Ok(v) = set_cookie(
         LANG_COOKIE,
@@ -193,4 +200,14 @@ pub async fn switch_lang(
         resp.headers_mut().append(header::SET_COOKIE, v);
     }
     resp
+}
+
+/// The path and query of a `Referer` that points at this host.
+fn same_site_path(referer: &str, headers: &HeaderMap) -> Option<String> {
+    let host = headers.get(header::HOST)?.to_str().ok()?;
+    let rest = referer
+        .strip_prefix("http://")
+        .or_else(|| referer.strip_prefix("https://"))?;
+    let path = rest.strip_prefix(host)?;
+    path.starts_with('/').then(|| path.to_string())
 }

@@ -1,0 +1,461 @@
+//! Every page every role can reach: a crawler signs in as each role, starts
+//! at `/`, follows every local link, and checks each page's markup: no id used
+//! twice, every in-page link, label and description pointing at an id that
+//! exists, no server error. Then each role's home page, the administrator's
+//! user management, and a failed form on the course page.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::collections::{BTreeSet, HashSet, VecDeque};
+
+use axum::http::StatusCode;
+use common::{PASSWORD, T};
+use serde_json::json;
+
+/// Values of `attr="…"` in a page.
+fn attrs(html: &str, attr: &str) -> Vec<String> {
+    let needle = format!(" {attr}=\"");
+    let mut out = Vec::new();
+    let mut rest = html;
+    while let Some(i) = rest.find(&needle) {
+        rest = &rest[i + needle.len()..];
+        if let Some(j) = rest.find('"') {
+            out.push(rest[..j].to_string());
+            rest = &rest[j..];
+        }
+    }
+    out
+}
+
+/// What is wrong with a page's ids, or nothing.
+fn id_problems(html: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    let ids = attrs(html, "id");
+    let mut seen = HashSet::new();
+    for id in &ids {
+        if !seen.insert(id.clone()) {
+            problems.push(format!("id {id} used twice"));
+        }
+    }
+    for href in attrs(html, "href") {
+        if let Some(target) = href.strip_prefix('#')
+            && !target.is_empty()
+            && !seen.contains(target)
+        {
+            problems.push(format!("link to #{target}, which does not exist"));
+        }
+    }
+    for f in attrs(html, "for") {
+        if !seen.contains(&f) {
+            problems.push(format!("label for {f}, which does not exist"));
+        }
+    }
+    for d in attrs(html, "aria-describedby") {
+        for part in d.split_whitespace() {
+            if !seen.contains(part) {
+                problems.push(format!("aria-describedby {part}, which does not exist"));
+            }
+        }
+    }
+    problems
+}
+
+/// Pages reachable by GET from `/` for a signed-in user (at most `limit`).
+async fn crawl(t: &T, cookie: &str, limit: usize) -> Vec<(String, StatusCode, String)> {
+    let mut seen = BTreeSet::new();
+    let mut queue = VecDeque::from(["/".to_string()]);
+    let mut out = Vec::new();
+    while let Some(uri) = queue.pop_front() {
+        if out.len() >= limit || !seen.insert(uri.clone()) {
+            continue;
+        }
+        let mut r = t.page(&uri, cookie).await;
+        let mut at = uri.clone();
+        for _ in 0..3 {
+            if !r.status.is_redirection() {
+                break;
+            }
+            at = r.header("location");
+            r = t.page(&at, cookie).await;
+        }
+        for href in attrs(&r.text, "href") {
+            let href = href.replace("&amp;", "&");
+            if href.starts_with('/')
+                && !href.starts_with("/assets/")
+                && !href.starts_with("/lang/")
+                && !href.starts_with("/api/")
+                && !href.starts_with("//")
+            {
+                queue.push_back(href);
+            }
+        }
+        out.push((at, r.status, r.text));
+    }
+    out
+}
+
+/// A small world: a concern with two persons on a meeting's agenda, a
+/// mentor with a course and a contact, a follow-up list.
+async fn world(t: &T) -> (String, String) {
+    let r = t
+        .api(
+            "POST",
+            "/api/v1/concerns",
+            Some("sek"),
+            Some(json!({
+                "channel": "hotline", "immediate_danger": true,
+                "reporter": {"kind": "professional", "organisation": "Skole (test)"},
+                "persons": [
+                    {"name": "Søren Østergård", "birth": "2009-04-05", "district": "Valby"},
+                    {"name": "Ida Holm", "birth": "2010"}
+                ],
+                "description": "Fiktiv bekymring til sidetest.",
+            })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let concern = r.json()["id"].as_str().unwrap().to_string();
+    let c = t
+        .api(
+            "GET",
+            &format!("/api/v1/concerns/{concern}"),
+            Some("sek"),
+            None,
+        )
+        .await
+        .json();
+    let person = c["persons"][0]["id"].as_str().unwrap().to_string();
+    let day = (jiff::Timestamp::now() + jiff::SignedDuration::from_hours(24))
+        .strftime("%Y-%m-%d")
+        .to_string();
+    let m = t
+        .api(
+            "POST",
+            "/api/v1/meetings",
+            Some("sek"),
+            Some(json!({"date": day, "agencies": ["vink", "ssp"]})),
+        )
+        .await;
+    let mid = m.json()["id"].as_str().unwrap().to_string();
+    t.api(
+        "POST",
+        &format!("/api/v1/concerns/{concern}/transitions"),
+        Some("sek"),
+        Some(json!({"to": "screening"})),
+    )
+    .await;
+    let r = t
+        .api(
+            "POST",
+            &format!("/api/v1/meetings/{mid}/agenda"),
+            Some("sek"),
+            Some(json!({"concern_id": concern})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    let member = t.api("POST", "/api/v1/corps", Some("sek"), Some(json!({
+        "name": "Mads (fiktiv)", "kind": "mentor", "username": "mentor", "languages": ["dansk"],
+        "specialties": ["mentor"], "districts": ["Valby"], "max_caseload": 4
+    }))).await;
+    let member = member.json()["id"].as_str().unwrap().to_string();
+    let course = t
+        .api("POST", "/api/v1/courses", Some("sek"), Some(json!({
+            "person_id": person, "kind": "mentor", "prevention_level": "pre_emptive", "agency": "ssp",
+            "direct_reason": "Henvist direkte af SSP (fiktivt)"
+        })))
+        .await;
+    assert_eq!(course.status, StatusCode::CREATED, "{}", course.text);
+    let course = course.json()["id"].as_str().unwrap().to_string();
+    t.api(
+        "PUT",
+        &format!("/api/v1/courses/{course}/assignment"),
+        Some("sek"),
+        Some(json!({"corps_member_id": member})),
+    )
+    .await;
+    (concern, course)
+}
+
+#[tokio::test]
+async fn every_page_of_every_role_has_unique_ids_and_no_dangling_references() {
+    let t = common::setup().await;
+    let (concern, course) = world(&t).await;
+    for user in ["sek", "ssp", "mentor", "analyst", "admin", "auditor"] {
+        let (_, cookie) = t.login(user, PASSWORD).await;
+        let mut pages = crawl(&t, &cookie, 60).await;
+        // Pages the links may not reach: the record pages and a search.
+        for extra in [
+            format!("/concerns/{concern}"),
+            format!("/courses/{course}"),
+            "/search?q=s%C3%B8ren".to_string(),
+            "/audit/persons".to_string(),
+        ] {
+            let r = t.page(&extra, &cookie).await;
+            pages.push((extra, r.status, r.text));
+        }
+        assert!(pages.len() >= 3, "{user}: {} pages", pages.len());
+        for (uri, status, html) in &pages {
+            assert!(
+                !status.is_server_error() && *status != StatusCode::NOT_FOUND,
+                "{user} {uri}: {status}"
+            );
+            let problems = id_problems(html);
+            assert!(problems.is_empty(), "{user} {uri}: {problems:?}");
+            assert!(
+                !html.contains("Din rolle giver ikke adgang"),
+                "{user} {uri}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_role_lands_on_a_home_page_with_its_work() {
+    let t = common::setup().await;
+    let (concern, course) = world(&t).await;
+    // Log a contact as the mentor, so their home shows it.
+    let r = t.api("POST", &format!("/api/v1/courses/{course}/contacts"), Some("mentor"),
+        Some(json!({"on": vink_domain::concern::local_date(jiff::Timestamp::now()).to_string(), "minutes": 45, "form": "meeting"}))).await;
+    // A planned course takes no contact yet: start it first when refused.
+    if r.status != StatusCode::CREATED {
+        let s = t
+            .api(
+                "POST",
+                &format!("/api/v1/courses/{course}/consent"),
+                Some("sek"),
+                Some(json!({"consent_on": vink_domain::concern::local_date(jiff::Timestamp::now()).to_string()})),
+            )
+            .await;
+        assert!(s.status.is_success(), "{}", s.text);
+        let s = t
+            .api(
+                "POST",
+                &format!("/api/v1/courses/{course}/transitions"),
+                Some("sek"),
+                Some(json!({"to": "active"})),
+            )
+            .await;
+        assert!(s.status.is_success(), "{}", s.text);
+        let r = t.api("POST", &format!("/api/v1/courses/{course}/contacts"), Some("mentor"),
+            Some(json!({"on": vink_domain::concern::local_date(jiff::Timestamp::now()).to_string(), "minutes": 45, "form": "meeting"}))).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    }
+    let home = |user: &'static str| {
+        let t = &t;
+        async move {
+            let (_, cookie) = t.login(user, PASSWORD).await;
+            let first = t.page("/", &cookie).await;
+            assert_eq!(first.status, StatusCode::SEE_OTHER, "{user}");
+            let at = first.header("location");
+            let page = t.page(&at, &cookie).await;
+            assert_eq!(page.status, StatusCode::OK, "{user} at {at}");
+            (at, page.text)
+        }
+    };
+    let (at, html) = home("sek").await;
+    assert_eq!(at, "/dashboard");
+    assert!(html.contains("data-count=\"danger\""));
+    assert!(html.contains("href=\"/concerns?danger=true\""));
+    assert!(
+        html.contains(&format!("href=\"/concerns/{concern}\"")),
+        "the urgent list names the concern in immediate danger"
+    );
+    let (at, html) = home("ssp").await;
+    assert_eq!(at, "/dashboard");
+    assert!(html.contains(&format!("href=\"/concerns/{concern}\"")));
+    let (at, html) = home("mentor").await;
+    assert_eq!(at, "/dashboard");
+    assert!(html.contains(&format!("href=\"/courses/{course}\"")));
+    assert!(html.contains("data-contact"), "recent contacts");
+    let (at, _) = home("analyst").await;
+    assert_eq!(at, "/outcomes");
+    let (at, html) = home("admin").await;
+    assert_eq!(at, "/users");
+    assert!(html.contains("data-user=\"sek\""));
+    let (at, html) = home("auditor").await;
+    assert_eq!(at, "/audit");
+    assert!(html.contains("href=\"/audit/persons\""));
+    // The auditor's per-person report for the concern's first person.
+    let c = t
+        .api(
+            "GET",
+            &format!("/api/v1/concerns/{concern}"),
+            Some("sek"),
+            None,
+        )
+        .await
+        .json();
+    let person = c["persons"][0]["id"].as_str().unwrap();
+    let (_, cookie) = t.login("auditor", PASSWORD).await;
+    let r = t
+        .page(&format!("/audit/persons?person={person}"), &cookie)
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.text.contains("data-access"), "rows about the person");
+    let bad = t.page("/audit/persons?person=nope", &cookie).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.text.contains("href=\"#f-person\""));
+}
+
+#[tokio::test]
+async fn the_administrator_manages_users_in_the_ui() {
+    let t = common::setup().await;
+    let (_, cookie) = t.login("admin", PASSWORD).await;
+    let page = t.page("/users", &cookie).await;
+    let csrf = T::csrf_of(&page);
+    // A bad form comes back with its errors, the password not echoed.
+    let bad = t
+        .post_form(
+            "/users",
+            &cookie,
+            &[
+                ("csrf", &csrf),
+                ("username", "ny bruger"),
+                ("role", ""),
+                ("password", "kort"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.text.contains("<title>Fejl:"));
+    assert!(bad.text.contains("href=\"#f-new-username\""));
+    assert!(!bad.text.contains("value=\"kort\""));
+    let ok = t
+        .post_form(
+            "/users",
+            &cookie,
+            &[
+                ("csrf", &csrf),
+                ("username", "kirsten"),
+                ("display_name", "Kirsten (fiktiv)"),
+                ("role", "coordination_unit"),
+                ("agency", "ssp"),
+                ("password", "en lang nok adgangskode"),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.text);
+    assert_eq!(ok.header("location"), "/users/kirsten");
+    let flash = ok.header("set-cookie");
+    let cookie2 = format!("{cookie}; {}", flash.split(';').next().unwrap());
+    let shown = t.page("/users/kirsten", &cookie2).await;
+    assert!(shown.text.contains("Brugeren er oprettet"), "confirmation");
+    // The new user logs in with the password they were given.
+    assert_eq!(
+        t.login("kirsten", "en lang nok adgangskode").await.0.status,
+        StatusCode::SEE_OTHER
+    );
+    // Role change, password reset, a token (shown once), disable.
+    let r = t
+        .post_form(
+            "/users/kirsten/role",
+            &cookie,
+            &[("csrf", &csrf), ("role", "mentor"), ("agency", "")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    let r = t
+        .post_form(
+            "/users/kirsten/password",
+            &cookie,
+            &[("csrf", &csrf), ("password", "en helt ny adgangskode")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    assert_eq!(
+        t.login("kirsten", "en lang nok adgangskode").await.0.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let r = t
+        .post_form("/users/kirsten/tokens", &cookie, &[("csrf", &csrf)])
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let token = r.text.split("vink_").nth(1).unwrap()[..64].to_string();
+    let api = axum::http::Request::get("/api/v1/courses")
+        .header("authorization", format!("Bearer vink_{token}"))
+        .body(axum::body::Body::empty())
+        .unwrap();
+    assert_eq!(t.send(api).await.status, StatusCode::OK, "a mentor's token");
+    let r = t
+        .post_form("/users/kirsten/disable", &cookie, &[("csrf", &csrf)])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        t.login("kirsten", "en helt ny adgangskode").await.0.status,
+        StatusCode::UNAUTHORIZED
+    );
+    // An administrator cannot lock themselves out.
+    let r = t
+        .post_form("/users/admin/disable", &cookie, &[("csrf", &csrf)])
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    // Every change is in the audit log with its note.
+    let notes: Vec<String> = t
+        .audit_all()
+        .await
+        .into_iter()
+        .filter(|r| r.action == "user.manage" && r.outcome == "allowed")
+        .filter_map(|r| r.reason)
+        .collect();
+    for n in [
+        "created",
+        "role_changed",
+        "password_reset",
+        "token_issued",
+        "disabled",
+    ] {
+        assert!(notes.iter().any(|x| x == n), "{n} in {notes:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_failed_course_form_keeps_its_values_and_errors_to_itself() {
+    let t = common::setup().await;
+    let (_, course) = world(&t).await;
+    let (_, cookie) = t.login("sek", PASSWORD).await;
+    let page = t.page(&format!("/courses/{course}"), &cookie).await;
+    assert!(
+        id_problems(&page.text).is_empty(),
+        "{:?}",
+        id_problems(&page.text)
+    );
+    let csrf = T::csrf_of(&page);
+    // A baseline assessment with a bad date: the five ratings come back.
+    let mut form = vec![
+        ("csrf".to_string(), csrf.clone()),
+        ("point".to_string(), "baseline".to_string()),
+        ("on".to_string(), "31.02.2026".to_string()),
+    ];
+    for area in [
+        "education_employment",
+        "housing",
+        "social_network",
+        "wellbeing",
+        "extremist_contact",
+    ] {
+        form.push((format!("rating.{area}"), "4".into()));
+    }
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let r = t
+        .post_form(&format!("/courses/{course}/assessments"), &cookie, &form)
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert!(
+        id_problems(&r.text).is_empty(),
+        "{:?}",
+        id_problems(&r.text)
+    );
+    assert!(r.text.contains("<title>Fejl:"));
+    assert!(r.text.contains("href=\"#f-assessment-on\""));
+    assert_eq!(r.text.matches("<option value=\"4\" selected>").count(), 5);
+    assert_eq!(r.text.matches("aria-invalid=\"true\"").count(), 1);
+    // The contact form is blank: its date field has no value and no error.
+    let contact = r.text.split("id=\"f-contact-on\"").nth(1).unwrap();
+    let tag_end = contact.find('>').unwrap();
+    assert!(
+        contact[..tag_end].contains("value=\"\""),
+        "{}",
+        &contact[..tag_end]
+    );
+}

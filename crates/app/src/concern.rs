@@ -148,6 +148,9 @@ pub struct PersonView {
     /// `minor`, `adult`, `possibly` or `unknown`: age on the day the concern was received.
     pub minor: &'static str,
     pub matches: Vec<MatchView>,
+    /// The course started for this person from this concern, if any (one
+    /// concern may name several persons, each with a course of their own).
+    pub course_id: Option<Uuid>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -491,6 +494,7 @@ pub async fn get(app: &App, actor: &Actor, id: Uuid) -> Result<ConcernDetail> {
     )
     .is_allowed();
     let mut persons = Vec::new();
+    let courses = vink_store::course::courses_of_concern(&mut tx, id).await?;
     for p in person::persons_of_concern(&mut tx, id).await? {
         let matches = match (&p.match_key, may_link) {
             (Some(key), true) => person::match_candidates(&mut tx, key, p.id, concern_scope(actor))
@@ -512,6 +516,10 @@ pub async fn get(app: &App, actor: &Actor, id: Uuid) -> Result<ConcernDetail> {
             district: p.district,
             minor: minor_status(birth, received_on).code(),
             matches,
+            course_id: courses
+                .iter()
+                .find(|(person, _)| *person == p.id)
+                .map(|(_, c)| *c),
         });
     }
     let timeline = store::timeline(&mut tx, id)

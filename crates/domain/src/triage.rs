@@ -125,6 +125,10 @@ pub fn check_transition(from: Status, req: &TransitionRequest) -> Result<(), Tri
     if !edge {
         return Err(TriageError::InvalidTransition { from, to: req.to });
     }
+    // Handing a person to the police is recorded with why, always.
+    if police && req.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
+        return Err(TriageError::ReasonRequired);
+    }
     match (req.to, req.decision) {
         (Decided, None) => return Err(TriageError::DecisionRequired),
         (Decided, _) => {}
@@ -292,16 +296,24 @@ mod tests {
     }
 
     #[test]
-    fn police_handover_from_any_open_status() {
+    fn police_handover_from_any_open_status_with_a_note() {
         use Status::*;
+        let police = |reason: Option<&str>| TransitionRequest {
+            reason: reason.map(String::from),
+            ..req(Decided, Some(Decision::HandedToPolice), None)
+        };
         for from in [Received, Screening, BeforeUnit] {
-            assert!(
-                check_transition(from, &req(Decided, Some(Decision::HandedToPolice), None)).is_ok()
+            assert!(check_transition(from, &police(Some("Akut fare (fiktivt)"))).is_ok());
+            assert_eq!(
+                check_transition(from, &police(None)),
+                Err(TriageError::ReasonRequired)
+            );
+            assert_eq!(
+                check_transition(from, &police(Some("  "))),
+                Err(TriageError::ReasonRequired)
             );
         }
-        assert!(
-            check_transition(Decided, &req(Decided, Some(Decision::HandedToPolice), None)).is_err()
-        );
+        assert!(check_transition(Decided, &police(Some("x"))).is_err());
     }
 
     #[test]

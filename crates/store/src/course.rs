@@ -520,6 +520,17 @@ pub async fn course_of_concern_person(
     .await?))
 }
 
+/// (person, course) for every course started from a concern
+/// (index `courses_concern`).
+pub async fn courses_of_concern(tx: &mut Tx, concern_id: Uuid) -> Result<Vec<(Uuid, Uuid)>> {
+    Ok(on!(tx, |c| sqlx::query_as(
+        "SELECT person_id, id FROM courses WHERE concern_id = $1"
+    )
+    .bind(concern_id)
+    .fetch_all(c)
+    .await?))
+}
+
 /// A contact as a mentor's home page lists it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct RecentContactRow {

@@ -377,6 +377,20 @@ async fn immediate_danger_can_go_straight_to_the_police() {
             Some(json!({"to": "decided", "decision": "handed_to_police"})),
         )
         .await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a note is required"
+    );
+    assert_eq!(r.json()["error"]["fields"][0]["field"], "reason");
+    let r = t
+        .api(
+            "POST",
+            &format!("/api/v1/concerns/{id}/transitions"),
+            Some("sek"),
+            Some(json!({"to": "decided", "decision": "handed_to_police", "reason": "Akut fare; politiet orienteret (fiktivt)"})),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
 }
 

@@ -459,3 +459,151 @@ async fn a_failed_course_form_keeps_its_values_and_errors_to_itself() {
         &contact[..tag_end]
     );
 }
+
+#[tokio::test]
+async fn each_person_of_a_concern_can_get_a_course_and_the_police_handover_is_confirmed() {
+    let t = common::setup().await;
+    let r = t
+        .api(
+            "POST",
+            "/api/v1/concerns",
+            Some("sek"),
+            Some(json!({
+                "channel": "hotline",
+                "reporter": {"kind": "professional", "organisation": "Skole (test)"},
+                "persons": [{"name": "Bror Fiktiv", "birth": "2008"}, {"name": "Søster Fiktiv", "birth": "2010-02-03"}],
+                "description": "To søskende (fiktivt).",
+            })),
+        )
+        .await;
+    let id = r.json()["id"].as_str().unwrap().to_string();
+    for body in [
+        json!({"to": "screening"}),
+        json!({"to": "before_unit"}),
+        json!({"to": "decided", "decision": "founded_local_action", "programme_kind": "mentor"}),
+    ] {
+        let r = t
+            .api(
+                "POST",
+                &format!("/api/v1/concerns/{id}/transitions"),
+                Some("sek"),
+                Some(body),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    }
+    let c = t
+        .api("GET", &format!("/api/v1/concerns/{id}"), Some("sek"), None)
+        .await
+        .json();
+    let (brother, sister) = (
+        c["persons"][0]["id"].as_str().unwrap().to_string(),
+        c["persons"][1]["id"].as_str().unwrap().to_string(),
+    );
+    let (_, cookie) = t.login("sek", PASSWORD).await;
+    let page = t.page(&format!("/concerns/{id}"), &cookie).await;
+    let csrf = T::csrf_of(&page);
+    assert!(page.text.contains(&format!("value=\"{brother}\"")));
+    assert!(page.text.contains(&format!("value=\"{sister}\"")));
+    assert!(page.text.contains("03.02.2010"), "Danish birth date");
+    // No person picked for the user: choosing none is an error on the form.
+    let none = t
+        .post_form(
+            "/courses",
+            &cookie,
+            &[
+                ("csrf", &csrf),
+                ("concern_id", &id),
+                ("prevention_level", "pre_emptive"),
+            ],
+        )
+        .await;
+    assert_eq!(none.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(none.text.contains("href=\"#f-start-person-id\""));
+    assert!(
+        id_problems(&none.text).is_empty(),
+        "{:?}",
+        id_problems(&none.text)
+    );
+    let start = |person: String| {
+        let (t, cookie, csrf, id) = (&t, cookie.clone(), csrf.clone(), id.clone());
+        async move {
+            t.post_form(
+                "/courses",
+                &cookie,
+                &[
+                    ("csrf", &csrf),
+                    ("concern_id", &id),
+                    ("person_id", &person),
+                    ("prevention_level", "pre_emptive"),
+                    ("agency", "ssp"),
+                ],
+            )
+            .await
+        }
+    };
+    let r = start(sister.clone()).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    let page = t.page(&format!("/concerns/{id}"), &cookie).await;
+    assert!(page.text.contains(&format!("data-course-of=\"{sister}\"")));
+    assert!(
+        !page.text.contains(&format!("value=\"{sister}\"")),
+        "no second start offered"
+    );
+    assert_eq!(start(sister.clone()).await.status, StatusCode::CONFLICT);
+    assert_eq!(start(brother.clone()).await.status, StatusCode::SEE_OTHER);
+    let page = t.page(&format!("/concerns/{id}"), &cookie).await;
+    assert!(
+        page.text
+            .contains("Alle personer i henvendelsen har et forløb")
+    );
+
+    // The police handover: a note and a ticked confirmation, or nothing.
+    let danger = t
+        .api(
+            "POST",
+            "/api/v1/concerns",
+            Some("sek"),
+            Some(json!({
+                "channel": "hotline", "immediate_danger": true,
+                "reporter": {"kind": "anonymous"},
+                "persons": [{"name": "Akut Fiktiv"}],
+                "description": "Akut (fiktivt).",
+            })),
+        )
+        .await
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let url = format!("/concerns/{danger}/transition");
+    let police = [
+        ("csrf", csrf.as_str()),
+        ("form", "police"),
+        ("to", "decided"),
+        ("decision", "handed_to_police"),
+    ];
+    let r = t.post_form(&url, &cookie, &police).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.text.contains("href=\"#f-police-confirm\"")
+            && r.text.contains("href=\"#f-police-reason\"")
+    );
+    let mut with_note = police.to_vec();
+    with_note.push(("reason", "Politiet orienteret kl. 10 (fiktivt)"));
+    let r = t.post_form(&url, &cookie, &with_note).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "not confirmed");
+    with_note.push(("confirm", "yes"));
+    let r = t.post_form(&url, &cookie, &with_note).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    let c = t
+        .api(
+            "GET",
+            &format!("/api/v1/concerns/{danger}"),
+            Some("sek"),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(c["decision"], "handed_to_police");
+}

@@ -141,11 +141,16 @@ pub async fn create(app: &App, actor: &Actor, input: &CourseInput) -> Result<Uui
             if kind.is_none() {
                 kind = c.programme_kind.as_deref().and_then(CourseKind::parse);
             }
-            if person_id.is_none() {
-                person_id = person::persons_of_concern(&mut tx, cid)
-                    .await?
-                    .first()
-                    .map(|p| p.id);
+            let named = person::persons_of_concern(&mut tx, cid).await?;
+            match person_id {
+                // Without a choice: the first person named.
+                None => person_id = named.first().map(|p| p.id),
+                Some(p) if !named.iter().any(|n| n.id == p) => errs.add(
+                    "person_id",
+                    "not_in_concern",
+                    "the person is not named in this concern",
+                ),
+                Some(_) => {}
             }
             if agency.is_none() {
                 agency = vink_store::triage::acting_agency(&mut tx, cid).await?;

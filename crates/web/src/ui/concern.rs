@@ -15,7 +15,7 @@ use vink_domain::policy::{Action, Resource, decide};
 use vink_domain::triage::{Decision, ProgrammeKind, Status};
 use vink_domain::user::{Actor, Role};
 
-use super::{Errors, FormData, Page, app_error, csrf_failed, render};
+use super::{Errors, FormData, Forms, Page, app_error, csrf_failed, render};
 use crate::AppState;
 use crate::auth::{UiLang, UiUser};
 use crate::i18n::Tr;
@@ -416,17 +416,20 @@ struct DetailPage {
     next: Vec<(String, String)>,
     decisions: Vec<(String, String)>,
     programmes: Vec<(String, String)>,
-    meetings: Vec<MeetingSummary>,
+    /// Coming meetings as (id, date) choices.
+    meetings: Vec<(String, String)>,
     can_transition: bool,
     can_decide: bool,
     can_pause: bool,
     can_agenda: bool,
     can_link: bool,
     created: bool,
-    e: Errors,
+    forms: Forms,
     can_start_course: bool,
+    /// The persons a course may still be started for, as (id, label).
+    starters: Vec<(String, String)>,
     levels: Vec<(String, String)>,
-    agencies: Vec<vink_app::triage::AgencyView>,
+    agencies: Vec<(String, String)>,
 }
 
 /// What the actor may do on a concern they can already read (scope is settled).
@@ -447,7 +450,7 @@ pub(super) async fn detail_page(
     t: Tr,
     session: &vink_app::user::Session,
     id: Uuid,
-    e: Errors,
+    forms: Forms,
     created: bool,
     status: StatusCode,
 ) -> Response {
@@ -462,7 +465,12 @@ pub(super) async fn detail_page(
             .date()
             .to_string();
         match vink_app::triage::list_meetings(&s.app, actor, 1, 10).await {
-            Ok(p) => p.items.into_iter().filter(|m| m.date >= today).collect(),
+            Ok(p) => p
+                .items
+                .into_iter()
+                .filter(|m: &MeetingSummary| m.date >= today)
+                .map(|m| (m.id.to_string(), view::day(&m.date)))
+                .collect(),
             Err(e) => return app_error(t, Some(session), e),
         }
     } else {
@@ -473,7 +481,7 @@ pub(super) async fn detail_page(
         && decide(actor, Action::CourseCreate, &Resource::None).is_allowed();
     let agencies = if can_start_course {
         match vink_app::organisation::agencies(&s.app).await {
-            Ok(a) => a,
+            Ok(a) => a.into_iter().map(|a| (a.code, a.name)).collect(),
             Err(e) => return app_error(t, Some(session), e),
         }
     } else {
@@ -501,8 +509,29 @@ pub(super) async fn detail_page(
             )
         })
         .collect();
+    let starters = c
+        .persons
+        .iter()
+        .filter(|p| p.course_id.is_none())
+        .map(|p| {
+            let name = p
+                .name
+                .clone()
+                .unwrap_or_else(|| t.t("person.unknown_name").to_string());
+            let label = match &p.birth {
+                Some(b) => format!("{name} ({})", view::day(b)),
+                None => name,
+            };
+            (p.id.to_string(), label)
+        })
+        .collect();
+    let mut p = Page::new(t, "detail.title", Some(session)).named(&c.case_number);
+    if forms.any() {
+        p.mark_error();
+    }
     let page = DetailPage {
-        p: Page::new(t, "detail.title", Some(session)),
+        p,
+        starters,
         received: view::instant(c.received_at),
         clock: view::clock_text(&t, &c.clock),
         clock_class: view::clock_class(&c.clock),
@@ -532,7 +561,7 @@ pub(super) async fn detail_page(
         levels: super::course::prevention_levels(&t),
         agencies,
         created,
-        e,
+        forms,
         c,
     };
     render(status, &page)
@@ -563,7 +592,7 @@ pub async fn detail(
         t,
         &user.session,
         id,
-        Errors::none(t),
+        Forms::blank(t),
         q.created.is_some(),
         StatusCode::OK,
     )
@@ -586,7 +615,9 @@ pub async fn link_person(
         return super::error_page(t, Some(session), StatusCode::NOT_FOUND, "error.not_found");
     };
     match uc::link_person(&s.app, &session.actor, id, from, to).await {
-        Ok(()) => Redirect::to(&format!("/concerns/{id}")).into_response(),
+        Ok(()) => {
+            super::flash::redirect(s.secure_cookies, &format!("/concerns/{id}"), "concern_link")
+        }
         Err(e) => app_error(t, Some(session), e),
     }
 }

@@ -3,7 +3,7 @@
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use uuid::Uuid;
 use vink_app::AppError;
 use vink_app::corps::CorpsMemberView;
@@ -418,21 +418,53 @@ pub async fn create_from_concern(
     if !f.csrf_ok(&user.session) {
         return csrf_failed(t, &user.session);
     }
+    let concern = nonblank(&f, "concern_id").and_then(|c| c.parse::<Uuid>().ok());
+    let Some(concern) = concern else {
+        return error_page(
+            t,
+            Some(&user.session),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "course.start_invalid",
+        );
+    };
+    let mut errs = vink_domain::validation::FieldErrors::new();
+    // The person is a choice on the form: with several persons named, none
+    // is picked for the user.
+    let person = nonblank(&f, "person_id").and_then(|p| p.parse::<Uuid>().ok());
+    if person.is_none() {
+        errs.add("person_id", "required", "choose the person");
+    }
     let input = CourseInput {
-        concern_id: nonblank(&f, "concern_id").and_then(|c| c.parse().ok()),
+        concern_id: Some(concern),
+        person_id: person,
         prevention_level: nonblank(&f, "prevention_level"),
         agency: nonblank(&f, "agency"),
         language: nonblank(&f, "language"),
         ..CourseInput::default()
     };
-    match uc::create(&s.app, &user.session.actor, &input).await {
-        Ok(id) => Redirect::to(&format!("/courses/{id}")).into_response(),
-        Err(AppError::Invalid(_)) => error_page(
-            t,
-            Some(&user.session),
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "course.start_invalid",
+    let r = if errs.is_empty() {
+        uc::create(&s.app, &user.session.actor, &input).await
+    } else {
+        Err(AppError::Invalid(errs))
+    };
+    match r {
+        Ok(id) => super::flash::redirect(
+            s.secure_cookies,
+            &format!("/courses/{id}"),
+            "course_started",
         ),
+        Err(AppError::Invalid(errs)) => {
+            super::concern::detail_page(
+                &s,
+                t,
+                &user.session,
+                concern,
+                Forms::failed(t, "start", f, errs),
+                false,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
         Err(e) => app_error(t, Some(&user.session), e),
     }
 }

@@ -13,7 +13,7 @@ use vink_app::triage::{
 use vink_domain::policy::{Action, Resource, decide};
 
 use super::concern::detail_page;
-use super::{Errors, FormData, Page, app_error, checked, csrf_failed, parse_id, render};
+use super::{Errors, FormData, Forms, Page, app_error, checked, csrf_failed, parse_id, render};
 use crate::AppState;
 use crate::auth::{UiLang, UiUser};
 use crate::i18n::Tr;
@@ -25,17 +25,22 @@ async fn after(
     t: Tr,
     user: &UiUser,
     id: Uuid,
+    (form, f): (&'static str, FormData),
     result: Result<(), AppError>,
 ) -> Response {
     match result {
-        Ok(()) => Redirect::to(&format!("/concerns/{id}")).into_response(),
+        Ok(()) => super::flash::redirect(
+            s.secure_cookies,
+            &format!("/concerns/{id}"),
+            &format!("concern_{form}"),
+        ),
         Err(AppError::Invalid(errs)) => {
             detail_page(
                 s,
                 t,
                 &user.session,
                 id,
-                Errors::of(t, errs),
+                Forms::failed(t, form, f, errs),
                 false,
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
@@ -57,16 +62,32 @@ pub async fn transition(
         Err(r) => return r,
     };
     let nonblank = |k: &str| f.get(k).filter(|v| !v.trim().is_empty());
+    // Which of the page's three transition forms was sent.
+    let form = match f.get("form").as_deref() {
+        Some("decide") => "decide",
+        Some("police") => "police",
+        _ => "move",
+    };
     let input = TransitionInput {
         to: nonblank("to"),
         decision: nonblank("decision"),
         programme_kind: nonblank("programme_kind"),
         reason: nonblank("reason"),
     };
-    let r = uc::transition(&s.app, &user.session.actor, id, &input)
-        .await
-        .map(|_| ());
-    after(&s, t, &user, id, r).await
+    // Handing a person to the police is confirmed, not a single click.
+    let r = if form == "police" && !f.is("confirm", "yes") {
+        let mut errs = vink_domain::validation::FieldErrors::new();
+        errs.add("confirm", "confirm_police", "confirm the handover");
+        if input.reason.is_none() {
+            errs.add("reason", "required", "is required");
+        }
+        Err(AppError::Invalid(errs))
+    } else {
+        uc::transition(&s.app, &user.session.actor, id, &input)
+            .await
+            .map(|_| ())
+    };
+    after(&s, t, &user, id, (form, f), r).await
 }
 
 pub async fn pause(
@@ -102,7 +123,8 @@ async fn clock(s: AppState, t: Tr, user: UiUser, id: String, f: FormData, pause:
     } else {
         uc::resume(&s.app, &user.session.actor, id, &input).await
     };
-    after(&s, t, &user, id, r.map(|_| ())).await
+    let form = if pause { "pause" } else { "resume" };
+    after(&s, t, &user, id, (form, f), r.map(|_| ())).await
 }
 
 pub async fn add_to_agenda(
@@ -119,10 +141,18 @@ pub async fn add_to_agenda(
     let Some(meeting) = f.get("meeting_id").and_then(|m| m.parse::<Uuid>().ok()) else {
         let mut errs = vink_domain::validation::FieldErrors::new();
         errs.add("meeting_id", "required", "choose a meeting");
-        return after(&s, t, &user, id, Err(AppError::Invalid(errs))).await;
+        return after(
+            &s,
+            t,
+            &user,
+            id,
+            ("agenda", f),
+            Err(AppError::Invalid(errs)),
+        )
+        .await;
     };
     let r = uc::add_to_agenda(&s.app, &user.session.actor, meeting, id).await;
-    after(&s, t, &user, id, r).await
+    after(&s, t, &user, id, ("agenda", f), r).await
 }
 
 #[derive(Template)]

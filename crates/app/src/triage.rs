@@ -282,6 +282,15 @@ pub struct AgendaItemView {
     pub acting_agency: Option<String>,
     #[schema(value_type = Option<String>, format = DateTime)]
     pub recorded_at: Option<Timestamp>,
+    /// The first person named, and how many are named.
+    pub first_person: Option<String>,
+    pub person_count: i64,
+    /// The description's beginning (at most 160 characters).
+    pub summary: String,
+    pub clock: crate::concern::ClockView,
+    /// The triage deadline falls before the meeting's day: the unit meets
+    /// too late for this case unless it is decided sooner.
+    pub deadline_before_meeting: bool,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -447,11 +456,30 @@ pub async fn get_meeting(app: &App, actor: &Actor, id: Uuid) -> Result<MeetingDe
             name: a.name,
         })
         .collect();
+    let now = tx.at();
+    let meeting_day: Option<jiff::civil::Date> = row.meeting_date.parse().ok();
     let agenda = store::agenda(&mut tx, id)
         .await?
         .into_iter()
         .map(|a| {
+            let clock = crate::concern::clock_of(a.triage_deadline_at, a.paused_at, a.decided_at)?;
+            let view = crate::concern::ClockView::of(&clock, now, app.config.due_soon);
+            let deadline_day = vink_domain::concern::local_date(clock.deadline);
+            let deadline_before_meeting = a.decided_at.is_none()
+                && a.paused_at.is_none()
+                && meeting_day.is_some_and(|d| deadline_day < d);
+            let summary: String = a.description.chars().take(160).collect();
+            let summary = if a.description.chars().count() > 160 {
+                format!("{summary}…")
+            } else {
+                summary
+            };
             Ok(AgendaItemView {
+                first_person: a.first_person,
+                person_count: a.person_count,
+                summary,
+                clock: view,
+                deadline_before_meeting,
                 concern_id: a.concern_id,
                 position: a.position,
                 case_number: a.case_number,

@@ -200,19 +200,31 @@ pub struct AgendaRow {
     pub acting_agency_id: Option<Uuid>,
     pub acting_agency_name: Option<String>,
     pub recorded_at: Option<i64>,
+    pub first_person: Option<String>,
+    pub person_count: i64,
+    pub description: String,
+    pub triage_deadline_at: i64,
+    pub paused_at: Option<i64>,
+    pub decided_at: Option<i64>,
 }
 
 pub async fn agenda(tx: &mut Tx, meeting_id: Uuid) -> Result<Vec<AgendaRow>> {
-    Ok(on!(tx, |c| sqlx::query_as(
+    Ok(on!(tx, |c| {
+        sqlx::query_as(
         "SELECT ai.concern_id, ai.position, c.case_number, c.status, c.decision, c.programme_kind,
-                ai.recommendation, ai.acting_agency_id, a.name AS acting_agency_name, ai.recorded_at
+                ai.recommendation, ai.acting_agency_id, a.name AS acting_agency_name, ai.recorded_at,
+                (SELECT p.name FROM concern_persons cp JOIN persons p ON p.id = cp.person_id
+                  WHERE cp.concern_id = c.id ORDER BY cp.position LIMIT 1) AS first_person,
+                (SELECT COUNT(*) FROM concern_persons cp WHERE cp.concern_id = c.id) AS person_count,
+                c.description, c.triage_deadline_at, c.paused_at, c.decided_at
          FROM agenda_items ai JOIN concerns c ON c.id = ai.concern_id
          LEFT JOIN agencies a ON a.id = ai.acting_agency_id
          WHERE ai.meeting_id = $1 ORDER BY ai.position"
     )
     .bind(meeting_id)
     .fetch_all(c)
-    .await?))
+    .await?
+    }))
 }
 
 /// Records the unit's recommendation on an agenda item; false when no such item.

@@ -607,3 +607,105 @@ async fn each_person_of_a_concern_can_get_a_course_and_the_police_handover_is_co
         .json();
     assert_eq!(c["decision"], "handed_to_police");
 }
+
+#[tokio::test]
+async fn a_meeting_shows_who_and_how_urgent_and_keeps_each_items_input_to_itself() {
+    let t = common::setup().await;
+    let (concern, _) = world(&t).await;
+    // A second concern on a meeting five days away: past its 48-hour deadline.
+    let late = t.concern(None).await;
+    let day = (jiff::Timestamp::now() + jiff::SignedDuration::from_hours(5 * 24))
+        .strftime("%Y-%m-%d")
+        .to_string();
+    let m = t
+        .api(
+            "POST",
+            "/api/v1/meetings",
+            Some("sek"),
+            Some(json!({"date": day, "agencies": ["vink", "ssp"]})),
+        )
+        .await
+        .json();
+    let mid = m["id"].as_str().unwrap().to_string();
+    for c in [late.to_string(), concern.clone()] {
+        t.api(
+            "POST",
+            &format!("/api/v1/concerns/{c}/transitions"),
+            Some("sek"),
+            Some(json!({"to": "screening"})),
+        )
+        .await;
+        let r = t
+            .api(
+                "POST",
+                &format!("/api/v1/meetings/{mid}/agenda"),
+                Some("sek"),
+                Some(json!({"concern_id": c})),
+            )
+            .await;
+        assert!(r.status.is_success(), "{}", r.text);
+    }
+    let (_, cookie) = t.login("ssp", PASSWORD).await;
+    let page = t.page(&format!("/meetings/{mid}"), &cookie).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text.contains("Søren Østergård"), "the person");
+    assert!(page.text.contains("og 1 til"), "and one more");
+    assert!(
+        page.text.contains("Fiktiv bekymring til sidetest"),
+        "the summary"
+    );
+    assert!(page.text.contains("data-clock"));
+    assert!(
+        page.text
+            .contains("Visitationsfristen udløber før dette møde")
+    );
+    assert!(
+        page.text.contains("Der er ikke skrevet referat endnu"),
+        "empty minutes"
+    );
+    assert!(
+        id_problems(&page.text).is_empty(),
+        "{:?}",
+        id_problems(&page.text)
+    );
+    let csrf = T::csrf_of(&page);
+    // One item's failed recommendation: its text is kept, the other item's
+    // form is untouched, and the ids stay unique.
+    let long = "x".repeat(5_000);
+    let r = t
+        .post_form(
+            &format!("/meetings/{mid}/agenda/{concern}"),
+            &cookie,
+            &[("csrf", &csrf), ("recommendation", &long)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        id_problems(&r.text).is_empty(),
+        "{:?}",
+        id_problems(&r.text)
+    );
+    assert!(
+        r.text
+            .contains(&format!("href=\"#f-rec-{concern}-recommendation\""))
+    );
+    assert_eq!(
+        r.text.matches(&long).count(),
+        1,
+        "kept once, in its own form"
+    );
+    let ok = t
+        .post_form(
+            &format!("/meetings/{mid}/agenda/{concern}"),
+            &cookie,
+            &[
+                ("csrf", &csrf),
+                ("recommendation", "Mentorforløb anbefales (fiktivt)"),
+                ("acting_agency", "ssp"),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.text);
+    let page = t.page(&format!("/meetings/{mid}"), &cookie).await;
+    assert!(page.text.contains("data-recommendation"));
+}

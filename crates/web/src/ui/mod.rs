@@ -348,7 +348,7 @@ pub fn csrf_failed(t: Tr, session: &Session) -> Response {
 pub struct Errors {
     errs: FieldErrors,
     t: Tr,
-    prefix: &'static str,
+    prefix: String,
 }
 
 impl Errors {
@@ -356,7 +356,7 @@ impl Errors {
         Errors {
             errs: FieldErrors::new(),
             t,
-            prefix: "",
+            prefix: String::new(),
         }
     }
 
@@ -364,7 +364,7 @@ impl Errors {
         Errors {
             errs,
             t,
-            prefix: "",
+            prefix: String::new(),
         }
     }
 
@@ -386,7 +386,7 @@ impl Errors {
     }
 
     fn scoped(&self, id: String) -> String {
-        match self.prefix {
+        match self.prefix.as_str() {
             "" => id,
             p => format!("f-{p}-{}", &id[2..]),
         }
@@ -424,7 +424,7 @@ impl Errors {
 /// others are blank.
 pub struct Forms {
     t: Tr,
-    submitted: &'static str,
+    submitted: String,
     data: FormData,
     errs: FieldErrors,
 }
@@ -434,17 +434,17 @@ impl Forms {
     pub fn blank(t: Tr) -> Forms {
         Forms {
             t,
-            submitted: "",
+            submitted: String::new(),
             data: FormData(Vec::new()),
             errs: FieldErrors::new(),
         }
     }
 
     /// The form `name` came back with these values and errors.
-    pub fn failed(t: Tr, name: &'static str, data: FormData, errs: FieldErrors) -> Forms {
+    pub fn failed(t: Tr, name: &str, data: FormData, errs: FieldErrors) -> Forms {
         Forms {
             t,
-            submitted: name,
+            submitted: name.to_string(),
             data,
             errs,
         }
@@ -456,7 +456,7 @@ impl Forms {
     }
 
     /// The values form `name` shows.
-    pub fn f(&self, name: &'static str) -> FormData {
+    pub fn f(&self, name: &str) -> FormData {
         if name == self.submitted {
             FormData(self.data.0.clone())
         } else {
@@ -465,7 +465,7 @@ impl Forms {
     }
 
     /// The errors and ids of form `name`.
-    pub fn e(&self, name: &'static str) -> Errors {
+    pub fn e(&self, name: &str) -> Errors {
         Errors {
             errs: if name == self.submitted {
                 self.errs.clone()
@@ -473,13 +473,13 @@ impl Forms {
                 FieldErrors::new()
             },
             t: self.t,
-            prefix: name,
+            prefix: name.to_string(),
         }
     }
 
     /// The errors of the submitted form, for the summary at the top.
     pub fn failed_errors(&self) -> Errors {
-        self.e(self.submitted)
+        self.e(&self.submitted)
     }
 }
 

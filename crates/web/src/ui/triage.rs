@@ -3,7 +3,7 @@
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use uuid::Uuid;
 use vink_app::AppError;
 use vink_app::triage::{
@@ -237,7 +237,11 @@ pub async fn create_meeting(
         agencies: f.all("agencies"),
     };
     match uc::create_meeting(&s.app, &user.session.actor, &input).await {
-        Ok(id) => Redirect::to(&format!("/meetings/{id}")).into_response(),
+        Ok(id) => super::flash::redirect(
+            s.secure_cookies,
+            &format!("/meetings/{id}"),
+            "meeting_created",
+        ),
         Err(AppError::Invalid(errs)) => {
             meetings_page(
                 &s,
@@ -259,11 +263,21 @@ pub async fn create_meeting(
 struct MeetingPage {
     p: Page,
     m: MeetingDetail,
-    agencies: Vec<AgencyView>,
+    agencies: Vec<(String, String)>,
     can_recommend: bool,
     can_minutes: bool,
-    e: Errors,
-    failed_item: String,
+    forms: Forms,
+}
+
+impl MeetingPage {
+    /// The form name of an agenda item's recommendation.
+    fn item(&self, concern: &Uuid) -> String {
+        format!("rec-{concern}")
+    }
+
+    fn day(&self) -> String {
+        crate::view::day(&self.m.date)
+    }
 }
 
 async fn meeting_page(
@@ -271,8 +285,7 @@ async fn meeting_page(
     t: Tr,
     user: &UiUser,
     id: Uuid,
-    e: Errors,
-    failed_item: String,
+    forms: Forms,
     status: StatusCode,
 ) -> Response {
     let session = &user.session;
@@ -288,13 +301,16 @@ async fn meeting_page(
     let res = Resource::Meeting {
         attending: &attending,
     };
+    let mut p = Page::new(t, "meeting.title", Some(session)).named(&crate::view::day(&m.date));
+    if forms.any() {
+        p.mark_error();
+    }
     let mp = MeetingPage {
-        p: Page::new(t, "meeting.title", Some(session)),
+        p,
         can_recommend: decide(&session.actor, Action::RecommendationRecord, &res).is_allowed(),
         can_minutes: decide(&session.actor, Action::MeetingUpdate, &res).is_allowed(),
-        agencies,
-        e,
-        failed_item,
+        agencies: agencies.into_iter().map(|a| (a.code, a.name)).collect(),
+        forms,
         m,
     };
     render(status, &mp)
@@ -307,18 +323,7 @@ pub async fn meeting(
     Path(id): Path<String>,
 ) -> Response {
     match parse_id(t, &user, &id) {
-        Ok(id) => {
-            meeting_page(
-                &s,
-                t,
-                &user,
-                id,
-                Errors::none(t),
-                String::new(),
-                StatusCode::OK,
-            )
-            .await
-        }
+        Ok(id) => meeting_page(&s, t, &user, id, Forms::blank(t), StatusCode::OK).await,
         Err(r) => r,
     }
 }
@@ -344,15 +349,18 @@ pub async fn minutes(
     )
     .await
     {
-        Ok(()) => Redirect::to(&format!("/meetings/{id}")).into_response(),
+        Ok(()) => super::flash::redirect(
+            s.secure_cookies,
+            &format!("/meetings/{id}"),
+            "meeting_minutes",
+        ),
         Err(AppError::Invalid(errs)) => {
             meeting_page(
                 &s,
                 t,
                 &user,
                 id,
-                Errors::of(t, errs),
-                String::new(),
+                Forms::failed(t, "minutes", f, errs),
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await
@@ -380,15 +388,18 @@ pub async fn recommend(
         acting_agency: f.get("acting_agency"),
     };
     match uc::record_recommendation(&s.app, &user.session.actor, id, cid, &input).await {
-        Ok(()) => Redirect::to(&format!("/meetings/{id}")).into_response(),
+        Ok(()) => super::flash::redirect(
+            s.secure_cookies,
+            &format!("/meetings/{id}#item-{cid}"),
+            "meeting_recommendation",
+        ),
         Err(AppError::Invalid(errs)) => {
             meeting_page(
                 &s,
                 t,
                 &user,
                 id,
-                Errors::of(t, errs),
-                cid.to_string(),
+                Forms::failed(t, &format!("rec-{cid}"), f, errs),
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await

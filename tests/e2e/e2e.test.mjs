@@ -7,7 +7,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createServer } from 'node:net';
@@ -17,6 +18,7 @@ const BIN = process.env.VINK_BIN ?? resolve(import.meta.dirname, '../../target/d
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const SHOTS = process.env.VINK_E2E_SHOTS; // a folder to keep screenshots in, if set
 const PASSWORD = 'e2e-password-123';
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 let dir, server, browser, base, token;
 
@@ -50,6 +52,9 @@ before(async () => {
   vink(['migrate']);
   vink(['user', 'add', 'sara', '--role', 'secretariat', '--display-name', 'Sara (e2e)', '--password-stdin'], `${PASSWORD}\n`);
   vink(['user', 'add', 'mona', '--role', 'mentor', '--display-name', 'Mona (e2e)', '--password-stdin'], `${PASSWORD}\n`);
+  vink(['user', 'add', 'sune', '--role', 'coordination_unit', '--agency', 'ssp', '--display-name', 'Sune (e2e)', '--password-stdin'], `${PASSWORD}\n`);
+  vink(['user', 'add', 'ada', '--role', 'admin', '--display-name', 'Ada (e2e)', '--password-stdin'], `${PASSWORD}\n`);
+  vink(['user', 'add', 'rita', '--role', 'auditor', '--display-name', 'Rita (e2e)', '--password-stdin'], `${PASSWORD}\n`);
   token = vink(['user', 'token', 'sara']).trim();
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
@@ -71,6 +76,43 @@ after(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
+// Every page a test visits: axe-core finds no WCAG 2.1 A/AA violation, and
+// nothing scrolls sideways at 390 or 320 px (WCAG 1.4.10 reflow).
+async function check(page, label) {
+  await page.evaluate(AXE);
+  const r = await page.evaluate(() => window.axe.run(document, {
+    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+  }));
+  const found = r.violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`);
+  assert.deepEqual(found, [], `axe on ${label} (${page.url()})`);
+  const size = page.viewportSize();
+  for (const width of [390, 320]) {
+    await page.setViewportSize({ width, height: 800 });
+    const over = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    if (over > 0) {
+      // Name the widest culprits: elements reaching past the right edge
+      // whose parent does not.
+      const culprits = await page.evaluate(() => {
+        const w = document.documentElement.clientWidth;
+        const clipped = (e) => {
+          for (let a = e.parentElement; a; a = a.parentElement) {
+            const o = getComputedStyle(a).overflowX;
+            if (o === 'auto' || o === 'hidden' || o === 'scroll') return true;
+          }
+          return false;
+        };
+        return [...document.querySelectorAll('body *')]
+          .filter((e) => !clipped(e) && e.getBoundingClientRect().right > w + 0.5
+            && !(e.parentElement && e.parentElement.getBoundingClientRect().right > w + 0.5))
+          .slice(0, 5)
+          .map((e) => `${e.tagName.toLowerCase()}${e.id ? '#' + e.id : ''}.${[...e.classList].join('.')} (${Math.round(e.getBoundingClientRect().right)})`);
+      });
+      assert.fail(`${label} (${page.url()}) scrolls sideways by ${over} px at ${width} px: ${culprits.join(', ')}`);
+    }
+  }
+  await page.setViewportSize(size);
+}
+
 async function shot(page, name) {
   if (SHOTS) await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 }
@@ -89,19 +131,23 @@ test('public report → staff log-in → listed with deadline → decided as fou
   await page.getByLabel('Hvad er du bekymret for?').fill('Min nabos søn (fiktiv) deler voldelige videoer og taler om at rejse.');
   await page.getByLabel('Navn', { exact: true }).fill('Jonas Fiktiv');
   await page.getByLabel('Fødselsdato eller fødselsår').fill('2009');
+  await check(page, 'public report form');
   await shot(page, '01-report');
   await page.getByRole('button', { name: 'Send indberetningen' }).click();
   const receipt = (await page.locator('#receipt').textContent()).trim();
   assert.match(receipt, /^R-[0-9A-Z]{4}-[0-9A-Z]{4}$/);
+  await check(page, 'receipt');
   await shot(page, '02-receipt');
 
   // 2. The secretariat logs in.
   await page.goto(`${base}/login`);
+  await check(page, 'log-in');
   await page.getByLabel('Brugernavn').fill('sara');
   await page.getByLabel('Adgangskode').fill(PASSWORD);
   await page.getByRole('button', { name: 'Log ind' }).click();
   await page.waitForURL(`${base}/dashboard`);
-  assert.equal(await page.locator('.vink-card').first().locator('.vink-figure').textContent(), '1');
+  assert.equal(await page.locator('[data-count="new"] .vink-figure').textContent(), '1');
+  await check(page, 'dashboard');
   await shot(page, '03-dashboard');
 
   // 3. The report is in the list, with time left to its 48-hour deadline.
@@ -111,19 +157,25 @@ test('public report → staff log-in → listed with deadline → decided as fou
   const clock = (await row.locator('[data-clock]').textContent()).trim();
   assert.match(clock, /^(1 d 23 t|2 d 0 t|47 t) .*tilbage$|tilbage$/);
   assert.match(await row.textContent(), /Webformular/);
+  await check(page, 'concern list');
   await shot(page, '04-list');
 
   // 4. Triage: screening, before the unit, decided founded with local action.
   await row.getByRole('link').click();
   await page.getByRole('heading', { level: 1 }).waitFor();
+  await check(page, 'concern');
   await page.getByLabel('Ny status').selectOption('screening');
   await page.getByRole('button', { name: 'Flyt', exact: true }).click();
   await page.getByLabel('Ny status').selectOption('before_unit');
   await page.getByRole('button', { name: 'Flyt', exact: true }).click();
   await page.getByLabel('Afgørelse').selectOption('founded_local_action');
   await page.getByRole('button', { name: 'Registrér afgørelse' }).click();
-  // Missing programme kind: the error is shown beside the field.
+  // Missing programme kind: the error is shown beside the field, the title
+  // says so, and focus is on the error summary.
   assert.match(await page.locator('.form-error-message').first().textContent(), /\S/);
+  assert.match(await page.title(), /^Fejl:/);
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'error-summary');
+  await check(page, 'concern with a form error');
   await page.getByLabel('Afgørelse').selectOption('founded_local_action');
   await page.getByLabel('Forløbstype').selectOption('mentor');
   await page.getByRole('button', { name: 'Registrér afgørelse' }).click();
@@ -133,6 +185,7 @@ test('public report → staff log-in → listed with deadline → decided as fou
   assert.match(await page.locator('[data-clock]').first().textContent(), /Afgjort inden for fristen/);
   const history = await page.locator('.vink-timeline').textContent();
   assert.match(history, /Sara \(e2e\)/);
+  await check(page, 'decided concern');
   await shot(page, '05-decided');
 
   // Keyboard: the skip link is the first stop and leads to the main content.
@@ -154,12 +207,13 @@ async function api(method, path, body) {
   return text ? JSON.parse(text) : null;
 }
 
-async function login(page, user) {
+async function login(page, user, home = '/dashboard') {
   await page.goto(`${base}/login`);
   await page.getByLabel('Brugernavn').fill(user);
   await page.getByLabel('Adgangskode').fill(PASSWORD);
   await page.getByRole('button', { name: 'Log ind' }).click();
-  await page.waitForURL(`${base}/dashboard`);
+  await page.waitForURL(`${base}${home}`);
+  await check(page, `${user}'s home`);
 }
 
 test('mentor logs a contact → coordinator completes the course → follow-up on the worklist', async () => {
@@ -183,13 +237,24 @@ test('mentor logs a contact → coordinator completes the course → follow-up o
   // The mentor finds the course under "Forløb" and logs a contact.
   await login(page, 'mona');
   await page.getByRole('link', { name: 'Forløb', exact: true }).click();
-  await page.getByRole('link', { name: 'Sofie Eksempel' }).click();
+  await check(page, 'course list');
+  await page.getByRole('link', { name: 'Sofie Eksempel' }).first().click();
+  await check(page, 'course');
   await page.getByLabel('Dato for kontakt').fill(today);
   await page.getByLabel('Varighed (minutter)').fill('50');
   await page.getByLabel('Form', { exact: true }).selectOption('meeting');
   await page.getByLabel('Kort note').fill('Første samtale (e2e)');
   await page.getByRole('button', { name: 'Gem kontakt' }).click();
   assert.match(await page.locator('main').textContent(), /Første samtale \(e2e\)/);
+  assert.match(await page.locator('.vink-flash').textContent(), /Kontakten er registreret/);
+  // The baseline assessment: five ratings, one by one, then saved.
+  await page.getByText('Registrér vurdering').click();
+  await page.getByLabel('Tidspunkt').selectOption('baseline');
+  await page.getByLabel('Vurderet den').fill(today);
+  for (const sel of await page.locator('select[name^="rating."]').all()) await sel.selectOption('3');
+  await page.getByRole('button', { name: 'Gem vurdering' }).click();
+  assert.match(await page.locator('.vink-flash').textContent(), /Vurderingen er gemt/);
+  await check(page, 'course after contact and assessment');
   await shot(page, '06-mentor-contact');
 
   // The coordinator completes the course.
@@ -204,6 +269,7 @@ test('mentor logs a contact → coordinator completes the course → follow-up o
   await page.getByRole('link', { name: 'Opfølgning', exact: true }).click();
   const rows = page.locator('tr[data-follow-up]', { hasText: 'Sofie Eksempel' });
   assert.equal(await rows.count(), 2);
+  await check(page, 'follow-up worklist');
   await shot(page, '07-worklist');
   await context.close();
 });
@@ -228,6 +294,7 @@ test('coordinator records a guardian\'s withdrawal of consent → the running co
   await login(page, 'sara');
   await page.goto(`${base}/courses/${course.id}`);
   await page.getByRole('heading', { name: 'Tilbagetræk samtykke' }).waitFor();
+  await check(page, 'active course');
   // Nothing is pre-selected: submitting without choosing who is an error beside the field.
   await page.getByRole('button', { name: 'Registrér tilbagetrækning' }).click();
   assert.match(await page.locator('.form-error-message').first().textContent(), /\S/);
@@ -236,7 +303,110 @@ test('coordinator records a guardian\'s withdrawal of consent → the running co
   await page.getByRole('button', { name: 'Registrér tilbagetrækning' }).click();
   assert.match(await page.locator('.vink-title-row .badge').textContent(), /Afbrudt/);
   assert.match(await page.locator('.vink-timeline').textContent(), /Samtykke trukket tilbage/);
+  await check(page, 'discontinued course');
   await shot(page, '08-consent-withdrawn');
   assert.deepEqual(errors, [], 'no console errors');
+  await context.close();
+});
+
+test('secretariat: a phone call about two persons → triage → a course for the second', async () => {
+  const context = await browser.newContext({ locale: 'da-DK' });
+  const page = await context.newPage();
+  await login(page, 'sara');
+  await page.getByRole('link', { name: 'Ny henvendelse', exact: true }).click();
+  await check(page, 'intake form');
+  await page.getByLabel('Kanal', { exact: true }).selectOption('hotline');
+  await page.getByLabel('Hvem henvender sig').selectOption('professional');
+  await page.locator('#f-reporter-organisation').fill('Skole (e2e)');
+  await page.locator('#f-persons-0-name').fill('Bror Eksempel');
+  await page.locator('#f-persons-0-birth').fill('2008');
+  await page.getByText('Tilføj person 2').click();
+  await page.locator('#f-persons-1-name').fill('Søster Eksempel');
+  await page.locator('#f-persons-1-birth').fill('05.04.2010');
+  await page.getByLabel('Beskrivelse').fill('Søskende deler voldelige videoer (fiktivt, e2e).');
+  await page.getByRole('button', { name: 'Registrér henvendelsen' }).click();
+  await page.getByRole('heading', { level: 1 }).waitFor();
+  assert.match(await page.title(), /^K-\d{4}-\d{4} · Henvendelse/);
+  await check(page, 'new concern');
+  for (const to of ['screening', 'before_unit']) {
+    await page.getByLabel('Ny status').selectOption(to);
+    await page.getByRole('button', { name: 'Flyt', exact: true }).click();
+    assert.match(await page.locator('.vink-flash').textContent(), /Sagen er flyttet/);
+  }
+  await page.getByLabel('Afgørelse').selectOption('founded_local_action');
+  await page.getByLabel('Forløbstype').selectOption('mentor');
+  await page.getByRole('button', { name: 'Registrér afgørelse' }).click();
+  await check(page, 'founded concern');
+  await page.getByLabel(/Søster Eksempel/).check();
+  await page.getByLabel('Forebyggelsesniveau').selectOption('pre_emptive');
+  await page.getByLabel('Ansvarlig myndighed').selectOption('ssp');
+  await page.getByRole('button', { name: 'Opret forløb' }).click();
+  assert.match(await page.locator('.vink-flash').textContent(), /Forløbet er oprettet/);
+  assert.match(await page.title(), /Søster Eksempel/);
+  await check(page, 'new course');
+  await page.goBack();
+  await page.reload();
+  assert.equal(await page.locator('[data-course-of]').count(), 1);
+  await context.close();
+});
+
+test('coordination unit: the agenda and one recommendation, other items keep their text', async () => {
+  const made = [];
+  for (const name of ['Ali Eksempel', 'Bo Eksempel']) {
+    const c = await api('POST', '/concerns', {
+      channel: 'hotline', reporter: { kind: 'professional' }, description: `Fiktiv bekymring om ${name} (e2e)`,
+      persons: [{ name, birth: '2009' }],
+    });
+    await api('POST', `/concerns/${c.id}/transitions`, { to: 'screening' });
+    made.push(c.id);
+  }
+  const day = new Date(Date.now() + 86400000).toLocaleDateString('sv-SE', { timeZone: 'Europe/Copenhagen' });
+  const m = await api('POST', '/meetings', { date: day, agencies: ['vink', 'ssp'] });
+  for (const id of made) await api('POST', `/meetings/${m.id}/agenda`, { concern_id: id });
+
+  const context = await browser.newContext({ locale: 'da-DK' });
+  const page = await context.newPage();
+  await login(page, 'sune');
+  await page.getByRole('link', { name: 'Koordineringsenheden', exact: true }).click();
+  await check(page, 'meetings');
+  await page.locator(`a[href="/meetings/${m.id}"]`).first().click();
+  await check(page, 'meeting');
+  const [first, second] = made.map((id) => page.locator(`#item-${id}`));
+  await second.getByLabel('Anbefaling').fill('Skrevet, men ikke gemt endnu');
+  await first.getByLabel('Anbefaling').fill('Mentorforløb anbefales (e2e)');
+  await first.getByLabel('Handlende myndighed').selectOption('ssp');
+  await first.getByRole('button', { name: 'Gem anbefaling' }).click();
+  await page.locator(`#item-${made[0]} [data-recommendation]`).waitFor();
+  assert.equal(await second.getByLabel('Anbefaling').inputValue(), 'Skrevet, men ikke gemt endnu');
+  await check(page, 'meeting after a recommendation');
+  await context.close();
+});
+
+test('administrator creates a user; auditor reads who accessed a person', async () => {
+  const context = await browser.newContext({ locale: 'da-DK' });
+  const page = await context.newPage();
+  await login(page, 'ada', '/users');
+  await page.getByLabel('Brugernavn').fill('nina');
+  await page.getByLabel('Navn', { exact: true }).fill('Nina (e2e)');
+  await page.getByLabel('Rolle').selectOption('mentor');
+  await page.getByLabel('Adgangskode').fill('nina-har-en-lang-kode');
+  await page.getByRole('button', { name: 'Opret bruger' }).click();
+  await page.waitForURL(`${base}/users/nina`);
+  assert.match(await page.locator('.vink-flash').textContent(), /Brugeren er oprettet/);
+  await check(page, 'user');
+  await page.context().clearCookies();
+
+  const c = await api('POST', '/concerns', {
+    channel: 'hotline', reporter: { kind: 'professional' }, description: 'Fiktiv bekymring (e2e, revision)',
+    persons: [{ name: 'Revi Eksempel', birth: '2010' }],
+  });
+  const detail = await api('GET', `/concerns/${c.id}`);
+  await login(page, 'rita', '/audit');
+  await page.getByRole('link', { name: 'Adgang til en bestemt person' }).click();
+  await check(page, 'per-person access form');
+  await page.getByLabel('Personens id').fill(detail.persons[0].id);
+  await page.getByRole('button', { name: 'Vis adgang' }).click();
+  assert.ok(await page.locator('tr[data-access]').count() >= 2, 'created and read');
+  await check(page, 'per-person access report');
   await context.close();
 });

@@ -57,6 +57,8 @@ pub struct Config {
     pub token_lifetime: SignedDuration,
     /// A session ends this long after log-in however active it is.
     pub session_lifetime: SignedDuration,
+    /// The unit's phone number for the public (shown after a report).
+    pub public_phone: Option<String>,
 }
 
 impl Default for Config {
@@ -73,6 +75,7 @@ impl Default for Config {
             follow_up_tolerance_days: 30,
             token_lifetime: SignedDuration::from_hours(90 * 24),
             session_lifetime: SignedDuration::from_hours(12),
+            public_phone: None,
         }
     }
 }

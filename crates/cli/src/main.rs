@@ -88,6 +88,9 @@ enum Command {
         /// Seconds between passes of the reminder job.
         #[arg(long, env = "VINK_REMINDER_INTERVAL_SECONDS", default_value_t = 60)]
         reminder_interval_seconds: u64,
+        /// The unit's phone number, shown to the public after a report.
+        #[arg(long, env = "VINK_PUBLIC_PHONE")]
+        public_phone: Option<String>,
     },
     /// Apply database migrations and exit.
     Migrate,
@@ -230,6 +233,7 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             request_timeout_seconds,
             max_connections,
             reminder_interval_seconds,
+            public_phone,
         } => {
             if !(1..=36).contains(&risk_follow_up_months)
                 || !(1..=36).contains(&occupation_follow_up_months)
@@ -261,6 +265,9 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
                 occupation_follow_up_months,
                 follow_up_tolerance_days,
                 session_lifetime: jiff::SignedDuration::from_hours(session_lifetime_hours),
+                // The demo shows a fictitious number so the receipt page is complete.
+                public_phone: public_phone
+                    .or_else(|| demo.then(|| "33 00 00 00 (fiktivt demonummer)".to_string())),
                 ..Config::default()
             };
             let mut app = App::new(db, config);

@@ -4,7 +4,7 @@
 //! Never a 500: what comes back is always a valid `Location` value.
 
 /// Where to go when `next` is missing or not safe.
-pub const FALLBACK: &str = "/dashboard";
+pub const FALLBACK: &str = "/";
 
 /// `raw` if it is a safe local path, else [`FALLBACK`].
 pub fn safe_local_path(raw: Option<&str>) -> String {

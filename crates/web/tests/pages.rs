@@ -709,3 +709,30 @@ async fn a_meeting_shows_who_and_how_urgent_and_keeps_each_items_input_to_itself
     let page = t.page(&format!("/meetings/{mid}"), &cookie).await;
     assert!(page.text.contains("data-recommendation"));
 }
+
+#[tokio::test]
+async fn a_missing_page_keeps_the_navigation_and_the_language_switch_returns() {
+    let t = common::setup().await;
+    let (_, cookie) = t.login("sek", PASSWORD).await;
+    let r = t.page("/no/such/page", &cookie).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert!(r.text.contains("href=\"/concerns\""), "navigation kept");
+    let anon = t.page("/no/such/page", "").await;
+    assert_eq!(anon.status, StatusCode::NOT_FOUND);
+    assert!(!anon.text.contains("href=\"/concerns\""));
+    // The switch goes back to the page it was clicked on (same site only).
+    let req = axum::http::Request::get("/lang/en")
+        .header("cookie", &cookie)
+        .header("host", "vink.test")
+        .header("referer", "http://vink.test/concerns?due=overdue")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let r = t.send(req).await;
+    assert_eq!(r.header("location"), "/concerns?due=overdue");
+    let req = axum::http::Request::get("/lang/en")
+        .header("host", "vink.test")
+        .header("referer", "http://evil.example/x")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    assert_eq!(t.send(req).await.header("location"), "/");
+}

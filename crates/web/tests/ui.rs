@@ -132,7 +132,10 @@ async fn the_intake_form_keeps_input_and_shows_errors_beside_fields() {
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text.contains("value=\"Skole Øst\""), "input kept");
     assert!(r.text.contains("value=\"Ida Fiktiv\""));
-    assert!(r.text.contains("Skriv en gyldig dato"), "birth error shown");
+    assert!(
+        r.text.contains("Skriv datoen som dd.mm.åååå"),
+        "birth error shown"
+    );
     assert!(
         r.text.contains("id=\"f-description-error\""),
         "description error beside the field"
@@ -347,7 +350,7 @@ async fn the_public_form_accepts_reports_and_returns_only_a_receipt() {
             &[("description", "Bot"), ("website", "http://spam")],
         )
         .await;
-    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
     assert_eq!(t.concern_count().await, 0, "honeypot: nothing stored");
     let r = t
         .post_form(
@@ -360,12 +363,42 @@ async fn the_public_form_accepts_reports_and_returns_only_a_receipt() {
             ],
         )
         .await;
-    assert_eq!(r.status, StatusCode::OK);
+    // Post/redirect/get: the answer is a redirect to the receipt page, which
+    // a refresh shows again without sending the report twice.
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.header("location"), "/report/done");
     assert_eq!(t.concern_count().await, 1, "committed before the answer");
-    let i = r.text.find("id=\"receipt\">").unwrap() + 13;
-    let receipt = &r.text[i..i + 11];
+    let cookie = r.header("set-cookie");
+    let cookie = cookie.split(';').next().unwrap().to_string();
+    let done = t.page("/report/done", &cookie).await;
+    assert_eq!(done.status, StatusCode::OK);
+    let i = done.text.find("id=\"receipt\">").unwrap() + 13;
+    let receipt = &done.text[i..i + 11];
     assert!(receipt.starts_with("R-"), "{receipt}");
-    assert!(!r.text.contains("K-20"), "no case number is revealed");
+    assert!(!done.text.contains("K-20"), "no case number is revealed");
+    assert!(done.text.contains("Hvad sker der nu?"));
+    assert!(
+        !done.text.contains("sagsbehandling for VINK-enheder"),
+        "no staff footer"
+    );
+    assert_eq!(t.page("/report/done", &cookie).await.status, StatusCode::OK);
+    assert_eq!(t.concern_count().await, 1, "a refresh sends nothing");
+    // A forged receipt cookie shows no receipt.
+    let forged = t.page("/report/done", "vink_receipt=<script>").await;
+    assert!(!forged.text.contains("id=\"receipt\""));
+    // The public form's errors point at fields that exist, and a Danish date
+    // is accepted for the person's birth.
+    let bad = t
+        .post_form(
+            "/report",
+            "",
+            &[("description", "Noget"), ("person_birth", "31.13.2009")],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.text.contains("href=\"#f-persons-0-birth\""));
+    assert!(bad.text.contains("id=\"f-persons-0-birth\""));
+    assert!(bad.text.contains("<title>Fejl:"));
     let list = t
         .api("GET", "/api/v1/concerns", Some("sek"), None)
         .await
@@ -383,12 +416,23 @@ async fn the_public_form_accepts_reports_and_returns_only_a_receipt() {
             .status,
         StatusCode::PAYLOAD_TOO_LARGE
     );
-    for _ in 0..4 {
+    let danish = t
+        .post_form(
+            "/report",
+            "",
+            &[
+                ("description", "Dansk dato"),
+                ("person_birth", "05.04.2009"),
+            ],
+        )
+        .await;
+    assert_eq!(danish.status, StatusCode::SEE_OTHER, "{}", danish.text);
+    for _ in 0..3 {
         assert_eq!(
             t.post_form("/report", "", &[("description", "Flere")])
                 .await
                 .status,
-            StatusCode::OK
+            StatusCode::SEE_OTHER
         );
     }
     assert_eq!(

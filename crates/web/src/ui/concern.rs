@@ -315,7 +315,7 @@ fn new_page(
     status: StatusCode,
 ) -> Response {
     let page = NewPage {
-        p: Page::new(t, "new.title", Some(session)),
+        p: Page::new(t, "new.title", Some(session)).checked_by(&e),
         e,
         f,
         channels: Channel::ALL

@@ -40,7 +40,7 @@ async fn corps_page(
         Ok(members) => render(
             status,
             &CorpsPage {
-                p: Page::new(t, "corps.title", Some(&user.session)),
+                p: Page::new(t, "corps.title", Some(&user.session)).checked_by(&e),
                 members,
                 can_manage: decide(&user.session.actor, Action::CorpsManage, &Resource::None)
                     .is_allowed(),

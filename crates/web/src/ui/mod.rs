@@ -81,6 +81,7 @@ pub fn routes() -> Router<AppState> {
         .route("/inbox", get(reminder::inbox))
         .route("/inbox/{id}/read", post(reminder::inbox_read))
         .route("/report", get(report::form).post(report::submit))
+        .route("/report/done", get(report::receipt))
         .route("/search", get(search::search))
         .route("/users", get(users::list).post(users::create))
         .route("/users/{username}", get(users::detail))
@@ -186,6 +187,14 @@ impl Page {
         self
     }
 
+    /// The page marked as showing errors when `e` has any.
+    pub fn checked_by(mut self, e: &Errors) -> Page {
+        if e.any() {
+            self.mark_error();
+        }
+        self
+    }
+
     /// Marks a page shown with form errors: the title starts with "Fejl:",
     /// so a screen reader hears it first.
     pub fn mark_error(&mut self) {
@@ -249,8 +258,10 @@ fn ui_key(code: &str) -> &str {
     }
 }
 
-pub async fn not_found(UiLang(t): UiLang) -> Response {
-    error_page(t, None, StatusCode::NOT_FOUND, "error.not_found")
+/// A page that does not exist: signed-in users keep their navigation.
+pub async fn not_found(UiLang(t): UiLang, user: Result<crate::auth::UiUser, Response>) -> Response {
+    let session = user.as_ref().ok().map(|u| &u.session);
+    error_page(t, session, StatusCode::NOT_FOUND, "error.not_found")
 }
 
 /// A submitted form as name/value pairs (repeated names allowed), read within

@@ -4,8 +4,8 @@
 
 use askama::Template;
 use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::Response;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
 use vink_app::AppError;
 use vink_app::concern::PublicReport;
 use vink_domain::concern::ReporterKind;
@@ -29,10 +29,49 @@ struct ReportPage {
 struct DonePage {
     p: Page,
     receipt: String,
+    phone: Option<String>,
 }
 
-fn form_page(t: Tr, f: FormData, e: Errors, status: StatusCode) -> Response {
-    let page = ReportPage {
+/// The receipt travels to the receipt page in a short-lived cookie (not the
+/// address, which ends up in histories and logs), so a refresh of that page
+/// never sends the report again (post/redirect/get).
+const RECEIPT_COOKIE: &str = "vink_receipt";
+
+fn done(secure: bool, receipt: &str) -> Response {
+    let mut resp = Redirect::to("/report/done").into_response();
+    let cookie = crate::auth::set_cookie(RECEIPT_COOKIE, receipt, secure, Some(15 * 60));
+    if let Ok(v) = cookie.parse() {
+        resp.headers_mut().append(header::SET_COOKIE, v);
+    }
+    resp
+}
+
+/// A receipt number as issued (`R-XXXX-XXXX`), nothing else.
+fn valid_receipt(r: &str) -> bool {
+    r.len() == 11
+        && r.starts_with("R-")
+        && r.chars()
+            .skip(2)
+            .all(|c| c == '-' || c.is_ascii_digit() || c.is_ascii_uppercase())
+}
+
+pub async fn receipt(State(s): State<AppState>, UiLang(t): UiLang, headers: HeaderMap) -> Response {
+    let receipt = crate::auth::header_cookie(&headers, RECEIPT_COOKIE)
+        .filter(|r| valid_receipt(r))
+        .unwrap_or_default()
+        .to_string();
+    render(
+        StatusCode::OK,
+        &DonePage {
+            p: Page::new(t, "report.done_title", None),
+            receipt,
+            phone: s.app.config.public_phone.clone(),
+        },
+    )
+}
+
+fn form_page_of(t: Tr, f: FormData, e: Errors) -> ReportPage {
+    ReportPage {
         p: Page::new(t, "report.title", None),
         e,
         f,
@@ -40,12 +79,14 @@ fn form_page(t: Tr, f: FormData, e: Errors, status: StatusCode) -> Response {
             .iter()
             .map(|k| (k.code().to_string(), t.code("reporter_kind", k.code())))
             .collect(),
-    };
-    render(status, &page)
+    }
 }
 
 pub async fn form(UiLang(t): UiLang) -> Response {
-    form_page(t, FormData(Vec::new()), Errors::none(t), StatusCode::OK)
+    render(
+        StatusCode::OK,
+        &form_page_of(t, FormData(Vec::new()), Errors::none(t)),
+    )
 }
 
 /// The field a person never fills in; bots do.
@@ -60,35 +101,29 @@ pub async fn submit(
     if f.get(HONEYPOT).is_some_and(|v| !v.is_empty()) {
         // Looks accepted to the bot; nothing is stored.
         tracing::info!("public report dropped by honeypot");
-        return render(
-            StatusCode::OK,
-            &DonePage {
-                p: Page::new(t, "report.done_title", None),
-                receipt: String::new(),
-            },
-        );
+        return done(s.secure_cookies, "");
     }
+    // Named fields of an anonymous report are not sent on: the choice hides
+    // them, and a hidden field must not make the report invalid.
+    let anonymous = f.is("reporter_kind", "anonymous");
+    let named = |k: &str| if anonymous { None } else { f.get(k) };
     let report = PublicReport {
         description: f.get("description"),
         reporter_kind: f.get("reporter_kind"),
-        reporter_name: f.get("reporter_name"),
-        reporter_contact: f.get("reporter_contact"),
-        reporter_organisation: f.get("reporter_organisation"),
+        reporter_name: named("reporter_name"),
+        reporter_contact: named("reporter_contact"),
+        reporter_organisation: named("reporter_organisation"),
         person_name: f.get("person_name"),
         person_birth: f.get("person_birth"),
         person_district: f.get("person_district"),
         immediate_danger: f.get("immediate_danger"),
     };
     match vink_app::concern::report(&s.app, &report, &ip).await {
-        Ok(receipt) => render(
-            StatusCode::OK,
-            &DonePage {
-                p: Page::new(t, "report.done_title", None),
-                receipt,
-            },
-        ),
+        Ok(receipt) => done(s.secure_cookies, &receipt),
         Err(AppError::Invalid(errs)) => {
-            form_page(t, f, Errors::of(t, errs), StatusCode::UNPROCESSABLE_ENTITY)
+            let mut page = form_page_of(t, f, Errors::of(t, errs));
+            page.p.mark_error();
+            render(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }
         Err(e) => app_error(t, None, e),
     }

@@ -193,7 +193,7 @@ async fn meetings_page(
     };
     let pages = ((list.total + 24) / 25).max(1);
     let mp = MeetingsPage {
-        p: Page::new(t, "meetings.title", Some(session)),
+        p: Page::new(t, "meetings.title", Some(session)).checked_by(&e),
         items: list.items,
         agencies,
         can_create: decide(&session.actor, Action::MeetingCreate, &Resource::None).is_allowed(),

@@ -19,6 +19,8 @@ pub struct AuditEntry {
     #[schema(value_type = String, format = DateTime)]
     pub at: Timestamp,
     pub actor_id: Option<Uuid>,
+    /// The actor's display name, where the actor is a user.
+    pub actor_name: Option<String>,
     pub actor_kind: String,
     pub action: String,
     pub record_type: Option<String>,
@@ -35,6 +37,14 @@ pub struct AuditEntry {
 pub struct AuditQuery {
     pub record_id: Option<Uuid>,
     pub actor_id: Option<Uuid>,
+    /// The actor by user name (instead of `actor_id`).
+    pub actor: Option<String>,
+    /// One action code, e.g. `concern.read` or `search.run`.
+    pub action: Option<String>,
+    /// First day of the period (`dd.mm.åååå` or `åååå-mm-dd`, Copenhagen time).
+    pub from: Option<String>,
+    /// Last day of the period, inclusive.
+    pub to: Option<String>,
     /// `allowed` or `denied`.
     pub outcome: Option<String>,
     /// Only rows older than this sequence number (for paging backwards).
@@ -52,6 +62,40 @@ pub async fn list(app: &App, actor: &Actor, q: &AuditQuery) -> Result<Vec<AuditE
         })?),
     };
     let limit = crate::page_limit(q.limit)?;
+    let mut errs = vink_domain::validation::FieldErrors::new();
+    let action = match q.action.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(a) if Action::ALL.iter().any(|x| x.code() == a) => Some(a.to_string()),
+        Some(_) => {
+            errs.add("action", "unknown_code", "not an action code");
+            None
+        }
+    };
+    let rule = vink_domain::validation::DateRule::default();
+    let from =
+        vink_domain::validation::date_field(&mut errs, "from", q.from.as_deref(), rule, false);
+    let to = vink_domain::validation::date_field(&mut errs, "to", q.to.as_deref(), rule, false);
+    if let (Some(f), Some(t)) = (from, to)
+        && t < f
+    {
+        errs.add("to", "out_of_range", "the period ends before it begins");
+    }
+    errs.finish(())?;
+    let start_of = |d: jiff::civil::Date| -> Result<i64> {
+        let z = d
+            .to_datetime(jiff::civil::Time::midnight())
+            .to_zoned_datetime(vink_domain::concern::local_tz())
+            .map_err(|e| AppError::Internal(format!("date: {e}")))?;
+        Ok(vink_store::micros(z.timestamp()))
+    };
+    let from_at = from.map(start_of).transpose()?;
+    let to_at = match to {
+        Some(t) => Some(start_of(
+            t.tomorrow()
+                .map_err(|e| AppError::Internal(format!("date: {e}")))?,
+        )?),
+        None => None,
+    };
     // Every committed row chained before reading (PostgreSQL appends through
     // a pending table). Before the read begins: settling takes a write
     // connection, and a request must never hold one connection while waiting
@@ -62,14 +106,34 @@ pub async fn list(app: &App, actor: &Actor, q: &AuditQuery) -> Result<Vec<AuditE
     let mut tx = app
         .authorize_read(tx, actor, Action::AuditRead, &Resource::None, None)
         .await?;
+    let actor_id = match q.actor.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => q.actor_id,
+        Some(name) => match vink_store::user::user_by_name(&mut tx, &name.to_lowercase()).await? {
+            Some(u) => Some(u.id),
+            None => return Err(crate::invalid("actor", "unknown", "no such user")),
+        },
+    };
     let filter = AuditFilter {
         record_id: q.record_id,
-        actor_id: q.actor_id,
+        actor_id,
         outcome,
         before_seq: q.before_seq,
+        action,
+        from_at,
+        to_at,
     };
     let rows = store::list(&mut tx, &filter, limit).await?;
-    let entries = rows.into_iter().map(entry).collect::<Result<Vec<_>>>()?;
+    let names = actor_names(&mut tx, &rows).await?;
+    let entries = rows
+        .into_iter()
+        .map(|r| {
+            let name = r.actor_id.and_then(|a| names.get(&a).map(|n| n.0.clone()));
+            entry(r).map(|mut e| {
+                e.actor_name = name;
+                e
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
     tx.commit().await?;
     Ok(entries)
 }
@@ -133,14 +197,7 @@ pub async fn person_access(
         .map(|(_, id)| id)
         .collect();
     let rows = store::for_records(&mut tx, &records, q.before_seq, limit).await?;
-    let mut actors: Vec<Uuid> = rows.iter().filter_map(|r| r.actor_id).collect();
-    actors.sort_unstable();
-    actors.dedup();
-    let agencies: std::collections::HashMap<Uuid, Option<String>> =
-        vink_store::user::agency_codes(&mut tx, &actors)
-            .await?
-            .into_iter()
-            .collect();
+    let names = actor_names(&mut tx, &rows).await?;
     let next_before_seq = match rows.last() {
         Some(r) if rows.len() as i64 == limit => Some(r.seq),
         _ => None,
@@ -148,10 +205,12 @@ pub async fn person_access(
     let entries = rows
         .into_iter()
         .map(|r| {
-            let actor_agency = r.actor_id.and_then(|a| agencies.get(&a).cloned().flatten());
+            let known = r.actor_id.and_then(|a| names.get(&a).cloned());
+            let mut e = entry(r)?;
+            e.actor_name = known.as_ref().map(|k| k.0.clone());
             Ok(PersonAccessEntry {
-                entry: entry(r)?,
-                actor_agency,
+                entry: e,
+                actor_agency: known.and_then(|k| k.1),
             })
         })
         .collect::<Result<Vec<_>>>()?;
@@ -164,11 +223,27 @@ pub async fn person_access(
     })
 }
 
+/// Display name and agency of each actor on a page of rows.
+async fn actor_names(
+    tx: &mut vink_store::Tx,
+    rows: &[vink_store::audit::AuditRow],
+) -> Result<std::collections::HashMap<Uuid, (String, Option<String>)>> {
+    let mut ids: Vec<Uuid> = rows.iter().filter_map(|r| r.actor_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(vink_store::user::actor_labels(tx, &ids)
+        .await?
+        .into_iter()
+        .map(|(id, name, agency)| (id, (name, agency)))
+        .collect())
+}
+
 fn entry(r: vink_store::audit::AuditRow) -> Result<AuditEntry> {
     Ok(AuditEntry {
         seq: r.seq,
         at: instant(r.at)?,
         actor_id: r.actor_id,
+        actor_name: None,
         actor_kind: r.actor_kind,
         action: r.action,
         record_type: r.record_type,

@@ -184,6 +184,10 @@ pub async fn generate(
         progress(i);
     }
     out.concerns = i;
+    // A bulk load leaves PostgreSQL without statistics until autovacuum
+    // (which may be off) gets to it; plans chosen blind are not the plans a
+    // running unit gets.
+    app.db.analyze().await?;
     Ok(out)
 }
 

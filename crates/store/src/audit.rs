@@ -313,7 +313,18 @@ pub struct AuditFilter {
     pub outcome: Option<Outcome>,
     /// Only rows with `seq` below this (for paging newest first).
     pub before_seq: Option<i64>,
+    /// One action code (`concern.read`, `search.run`, …).
+    pub action: Option<String>,
+    /// Rows at or after this instant (µs).
+    pub from_at: Option<i64>,
+    /// Rows before this instant (µs).
+    pub to_at: Option<i64>,
 }
+
+/// How far a row's time may run ahead of a later row's (rows are chained in
+/// commit order, stamped when the request began): the period's `seq` bounds
+/// are looked up this much wider, and the exact times filter the rest.
+const CLOCK_SKEW_US: i64 = 60_000_000;
 
 /// Newest first, filtered.
 pub async fn list(tx: &mut Tx, f: &AuditFilter, limit: i64) -> Result<Vec<AuditRow>> {
@@ -398,6 +409,26 @@ pub(crate) fn list_sql(f: &AuditFilter, limit: i64) -> (String, Conditions) {
     if let Some(b) = f.before_seq {
         let p = w.param(Bind::I64(b));
         w.push(format!("seq < {p}"));
+    }
+    if let Some(a) = &f.action {
+        let p = w.param(Bind::Text(a.clone()));
+        w.push(format!("action = {p}"));
+    }
+    // A period becomes a range of `seq` (two probes of the time index), so
+    // the list still walks `seq` newest first and stops after `limit` rows.
+    if let Some(from) = f.from_at {
+        let wide = w.param(Bind::I64(from - CLOCK_SKEW_US));
+        let exact = w.param(Bind::I64(from));
+        w.push(format!(
+            "seq >= COALESCE((SELECT a2.seq FROM audit_log a2 WHERE a2.at >= {wide} ORDER BY a2.at LIMIT 1), 9223372036854775807) AND at >= {exact}"
+        ));
+    }
+    if let Some(to) = f.to_at {
+        let wide = w.param(Bind::I64(to + CLOCK_SKEW_US));
+        let exact = w.param(Bind::I64(to));
+        w.push(format!(
+            "seq <= COALESCE((SELECT a3.seq FROM audit_log a3 WHERE a3.at < {wide} ORDER BY a3.at DESC LIMIT 1), 0) AND at < {exact}"
+        ));
     }
     let l = w.param(Bind::I64(limit));
     let sql = format!(

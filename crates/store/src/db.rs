@@ -171,6 +171,15 @@ impl Db {
         Ok(())
     }
 
+    /// Refreshes the planner's statistics after a bulk load (PostgreSQL;
+    /// SQLite plans from its fixed heuristics, which the plan test checks).
+    pub async fn analyze(&self) -> Result<()> {
+        if let Db::Pg { pool, .. } = self {
+            sqlx::query("ANALYZE").execute(pool).await?;
+        }
+        Ok(())
+    }
+
     /// Number of migrations shipped for this backend (equal on both by rule).
     pub fn migration_count(&self) -> usize {
         match self {

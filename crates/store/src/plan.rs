@@ -226,6 +226,21 @@ pub fn list_queries(i: &PlanInputs) -> Vec<NamedQuery> {
                 ..Default::default()
             },
         ),
+        (
+            "action",
+            AuditFilter {
+                action: Some("concern.read".into()),
+                ..Default::default()
+            },
+        ),
+        (
+            "period",
+            AuditFilter {
+                from_at: Some(i.now - 30 * 24 * h),
+                to_at: Some(i.now - 20 * 24 * h),
+                ..Default::default()
+            },
+        ),
     ] {
         named(
             &mut out,

@@ -162,6 +162,43 @@ pub async fn courses(
     hits(tx, courses_sql(q, scope, limit)).await
 }
 
+/// Rows a selectivity probe reads at most per word.
+const PROBE: i64 = 2_000;
+
+/// The name words reordered so the rarest drives the query: each word's
+/// token range is counted up to [`PROBE`] rows (a bounded index read), and
+/// the smallest goes first. A common part of many names ("Hansen") then only
+/// filters the few persons a rarer word found.
+pub async fn rarest_first(tx: &mut Tx, q: SearchQuery) -> Result<SearchQuery> {
+    let SearchQuery::Name(words) = q else {
+        return Ok(q);
+    };
+    if words.len() < 2 {
+        return Ok(SearchQuery::Name(words));
+    }
+    let mut counted = Vec::with_capacity(words.len());
+    for word in words {
+        let mut w = Conditions::default();
+        let c = word_condition(&mut w, &word, "t");
+        let l = w.param(Bind::I64(PROBE));
+        let sql = format!(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM person_name_tokens t WHERE {c} LIMIT {l}) AS probe"
+        );
+        let n: i64 = on!(tx, |c| bind_all(
+            sqlx::query_as::<_, (i64,)>(sqlx::AssertSqlSafe(sql.as_str())),
+            &w.binds
+        )
+        .fetch_one(c)
+        .await?)
+        .0;
+        counted.push((n, word));
+    }
+    counted.sort_by_key(|(n, _)| *n);
+    Ok(SearchQuery::Name(
+        counted.into_iter().map(|(_, w)| w).collect(),
+    ))
+}
+
 /// Writes a person's name tokens: part of every person insert, never alone.
 pub(crate) async fn index_name(
     tx: &mut impl crate::AsTx,

@@ -364,3 +364,26 @@ pub async fn enable_user(tx: &mut Authorized, user_id: Uuid) -> Result<bool> {
     .rows_affected());
     Ok(n == 1)
 }
+
+/// Display name and agency code of each of these users, for audit pages that
+/// name actors (at most a page's worth of ids, one statement).
+pub async fn actor_labels(
+    tx: &mut Tx,
+    ids: &[Uuid],
+) -> Result<Vec<(Uuid, String, Option<String>)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut w = Conditions::default();
+    let ps: Vec<String> = ids.iter().map(|id| w.param(Bind::Uuid(*id))).collect();
+    let sql = format!(
+        "SELECT u.id, u.display_name, g.code FROM users u LEFT JOIN agencies g ON g.id = u.agency_id WHERE u.id IN ({})",
+        ps.join(", ")
+    );
+    Ok(on!(tx, |c| bind_all(
+        sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())),
+        &w.binds
+    )
+    .fetch_all(c)
+    .await?))
+}

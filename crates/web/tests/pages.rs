@@ -736,3 +736,65 @@ async fn a_missing_page_keeps_the_navigation_and_the_language_switch_returns() {
         .unwrap();
     assert_eq!(t.send(req).await.header("location"), "/");
 }
+
+#[tokio::test]
+async fn the_auditor_filters_the_log_by_actor_action_and_period_in_danish() {
+    let t = common::setup().await;
+    let (concern, _) = world(&t).await;
+    let (_, sek) = t.login("sek", PASSWORD).await;
+    t.page(&format!("/concerns/{concern}"), &sek).await;
+    t.page("/search?q=s%C3%B8ren", &sek).await;
+    let (_, cookie) = t.login("auditor", PASSWORD).await;
+    let today = vink_domain::concern::local_date(jiff::Timestamp::now());
+    let dk = today.strftime("%d.%m.%Y").to_string();
+    let page = t
+        .page(
+            &format!("/audit?actor=sek&action=search.run&from={dk}&to={dk}"),
+            &cookie,
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(
+        page.text.matches("<td data-label=\"#\">").count(),
+        1,
+        "one search"
+    );
+    assert!(page.text.contains("Søgte"), "the action in Danish");
+    assert!(page.text.contains("sek (test)"), "the actor by name");
+    assert!(!page.text.contains("search.run</"), "no code shown as text");
+    assert!(
+        id_problems(&page.text).is_empty(),
+        "{:?}",
+        id_problems(&page.text)
+    );
+    // A period that ended yesterday has none of today's rows.
+    let yesterday = today.yesterday().unwrap().strftime("%d.%m.%Y").to_string();
+    let none = t
+        .page(
+            &format!("/audit?action=concern.read&to={yesterday}"),
+            &cookie,
+        )
+        .await;
+    assert!(none.text.contains("Ingen registreringer passer"));
+    let bad = t.page("/audit?action=nope&from=31.02.2026", &cookie).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.text.contains("href=\"#f-action\"") && bad.text.contains("href=\"#f-from\""));
+    // The API takes the same filters.
+    let r = t
+        .api(
+            "GET",
+            "/api/v1/audit?action=concern.read&actor=sek",
+            Some("auditor"),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let rows = r.json();
+    assert!(!rows.as_array().unwrap().is_empty());
+    assert!(
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .all(|x| x["action"] == "concern.read" && x["actor_name"] == "sek (test)")
+    );
+}

@@ -17,45 +17,124 @@ struct AuditPage {
     p: Page,
     rows: Vec<(AuditEntry, String)>,
     older: String,
+    /// The filters as given, for the form and the next page's link.
+    q: AuditFilters,
+    e: super::Errors,
+    actions: Vec<(String, String)>,
+    outcomes: Vec<(String, String)>,
+}
+
+/// The audit list's filters as they travel in the address.
+#[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
+pub struct AuditFilters {
+    #[serde(default)]
+    actor: String,
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    record: String,
+    #[serde(default)]
+    outcome: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+    #[serde(default, skip_serializing)]
+    before: Option<i64>,
+}
+
+impl AuditPage {
+    /// The form's values, as `FormData` for the field macros.
+    fn f(&self) -> super::FormData {
+        let q = &self.q;
+        super::FormData(
+            [
+                ("actor", &q.actor),
+                ("action", &q.action),
+                ("record", &q.record),
+                ("outcome", &q.outcome),
+                ("from", &q.from),
+                ("to", &q.to),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect(),
+        )
+    }
 }
 
 pub async fn list(
     State(s): State<AppState>,
     UiLang(t): UiLang,
     user: UiUser,
-    Query(q): Query<Vec<(String, String)>>,
+    Query(q): Query<AuditFilters>,
 ) -> Response {
     let session = &user.session;
-    let before_seq = q
-        .iter()
-        .find(|(k, _)| k == "before")
-        .and_then(|(_, v)| v.parse().ok());
+    let nonblank = |v: &str| Some(v.trim().to_string()).filter(|v| !v.is_empty());
+    let mut page = AuditPage {
+        p: Page::new(t, "audit.title", Some(session)),
+        rows: Vec::new(),
+        older: String::new(),
+        q: q.clone(),
+        e: super::Errors::none(t),
+        actions: vink_domain::policy::Action::ALL
+            .iter()
+            .map(|a| {
+                (
+                    a.code().to_string(),
+                    t.code("action", &a.code().replace('.', "_")),
+                )
+            })
+            .collect(),
+        outcomes: ["allowed", "denied"]
+            .iter()
+            .map(|o| (o.to_string(), t.code("outcome", o)))
+            .collect(),
+    };
+    let record = match nonblank(&q.record).map(|r| r.parse::<uuid::Uuid>()) {
+        None => None,
+        Some(Ok(r)) => Some(r),
+        Some(Err(_)) => {
+            let mut errs = vink_domain::validation::FieldErrors::new();
+            errs.add("record", "invalid_id", "not an id");
+            page.e = super::Errors::of(t, errs);
+            page.p.mark_error();
+            return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
+        }
+    };
     let query = AuditQuery {
-        before_seq,
+        before_seq: q.before,
         limit: Some(100),
+        record_id: record,
+        actor: nonblank(&q.actor),
+        action: nonblank(&q.action),
+        outcome: nonblank(&q.outcome),
+        from: nonblank(&q.from),
+        to: nonblank(&q.to),
         ..Default::default()
     };
     match uc::list(&s.app, &session.actor, &query).await {
         Ok(rows) => {
-            let older = match rows.last() {
-                Some(r) if rows.len() == 100 && r.seq > 1 => format!("/audit?before={}", r.seq),
-                _ => String::new(),
-            };
-            let rows = rows
+            if let Some(r) = rows.last()
+                && rows.len() == 100
+                && r.seq > 1
+            {
+                let filters = serde_urlencoded::to_string(&q).unwrap_or_default();
+                page.older = format!("/audit?{filters}&before={}", r.seq);
+            }
+            page.rows = rows
                 .into_iter()
                 .map(|r| {
                     let at = view::instant(r.at);
                     (r, at)
                 })
                 .collect();
-            render(
-                StatusCode::OK,
-                &AuditPage {
-                    p: Page::new(t, "audit.title", Some(session)),
-                    rows,
-                    older,
-                },
-            )
+            render(StatusCode::OK, &page)
+        }
+        Err(vink_app::AppError::Invalid(errs)) => {
+            page.e = super::Errors::of(t, errs);
+            page.p.mark_error();
+            render(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }
         Err(e) => app_error(t, Some(session), e),
     }

@@ -179,6 +179,10 @@ def raw_pg(url, clients):
 
 def main():
     args = sys.argv[1:]
+    # `--only=search`: just the cases whose name starts so (no intake, no
+    # references), for a quick re-measure of one area.
+    only = next((a.split("=", 1)[1] for a in args if a.startswith("--only=")), None)
+    args = [a for a in args if not a.startswith("--only=")]
     demo = "--demo" in args or not [a for a in args if a != "--demo"]
     urls = [a for a in args if a != "--demo"]
     tmp = tempfile.mkdtemp(prefix="vink-load-")
@@ -266,6 +270,8 @@ def main():
             # must not see piling up.
             ("intake (POST /api/v1/concerns)", "/api/v1/concerns", bearer, intake_lua),
         ]
+        if only:
+            cases = [c for c in cases if c[0].startswith(only)]
         results = []
         for name, path, headers, lua in cases:
             if lua is None:
@@ -279,6 +285,12 @@ def main():
                 row.append(wrk(conns, path, headers, lua))
             results.append(row)
             print(f"  {name}: done", file=sys.stderr)
+        if only:
+            print("\n| endpoint | 1 conn p50 ms | p99 ms | req/s | 16 conns p50 ms | p99 ms | req/s | non-2xx |")
+            print("|---|---|---|---|---|---|---|---|")
+            for name, one, many in results:
+                print(f"| {name} | {one[0]:.2f} | {one[1]:.2f} | {one[2]:.0f} | {many[0]:.2f} | {many[1]:.2f} | {many[2]:.0f} | {one[3] + many[3]} |")
+            return
         # Intake alone, then while 4 clients page the list (target: 80 %).
         alone = wrk(4, "/api/v1/concerns", bearer, intake_lua)[2]
         # Four people paging: 50 ms between one's pages (as bench/triage.rs).

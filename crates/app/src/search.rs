@@ -59,6 +59,7 @@ pub async fn search(app: &App, actor: &Actor, params: &SearchParams) -> Result<S
     let mut tx = app
         .authorize_read(tx, actor, Action::Search, &Resource::None, None)
         .await?;
+    store::plan_for_values(&mut tx).await?;
     let q = store::rarest_first(&mut tx, q).await?;
     let concerns = store::concerns(&mut tx, &q, concern_scope(actor), MAX_HITS).await?;
     let courses = store::courses(&mut tx, &q, course_scope(actor), MAX_HITS).await?;

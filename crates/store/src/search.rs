@@ -162,6 +162,19 @@ pub async fn courses(
     hits(tx, courses_sql(q, scope, limit)).await
 }
 
+/// Plans each search for its own values on PostgreSQL: a prefix range's
+/// selectivity is all in its bounds, and a generic plan (chosen after a few
+/// executions of a prepared statement) guesses it and scans the token table.
+/// Once per search transaction; SQLite plans every statement as given.
+pub async fn plan_for_values(tx: &mut Tx) -> Result<()> {
+    if let Tx::Pg(t) = tx {
+        sqlx::query("SET LOCAL plan_cache_mode = force_custom_plan")
+            .execute(&mut **t)
+            .await?;
+    }
+    Ok(())
+}
+
 /// Rows a selectivity probe reads at most per word.
 const PROBE: i64 = 2_000;
 

@@ -24,7 +24,38 @@ fn content_type(path: &str) -> &'static str {
     }
 }
 
+/// The version of the asset set: a digest of every file's SHA-256, so any
+/// change to any file (a font included) changes every asset's address.
+pub fn version() -> &'static str {
+    static V: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    V.get_or_init(|| {
+        use sha2::Digest;
+        let mut names: Vec<_> = Assets::iter().collect();
+        names.sort();
+        let mut d = sha2::Sha256::new();
+        for n in names {
+            if let Some(f) = Assets::get(&n) {
+                d.update(n.as_bytes());
+                d.update(f.metadata.sha256_hash());
+            }
+        }
+        hex::encode(d.finalize())[..12].to_string()
+    })
+}
+
+/// The address of an asset for pages: `/assets/v-{version}/{path}`, cached
+/// for a year; relative references inside CSS resolve under the same prefix.
+pub fn url(path: &str) -> String {
+    format!("/assets/v-{}/{path}", version())
+}
+
 pub async fn serve(Path(path): Path<String>) -> Response {
+    // `v-{version}/…` is the current set (immutable); another version's
+    // prefix or none still finds the file, but only for a short while.
+    let (path, immutable) = match path.strip_prefix("v-").and_then(|p| p.split_once('/')) {
+        Some((v, rest)) => (rest.to_string(), v == version()),
+        None => (path, false),
+    };
     match Assets::get(&path) {
         Some(file) => {
             let mut resp = file.data.into_owned().into_response();
@@ -35,7 +66,11 @@ pub async fn serve(Path(path): Path<String>) -> Response {
             );
             h.insert(
                 header::CACHE_CONTROL,
-                HeaderValue::from_static("public, max-age=86400"),
+                HeaderValue::from_static(if immutable {
+                    "public, max-age=31536000, immutable"
+                } else {
+                    "public, max-age=300"
+                }),
             );
             resp
         }

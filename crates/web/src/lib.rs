@@ -53,6 +53,11 @@ pub fn router(state: AppState) -> Router {
         .route("/assets/{*path}", get(assets::serve))
         .fallback(ui::not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        // Pages, JSON and assets compressed (brotli or gzip, as the client
+        // asks). Secrets in pages (the CSRF token) cannot be probed by a
+        // compression oracle from another site: session cookies are
+        // SameSite=Strict, so a cross-site request is never authenticated.
+        .layer(tower_http::compression::CompressionLayer::new())
         .layer(axum::middleware::from_fn(ui::flash::layer))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

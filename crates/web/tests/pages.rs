@@ -798,3 +798,41 @@ async fn the_auditor_filters_the_log_by_actor_action_and_period_in_danish() {
             .all(|x| x["action"] == "concern.read" && x["actor_name"] == "sek (test)")
     );
 }
+
+#[tokio::test]
+async fn pages_and_assets_are_compressed_and_assets_are_versioned_for_long_caching() {
+    let t = common::setup().await;
+    let (_, cookie) = t.login("sek", PASSWORD).await;
+    let req = |uri: &str, enc: &str| {
+        axum::http::Request::get(uri)
+            .header("cookie", &cookie)
+            .header("accept-encoding", enc)
+            .body(axum::body::Body::empty())
+            .unwrap()
+    };
+    let page = t.send(req("/dashboard", "br, gzip")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(page.header("content-encoding"), "br");
+    let plain = t.page("/dashboard", &cookie).await;
+    let css = attrs(&plain.text, "href")
+        .into_iter()
+        .find(|h| h.ends_with("/vink.css"))
+        .unwrap();
+    assert!(css.starts_with("/assets/v-"), "{css}");
+    let r = t.send(req(&css, "gzip")).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.header("content-encoding"), "gzip");
+    assert!(r.header("cache-control").contains("immutable"));
+    // The old, unversioned address still works, but is not cached for long.
+    let old = t.send(req("/assets/vink.css", "")).await;
+    assert_eq!(old.status, StatusCode::OK);
+    assert_eq!(old.header("cache-control"), "public, max-age=300");
+    // A font the versioned CSS refers to resolves under the same prefix.
+    let font = css.replace(
+        "vink.css",
+        "dkfds/fonts/IBMPlexSans/complete/woff2/IBMPlexSans-Regular.woff2",
+    );
+    let f = t.send(req(&font, "")).await;
+    assert_eq!(f.status, StatusCode::OK);
+    assert_eq!(f.header("content-type"), "font/woff2");
+}

@@ -179,6 +179,11 @@ impl Page {
         }
     }
 
+    /// The versioned address of an asset.
+    pub fn asset(&self, path: &str) -> String {
+        crate::assets::url(path)
+    }
+
     /// Names the record in the title: `K-2026-0042 · Henvendelse`.
     pub fn named(mut self, name: &str) -> Page {
         if !name.is_empty() {

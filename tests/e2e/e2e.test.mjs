@@ -263,6 +263,13 @@ test('mentor logs a contact → coordinator completes the course → follow-up o
   await page.goto(`${base}/courses/${course.id}`);
   await page.getByLabel('Ny status').selectOption('completed');
   await page.getByRole('button', { name: 'Flyt', exact: true }).click();
+  // The baseline alone is not the closing assessment: completing asks for it
+  // or for the reason it is skipped.
+  assert.match(await page.locator('#f-move-note-error').textContent(), /slutvurdering/);
+  await check(page, 'course completion refused');
+  await page.getByLabel('Ny status').selectOption('completed');
+  await page.getByLabel('Begrundelse', { exact: true }).fill('Flyttet fra kommunen (e2e)');
+  await page.getByRole('button', { name: 'Flyt', exact: true }).click();
   assert.match(await page.locator('.vink-title-row .badge').textContent(), /Afsluttet/);
 
   // Both follow-ups are on the worklist.

@@ -144,6 +144,10 @@ pub enum CourseError {
     DateInFuture,
     #[error("the end date cannot lie before the start date")]
     EndBeforeStart,
+    #[error(
+        "record the closing assessment before completing the course, or give the reason it is skipped in the note"
+    )]
+    ClosureMissing,
 }
 
 impl CourseError {
@@ -167,7 +171,18 @@ impl CourseError {
             | CourseError::ConsentRemoved => "consent",
             CourseError::DateInFuture | CourseError::EndBeforeStart => "on",
             CourseError::InvalidTransition { .. } => "to",
+            CourseError::ClosureMissing => "note",
         }
+    }
+}
+
+/// A course is completed with its closing assessment on record, or with the
+/// reason it was skipped: the 6- and 12-month follow-ups compare against it.
+pub fn check_completion(has_closure: bool, note: Option<&str>) -> Result<(), CourseError> {
+    if has_closure || note.is_some_and(|n| !n.trim().is_empty()) {
+        Ok(())
+    } else {
+        Err(CourseError::ClosureMissing)
     }
 }
 
@@ -318,6 +333,22 @@ pub fn carried_over_into(year: i16, started_on: Option<Date>, ended_on: Option<D
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn completion_needs_the_closing_assessment_or_a_reason() {
+        assert!(check_completion(true, None).is_ok());
+        assert!(check_completion(false, Some("Flyttet fra kommunen")).is_ok());
+        assert_eq!(
+            check_completion(false, None),
+            Err(CourseError::ClosureMissing)
+        );
+        assert_eq!(
+            check_completion(false, Some("  ")),
+            Err(CourseError::ClosureMissing)
+        );
+        assert_eq!(CourseError::ClosureMissing.field(), "note");
+        assert!(!CourseError::ClosureMissing.is_conflict());
+    }
     use jiff::civil::date;
     use proptest::prelude::*;
 

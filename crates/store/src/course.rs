@@ -520,6 +520,18 @@ pub async fn course_of_concern_person(
     .await?))
 }
 
+/// Whether a course has an assessment at this point (`closure`, …).
+pub async fn has_assessment(tx: &mut Tx, course_id: Uuid, point: &str) -> Result<bool> {
+    let n: i64 = on!(tx, |c| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM course_assessments WHERE course_id = $1 AND point = $2"
+    )
+    .bind(course_id)
+    .bind(point)
+    .fetch_one(c)
+    .await?);
+    Ok(n > 0)
+}
+
 /// (person, course) for every course started from a concern
 /// (index `courses_concern`).
 pub async fn courses_of_concern(tx: &mut Tx, concern_id: Uuid) -> Result<Vec<(Uuid, Uuid)>> {

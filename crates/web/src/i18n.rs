@@ -121,6 +121,23 @@ impl Tr {
         self.f(key, &[(name, value.to_string())])
     }
 
+    /// A count in words with its grammatical number: `{key}_one` when `n` is
+    /// 1 (where the catalogue has it), else `key`; `{n}` is filled in.
+    pub fn count(&self, key: &str, n: impl std::borrow::Borrow<i64>) -> String {
+        let n = *n.borrow();
+        self.f1(&self.plural_key(key, n), "n", n)
+    }
+
+    /// `{key}_one` when `n` is 1 and the catalogue has it, else `key`.
+    pub fn plural_key(&self, key: &str, n: impl std::borrow::Borrow<i64>) -> String {
+        let one = format!("{key}_one");
+        if *n.borrow() == 1 && catalog(self.lang).contains_key(&one) {
+            one
+        } else {
+            key.to_string()
+        }
+    }
+
     /// [`Tr::f`] with two placeholders, for templates.
     pub fn f2(
         &self,

@@ -78,7 +78,7 @@ async fn complete(t: &T, course: &str) {
             "POST",
             &format!("/api/v1/courses/{course}/transitions"),
             Some("sek"),
-            Some(json!({"to": "completed"})),
+            Some(json!({"to": "completed", "note": "Afsluttet uden slutvurdering (test)"})),
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
@@ -713,4 +713,30 @@ async fn outcome_figures_on_a_hand_built_data_set() {
         .status,
         StatusCode::UNPROCESSABLE_ENTITY
     );
+}
+
+#[tokio::test]
+async fn a_course_completes_with_its_closing_assessment_or_a_reason() {
+    let t = common::setup().await;
+    let (_, person) = person_of_new_concern(&t).await;
+    let course = direct_course(&t, &person).await;
+    start(&t, &course).await;
+    let url = format!("/api/v1/courses/{course}/transitions");
+    let bare = t
+        .api("POST", &url, Some("sek"), Some(json!({"to": "completed"})))
+        .await;
+    assert_eq!(
+        bare.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        bare.text
+    );
+    assert_eq!(bare.json()["error"]["fields"][0]["field"], "note");
+    let a = t.api("POST", &format!("/api/v1/courses/{course}/assessments"), Some("sek"),
+        Some(json!({"point": "closure", "on": today().to_string(), "occupation": "in_education", "risk": "no_longer_at_risk", "ratings": ratings()}))).await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
+    let done = t
+        .api("POST", &url, Some("sek"), Some(json!({"to": "completed"})))
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.text);
 }

@@ -121,7 +121,7 @@ async fn completing_and_discontinuing_at_once_leaves_one_consistent_end() {
                 "POST",
                 &format!("/api/v1/courses/{course}/transitions"),
                 "sek",
-                json!({"to": if i % 2 == 0 { "completed" } else { "discontinued" }}),
+                json!({"to": if i % 2 == 0 { "completed" } else { "discontinued" }, "note": "Kapløb (test)"}),
             )
         })
         .await;

@@ -90,7 +90,7 @@ async fn due_follow_ups_are_mailed_once_and_shown_in_the_inbox() {
             "POST",
             &format!("/api/v1/courses/{course}/transitions"),
             Some("sek"),
-            Some(json!({"to": "completed", "on": ended.to_string()}))
+            Some(json!({"to": "completed", "on": ended.to_string(), "note": "Uden slutvurdering (test)"}))
         )
         .await
         .status,

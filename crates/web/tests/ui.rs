@@ -536,6 +536,21 @@ async fn a_mentor_logs_a_contact_and_the_completed_course_reaches_the_worklist()
             &[("csrf", &csrf), ("to", "completed"), ("on", "")],
         )
         .await;
+    // No closing assessment: the form asks for it or for the reason.
+    assert_eq!(done.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(done.text.contains("href=\"#f-move-note\""));
+    let done = t
+        .post_form(
+            &format!("/courses/{course}/transition"),
+            &sek,
+            &[
+                ("csrf", &csrf),
+                ("to", "completed"),
+                ("on", ""),
+                ("note", "Flyttet (fiktivt)"),
+            ],
+        )
+        .await;
     assert_eq!(done.status, StatusCode::SEE_OTHER);
     let work = t.page("/follow-ups", &mentor).await;
     assert_eq!(work.status, StatusCode::OK);

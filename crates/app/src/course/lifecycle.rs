@@ -56,6 +56,11 @@ pub async fn transition(
     let consent = consent_of(&row, p, on);
     check_course_transition(from, to, consent, date_of(&row.started_on), on, today)
         .map_err(course_error)?;
+    if to == CourseStatus::Completed {
+        let has_closure = store::has_assessment(&mut tx, id, "closure").await?;
+        vink_domain::course::check_completion(has_closure, note.as_deref())
+            .map_err(course_error)?;
+    }
     row.status = to.code().into();
     match to {
         CourseStatus::Active => row.started_on = Some(on.to_string()),
@@ -213,10 +218,16 @@ pub async fn record_consent(
 }
 
 fn course_error(e: vink_domain::course::CourseError) -> AppError {
+    use vink_domain::course::CourseError;
     if e.is_conflict() {
         AppError::Conflict(e.to_string())
     } else {
-        invalid(e.field(), "invalid", &e.to_string())
+        // A code of its own where the UI says what to do about it.
+        let code = match e {
+            CourseError::ClosureMissing => "closure_missing",
+            _ => "invalid",
+        };
+        invalid(e.field(), code, &e.to_string())
     }
 }
 

@@ -701,6 +701,57 @@ pub async fn dashboard(app: &App, actor: &Actor) -> Result<store::TriageCounts> 
     Ok(counts)
 }
 
+/// Records that a suggested match is not the same human: the suggestion is
+/// not shown again for either record. A person's choice, audited on the
+/// concern like a link.
+pub async fn mark_distinct(
+    app: &App,
+    actor: &Actor,
+    concern_id: Uuid,
+    person: Uuid,
+    other: Uuid,
+) -> Result<()> {
+    let (mut tx, _row) = load_for_change(app, actor, Action::ConcernLinkPerson, concern_id).await?;
+    if person == other {
+        return Err(crate::invalid(
+            "other",
+            "invalid",
+            "a person is always the same as themselves",
+        ));
+    }
+    let on_concern = person::persons_of_concern(&mut tx, concern_id)
+        .await?
+        .iter()
+        .any(|p| p.id == person);
+    if !on_concern {
+        return Err(AppError::Conflict(
+            "the person is not on this concern".into(),
+        ));
+    }
+    if !tx.lock(Locked::Person(other)).await? {
+        return Err(crate::invalid("other", "unknown", "no such person"));
+    }
+    let at = micros(tx.at());
+    if !person::mark_distinct(&mut tx, person, other, at, actor.user_id()).await? {
+        return Err(AppError::Conflict(
+            "already recorded as different people".into(),
+        ));
+    }
+    event(
+        &mut tx,
+        concern_id,
+        actor,
+        "persons_distinct",
+        None,
+        None,
+        None,
+        None,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Replaces a person on a concern with an existing person record: the one way
 /// two records of the same human are joined, and always by a person's choice.
 /// The courses of the replaced record move to the kept one in the same

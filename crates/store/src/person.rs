@@ -103,7 +103,10 @@ pub async fn match_candidates(
     let mut w = Conditions::default();
     let k = w.param(Bind::Text(key.to_string()));
     let e = w.param(Bind::Uuid(except));
-    w.push(format!("p.match_key = {k} AND p.id <> {e}"));
+    w.push(format!(
+        "p.match_key = {k} AND p.id <> {e}
+         AND NOT EXISTS (SELECT 1 FROM person_distinct d WHERE d.person_id = {e} AND d.other_id = p.id)"
+    ));
     w.concern_scope(scope, "k");
     let sql = format!(
         "WITH visible AS (
@@ -120,6 +123,32 @@ pub async fn match_candidates(
     )
     .fetch_all(c)
     .await?))
+}
+
+/// Records that two person records are different people (both directions);
+/// false when that was already recorded.
+pub async fn mark_distinct(
+    tx: &mut Authorized,
+    a: Uuid,
+    b: Uuid,
+    at: i64,
+    by: Option<Uuid>,
+) -> Result<bool> {
+    let mut added = 0;
+    for (x, y) in [(a, b), (b, a)] {
+        added += on!(tx, |c| sqlx::query(
+            "INSERT INTO person_distinct (person_id, other_id, decided_at, decided_by)
+             VALUES ($1, $2, $3, $4) ON CONFLICT (person_id, other_id) DO NOTHING"
+        )
+        .bind(x)
+        .bind(y)
+        .bind(at)
+        .bind(by)
+        .execute(c)
+        .await?
+        .rows_affected());
+    }
+    Ok(added > 0)
 }
 
 /// Moves every course of one person record to another (a confirmed match);
@@ -157,6 +186,13 @@ pub async fn relink(tx: &mut Authorized, concern_id: Uuid, from: Uuid, to: Uuid)
     if changed == 0 {
         return Ok(false);
     }
+    on!(tx, |c| {
+        sqlx::query(
+        "DELETE FROM person_distinct WHERE (person_id = $1 OR other_id = $1) AND NOT EXISTS (SELECT 1 FROM concern_persons WHERE person_id = $1)"
+    )
+    .bind(from)
+    .execute(c).await?.rows_affected()
+    });
     on!(tx, |c| {
         sqlx::query(
         "DELETE FROM person_name_tokens WHERE person_id = $1 AND NOT EXISTS (SELECT 1 FROM concern_persons WHERE person_id = $1)"

@@ -836,3 +836,78 @@ async fn pages_and_assets_are_compressed_and_assets_are_versioned_for_long_cachi
     assert_eq!(f.status, StatusCode::OK);
     assert_eq!(f.header("content-type"), "font/woff2");
 }
+
+#[tokio::test]
+async fn a_suggested_match_can_be_dismissed_as_not_the_same_person() {
+    let t = common::setup().await;
+    let mk = || async {
+        let r = t
+            .api(
+                "POST",
+                "/api/v1/concerns",
+                Some("sek"),
+                Some(json!({
+                    "channel": "hotline",
+                    "reporter": {"kind": "anonymous"},
+                    "persons": [{"name": "Lis Lige", "birth": "2008-08-08"}],
+                    "description": "Samme navn (fiktivt).",
+                })),
+            )
+            .await;
+        r.json()["id"].as_str().unwrap().to_string()
+    };
+    let _first = mk().await;
+    let second = mk().await;
+    let c = t
+        .api(
+            "GET",
+            &format!("/api/v1/concerns/{second}"),
+            Some("sek"),
+            None,
+        )
+        .await
+        .json();
+    let person = c["persons"][0]["id"].as_str().unwrap().to_string();
+    let other = c["persons"][0]["matches"][0]["person_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (_, cookie) = t.login("sek", PASSWORD).await;
+    let page = t.page(&format!("/concerns/{second}"), &cookie).await;
+    assert!(page.text.contains("Ikke samme person"));
+    let csrf = T::csrf_of(&page);
+    let r = t
+        .post_form(
+            &format!("/concerns/{second}/distinct"),
+            &cookie,
+            &[("csrf", &csrf), ("person", &person), ("other", &other)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    let c = t
+        .api(
+            "GET",
+            &format!("/api/v1/concerns/{second}"),
+            Some("sek"),
+            None,
+        )
+        .await
+        .json();
+    assert!(c["persons"][0]["matches"].as_array().unwrap().is_empty());
+    let again = t
+        .api(
+            "POST",
+            &format!("/api/v1/concerns/{second}/distinct-persons"),
+            Some("sek"),
+            Some(json!({"person": person, "other": other})),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    assert!(
+        c["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["kind"] == "persons_distinct")
+    );
+}

@@ -88,3 +88,29 @@ pub async fn link_person(
     uc::link_person(&s.app, &actor, path_id(&id)?, input.from, input.to).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// Two person records that are different people.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DistinctInput {
+    /// The person record on the concern.
+    #[schema(required = true)]
+    pub person: Uuid,
+    /// The suggested record that is someone else.
+    #[schema(required = true)]
+    pub other: Uuid,
+}
+
+/// Record that a suggested match is not the same person; it is not suggested again.
+#[utoipa::path(post, path = "/api/v1/concerns/{id}/distinct-persons", tag = "concerns",
+    params(("id" = Uuid, Path)), request_body = DistinctInput,
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn distinct_persons(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<DistinctInput>,
+) -> Result<StatusCode, ApiError> {
+    uc::mark_distinct(&s.app, &actor, path_id(&id)?, input.person, input.other).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

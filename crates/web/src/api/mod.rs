@@ -39,6 +39,7 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(triage::pause))
         .routes(routes!(triage::resume))
         .routes(routes!(concern::link_person))
+        .routes(routes!(concern::distinct_persons))
         .routes(routes!(triage::list_meetings, triage::create_meeting))
         .routes(routes!(triage::get_meeting))
         .routes(routes!(triage::add_to_agenda))

@@ -621,3 +621,30 @@ pub async fn link_person(
         Err(e) => app_error(t, Some(session), e),
     }
 }
+
+/// "Not the same person": the suggestion is dismissed for good.
+pub async fn distinct(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    user: UiUser,
+    Path(id): Path<String>,
+    f: FormData,
+) -> Response {
+    let session = &user.session;
+    if !f.csrf_ok(session) {
+        return csrf_failed(t, session);
+    }
+    let parse = |k: &str| f.get(k).and_then(|v| v.parse::<Uuid>().ok());
+    let (Ok(id), Some(person), Some(other)) = (id.parse::<Uuid>(), parse("person"), parse("other"))
+    else {
+        return super::error_page(t, Some(session), StatusCode::NOT_FOUND, "error.not_found");
+    };
+    match uc::mark_distinct(&s.app, &session.actor, id, person, other).await {
+        Ok(()) => super::flash::redirect(
+            s.secure_cookies,
+            &format!("/concerns/{id}"),
+            "concern_distinct",
+        ),
+        Err(e) => app_error(t, Some(session), e),
+    }
+}

@@ -46,6 +46,7 @@ pub fn routes() -> Router<AppState> {
         .route("/concerns/{id}/resume", post(triage::resume))
         .route("/concerns/{id}/agenda", post(triage::add_to_agenda))
         .route("/concerns/{id}/link", post(concern::link_person))
+        .route("/concerns/{id}/distinct", post(concern::distinct))
         .route(
             "/meetings",
             get(triage::meetings).post(triage::create_meeting),

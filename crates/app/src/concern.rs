@@ -105,10 +105,16 @@ pub struct ConcernPage {
 pub struct ListQuery {
     /// One of the triage statuses.
     pub status: Option<String>,
-    /// `overdue` or `due_soon` (due within 12 hours).
+    /// `overdue`, `due_soon` (due within 12 hours) or `paused`.
     pub due: Option<String>,
     /// `true`: only open concerns flagged as immediate danger.
     pub danger: Option<bool>,
+    /// Only this channel (`hotline`, `email`, `web`, `national_hotline`, …).
+    pub channel: Option<String>,
+    /// Received on or after this day (`dd.mm.åååå` or `åååå-mm-dd`).
+    pub received_from: Option<String>,
+    /// Received on or before this day.
+    pub received_to: Option<String>,
     /// Page number from 1.
     pub page: Option<i64>,
     /// Items per page, at most 100 (default 25).
@@ -589,11 +595,40 @@ pub async fn list(app: &App, actor: &Actor, q: &ListQuery) -> Result<ConcernPage
         None => None,
         Some("overdue") => Some(DueFilter::Overdue),
         Some("due_soon") => Some(DueFilter::DueSoon),
+        Some("paused") => Some(DueFilter::Paused),
         Some(_) => {
-            errs.add("due", "unknown_code", "must be one of overdue, due_soon");
+            errs.add(
+                "due",
+                "unknown_code",
+                "must be one of overdue, due_soon, paused",
+            );
             None
         }
     };
+    let channel = crate::parse_code(
+        &mut errs,
+        "channel",
+        q.channel.as_deref(),
+        vink_domain::concern::Channel::parse,
+        vink_domain::concern::Channel::codes,
+        false,
+    )
+    .map(|c| c.code().to_string());
+    let rule = vink_domain::validation::DateRule::default();
+    let from_day = vink_domain::validation::date_field(
+        &mut errs,
+        "received_from",
+        q.received_from.as_deref(),
+        rule,
+        false,
+    );
+    let to_day = vink_domain::validation::date_field(
+        &mut errs,
+        "received_to",
+        q.received_to.as_deref(),
+        rule,
+        false,
+    );
     let page = q.page.unwrap_or(1);
     // With a cursor the page number is only the caller's count, echoed back.
     let by_cursor = [&q.cursor, &q.before]
@@ -637,8 +672,25 @@ pub async fn list(app: &App, actor: &Actor, q: &ListQuery) -> Result<ConcernPage
         .authorize_read(tx, actor, Action::ConcernList, &Resource::None, None)
         .await?;
     let now = tx.at();
+    let day_start = |d: jiff::civil::Date| {
+        d.to_datetime(jiff::civil::Time::midnight())
+            .to_zoned_datetime(vink_domain::concern::local_tz())
+            .map(|z| micros(z.timestamp()))
+            .map_err(|e| AppError::Internal(format!("date: {e}")))
+    };
+    let received_from = from_day.map(day_start).transpose()?;
+    let received_to = match to_day {
+        Some(d) => Some(day_start(
+            d.tomorrow()
+                .map_err(|e| AppError::Internal(format!("date: {e}")))?,
+        )?),
+        None => None,
+    };
     let filter = ConcernFilter {
         danger: q.danger == Some(true),
+        channel,
+        received_from,
+        received_to,
         status,
         due,
         now: micros(now),

@@ -19,6 +19,8 @@ pub struct FollowUpQuery {
     /// `overdue` (past due), `due` (due within 30 days, overdue included) or
     /// absent for every open follow-up.
     pub due: Option<String>,
+    /// `risk` (6 months) or `occupation` (12 months); absent for both.
+    pub kind: Option<String>,
     /// At most this many (1–500, default 100).
     pub limit: Option<i64>,
     /// Continue after this item: the previous page's `next_after`
@@ -52,6 +54,16 @@ pub struct FollowUpItem {
 pub async fn worklist(app: &App, actor: &Actor, q: &FollowUpQuery) -> Result<FollowUpPage> {
     let today = app.today();
     let limit = crate::page_limit(q.limit)?;
+    let mut errs = vink_domain::validation::FieldErrors::new();
+    let kind = crate::parse_code(
+        &mut errs,
+        "kind",
+        q.kind.as_deref(),
+        vink_domain::course::FollowUpKind::parse,
+        vink_domain::course::FollowUpKind::codes,
+        false,
+    );
+    errs.finish(())?;
     let after = match q.after.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => None,
         Some(a) => Some(
@@ -82,7 +94,7 @@ pub async fn worklist(app: &App, actor: &Actor, q: &FollowUpQuery) -> Result<Fol
     let rows = vink_store::follow_up::open_follow_ups(
         &mut tx,
         course_scope(actor),
-        &until.to_string(),
+        (&until.to_string(), kind.map(|k| k.code())),
         after_due.as_deref().zip(after.map(|(_, id)| id)),
         limit + 1,
     )

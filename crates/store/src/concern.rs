@@ -186,6 +186,8 @@ pub enum DueFilter {
     Overdue,
     /// Open, running, and due within the window.
     DueSoon,
+    /// Open with the clock paused.
+    Paused,
 }
 
 #[derive(Debug, Clone)]
@@ -194,6 +196,12 @@ pub struct ConcernFilter {
     pub due: Option<DueFilter>,
     /// Only open concerns flagged as immediate danger.
     pub danger: bool,
+    /// Only concerns that came in through this channel.
+    pub channel: Option<String>,
+    /// Only concerns received at or after this instant (µs).
+    pub received_from: Option<i64>,
+    /// Only concerns received before this instant (µs).
+    pub received_to: Option<i64>,
     pub now: i64,
     pub soon_until: i64,
     pub limit: i64,
@@ -352,7 +360,7 @@ pub(crate) fn stream_conditions(
     let wants_decided = f.status.as_deref() == Some("decided");
     let excluded = match stream {
         Stream::Decided => f.due.is_some() || f.danger || (f.status.is_some() && !wants_decided),
-        Stream::Running => wants_decided,
+        Stream::Running => wants_decided || f.due == Some(DueFilter::Paused),
         Stream::Paused => wants_decided || f.due == Some(DueFilter::DueSoon),
     };
     if excluded {
@@ -362,6 +370,21 @@ pub(crate) fn stream_conditions(
     w.push(stream.base().into());
     if f.danger {
         w.push("c.immediate_danger = TRUE".into());
+    }
+    // Residual conditions on the stream's own index walk.
+    if let Some(ch) = &f.channel {
+        let p = w.param(Bind::Text(ch.clone()));
+        w.push(format!("c.channel = {p}"));
+    }
+    if let Some(from) = f.received_from {
+        let p = w.param(Bind::I64(from));
+        // `+`: a residual filter on the stream's ordered walk, never an
+        // index of its own (which would need a sort of the period).
+        w.push(format!("+c.received_at >= {p}"));
+    }
+    if let Some(to) = f.received_to {
+        let p = w.param(Bind::I64(to));
+        w.push(format!("+c.received_at < {p}"));
     }
     if let Some(st) = f.status.as_deref().filter(|_| stream != Stream::Decided) {
         let p = w.param(Bind::Text(st.to_string()));

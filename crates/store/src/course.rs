@@ -167,11 +167,22 @@ impl CourseStream {
     }
 }
 
+/// What a course list is filtered by (all optional, combined with AND).
+#[derive(Debug, Clone, Default)]
+pub struct CourseFilter {
+    pub status: Option<String>,
+    /// Programme kind code.
+    pub kind: Option<String>,
+    pub agency: Option<Uuid>,
+    pub corps_member: Option<Uuid>,
+}
+
 fn stream_conditions(
     stream: CourseStream,
     scope: CourseScope,
-    status: Option<&str>,
+    f: &CourseFilter,
 ) -> Option<Conditions> {
+    let status = f.status.as_deref();
     if status.is_some_and(|st| !stream.holds(st)) {
         return None;
     }
@@ -181,6 +192,20 @@ fn stream_conditions(
         let p = w.param(Bind::Text(st.to_string()));
         w.push(format!("c.status = {p}"));
     }
+    // Residual conditions on the stream's own index walk: a page stops
+    // after its rows are found.
+    if let Some(k) = &f.kind {
+        let p = w.param(Bind::Text(k.clone()));
+        w.push(format!("c.kind = {p}"));
+    }
+    if let Some(a) = f.agency {
+        let p = w.param(Bind::Uuid(a));
+        w.push(format!("c.agency_id = {p}"));
+    }
+    if let Some(m) = f.corps_member {
+        let p = w.param(Bind::Uuid(m));
+        w.push(format!("c.corps_member_id = {p}"));
+    }
     w.course_scope(scope, "c");
     Some(w)
 }
@@ -189,9 +214,9 @@ fn stream_conditions(
 pub(crate) fn course_count_sql(
     stream: CourseStream,
     scope: CourseScope,
-    status: Option<&str>,
+    f: &CourseFilter,
 ) -> Option<(String, Conditions)> {
-    let w = stream_conditions(stream, scope, status)?;
+    let w = stream_conditions(stream, scope, f)?;
     Some((
         format!("SELECT COUNT(*) FROM courses c{}", w.where_clause()),
         w,
@@ -202,11 +227,11 @@ pub(crate) fn course_count_sql(
 pub(crate) fn course_page_sql(
     stream: CourseStream,
     scope: CourseScope,
-    status: Option<&str>,
+    f: &CourseFilter,
     limit: i64,
     offset: i64,
 ) -> Option<(String, Conditions)> {
-    let mut w = stream_conditions(stream, scope, status)?;
+    let mut w = stream_conditions(stream, scope, f)?;
     let (l, o) = (w.param(Bind::I64(limit)), w.param(Bind::I64(offset)));
     let sql = format!(
         "SELECT c.id, c.kind, c.status, p.name AS person_name, a.name AS agency_name, cm.name AS corps_member_name,
@@ -225,7 +250,7 @@ pub(crate) fn course_page_sql(
 pub async fn list_courses(
     tx: &mut Tx,
     scope: CourseScope,
-    status: Option<&str>,
+    f: &CourseFilter,
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<CourseListRow>, i64)> {
@@ -234,7 +259,7 @@ pub async fn list_courses(
     let mut skip = offset.max(0);
     for stream in CourseStream::ALL {
         // Counted first, so a page number skips whole streams without reading them.
-        let Some((count, cw)) = course_count_sql(stream, scope, status) else {
+        let Some((count, cw)) = course_count_sql(stream, scope, f) else {
             continue;
         };
         let (n,): (i64,) = on!(tx, |x| bind_all(
@@ -249,7 +274,7 @@ pub async fn list_courses(
             skip = (skip - n).max(0);
             continue;
         }
-        let Some((sql, w)) = course_page_sql(stream, scope, status, want, skip) else {
+        let Some((sql, w)) = course_page_sql(stream, scope, f, want, skip) else {
             continue;
         };
         let page: Vec<CourseListRow> = on!(tx, |x| bind_all(

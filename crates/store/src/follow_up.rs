@@ -67,11 +67,11 @@ pub struct FollowUpRow {
 pub async fn open_follow_ups(
     tx: &mut Tx,
     scope: CourseScope,
-    until: &str,
+    (until, kind): (&str, Option<&str>),
     after: Option<(&str, Uuid)>,
     limit: i64,
 ) -> Result<Vec<FollowUpRow>> {
-    let (sql, w) = open_follow_ups_sql(scope, until, after, limit);
+    let (sql, w) = open_follow_ups_sql(scope, (until, kind), after, limit);
     Ok(on!(tx, |x| bind_all(
         sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())),
         &w.binds
@@ -84,7 +84,7 @@ pub async fn open_follow_ups(
 /// after `(due_on, id)` when continuing (keyset).
 pub(crate) fn open_follow_ups_sql(
     scope: CourseScope,
-    until: &str,
+    (until, kind): (&str, Option<&str>),
     after: Option<(&str, Uuid)>,
     limit: i64,
 ) -> (String, Conditions) {
@@ -92,6 +92,10 @@ pub(crate) fn open_follow_ups_sql(
     w.push("f.recorded_at IS NULL".into());
     let u = w.param(Bind::Text(until.to_string()));
     w.push(format!("f.due_on <= {u}"));
+    if let Some(k) = kind {
+        let p = w.param(Bind::Text(k.to_string()));
+        w.push(format!("f.kind = {p}"));
+    }
     if let Some((due, id)) = after {
         let d = w.param(Bind::Text(due.to_string()));
         let i = w.param(Bind::Uuid(id));

@@ -60,6 +60,15 @@ pub fn list_queries(i: &PlanInputs) -> Vec<NamedQuery> {
                     ..filter(i.now, None, None, None)
                 },
             ),
+            (
+                "channel and period",
+                ConcernFilter {
+                    channel: Some("hotline".into()),
+                    received_from: Some(i.now - 90 * 24 * h),
+                    received_to: Some(i.now),
+                    ..filter(i.now, None, None, None)
+                },
+            ),
             ("received", filter(i.now, Some("received"), None, None)),
             ("decided", filter(i.now, Some("decided"), None, None)),
             (
@@ -169,17 +178,22 @@ pub fn list_queries(i: &PlanInputs) -> Vec<NamedQuery> {
         ("mentor", CourseScope::Mentor(i.mentor_user)),
     ] {
         for status in [None, Some("active"), Some("completed")] {
+            let filter = crate::course::CourseFilter {
+                status: status.map(String::from),
+                kind: Some("mentor".into()),
+                ..Default::default()
+            };
             for stream in crate::course::CourseStream::ALL {
                 let st = status.unwrap_or("any");
                 named(
                     &mut out,
                     format!("course list {stream:?} ({sname}, {st})"),
-                    crate::course::course_page_sql(stream, scope, status, 25, 0),
+                    crate::course::course_page_sql(stream, scope, &filter, 25, 0),
                 );
                 named(
                     &mut out,
                     format!("course count {stream:?} ({sname}, {st})"),
-                    crate::course::course_count_sql(stream, scope, status),
+                    crate::course::course_count_sql(stream, scope, &filter),
                 );
             }
         }
@@ -188,7 +202,7 @@ pub fn list_queries(i: &PlanInputs) -> Vec<NamedQuery> {
             format!("follow-up worklist ({sname})"),
             Some(crate::follow_up::open_follow_ups_sql(
                 scope,
-                "9999-12-31",
+                ("9999-12-31", Some("risk")),
                 None,
                 101,
             )),
@@ -198,7 +212,7 @@ pub fn list_queries(i: &PlanInputs) -> Vec<NamedQuery> {
             format!("follow-up worklist after ({sname})"),
             Some(crate::follow_up::open_follow_ups_sql(
                 scope,
-                "9999-12-31",
+                ("9999-12-31", None),
                 Some(("2026-01-01", i.record)),
                 101,
             )),
@@ -306,6 +320,9 @@ fn filter(
 ) -> ConcernFilter {
     ConcernFilter {
         danger: false,
+        channel: None,
+        received_from: None,
+        received_to: None,
         status: status.map(String::from),
         due,
         now,

@@ -39,6 +39,9 @@ fn concern_row(n: i64, received: i64, deadline: i64) -> ConcernRow {
 fn filter(now: i64) -> ConcernFilter {
     ConcernFilter {
         danger: false,
+        channel: None,
+        received_from: None,
+        received_to: None,
         status: None,
         due: None,
         now,

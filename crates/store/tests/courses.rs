@@ -137,34 +137,67 @@ async fn courses_scopes_records_follow_ups_and_figures() {
             course::mentor_user(&mut tx, member.id).await.unwrap(),
             Some(uid)
         );
-        let (all, n) = course::list_courses(&mut tx, CourseScope::All, None, 10, 0)
-            .await
-            .unwrap();
+        let (all, n) = course::list_courses(
+            &mut tx,
+            CourseScope::All,
+            &course::CourseFilter::default(),
+            10,
+            0,
+        )
+        .await
+        .unwrap();
         assert_eq!((all.len(), n), (3, 3), "{}", t.name);
         assert_eq!(all[0].id, mine.id, "active first");
         assert_eq!(
-            course::list_courses(&mut tx, CourseScope::Agency(eki), None, 10, 0)
-                .await
-                .unwrap()
-                .1,
+            course::list_courses(
+                &mut tx,
+                CourseScope::Agency(eki),
+                &course::CourseFilter::default(),
+                10,
+                0
+            )
+            .await
+            .unwrap()
+            .1,
             2
         );
-        let (m, _) = course::list_courses(&mut tx, CourseScope::Mentor(uid), None, 10, 0)
-            .await
-            .unwrap();
+        let (m, _) = course::list_courses(
+            &mut tx,
+            CourseScope::Mentor(uid),
+            &course::CourseFilter::default(),
+            10,
+            0,
+        )
+        .await
+        .unwrap();
         assert_eq!(m.iter().map(|c| c.id).collect::<Vec<_>>(), vec![mine.id]);
         assert_eq!(
-            course::list_courses(&mut tx, CourseScope::Nothing, None, 10, 0)
-                .await
-                .unwrap()
-                .1,
+            course::list_courses(
+                &mut tx,
+                CourseScope::Nothing,
+                &course::CourseFilter::default(),
+                10,
+                0
+            )
+            .await
+            .unwrap()
+            .1,
             0
         );
         assert_eq!(
-            course::list_courses(&mut tx, CourseScope::All, Some("completed"), 10, 0)
-                .await
-                .unwrap()
-                .1,
+            course::list_courses(
+                &mut tx,
+                CourseScope::All,
+                &course::CourseFilter {
+                    status: Some("completed".into()),
+                    ..Default::default()
+                },
+                10,
+                0
+            )
+            .await
+            .unwrap()
+            .1,
             1
         );
         // Pages cross the streams (active, planned, ended) in the list's order.
@@ -191,9 +224,15 @@ async fn courses_scopes_records_follow_ups_and_figures() {
         for c in &extra {
             course::insert_course(&mut tx, c).await.unwrap();
         }
-        let (whole, n) = course::list_courses(&mut tx, CourseScope::All, None, 100, 0)
-            .await
-            .unwrap();
+        let (whole, n) = course::list_courses(
+            &mut tx,
+            CourseScope::All,
+            &course::CourseFilter::default(),
+            100,
+            0,
+        )
+        .await
+        .unwrap();
         assert_eq!((whole.len(), n), (7, 7));
         let statuses: Vec<&str> = whole.iter().map(|c| c.status.as_str()).collect();
         let rank = |s: &str| match s {
@@ -209,10 +248,15 @@ async fn courses_scopes_records_follow_ups_and_figures() {
         for size in [1, 2, 3] {
             let mut paged = Vec::new();
             for page in 0..10 {
-                let (rows, _) =
-                    course::list_courses(&mut tx, CourseScope::All, None, size, page * size)
-                        .await
-                        .unwrap();
+                let (rows, _) = course::list_courses(
+                    &mut tx,
+                    CourseScope::All,
+                    &course::CourseFilter::default(),
+                    size,
+                    page * size,
+                )
+                .await
+                .unwrap();
                 paged.extend(rows.into_iter().map(|c| c.id));
             }
             assert_eq!(
@@ -313,18 +357,25 @@ async fn courses_scopes_records_follow_ups_and_figures() {
         );
         let (rows, rs) = course::assessments(&mut tx, done.id).await.unwrap();
         assert_eq!((rows.len(), rs.len(), rs[0].rating), (1, 1, 4));
-        let open = follow_up::open_follow_ups(&mut tx, CourseScope::All, "9999-12-31", None, 10)
-            .await
-            .unwrap();
+        let open =
+            follow_up::open_follow_ups(&mut tx, CourseScope::All, ("9999-12-31", None), None, 10)
+                .await
+                .unwrap();
         assert_eq!(
             open.iter().map(|f| f.kind.as_str()).collect::<Vec<_>>(),
             vec!["occupation"]
         );
         assert!(
-            follow_up::open_follow_ups(&mut tx, CourseScope::Mentor(uid), "9999-12-31", None, 10)
-                .await
-                .unwrap()
-                .is_empty()
+            follow_up::open_follow_ups(
+                &mut tx,
+                CourseScope::Mentor(uid),
+                ("9999-12-31", None),
+                None,
+                10
+            )
+            .await
+            .unwrap()
+            .is_empty()
         );
         let facts = follow_up::outcome_facts(&mut tx, "2026-01-01", "2026-12-31")
             .await

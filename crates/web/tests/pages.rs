@@ -911,3 +911,73 @@ async fn a_suggested_match_can_be_dismissed_as_not_the_same_person() {
             .any(|e| e["kind"] == "persons_distinct")
     );
 }
+
+#[tokio::test]
+async fn list_filters_live_in_the_address_and_narrow_every_list() {
+    let t = common::setup().await;
+    let (concern, _) = world(&t).await;
+    let r = t
+        .api(
+            "POST",
+            "/api/v1/concerns",
+            Some("sek"),
+            Some(json!({
+                "channel": "email",
+                "reporter": {"kind": "anonymous"},
+                "persons": [{"name": "Mail Fiktiv"}],
+                "description": "Via e-mail (fiktivt).",
+            })),
+        )
+        .await;
+    let by_mail = r.json()["id"].as_str().unwrap().to_string();
+    let (_, cookie) = t.login("sek", PASSWORD).await;
+    let today = vink_domain::concern::local_date(jiff::Timestamp::now())
+        .strftime("%d.%m.%Y")
+        .to_string();
+    let page = t
+        .page(
+            &format!("/concerns?channel=email&received_from={today}&received_to={today}"),
+            &cookie,
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text.contains(&format!("/concerns/{by_mail}")));
+    assert!(!page.text.contains(&format!("/concerns/{concern}\"")));
+    assert!(
+        page.text.contains("<option value=\"email\" selected>"),
+        "the filter is kept"
+    );
+    let danger = t.page("/concerns?danger=true", &cookie).await;
+    assert!(danger.text.contains(&format!("/concerns/{concern}")));
+    assert!(!danger.text.contains(&format!("/concerns/{by_mail}")));
+    let bad = t.page("/concerns?received_from=31.02.2026", &cookie).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.text.contains("href=\"#f-received-from\""));
+    // Courses by kind and agency, follow-ups by kind, the corps by language.
+    let courses = t.page("/courses?kind=mentor&agency=ssp", &cookie).await;
+    assert_eq!(courses.status, StatusCode::OK);
+    assert!(courses.text.contains("Søren Østergård"));
+    let none = t.page("/courses?kind=exit", &cookie).await;
+    assert!(!none.text.contains("Søren Østergård"));
+    assert_eq!(
+        t.page("/follow-ups?kind=risk", &cookie).await.status,
+        StatusCode::OK
+    );
+    let corps = t.page("/corps?language=dansk&free=1", &cookie).await;
+    assert!(corps.text.contains("Mads (fiktiv)"));
+    let corps = t.page("/corps?language=tigrinya", &cookie).await;
+    assert!(!corps.text.contains("Mads (fiktiv)"));
+    for uri in [
+        "/concerns?channel=email",
+        "/courses?kind=mentor",
+        "/corps?language=dansk",
+        "/follow-ups?kind=risk",
+    ] {
+        let p = t.page(uri, &cookie).await;
+        assert!(
+            id_problems(&p.text).is_empty(),
+            "{uri}: {:?}",
+            id_problems(&p.text)
+        );
+    }
+}

@@ -502,6 +502,12 @@ pub struct CoursePage {
 #[into_params(parameter_in = Query)]
 pub struct CourseQuery {
     pub status: Option<String>,
+    /// Programme kind (`mentor`, `parent_coaching`, …).
+    pub kind: Option<String>,
+    /// Responsible agency code.
+    pub agency: Option<String>,
+    /// The assigned corps member's id.
+    pub corps_member: Option<Uuid>,
     pub page: Option<i64>,
     pub per_page: Option<i64>,
 }
@@ -525,15 +531,36 @@ pub async fn list(app: &App, actor: &Actor, q: &CourseQuery) -> Result<CoursePag
     if !(1..=100).contains(&per_page) {
         errs.add("per_page", "out_of_range", "must be between 1 and 100");
     }
+    let kind = parse_code(
+        &mut errs,
+        "kind",
+        q.kind.as_deref(),
+        CourseKind::parse,
+        CourseKind::codes,
+        false,
+    );
     errs.finish(())?;
     let tx = app.db.begin_read().await?;
     let mut tx = app
         .authorize_read(tx, actor, Action::CourseList, &Resource::None, None)
         .await?;
+    let agency = match q.agency.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
+        None => None,
+        Some(code) => match organisation::agency_by_code(&mut tx, code).await? {
+            Some(a) => Some(a.id),
+            None => return Err(invalid("agency", "unknown_code", "unknown agency")),
+        },
+    };
+    let filter = store::CourseFilter {
+        status: status.map(|s| s.code().to_string()),
+        kind: kind.map(|k| k.code().to_string()),
+        agency,
+        corps_member: q.corps_member,
+    };
     let (rows, total) = store::list_courses(
         &mut tx,
         course_scope(actor),
-        status.map(|s| s.code()),
+        &filter,
         per_page,
         (page - 1) * per_page,
     )

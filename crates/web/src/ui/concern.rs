@@ -121,8 +121,8 @@ async fn mentor_home(s: &AppState, t: Tr, user: &UiUser) -> Response {
         actor,
         &vink_app::course::CourseQuery {
             status: Some("active".into()),
-            page: None,
             per_page: Some(25),
+            ..Default::default()
         },
     )
     .await;
@@ -132,7 +132,7 @@ async fn mentor_home(s: &AppState, t: Tr, user: &UiUser) -> Response {
         &vink_app::follow_up::FollowUpQuery {
             due: Some("due".into()),
             limit: Some(10),
-            after: None,
+            ..Default::default()
         },
     )
     .await;
@@ -199,24 +199,35 @@ struct ListPage {
     due: String,
     danger: bool,
     statuses: Vec<(String, String)>,
+    channels: Vec<(String, String)>,
+    dues: Vec<(String, String)>,
+    /// The filters as typed, for the form (channel and period).
+    f: FormData,
+    e: Errors,
     prev_link: String,
     next_link: String,
 }
+
+/// The list's filters that travel in links, blank ones left out.
+const FILTERS: &[&str] = &[
+    "status",
+    "due",
+    "danger",
+    "channel",
+    "received_from",
+    "received_to",
+];
 
 /// A link to another page of the list: by cursor (`cursor` = after, or
 /// `before`) when there is one, so the page costs the same at any depth; the
 /// page number travels along for the "page n of N" text, and alone it still
 /// works as a deep link.
-fn list_link(
-    (status, due, danger): (&str, &str, bool),
-    page: i64,
-    cursor: Option<(&str, &str)>,
-) -> String {
+fn list_link(filters: &[(String, String)], page: i64, cursor: Option<(&str, &str)>) -> String {
     let page = page.to_string();
-    let mut params = vec![("status", status), ("due", due)];
-    if danger {
-        params.push(("danger", "true"));
-    }
+    let mut params: Vec<(&str, &str)> = filters
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
     params.push(("page", page.as_str()));
     if let Some(c) = cursor {
         params.push(c);
@@ -235,62 +246,87 @@ pub async fn list(
     let get = |k: &str| {
         q.iter()
             .find(|(n, _)| n == k)
-            .map(|(_, v)| v.clone())
+            .map(|(_, v)| v.trim().to_string())
             .filter(|v| !v.is_empty())
     };
     let query = ListQuery {
         status: get("status"),
         due: get("due"),
         danger: get("danger").map(|d| d == "true"),
+        channel: get("channel"),
+        received_from: get("received_from"),
+        received_to: get("received_to"),
         page: get("page").and_then(|p| p.parse().ok()),
         per_page: Some(25),
         cursor: get("cursor"),
         before: get("before"),
     };
-    let page = match uc::list(&s.app, &session.actor, &query).await {
-        Ok(p) => p,
-        Err(e) => return app_error(t, Some(session), e),
-    };
-    let rows = page.items.iter().map(|c| row(&t, c)).collect();
-    let pages = ((page.total + page.per_page - 1) / page.per_page).max(1);
+    let filters: Vec<(String, String)> = FILTERS
+        .iter()
+        .filter_map(|k| get(k).map(|v| (k.to_string(), v)))
+        .collect();
     let status = query.status.clone().unwrap_or_default();
     let due = query.due.clone().unwrap_or_default();
     let danger = query.danger == Some(true);
-    let filters = (status.as_str(), due.as_str(), danger);
-    let lp = ListPage {
+    let mut lp = ListPage {
         p: Page::new(t, "concerns.title", Some(session)),
-        rows,
-        count_text: t.f1(
-            if page.total_capped {
-                "concerns.count_capped"
-            } else {
-                "concerns.count"
-            },
-            "n",
-            page.total,
-        ),
-        pager_text: if page.total_capped {
-            t.f1("pager.page", "page", page.page)
-        } else {
-            t.f2("pager.page_of", "page", page.page, "pages", pages)
-        },
-        prev_link: match (&page.prev_cursor, page.page) {
-            (Some(c), n) => list_link(filters, (n - 1).max(1), Some(("before", c))),
-            // The first pages by number (a deep link's neighbour included).
-            (None, n) if n > 1 => list_link(filters, n - 1, None),
-            _ => String::new(),
-        },
-        next_link: match &page.next_cursor {
-            Some(c) => list_link(filters, page.page + 1, Some(("cursor", c))),
-            None => String::new(),
-        },
+        rows: Vec::new(),
+        count_text: String::new(),
+        pager_text: String::new(),
+        prev_link: String::new(),
+        next_link: String::new(),
         statuses: Status::ALL
             .iter()
             .map(|st| (st.code().to_string(), t.code("status", st.code())))
             .collect(),
+        channels: Channel::ALL
+            .iter()
+            .map(|c| (c.code().to_string(), t.code("channel", c.code())))
+            .collect(),
+        dues: ["overdue", "due_soon", "paused"]
+            .iter()
+            .map(|d| (d.to_string(), t.t(&format!("concerns.{d}")).to_string()))
+            .collect(),
+        f: FormData(filters.clone()),
+        e: Errors::none(t),
         status,
         due,
         danger,
+    };
+    let page = match uc::list(&s.app, &session.actor, &query).await {
+        Ok(p) => p,
+        Err(AppError::Invalid(errs)) => {
+            lp.e = Errors::of(t, errs);
+            lp.p.mark_error();
+            return render(StatusCode::UNPROCESSABLE_ENTITY, &lp);
+        }
+        Err(e) => return app_error(t, Some(session), e),
+    };
+    lp.rows = page.items.iter().map(|c| row(&t, c)).collect();
+    let pages = ((page.total + page.per_page - 1) / page.per_page).max(1);
+    lp.count_text = t.f1(
+        if page.total_capped {
+            "concerns.count_capped"
+        } else {
+            "concerns.count"
+        },
+        "n",
+        page.total,
+    );
+    lp.pager_text = if page.total_capped {
+        t.f1("pager.page", "page", page.page)
+    } else {
+        t.f2("pager.page_of", "page", page.page, "pages", pages)
+    };
+    lp.prev_link = match (&page.prev_cursor, page.page) {
+        (Some(c), n) => list_link(&filters, (n - 1).max(1), Some(("before", c))),
+        // The first pages by number (a deep link's neighbour included).
+        (None, n) if n > 1 => list_link(&filters, n - 1, None),
+        _ => String::new(),
+    };
+    lp.next_link = match &page.next_cursor {
+        Some(c) => list_link(&filters, page.page + 1, Some(("cursor", c))),
+        None => String::new(),
     };
     render(StatusCode::OK, &lp)
 }

@@ -22,26 +22,58 @@ use vink_domain::policy::{Action, Resource, decide};
 struct CorpsPage {
     p: Page,
     members: Vec<CorpsMemberView>,
+    /// The list's filters, as given in the address.
+    q: CorpsFilters,
+    languages: Vec<String>,
     can_manage: bool,
     e: Errors,
     f: FormData,
     kinds: Vec<(String, String)>,
 }
 
+/// The corps list's filters: kind, a language spoken, free capacity only.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct CorpsFilters {
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    language: String,
+    #[serde(default)]
+    free: String,
+}
+
+impl CorpsFilters {
+    fn keeps(&self, m: &CorpsMemberView) -> bool {
+        (self.kind.is_empty() || m.kind == self.kind)
+            && (self.language.is_empty()
+                || m.languages
+                    .iter()
+                    .any(|l| l.eq_ignore_ascii_case(&self.language)))
+            && (self.free.is_empty() || m.free_capacity > 0)
+    }
+}
+
 async fn corps_page(
     s: &AppState,
     t: Tr,
     user: &UiUser,
-    f: FormData,
+    (f, q): (FormData, CorpsFilters),
     e: Errors,
     status: StatusCode,
 ) -> Response {
     match vink_app::corps::list(&s.app, &user.session.actor, None).await {
-        Ok(members) => render(
+        Ok(all) => render(
             status,
             &CorpsPage {
                 p: Page::new(t, "corps.title", Some(&user.session)).checked_by(&e),
-                members,
+                languages: {
+                    let mut l: Vec<String> = all.iter().flat_map(|m| m.languages.clone()).collect();
+                    l.sort();
+                    l.dedup();
+                    l
+                },
+                members: all.into_iter().filter(|m| q.keeps(m)).collect(),
+                q,
                 can_manage: decide(&user.session.actor, Action::CorpsManage, &Resource::None)
                     .is_allowed(),
                 kinds: options(&t, "corps_kind", &["mentor", "parent_coach"]),
@@ -53,12 +85,17 @@ async fn corps_page(
     }
 }
 
-pub async fn corps(State(s): State<AppState>, UiLang(t): UiLang, user: UiUser) -> Response {
+pub async fn corps(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    user: UiUser,
+    axum::extract::Query(q): axum::extract::Query<CorpsFilters>,
+) -> Response {
     corps_page(
         &s,
         t,
         &user,
-        FormData(Vec::new()),
+        (FormData(Vec::new()), q),
         Errors::none(t),
         StatusCode::OK,
     )
@@ -94,13 +131,15 @@ pub async fn create_member(
         max_caseload: nonblank(&f, "max_caseload").map(|m| m.trim().parse().unwrap_or(-1)),
     };
     match vink_app::corps::create(&s.app, &user.session.actor, &input).await {
-        Ok(id) => Redirect::to(&format!("/corps/{id}")).into_response(),
+        Ok(id) => {
+            super::flash::redirect(s.secure_cookies, &format!("/corps/{id}"), "corps_created")
+        }
         Err(AppError::Invalid(errs)) => {
             corps_page(
                 &s,
                 t,
                 &user,
-                f,
+                (f, CorpsFilters::default()),
                 Errors::of(t, errs),
                 StatusCode::UNPROCESSABLE_ENTITY,
             )

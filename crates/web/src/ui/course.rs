@@ -34,32 +34,112 @@ struct ListPage {
     p: Page,
     items: Vec<CourseSummary>,
     total: i64,
+    /// The filters as given (they travel in the address).
+    f: FormData,
+    e: super::Errors,
+    statuses: Vec<(String, String)>,
+    kinds: Vec<(String, String)>,
+    agencies: Vec<(String, String)>,
+    prev_link: String,
+    next_link: String,
+    pager_text: String,
 }
+
+/// The course list's filters from the address; blank ones dropped.
+#[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
+pub struct CourseFilters {
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    status: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    kind: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    agency: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    corps_member: String,
+    #[serde(default, skip_serializing)]
+    page: Option<i64>,
+}
+
+const COURSES_PER_PAGE: i64 = 50;
 
 pub async fn list(
     State(s): State<AppState>,
     UiLang(t): UiLang,
     user: UiUser,
-    Query(q): Query<CourseQuery>,
+    Query(q): Query<CourseFilters>,
 ) -> Response {
-    match uc::list(
-        &s.app,
-        &user.session.actor,
-        &CourseQuery {
-            per_page: Some(100),
-            ..q
-        },
-    )
-    .await
-    {
-        Ok(page) => render(
-            StatusCode::OK,
-            &ListPage {
-                p: Page::new(t, "courses.title", Some(&user.session)),
-                items: page.items,
-                total: page.total,
-            },
+    let blank = |v: &str| Some(v.trim().to_string()).filter(|v| !v.is_empty());
+    let page_no = q.page.unwrap_or(1).max(1);
+    let query = CourseQuery {
+        status: blank(&q.status),
+        kind: blank(&q.kind),
+        agency: blank(&q.agency),
+        corps_member: blank(&q.corps_member).and_then(|m| m.parse().ok()),
+        page: Some(page_no),
+        per_page: Some(COURSES_PER_PAGE),
+    };
+    let f = FormData(vec![
+        ("status".into(), q.status.clone()),
+        ("kind".into(), q.kind.clone()),
+        ("agency".into(), q.agency.clone()),
+    ]);
+    let agencies = vink_app::organisation::agencies(&s.app)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|a| (a.code, a.name))
+        .collect();
+    let mut lp = ListPage {
+        p: Page::new(t, "courses.title", Some(&user.session)),
+        items: Vec::new(),
+        total: 0,
+        f,
+        e: super::Errors::none(t),
+        statuses: options(
+            &t,
+            "course_status",
+            &vink_domain::course::CourseStatus::ALL
+                .iter()
+                .map(|x| x.code())
+                .collect::<Vec<_>>(),
         ),
+        kinds: options(
+            &t,
+            "programme",
+            &vink_domain::course::CourseKind::ALL
+                .iter()
+                .map(|x| x.code())
+                .collect::<Vec<_>>(),
+        ),
+        agencies,
+        prev_link: String::new(),
+        next_link: String::new(),
+        pager_text: String::new(),
+    };
+    match uc::list(&s.app, &user.session.actor, &query).await {
+        Ok(page) => {
+            let pages = ((page.total + COURSES_PER_PAGE - 1) / COURSES_PER_PAGE).max(1);
+            let filters = serde_urlencoded::to_string(&q).unwrap_or_default();
+            let link = |n: i64| {
+                let sep = if filters.is_empty() { "" } else { "&" };
+                format!("/courses?{filters}{sep}page={n}")
+            };
+            if page_no > 1 {
+                lp.prev_link = link(page_no - 1);
+            }
+            if page_no < pages {
+                lp.next_link = link(page_no + 1);
+            }
+            lp.pager_text = t.f2("pager.page_of", "page", page_no, "pages", pages);
+            lp.items = page.items;
+            lp.total = page.total;
+            render(StatusCode::OK, &lp)
+        }
+        Err(AppError::Invalid(errs)) => {
+            lp.e = super::Errors::of(t, errs);
+            lp.p.mark_error();
+            render(StatusCode::UNPROCESSABLE_ENTITY, &lp)
+        }
         Err(e) => app_error(t, Some(&user.session), e),
     }
 }

@@ -16,6 +16,7 @@ struct FollowUpsPage {
     p: Page,
     items: Vec<FollowUpItem>,
     due: String,
+    kind: String,
     /// The next page's link, when there is one.
     next_link: String,
 }
@@ -29,11 +30,16 @@ pub async fn follow_ups(
     match vink_app::follow_up::worklist(&s.app, &user.session.actor, &q).await {
         Ok(page) => {
             let due = q.due.unwrap_or_default();
+            let kind = q.kind.unwrap_or_default();
             let next_link = match page.next_after {
                 Some(a) => format!(
                     "/follow-ups?{}",
-                    serde_urlencoded::to_string([("due", due.as_str()), ("after", a.as_str())])
-                        .unwrap_or_default()
+                    serde_urlencoded::to_string([
+                        ("due", due.as_str()),
+                        ("kind", kind.as_str()),
+                        ("after", a.as_str())
+                    ])
+                    .unwrap_or_default()
                 ),
                 None => String::new(),
             };
@@ -43,6 +49,7 @@ pub async fn follow_ups(
                     p: Page::new(t, "follow_ups.title", Some(&user.session)),
                     items: page.items,
                     due,
+                    kind,
                     next_link,
                 },
             )

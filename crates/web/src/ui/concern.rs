@@ -195,8 +195,6 @@ struct ListPage {
     count_text: String,
     /// "Page n of N", or "Page n" when the total is a lower bound.
     pager_text: String,
-    status: String,
-    due: String,
     danger: bool,
     statuses: Vec<(String, String)>,
     channels: Vec<(String, String)>,
@@ -265,8 +263,6 @@ pub async fn list(
         .iter()
         .filter_map(|k| get(k).map(|v| (k.to_string(), v)))
         .collect();
-    let status = query.status.clone().unwrap_or_default();
-    let due = query.due.clone().unwrap_or_default();
     let danger = query.danger == Some(true);
     let mut lp = ListPage {
         p: Page::new(t, "concerns.title", Some(session)),
@@ -289,8 +285,6 @@ pub async fn list(
             .collect(),
         f: FormData(filters.clone()),
         e: Errors::none(t),
-        status,
-        due,
         danger,
     };
     let page = match uc::list(&s.app, &session.actor, &query).await {

@@ -527,7 +527,8 @@ pub async fn add_to_agenda(
             "the concern is already on this agenda".into(),
         ));
     }
-    let note = Some(format!("meeting {}", meeting.meeting_date));
+    // The meeting's day as data (`2026-12-01`); pages say it in their language.
+    let note = Some(meeting.meeting_date.clone());
     event(
         &mut tx,
         concern_id,

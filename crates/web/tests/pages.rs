@@ -981,3 +981,25 @@ async fn list_filters_live_in_the_address_and_narrow_every_list() {
         );
     }
 }
+
+#[tokio::test]
+async fn immediate_danger_comes_first_in_the_concern_list() {
+    let t = common::setup().await;
+    let (concern, course) = world(&t).await;
+    // Later concerns with earlier deadlines do not push the danger case down.
+    for _ in 0..3 {
+        t.concern(None).await;
+    }
+    let (_, cookie) = t.login("sek", PASSWORD).await;
+    let list = t.page("/concerns", &cookie).await;
+    let first = list.text.find(&format!("/concerns/{concern}")).unwrap();
+    let urgent = list.text.find("data-urgent").unwrap();
+    assert!(
+        urgent < first + 200,
+        "the danger case is in the box at the top"
+    );
+    assert!(list.text.find("<table").unwrap() > urgent);
+    // The course page links back to its concern and its list.
+    let page = t.page(&format!("/courses/{course}"), &cookie).await;
+    assert!(page.text.contains("href=\"/courses\""));
+}

@@ -172,6 +172,19 @@ fn row(t: &Tr, c: &vink_app::concern::ConcernSummary) -> Row {
     }
 }
 
+/// A timeline entry's note. Putting a case on an agenda notes the meeting's
+/// day (older rows: `meeting 2026-12-01`), said here in the page's language.
+fn timeline_note(t: &Tr, ev: &vink_app::concern::EventView) -> String {
+    let reason = ev.reason.clone().unwrap_or_default();
+    let day = reason.strip_prefix("meeting ").unwrap_or(&reason);
+    match day.parse::<jiff::civil::Date>() {
+        Ok(d) if ev.kind == "agenda_added" || ev.to_status.as_deref() == Some("before_unit") => {
+            t.f1("event.meeting_on", "date", d.strftime("%d.%m.%Y"))
+        }
+        _ => reason,
+    }
+}
+
 /// One row of the list, formatted.
 struct Row {
     id: Uuid,
@@ -196,6 +209,9 @@ struct ListPage {
     /// "Page n of N", or "Page n" when the total is a lower bound.
     pager_text: String,
     danger: bool,
+    /// Open concerns in immediate danger, shown above the list on its first
+    /// unfiltered page: urgent first, whatever the list's order.
+    urgent: Vec<Row>,
     statuses: Vec<(String, String)>,
     channels: Vec<(String, String)>,
     dues: Vec<(String, String)>,
@@ -286,6 +302,7 @@ pub async fn list(
         f: FormData(filters.clone()),
         e: Errors::none(t),
         danger,
+        urgent: Vec::new(),
     };
     let page = match uc::list(&s.app, &session.actor, &query).await {
         Ok(p) => p,
@@ -297,6 +314,18 @@ pub async fn list(
         Err(e) => return app_error(t, Some(session), e),
     };
     lp.rows = page.items.iter().map(|c| row(&t, c)).collect();
+    let first_plain_page = filters.is_empty() && page.page == 1 && query.cursor.is_none();
+    if first_plain_page {
+        let q = ListQuery {
+            danger: Some(true),
+            per_page: Some(10),
+            ..ListQuery::default()
+        };
+        match uc::list(&s.app, &session.actor, &q).await {
+            Ok(d) => lp.urgent = d.items.iter().map(|c| row(&t, c)).collect(),
+            Err(e) => return app_error(t, Some(session), e),
+        }
+    }
     let pages = ((page.total + page.per_page - 1) / page.per_page).max(1);
     lp.count_text = t.f1(
         if page.total_capped {
@@ -535,7 +564,7 @@ pub(super) async fn detail_page(
                 ev.actor
                     .clone()
                     .unwrap_or_else(|| t.t("event.no_actor").to_string()),
-                ev.reason.clone().unwrap_or_default(),
+                timeline_note(&t, ev),
             )
         })
         .collect();

@@ -242,7 +242,10 @@ async fn triage_and_meetings_through_the_ui() {
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(r.text.contains("Skal udfyldes"));
+    assert!(
+        r.text.contains("Skriv en begrundelse."),
+        "a message that says what to do"
+    );
     let tomorrow = (jiff::Timestamp::now() + jiff::SignedDuration::from_hours(24))
         .strftime("%Y-%m-%d")
         .to_string();

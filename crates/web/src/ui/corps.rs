@@ -29,6 +29,7 @@ struct CorpsPage {
     e: Errors,
     f: FormData,
     kinds: Vec<(String, String)>,
+    programmes: Vec<(String, String)>,
 }
 
 /// The corps list's filters: kind, a language spoken, free capacity only.
@@ -77,6 +78,14 @@ async fn corps_page(
                 can_manage: decide(&user.session.actor, Action::CorpsManage, &Resource::None)
                     .is_allowed(),
                 kinds: options(&t, "corps_kind", &["mentor", "parent_coach"]),
+                programmes: options(
+                    &t,
+                    "programme",
+                    &vink_domain::course::CourseKind::ALL
+                        .iter()
+                        .map(|k| k.code())
+                        .collect::<Vec<_>>(),
+                ),
                 e,
                 f,
             },
@@ -126,7 +135,15 @@ pub async fn create_member(
         kind: nonblank(&f, "kind"),
         username: nonblank(&f, "username"),
         languages: list_field(&f, "languages"),
-        specialties: list_field(&f, "specialties"),
+        // Ticked boxes, one value each (older clients: one comma list).
+        specialties: f
+            .all("specialties")
+            .iter()
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .filter(|x| !x.is_empty())
+            .map(String::from)
+            .collect(),
         districts: list_field(&f, "districts"),
         max_caseload: nonblank(&f, "max_caseload").map(|m| m.trim().parse().unwrap_or(-1)),
     };

@@ -389,11 +389,21 @@ impl Errors {
         !self.errs.is_empty()
     }
 
-    /// The translated message for a field, empty if none.
+    /// The translated message for a field, empty if none: one that says
+    /// what to do with this field (`error.for.channel_required`: "Vælg en
+    /// kanal.") where the catalogue has it, else the code's general one.
     pub fn msg(&self, field: &str) -> String {
         match self.errs.get(field) {
-            Some(e) => self.t.code("error.field", e.code),
+            Some(e) => self.message(field, e.code),
             None => String::new(),
+        }
+    }
+
+    fn message(&self, field: &str, code: &str) -> String {
+        let specific = format!("error.for.{}_{code}", field_name(field));
+        match self.t.t(&specific) {
+            s if s != specific => s.to_string(),
+            _ => self.t.code("error.field", code),
         }
     }
 
@@ -419,7 +429,7 @@ impl Errors {
             .0
             .iter()
             .map(|e| {
-                let msg = self.t.code("error.field", e.code);
+                let msg = self.message(&e.field, e.code);
                 let text = match label_key(&e.field) {
                     Some(key) if self.t.t(&key) != key => format!("{}: {msg}", self.t.t(&key)),
                     _ => msg,
@@ -500,13 +510,19 @@ impl Forms {
     }
 }
 
+/// A field's name for message keys: `reporter.kind` → `reporter_kind`,
+/// `persons[1].birth` → `person_birth`.
+fn field_name(field: &str) -> String {
+    match field.split_once("].") {
+        Some((_, rest)) => format!("person_{rest}"),
+        None => field.replace('.', "_"),
+    }
+}
+
 /// The translation key of a field's label: `reporter.kind` → `field.reporter_kind`,
 /// `persons[1].birth` → `field.person_birth`.
 fn label_key(field: &str) -> Option<String> {
-    let name = match field.split_once("].") {
-        Some((_, rest)) => format!("person_{rest}"),
-        None => field.replace('.', "_"),
-    };
+    let name = field_name(field);
     match name.as_str() {
         "date" => Some("field.meeting_date".into()),
         "meeting_id" => Some("field.meeting".into()),

@@ -172,6 +172,14 @@ pub struct EventView {
     pub actor: Option<String>,
 }
 
+/// A meeting as a concern refers to it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MeetingRef {
+    pub id: Uuid,
+    /// `YYYY-MM-DD`.
+    pub date: String,
+}
+
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ConcernDetail {
     pub id: Uuid,
@@ -190,6 +198,8 @@ pub struct ConcernDetail {
     /// The statuses the concern may move to next.
     pub next_statuses: Vec<String>,
     pub timeline: Vec<EventView>,
+    /// The coordination unit's meetings that have the concern on the agenda.
+    pub meetings: Vec<MeetingRef>,
 }
 
 /// What the creator learns: the new id and the human case number.
@@ -546,7 +556,13 @@ pub async fn get(app: &App, actor: &Actor, id: Uuid) -> Result<ConcernDetail> {
     let status = Status::parse(&row.status)
         .ok_or_else(|| AppError::Internal(format!("unknown stored status {}", row.status)))?;
     let clock = clock_of(row.triage_deadline_at, row.paused_at, row.decided_at)?;
+    let meetings = vink_store::triage::meetings_of_concern(&mut tx, id)
+        .await?
+        .into_iter()
+        .map(|(id, date)| MeetingRef { id, date })
+        .collect();
     let detail = ConcernDetail {
+        meetings,
         id,
         case_number: row.case_number,
         channel: row.channel,

@@ -999,7 +999,12 @@ async fn immediate_danger_comes_first_in_the_concern_list() {
         "the danger case is in the box at the top"
     );
     assert!(list.text.find("<table").unwrap() > urgent);
-    // The course page links back to its concern and its list.
+    // The course page links back to its list; the concern to its meeting.
     let page = t.page(&format!("/courses/{course}"), &cookie).await;
     assert!(page.text.contains("href=\"/courses\""));
+    let page = t.page(&format!("/concerns/{concern}"), &cookie).await;
+    assert!(
+        page.text.contains("href=\"/meetings/"),
+        "a link to the meeting"
+    );
 }

@@ -126,34 +126,8 @@ async fn world(t: &T) -> (String, String) {
         .await
         .json();
     let person = c["persons"][0]["id"].as_str().unwrap().to_string();
-    let day = (jiff::Timestamp::now() + jiff::SignedDuration::from_hours(24))
-        .strftime("%Y-%m-%d")
-        .to_string();
-    let m = t
-        .api(
-            "POST",
-            "/api/v1/meetings",
-            Some("sek"),
-            Some(json!({"date": day, "agencies": ["vink", "ssp"]})),
-        )
-        .await;
-    let mid = m.json()["id"].as_str().unwrap().to_string();
-    t.api(
-        "POST",
-        &format!("/api/v1/concerns/{concern}/transitions"),
-        Some("sek"),
-        Some(json!({"to": "screening"})),
-    )
-    .await;
-    let r = t
-        .api(
-            "POST",
-            &format!("/api/v1/meetings/{mid}/agenda"),
-            Some("sek"),
-            Some(json!({"concern_id": concern})),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    let mid = t.meeting(1, &["vink", "ssp"]).await;
+    t.put_on_agenda(&mid, &concern).await;
     let member = t.api("POST", "/api/v1/corps", Some("sek"), Some(json!({
         "name": "Mads (fiktiv)", "kind": "mentor", "username": "mentor", "languages": ["dansk"],
         "specialties": ["mentor"], "districts": ["Valby"], "max_caseload": 4
@@ -614,36 +588,9 @@ async fn a_meeting_shows_who_and_how_urgent_and_keeps_each_items_input_to_itself
     let (concern, _) = world(&t).await;
     // A second concern on a meeting five days away: past its 48-hour deadline.
     let late = t.concern(None).await;
-    let day = (jiff::Timestamp::now() + jiff::SignedDuration::from_hours(5 * 24))
-        .strftime("%Y-%m-%d")
-        .to_string();
-    let m = t
-        .api(
-            "POST",
-            "/api/v1/meetings",
-            Some("sek"),
-            Some(json!({"date": day, "agencies": ["vink", "ssp"]})),
-        )
-        .await
-        .json();
-    let mid = m["id"].as_str().unwrap().to_string();
+    let mid = t.meeting(5, &["vink", "ssp"]).await;
     for c in [late.to_string(), concern.clone()] {
-        t.api(
-            "POST",
-            &format!("/api/v1/concerns/{c}/transitions"),
-            Some("sek"),
-            Some(json!({"to": "screening"})),
-        )
-        .await;
-        let r = t
-            .api(
-                "POST",
-                &format!("/api/v1/meetings/{mid}/agenda"),
-                Some("sek"),
-                Some(json!({"concern_id": c})),
-            )
-            .await;
-        assert!(r.status.is_success(), "{}", r.text);
+        t.put_on_agenda(&mid, &c).await;
     }
     let (_, cookie) = t.login("ssp", PASSWORD).await;
     let page = t.page(&format!("/meetings/{mid}"), &cookie).await;

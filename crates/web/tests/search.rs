@@ -62,41 +62,6 @@ fn found(v: &Value) -> Vec<(String, String)> {
         .unwrap_or_default()
 }
 
-/// Puts a concern on the agenda of a meeting the given agencies attend.
-async fn on_agenda(t: &T, concern: &str, agencies: &[&str]) {
-    let day = (jiff::Timestamp::now() + jiff::SignedDuration::from_hours(24))
-        .strftime("%Y-%m-%d")
-        .to_string();
-    let m = t
-        .api(
-            "POST",
-            "/api/v1/meetings",
-            Some("sek"),
-            Some(json!({"date": day, "agencies": agencies})),
-        )
-        .await;
-    assert_eq!(m.status, StatusCode::CREATED, "{}", m.text);
-    let mid = m.json()["id"].as_str().unwrap().to_string();
-    let r = t
-        .api(
-            "POST",
-            &format!("/api/v1/concerns/{concern}/transitions"),
-            Some("sek"),
-            Some(json!({"to": "screening"})),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    let r = t
-        .api(
-            "POST",
-            &format!("/api/v1/meetings/{mid}/agenda"),
-            Some("sek"),
-            Some(json!({"concern_id": concern})),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
-}
-
 /// A course for `person`, assigned to the corps member `corps` (when given).
 async fn course_for(t: &T, person: &str, corps: Option<&str>) -> String {
     let r = t
@@ -180,7 +145,8 @@ async fn search_never_leaves_the_readers_scope_and_is_audited_without_its_terms(
     .await;
     let (hidden, hidden_case, hidden_persons) =
         concern_with(&t, json!([{"name": "Søren Hansen", "birth": "2009-04-05"}])).await;
-    on_agenda(&t, &seen, &["vink", "ssp"]).await;
+    let m = t.meeting(1, &["vink", "ssp"]).await;
+    t.put_on_agenda(&m, &seen).await;
 
     // The secretariat finds both; the coordination unit member of ssp only
     // the concern on its agenda; psp neither, by any kind of query.

@@ -86,12 +86,7 @@ pub fn routes() -> Router<AppState> {
         .route("/search", get(search::search))
         .route("/users", get(users::list).post(users::create))
         .route("/users/{username}", get(users::detail))
-        .route("/users/{username}/role", post(users::role))
-        .route("/users/{username}/password", post(users::password))
-        .route("/users/{username}/tokens", post(users::token))
-        .route("/users/{username}/tokens/revoke", post(users::revoke))
-        .route("/users/{username}/disable", post(users::disable))
-        .route("/users/{username}/enable", post(users::enable))
+        .route("/users/{username}/{action}", post(users::action))
 }
 
 /// What the layout needs on every page.

@@ -268,90 +268,54 @@ where
     }
 }
 
-pub async fn role(
+/// One of the user page's forms, by the last part of its address.
+pub async fn action(
     State(s): State<AppState>,
     UiLang(t): UiLang,
     user: UiUser,
-    Path(username): Path<String>,
+    Path((username, action)): Path<(String, String)>,
     f: FormData,
 ) -> Response {
-    act(s, t, user, username, ("role", f), async |s, a, u, f| {
-        uc::change_role(
-            &s.app,
-            &a,
-            &u,
-            f.get("role").as_deref(),
-            f.get("agency").as_deref(),
-        )
-        .await
-        .map(|_| None)
-    })
-    .await
-}
-
-pub async fn password(
-    State(s): State<AppState>,
-    UiLang(t): UiLang,
-    user: UiUser,
-    Path(username): Path<String>,
-    f: FormData,
-) -> Response {
-    act(s, t, user, username, ("password", f), async |s, a, u, f| {
-        uc::reset_password(&s.app, &a, &u, &f.value("password"))
+    let form: &'static str = match action.as_str() {
+        "role" => "role",
+        "password" => "password",
+        "tokens" => "token",
+        "revoke-tokens" => "revoke",
+        "disable" => "disable",
+        "enable" => "enable",
+        _ => {
+            return error_page(
+                t,
+                Some(&user.session),
+                StatusCode::NOT_FOUND,
+                "error.not_found",
+            );
+        }
+    };
+    act(
+        s,
+        t,
+        user,
+        username,
+        (form, f),
+        async move |s, a, u, f| match form {
+            "role" => uc::change_role(
+                &s.app,
+                &a,
+                &u,
+                f.get("role").as_deref(),
+                f.get("agency").as_deref(),
+            )
             .await
-            .map(|_| None)
-    })
-    .await
-}
-
-pub async fn token(
-    State(s): State<AppState>,
-    UiLang(t): UiLang,
-    user: UiUser,
-    Path(username): Path<String>,
-    f: FormData,
-) -> Response {
-    act(s, t, user, username, ("token", f), async |s, a, u, _| {
-        uc::create_token(&s.app, &a, &u).await.map(Some)
-    })
-    .await
-}
-
-pub async fn revoke(
-    State(s): State<AppState>,
-    UiLang(t): UiLang,
-    user: UiUser,
-    Path(username): Path<String>,
-    f: FormData,
-) -> Response {
-    act(s, t, user, username, ("revoke", f), async |s, a, u, _| {
-        uc::revoke_tokens(&s.app, &a, &u).await.map(|_| None)
-    })
-    .await
-}
-
-pub async fn disable(
-    State(s): State<AppState>,
-    UiLang(t): UiLang,
-    user: UiUser,
-    Path(username): Path<String>,
-    f: FormData,
-) -> Response {
-    act(s, t, user, username, ("disable", f), async |s, a, u, _| {
-        uc::disable_user(&s.app, &a, &u).await.map(|_| None)
-    })
-    .await
-}
-
-pub async fn enable(
-    State(s): State<AppState>,
-    UiLang(t): UiLang,
-    user: UiUser,
-    Path(username): Path<String>,
-    f: FormData,
-) -> Response {
-    act(s, t, user, username, ("enable", f), async |s, a, u, _| {
-        uc::enable_user(&s.app, &a, &u).await.map(|_| None)
-    })
+            .map(|_| None),
+            "password" => uc::reset_password(&s.app, &a, &u, &f.value("password"))
+                .await
+                .map(|_| None),
+            "token" => uc::create_token(&s.app, &a, &u).await.map(Some),
+            "revoke" => uc::revoke_tokens(&s.app, &a, &u).await.map(|_| None),
+            "disable" => uc::disable_user(&s.app, &a, &u).await.map(|_| None),
+            _ => uc::enable_user(&s.app, &a, &u).await.map(|_| None),
+        },
+    )
     .await
 }

@@ -300,6 +300,58 @@ impl T {
         r.json()["id"].as_str().unwrap().parse().unwrap()
     }
 
+    /// A meeting of the secretariat (`vink`) with `agencies`, `days` ahead;
+    /// returns its id.
+    pub async fn meeting(&self, days: i64, agencies: &[&str]) -> String {
+        let day = (jiff::Timestamp::now() + jiff::SignedDuration::from_hours(24 * days))
+            .strftime("%Y-%m-%d")
+            .to_string();
+        let m = self
+            .api(
+                "POST",
+                "/api/v1/meetings",
+                Some("sek"),
+                Some(serde_json::json!({"date": day, "agencies": agencies})),
+            )
+            .await;
+        assert_eq!(m.status, StatusCode::CREATED, "{}", m.text);
+        m.json()["id"].as_str().unwrap().to_string()
+    }
+
+    /// Puts a concern on a meeting's agenda (moving a received one into
+    /// screening first).
+    pub async fn put_on_agenda(&self, meeting: &str, concern: &str) {
+        let c = self
+            .api(
+                "GET",
+                &format!("/api/v1/concerns/{concern}"),
+                Some("sek"),
+                None,
+            )
+            .await
+            .json();
+        if c["status"] == "received" {
+            let r = self
+                .api(
+                    "POST",
+                    &format!("/api/v1/concerns/{concern}/transitions"),
+                    Some("sek"),
+                    Some(serde_json::json!({"to": "screening"})),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        }
+        let r = self
+            .api(
+                "POST",
+                &format!("/api/v1/meetings/{meeting}/agenda"),
+                Some("sek"),
+                Some(serde_json::json!({"concern_id": concern})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    }
+
     /// Audit rows about one record, oldest first.
     pub async fn audit_of(&self, record: Uuid) -> Vec<AuditRow> {
         vink_store::audit::settle(&self.app.db).await.unwrap();

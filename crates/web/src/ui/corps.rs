@@ -3,7 +3,7 @@
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use vink_app::AppError;
 
 use super::{
@@ -183,7 +183,9 @@ pub async fn add_training(
         on: nonblank(&f, "on"),
     };
     match vink_app::corps::add_training(&s.app, &user.session.actor, id, &input).await {
-        Ok(()) => Redirect::to(&format!("/corps/{id}")).into_response(),
+        Ok(()) => {
+            super::flash::redirect(s.secure_cookies, &format!("/corps/{id}"), "corps_training")
+        }
         Err(AppError::Invalid(_)) => error_page(
             t,
             Some(&user.session),

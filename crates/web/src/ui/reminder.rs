@@ -3,7 +3,7 @@
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 
 use super::{FormData, Page, app_error, checked, render};
 use crate::AppState;
@@ -41,7 +41,7 @@ pub async fn inbox_read(
         Err(r) => return r,
     };
     match vink_app::reminder::mark_read(&s.app, &user.session.actor, id).await {
-        Ok(()) => Redirect::to("/inbox").into_response(),
+        Ok(()) => super::flash::redirect(s.secure_cookies, "/inbox", "inbox_read"),
         Err(e) => app_error(t, Some(&user.session), e),
     }
 }

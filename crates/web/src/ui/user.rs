@@ -166,7 +166,7 @@ pub async fn logout(
     if let Err(e) = vink_app::user::logout(&s.app, &user.session, &user.session_id).await {
         return super::app_error(t, Some(&user.session), e);
     }
-    let mut resp = Redirect::to("/login").into_response();
+    let mut resp = super::flash::redirect(s.secure_cookies, "/login", "logged_out");
     if let Ok(v) = set_cookie(SESSION_COOKIE, "", s.secure_cookies, Some(0)).parse() {
         resp.headers_mut().append(header::SET_COOKIE, v);
     }

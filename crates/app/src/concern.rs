@@ -109,6 +109,10 @@ pub struct ListQuery {
     pub due: Option<String>,
     /// `true`: only open concerns flagged as immediate danger.
     pub danger: Option<bool>,
+    /// `deadline` (the default: open concerns by time left, then decided
+    /// ones newest first) or `received` (newest first; page numbers only,
+    /// no deadline filter).
+    pub sort: Option<String>,
     /// Only this channel (`hotline`, `email`, `web`, `national_hotline`, …).
     pub channel: Option<String>,
     /// Received on or after this day (`dd.mm.åååå` or `åååå-mm-dd`).
@@ -682,6 +686,22 @@ pub async fn list(app: &App, actor: &Actor, q: &ListQuery) -> Result<ConcernPage
     if after.is_some() && before.is_some() {
         errs.add("before", "conflict", "give either cursor or before");
     }
+    let by_receipt = match q.sort.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None | Some("deadline") => false,
+        Some("received") => {
+            if by_cursor {
+                errs.add("sort", "conflict", "the order of receipt pages by number");
+            }
+            if due.is_some() {
+                errs.add("due", "conflict", "a deadline filter lists by deadline");
+            }
+            true
+        }
+        Some(_) => {
+            errs.add("sort", "unknown_code", "must be deadline or received");
+            false
+        }
+    };
     errs.finish(())?;
     let tx = app.db.begin_read().await?;
     let mut tx = app
@@ -716,7 +736,11 @@ pub async fn list(app: &App, actor: &Actor, q: &ListQuery) -> Result<ConcernPage
         after,
         before,
     };
-    let listed = store::list_concerns(&mut tx, concern_scope(actor), &filter).await?;
+    let listed = if by_receipt {
+        store::list_by_received(&mut tx, concern_scope(actor), &filter).await?
+    } else {
+        store::list_concerns(&mut tx, concern_scope(actor), &filter).await?
+    };
     let total = listed.total;
     let total_capped = listed.total_capped;
     let next_cursor = listed.next.map(|c| c.encode());

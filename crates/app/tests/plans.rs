@@ -21,6 +21,8 @@ const ORDERED: &[&str] = &[
     "concerns_running",
     "concerns_paused",
     "concerns_decided",
+    // The order of receipt, read under a LIMIT (count capped).
+    "concerns_received",
     "follow_ups_open",
     "meetings_date_id",
     "courses_active_order",
@@ -40,6 +42,8 @@ const SMALL: &[&str] = &[
     "audit_head",
     // A list's page, already picked from an index.
     "page",
+    // A count stopped at its cap (`LIMIT`), over an index.
+    "capped",
 ];
 
 /// Where a sort is by design: a mentor's course list starts from their own

@@ -490,6 +490,84 @@ pub(crate) fn stream_sql(
     Some((sql, w))
 }
 
+/// The list in order of receipt, newest first (index `concerns_received`),
+/// by page number: the order a case worker asks for "what came in lately".
+/// Its count stops at the decided-count cap. No deadline filter applies.
+pub(crate) fn received_sql(
+    scope: ConcernScope,
+    f: &ConcernFilter,
+    limit: i64,
+    offset: i64,
+) -> ((String, Conditions), (String, Conditions)) {
+    let conditions = || {
+        let mut w = Conditions::default();
+        if let Some(st) = &f.status {
+            let p = w.param(Bind::Text(st.clone()));
+            w.push(format!("c.status = {p}"));
+        }
+        if f.danger {
+            w.push("c.immediate_danger = TRUE AND c.decided_at IS NULL".into());
+        }
+        if let Some(ch) = &f.channel {
+            let p = w.param(Bind::Text(ch.clone()));
+            w.push(format!("c.channel = {p}"));
+        }
+        if let Some(from) = f.received_from {
+            let p = w.param(Bind::I64(from));
+            w.push(format!("c.received_at >= {p}"));
+        }
+        if let Some(to) = f.received_to {
+            let p = w.param(Bind::I64(to));
+            w.push(format!("c.received_at < {p}"));
+        }
+        w.concern_scope(scope, "c");
+        w
+    };
+    let mut w = conditions();
+    let (l, o) = (w.param(Bind::I64(limit)), w.param(Bind::I64(offset)));
+    let page = format!(
+        "SELECT page.*, {ROW_LOOKUPS}
+         FROM (SELECT {PAGE_COLS} FROM concerns c{} ORDER BY c.received_at DESC LIMIT {l} OFFSET {o}) page
+         ORDER BY page.received_at DESC",
+        w.where_clause()
+    );
+    let mut cw = conditions();
+    let cap = cw.param(Bind::I64(DECIDED_COUNT_CAP + 1));
+    let count = format!(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM concerns c{} ORDER BY c.received_at DESC LIMIT {cap}) capped",
+        cw.where_clause()
+    );
+    ((page, w), (count, cw))
+}
+
+/// One page of the list in order of receipt (see [`received_sql`]).
+pub async fn list_by_received(
+    tx: &mut Tx,
+    scope: ConcernScope,
+    f: &ConcernFilter,
+) -> Result<ConcernListPage> {
+    let ((page, w), (count, cw)) = received_sql(scope, f, f.limit, f.offset.max(0));
+    let (n,): (i64,) = on!(tx, |c| bind_all(
+        sqlx::query_as(sqlx::AssertSqlSafe(count.as_str())),
+        &cw.binds
+    )
+    .fetch_one(c)
+    .await?);
+    let rows: Vec<ConcernListRow> = on!(tx, |c| bind_all(
+        sqlx::query_as(sqlx::AssertSqlSafe(page.as_str())),
+        &w.binds
+    )
+    .fetch_all(c)
+    .await?);
+    Ok(ConcernListPage {
+        rows,
+        total: n.min(DECIDED_COUNT_CAP),
+        total_capped: n > DECIDED_COUNT_CAP,
+        next: None,
+        prev: None,
+    })
+}
+
 /// A stream's rows just before a cursor, nearest first (the index walked
 /// backwards), at most `limit`.
 fn stream_sql_before(

@@ -164,6 +164,30 @@ pub fn list_queries(i: &PlanInputs) -> Vec<NamedQuery> {
                 )),
             );
         }
+        for (fname, f) in [
+            ("plain", filter(i.now, None, None, None)),
+            (
+                "channel and period",
+                ConcernFilter {
+                    channel: Some("hotline".into()),
+                    received_from: Some(i.now - 90 * 24 * h),
+                    received_to: Some(i.now),
+                    ..filter(i.now, None, None, None)
+                },
+            ),
+        ] {
+            let ((page, w), (count, cw)) = crate::concern::received_sql(scope, &f, 25, 50);
+            named(
+                &mut out,
+                format!("concern list by receipt ({sname}, {fname})"),
+                Some((page, w)),
+            );
+            named(
+                &mut out,
+                format!("concern count by receipt ({sname}, {fname})"),
+                Some((count, cw)),
+            );
+        }
         let ((list, w), (count, cw)) = crate::triage::meetings_sql(scope, 25, 0);
         named(&mut out, format!("meeting list ({sname})"), Some((list, w)));
         named(

@@ -955,3 +955,47 @@ async fn immediate_danger_comes_first_in_the_concern_list() {
         "a link to the meeting"
     );
 }
+
+#[tokio::test]
+async fn the_concern_list_sorts_by_deadline_or_by_receipt() {
+    let t = common::setup().await;
+    // Received 10 and 30 hours ago: the older has the nearer deadline.
+    let older = t
+        .concern(Some(
+            &(jiff::Timestamp::now() - jiff::SignedDuration::from_hours(30)).to_string(),
+        ))
+        .await;
+    let newer = t
+        .concern(Some(
+            &(jiff::Timestamp::now() - jiff::SignedDuration::from_hours(10)).to_string(),
+        ))
+        .await;
+    let (_, cookie) = t.login("sek", PASSWORD).await;
+    let at = |html: &str, id: &uuid::Uuid| html.find(&format!("/concerns/{id}\"")).unwrap();
+    let by_deadline = t.page("/concerns", &cookie).await;
+    assert!(at(&by_deadline.text, &older) < at(&by_deadline.text, &newer));
+    let th = by_deadline.text.find("<thead>").unwrap();
+    assert!(
+        by_deadline.text[th..].contains("sort=received"),
+        "{}",
+        &by_deadline.text[th..th + 800]
+    );
+    let by_receipt = t.page("/concerns?sort=received", &cookie).await;
+    assert_eq!(by_receipt.status, StatusCode::OK);
+    assert!(at(&by_receipt.text, &newer) < at(&by_receipt.text, &older));
+    assert!(by_receipt.text.contains("aria-sort=\"descending\""));
+    let api = t
+        .api("GET", "/api/v1/concerns?sort=received", Some("sek"), None)
+        .await
+        .json();
+    assert_eq!(api["items"][0]["id"], newer.to_string());
+    let bad = t
+        .api(
+            "GET",
+            "/api/v1/concerns?sort=received&due=overdue",
+            Some("sek"),
+            None,
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+}

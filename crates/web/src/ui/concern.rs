@@ -209,6 +209,10 @@ struct ListPage {
     /// "Page n of N", or "Page n" when the total is a lower bound.
     pager_text: String,
     danger: bool,
+    /// Listed in order of receipt (else by deadline).
+    by_receipt: bool,
+    /// The address of this list sorted the other way (filters kept).
+    other_sort: String,
     /// Open concerns in immediate danger, shown above the list on its first
     /// unfiltered page: urgent first, whatever the list's order.
     urgent: Vec<Row>,
@@ -224,6 +228,7 @@ struct ListPage {
 
 /// The list's filters that travel in links, blank ones left out.
 const FILTERS: &[&str] = &[
+    "sort",
     "status",
     "due",
     "danger",
@@ -267,6 +272,7 @@ pub async fn list(
         status: get("status"),
         due: get("due"),
         danger: get("danger").map(|d| d == "true"),
+        sort: get("sort"),
         channel: get("channel"),
         received_from: get("received_from"),
         received_to: get("received_to"),
@@ -302,6 +308,18 @@ pub async fn list(
         f: FormData(filters.clone()),
         e: Errors::none(t),
         danger,
+        by_receipt: query.sort.as_deref() == Some("received"),
+        other_sort: {
+            let mut other: Vec<(String, String)> = filters
+                .iter()
+                .filter(|(k, _)| k != "sort" && k != "due")
+                .cloned()
+                .collect();
+            if query.sort.as_deref() != Some("received") {
+                other.insert(0, ("sort".into(), "received".into()));
+            }
+            list_link(&other, 1, None)
+        },
         urgent: Vec::new(),
     };
     let page = match uc::list(&s.app, &session.actor, &query).await {
@@ -349,6 +367,10 @@ pub async fn list(
     };
     lp.next_link = match &page.next_cursor {
         Some(c) => list_link(&filters, page.page + 1, Some(("cursor", c))),
+        // In order of receipt the list pages by number.
+        None if lp.by_receipt && (page.page * page.per_page < page.total || page.total_capped) => {
+            list_link(&filters, page.page + 1, None)
+        }
         None => String::new(),
     };
     render(StatusCode::OK, &lp)

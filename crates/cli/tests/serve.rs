@@ -197,7 +197,7 @@ async fn the_reminder_job_runs_in_the_shipped_server() {
                 "POST",
                 &format!("/api/v1/courses/{course}/transitions"),
                 &tok,
-                Some(json!({"to": to, "on": on.to_string()})),
+                Some(json!({"to": to, "on": on.to_string(), "note": "Uden slutvurdering (test)"})),
             );
             assert_eq!(s, 200, "{b}");
         }

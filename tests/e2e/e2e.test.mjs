@@ -417,3 +417,34 @@ test('administrator creates a user; auditor reads who accessed a person', async 
   await check(page, 'per-person access report');
   await context.close();
 });
+
+test('the remaining pages pass axe and reflow too', async () => {
+  const members = await api('GET', '/corps');
+  const context = await browser.newContext({ locale: 'da-DK' });
+  const page = await context.newPage();
+  const errors = [];
+  // The deliberate 422 and 404 below report themselves; nothing else may.
+  page.on('console', (m) => { if (m.type() === 'error' && !/\b(422|404)\b/.test(m.text())) errors.push(m.text()); });
+  await login(page, 'sara');
+  for (const [path, label] of [
+    ['/search?q=Eksempel', 'search results'],
+    ['/search?q=x', 'search with an error'],
+    ['/corps', 'corps'],
+    [`/corps/${members[0].id}`, 'corps member'],
+    ['/outcomes', 'outcomes'],
+    ['/inbox', 'inbox'],
+    ['/meetings', 'meetings'],
+    ['/concerns?sort=received', 'concerns by receipt'],
+    ['/courses?kind=mentor', 'courses filtered'],
+    ['/no/such/page', 'not found'],
+  ]) {
+    await page.goto(`${base}${path}`);
+    await check(page, label);
+  }
+  await page.context().clearCookies();
+  await login(page, 'rita', '/audit');
+  await page.goto(`${base}/audit?action=concern.read`);
+  await check(page, 'audit log filtered');
+  assert.deepEqual(errors, [], 'no console errors');
+  await context.close();
+});

@@ -16,6 +16,7 @@ use crate::{App, Result};
 pub const MAX_HITS: i64 = 50;
 
 #[derive(Debug, Clone, Default, Deserialize, ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchParams {
     /// A case number (`K-2026-0042`), a birth date (`05.04.2009`,
     /// `5/4-2009`, `2009-04-05`) or the start of any part of a name.

@@ -271,28 +271,6 @@ pub async fn count_users_except(tx: &mut Tx, names: &[&str]) -> Result<i64> {
     )
 }
 
-/// The agency code of each of these users (none for roles without one),
-/// for audit reports that say "as which agency". The user's agency now:
-/// audit rows do not copy it.
-pub async fn agency_codes(tx: &mut Tx, ids: &[Uuid]) -> Result<Vec<(Uuid, Option<String>)>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    // One statement for the page's actors (at most a page's worth of ids).
-    let mut w = Conditions::default();
-    let ps: Vec<String> = ids.iter().map(|id| w.param(Bind::Uuid(*id))).collect();
-    let sql = format!(
-        "SELECT u.id, g.code FROM users u LEFT JOIN agencies g ON g.id = u.agency_id WHERE u.id IN ({})",
-        ps.join(", ")
-    );
-    Ok(on!(tx, |c| bind_all(
-        sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())),
-        &w.binds
-    )
-    .fetch_all(c)
-    .await?))
-}
-
 /// A user as the administrator's list shows them.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct UserListRow {
@@ -366,7 +344,8 @@ pub async fn enable_user(tx: &mut Authorized, user_id: Uuid) -> Result<bool> {
 }
 
 /// Display name and agency code of each of these users, for audit pages that
-/// name actors (at most a page's worth of ids, one statement).
+/// name actors and say "as which agency" (the user's agency now: audit rows
+/// do not copy it). At most a page's worth of ids, one statement.
 pub async fn actor_labels(
     tx: &mut Tx,
     ids: &[Uuid],

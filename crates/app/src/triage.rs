@@ -458,8 +458,13 @@ pub async fn get_meeting(app: &App, actor: &Actor, id: Uuid) -> Result<MeetingDe
         .collect();
     let now = tx.at();
     let meeting_day: Option<jiff::civil::Date> = row.meeting_date.parse().ok();
-    let agenda = store::agenda(&mut tx, id)
-        .await?
+    let rows = store::agenda(&mut tx, id).await?;
+    // The agenda shows each concern's person and summary: each is audited as
+    // shown, so the per-person access report finds this read.
+    for a in &rows {
+        tx.also_shows(vink_domain::policy::RecordRef::concern(a.concern_id));
+    }
+    let agenda = rows
         .into_iter()
         .map(|a| {
             let clock = crate::concern::clock_of(a.triage_deadline_at, a.paused_at, a.decided_at)?;

@@ -21,6 +21,10 @@ pub struct Authorized {
     grant: Grant,
     at: Timestamp,
     mode: Mode,
+    /// Further records whose personal data the granted read showed (the
+    /// concerns on a meeting's agenda): one more row each, reason `shown`, so
+    /// a per-person access report finds the view.
+    shown: Vec<RecordRef>,
 }
 
 enum Mode {
@@ -39,6 +43,7 @@ impl Authorized {
             grant,
             at,
             mode: Mode::Write,
+            shown: Vec::new(),
         }
     }
 
@@ -49,11 +54,20 @@ impl Authorized {
             grant,
             at,
             mode: Mode::Read(db.clone()),
+            shown: Vec::new(),
         }
     }
 
     pub fn grant(&self) -> &Grant {
         &self.grant
+    }
+
+    /// Notes that the read also shows this record's personal data (allowed by
+    /// the same decision): its own audit row is written with the grant's.
+    pub fn also_shows(&mut self, record: RecordRef) {
+        if Some(record) != self.grant.record() && !self.shown.contains(&record) {
+            self.shown.push(record);
+        }
     }
 
     /// The instant the access was decided: what the audit row records.
@@ -74,24 +88,39 @@ impl Authorized {
             grant,
             at,
             mode,
+            shown,
         } = self;
-        let fields = fields(
+        let mut rows = vec![fields(
             grant.actor(),
             grant.action(),
             grant.record(),
             Outcome::Allowed,
             reason,
             at,
-        );
+        )];
+        rows.extend(shown.into_iter().map(|r| {
+            fields(
+                grant.actor(),
+                grant.action(),
+                Some(r),
+                Outcome::Allowed,
+                Some("shown".into()),
+                at,
+            )
+        }));
         match mode {
             Mode::Write => {
-                audit::append(&mut tx, fields).await?;
+                for f in rows {
+                    audit::append(&mut tx, f).await?;
+                }
                 tx.commit().await
             }
             Mode::Read(db) => {
                 tx.commit().await?;
                 let mut w = db.begin().await?;
-                audit::append(&mut w, fields).await?;
+                for f in rows {
+                    audit::append(&mut w, f).await?;
+                }
                 w.commit().await
             }
         }

@@ -999,3 +999,52 @@ async fn the_concern_list_sorts_by_deadline_or_by_receipt() {
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+#[tokio::test]
+async fn a_meeting_read_is_in_the_access_report_of_every_person_on_its_agenda() {
+    let t = common::setup().await;
+    let (concern, _) = world(&t).await;
+    let c = t
+        .api(
+            "GET",
+            &format!("/api/v1/concerns/{concern}"),
+            Some("sek"),
+            None,
+        )
+        .await
+        .json();
+    let person = c["persons"][0]["id"].as_str().unwrap().to_string();
+    let m = t
+        .api("GET", "/api/v1/meetings", Some("ssp"), None)
+        .await
+        .json();
+    let mid = m["items"][0]["id"].as_str().unwrap().to_string();
+    let (_, cookie) = t.login("ssp", PASSWORD).await;
+    assert_eq!(
+        t.page(&format!("/meetings/{mid}"), &cookie).await.status,
+        StatusCode::OK
+    );
+    let report = t
+        .api(
+            "GET",
+            &format!("/api/v1/audit/persons/{person}"),
+            Some("auditor"),
+            None,
+        )
+        .await
+        .json();
+    let shown = report["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "meeting.read" && e["reason"] == "shown")
+        .count();
+    assert_eq!(shown, 1, "{report}");
+    assert!(
+        report["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["actor_agency"] == "ssp")
+    );
+}

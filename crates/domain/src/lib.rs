@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod concern;
 pub mod course;
+pub mod metrics;
 pub mod person;
 pub mod policy;
 pub mod report;

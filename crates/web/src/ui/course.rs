@@ -168,6 +168,15 @@ impl DetailPage {
         self.c.corps_member_id.as_ref() == Some(id)
     }
 
+    /// The course's person as headings name them.
+    fn person_name(&self) -> String {
+        self.c
+            .person
+            .name
+            .clone()
+            .unwrap_or_else(|| self.p.t.t("person.unknown_name").to_string())
+    }
+
     /// The assigned corps member's name, from the candidate list when the
     /// coordinator sees it, else a neutral word.
     fn member_name(&self) -> String {

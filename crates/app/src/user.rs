@@ -512,18 +512,35 @@ pub async fn list_users(app: &App, actor: &Actor) -> Result<Vec<UserSummary>> {
     let now = micros(tx.at());
     let rows = store::list_users(&mut tx, now).await?;
     tx.commit().await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| UserSummary {
-            id: r.id,
-            username: r.username,
-            display_name: r.display_name,
-            role: r.role,
-            agency: r.agency,
-            active: r.active,
-            live_tokens: r.live_tokens,
-        })
-        .collect())
+    Ok(rows.into_iter().map(summary).collect())
+}
+
+fn summary(r: store::UserListRow) -> UserSummary {
+    UserSummary {
+        id: r.id,
+        username: r.username,
+        display_name: r.display_name,
+        role: r.role,
+        agency: r.agency,
+        active: r.active,
+        live_tokens: r.live_tokens,
+    }
+}
+
+/// One user, for the administrator's page about them; audited with the user
+/// as its record.
+pub async fn user(app: &App, actor: &Actor, username: &str) -> Result<UserSummary> {
+    let mut tx = app.db.begin_read().await?;
+    let name = username.trim().to_lowercase();
+    let found = store::user_by_name(&mut tx, &name).await?;
+    let record = found.as_ref().map(|u| RecordRef::user(u.id));
+    let mut tx = app
+        .authorize_read(tx, actor, Action::UserManage, &Resource::None, record)
+        .await?;
+    let now = micros(tx.at());
+    let row = store::user_summary(&mut tx, &name, now).await?;
+    tx.commit().await?;
+    row.map(summary).ok_or(AppError::NotFound)
 }
 
 /// Changes a user's role and agency (a coordination-unit member needs one;

@@ -371,21 +371,9 @@ pub(crate) fn stream_conditions(
     if f.danger {
         w.push("c.immediate_danger = TRUE".into());
     }
-    // Residual conditions on the stream's own index walk.
-    if let Some(ch) = &f.channel {
-        let p = w.param(Bind::Text(ch.clone()));
-        w.push(format!("c.channel = {p}"));
-    }
-    if let Some(from) = f.received_from {
-        let p = w.param(Bind::I64(from));
-        // `+`: a residual filter on the stream's ordered walk, never an
-        // index of its own (which would need a sort of the period).
-        w.push(format!("+c.received_at >= {p}"));
-    }
-    if let Some(to) = f.received_to {
-        let p = w.param(Bind::I64(to));
-        w.push(format!("+c.received_at < {p}"));
-    }
+    // `+`: the period is a residual filter on the stream's ordered walk,
+    // never an index of its own (which would need a sort of the period).
+    push_channel_and_period(&mut w, f, "+");
     if let Some(st) = f.status.as_deref().filter(|_| stream != Stream::Decided) {
         let p = w.param(Bind::Text(st.to_string()));
         w.push(format!("c.status = {p}"));
@@ -409,6 +397,23 @@ pub(crate) fn stream_conditions(
     }
     w.concern_scope(scope, "c");
     Some(w)
+}
+
+/// The channel and received-period filters, as both list orders apply them;
+/// `period_prefix` is `+` where the period must not choose the index.
+fn push_channel_and_period(w: &mut Conditions, f: &ConcernFilter, period_prefix: &str) {
+    if let Some(ch) = &f.channel {
+        let p = w.param(Bind::Text(ch.clone()));
+        w.push(format!("c.channel = {p}"));
+    }
+    if let Some(from) = f.received_from {
+        let p = w.param(Bind::I64(from));
+        w.push(format!("{period_prefix}c.received_at >= {p}"));
+    }
+    if let Some(to) = f.received_to {
+        let p = w.param(Bind::I64(to));
+        w.push(format!("{period_prefix}c.received_at < {p}"));
+    }
 }
 
 /// The row comparison that starts a stream's range at a cursor, `>` going
@@ -508,18 +513,8 @@ pub(crate) fn received_sql(
         if f.danger {
             w.push("c.immediate_danger = TRUE AND c.decided_at IS NULL".into());
         }
-        if let Some(ch) = &f.channel {
-            let p = w.param(Bind::Text(ch.clone()));
-            w.push(format!("c.channel = {p}"));
-        }
-        if let Some(from) = f.received_from {
-            let p = w.param(Bind::I64(from));
-            w.push(format!("c.received_at >= {p}"));
-        }
-        if let Some(to) = f.received_to {
-            let p = w.param(Bind::I64(to));
-            w.push(format!("c.received_at < {p}"));
-        }
+        // In order of receipt the period is the index's own range.
+        push_channel_and_period(&mut w, f, "");
         w.concern_scope(scope, "c");
         w
     };

@@ -284,19 +284,34 @@ pub struct UserListRow {
     pub live_tokens: i64,
 }
 
+/// A user row as the administrator sees it; `$1` is now.
+const USER_LIST_SQL: &str =
+    "SELECT u.id, u.username, u.display_name, u.role, g.code AS agency, u.active,
+        (SELECT COUNT(*) FROM api_tokens t WHERE t.user_id = u.id
+           AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $1)) AS live_tokens
+     FROM users u LEFT JOIN agencies g ON g.id = u.agency_id";
+
 /// Every user, by name: a municipality has dozens to a few hundred staff.
 pub async fn list_users(tx: &mut Tx, now: i64) -> Result<Vec<UserListRow>> {
-    Ok(on!(tx, |c| {
-        sqlx::query_as(
-        "SELECT u.id, u.username, u.display_name, u.role, g.code AS agency, u.active,
-                (SELECT COUNT(*) FROM api_tokens t WHERE t.user_id = u.id
-                   AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $1)) AS live_tokens
-         FROM users u LEFT JOIN agencies g ON g.id = u.agency_id ORDER BY u.username"
-    )
+    let sql = format!("{USER_LIST_SQL} ORDER BY u.username");
+    Ok(on!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.as_str()
+    ))
     .bind(now)
     .fetch_all(c)
-    .await?
-    }))
+    .await?))
+}
+
+/// One user as the list shows them, by user name.
+pub async fn user_summary(tx: &mut Tx, username: &str, now: i64) -> Result<Option<UserListRow>> {
+    let sql = format!("{USER_LIST_SQL} WHERE u.username = $2");
+    Ok(on!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.as_str()
+    ))
+    .bind(now)
+    .bind(username)
+    .fetch_optional(c)
+    .await?))
 }
 
 /// Changes a user's role and agency; their sessions end, so the new rights

@@ -268,3 +268,46 @@ async fn more_audit_readers_than_connections_all_get_answers() {
         "{statuses:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_of_eight_not_the_same_person_marks_wins() {
+    let t = common::setup().await;
+    let body = json!({
+        "channel": "hotline",
+        "reporter": {"kind": "anonymous"},
+        "persons": [{"name": "Lis Lige", "birth": "2008-08-08"}],
+        "description": "Samme navn (fiktivt).",
+    });
+    for _ in 0..2 {
+        let r = t
+            .api("POST", "/api/v1/concerns", Some("sek"), Some(body.clone()))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    }
+    let list = t
+        .api("GET", "/api/v1/concerns", Some("sek"), None)
+        .await
+        .json();
+    let id: Uuid = list["items"][0]["id"].as_str().unwrap().parse().unwrap();
+    let c = t
+        .api("GET", &format!("/api/v1/concerns/{id}"), Some("sek"), None)
+        .await
+        .json();
+    let person = c["persons"][0]["id"].as_str().unwrap().to_string();
+    let other = c["persons"][0]["matches"][0]["person_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let statuses = t
+        .race(N, |_| {
+            t.api_req(
+                "POST",
+                &format!("/api/v1/concerns/{id}/distinct-persons"),
+                "sek",
+                json!({"person": person, "other": other}),
+            )
+        })
+        .await;
+    one_winner(&statuses, StatusCode::NO_CONTENT, StatusCode::CONFLICT);
+    assert_eq!(timeline_count(&t, id, "persons_distinct").await, 1);
+}

@@ -353,6 +353,8 @@ pub struct CourseDetail {
     pub legal_basis: Option<String>,
     pub language: Option<String>,
     pub corps_member_id: Option<Uuid>,
+    /// The assigned corps member's name (staff, not a person of concern).
+    pub corps_member: Option<String>,
     pub consent_on: Option<String>,
     pub guardian_consent_on: Option<String>,
     pub guardian_name: Option<String>,
@@ -439,9 +441,14 @@ pub async fn get(app: &App, actor: &Actor, id: Uuid) -> Result<CourseDetail> {
             })
         })
         .collect::<Result<Vec<_>>>()?;
+    let corps_member = match row.corps_member_id {
+        Some(m) => vink_store::corps::member(&mut tx, m).await?.map(|m| m.name),
+        None => None,
+    };
     let status = status_of(&row)?;
     let birth = Birth::from_storage(p.birth.as_deref());
     let detail = CourseDetail {
+        corps_member,
         id,
         kind: row.kind,
         prevention_level: row.prevention_level,

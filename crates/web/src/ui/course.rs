@@ -177,16 +177,6 @@ impl DetailPage {
             .unwrap_or_else(|| self.p.t.t("person.unknown_name").to_string())
     }
 
-    /// The assigned corps member's name, from the candidate list when the
-    /// coordinator sees it, else a neutral word.
-    fn member_name(&self) -> String {
-        self.c
-            .corps_member_id
-            .and_then(|id| self.candidates.iter().find(|m| m.id == id))
-            .map(|m| m.name.clone())
-            .unwrap_or_else(|| self.p.t.t("course.assigned").to_string())
-    }
-
     /// Whether a failed assessment chose this rating for an area (kept, so a
     /// mistake elsewhere in the form does not lose the ratings).
     fn rated(&self, area: &str, n: &i32) -> bool {

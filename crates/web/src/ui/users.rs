@@ -164,17 +164,9 @@ async fn user_page(
     new_token: Option<String>,
     status: StatusCode,
 ) -> Response {
-    let users = match uc::list_users(&s.app, &user.session.actor).await {
+    let u = match uc::user(&s.app, &user.session.actor, username).await {
         Ok(u) => u,
         Err(e) => return app_error(t, Some(&user.session), e),
-    };
-    let Some(u) = users.into_iter().find(|u| u.username == username) else {
-        return error_page(
-            t,
-            Some(&user.session),
-            StatusCode::NOT_FOUND,
-            "error.not_found",
-        );
     };
     let mut p = Page::new(t, "users.user_title", Some(&user.session)).named(&u.display_name);
     if forms.any() {

@@ -1046,3 +1046,21 @@ async fn a_meeting_read_is_in_the_access_report_of_every_person_on_its_agenda() 
             .any(|e| e["actor_agency"] == "ssp")
     );
 }
+
+#[tokio::test]
+async fn the_corps_sorts_by_name_or_by_free_capacity() {
+    let t = common::setup().await;
+    for (name, max) in [("Anna (fiktiv)", 1), ("Bo (fiktiv)", 9)] {
+        let r = t.api("POST", "/api/v1/corps", Some("sek"), Some(json!({
+            "name": name, "kind": "mentor", "languages": ["dansk"], "specialties": ["mentor"],
+            "districts": ["Valby"], "max_caseload": max
+        }))).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    }
+    let (_, cookie) = t.login("sek", PASSWORD).await;
+    let by_name = t.page("/corps", &cookie).await;
+    assert!(by_name.text.find("Anna (fiktiv)") < by_name.text.find("Bo (fiktiv)"));
+    let by_free = t.page("/corps?sort=free", &cookie).await;
+    assert!(by_free.text.find("Bo (fiktiv)") < by_free.text.find("Anna (fiktiv)"));
+    assert!(by_free.text.contains("aria-sort=\"descending\""));
+}

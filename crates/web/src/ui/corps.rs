@@ -41,9 +41,24 @@ pub struct CorpsFilters {
     language: String,
     #[serde(default)]
     free: String,
+    /// `name` (default) or `free` (most free capacity first).
+    #[serde(default)]
+    sort: String,
 }
 
 impl CorpsFilters {
+    /// This list's address sorted by `sort`, the filters kept.
+    fn sorted_by(&self, sort: &str) -> String {
+        let q = serde_urlencoded::to_string([
+            ("kind", self.kind.as_str()),
+            ("language", self.language.as_str()),
+            ("free", self.free.as_str()),
+            ("sort", sort),
+        ])
+        .unwrap_or_default();
+        format!("/corps?{q}")
+    }
+
     fn keeps(&self, m: &CorpsMemberView) -> bool {
         (self.kind.is_empty() || m.kind == self.kind)
             && (self.language.is_empty()
@@ -73,7 +88,14 @@ async fn corps_page(
                     l.dedup();
                     l
                 },
-                members: all.into_iter().filter(|m| q.keeps(m)).collect(),
+                members: {
+                    let mut m: Vec<CorpsMemberView> =
+                        all.into_iter().filter(|m| q.keeps(m)).collect();
+                    if q.sort == "free" {
+                        m.sort_by_key(|m| std::cmp::Reverse(m.free_capacity));
+                    }
+                    m
+                },
                 q,
                 can_manage: decide(&user.session.actor, Action::CorpsManage, &Resource::None)
                     .is_allowed(),

@@ -47,13 +47,17 @@ pub struct AuditQuery {
     pub to: Option<String>,
     /// `allowed` or `denied`.
     pub outcome: Option<String>,
-    /// Only rows older than this sequence number (for paging backwards).
+    /// Only rows older than this sequence number (the next page newest first).
     pub before_seq: Option<i64>,
+    /// Only rows newer than this sequence number (the next page oldest first).
+    pub after_seq: Option<i64>,
+    /// `desc` (newest first, the default) or `asc` (oldest first).
+    pub order: Option<String>,
     /// At most 500 (default 100).
     pub limit: Option<i64>,
 }
 
-/// Lists audit rows, newest first. Reading the log is itself audited.
+/// Lists audit rows, newest or oldest first. Reading the log is itself audited.
 pub async fn list(app: &App, actor: &Actor, q: &AuditQuery) -> Result<Vec<AuditEntry>> {
     let outcome = match q.outcome.as_deref().filter(|s| !s.is_empty()) {
         None => None,
@@ -71,6 +75,7 @@ pub async fn list(app: &App, actor: &Actor, q: &AuditQuery) -> Result<Vec<AuditE
             None
         }
     };
+    let order = crate::parse_order(&mut errs, q.order.as_deref(), vink_store::Order::Descending);
     let rule = vink_domain::validation::DateRule::default();
     let from =
         vink_domain::validation::date_field(&mut errs, "from", q.from.as_deref(), rule, false);
@@ -118,6 +123,8 @@ pub async fn list(app: &App, actor: &Actor, q: &AuditQuery) -> Result<Vec<AuditE
         actor_id,
         outcome,
         before_seq: q.before_seq,
+        after_seq: q.after_seq,
+        order,
         action,
         from_at,
         to_at,

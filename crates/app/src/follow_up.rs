@@ -26,6 +26,8 @@ pub struct FollowUpQuery {
     /// Continue after this item: the previous page's `next_after`
     /// (`due_on` and id of its last item).
     pub after: Option<String>,
+    /// `asc` (earliest due first, the default) or `desc` (latest due first).
+    pub order: Option<String>,
 }
 
 /// A page of the worklist.
@@ -49,8 +51,8 @@ pub struct FollowUpItem {
     pub corps_member: Option<String>,
 }
 
-/// Open follow-ups in the actor's scope, earliest first, a page at a time
-/// (keyset on due date and id: any depth at the same cost).
+/// Open follow-ups in the actor's scope, earliest (or latest) due first, a
+/// page at a time (keyset on due date and id: any depth at the same cost).
 pub async fn worklist(app: &App, actor: &Actor, q: &FollowUpQuery) -> Result<FollowUpPage> {
     let today = app.today();
     let limit = crate::page_limit(q.limit)?;
@@ -63,6 +65,7 @@ pub async fn worklist(app: &App, actor: &Actor, q: &FollowUpQuery) -> Result<Fol
         vink_domain::course::FollowUpKind::codes,
         false,
     );
+    let order = crate::parse_order(&mut errs, q.order.as_deref(), vink_store::Order::Ascending);
     errs.finish(())?;
     let after = match q.after.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => None,
@@ -95,7 +98,7 @@ pub async fn worklist(app: &App, actor: &Actor, q: &FollowUpQuery) -> Result<Fol
         &mut tx,
         course_scope(actor),
         (&until.to_string(), kind.map(|k| k.code())),
-        after_due.as_deref().zip(after.map(|(_, id)| id)),
+        (order, after_due.as_deref().zip(after.map(|(_, id)| id))),
         limit + 1,
     )
     .await?;

@@ -326,6 +326,24 @@ pub(crate) fn parse_code<T>(
     }
 }
 
+/// A list's `order` parameter (`asc` or `desc`), `default` when absent: the
+/// one parser for every re-sortable list.
+pub(crate) fn parse_order(
+    errs: &mut FieldErrors,
+    raw: Option<&str>,
+    default: vink_store::Order,
+) -> vink_store::Order {
+    parse_code(
+        errs,
+        "order",
+        raw,
+        vink_store::Order::parse,
+        vink_store::Order::codes,
+        false,
+    )
+    .unwrap_or(default)
+}
+
 pub(crate) fn concern_record(id: Uuid) -> Option<RecordRef> {
     Some(RecordRef::concern(id))
 }

@@ -6,7 +6,7 @@ use vink_domain::audit::{AuditFields, Outcome, StoredAudit};
 
 use crate::group::{Hot, HotValue};
 use crate::sql::{Bind, Conditions, bind_all};
-use crate::{Result, SqliteTx, StoreError, Tx, instant, micros, on};
+use crate::{Order, Result, SqliteTx, StoreError, Tx, instant, micros, on};
 
 /// A row as stored, for the auditor's list and for verification.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -313,6 +313,10 @@ pub struct AuditFilter {
     pub outcome: Option<Outcome>,
     /// Only rows with `seq` below this (for paging newest first).
     pub before_seq: Option<i64>,
+    /// Only rows with `seq` above this (for paging oldest first).
+    pub after_seq: Option<i64>,
+    /// Newest first (the default) or oldest first: `seq` walked either way.
+    pub order: Order,
     /// One action code (`concern.read`, `search.run`, …).
     pub action: Option<String>,
     /// Rows at or after this instant (µs).
@@ -326,7 +330,7 @@ pub struct AuditFilter {
 /// are looked up this much wider, and the exact times filter the rest.
 const CLOCK_SKEW_US: i64 = 60_000_000;
 
-/// Newest first, filtered.
+/// Newest or oldest first, filtered.
 pub async fn list(tx: &mut Tx, f: &AuditFilter, limit: i64) -> Result<Vec<AuditRow>> {
     let (sql, w) = list_sql(f, limit);
     Ok(on!(tx, |c| bind_all(
@@ -390,8 +394,8 @@ pub(crate) fn for_records_sql(n: usize) -> Option<String> {
     ))
 }
 
-/// The auditor's list SQL: newest first, over the (record, seq) or
-/// (actor, seq) index when filtered by either.
+/// The auditor's list SQL: newest (or oldest) first, over the (record, seq)
+/// or (actor, seq) index when filtered by either.
 pub(crate) fn list_sql(f: &AuditFilter, limit: i64) -> (String, Conditions) {
     let mut w = Conditions::default();
     if let Some(r) = f.record_id {
@@ -409,6 +413,10 @@ pub(crate) fn list_sql(f: &AuditFilter, limit: i64) -> (String, Conditions) {
     if let Some(b) = f.before_seq {
         let p = w.param(Bind::I64(b));
         w.push(format!("seq < {p}"));
+    }
+    if let Some(a) = f.after_seq {
+        let p = w.param(Bind::I64(a));
+        w.push(format!("seq > {p}"));
     }
     if let Some(a) = &f.action {
         let p = w.param(Bind::Text(a.clone()));
@@ -433,8 +441,9 @@ pub(crate) fn list_sql(f: &AuditFilter, limit: i64) -> (String, Conditions) {
     let l = w.param(Bind::I64(limit));
     let sql = format!(
         "SELECT seq, at, actor_id, actor_kind, action, record_type, record_id, outcome, reason, client, prev_hash, hash
-         FROM audit_log{} ORDER BY seq DESC LIMIT {l}",
-        w.where_clause()
+         FROM audit_log{} ORDER BY {} LIMIT {l}",
+        w.where_clause(),
+        f.order.by(&["seq"])
     );
     (sql, w)
 }

@@ -4,7 +4,7 @@ use uuid::Uuid;
 use vink_domain::policy::CourseScope;
 
 use crate::sql::{Bind, Conditions, bind_all};
-use crate::{Authorized, Result, Tx, on};
+use crate::{Authorized, Order, Result, Tx, on};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct CourseRow {
@@ -129,7 +129,8 @@ pub struct CourseListRow {
 
 /// The course list reads three ranges of partial indexes one after the other:
 /// active courses (newest start first), planned ones (newest first), ended ones
-/// (latest end first). Nothing sorts the table.
+/// (latest end first), or each range backwards (oldest first). Nothing sorts
+/// the table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum CourseStream {
     Active,
@@ -151,11 +152,12 @@ impl CourseStream {
             CourseStream::Ended => "c.status IN ('completed', 'discontinued')",
         }
     }
-    fn order(self) -> &'static str {
+    /// The columns of the stream's index, in order.
+    fn key(self) -> &'static [&'static str] {
         match self {
-            CourseStream::Active => "c.started_on DESC, c.id DESC",
-            CourseStream::Planned => "c.id DESC",
-            CourseStream::Ended => "c.ended_on DESC, c.started_on DESC, c.id DESC",
+            CourseStream::Active => &["c.started_on", "c.id"],
+            CourseStream::Planned => &["c.id"],
+            CourseStream::Ended => &["c.ended_on", "c.started_on", "c.id"],
         }
     }
     fn holds(self, status: &str) -> bool {
@@ -175,6 +177,8 @@ pub struct CourseFilter {
     pub kind: Option<String>,
     pub agency: Option<Uuid>,
     pub corps_member: Option<Uuid>,
+    /// Newest first (the default) or oldest first, within each stream.
+    pub order: Order,
 }
 
 fn stream_conditions(
@@ -240,7 +244,7 @@ pub(crate) fn course_page_sql(
          LEFT JOIN corps_members cm ON cm.id = c.corps_member_id{}
          ORDER BY {} LIMIT {l} OFFSET {o}",
         w.where_clause(),
-        stream.order()
+        f.order.by(stream.key())
     );
     Some((sql, w))
 }

@@ -5,7 +5,7 @@ use uuid::Uuid;
 use vink_domain::policy::CourseScope;
 
 use crate::sql::{Bind, Conditions, bind_all};
-use crate::{Authorized, Result, Tx, on};
+use crate::{Authorized, Order, Result, Tx, on};
 
 pub async fn insert_follow_up(
     tx: &mut Authorized,
@@ -63,15 +63,15 @@ pub struct FollowUpRow {
 }
 
 /// Open follow-ups in scope due on or before `until` (all open ones when
-/// `until` is far ahead), earliest first.
+/// `until` is far ahead), earliest first or latest first.
 pub async fn open_follow_ups(
     tx: &mut Tx,
     scope: CourseScope,
     (until, kind): (&str, Option<&str>),
-    after: Option<(&str, Uuid)>,
+    (order, after): (Order, Option<(&str, Uuid)>),
     limit: i64,
 ) -> Result<Vec<FollowUpRow>> {
-    let (sql, w) = open_follow_ups_sql(scope, (until, kind), after, limit);
+    let (sql, w) = open_follow_ups_sql(scope, (until, kind), (order, after), limit);
     Ok(on!(tx, |x| bind_all(
         sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())),
         &w.binds
@@ -80,12 +80,12 @@ pub async fn open_follow_ups(
     .await?))
 }
 
-/// The worklist's SQL: open follow-ups by due date, over their index,
-/// after `(due_on, id)` when continuing (keyset).
+/// The worklist's SQL: open follow-ups by due date, over their index walked
+/// either way, past `(due_on, id)` when continuing (keyset).
 pub(crate) fn open_follow_ups_sql(
     scope: CourseScope,
     (until, kind): (&str, Option<&str>),
-    after: Option<(&str, Uuid)>,
+    (order, after): (Order, Option<(&str, Uuid)>),
     limit: i64,
 ) -> (String, Conditions) {
     let mut w = Conditions::default();
@@ -99,7 +99,11 @@ pub(crate) fn open_follow_ups_sql(
     if let Some((due, id)) = after {
         let d = w.param(Bind::Text(due.to_string()));
         let i = w.param(Bind::Uuid(id));
-        w.push(format!("(f.due_on, f.id) > ({d}, {i})"));
+        let past = match order {
+            Order::Ascending => ">",
+            Order::Descending => "<",
+        };
+        w.push(format!("(f.due_on, f.id) {past} ({d}, {i})"));
     }
     w.course_scope(scope, "c");
     let l = w.param(Bind::I64(limit));
@@ -108,8 +112,9 @@ pub(crate) fn open_follow_ups_sql(
                 cm.name AS corps_member_name
          FROM follow_ups f JOIN courses c ON c.id = f.course_id JOIN persons p ON p.id = c.person_id
          LEFT JOIN corps_members cm ON cm.id = c.corps_member_id{}
-         ORDER BY f.due_on, f.id LIMIT {l}",
-        w.where_clause()
+         ORDER BY {} LIMIT {l}",
+        w.where_clause(),
+        order.by(&["f.due_on", "f.id"])
     );
     (sql, w)
 }

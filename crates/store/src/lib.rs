@@ -8,6 +8,7 @@ mod group;
 mod sql;
 pub use access::{Authorized, record_denied};
 pub use db::{Backend, Db, Locked, SqliteTx, Tx, TxStats};
+pub use sql::Order;
 
 pub mod audit;
 pub mod concern;

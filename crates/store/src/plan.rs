@@ -14,7 +14,7 @@ use vink_domain::search::SearchQuery;
 use crate::audit::AuditFilter;
 use crate::concern::{ConcernFilter, DueFilter, ListCursor, Stream};
 use crate::sql::{Bind, Conditions, bind_all};
-use crate::{Result, Tx};
+use crate::{Order, Result, Tx};
 
 /// One query a list runs, with its parameters.
 pub struct NamedQuery {
@@ -201,22 +201,29 @@ pub fn list_queries(i: &PlanInputs) -> Vec<NamedQuery> {
         ("agency", CourseScope::Agency(i.agency)),
         ("mentor", CourseScope::Mentor(i.mentor_user)),
     ] {
-        for status in [None, Some("active"), Some("completed")] {
+        for (status, order) in [
+            (None, Order::Descending),
+            (Some("active"), Order::Descending),
+            (Some("completed"), Order::Descending),
+            (None, Order::Ascending),
+        ] {
             let filter = crate::course::CourseFilter {
                 status: status.map(String::from),
                 kind: Some("mentor".into()),
+                order,
                 ..Default::default()
             };
             for stream in crate::course::CourseStream::ALL {
                 let st = status.unwrap_or("any");
+                let o = order.code();
                 named(
                     &mut out,
-                    format!("course list {stream:?} ({sname}, {st})"),
+                    format!("course list {stream:?} ({sname}, {st}, {o})"),
                     crate::course::course_page_sql(stream, scope, &filter, 25, 0),
                 );
                 named(
                     &mut out,
-                    format!("course count {stream:?} ({sname}, {st})"),
+                    format!("course count {stream:?} ({sname}, {st}, {o})"),
                     crate::course::course_count_sql(stream, scope, &filter),
                 );
             }
@@ -227,7 +234,7 @@ pub fn list_queries(i: &PlanInputs) -> Vec<NamedQuery> {
             Some(crate::follow_up::open_follow_ups_sql(
                 scope,
                 ("9999-12-31", Some("risk")),
-                None,
+                (Order::Ascending, None),
                 101,
             )),
         );
@@ -237,7 +244,17 @@ pub fn list_queries(i: &PlanInputs) -> Vec<NamedQuery> {
             Some(crate::follow_up::open_follow_ups_sql(
                 scope,
                 ("9999-12-31", None),
-                Some(("2026-01-01", i.record)),
+                (Order::Ascending, Some(("2026-01-01", i.record))),
+                101,
+            )),
+        );
+        named(
+            &mut out,
+            format!("follow-up worklist latest first after ({sname})"),
+            Some(crate::follow_up::open_follow_ups_sql(
+                scope,
+                ("9999-12-31", Some("occupation")),
+                (Order::Descending, Some(("2027-01-01", i.record))),
                 101,
             )),
         );
@@ -268,6 +285,31 @@ pub fn list_queries(i: &PlanInputs) -> Vec<NamedQuery> {
             "action",
             AuditFilter {
                 action: Some("concern.read".into()),
+                ..Default::default()
+            },
+        ),
+        (
+            "oldest first",
+            AuditFilter {
+                order: Order::Ascending,
+                after_seq: Some(1_000),
+                ..Default::default()
+            },
+        ),
+        (
+            "actor oldest first",
+            AuditFilter {
+                actor_id: Some(i.actor),
+                order: Order::Ascending,
+                ..Default::default()
+            },
+        ),
+        (
+            "period oldest first",
+            AuditFilter {
+                from_at: Some(i.now - 30 * 24 * h),
+                to_at: Some(i.now - 20 * 24 * h),
+                order: Order::Ascending,
                 ..Default::default()
             },
         ),

@@ -59,6 +59,52 @@ mod tests {
     }
 }
 
+/// Which way a list walks its index. Every sortable list offers exactly its
+/// index's order and the same index read backwards, so a user's choice of
+/// order never makes the database sort a table.
+/// Newest first is the default of most lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Order {
+    Ascending,
+    #[default]
+    Descending,
+}
+
+impl Order {
+    /// The address and API code: `asc` or `desc`.
+    pub fn parse(s: &str) -> Option<Order> {
+        match s {
+            "asc" => Some(Order::Ascending),
+            "desc" => Some(Order::Descending),
+            _ => None,
+        }
+    }
+    pub fn code(self) -> &'static str {
+        match self {
+            Order::Ascending => "asc",
+            Order::Descending => "desc",
+        }
+    }
+    pub fn codes() -> String {
+        "asc, desc".into()
+    }
+    /// `ASC` or `DESC`.
+    pub(crate) fn sql(self) -> &'static str {
+        match self {
+            Order::Ascending => "ASC",
+            Order::Descending => "DESC",
+        }
+    }
+    /// `a DESC, b DESC` for the columns of an index walked this way.
+    pub(crate) fn by(self, columns: &[&str]) -> String {
+        columns
+            .iter()
+            .map(|c| format!("{c} {}", self.sql()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
 /// A parameter value.
 #[derive(Debug, Clone)]
 pub(crate) enum Bind {

@@ -357,10 +357,15 @@ async fn courses_scopes_records_follow_ups_and_figures() {
         );
         let (rows, rs) = course::assessments(&mut tx, done.id).await.unwrap();
         assert_eq!((rows.len(), rs.len(), rs[0].rating), (1, 1, 4));
-        let open =
-            follow_up::open_follow_ups(&mut tx, CourseScope::All, ("9999-12-31", None), None, 10)
-                .await
-                .unwrap();
+        let open = follow_up::open_follow_ups(
+            &mut tx,
+            CourseScope::All,
+            ("9999-12-31", None),
+            (vink_store::Order::Ascending, None),
+            10,
+        )
+        .await
+        .unwrap();
         assert_eq!(
             open.iter().map(|f| f.kind.as_str()).collect::<Vec<_>>(),
             vec!["occupation"]
@@ -370,7 +375,7 @@ async fn courses_scopes_records_follow_ups_and_figures() {
                 &mut tx,
                 CourseScope::Mentor(uid),
                 ("9999-12-31", None),
-                None,
+                (vink_store::Order::Ascending, None),
                 10
             )
             .await

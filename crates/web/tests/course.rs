@@ -740,3 +740,174 @@ async fn a_course_completes_with_its_closing_assessment_or_a_reason() {
         .await;
     assert_eq!(done.status, StatusCode::OK, "{}", done.text);
 }
+
+#[tokio::test]
+async fn courses_follow_ups_and_the_audit_log_sort_both_ways() {
+    let t = common::setup().await;
+    // Three courses started 30, 20 and 10 days ago and completed 25, 15 and 5
+    // days ago: their follow-ups fall due in that order too.
+    let mut courses = Vec::new();
+    for ago in [30, 20, 10] {
+        let (_, person) = person_of_new_concern(&t).await;
+        let course = direct_course(&t, &person).await;
+        let day = today().checked_sub(ago.days()).unwrap();
+        let c = t.api("PUT", &format!("/api/v1/courses/{course}/consent"), Some("sek"),
+            Some(json!({"consent_on": day.to_string(), "guardian_consent_on": day.to_string(), "guardian_name": "Mor (fiktiv)"}))).await;
+        assert_eq!(c.status, StatusCode::NO_CONTENT, "{}", c.text);
+        for (to, on) in [
+            ("active", day),
+            ("completed", day.checked_add(5.days()).unwrap()),
+        ] {
+            let r = t
+                .api(
+                    "POST",
+                    &format!("/api/v1/courses/{course}/transitions"),
+                    Some("sek"),
+                    Some(json!({"to": to, "on": on.to_string(), "note": "Afsluttet (test)"})),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        }
+        courses.push(course);
+    }
+    let ids = |v: &Value, key: &str| -> Vec<String> {
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i[key].as_str().unwrap().to_string())
+            .collect()
+    };
+    // Courses: latest end first by default, earliest first with order=asc.
+    let newest = t
+        .api("GET", "/api/v1/courses", Some("sek"), None)
+        .await
+        .json();
+    assert_eq!(
+        ids(&newest, "id"),
+        vec![courses[2].clone(), courses[1].clone(), courses[0].clone()]
+    );
+    let oldest = t
+        .api("GET", "/api/v1/courses?order=asc", Some("sek"), None)
+        .await
+        .json();
+    assert_eq!(ids(&oldest, "id"), courses);
+    // Follow-ups: earliest due first by default; latest first, paged by keyset.
+    let all = t
+        .api("GET", "/api/v1/follow-ups?kind=risk", Some("sek"), None)
+        .await
+        .json();
+    assert_eq!(ids(&all, "course_id"), courses);
+    let first = t
+        .api(
+            "GET",
+            "/api/v1/follow-ups?kind=risk&order=desc&limit=2",
+            Some("sek"),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(
+        ids(&first, "course_id"),
+        vec![courses[2].clone(), courses[1].clone()]
+    );
+    let after = first["next_after"].as_str().unwrap();
+    let rest = t
+        .api(
+            "GET",
+            &format!("/api/v1/follow-ups?kind=risk&order=desc&limit=2&after={after}"),
+            Some("sek"),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(ids(&rest, "course_id"), vec![courses[0].clone()]);
+    assert!(rest["next_after"].is_null());
+    // The audit log: newest first by default, oldest first paged onwards.
+    let seqs = |v: &Value| -> Vec<i64> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["seq"].as_i64().unwrap())
+            .collect()
+    };
+    let newest = seqs(
+        &t.api("GET", "/api/v1/audit?limit=5", Some("auditor"), None)
+            .await
+            .json(),
+    );
+    assert!(newest.windows(2).all(|w| w[0] > w[1]), "{newest:?}");
+    let oldest = seqs(
+        &t.api(
+            "GET",
+            "/api/v1/audit?order=asc&limit=3",
+            Some("auditor"),
+            None,
+        )
+        .await
+        .json(),
+    );
+    assert_eq!(oldest, vec![1, 2, 3]);
+    let onwards = seqs(
+        &t.api(
+            "GET",
+            "/api/v1/audit?order=asc&limit=3&after_seq=3",
+            Some("auditor"),
+            None,
+        )
+        .await
+        .json(),
+    );
+    assert_eq!(onwards, vec![4, 5, 6]);
+    for bad in [
+        "/api/v1/audit?order=up",
+        "/api/v1/courses?order=newest",
+        "/api/v1/follow-ups?order=1",
+    ] {
+        let r = t.api("GET", bad, Some("auditor"), None).await;
+        let r = if r.status == StatusCode::FORBIDDEN {
+            t.api("GET", bad, Some("sek"), None).await
+        } else {
+            r
+        };
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+        assert_eq!(r.json()["error"]["fields"][0]["field"], "order", "{bad}");
+    }
+    // The pages: each sortable header links to the other order and says
+    // which order is shown.
+    let (_, cookie) = t.login("sek", common::PASSWORD).await;
+    for (uri, shown, link) in [
+        ("/courses", "descending", "order=asc"),
+        ("/courses?order=asc", "ascending", "href=\"/courses\""),
+        ("/follow-ups", "ascending", "order=desc"),
+        (
+            "/follow-ups?order=desc",
+            "descending",
+            "href=\"/follow-ups\"",
+        ),
+    ] {
+        let p = t.page(uri, &cookie).await;
+        assert_eq!(p.status, StatusCode::OK, "{uri}");
+        let th = &p.text[p.text.find("aria-sort").unwrap()..];
+        assert!(th.starts_with(&format!("aria-sort=\"{shown}\"")), "{uri}");
+        assert!(th[..200].contains(link), "{uri}: {}", &th[..200]);
+    }
+    let page = t.page("/follow-ups?order=desc", &cookie).await;
+    let at = |c: &str| page.text.find(&format!("/courses/{c}\"")).unwrap();
+    assert!(at(&courses[2]) < at(&courses[0]));
+    // Every list read leaves a row: enough for more than one page of 100.
+    for _ in 0..100 {
+        t.api("GET", "/api/v1/courses?per_page=1", Some("sek"), None)
+            .await;
+    }
+    let (_, cookie) = t.login("auditor", common::PASSWORD).await;
+    let p = t.page("/audit?order=asc", &cookie).await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(p.text.contains("aria-sort=\"ascending\""));
+    assert!(p.text.contains("<td data-label=\"#\">1</td>"));
+    assert!(
+        p.text.contains("order=asc&#38;after=100\""),
+        "the next page continues after the last row shown: {}",
+        &p.text[p.text.len().saturating_sub(600)..]
+    );
+}

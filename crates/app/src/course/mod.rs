@@ -515,6 +515,9 @@ pub struct CourseQuery {
     pub agency: Option<String>,
     /// The assigned corps member's id.
     pub corps_member: Option<Uuid>,
+    /// `desc` (newest first within active, planned and ended courses; the
+    /// default) or `asc` (oldest first).
+    pub order: Option<String>,
     pub page: Option<i64>,
     pub per_page: Option<i64>,
 }
@@ -546,6 +549,7 @@ pub async fn list(app: &App, actor: &Actor, q: &CourseQuery) -> Result<CoursePag
         CourseKind::codes,
         false,
     );
+    let order = crate::parse_order(&mut errs, q.order.as_deref(), vink_store::Order::Descending);
     errs.finish(())?;
     let tx = app.db.begin_read().await?;
     let mut tx = app
@@ -563,6 +567,7 @@ pub async fn list(app: &App, actor: &Actor, q: &CourseQuery) -> Result<CoursePag
         kind: kind.map(|k| k.code().to_string()),
         agency,
         corps_member: q.corps_member,
+        order,
     };
     let (rows, total) = store::list_courses(
         &mut tx,

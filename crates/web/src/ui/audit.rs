@@ -39,8 +39,32 @@ pub struct AuditFilters {
     from: String,
     #[serde(default)]
     to: String,
+    /// `asc` for oldest first; blank for newest first.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    order: String,
     #[serde(default, skip_serializing)]
     before: Option<i64>,
+    #[serde(default, skip_serializing)]
+    after: Option<i64>,
+}
+
+impl AuditFilters {
+    fn oldest_first(&self) -> bool {
+        self.order == "asc"
+    }
+    /// This list sorted the other way, filters kept, from its start.
+    fn other_order(&self) -> String {
+        let other = AuditFilters {
+            order: if self.oldest_first() { "" } else { "asc" }.into(),
+            before: None,
+            after: None,
+            ..self.clone()
+        };
+        format!(
+            "/audit?{}",
+            serde_urlencoded::to_string(&other).unwrap_or_default()
+        )
+    }
 }
 
 impl AuditPage {
@@ -104,6 +128,8 @@ pub async fn list(
     };
     let query = AuditQuery {
         before_seq: q.before,
+        after_seq: q.after,
+        order: q.oldest_first().then(|| "asc".to_string()),
         limit: Some(100),
         record_id: record,
         actor: nonblank(&q.actor),
@@ -117,10 +143,13 @@ pub async fn list(
         Ok(rows) => {
             if let Some(r) = rows.last()
                 && rows.len() == 100
-                && r.seq > 1
             {
                 let filters = serde_urlencoded::to_string(&q).unwrap_or_default();
-                page.older = format!("/audit?{filters}&before={}", r.seq);
+                if q.oldest_first() {
+                    page.older = format!("/audit?{filters}&after={}", r.seq);
+                } else if r.seq > 1 {
+                    page.older = format!("/audit?{filters}&before={}", r.seq);
+                }
             }
             page.rows = rows
                 .into_iter()

@@ -43,6 +43,10 @@ struct ListPage {
     prev_link: String,
     next_link: String,
     pager_text: String,
+    /// Oldest first (the period header's `aria-sort`).
+    oldest_first: bool,
+    /// This list sorted the other way, filters kept, from page 1.
+    other_order: String,
 }
 
 /// The course list's filters from the address; blank ones dropped.
@@ -56,6 +60,9 @@ pub struct CourseFilters {
     agency: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     corps_member: String,
+    /// `asc` for oldest first; blank for the default, newest first.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    order: String,
     #[serde(default, skip_serializing)]
     page: Option<i64>,
 }
@@ -75,6 +82,7 @@ pub async fn list(
         kind: blank(&q.kind),
         agency: blank(&q.agency),
         corps_member: blank(&q.corps_member).and_then(|m| m.parse().ok()),
+        order: (q.order == "asc").then(|| "asc".to_string()),
         page: Some(page_no),
         per_page: Some(COURSES_PER_PAGE),
     };
@@ -115,6 +123,18 @@ pub async fn list(
         prev_link: String::new(),
         next_link: String::new(),
         pager_text: String::new(),
+        oldest_first: q.order == "asc",
+        other_order: {
+            let other = CourseFilters {
+                order: if q.order == "asc" { "" } else { "asc" }.into(),
+                page: None,
+                ..q.clone()
+            };
+            match serde_urlencoded::to_string(&other).unwrap_or_default() {
+                s if s.is_empty() => "/courses".into(),
+                s => format!("/courses?{s}"),
+            }
+        },
     };
     match uc::list(&s.app, &user.session.actor, &query).await {
         Ok(page) => {

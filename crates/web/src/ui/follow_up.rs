@@ -17,32 +17,51 @@ struct FollowUpsPage {
     items: Vec<FollowUpItem>,
     due: String,
     kind: String,
+    /// Latest due first (the header's `aria-sort`).
+    latest_first: bool,
+    /// This list sorted the other way, filters kept.
+    other_order: String,
     /// The next page's link, when there is one.
     next_link: String,
+}
+
+/// The worklist's address with these parameters (blank ones left out).
+fn worklist_link(params: &[(&str, &str)]) -> String {
+    let kept: Vec<_> = params.iter().filter(|(_, v)| !v.is_empty()).collect();
+    if kept.is_empty() {
+        return "/follow-ups".into();
+    }
+    format!(
+        "/follow-ups?{}",
+        serde_urlencoded::to_string(kept).unwrap_or_default()
+    )
 }
 
 pub async fn follow_ups(
     State(s): State<AppState>,
     UiLang(t): UiLang,
     user: UiUser,
-    Query(q): Query<FollowUpQuery>,
+    Query(mut q): Query<FollowUpQuery>,
 ) -> Response {
+    // The page offers two orders; anything else in the address is the default.
+    q.order = q.order.filter(|o| o == "desc");
     match vink_app::follow_up::worklist(&s.app, &user.session.actor, &q).await {
         Ok(page) => {
             let due = q.due.unwrap_or_default();
             let kind = q.kind.unwrap_or_default();
+            let latest_first = q.order.as_deref() == Some("desc");
+            let order = if latest_first { "desc" } else { "" };
             let next_link = match page.next_after {
-                Some(a) => format!(
-                    "/follow-ups?{}",
-                    serde_urlencoded::to_string([
-                        ("due", due.as_str()),
-                        ("kind", kind.as_str()),
-                        ("after", a.as_str())
-                    ])
-                    .unwrap_or_default()
-                ),
+                Some(a) => worklist_link(&[
+                    ("due", &due),
+                    ("kind", &kind),
+                    ("order", order),
+                    ("after", &a),
+                ]),
                 None => String::new(),
             };
+            let other = if latest_first { "" } else { "desc" };
+            let other_order = worklist_link(&[("due", &due), ("kind", &kind), ("order", other)]);
             render(
                 StatusCode::OK,
                 &FollowUpsPage {
@@ -50,6 +69,8 @@ pub async fn follow_ups(
                     items: page.items,
                     due,
                     kind,
+                    latest_first,
+                    other_order,
                     next_link,
                 },
             )

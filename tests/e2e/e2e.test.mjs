@@ -432,6 +432,10 @@ test('the remaining pages pass axe and reflow too', async () => {
     ['/corps', 'corps'],
     [`/corps/${members[0].id}`, 'corps member'],
     ['/outcomes', 'outcomes'],
+    ['/key-figures', 'key figures'],
+    ['/key-figures?from=01.01.2025&to=31.12.2026', 'key figures for two years'],
+    ['/courses?order=asc', 'courses oldest first'],
+    ['/follow-ups?order=desc', 'follow-ups latest first'],
     ['/inbox', 'inbox'],
     ['/meetings', 'meetings'],
     ['/concerns?sort=received', 'concerns by receipt'],
@@ -445,6 +449,8 @@ test('the remaining pages pass axe and reflow too', async () => {
   await login(page, 'rita', '/audit');
   await page.goto(`${base}/audit?action=concern.read`);
   await check(page, 'audit log filtered');
+  await page.goto(`${base}/audit?order=asc`);
+  await check(page, 'audit log oldest first');
   assert.deepEqual(errors, [], 'no console errors');
   await context.close();
 });

@@ -361,6 +361,13 @@ async fn insert_new(
         created_by: actor.user_id(),
     };
     store::insert_concern(tx, &row).await?;
+    vink_store::fact::append(
+        tx,
+        &[vink_domain::fact::Fact::concern_received(local_date(
+            new.received_at,
+        ))],
+    )
+    .await?;
     let mut errs = FieldErrors::new();
     for (i, p) in new.persons.iter().enumerate() {
         let person_id = match p.existing {

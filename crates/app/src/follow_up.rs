@@ -5,9 +5,8 @@ use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
-use vink_domain::course::{Occupation, RiskJudgement};
 use vink_domain::policy::{Action, Resource, course_scope};
-use vink_domain::report::{CompletedCourse, DEFAULT_TARGET_PERCENT, OutcomeShares, outcome_shares};
+use vink_domain::report::{DEFAULT_TARGET_PERCENT, OutcomeShares};
 use vink_domain::user::Actor;
 use vink_domain::validation::FieldErrors;
 
@@ -188,30 +187,24 @@ pub async fn outcomes(app: &App, actor: &Actor, q: &OutcomeQuery) -> Result<Outc
     let (Some(from), Some(to)) = (from, to) else {
         return Err(AppError::Internal("period".into()));
     };
-    let (from_s, to_s) = (from.to_string(), to.to_string());
     let tx = app.db.begin_read().await?;
     let mut tx = app
         .authorize_read(tx, actor, Action::OutcomeRead, &Resource::None, None)
         .await?;
-    let facts = vink_store::follow_up::outcome_facts(&mut tx, &from_s, &to_s).await?;
-    let kinds = vink_store::follow_up::counts_by_kind(&mut tx, &from_s, &to_s).await?;
+    // From the anonymous facts, like every figure: the same before and after
+    // personal data is deleted.
+    let sums = vink_store::fact::sums(&mut tx, from, to).await?;
     tx.commit().await?;
-    let completed: Vec<CompletedCourse> = facts
-        .iter()
-        .map(|f| CompletedCourse {
-            risk: f.risk.as_deref().and_then(RiskJudgement::parse),
-            occupation: f.occupation.as_deref().and_then(Occupation::parse),
-        })
-        .collect();
+    let kinds = vink_domain::key_figures::by_kind(&sums);
     Ok(OutcomeReport {
-        from: from_s,
-        to: to_s,
-        outcomes: outcome_shares(&completed, DEFAULT_TARGET_PERCENT),
+        from: from.to_string(),
+        to: to.to_string(),
+        outcomes: vink_domain::key_figures::outcomes(&sums, DEFAULT_TARGET_PERCENT),
         discontinued: kinds.iter().map(|k| k.discontinued).sum(),
         by_kind: kinds
             .into_iter()
             .map(|k| KindFigures {
-                kind: k.kind,
+                kind: k.kind.code().to_string(),
                 running: k.running,
                 carried_over: k.carried_over,
                 completed: k.completed,

@@ -184,6 +184,11 @@ pub async fn generate(
         progress(i);
     }
     out.concerns = i;
+    // The history is written through the store in bulk: its facts are
+    // counted from it once, at the end.
+    let mut tx = begin(app).await?;
+    vink_store::fact::append_recount(&mut tx).await?;
+    tx.commit().await?;
     // A bulk load leaves PostgreSQL without statistics until autovacuum
     // (which may be off) gets to it; plans chosen blind are not the plans a
     // running unit gets.

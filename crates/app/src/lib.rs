@@ -12,6 +12,7 @@ pub mod demo;
 pub mod follow_up;
 pub mod generate;
 pub mod jobs;
+pub mod key_figures;
 pub mod limits;
 pub mod organisation;
 pub mod reminder;

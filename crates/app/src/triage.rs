@@ -6,6 +6,7 @@ use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
+use vink_domain::fact::Fact;
 use vink_domain::policy::{Action, Resource, meeting_scope};
 use vink_domain::triage::{
     Decision, MAX_REASON, ProgrammeKind, Status, TransitionRequest, TriageError, check_transition,
@@ -167,6 +168,14 @@ pub async fn transition(
         decided_at: clock.stopped_at.map(micros),
     };
     store::update_triage(&mut tx, id, &update).await?;
+    if let (Some(decision), Some(on_time)) = (req.decision, clock.decided_on_time()) {
+        let received_on = vink_domain::concern::local_date(instant(row.received_at)?);
+        vink_store::fact::append(
+            &mut tx,
+            &[Fact::concern_decided(received_on, decision, on_time)],
+        )
+        .await?;
+    }
     event(
         &mut tx,
         id,

@@ -5,6 +5,8 @@
 pub mod audit;
 pub mod concern;
 pub mod course;
+pub mod fact;
+pub mod key_figures;
 pub mod metrics;
 pub mod person;
 pub mod policy;

@@ -66,6 +66,9 @@ crate::code_enum!(
         CarriedOver => "carried_over",
         /// Its end lies in the period.
         EndedIn => "ended_in",
+        /// Its end lies in the period, and what is counted of it (a
+        /// follow-up answer) comes later: pending until then.
+        Cohort => "cohort",
     }
 );
 
@@ -82,7 +85,7 @@ impl PeriodRule {
             PeriodRule::StartedIn => period.contains(start),
             PeriodRule::RunningDuring => running_on_some_day,
             PeriodRule::CarriedOver => start < period.from && running_on_some_day,
-            PeriodRule::EndedIn => end.is_some_and(|e| period.contains(e)),
+            PeriodRule::EndedIn | PeriodRule::Cohort => end.is_some_and(|e| period.contains(e)),
         }
     }
 }

@@ -41,6 +41,9 @@ pub enum Action {
     CorpsManage,
     FollowUpList,
     OutcomeRead,
+    /// The key-figure report (counts only, small numbers hidden from readers
+    /// without case access).
+    KeyFigureRead,
     /// The search box: results are filtered by the concern and course scopes.
     Search,
     /// A log-in attempt (by the public, before anyone is known) or its success.
@@ -83,6 +86,7 @@ impl Action {
         Action::CorpsManage,
         Action::FollowUpList,
         Action::OutcomeRead,
+        Action::KeyFigureRead,
         Action::Search,
         Action::Login,
         Action::Logout,
@@ -121,6 +125,7 @@ impl Action {
             Action::CorpsManage => "corps.manage",
             Action::FollowUpList => "follow_up.list",
             Action::OutcomeRead => "report.outcomes",
+            Action::KeyFigureRead => "report.key_figures",
             Action::Search => "search.run",
             Action::Login => "auth.login",
             Action::Logout => "auth.logout",
@@ -287,13 +292,13 @@ pub fn decide(actor: &Actor, action: Action, resource: &Resource<'_>) -> Access 
             | ConcernLinkPerson | ConcernDecide | MeetingCreate | MeetingRead | MeetingList
             | MeetingUpdate | AgendaAdd | RecommendationRecord | DashboardRead | CourseCreate
             | CourseRead | CourseList | CourseUpdate | CoursePlan | ContactLog
-            | AssessmentRecord | CorpsRead | CorpsManage | FollowUpList | OutcomeRead | Search
-            | Login | Logout => ALLOW,
+            | AssessmentRecord | CorpsRead | CorpsManage | FollowUpList | OutcomeRead
+            | KeyFigureRead | Search | Login | Logout => ALLOW,
             ConcernReport | AuditRead | UserManage | ReminderRun | DemoLoad => ROLE,
         },
         Role::CoordinationUnit => match action {
             ConcernList | MeetingList | DashboardRead | CourseList | FollowUpList | CorpsRead
-            | OutcomeRead | Search | Login | Logout => ALLOW,
+            | OutcomeRead | KeyFigureRead | Search | Login | Logout => ALLOW,
             CourseRead => match resource {
                 Resource::Course {
                     agency: course_agency,
@@ -321,7 +326,7 @@ pub fn decide(actor: &Actor, action: Action, resource: &Resource<'_>) -> Access 
             | MeetingList | MeetingUpdate | AgendaAdd | RecommendationRecord | DashboardRead
             | UserManage | CourseCreate | CourseRead | CourseList | CourseUpdate | CoursePlan
             | ContactLog | AssessmentRecord | CorpsRead | CorpsManage | FollowUpList
-            | OutcomeRead | Search | ReminderRun | DemoLoad => ROLE,
+            | OutcomeRead | KeyFigureRead | Search | ReminderRun | DemoLoad => ROLE,
         },
         Role::Admin => match action {
             UserManage | Login | Logout => ALLOW,
@@ -330,7 +335,7 @@ pub fn decide(actor: &Actor, action: Action, resource: &Resource<'_>) -> Access 
             | MeetingList | MeetingUpdate | AgendaAdd | RecommendationRecord | DashboardRead
             | AuditRead | CourseCreate | CourseRead | CourseList | CourseUpdate | CoursePlan
             | ContactLog | AssessmentRecord | CorpsRead | CorpsManage | FollowUpList
-            | OutcomeRead | Search | ReminderRun | DemoLoad => ROLE,
+            | OutcomeRead | KeyFigureRead | Search | ReminderRun | DemoLoad => ROLE,
         },
         Role::Mentor => match action {
             CourseList | FollowUpList | Search | Login | Logout => ALLOW,
@@ -348,10 +353,10 @@ pub fn decide(actor: &Actor, action: Action, resource: &Resource<'_>) -> Access 
             | ConcernPause | ConcernLinkPerson | ConcernDecide | MeetingCreate | MeetingRead
             | MeetingList | MeetingUpdate | AgendaAdd | RecommendationRecord | DashboardRead
             | AuditRead | UserManage | CourseCreate | CourseUpdate | CorpsRead | CorpsManage
-            | OutcomeRead | ReminderRun | DemoLoad => ROLE,
+            | OutcomeRead | KeyFigureRead | ReminderRun | DemoLoad => ROLE,
         },
         Role::Analyst => match action {
-            OutcomeRead | Login | Logout => ALLOW,
+            OutcomeRead | KeyFigureRead | Login | Logout => ALLOW,
             ConcernCreate | ConcernReport | ConcernRead | ConcernList | ConcernTransition
             | ConcernPause | ConcernLinkPerson | ConcernDecide | MeetingCreate | MeetingRead
             | MeetingList | MeetingUpdate | AgendaAdd | RecommendationRecord | DashboardRead
@@ -372,7 +377,7 @@ fn public(action: Action) -> Access {
         | MeetingUpdate | AgendaAdd | RecommendationRecord | DashboardRead | AuditRead
         | UserManage | CourseCreate | CourseRead | CourseList | CourseUpdate | CoursePlan
         | ContactLog | AssessmentRecord | CorpsRead | CorpsManage | FollowUpList | OutcomeRead
-        | Search | Logout | ReminderRun | DemoLoad => ROLE,
+        | KeyFigureRead | Search | Logout | ReminderRun | DemoLoad => ROLE,
     }
 }
 
@@ -387,8 +392,15 @@ fn system(action: Action) -> Access {
         ConcernReport | ConcernRead | ConcernList | ConcernLinkPerson | MeetingRead
         | MeetingList | DashboardRead | AuditRead | CourseCreate | CourseRead | CourseList
         | CourseUpdate | CoursePlan | ContactLog | AssessmentRecord | CorpsRead | CorpsManage
-        | FollowUpList | OutcomeRead | Search | Login | Logout => ROLE,
+        | FollowUpList | OutcomeRead | KeyFigureRead | Search | Login | Logout => ROLE,
     }
+}
+
+/// Whether a reader sees counts below the small-number limit
+/// ([`crate::metrics::SMALL`]): only the secretariat, who reads every case
+/// anyway. Everyone else gets "<5" and complementary suppression.
+pub fn sees_small_numbers(actor: &Actor) -> bool {
+    actor.role() == Some(Role::Secretariat)
 }
 
 /// Which courses a list may contain, matching [`decide`] for `CourseRead`.

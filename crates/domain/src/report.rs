@@ -34,7 +34,8 @@ pub struct Share {
 }
 
 impl Share {
-    fn new(numerator: i64, denominator: i64, pending: i64, unknown: i64, target: i64) -> Self {
+    /// A share from its counts; the percentage is rounded down.
+    pub fn of(numerator: i64, denominator: i64, pending: i64, unknown: i64, target: i64) -> Self {
         Share {
             numerator,
             denominator,
@@ -83,14 +84,8 @@ pub fn outcome_shares(courses: &[CompletedCourse], target_percent: i64) -> Outco
     }
     OutcomeShares {
         completed: i64::try_from(courses.len()).unwrap_or(i64::MAX),
-        no_longer_at_risk: Share::new(r_yes, r_known, r_pending, r_unknown, target_percent),
-        in_education_or_employment: Share::new(
-            o_yes,
-            o_known,
-            o_pending,
-            o_unknown,
-            target_percent,
-        ),
+        no_longer_at_risk: Share::of(r_yes, r_known, r_pending, r_unknown, target_percent),
+        in_education_or_employment: Share::of(o_yes, o_known, o_pending, o_unknown, target_percent),
     }
 }
 

@@ -198,6 +198,12 @@ impl TriageClock {
         }
     }
 
+    /// Whether the decision came by the (pause-adjusted) deadline; `None`
+    /// while undecided. What the 48-hour target counts.
+    pub fn decided_on_time(&self) -> Option<bool> {
+        self.stopped_at.map(|s| s <= self.deadline)
+    }
+
     /// Time left: frozen while paused, the margin once stopped.
     pub fn time_left(&self, now: Timestamp) -> SignedDuration {
         match self.state(now) {

@@ -168,6 +168,7 @@ impl Db {
             Db::Pg { pool, .. } => POSTGRES_MIGRATIONS.run(pool).await?,
         }
         crate::search::backfill(self).await?;
+        crate::fact::backfill(self).await?;
         Ok(())
     }
 

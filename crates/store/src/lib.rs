@@ -14,6 +14,7 @@ pub mod audit;
 pub mod concern;
 pub mod corps;
 pub mod course;
+pub mod fact;
 pub mod follow_up;
 pub mod organisation;
 pub mod person;

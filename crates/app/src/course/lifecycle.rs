@@ -6,12 +6,13 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 use vink_domain::course::*;
+use vink_domain::fact::Fact;
 use vink_domain::person::{Birth, minor_status};
 use vink_domain::policy::Action;
 use vink_domain::user::Actor;
 use vink_domain::validation::{FieldErrors, optional_text};
 use vink_store::course::{self as store, CourseRow};
-use vink_store::{Tx, micros};
+use vink_store::{Authorized, Tx, micros};
 
 use super::{MAX_NOTE, date_of, load, parse_date, status_of};
 use crate::{App, AppError, Result, invalid, parse_code};
@@ -51,6 +52,7 @@ pub async fn transition(
         .finish(to)?
         .ok_or_else(|| AppError::Internal("to".into()))?;
     let (mut tx, mut row) = load(app, actor, Action::CourseUpdate, id, false).await?;
+    let before = row.clone();
     let from = status_of(&row)?;
     let p = person_of(&mut tx, row.person_id).await?;
     let consent = consent_of(&row, p, on);
@@ -66,7 +68,7 @@ pub async fn transition(
         CourseStatus::Active => row.started_on = Some(on.to_string()),
         _ => row.ended_on = Some(on.to_string()),
     }
-    store::update_course(&mut tx, &row).await?;
+    save(&mut tx, &before, &row).await?;
     if to == CourseStatus::Completed {
         for (kind, months) in [
             (FollowUpKind::Risk, app.config.risk_follow_up_months),
@@ -169,6 +171,7 @@ pub async fn record_consent(
     }
     errs.finish(())?;
     let (mut tx, mut row) = load(app, actor, Action::CourseUpdate, id, false).await?;
+    let stored = row.clone();
     let status = status_of(&row)?;
     if matches!(status, CourseStatus::Completed | CourseStatus::Discontinued) {
         return Err(AppError::Conflict("the course has ended".into()));
@@ -199,7 +202,7 @@ pub async fn record_consent(
     row.guardian_consent_on = guardian_on.map(|d| d.to_string());
     row.guardian_name = guardian_name;
     row.consent_recorded_by = actor.user_id();
-    store::update_course(&mut tx, &row).await?;
+    save(&mut tx, &stored, &row).await?;
     let at = micros(tx.at());
     store::insert_event(
         &mut tx,
@@ -253,6 +256,7 @@ pub async fn withdraw_consent(
     input: &ConsentWithdrawalInput,
 ) -> Result<String> {
     let (mut tx, mut row) = load(app, actor, Action::CourseUpdate, id, false).await?;
+    let before = row.clone();
     let today = app.today();
     let mut errs = FieldErrors::new();
     let party = parse_code(
@@ -298,7 +302,7 @@ pub async fn withdraw_consent(
     if to != from {
         row.ended_on = Some(on.to_string());
     }
-    store::update_course(&mut tx, &row).await?;
+    save(&mut tx, &before, &row).await?;
     let at = micros(tx.at());
     store::insert_event(
         &mut tx,
@@ -324,6 +328,7 @@ pub async fn assign(
     corps_member_id: Option<Uuid>,
 ) -> Result<()> {
     let (mut tx, mut row) = load(app, actor, Action::CourseUpdate, id, false).await?;
+    let before = row.clone();
     if let Some(m) = corps_member_id
         && vink_store::corps::member(&mut tx, m).await?.is_none()
     {
@@ -340,7 +345,7 @@ pub async fn assign(
         return Err(AppError::Conflict("the course has ended".into()));
     }
     row.corps_member_id = corps_member_id;
-    store::update_course(&mut tx, &row).await?;
+    save(&mut tx, &before, &row).await?;
     store::insert_event(
         &mut tx,
         vink_domain::new_id(),
@@ -354,5 +359,31 @@ pub async fn assign(
     )
     .await?;
     tx.commit_noting(Some("assigned".into())).await?;
+    Ok(())
+}
+
+/// Writes a changed course with the facts its move makes (a start, or the
+/// end of a course that ran): every change of a course goes through here, so
+/// no move goes uncounted.
+async fn save(tx: &mut Authorized, before: &CourseRow, after: &CourseRow) -> Result<()> {
+    store::update_course(tx, after).await?;
+    let kind = CourseKind::parse(&after.kind)
+        .ok_or_else(|| AppError::Internal(format!("course kind {}", after.kind)))?;
+    let ended = |r: &CourseRow| {
+        r.started_on.is_some() && (r.status == "completed" || r.status == "discontinued")
+    };
+    let mut facts = Vec::new();
+    if before.started_on.is_none()
+        && let Some(s) = date_of(&after.started_on)
+    {
+        facts.push(Fact::course_started(kind, s));
+    }
+    if !ended(before)
+        && ended(after)
+        && let Some(e) = date_of(&after.ended_on)
+    {
+        facts.push(Fact::course_ended(kind, e, after.status == "completed"));
+    }
+    vink_store::fact::append(tx, &facts).await?;
     Ok(())
 }

@@ -6,13 +6,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 use vink_domain::course::*;
+use vink_domain::fact::{Answer, Fact};
 use vink_domain::policy::Action;
 use vink_domain::user::Actor;
 use vink_domain::validation::{FieldErrors, optional_text, required_text};
 use vink_store::course::{self as store, AssessmentRow, ContactRow, GoalRow, RatingRow};
 use vink_store::micros;
 
-use super::{MAX_GOAL, MAX_NOTE, load, parse_date, status_of};
+use super::{MAX_GOAL, MAX_NOTE, date_of, load, parse_date, status_of};
 use crate::{App, AppError, Result, invalid, parse_code};
 
 /// One entry of the contact log.
@@ -319,6 +320,14 @@ pub async fn record_assessment(
         return Err(AppError::Conflict(
             "this follow-up is already recorded".into(),
         ));
+    }
+    let answer = match follow_up {
+        Some(FollowUpKind::Risk) => risk.map(Answer::Risk),
+        Some(FollowUpKind::Occupation) => occupation.map(Answer::Occupation),
+        None => None,
+    };
+    if let (Some(kind), Some(answer), Some(ended)) = (follow_up, answer, date_of(&row.ended_on)) {
+        vink_store::fact::append(&mut tx, &[Fact::follow_up_answered(kind, ended, answer)]).await?;
     }
     tx.commit_noting(Some(point.code().into())).await?;
     Ok(aid)

@@ -11,6 +11,7 @@ mod course;
 mod doc;
 mod extract;
 mod follow_up;
+mod key_figures;
 mod organisation;
 mod reminder;
 mod search;
@@ -64,6 +65,7 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(corps::training))
         .routes(routes!(follow_up::follow_ups))
         .routes(routes!(follow_up::outcomes))
+        .routes(routes!(key_figures::key_figures))
         .routes(routes!(reminder::inbox))
         .routes(routes!(search::search))
 }

@@ -8,6 +8,7 @@ mod corps;
 mod course;
 pub(crate) mod flash;
 mod follow_up;
+mod key_figures;
 mod reminder;
 mod report;
 mod search;
@@ -76,6 +77,7 @@ pub fn routes() -> Router<AppState> {
         .route("/courses/{id}/assessments", post(course::assessment))
         .route("/follow-ups", get(follow_up::follow_ups))
         .route("/outcomes", get(follow_up::outcomes))
+        .route("/key-figures", get(key_figures::page))
         .route("/corps", get(corps::corps).post(corps::create_member))
         .route("/corps/{id}/training", post(corps::add_training))
         .route("/corps/{id}", get(corps::member))
@@ -113,6 +115,7 @@ pub struct NavUser {
     pub courses: bool,
     pub follow_ups: bool,
     pub outcomes: bool,
+    pub key_figures: bool,
     pub corps: bool,
     pub search: bool,
     pub users: bool,
@@ -135,6 +138,7 @@ fn nav_of(title_key: &str) -> (&'static str, &'static str) {
         "corps.title" => ("corps", "page"),
         "corps.member_title" => ("corps", "true"),
         "outcomes.title" => ("outcomes", "page"),
+        "key_figures.title" => ("key_figures", "page"),
         "inbox.title" => ("inbox", "page"),
         "audit.title" => ("audit", "page"),
         "audit.person_title" => ("audit", "true"),
@@ -159,6 +163,7 @@ impl Page {
                 courses: can(Action::CourseList),
                 follow_ups: can(Action::FollowUpList),
                 outcomes: can(Action::OutcomeRead),
+                key_figures: can(Action::KeyFigureRead),
                 corps: can(Action::CorpsRead),
                 search: can(Action::Search),
                 users: can(Action::UserManage),

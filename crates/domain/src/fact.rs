@@ -1,0 +1,132 @@
+//! Anonymous facts: what every key figure counts. A use case appends them in
+//! the same transaction as the event they count, and nothing else is ever
+//! counted, so a figure is the same before and after personal data is
+//! deleted. A fact holds a kind, a Copenhagen day, two glossary codes and a
+//! count: never a person, a record id or free text. The constructors below
+//! are the only way to make one, so a fact cannot carry anything else.
+
+use jiff::civil::Date;
+
+use crate::course::{CourseKind, FollowUpKind};
+use crate::triage::Decision;
+
+crate::code_enum!(
+    /// What happened. Each kind says which day it is filed under.
+    FactKind {
+        /// A concern was received; filed under the day of receipt.
+        ConcernReceived => "concern_received",
+        /// A concern was decided; filed under its day of *receipt* (figures
+        /// count the decisions of the concerns received in a period), with
+        /// the decision and whether it came within the triage deadline.
+        ConcernDecided => "concern_decided",
+        /// A course started; filed under its start day, by course kind.
+        CourseStarted => "course_started",
+        /// A started course ended; filed under its end day, by course kind,
+        /// completed or discontinued.
+        CourseEnded => "course_ended",
+        /// A follow-up was answered; filed under the day its course *ended*
+        /// (the cohort the outcome shares follow), by follow-up kind and answer.
+        FollowUpAnswered => "follow_up_answered",
+    }
+);
+
+/// Whether a decision came within the triage deadline.
+pub const ON_TIME: &str = "on_time";
+/// A decision after the triage deadline.
+pub const LATE: &str = "late";
+
+/// One fact row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fact {
+    kind: FactKind,
+    day: Date,
+    code: &'static str,
+    detail: &'static str,
+    n: i64,
+}
+
+impl Fact {
+    pub fn kind(&self) -> FactKind {
+        self.kind
+    }
+    pub fn day(&self) -> Date {
+        self.day
+    }
+    /// The first glossary code (decision, course kind, follow-up kind), or "".
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+    /// The second glossary code (on time, completed, the answer), or "".
+    pub fn detail(&self) -> &'static str {
+        self.detail
+    }
+    /// How many; 1 for an event.
+    pub fn n(&self) -> i64 {
+        self.n
+    }
+
+    fn one(kind: FactKind, day: Date, code: &'static str, detail: &'static str) -> Fact {
+        Fact {
+            kind,
+            day,
+            code,
+            detail,
+            n: 1,
+        }
+    }
+
+    pub fn concern_received(received_on: Date) -> Fact {
+        Fact::one(FactKind::ConcernReceived, received_on, "", "")
+    }
+
+    pub fn concern_decided(received_on: Date, decision: Decision, on_time: bool) -> Fact {
+        let detail = if on_time { ON_TIME } else { LATE };
+        Fact::one(
+            FactKind::ConcernDecided,
+            received_on,
+            decision.code(),
+            detail,
+        )
+    }
+
+    pub fn course_started(kind: CourseKind, started_on: Date) -> Fact {
+        Fact::one(FactKind::CourseStarted, started_on, kind.code(), "")
+    }
+
+    /// `completed`: true for completed, false for discontinued. Only a course
+    /// that started has an end fact (a planned course that is dropped never ran).
+    pub fn course_ended(kind: CourseKind, ended_on: Date, completed: bool) -> Fact {
+        let detail = if completed {
+            "completed"
+        } else {
+            "discontinued"
+        };
+        Fact::one(FactKind::CourseEnded, ended_on, kind.code(), detail)
+    }
+
+    /// `answer` is the recorded code (a risk judgement or an occupation).
+    pub fn follow_up_answered(kind: FollowUpKind, course_ended_on: Date, answer: Answer) -> Fact {
+        Fact::one(
+            FactKind::FollowUpAnswered,
+            course_ended_on,
+            kind.code(),
+            answer.code(),
+        )
+    }
+}
+
+/// A follow-up's recorded answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    Risk(crate::course::RiskJudgement),
+    Occupation(crate::course::Occupation),
+}
+
+impl Answer {
+    fn code(self) -> &'static str {
+        match self {
+            Answer::Risk(r) => r.code(),
+            Answer::Occupation(o) => o.code(),
+        }
+    }
+}

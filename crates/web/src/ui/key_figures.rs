@@ -1,0 +1,157 @@
+//! The key-figure report page: the seed's "Nøgletal" for any period, beside
+//! the period of equal length before it.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use vink_app::key_figures::{self as uc, KeyFigureQuery, KeyFigureReport};
+use vink_domain::key_figures::{Figure, Unit};
+
+use super::{FormData, Page, app_error, render};
+use crate::AppState;
+use crate::auth::{UiLang, UiUser};
+use crate::i18n::Tr;
+
+/// One line of a section: a label and the two periods' values as shown.
+pub struct Line {
+    pub label: String,
+    /// Indented under the line before (a part of it).
+    pub part: bool,
+    pub now: String,
+    pub before: String,
+}
+
+/// A focus area's block of figures.
+pub struct Section {
+    pub heading: String,
+    pub lines: Vec<Line>,
+}
+
+#[derive(Template)]
+#[template(path = "key_figures.html")]
+struct KeyFiguresPage {
+    p: Page,
+    f: FormData,
+    e: super::Errors,
+    /// The periods as shown in the column heads.
+    now: String,
+    before: String,
+    sections: Vec<Section>,
+    suppressed: bool,
+}
+
+/// A figure as text: a count, "<5" when hidden, a share as "n af d (p %)".
+fn shown(t: &Tr, f: Option<&Figure>) -> String {
+    let Some(f) = f else {
+        return "–".into();
+    };
+    if f.suppressed {
+        return t.t("key_figures.hidden").into();
+    }
+    match f.unit {
+        Unit::Count => f.value.map(|v| v.to_string()).unwrap_or_default(),
+        Unit::Share => {
+            let (n, d) = (f.value.unwrap_or(0), f.denominator.unwrap_or(0));
+            let mut s = t.f2("outcomes.share", "n", n, "d", d);
+            if let Some(p) = f.percent {
+                s.push_str(&format!(" ({p} %)"));
+            }
+            if let Some(pending) = f.pending.filter(|p| *p > 0) {
+                s.push_str(&format!(" · {}", t.f1("outcomes.pending", "n", pending)));
+            }
+            s
+        }
+    }
+}
+
+fn sections(t: &Tr, r: &KeyFigureReport) -> Vec<Section> {
+    let line = |code: &str, part: bool, label: String| Line {
+        label,
+        part,
+        now: shown(t, r.figure(code)),
+        before: shown(t, r.previous_figure(code)),
+    };
+    let named = |code: &str, part: bool| line(code, part, t.code("key_figures", code));
+    let mut individual = vec![
+        named("concerns_received", false),
+        named("concerns_founded", true),
+        named("concerns_needing_local_action", true),
+        named("concerns_triaged_on_time", true),
+        named("courses_running", false),
+    ];
+    for k in vink_domain::course::CourseKind::ALL {
+        let code = format!("courses_running.{}", k.code());
+        individual.push(line(&code, true, t.code("programme", k.code())));
+    }
+    for code in [
+        "courses_carried_over",
+        "courses_started",
+        "courses_completed",
+        "courses_discontinued",
+        "no_longer_at_risk",
+        "in_education_or_employment",
+    ] {
+        individual.push(named(code, false));
+    }
+    vec![Section {
+        heading: t.t("key_figures.individual").into(),
+        lines: individual,
+    }]
+}
+
+pub async fn page(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    user: UiUser,
+    Query(mut q): Query<KeyFigureQuery>,
+) -> Response {
+    let session = &user.session;
+    let blank = |v: &Option<String>| v.as_deref().is_none_or(|x| x.trim().is_empty());
+    // Without a period: this year so far.
+    if blank(&q.from) && blank(&q.to) {
+        let today = s.app.today();
+        q.from = Some(format!("{}-01-01", today.year()));
+        q.to = Some(today.to_string());
+    }
+    let day = |v: &Option<String>| {
+        let raw = v.clone().unwrap_or_default();
+        match raw.parse::<jiff::civil::Date>() {
+            Ok(d) => d.strftime("%d.%m.%Y").to_string(),
+            Err(_) => raw,
+        }
+    };
+    let mut page = KeyFiguresPage {
+        p: Page::new(t, "key_figures.title", Some(session)),
+        f: FormData(vec![
+            ("from".into(), day(&q.from)),
+            ("to".into(), day(&q.to)),
+        ]),
+        e: super::Errors::none(t),
+        now: String::new(),
+        before: String::new(),
+        sections: Vec::new(),
+        suppressed: false,
+    };
+    match uc::report(&s.app, &session.actor, &q).await {
+        Ok(r) => {
+            let period =
+                |a: &str, b: &str| format!("{} – {}", crate::view::day(a), crate::view::day(b));
+            page.now = period(&r.from, &r.to);
+            page.before = r
+                .previous
+                .as_ref()
+                .map(|p| period(&p.from, &p.to))
+                .unwrap_or_default();
+            page.sections = sections(&t, &r);
+            page.suppressed = r.suppressed_small_numbers;
+            render(StatusCode::OK, &page)
+        }
+        Err(vink_app::AppError::Invalid(errs)) => {
+            page.e = super::Errors::of(t, errs);
+            page.p.mark_error();
+            render(StatusCode::UNPROCESSABLE_ENTITY, &page)
+        }
+        Err(e) => app_error(t, Some(session), e),
+    }
+}

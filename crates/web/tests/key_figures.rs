@@ -1,0 +1,432 @@
+//! Key figures through the API and the page: a hand-built history whose
+//! right answers are worked out below, Copenhagen days at midnight, the
+//! previous period, small numbers hidden from analysts, and the figures from
+//! facts against a recount from the case tables over random histories.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use axum::http::StatusCode;
+use common::{PASSWORD, T};
+use jiff::Timestamp;
+use serde_json::{Value, json};
+use vink_domain::key_figures::{Bucket, Sums};
+
+fn at(s: &str) -> Timestamp {
+    s.parse().unwrap()
+}
+
+/// A concern received at `received` (UTC).
+async fn concern_at(t: &T, received: &str) -> uuid::Uuid {
+    t.concern(Some(received)).await
+}
+
+async fn decide(t: &T, id: uuid::Uuid, decision: &str) {
+    t.to_before_unit(id).await;
+    let mut body = json!({"to": "decided", "decision": decision, "reason": "Vurderet (test)"});
+    if decision == "founded_local_action" {
+        body["programme_kind"] = json!("mentor");
+    }
+    let r = t
+        .api(
+            "POST",
+            &format!("/api/v1/concerns/{id}/transitions"),
+            Some("sek"),
+            Some(body),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+}
+
+/// A direct course of `kind`, started on `start` and moved to `end` =
+/// (status, day) when given.
+async fn course(t: &T, kind: &str, start: Option<&str>, end: Option<(&str, &str)>) -> String {
+    let id = t.concern(None).await;
+    let c = t
+        .api("GET", &format!("/api/v1/concerns/{id}"), Some("sek"), None)
+        .await
+        .json();
+    let person = c["persons"][0]["id"].as_str().unwrap();
+    let r = t
+        .api("POST", "/api/v1/courses", Some("sek"), Some(json!({
+            "person_id": person, "kind": kind, "prevention_level": "pre_emptive", "agency": "ssp",
+            "direct_reason": "Henvist direkte (test)"
+        })))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let course = r.json()["id"].as_str().unwrap().to_string();
+    let Some(start) = start else { return course };
+    let c = t.api("PUT", &format!("/api/v1/courses/{course}/consent"), Some("sek"),
+        Some(json!({"consent_on": start, "guardian_consent_on": start, "guardian_name": "Mor (fiktiv)"}))).await;
+    assert_eq!(c.status, StatusCode::NO_CONTENT, "{}", c.text);
+    let mut moves = vec![("active", start)];
+    moves.extend(end);
+    for (to, on) in moves {
+        let r = t
+            .api(
+                "POST",
+                &format!("/api/v1/courses/{course}/transitions"),
+                Some("sek"),
+                Some(json!({"to": to, "on": on, "note": "Afsluttet uden slutvurdering (test)"})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    }
+    course
+}
+
+fn value(report: &Value, code: &str) -> Option<i64> {
+    report["figures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == code)
+        .unwrap_or_else(|| panic!("no figure {code}"))["value"]
+        .as_i64()
+}
+
+fn figure<'a>(report: &'a Value, code: &str) -> &'a Value {
+    report["figures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == code)
+        .unwrap()
+}
+
+#[tokio::test]
+async fn key_figures_of_a_hand_built_history() {
+    // The clock stands at 15 June 2026, 12:00 in Copenhagen (summer time, +2).
+    let t = common::setup_at(at("2026-06-15T10:00:00Z")).await;
+    // A: 00:30 on 1 June in Copenhagen is still 31 May in UTC: it is June's.
+    let a = concern_at(&t, "2026-05-31T22:30:00Z").await;
+    // B: 22 hours before its decision: on time. C: unfounded. D: founded for
+    // another authority, late. E: 23:30 on 31 May: the previous period's.
+    // F: not decided yet.
+    let b = concern_at(&t, "2026-06-14T12:00:00Z").await;
+    let c = concern_at(&t, "2026-06-15T08:00:00Z").await;
+    let d = concern_at(&t, "2026-06-10T08:00:00Z").await;
+    concern_at(&t, "2026-05-31T21:30:00Z").await;
+    concern_at(&t, "2026-06-15T09:00:00Z").await;
+    decide(&t, a, "founded_local_action").await; // 14 days after receipt: late
+    decide(&t, b, "founded_local_action").await;
+    decide(&t, c, "unfounded").await;
+    decide(&t, d, "founded_other_authority").await;
+    // Courses: K1 mentor running since 10 May; K2 exit 2–10 June, completed;
+    // K3 mentor 1–20 May, discontinued; K4 planned, never started.
+    course(&t, "mentor", Some("2026-05-10"), None).await;
+    let k2 = course(
+        &t,
+        "exit",
+        Some("2026-06-02"),
+        Some(("completed", "2026-06-10")),
+    )
+    .await;
+    course(
+        &t,
+        "mentor",
+        Some("2026-05-01"),
+        Some(("discontinued", "2026-05-20")),
+    )
+    .await;
+    course(&t, "mentor", None, None).await;
+
+    let r = t
+        .api(
+            "GET",
+            "/api/v1/key-figures?from=2026-06-01&to=2026-06-15",
+            Some("sek"),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let r = r.json();
+    // Each course came from a concern of its own, received today: 5 + 4.
+    let expected = [
+        ("concerns_received", 9),
+        ("concerns_founded", 3),
+        ("concerns_needing_local_action", 2),
+        ("concerns_triaged_on_time", 1),
+        ("courses_running", 2),
+        ("courses_running.mentor", 1),
+        ("courses_running.exit", 1),
+        ("courses_running.returnee", 0),
+        ("courses_carried_over", 1),
+        ("courses_started", 1),
+        ("courses_completed", 1),
+        ("courses_discontinued", 0),
+    ];
+    for (code, n) in expected {
+        assert_eq!(value(&r, code), Some(n), "{code}");
+    }
+    // The previous period of equal length: 17–31 May.
+    let p = &r["previous"];
+    assert_eq!(
+        (p["from"].as_str(), p["to"].as_str()),
+        (Some("2026-05-17"), Some("2026-05-31"))
+    );
+    for (code, n) in [
+        ("concerns_received", 1),
+        ("concerns_founded", 0),
+        ("courses_running", 2),
+        ("courses_carried_over", 2),
+        ("courses_started", 0),
+        ("courses_discontinued", 1),
+    ] {
+        assert_eq!(value(p, code), Some(n), "previous {code}");
+    }
+    // The 6-month follow-up of K2, answered in December: June's cohort.
+    let share = figure(&r, "no_longer_at_risk");
+    assert_eq!(
+        (share["value"].as_i64(), share["pending"].as_i64()),
+        (Some(0), Some(1))
+    );
+    t.app
+        .clock
+        .advance(jiff::SignedDuration::from_hours(180 * 24));
+    let ratings: Vec<Value> = [
+        "education_employment",
+        "housing",
+        "social_network",
+        "wellbeing",
+        "extremist_contact",
+    ]
+    .iter()
+    .map(|a| json!({"area": a, "rating": 3, "comment": "Fiktiv vurdering"}))
+    .collect();
+    let answer = t.api("POST", &format!("/api/v1/courses/{k2}/assessments"), Some("sek"),
+        Some(json!({"point": "six_months", "on": "2026-12-12", "risk": "no_longer_at_risk", "ratings": ratings}))).await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text);
+    let r = t
+        .api(
+            "GET",
+            "/api/v1/key-figures?from=01.06.2026&to=15.06.2026",
+            Some("sek"),
+            None,
+        )
+        .await
+        .json();
+    let share = figure(&r, "no_longer_at_risk");
+    assert_eq!(
+        (
+            share["value"].as_i64(),
+            share["denominator"].as_i64(),
+            share["pending"].as_i64(),
+            share["percent"].as_i64()
+        ),
+        (Some(1), Some(1), Some(0), Some(100))
+    );
+    let occupation = figure(&r, "in_education_or_employment");
+    assert_eq!(occupation["pending"].as_i64(), Some(1));
+    // The outcome page's figures come from the same facts.
+    let o = t
+        .api(
+            "GET",
+            "/api/v1/outcomes?from=2026-06-01&to=2026-06-15",
+            Some("analyst"),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(o["outcomes"]["completed"], 1);
+    assert_eq!(o["outcomes"]["no_longer_at_risk"]["numerator"], 1);
+
+    // An analyst has no case access: every figure from 1 to 4 is "<5".
+    let an = t
+        .api(
+            "GET",
+            "/api/v1/key-figures?from=2026-06-01&to=2026-06-15",
+            Some("analyst"),
+            None,
+        )
+        .await;
+    assert_eq!(an.status, StatusCode::OK);
+    let an = an.json();
+    assert_eq!(an["suppressed_small_numbers"], true);
+    let received = figure(&an, "concerns_received");
+    assert_eq!(
+        (received["value"].as_i64(), &received["suppressed"]),
+        (Some(9), &json!(false))
+    );
+    for code in [
+        "concerns_founded",
+        "courses_running",
+        "courses_running.mentor",
+    ] {
+        let f = figure(&an, code);
+        assert!(f["value"].is_null(), "{code}: {f}");
+        assert_eq!(f["suppressed"], true, "{code}");
+    }
+    assert_eq!(
+        value(&an, "courses_discontinued"),
+        Some(0),
+        "zero names nobody"
+    );
+    assert!(figure(&an, "no_longer_at_risk")["percent"].is_null());
+    // The page, for each: the secretariat sees 3, the analyst "<5"; neither
+    // sees a name.
+    for (user, shows) in [("sek", ">3<"), ("analyst", "&#60;5")] {
+        let (_, cookie) = t.login(user, PASSWORD).await;
+        let page = t
+            .page("/key-figures?from=01.06.2026&to=15.06.2026", &cookie)
+            .await;
+        assert_eq!(page.status, StatusCode::OK, "{user}");
+        assert!(page.text.contains(shows), "{user}");
+        assert!(!page.text.contains("Testperson"), "{user}");
+        assert!(page.text.contains("17.05.2026 – 31.05.2026"), "{user}");
+    }
+    // Bad periods: named fields, nothing else.
+    for (q, field) in [
+        ("from=2026-06-15&to=2026-06-01", "to"),
+        ("from=2026-02-30&to=2026-03-01", "from"),
+        ("to=2026-03-01", "from"),
+    ] {
+        let r = t
+            .api(
+                "GET",
+                &format!("/api/v1/key-figures?{q}"),
+                Some("sek"),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{q}");
+        assert_eq!(r.json()["error"]["fields"][0]["field"], field, "{q}");
+    }
+    let (_, cookie) = t.login("sek", PASSWORD).await;
+    let bad = t
+        .page("/key-figures?from=15.06.2026&to=01.06.2026", &cookie)
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.text.contains("href=\"#f-to\""));
+    // A mentor reads no figures.
+    let m = t
+        .api(
+            "GET",
+            "/api/v1/key-figures?from=2026-06-01&to=2026-06-15",
+            Some("mentor"),
+            None,
+        )
+        .await;
+    assert_eq!(m.status, StatusCode::FORBIDDEN);
+}
+
+/// A small deterministic generator for the random histories.
+struct Rng(u64);
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n.max(1)
+    }
+}
+
+/// The figures of `[from, to]` recounted from the case tables.
+async fn recount(t: &T, from: &str, to: &str) -> Vec<(String, Option<i64>)> {
+    let (from, to): (jiff::civil::Date, jiff::civil::Date) =
+        (from.parse().unwrap(), to.parse().unwrap());
+    let mut tx = t.app.db.begin_read().await.unwrap();
+    let facts = vink_store::fact::recount(&mut tx).await.unwrap();
+    tx.commit().await.unwrap();
+    let history = vink_domain::key_figures::history_kinds();
+    let mut s = Sums::default();
+    for f in facts {
+        let bucket = if f.day() < from {
+            Bucket::Before
+        } else if f.day() <= to {
+            Bucket::In
+        } else {
+            continue;
+        };
+        if bucket == Bucket::Before && !history.contains(&f.kind()) {
+            continue;
+        }
+        s.add(f.kind(), f.code(), f.detail(), bucket, f.n());
+    }
+    vink_domain::key_figures::figures(&s, 70)
+        .into_iter()
+        .map(|f| (f.code, f.value))
+        .collect()
+}
+
+#[tokio::test]
+async fn figures_from_facts_equal_a_recount_from_the_case_tables() {
+    let t = common::setup_at(at("2026-09-01T10:00:00Z")).await;
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let kinds = ["mentor", "parent_coaching", "exit"];
+    let decisions = [
+        "founded_local_action",
+        "founded_other_authority",
+        "unfounded",
+        "advice_only",
+    ];
+    for _ in 0..24 {
+        // Received up to 200 days back, at any hour.
+        let back = rng.below(200 * 24);
+        let received = at("2026-09-01T09:00:00Z") - jiff::SignedDuration::from_hours(back as i64);
+        let id = concern_at(&t, &received.to_string()).await;
+        if rng.below(3) > 0 {
+            decide(&t, id, decisions[rng.below(4) as usize]).await;
+        }
+    }
+    for _ in 0..10 {
+        let start = jiff::civil::date(2026, 1, 1)
+            .checked_add(jiff::Span::new().days(rng.below(200) as i64))
+            .unwrap();
+        let end = start
+            .checked_add(jiff::Span::new().days(rng.below(40) as i64))
+            .unwrap();
+        let (s, e) = (start.to_string(), end.to_string());
+        let kind = kinds[rng.below(3) as usize];
+        match rng.below(4) {
+            0 => course(&t, kind, Some(&s), None).await,
+            1 => course(&t, kind, Some(&s), Some(("discontinued", &e))).await,
+            2 => course(&t, kind, None, None).await,
+            _ => course(&t, kind, Some(&s), Some(("completed", &e))).await,
+        };
+    }
+    // Periods of every length, over and around the history.
+    for (from, to) in [
+        ("2026-01-01", "2026-12-31"),
+        ("2026-03-01", "2026-03-31"),
+        ("2026-05-15", "2026-08-20"),
+        ("2026-08-31", "2026-09-01"),
+        ("2025-01-01", "2025-12-31"),
+    ] {
+        let r = t
+            .api(
+                "GET",
+                &format!("/api/v1/key-figures?from={from}&to={to}"),
+                Some("sek"),
+                None,
+            )
+            .await
+            .json();
+        let from_facts: Vec<(String, Option<i64>)> = r["figures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| (f["code"].as_str().unwrap().to_string(), f["value"].as_i64()))
+            .collect();
+        assert_eq!(from_facts, recount(&t, from, to).await, "{from}–{to}");
+        // And the course kinds against the old SQL over the case tables.
+        let mut tx = t.app.db.begin_read().await.unwrap();
+        let by_sql = vink_store::follow_up::counts_by_kind(&mut tx, from, to)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        for k in by_sql {
+            assert_eq!(
+                value(&r, &format!("courses_running.{}", k.kind)),
+                Some(k.running),
+                "{from}–{to} {}",
+                k.kind
+            );
+        }
+        let total: i64 = kinds
+            .iter()
+            .map(|k| value(&r, &format!("courses_running.{k}")).unwrap())
+            .sum();
+        assert_eq!(value(&r, "courses_running"), Some(total));
+    }
+}

@@ -364,6 +364,17 @@ pub fn list_queries(i: &PlanInputs) -> Vec<NamedQuery> {
             );
         }
     }
+    // The key-figure report: a period's fact sums.
+    let day = |us: i64| {
+        crate::instant(us)
+            .map(vink_domain::concern::local_date)
+            .unwrap_or_default()
+    };
+    named(
+        &mut out,
+        "key-figure sums".into(),
+        Some(crate::fact::sums_sql(day(i.now - 365 * 24 * h), day(i.now))),
+    );
     // The per-person access report over three records (binds: limit, bound,
     // records).
     if let Some(sql) = crate::audit::for_records_sql(3) {

@@ -3,6 +3,7 @@
 //! `domain::policy::decide`, do the work, and append one audit row in the same
 //! transaction before committing. A refused attempt commits only its audit row.
 
+pub mod activity;
 pub mod audit;
 pub mod clock;
 pub mod concern;

@@ -7,6 +7,7 @@
 
 use jiff::civil::Date;
 
+use crate::activity::{ActivityKind, TargetGroup};
 use crate::course::{CourseKind, FollowUpKind};
 use crate::triage::Decision;
 
@@ -27,6 +28,11 @@ crate::code_enum!(
         /// A follow-up was answered; filed under the day its course *ended*
         /// (the cohort the outcome shares follow), by follow-up kind and answer.
         FollowUpAnswered => "follow_up_answered",
+        /// An activity was held; filed under its day, by activity kind.
+        ActivityHeld => "activity_held",
+        /// People took part in a held activity; by activity kind and target
+        /// group, the count in `n`.
+        Participants => "participants",
     }
 );
 
@@ -102,6 +108,29 @@ impl Fact {
             "discontinued"
         };
         Fact::one(FactKind::CourseEnded, ended_on, kind.code(), detail)
+    }
+
+    pub fn activity_held(kind: ActivityKind, held_on: Date) -> Fact {
+        Fact::one(FactKind::ActivityHeld, held_on, kind.code(), "")
+    }
+
+    pub fn participants(kind: ActivityKind, group: TargetGroup, held_on: Date, n: i64) -> Fact {
+        Fact {
+            kind: FactKind::Participants,
+            day: held_on,
+            code: kind.code(),
+            detail: group.code(),
+            n,
+        }
+    }
+
+    /// The same fact taken back: what a correction appends (facts are never
+    /// changed or deleted).
+    pub fn negated(&self) -> Fact {
+        Fact {
+            n: -self.n,
+            ..self.clone()
+        }
     }
 
     /// `answer` is the recorded code (a risk judgement or an occupation).

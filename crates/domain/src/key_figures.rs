@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
+use crate::activity::{ActivityKind, TargetGroup};
 use crate::course::{CourseKind, FollowUpKind, Occupation, RiskJudgement};
 use crate::fact::{FactKind, ON_TIME};
 use crate::metrics::{Cell, PeriodRule, suppress_row};
@@ -30,6 +31,8 @@ pub fn range_kinds() -> &'static [FactKind] {
         FactKind::ConcernReceived,
         FactKind::ConcernDecided,
         FactKind::FollowUpAnswered,
+        FactKind::ActivityHeld,
+        FactKind::Participants,
     ]
 }
 
@@ -89,6 +92,11 @@ pub enum Metric {
     /// Of the courses completed in the period, in education or employment
     /// at the 12-month follow-up.
     InEducationOrEmployment,
+    /// Held activities of a kind in the period.
+    Activities(ActivityKind),
+    /// Participants of a target group at held activities (of one kind, or
+    /// of all).
+    Participants(Option<ActivityKind>, TargetGroup),
 }
 
 /// A count or a share.
@@ -118,6 +126,19 @@ impl Metric {
             Metric::NoLongerAtRisk,
             Metric::InEducationOrEmployment,
         ]);
+        v.extend(ActivityKind::ALL.iter().map(|k| Metric::Activities(*k)));
+        v.extend(
+            TargetGroup::ALL
+                .iter()
+                .map(|g| Metric::Participants(None, *g)),
+        );
+        for k in ActivityKind::ALL {
+            v.extend(
+                TargetGroup::ALL
+                    .iter()
+                    .map(|g| Metric::Participants(Some(*k), *g)),
+            );
+        }
         v
     }
 
@@ -135,6 +156,11 @@ impl Metric {
             Metric::CoursesDiscontinued => "courses_discontinued".into(),
             Metric::NoLongerAtRisk => "no_longer_at_risk".into(),
             Metric::InEducationOrEmployment => "in_education_or_employment".into(),
+            Metric::Activities(k) => format!("activities.{}", k.code()),
+            Metric::Participants(None, g) => format!("participants.{}", g.code()),
+            Metric::Participants(Some(k), g) => {
+                format!("participants.{}.{}", k.code(), g.code())
+            }
         }
     }
 
@@ -149,6 +175,13 @@ impl Metric {
         }
     }
 
+    /// Whether the figure counts persons of concern (their concerns, their
+    /// courses): only those fall under the small-number rule. Activities
+    /// and their participants name nobody who is at risk.
+    pub fn counts_persons(self) -> bool {
+        !matches!(self, Metric::Activities(_) | Metric::Participants(..))
+    }
+
     /// How the figure relates its things to the period.
     pub fn rule(self) -> PeriodRule {
         match self {
@@ -156,7 +189,9 @@ impl Metric {
             | Metric::ConcernsFounded
             | Metric::ConcernsNeedingLocalAction
             | Metric::ConcernsTriagedOnTime
-            | Metric::CoursesStarted => PeriodRule::StartedIn,
+            | Metric::CoursesStarted
+            | Metric::Activities(_)
+            | Metric::Participants(..) => PeriodRule::StartedIn,
             Metric::CoursesRunning | Metric::CoursesRunningOf(_) => PeriodRule::RunningDuring,
             Metric::CoursesCarriedOver => PeriodRule::CarriedOver,
             Metric::CoursesCompleted | Metric::CoursesDiscontinued => PeriodRule::EndedIn,
@@ -211,6 +246,10 @@ pub fn evaluate(m: Metric, s: &Sums, target_percent: i64) -> Value {
         Metric::NoLongerAtRisk => Value::Share(outcomes(s, target_percent).no_longer_at_risk),
         Metric::InEducationOrEmployment => {
             Value::Share(outcomes(s, target_percent).in_education_or_employment)
+        }
+        Metric::Activities(k) => Value::Count(s.sum(ActivityHeld, In, Some(k.code()), None)),
+        Metric::Participants(k, g) => {
+            Value::Count(s.sum(Participants, In, k.map(ActivityKind::code), Some(g.code())))
         }
     }
 }
@@ -397,6 +436,9 @@ pub fn suppress(figures: &mut [Figure]) {
         }
     }
     for f in figures.iter_mut() {
+        if !Metric::parse(&f.code).is_some_and(Metric::counts_persons) {
+            continue;
+        }
         match f.unit {
             Unit::Count => {
                 if f.value.is_some_and(small) || hide.contains(&f.code) {

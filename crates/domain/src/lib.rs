@@ -2,12 +2,14 @@
 //! the access policy and the audit chain. No IO, no async, no SQL, so every rule
 //! here is unit- and property-tested in milliseconds.
 
+pub mod activity;
 pub mod audit;
 pub mod concern;
 pub mod course;
 pub mod fact;
 pub mod key_figures;
 pub mod metrics;
+pub mod organisation;
 pub mod person;
 pub mod policy;
 pub mod report;

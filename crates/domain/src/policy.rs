@@ -44,6 +44,10 @@ pub enum Action {
     /// The key-figure report (counts only, small numbers hidden from readers
     /// without case access).
     KeyFigureRead,
+    /// The activity register and the organisations (no personal data).
+    ActivityRead,
+    /// Registering activities, organisations and the citizen forum.
+    ActivityManage,
     /// The search box: results are filtered by the concern and course scopes.
     Search,
     /// A log-in attempt (by the public, before anyone is known) or its success.
@@ -87,6 +91,8 @@ impl Action {
         Action::FollowUpList,
         Action::OutcomeRead,
         Action::KeyFigureRead,
+        Action::ActivityRead,
+        Action::ActivityManage,
         Action::Search,
         Action::Login,
         Action::Logout,
@@ -126,6 +132,8 @@ impl Action {
             Action::FollowUpList => "follow_up.list",
             Action::OutcomeRead => "report.outcomes",
             Action::KeyFigureRead => "report.key_figures",
+            Action::ActivityRead => "activity.read",
+            Action::ActivityManage => "activity.manage",
             Action::Search => "search.run",
             Action::Login => "auth.login",
             Action::Logout => "auth.logout",
@@ -218,6 +226,18 @@ impl RecordRef {
     pub fn user(id: Uuid) -> Self {
         RecordRef { kind: "user", id }
     }
+    pub fn activity(id: Uuid) -> Self {
+        RecordRef {
+            kind: "activity",
+            id,
+        }
+    }
+    pub fn organisation(id: Uuid) -> Self {
+        RecordRef {
+            kind: "organisation",
+            id,
+        }
+    }
     /// A person as the subject of an audit report about them.
     pub fn person(id: Uuid) -> Self {
         RecordRef { kind: "person", id }
@@ -293,12 +313,12 @@ pub fn decide(actor: &Actor, action: Action, resource: &Resource<'_>) -> Access 
             | MeetingUpdate | AgendaAdd | RecommendationRecord | DashboardRead | CourseCreate
             | CourseRead | CourseList | CourseUpdate | CoursePlan | ContactLog
             | AssessmentRecord | CorpsRead | CorpsManage | FollowUpList | OutcomeRead
-            | KeyFigureRead | Search | Login | Logout => ALLOW,
+            | KeyFigureRead | ActivityRead | ActivityManage | Search | Login | Logout => ALLOW,
             ConcernReport | AuditRead | UserManage | ReminderRun | DemoLoad => ROLE,
         },
         Role::CoordinationUnit => match action {
             ConcernList | MeetingList | DashboardRead | CourseList | FollowUpList | CorpsRead
-            | OutcomeRead | KeyFigureRead | Search | Login | Logout => ALLOW,
+            | OutcomeRead | KeyFigureRead | ActivityRead | Search | Login | Logout => ALLOW,
             CourseRead => match resource {
                 Resource::Course {
                     agency: course_agency,
@@ -317,7 +337,7 @@ pub fn decide(actor: &Actor, action: Action, resource: &Resource<'_>) -> Access 
             ConcernCreate | ConcernReport | ConcernTransition | ConcernPause
             | ConcernLinkPerson | MeetingCreate | MeetingUpdate | AgendaAdd | AuditRead
             | UserManage | CourseCreate | CourseUpdate | CoursePlan | ContactLog
-            | AssessmentRecord | CorpsManage | ReminderRun | DemoLoad => ROLE,
+            | AssessmentRecord | CorpsManage | ActivityManage | ReminderRun | DemoLoad => ROLE,
         },
         Role::Auditor => match action {
             AuditRead | Login | Logout => ALLOW,
@@ -326,7 +346,8 @@ pub fn decide(actor: &Actor, action: Action, resource: &Resource<'_>) -> Access 
             | MeetingList | MeetingUpdate | AgendaAdd | RecommendationRecord | DashboardRead
             | UserManage | CourseCreate | CourseRead | CourseList | CourseUpdate | CoursePlan
             | ContactLog | AssessmentRecord | CorpsRead | CorpsManage | FollowUpList
-            | OutcomeRead | KeyFigureRead | Search | ReminderRun | DemoLoad => ROLE,
+            | OutcomeRead | KeyFigureRead | ActivityRead | ActivityManage | Search
+            | ReminderRun | DemoLoad => ROLE,
         },
         Role::Admin => match action {
             UserManage | Login | Logout => ALLOW,
@@ -335,7 +356,8 @@ pub fn decide(actor: &Actor, action: Action, resource: &Resource<'_>) -> Access 
             | MeetingList | MeetingUpdate | AgendaAdd | RecommendationRecord | DashboardRead
             | AuditRead | CourseCreate | CourseRead | CourseList | CourseUpdate | CoursePlan
             | ContactLog | AssessmentRecord | CorpsRead | CorpsManage | FollowUpList
-            | OutcomeRead | KeyFigureRead | Search | ReminderRun | DemoLoad => ROLE,
+            | OutcomeRead | KeyFigureRead | ActivityRead | ActivityManage | Search
+            | ReminderRun | DemoLoad => ROLE,
         },
         Role::Mentor => match action {
             CourseList | FollowUpList | Search | Login | Logout => ALLOW,
@@ -353,16 +375,17 @@ pub fn decide(actor: &Actor, action: Action, resource: &Resource<'_>) -> Access 
             | ConcernPause | ConcernLinkPerson | ConcernDecide | MeetingCreate | MeetingRead
             | MeetingList | MeetingUpdate | AgendaAdd | RecommendationRecord | DashboardRead
             | AuditRead | UserManage | CourseCreate | CourseUpdate | CorpsRead | CorpsManage
-            | OutcomeRead | KeyFigureRead | ReminderRun | DemoLoad => ROLE,
+            | OutcomeRead | KeyFigureRead | ActivityRead | ActivityManage | ReminderRun
+            | DemoLoad => ROLE,
         },
         Role::Analyst => match action {
-            OutcomeRead | KeyFigureRead | Login | Logout => ALLOW,
+            OutcomeRead | KeyFigureRead | ActivityRead | Login | Logout => ALLOW,
             ConcernCreate | ConcernReport | ConcernRead | ConcernList | ConcernTransition
             | ConcernPause | ConcernLinkPerson | ConcernDecide | MeetingCreate | MeetingRead
             | MeetingList | MeetingUpdate | AgendaAdd | RecommendationRecord | DashboardRead
             | AuditRead | UserManage | CourseCreate | CourseRead | CourseList | CourseUpdate
             | CoursePlan | ContactLog | AssessmentRecord | CorpsRead | CorpsManage
-            | FollowUpList | Search | ReminderRun | DemoLoad => ROLE,
+            | FollowUpList | ActivityManage | Search | ReminderRun | DemoLoad => ROLE,
         },
     }
 }
@@ -377,7 +400,8 @@ fn public(action: Action) -> Access {
         | MeetingUpdate | AgendaAdd | RecommendationRecord | DashboardRead | AuditRead
         | UserManage | CourseCreate | CourseRead | CourseList | CourseUpdate | CoursePlan
         | ContactLog | AssessmentRecord | CorpsRead | CorpsManage | FollowUpList | OutcomeRead
-        | KeyFigureRead | Search | Logout | ReminderRun | DemoLoad => ROLE,
+        | KeyFigureRead | ActivityRead | ActivityManage | Search | Logout | ReminderRun
+        | DemoLoad => ROLE,
     }
 }
 
@@ -388,11 +412,13 @@ fn system(action: Action) -> Access {
     match action {
         ConcernCreate | ConcernTransition | ConcernPause | ConcernDecide | MeetingCreate
         | MeetingUpdate | AgendaAdd | RecommendationRecord | UserManage | ReminderRun
-        | DemoLoad => ALLOW,
+        | DemoLoad | ActivityManage => ALLOW,
         ConcernReport | ConcernRead | ConcernList | ConcernLinkPerson | MeetingRead
         | MeetingList | DashboardRead | AuditRead | CourseCreate | CourseRead | CourseList
         | CourseUpdate | CoursePlan | ContactLog | AssessmentRecord | CorpsRead | CorpsManage
-        | FollowUpList | OutcomeRead | KeyFigureRead | Search | Login | Logout => ROLE,
+        | FollowUpList | OutcomeRead | KeyFigureRead | ActivityRead | Search | Login | Logout => {
+            ROLE
+        }
     }
 }
 

@@ -293,6 +293,8 @@ pub enum Locked {
     Person(Uuid),
     /// A follow-up (answers are recorded once).
     FollowUp(Uuid),
+    /// An activity (a change is counted against what it replaced).
+    Activity(Uuid),
 }
 
 impl Tx {
@@ -325,6 +327,11 @@ impl Tx {
             Locked::FollowUp(id) => (
                 "SELECT 1 FROM follow_ups WHERE id = $1 FOR UPDATE",
                 "SELECT 1 FROM follow_ups WHERE id = $1",
+                id,
+            ),
+            Locked::Activity(id) => (
+                "SELECT 1 FROM activities WHERE id = $1 FOR UPDATE",
+                "SELECT 1 FROM activities WHERE id = $1",
                 id,
             ),
         };

@@ -10,6 +10,7 @@ pub use access::{Authorized, record_denied};
 pub use db::{Backend, Db, Locked, SqliteTx, Tx, TxStats};
 pub use sql::Order;
 
+pub mod activity;
 pub mod audit;
 pub mod concern;
 pub mod corps;

@@ -47,3 +47,89 @@ pub async fn agency_by_id(tx: &mut Tx, id: Uuid) -> Result<Option<Agency>> {
     .fetch_optional(c)
     .await?))
 }
+
+/// A civil-society organisation or local institution.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct OrganisationRow {
+    pub id: Uuid,
+    pub name: String,
+    pub kind: String,
+    pub district: Option<String>,
+    pub cvr: Option<String>,
+    pub created_at: i64,
+}
+
+pub async fn insert_organisation(tx: &mut crate::Authorized, o: &OrganisationRow) -> Result<()> {
+    on!(tx, |c| {
+        sqlx::query(
+        "INSERT INTO organisations (id, name, kind, district, cvr, created_at) VALUES ($1, $2, $3, $4, $5, $6)"
+    )
+    .bind(o.id)
+    .bind(&o.name)
+    .bind(&o.kind)
+    .bind(&o.district)
+    .bind(&o.cvr)
+    .bind(o.created_at)
+    .execute(c)
+    .await?
+    .rows_affected()
+    });
+    Ok(())
+}
+
+/// Organisations by name, a page at a time (after `(name, id)`).
+pub async fn list_organisations(
+    tx: &mut Tx,
+    after: Option<(&str, Uuid)>,
+    limit: i64,
+) -> Result<Vec<OrganisationRow>> {
+    let cols = "id, name, kind, district, cvr, created_at";
+    Ok(match after {
+        None => on!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {cols} FROM organisations ORDER BY name, id LIMIT $1"
+        )))
+        .bind(limit)
+        .fetch_all(c)
+        .await?),
+        Some((name, id)) => on!(tx, |c| {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {cols} FROM organisations WHERE (name, id) > ($1, $2) ORDER BY name, id LIMIT $3"
+        )))
+        .bind(name)
+        .bind(id)
+        .bind(limit)
+        .fetch_all(c)
+        .await?
+        }),
+    })
+}
+
+/// Of `ids`, those that name an organisation.
+pub async fn existing_organisations(tx: &mut Tx, ids: &[Uuid]) -> Result<Vec<Uuid>> {
+    let mut found = Vec::with_capacity(ids.len());
+    for id in ids {
+        let hit: Option<(Uuid,)> = on!(tx, |c| sqlx::query_as(
+            "SELECT id FROM organisations WHERE id = $1"
+        )
+        .bind(*id)
+        .fetch_optional(c)
+        .await?);
+        found.extend(hit.map(|(i,)| i));
+    }
+    Ok(found)
+}
+
+/// Names of organisations by id (for an activity's partners).
+pub async fn organisation_names(tx: &mut Tx, ids: &[Uuid]) -> Result<Vec<(Uuid, String)>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        let hit: Option<(Uuid, String)> = on!(tx, |c| sqlx::query_as(
+            "SELECT id, name FROM organisations WHERE id = $1"
+        )
+        .bind(*id)
+        .fetch_optional(c)
+        .await?);
+        out.extend(hit);
+    }
+    Ok(out)
+}

@@ -4,6 +4,7 @@
 //! `routes!`, so a route cannot exist without its documentation or the other
 //! way round. The document is served at `/api/openapi.json`.
 
+mod activity;
 mod audit;
 mod concern;
 mod corps;
@@ -66,6 +67,9 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(follow_up::follow_ups))
         .routes(routes!(follow_up::outcomes))
         .routes(routes!(key_figures::key_figures))
+        .routes(routes!(activity::activities, activity::add_activity))
+        .routes(routes!(activity::activity, activity::replace_activity))
+        .routes(routes!(activity::organisations, activity::add_organisation))
         .routes(routes!(reminder::inbox))
         .routes(routes!(search::search))
 }

@@ -1,0 +1,89 @@
+//! Activities and the organisations the unit works with.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use vink_app::activity::{
+    self as uc, ActivityPage, ActivityQuery, ActivityView, OrganisationPage, OrganisationQuery,
+};
+use vink_domain::activity::ActivityInput;
+use vink_domain::organisation::OrganisationInput;
+
+use super::course::{NewId, created};
+use super::extract::{ApiJson, ApiQuery, ErrorBody, path_id};
+use crate::AppState;
+use crate::auth::ApiActor;
+use crate::error::ApiError;
+
+/// Activities, newest first, filtered by kind, status and period, a page at
+/// a time (`limit`, then `after` = the page's `next_after`).
+#[utoipa::path(get, path = "/api/v1/activities", tag = "activities", params(ActivityQuery),
+    responses((status = 200, body = ActivityPage), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn activities(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    ApiQuery(q): ApiQuery<ActivityQuery>,
+) -> Result<Json<ActivityPage>, ApiError> {
+    Ok(Json(uc::list(&s.app, &a, &q).await?))
+}
+
+/// Register an activity; a held one counts in the key figures at once.
+#[utoipa::path(post, path = "/api/v1/activities", tag = "activities", request_body = ActivityInput,
+    responses((status = 201, body = NewId), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn add_activity(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    ApiJson(input): ApiJson<ActivityInput>,
+) -> Result<Response, ApiError> {
+    let id = uc::create(&s.app, &a, &input).await?;
+    Ok(created(format!("/api/v1/activities/{id}"), id))
+}
+
+/// One activity with its participants and partners.
+#[utoipa::path(get, path = "/api/v1/activities/{id}", tag = "activities", params(("id" = Uuid, Path)),
+    responses((status = 200, body = ActivityView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn activity(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<String>,
+) -> Result<Json<ActivityView>, ApiError> {
+    Ok(Json(uc::get(&s.app, &a, path_id(&id)?).await?))
+}
+
+/// Replace an activity (a correction, or its status): the key figures change
+/// by the difference.
+#[utoipa::path(put, path = "/api/v1/activities/{id}", tag = "activities", params(("id" = Uuid, Path)),
+    request_body = ActivityInput, responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn replace_activity(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<ActivityInput>,
+) -> Result<StatusCode, ApiError> {
+    uc::update(&s.app, &a, path_id(&id)?, &input).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Organisations by name, a page at a time.
+#[utoipa::path(get, path = "/api/v1/organisations", tag = "activities", params(OrganisationQuery),
+    responses((status = 200, body = OrganisationPage), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn organisations(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    ApiQuery(q): ApiQuery<OrganisationQuery>,
+) -> Result<Json<OrganisationPage>, ApiError> {
+    Ok(Json(uc::organisations(&s.app, &a, &q).await?))
+}
+
+/// Register an organisation or local institution.
+#[utoipa::path(post, path = "/api/v1/organisations", tag = "activities", request_body = OrganisationInput,
+    responses((status = 201, body = NewId), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn add_organisation(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    ApiJson(input): ApiJson<OrganisationInput>,
+) -> Result<Response, ApiError> {
+    let id = uc::create_organisation(&s.app, &a, &input).await?;
+    Ok(created(format!("/api/v1/organisations/{id}"), id))
+}

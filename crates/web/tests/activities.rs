@@ -1,0 +1,291 @@
+//! Activities and organisations through the API: registering, correcting and
+//! cancelling move the key figures by exactly the difference; bad input is
+//! refused field by field with nothing written; who may read and write; and
+//! racing corrections of one activity count once each.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use axum::http::StatusCode;
+use common::T;
+use serde_json::{Value, json};
+
+fn workshop(status: &str, young: i64, orgs: &[&str]) -> Value {
+    json!({
+        "kind": "workshop", "held_on": "2026-03-12", "status": status,
+        "title": "Workshop om online propaganda (fiktiv)", "focus_area": "civil_society",
+        "prevention_level": "preventive", "district": "Nørrebro",
+        "participants": [
+            {"target_group": "young_people", "count": young},
+            {"target_group": "local_professionals", "count": 3}
+        ],
+        "organisations": orgs,
+    })
+}
+
+async fn figures(t: &T, user: &str) -> Value {
+    let r = t
+        .api(
+            "GET",
+            "/api/v1/key-figures?from=2026-03-01&to=2026-03-31",
+            Some(user),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    r.json()
+}
+
+fn value(r: &Value, code: &str) -> Option<i64> {
+    r["figures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == code)
+        .unwrap_or_else(|| panic!("no figure {code}"))["value"]
+        .as_i64()
+}
+
+async fn organisation(t: &T, name: &str, kind: &str) -> String {
+    let r = t
+        .api(
+            "POST",
+            "/api/v1/organisations",
+            Some("sek"),
+            Some(json!({"name": name, "kind": kind, "district": "Nørrebro"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    r.json()["id"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn a_held_activity_counts_and_a_correction_moves_the_figures_by_the_difference() {
+    let t = common::setup().await;
+    let mino = organisation(&t, "Mino Danmark (fiktiv)", "ngo").await;
+    let r = t
+        .api(
+            "POST",
+            "/api/v1/activities",
+            Some("sek"),
+            Some(workshop("held", 24, &[&mino])),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let id = r.json()["id"].as_str().unwrap().to_string();
+    let f = figures(&t, "analyst").await;
+    assert_eq!(value(&f, "activities.workshop"), Some(1));
+    assert_eq!(value(&f, "participants.young_people"), Some(24));
+    assert_eq!(value(&f, "participants.workshop.young_people"), Some(24));
+    // Participant counts name nobody at risk: an analyst sees 3, not "<5".
+    assert_eq!(value(&f, "participants.local_professionals"), Some(3));
+    assert_eq!(value(&f, "activities.dialogue"), Some(0));
+    // Read back, as the analyst.
+    let a = t
+        .api(
+            "GET",
+            &format!("/api/v1/activities/{id}"),
+            Some("analyst"),
+            None,
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    let a = a.json();
+    assert_eq!(a["organisations"][0]["name"], "Mino Danmark (fiktiv)");
+    assert_eq!(a["participants"][0]["target_group"], "young_people");
+    assert_eq!(a["agency"], "vink");
+    // A correction: 30 young people instead of 24.
+    let r = t
+        .api(
+            "PUT",
+            &format!("/api/v1/activities/{id}"),
+            Some("sek"),
+            Some(workshop("held", 30, &[])),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    let f = figures(&t, "sek").await;
+    assert_eq!(value(&f, "participants.young_people"), Some(30));
+    assert_eq!(value(&f, "activities.workshop"), Some(1));
+    // Cancelled: nothing counts.
+    let r = t
+        .api(
+            "PUT",
+            &format!("/api/v1/activities/{id}"),
+            Some("sek"),
+            Some(workshop("cancelled", 30, &[])),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    let f = figures(&t, "sek").await;
+    assert_eq!(value(&f, "participants.young_people"), Some(0));
+    assert_eq!(value(&f, "activities.workshop"), Some(0));
+    // The list, filtered.
+    let l = t
+        .api(
+            "GET",
+            "/api/v1/activities?kind=workshop&status=cancelled",
+            Some("sek"),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(l["items"][0]["id"], id.as_str());
+    assert_eq!(l["items"][0]["participants"], 33);
+    let none = t
+        .api("GET", "/api/v1/activities?status=held", Some("sek"), None)
+        .await
+        .json();
+    assert!(none["items"].as_array().unwrap().is_empty());
+    let orgs = t
+        .api("GET", "/api/v1/organisations", Some("analyst"), None)
+        .await
+        .json();
+    assert_eq!(orgs["items"][0]["kind"], "ngo");
+}
+
+#[tokio::test]
+async fn bad_activities_are_refused_by_field_and_nothing_is_written() {
+    let t = common::setup().await;
+    let cases = [
+        (json!({"kind": "party"}), "kind"),
+        (
+            json!({"participants": [{"target_group": "young_people", "count": -4}]}),
+            "participants[0].count",
+        ),
+        (
+            json!({"participants": [{"target_group": "voters", "count": 4}]}),
+            "participants[0].target_group",
+        ),
+        (json!({"held_on": "2026-02-30"}), "held_on"),
+        (json!({"held_on": "2099-01-01"}), "held_on"),
+        (json!({"status": "maybe"}), "status"),
+        (json!({"focus_area": ""}), "focus_area"),
+        (json!({"agency": "cia"}), "agency"),
+        (
+            json!({"organisations": [uuid::Uuid::nil()]}),
+            "organisations[0]",
+        ),
+    ];
+    for (patch, field) in cases {
+        let mut body = workshop("held", 24, &[]);
+        for (k, v) in patch.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        let r = t
+            .api("POST", "/api/v1/activities", Some("sek"), Some(body))
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{field}: {}",
+            r.text
+        );
+        let fields: Vec<String> = r.json()["error"]["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["field"].as_str().unwrap().to_string())
+            .collect();
+        assert!(fields.contains(&field.to_string()), "{field}: {fields:?}");
+    }
+    let unknown = t
+        .api(
+            "POST",
+            "/api/v1/activities",
+            Some("sek"),
+            Some(json!({"kind": "workshop", "surprise": 1})),
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let l = t
+        .api("GET", "/api/v1/activities", Some("sek"), None)
+        .await
+        .json();
+    assert!(l["items"].as_array().unwrap().is_empty(), "nothing written");
+    assert_eq!(
+        value(&figures(&t, "sek").await, "participants.young_people"),
+        Some(0)
+    );
+    let bad_org = t
+        .api(
+            "POST",
+            "/api/v1/organisations",
+            Some("sek"),
+            Some(json!({"name": "X", "kind": "club", "cvr": "12"})),
+        )
+        .await;
+    assert_eq!(bad_org.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        bad_org.json()["error"]["fields"].as_array().unwrap().len(),
+        2
+    );
+}
+
+#[tokio::test]
+async fn who_may_read_and_register_activities() {
+    let t = common::setup().await;
+    for (user, read, write) in [
+        ("sek", StatusCode::OK, StatusCode::CREATED),
+        ("analyst", StatusCode::OK, StatusCode::FORBIDDEN),
+        ("ssp", StatusCode::OK, StatusCode::FORBIDDEN),
+        ("mentor", StatusCode::FORBIDDEN, StatusCode::FORBIDDEN),
+        ("auditor", StatusCode::FORBIDDEN, StatusCode::FORBIDDEN),
+        ("admin", StatusCode::FORBIDDEN, StatusCode::FORBIDDEN),
+    ] {
+        let r = t.api("GET", "/api/v1/activities", Some(user), None).await;
+        assert_eq!(r.status, read, "{user} reads");
+        let w = t
+            .api(
+                "POST",
+                "/api/v1/activities",
+                Some(user),
+                Some(workshop("held", 24, &[])),
+            )
+            .await;
+        assert_eq!(w.status, write, "{user} writes");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_corrections_of_one_activity_each_count_once() {
+    let t = common::setup().await;
+    let r = t
+        .api(
+            "POST",
+            "/api/v1/activities",
+            Some("sek"),
+            Some(workshop("held", 10, &[])),
+        )
+        .await;
+    let id = r.json()["id"].as_str().unwrap().to_string();
+    // Eight corrections at once, each to its own count: whichever commits
+    // last is what the figures show, never a sum of stale differences.
+    let statuses = t
+        .race(8, |i| {
+            t.api_req(
+                "PUT",
+                &format!("/api/v1/activities/{id}"),
+                "sek",
+                workshop("held", 11 + i as i64, &[]),
+            )
+        })
+        .await;
+    assert!(
+        statuses.iter().all(|s| *s == StatusCode::NO_CONTENT),
+        "{statuses:?}"
+    );
+    let a = t
+        .api(
+            "GET",
+            &format!("/api/v1/activities/{id}"),
+            Some("sek"),
+            None,
+        )
+        .await
+        .json();
+    let stored = a["participants"][0]["count"].as_i64().unwrap();
+    let f = figures(&t, "sek").await;
+    assert_eq!(value(&f, "participants.young_people"), Some(stored));
+    assert_eq!(value(&f, "activities.workshop"), Some(1));
+}

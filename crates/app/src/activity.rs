@@ -10,12 +10,12 @@ use vink_domain::activity::{
     Activity, ActivityInput, ActivityKind, ActivityStatus, FocusArea, TargetGroup,
 };
 use vink_domain::course::PreventionLevel;
-use vink_domain::organisation::{Organisation, OrganisationInput};
+use vink_domain::organisation::{Organisation, OrganisationInput, PeriodInput, Span};
 use vink_domain::policy::{Action, RecordRef, Resource};
 use vink_domain::user::Actor;
 use vink_domain::validation::FieldErrors;
 use vink_store::activity::{self as store, ActivityFilter, ActivityParts, ActivityRow};
-use vink_store::organisation::{self as org_store, OrganisationRow};
+use vink_store::organisation::{self as org_store, EngagementRow, OrganisationRow};
 use vink_store::{Authorized, Locked, micros};
 
 use crate::{App, AppError, Result, invalid};
@@ -463,4 +463,148 @@ pub async fn organisations(
         None
     };
     Ok(OrganisationPage { items, next_after })
+}
+
+/// Sets an organisation's citizen-forum membership (replacing the one
+/// recorded): the forum figures change by the difference.
+pub async fn set_forum_membership(
+    app: &App,
+    actor: &Actor,
+    org: Uuid,
+    input: &PeriodInput,
+) -> Result<()> {
+    let span = Span::validate(input).map_err(AppError::Invalid)?;
+    let mut tx = app.db.begin().await?;
+    let exists = tx.lock(Locked::Organisation(org)).await?;
+    let mut tx = app
+        .authorize(
+            tx,
+            actor,
+            Action::ActivityManage,
+            &Resource::None,
+            Some(RecordRef::organisation(org)),
+        )
+        .await?;
+    if !exists {
+        return Err(AppError::NotFound);
+    }
+    let before = match org_store::forum_membership(&mut tx, org).await? {
+        None => None,
+        Some((from, to)) => {
+            let bad = || AppError::Internal("stored membership".into());
+            Some(Span {
+                from: from.parse().map_err(|_| bad())?,
+                to: to.map(|t| t.parse()).transpose().map_err(|_| bad())?,
+            })
+        }
+    };
+    let to = span.to.map(|t| t.to_string());
+    org_store::set_forum_membership(&mut tx, org, &span.from.to_string(), to.as_deref()).await?;
+    vink_store::fact::append(&mut tx, &Span::forum_change(before.as_ref(), &span)).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Records a capacity-building engagement with an institution.
+pub async fn add_engagement(
+    app: &App,
+    actor: &Actor,
+    org: Uuid,
+    input: &PeriodInput,
+) -> Result<Uuid> {
+    let mut errs = match Span::validate(input) {
+        Ok(_) => FieldErrors::new(),
+        Err(e) => e,
+    };
+    let note =
+        vink_domain::validation::optional_text(&mut errs, "note", input.note.as_deref(), 500);
+    errs.finish(())?;
+    let span = Span::validate(input).map_err(AppError::Invalid)?;
+    let id = vink_domain::new_id();
+    let mut tx = app.db.begin().await?;
+    let exists = tx.lock(Locked::Organisation(org)).await?;
+    let mut tx = app
+        .authorize(
+            tx,
+            actor,
+            Action::ActivityManage,
+            &Resource::None,
+            Some(RecordRef::organisation(org)),
+        )
+        .await?;
+    if !exists {
+        return Err(AppError::NotFound);
+    }
+    let row = EngagementRow {
+        id,
+        organisation_id: org,
+        from_on: span.from.to_string(),
+        to_on: span.to.map(|t| t.to_string()),
+        note,
+        created_at: micros(tx.at()),
+    };
+    org_store::insert_engagement(&mut tx, &row).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// An organisation with its forum membership and engagements.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OrganisationDetail {
+    pub organisation: OrganisationView,
+    /// The citizen-forum membership, when it has one.
+    pub forum: Option<MembershipView>,
+    pub capacity_building: Vec<EngagementView>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MembershipView {
+    pub from: String,
+    pub to: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EngagementView {
+    pub id: Uuid,
+    pub from: String,
+    pub to: Option<String>,
+    pub note: Option<String>,
+}
+
+pub async fn organisation(app: &App, actor: &Actor, org: Uuid) -> Result<OrganisationDetail> {
+    let tx = app.db.begin_read().await?;
+    let mut tx = app
+        .authorize_read(
+            tx,
+            actor,
+            Action::ActivityRead,
+            &Resource::None,
+            Some(RecordRef::organisation(org)),
+        )
+        .await?;
+    let row = org_store::organisation(&mut tx, org)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let forum = org_store::forum_membership(&mut tx, org).await?;
+    let engagements = org_store::engagements(&mut tx, org).await?;
+    tx.commit().await?;
+    Ok(OrganisationDetail {
+        organisation: OrganisationView {
+            id: row.id,
+            name: row.name,
+            kind: row.kind,
+            district: row.district,
+            cvr: row.cvr,
+        },
+        forum: forum.map(|(from, to)| MembershipView { from, to }),
+        capacity_building: engagements
+            .into_iter()
+            .map(|e| EngagementView {
+                id: e.id,
+                from: e.from_on,
+                to: e.to_on,
+                note: e.note,
+            })
+            .collect(),
+    })
 }

@@ -33,6 +33,10 @@ crate::code_enum!(
         /// People took part in a held activity; by activity kind and target
         /// group, the count in `n`.
         Participants => "participants",
+        /// An organisation joined the citizen forum; filed under its first day.
+        ForumJoined => "forum_joined",
+        /// An organisation left the forum; filed under its first day outside.
+        ForumLeft => "forum_left",
     }
 );
 
@@ -122,6 +126,15 @@ impl Fact {
             detail: group.code(),
             n,
         }
+    }
+
+    pub fn forum_joined(from: Date) -> Fact {
+        Fact::one(FactKind::ForumJoined, from, "", "")
+    }
+
+    /// `first_day_outside`: the day after the membership's last day.
+    pub fn forum_left(first_day_outside: Date) -> Fact {
+        Fact::one(FactKind::ForumLeft, first_day_outside, "", "")
     }
 
     /// The same fact taken back: what a correction appends (facts are never

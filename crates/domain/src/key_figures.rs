@@ -24,7 +24,12 @@ pub enum Bucket {
 /// whole history up to the period's end (`Before` and `In`), for figures of
 /// things that run (a course started years ago may still run).
 pub fn history_kinds() -> &'static [FactKind] {
-    &[FactKind::CourseStarted, FactKind::CourseEnded]
+    &[
+        FactKind::CourseStarted,
+        FactKind::CourseEnded,
+        FactKind::ForumJoined,
+        FactKind::ForumLeft,
+    ]
 }
 pub fn range_kinds() -> &'static [FactKind] {
     &[
@@ -36,11 +41,27 @@ pub fn range_kinds() -> &'static [FactKind] {
     ]
 }
 
-/// Summed facts of one period: `(kind, code, detail, bucket) → n`.
+/// Summed facts of one period: `(kind, code, detail, bucket) → n`, and the
+/// distinct counts that sums cannot give (institutions in capacity building,
+/// counted by the store over organisations, which hold no personal data).
 #[derive(Debug, Clone, Default)]
-pub struct Sums(HashMap<(FactKind, String, String, Bucket), i64>);
+pub struct Sums(
+    HashMap<(FactKind, String, String, Bucket), i64>,
+    HashMap<Distinct, i64>,
+);
+
+/// A figure counted as distinct things rather than summed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Distinct {
+    /// Institutions with a capacity-building engagement running in the period.
+    CapacityBuildingInstitutions,
+}
 
 impl Sums {
+    pub fn set_distinct(&mut self, d: Distinct, n: i64) {
+        self.1.insert(d, n);
+    }
+
     pub fn add(&mut self, kind: FactKind, code: &str, detail: &str, bucket: Bucket, n: i64) {
         *self
             .0
@@ -97,6 +118,12 @@ pub enum Metric {
     /// Participants of a target group at held activities (of one kind, or
     /// of all).
     Participants(Option<ActivityKind>, TargetGroup),
+    /// Organisations in the citizen forum on the period's last day.
+    ForumOrganisations,
+    /// Citizen-forum meetings held in the period.
+    ForumMeetings,
+    /// Distinct institutions with capacity building running in the period.
+    InstitutionsCapacityBuilding,
 }
 
 /// A count or a share.
@@ -125,6 +152,11 @@ impl Metric {
             Metric::CoursesDiscontinued,
             Metric::NoLongerAtRisk,
             Metric::InEducationOrEmployment,
+        ]);
+        v.extend([
+            Metric::ForumOrganisations,
+            Metric::ForumMeetings,
+            Metric::InstitutionsCapacityBuilding,
         ]);
         v.extend(ActivityKind::ALL.iter().map(|k| Metric::Activities(*k)));
         v.extend(
@@ -156,6 +188,9 @@ impl Metric {
             Metric::CoursesDiscontinued => "courses_discontinued".into(),
             Metric::NoLongerAtRisk => "no_longer_at_risk".into(),
             Metric::InEducationOrEmployment => "in_education_or_employment".into(),
+            Metric::ForumOrganisations => "forum_organisations".into(),
+            Metric::ForumMeetings => "forum_meetings".into(),
+            Metric::InstitutionsCapacityBuilding => "institutions_capacity_building".into(),
             Metric::Activities(k) => format!("activities.{}", k.code()),
             Metric::Participants(None, g) => format!("participants.{}", g.code()),
             Metric::Participants(Some(k), g) => {
@@ -179,7 +214,14 @@ impl Metric {
     /// courses): only those fall under the small-number rule. Activities
     /// and their participants name nobody who is at risk.
     pub fn counts_persons(self) -> bool {
-        !matches!(self, Metric::Activities(_) | Metric::Participants(..))
+        !matches!(
+            self,
+            Metric::Activities(_)
+                | Metric::Participants(..)
+                | Metric::ForumOrganisations
+                | Metric::ForumMeetings
+                | Metric::InstitutionsCapacityBuilding
+        )
     }
 
     /// How the figure relates its things to the period.
@@ -191,7 +233,10 @@ impl Metric {
             | Metric::ConcernsTriagedOnTime
             | Metric::CoursesStarted
             | Metric::Activities(_)
-            | Metric::Participants(..) => PeriodRule::StartedIn,
+            | Metric::Participants(..)
+            | Metric::ForumMeetings => PeriodRule::StartedIn,
+            Metric::ForumOrganisations => PeriodRule::AtEnd,
+            Metric::InstitutionsCapacityBuilding => PeriodRule::RunningDuring,
             Metric::CoursesRunning | Metric::CoursesRunningOf(_) => PeriodRule::RunningDuring,
             Metric::CoursesCarriedOver => PeriodRule::CarriedOver,
             Metric::CoursesCompleted | Metric::CoursesDiscontinued => PeriodRule::EndedIn,
@@ -247,6 +292,23 @@ pub fn evaluate(m: Metric, s: &Sums, target_percent: i64) -> Value {
         Metric::InEducationOrEmployment => {
             Value::Share(outcomes(s, target_percent).in_education_or_employment)
         }
+        // Members on the last day = joined by then, less left by then.
+        Metric::ForumOrganisations => Value::Count(
+            s.sum(ForumJoined, Before, None, None) + s.sum(ForumJoined, In, None, None)
+                - s.sum(ForumLeft, Before, None, None)
+                - s.sum(ForumLeft, In, None, None),
+        ),
+        Metric::ForumMeetings => Value::Count(s.sum(
+            ActivityHeld,
+            In,
+            Some(ActivityKind::CitizenForum.code()),
+            None,
+        )),
+        Metric::InstitutionsCapacityBuilding => Value::Count(
+            s.1.get(&Distinct::CapacityBuildingInstitutions)
+                .copied()
+                .unwrap_or(0),
+        ),
         Metric::Activities(k) => Value::Count(s.sum(ActivityHeld, In, Some(k.code()), None)),
         Metric::Participants(k, g) => {
             Value::Count(s.sum(Participants, In, k.map(ActivityKind::code), Some(g.code())))
@@ -633,6 +695,33 @@ mod tests {
                 [count(Metric::CoursesRunning), count(Metric::CoursesCarriedOver), count(Metric::CoursesStarted), count(Metric::CoursesCompleted)],
                 expect
             );
+        }
+
+        /// Forum members at the end of a period, from joined and left facts,
+        /// are exactly the memberships the at-end rule counts.
+        #[test]
+        fn forum_members_at_the_end_follow_the_at_end_rule(
+            spans in proptest::collection::vec((0i32..900, proptest::option::of(0i32..400)), 0..30),
+            ps in 0i32..1200, plen in 0i32..400,
+        ) {
+            use crate::metrics::Period;
+            use crate::organisation::Span;
+            let base = jiff::civil::date(2024, 1, 1);
+            let at = |n: i32| base.checked_add(jiff::Span::new().days(n)).unwrap_or(base);
+            let p = Period { from: at(ps), to: at(ps + plen) };
+            let mut s = Sums::default();
+            let mut expect = 0;
+            for (start, len) in &spans {
+                let span = Span { from: at(*start), to: len.map(|l| at(start + l)) };
+                for f in span.forum_facts().iter().filter(|f| f.day() <= p.to) {
+                    let b = if f.day() < p.from { Bucket::Before } else { Bucket::In };
+                    s.add(f.kind(), f.code(), f.detail(), b, f.n());
+                }
+                if PeriodRule::AtEnd.counts(&p, span.from, span.to) {
+                    expect += 1;
+                }
+            }
+            proptest::prop_assert_eq!(evaluate(Metric::ForumOrganisations, &s, 70), Value::Count(expect));
         }
     }
 }

@@ -69,6 +69,8 @@ crate::code_enum!(
         /// Its end lies in the period, and what is counted of it (a
         /// follow-up answer) comes later: pending until then.
         Cohort => "cohort",
+        /// It was running on the period's last day (a membership at the end).
+        AtEnd => "at_end",
     }
 );
 
@@ -86,6 +88,7 @@ impl PeriodRule {
             PeriodRule::RunningDuring => running_on_some_day,
             PeriodRule::CarriedOver => start < period.from && running_on_some_day,
             PeriodRule::EndedIn | PeriodRule::Cohort => end.is_some_and(|e| period.contains(e)),
+            PeriodRule::AtEnd => start <= period.to && end.is_none_or(|e| e >= period.to),
         }
     }
 }

@@ -295,6 +295,8 @@ pub enum Locked {
     FollowUp(Uuid),
     /// An activity (a change is counted against what it replaced).
     Activity(Uuid),
+    /// An organisation (its forum membership likewise).
+    Organisation(Uuid),
 }
 
 impl Tx {
@@ -332,6 +334,11 @@ impl Tx {
             Locked::Activity(id) => (
                 "SELECT 1 FROM activities WHERE id = $1 FOR UPDATE",
                 "SELECT 1 FROM activities WHERE id = $1",
+                id,
+            ),
+            Locked::Organisation(id) => (
+                "SELECT 1 FROM organisations WHERE id = $1 FOR UPDATE",
+                "SELECT 1 FROM organisations WHERE id = $1",
                 id,
             ),
         };

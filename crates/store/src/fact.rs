@@ -6,7 +6,7 @@
 use jiff::civil::Date;
 use uuid::Uuid;
 use vink_domain::fact::{Answer, Fact, FactKind};
-use vink_domain::key_figures::{Bucket, Sums, history_kinds, range_kinds};
+use vink_domain::key_figures::{Bucket, Distinct, Sums, history_kinds, range_kinds};
 
 use crate::sql::{Bind, Conditions, bind_all};
 use crate::{Authorized, Result, StoreError, Tx, on};
@@ -95,6 +95,9 @@ pub async fn sums(tx: &mut Tx, from: Date, to: Date) -> Result<Sums> {
         };
         s.add(kind, &code, &detail, bucket, n);
     }
+    let engaged =
+        crate::organisation::institutions_engaged(tx, &from.to_string(), &to.to_string()).await?;
+    s.set_distinct(Distinct::CapacityBuildingInstitutions, engaged);
     Ok(s)
 }
 
@@ -206,5 +209,49 @@ pub async fn recount(tx: &mut Tx) -> Result<Vec<Fact>> {
             facts.push(Fact::follow_up_answered(k, end, a));
         }
     }
+    recount_activities(tx, &mut facts).await?;
+    let forum: Vec<(String, Option<String>)> = on!(tx, |c| sqlx::query_as(
+        "SELECT from_on, to_on FROM forum_memberships"
+    )
+    .fetch_all(c)
+    .await?);
+    for (from, to) in forum {
+        let span = vink_domain::organisation::Span {
+            from: day(&from)?,
+            to: to.as_deref().map(day).transpose()?,
+        };
+        facts.extend(span.forum_facts());
+    }
     Ok(facts)
+}
+
+/// The facts of the held activities as stored.
+async fn recount_activities(tx: &mut Tx, facts: &mut Vec<Fact>) -> Result<()> {
+    use vink_domain::activity::{ActivityKind, TargetGroup};
+    let bad = |what: &str, v: &str| StoreError::Corrupt(format!("{what} {v}"));
+    let held: Vec<(Uuid, String, String)> = on!(tx, |c| sqlx::query_as(
+        "SELECT id, kind, held_on FROM activities WHERE status = 'held'"
+    )
+    .fetch_all(c)
+    .await?);
+    let counts: Vec<(Uuid, String, i64)> = on!(tx, |c| sqlx::query_as(
+        "SELECT p.activity_id, p.target_group, p.n FROM activity_participants p
+           JOIN activities a ON a.id = p.activity_id WHERE a.status = 'held'"
+    )
+    .fetch_all(c)
+    .await?);
+    let mut kinds = std::collections::HashMap::new();
+    for (id, kind, held_on) in held {
+        let k = ActivityKind::parse(&kind).ok_or_else(|| bad("activity kind", &kind))?;
+        let d = held_on.parse::<Date>().map_err(|_| bad("day", &held_on))?;
+        facts.push(Fact::activity_held(k, d));
+        kinds.insert(id, (k, d));
+    }
+    for (id, group, n) in counts {
+        let g = TargetGroup::parse(&group).ok_or_else(|| bad("target group", &group))?;
+        if let Some((k, d)) = kinds.get(&id) {
+            facts.push(Fact::participants(*k, g, *d, n));
+        }
+    }
+    Ok(())
 }

@@ -289,3 +289,127 @@ async fn racing_corrections_of_one_activity_each_count_once() {
     assert_eq!(value(&f, "participants.young_people"), Some(stored));
     assert_eq!(value(&f, "activities.workshop"), Some(1));
 }
+
+#[tokio::test]
+async fn the_citizen_forum_and_capacity_building_count_by_their_periods() {
+    let t = common::setup().await;
+    let mut orgs = Vec::new();
+    for i in 0..6 {
+        orgs.push(organisation(&t, &format!("Forening {i} (fiktiv)"), "association").await);
+    }
+    for org in &orgs[..5] {
+        let r = member(&t, org, json!({"from": "2026-01-01"})).await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    }
+    // One left on 15 March (its last day); another's membership is
+    // corrected to have begun in April, not January.
+    assert_eq!(
+        member(
+            &t,
+            &orgs[0],
+            json!({"from": "2026-01-01", "to": "2026-03-15"})
+        )
+        .await
+        .status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        member(&t, &orgs[1], json!({"from": "01.04.2026"}))
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(at_end(&t, "2026-02-01", "2026-02-28").await, Some(4));
+    assert_eq!(
+        at_end(&t, "2026-03-01", "2026-03-15").await,
+        Some(4),
+        "still a member on its last day"
+    );
+    assert_eq!(at_end(&t, "2026-03-01", "2026-03-31").await, Some(3));
+    assert_eq!(at_end(&t, "2026-04-01", "2026-04-30").await, Some(4));
+    // A forum meeting is an activity of its kind.
+    let mut meeting = workshop("held", 0, &[]);
+    meeting["kind"] = json!("citizen_forum");
+    meeting["participants"] = json!([{"target_group": "organisations", "count": 14}]);
+    let r = t
+        .api("POST", "/api/v1/activities", Some("sek"), Some(meeting))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let f = figures(&t, "analyst").await;
+    assert_eq!(value(&f, "forum_meetings"), Some(1));
+    assert_eq!(
+        value(&f, "participants.citizen_forum.organisations"),
+        Some(14)
+    );
+    // Capacity building: two institutions, one of them twice.
+    for (org, from, to) in [
+        (&orgs[4], "2026-02-01", Some("2026-03-31")),
+        (&orgs[4], "2026-03-20", None),
+        (&orgs[5], "2026-03-10", Some("2026-03-12")),
+    ] {
+        let r = t
+            .api(
+                "POST",
+                &format!("/api/v1/organisations/{org}/capacity-building"),
+                Some("sek"),
+                Some(json!({"from": from, "to": to, "note": "Opkvalificering af frivillige (fiktiv)"})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    }
+    assert_eq!(
+        value(&figures(&t, "sek").await, "institutions_capacity_building"),
+        Some(2)
+    );
+    let detail = t
+        .api(
+            "GET",
+            &format!("/api/v1/organisations/{}", orgs[4]),
+            Some("analyst"),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(detail["forum"]["from"], "2026-01-01");
+    assert_eq!(detail["capacity_building"].as_array().unwrap().len(), 2);
+    // Bad periods name the field; an unknown organisation is 404.
+    let bad = member(
+        &t,
+        &orgs[2],
+        json!({"from": "2026-05-01", "to": "2026-04-01"}),
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad.json()["error"]["fields"][0]["field"], "to");
+    let missing = member(
+        &t,
+        &uuid::Uuid::nil().to_string(),
+        json!({"from": "2026-05-01"}),
+    )
+    .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        at_end(&t, "2026-04-01", "2026-04-30").await,
+        Some(4),
+        "nothing written"
+    );
+}
+
+async fn member(t: &T, org: &str, body: Value) -> common::Resp {
+    let uri = format!("/api/v1/organisations/{org}/forum-membership");
+    t.api("PUT", &uri, Some("sek"), Some(body)).await
+}
+
+/// Organisations in the forum at the end of `[from, to]`.
+async fn at_end(t: &T, from: &str, to: &str) -> Option<i64> {
+    let r = t
+        .api(
+            "GET",
+            &format!("/api/v1/key-figures?from={from}&to={to}"),
+            Some("analyst"),
+            None,
+        )
+        .await
+        .json();
+    value(&r, "forum_organisations")
+}

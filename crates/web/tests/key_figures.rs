@@ -343,6 +343,22 @@ async fn recount(t: &T, from: &str, to: &str) -> Vec<(String, Option<i64>)> {
         }
         s.add(f.kind(), f.code(), f.detail(), bucket, f.n());
     }
+    let engaged = {
+        let mut tx = t.app.db.begin_read().await.unwrap();
+        let n = vink_store::organisation::institutions_engaged(
+            &mut tx,
+            &from.to_string(),
+            &to.to_string(),
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        n
+    };
+    s.set_distinct(
+        vink_domain::key_figures::Distinct::CapacityBuildingInstitutions,
+        engaged,
+    );
     vink_domain::key_figures::figures(&s, 70)
         .into_iter()
         .map(|f| (f.code, f.value))
@@ -384,6 +400,81 @@ async fn figures_from_facts_equal_a_recount_from_the_case_tables() {
             2 => course(&t, kind, None, None).await,
             _ => course(&t, kind, Some(&s), Some(("completed", &e))).await,
         };
+    }
+    // Activities, some corrected or cancelled later; forum memberships,
+    // some ended or moved.
+    let activity_kinds = ["presentation", "workshop", "citizen_forum", "dialogue"];
+    let groups = ["front_line_staff", "parents", "pupils", "organisations"];
+    for _ in 0..12 {
+        let day = jiff::civil::date(2026, 1, 1)
+            .checked_add(jiff::Span::new().days(rng.below(230) as i64))
+            .unwrap();
+        let body = |status: &str, rng: &mut Rng| {
+            json!({
+                "kind": activity_kinds[rng.below(4) as usize], "held_on": day.to_string(),
+                "status": status, "title": "Fiktiv aktivitet", "focus_area": "front_line",
+                "participants": [
+                    {"target_group": groups[rng.below(2) as usize], "count": rng.below(60)},
+                    {"target_group": groups[2 + rng.below(2) as usize], "count": rng.below(9)}
+                ]
+            })
+        };
+        let status = ["held", "planned", "cancelled"][rng.below(3) as usize];
+        let r = t
+            .api(
+                "POST",
+                "/api/v1/activities",
+                Some("sek"),
+                Some(body(status, &mut rng)),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        if rng.below(2) == 0 {
+            let id = r.json()["id"].as_str().unwrap().to_string();
+            let status = ["held", "cancelled"][rng.below(2) as usize];
+            let r = t
+                .api(
+                    "PUT",
+                    &format!("/api/v1/activities/{id}"),
+                    Some("sek"),
+                    Some(body(status, &mut rng)),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+        }
+    }
+    for i in 0..8 {
+        let org = t
+            .api(
+                "POST",
+                "/api/v1/organisations",
+                Some("sek"),
+                Some(json!({"name": format!("Forening {i} (fiktiv)"), "kind": "association"})),
+            )
+            .await
+            .json()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        for _ in 0..=rng.below(2) {
+            let from = jiff::civil::date(2026, 1, 1)
+                .checked_add(jiff::Span::new().days(rng.below(200) as i64))
+                .unwrap();
+            let to = (rng.below(2) == 0).then(|| {
+                from.checked_add(jiff::Span::new().days(rng.below(90) as i64))
+                    .unwrap()
+                    .to_string()
+            });
+            let r = t
+                .api(
+                    "PUT",
+                    &format!("/api/v1/organisations/{org}/forum-membership"),
+                    Some("sek"),
+                    Some(json!({"from": from.to_string(), "to": to})),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+        }
     }
     // Periods of every length, over and around the history.
     for (from, to) in [

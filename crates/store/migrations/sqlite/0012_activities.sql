@@ -43,3 +43,23 @@ CREATE TABLE activity_organisations (
     PRIMARY KEY (activity_id, organisation_id)
 );
 CREATE INDEX activity_organisations_org ON activity_organisations(organisation_id, activity_id);
+
+-- Membership of the citizen forum ("medborgerforum"): one period per
+-- organisation (from, and to when it left), changed by replacing it.
+CREATE TABLE forum_memberships (
+    organisation_id BLOB PRIMARY KEY NOT NULL REFERENCES organisations(id),
+    from_on TEXT NOT NULL,
+    to_on TEXT
+);
+
+-- Capacity building with a local institution over a period; the target
+-- counts distinct institutions engaged in a period.
+CREATE TABLE capacity_building (
+    id BLOB PRIMARY KEY NOT NULL,
+    organisation_id BLOB NOT NULL REFERENCES organisations(id),
+    from_on TEXT NOT NULL,
+    to_on TEXT,
+    note TEXT,
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX capacity_building_from ON capacity_building(from_on, organisation_id);

@@ -5,10 +5,11 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use vink_app::activity::{
-    self as uc, ActivityPage, ActivityQuery, ActivityView, OrganisationPage, OrganisationQuery,
+    self as uc, ActivityPage, ActivityQuery, ActivityView, OrganisationDetail, OrganisationPage,
+    OrganisationQuery,
 };
 use vink_domain::activity::ActivityInput;
-use vink_domain::organisation::OrganisationInput;
+use vink_domain::organisation::{OrganisationInput, PeriodInput};
 
 use super::course::{NewId, created};
 use super::extract::{ApiJson, ApiQuery, ErrorBody, path_id};
@@ -86,4 +87,43 @@ pub async fn add_organisation(
 ) -> Result<Response, ApiError> {
     let id = uc::create_organisation(&s.app, &a, &input).await?;
     Ok(created(format!("/api/v1/organisations/{id}"), id))
+}
+
+/// An organisation with its citizen-forum membership and capacity building.
+#[utoipa::path(get, path = "/api/v1/organisations/{id}", tag = "activities", params(("id" = Uuid, Path)),
+    responses((status = 200, body = OrganisationDetail), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn organisation(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<String>,
+) -> Result<Json<OrganisationDetail>, ApiError> {
+    Ok(Json(uc::organisation(&s.app, &a, path_id(&id)?).await?))
+}
+
+/// Set (replace) the organisation's membership of the citizen forum
+/// (`from`, and `to` when it left).
+#[utoipa::path(put, path = "/api/v1/organisations/{id}/forum-membership", tag = "activities", params(("id" = Uuid, Path)),
+    request_body = PeriodInput, responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn forum_membership(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<PeriodInput>,
+) -> Result<StatusCode, ApiError> {
+    uc::set_forum_membership(&s.app, &a, path_id(&id)?, &input).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Record a capacity-building engagement with the institution.
+#[utoipa::path(post, path = "/api/v1/organisations/{id}/capacity-building", tag = "activities", params(("id" = Uuid, Path)),
+    request_body = PeriodInput, responses((status = 201, body = NewId), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn capacity_building(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<PeriodInput>,
+) -> Result<Response, ApiError> {
+    let org = path_id(&id)?;
+    let eid = uc::add_engagement(&s.app, &a, org, &input).await?;
+    Ok(created(format!("/api/v1/organisations/{org}"), eid))
 }

@@ -70,6 +70,9 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(activity::activities, activity::add_activity))
         .routes(routes!(activity::activity, activity::replace_activity))
         .routes(routes!(activity::organisations, activity::add_organisation))
+        .routes(routes!(activity::organisation))
+        .routes(routes!(activity::forum_membership))
+        .routes(routes!(activity::capacity_building))
         .routes(routes!(reminder::inbox))
         .routes(routes!(search::search))
 }

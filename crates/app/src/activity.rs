@@ -51,7 +51,7 @@ pub struct OrganisationRef {
 
 /// Checks an input against the domain rules and what it names (the agency,
 /// the partner organisations) in `tx`; errors name the field.
-async fn checked(
+pub(crate) async fn checked(
     tx: &mut Authorized,
     input: &ActivityInput,
     today: Date,
@@ -100,20 +100,15 @@ fn parts(a: &Activity, organisations: Vec<Uuid>) -> ActivityParts {
     }
 }
 
-/// Registers an activity; a held one counts from the same commit.
-pub async fn create(app: &App, actor: &Actor, input: &ActivityInput) -> Result<Uuid> {
-    let id = vink_domain::new_id();
-    let tx = app.db.begin().await?;
-    let mut tx = app
-        .authorize(
-            tx,
-            actor,
-            Action::ActivityManage,
-            &Resource::None,
-            Some(RecordRef::activity(id)),
-        )
-        .await?;
-    let (a, agency, orgs) = checked(&mut tx, input, app.today()).await?;
+/// Writes a checked activity with its parts and the facts it counts.
+pub(crate) async fn insert(
+    tx: &mut Authorized,
+    actor: &Actor,
+    a: &Activity,
+    agency: Uuid,
+    orgs: Vec<Uuid>,
+    id: Uuid,
+) -> Result<()> {
     let now = micros(tx.at());
     let row = ActivityRow {
         id,
@@ -129,8 +124,26 @@ pub async fn create(app: &App, actor: &Actor, input: &ActivityInput) -> Result<U
         created_by: actor.user_id(),
         updated_at: now,
     };
-    store::insert_activity(&mut tx, &row, &parts(&a, orgs)).await?;
-    vink_store::fact::append(&mut tx, &Activity::change(None, &a)).await?;
+    store::insert_activity(tx, &row, &parts(a, orgs)).await?;
+    vink_store::fact::append(tx, &Activity::change(None, a)).await?;
+    Ok(())
+}
+
+/// Registers an activity; a held one counts from the same commit.
+pub async fn create(app: &App, actor: &Actor, input: &ActivityInput) -> Result<Uuid> {
+    let id = vink_domain::new_id();
+    let tx = app.db.begin().await?;
+    let mut tx = app
+        .authorize(
+            tx,
+            actor,
+            Action::ActivityManage,
+            &Resource::None,
+            Some(RecordRef::activity(id)),
+        )
+        .await?;
+    let (a, agency, orgs) = checked(&mut tx, input, app.today()).await?;
+    insert(&mut tx, actor, &a, agency, orgs, id).await?;
     tx.commit().await?;
     Ok(id)
 }

@@ -4,6 +4,7 @@
 //! transaction before committing. A refused attempt commits only its audit row.
 
 pub mod activity;
+pub mod activity_import;
 pub mod audit;
 pub mod clock;
 pub mod concern;

@@ -5,6 +5,7 @@
 pub mod api;
 mod assets;
 mod auth;
+pub mod download;
 mod error;
 pub mod i18n;
 pub mod redirect;
@@ -28,6 +29,8 @@ pub use error::ApiError;
 /// The largest request body accepted anywhere (a concern's description is at most
 /// 10 000 characters; this leaves room for the rest of the form).
 pub const BODY_LIMIT: usize = 64 * 1024;
+/// The body limit of a file import (a CSV of a few thousand activities).
+pub const IMPORT_LIMIT: usize = 2 * 1024 * 1024;
 
 /// What every handler gets.
 #[derive(Clone)]

@@ -413,3 +413,219 @@ async fn at_end(t: &T, from: &str, to: &str) -> Option<i64> {
         .json();
     value(&r, "forum_organisations")
 }
+
+#[tokio::test]
+async fn the_secretariat_registers_and_corrects_an_activity_in_the_ui() {
+    let t = common::setup().await;
+    let org = organisation(&t, "Foreningen Dialog (fiktiv)", "association").await;
+    let (_, cookie) = t.login("sek", common::PASSWORD).await;
+    let form = t.page("/activities/new", &cookie).await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(form.text.contains("Foreningen Dialog (fiktiv)"));
+    let csrf = T::csrf_of(&form);
+    let mut fields = vec![
+        ("csrf", csrf.as_str()),
+        ("kind", "presentation"),
+        ("title", "Vidensoplæg for lærere (fiktivt)"),
+        ("held_on", "10.03.2026"),
+        ("status", "held"),
+        ("focus_area", "front_line"),
+        ("agency", "vink"),
+        ("participants_front_line_staff", "-2"),
+        ("participants_parents", "x"),
+        ("organisations", org.as_str()),
+    ];
+    // A letter where a number belongs: named at its field, nothing saved.
+    let bad = t.post_form("/activities", &cookie, &fields).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        bad.text.contains("href=\"#f-participants-parents\""),
+        "{}",
+        bad.text
+    );
+    assert!(
+        bad.text.contains("Vidensoplæg for lærere (fiktivt)"),
+        "input kept"
+    );
+    // A negative count, named at its field.
+    fields.retain(|(k, _)| *k != "participants_parents");
+    let bad = t.post_form("/activities", &cookie, &fields).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        bad.text
+            .contains("href=\"#f-participants-front-line-staff\""),
+        "{}",
+        bad.text
+    );
+    assert!(bad.text.contains("Tallet kan ikke være negativt."));
+    fields.retain(|(k, _)| *k != "participants_front_line_staff");
+    fields.push(("participants_front_line_staff", "42"));
+    let ok = t.post_form("/activities", &cookie, &fields).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.text);
+    let at = ok.header("location");
+    let page = t.page(&at, &cookie).await;
+    assert!(page.text.contains("value=\"42\""));
+    assert!(page.text.contains(&format!("value=\"{org}\" checked")));
+    // Corrected to 45 from its own page.
+    let csrf = T::csrf_of(&page);
+    let mut fix: Vec<(&str, &str)> = fields
+        .iter()
+        .filter(|(k, _)| *k != "csrf" && *k != "participants_front_line_staff")
+        .cloned()
+        .collect();
+    fix.push(("csrf", &csrf));
+    fix.push(("participants_front_line_staff", "45"));
+    let ok = t.post_form(&at, &cookie, &fix).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER);
+    let f = t
+        .api(
+            "GET",
+            "/api/v1/key-figures?from=2026-03-01&to=2026-03-31",
+            Some("sek"),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(
+        value(&f, "participants.presentation.front_line_staff"),
+        Some(45)
+    );
+    let list = t.page("/activities?kind=presentation", &cookie).await;
+    assert!(list.text.contains("Vidensoplæg for lærere (fiktivt)"));
+    // The analyst reads the register, and the activity without a way to save.
+    let (_, an) = t.login("analyst", common::PASSWORD).await;
+    let list = t.page("/activities", &an).await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(!list.text.contains("/activities/new"));
+    let page = t.page(&at, &an).await;
+    assert!(page.text.contains("<fieldset disabled>"));
+    assert!(!page.text.contains("button-primary\">Gem aktiviteten"));
+    // Organisations: the forum membership from the organisation's page.
+    let page = t.page(&format!("/organisations/{org}"), &cookie).await;
+    let csrf = T::csrf_of(&page);
+    let bad = t
+        .post_form(
+            &format!("/organisations/{org}/forum"),
+            &cookie,
+            &[
+                ("csrf", &csrf),
+                ("forum_from", "01.05.2026"),
+                ("forum_to", "01.04.2026"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.text.contains("href=\"#f-forum-to\""));
+    let ok = t
+        .post_form(
+            &format!("/organisations/{org}/forum"),
+            &cookie,
+            &[("csrf", &csrf), ("forum_from", "01.01.2026")],
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER);
+    let page = t.page(&format!("/organisations/{org}"), &cookie).await;
+    assert!(page.text.contains("Medlem siden 01.01.2026."));
+}
+
+const HEADER: &str = "kind;held_on;status;title;focus_area;prevention_level;district;agency;participants.front_line_staff;participants.parents";
+
+#[tokio::test]
+async fn a_csv_import_is_all_or_nothing_with_errors_by_line_and_column() {
+    let t = common::setup().await;
+    // The template, as downloaded, imports as it is.
+    let template = t
+        .api(
+            "GET",
+            "/api/v1/activities/import/template",
+            Some("sek"),
+            None,
+        )
+        .await;
+    assert_eq!(template.status, StatusCode::OK);
+    assert!(template.header("content-type").starts_with("text/csv"));
+    assert!(template.text.starts_with('\u{feff}'));
+    // Line 3 has a negative count, line 4 a date that does not exist.
+    let bad = format!(
+        "{HEADER}\r\npresentation;10.03.2026;held;Oplæg A;front_line;;;vink;40;\r\n\
+         workshop;11.03.2026;held;Workshop B;civil_society;;;vink;-5;2\r\n\
+         dialogue;30.02.2026;held;Dialog C;civil_society;;;;;7\r\n"
+    );
+    let r = t
+        .api_raw("POST", "/api/v1/activities/import", "sek", bad)
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    let fields: Vec<String> = r.json()["error"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        fields,
+        vec!["rows[3].participants.front_line_staff", "rows[4].held_on"]
+    );
+    let none = t
+        .api("GET", "/api/v1/activities", Some("sek"), None)
+        .await
+        .json();
+    assert!(
+        none["items"].as_array().unwrap().is_empty(),
+        "nothing saved"
+    );
+    // Corrected, saved as Excel's Windows-1252: all three, and they count.
+    let good = format!(
+        "{HEADER}\r\npresentation;10.03.2026;held;Opl\u{e6}g A;front_line;;N\u{f8}rrebro;vink;40;\r\n\
+         workshop;11.03.2026;held;Workshop B;civil_society;;;vink;5;2\r\n\
+         dialogue;28.02.2026;held;Dialog C;civil_society;;;;;7\r\n"
+    );
+    let latin1: Vec<u8> = good.chars().map(|c| c as u32 as u8).collect();
+    let r = t
+        .api_raw("POST", "/api/v1/activities/import", "sek", latin1)
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert_eq!(r.json()["imported"], 3);
+    let f = figures(&t, "sek").await;
+    assert_eq!(value(&f, "participants.front_line_staff"), Some(45));
+    let list = t
+        .api(
+            "GET",
+            "/api/v1/activities?kind=presentation",
+            Some("sek"),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(list["items"][0]["title"], "Oplæg A");
+    assert_eq!(list["items"][0]["district"], "Nørrebro");
+    // An analyst may not import.
+    let r = t
+        .api_raw("POST", "/api/v1/activities/import", "analyst", good.clone())
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // The page: the same file with a bad line shows a table of errors.
+    let (_, cookie) = t.login("sek", common::PASSWORD).await;
+    let page = t.page("/activities/import", &cookie).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let csrf = T::csrf_of(&page);
+    let boundary = "vinkboundary";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.csv\"\r\nContent-Type: text/csv\r\n\r\n\
+         {HEADER}\r\nparty;10.03.2026;held;X;front_line;;;;1;\r\n--{boundary}--\r\n"
+    );
+    let req = axum::http::Request::post("/activities/import")
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .header("cookie", &cookie)
+        .body(axum::body::Body::from(body))
+        .unwrap();
+    let r = t.send(req).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert!(r.text.contains("data-import-errors"));
+    assert!(r.text.contains("<code>kind</code>"));
+    let template = t.page("/activities/import/template.csv", &cookie).await;
+    assert_eq!(template.status, StatusCode::OK);
+}

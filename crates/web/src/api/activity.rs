@@ -3,11 +3,12 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use vink_app::activity::{
     self as uc, ActivityPage, ActivityQuery, ActivityView, OrganisationDetail, OrganisationPage,
     OrganisationQuery,
 };
+use vink_app::activity_import::ImportResult;
 use vink_domain::activity::ActivityInput;
 use vink_domain::organisation::{OrganisationInput, PeriodInput};
 
@@ -126,4 +127,48 @@ pub async fn capacity_building(
     let org = path_id(&id)?;
     let eid = uc::add_engagement(&s.app, &a, org, &input).await?;
     Ok(created(format!("/api/v1/organisations/{org}"), eid))
+}
+
+/// Import many activities from a CSV file (the request body, `;` or `,`
+/// separated, UTF-8 or Windows-1252; columns as in the template). All or
+/// nothing: on any error, 422 names each line and column
+/// (`rows[3].held_on`) and nothing is saved.
+#[utoipa::path(post, path = "/api/v1/activities/import", tag = "activities",
+    request_body(content = String, content_type = "text/csv"),
+    responses((status = 201, body = ImportResult), (status = 403, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn import(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let text = vink_app::activity_import::decode(&body);
+    match vink_app::activity_import::import(&s.app, &a, &text).await? {
+        Ok(r) => Ok((StatusCode::CREATED, Json(r)).into_response()),
+        Err(e) => {
+            let mut errs = vink_domain::validation::FieldErrors::new();
+            for r in e.errors {
+                let field = if r.column.is_empty() {
+                    format!("rows[{}]", r.line)
+                } else {
+                    format!("rows[{}].{}", r.line, r.column)
+                };
+                errs.0.push(vink_domain::validation::FieldError {
+                    field,
+                    code: "invalid_row",
+                    message: format!("{}: {}", r.code, r.message),
+                });
+            }
+            Err(vink_app::AppError::Invalid(errs).into())
+        }
+    }
+}
+
+/// The CSV template: the columns and one example row.
+#[utoipa::path(get, path = "/api/v1/activities/import/template", tag = "activities",
+    responses((status = 200, body = String, content_type = "text/csv"), (status = 401, body = ErrorBody)))]
+pub async fn import_template(ApiActor(_a): ApiActor) -> Response {
+    crate::download::csv_file(
+        "aktiviteter-skabelon.csv",
+        vink_app::activity_import::template(),
+    )
 }

@@ -23,7 +23,7 @@ use std::sync::OnceLock;
 use axum::Json;
 use axum::Router;
 use utoipa::OpenApi;
-use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
 use crate::AppState;
@@ -69,6 +69,11 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(key_figures::key_figures))
         .routes(routes!(activity::activities, activity::add_activity))
         .routes(routes!(activity::activity, activity::replace_activity))
+        .routes(
+            routes!(activity::import)
+                .layer(axum::extract::DefaultBodyLimit::max(crate::IMPORT_LIMIT)),
+        )
+        .routes(routes!(activity::import_template))
         .routes(routes!(activity::organisations, activity::add_organisation))
         .routes(routes!(activity::organisation))
         .routes(routes!(activity::forum_membership))

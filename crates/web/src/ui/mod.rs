@@ -2,6 +2,7 @@
 //! user, CSRF token); every form posts back with the token and comes back with
 //! the user's input and per-field errors when something is wrong.
 
+mod activity;
 mod audit;
 mod concern;
 mod corps;
@@ -9,6 +10,7 @@ mod course;
 pub(crate) mod flash;
 mod follow_up;
 mod key_figures;
+mod organisation;
 mod reminder;
 mod report;
 mod search;
@@ -78,6 +80,32 @@ pub fn routes() -> Router<AppState> {
         .route("/follow-ups", get(follow_up::follow_ups))
         .route("/outcomes", get(follow_up::outcomes))
         .route("/key-figures", get(key_figures::page))
+        .route("/activities", get(activity::list).post(activity::create))
+        .route("/activities/new", get(activity::new_form))
+        .route(
+            "/activities/import",
+            get(activity::import_form)
+                .post(activity::import)
+                .layer(axum::extract::DefaultBodyLimit::max(crate::IMPORT_LIMIT)),
+        )
+        .route(
+            "/activities/import/template.csv",
+            get(activity::import_template),
+        )
+        .route(
+            "/activities/{id}",
+            get(activity::detail).post(activity::update),
+        )
+        .route(
+            "/organisations",
+            get(organisation::list).post(organisation::create),
+        )
+        .route("/organisations/{id}", get(organisation::detail))
+        .route("/organisations/{id}/forum", post(organisation::forum))
+        .route(
+            "/organisations/{id}/capacity-building",
+            post(organisation::capacity_building),
+        )
         .route("/corps", get(corps::corps).post(corps::create_member))
         .route("/corps/{id}/training", post(corps::add_training))
         .route("/corps/{id}", get(corps::member))
@@ -116,6 +144,7 @@ pub struct NavUser {
     pub follow_ups: bool,
     pub outcomes: bool,
     pub key_figures: bool,
+    pub activities: bool,
     pub corps: bool,
     pub search: bool,
     pub users: bool,
@@ -139,6 +168,12 @@ fn nav_of(title_key: &str) -> (&'static str, &'static str) {
         "corps.member_title" => ("corps", "true"),
         "outcomes.title" => ("outcomes", "page"),
         "key_figures.title" => ("key_figures", "page"),
+        "activities.title" => ("activities", "page"),
+        "activities.new_title" | "activities.edit_title" | "activities.import_title" => {
+            ("activities", "true")
+        }
+        "organisations.title" => ("organisations", "page"),
+        "organisations.detail_title" => ("organisations", "true"),
         "inbox.title" => ("inbox", "page"),
         "audit.title" => ("audit", "page"),
         "audit.person_title" => ("audit", "true"),
@@ -164,6 +199,7 @@ impl Page {
                 follow_ups: can(Action::FollowUpList),
                 outcomes: can(Action::OutcomeRead),
                 key_figures: can(Action::KeyFigureRead),
+                activities: can(Action::ActivityRead),
                 corps: can(Action::CorpsRead),
                 search: can(Action::Search),
                 users: can(Action::UserManage),

@@ -454,3 +454,47 @@ test('the remaining pages pass axe and reflow too', async () => {
   assert.deepEqual(errors, [], 'no console errors');
   await context.close();
 });
+
+test('secretariat registers an organisation and an activity → the key figures count it', async () => {
+  const context = await browser.newContext({ locale: 'da-DK' });
+  const page = await context.newPage();
+  await login(page, 'sara');
+  // An organisation, from the register's form.
+  await page.getByRole('link', { name: 'Organisationer', exact: true }).click();
+  await check(page, 'organisations');
+  await page.getByText('Registrér en organisation').click();
+  await page.getByLabel('Navn', { exact: true }).fill('Netværk mod Hadtale (e2e)');
+  await page.getByLabel('Type organisation').selectOption('ngo');
+  await page.getByRole('button', { name: 'Gem organisationen' }).click();
+  await page.getByText('Organisationen er gemt.').waitFor();
+  await check(page, 'organisation');
+  // A held workshop with 24 young people, the organisation as partner.
+  await page.getByRole('link', { name: 'Aktiviteter', exact: true }).click();
+  await check(page, 'activities (empty)');
+  await page.getByRole('link', { name: 'Registrér aktivitet' }).click();
+  await check(page, 'new activity');
+  const held = new Date(Date.now() - 86400000).toLocaleDateString('da-DK', { timeZone: 'Europe/Copenhagen', day: '2-digit', month: '2-digit', year: 'numeric' }).replaceAll('/', '.');
+  await page.getByLabel('Type', { exact: true }).selectOption('workshop');
+  await page.getByLabel('Titel').fill('Workshop om online hadtale (e2e)');
+  await page.getByLabel('Dato').fill(held);
+  await page.getByLabel('Afholdt').check();
+  await page.getByLabel('Indsatsområde').selectOption('civil_society');
+  await page.getByLabel('Unge', { exact: true }).fill('-3');
+  await page.getByLabel('Netværk mod Hadtale (e2e)').check();
+  await page.getByRole('button', { name: 'Gem aktiviteten' }).click();
+  // A negative count is named at its field, and focus goes to the summary.
+  await page.getByText('Tallet kan ikke være negativt.').first().waitFor();
+  await check(page, 'activity form with an error');
+  await page.getByLabel('Unge', { exact: true }).fill('24');
+  await page.getByRole('button', { name: 'Gem aktiviteten' }).click();
+  await page.getByText('Aktiviteten er gemt.').waitFor();
+  await check(page, 'saved activity');
+  // The key figures for this year count it.
+  await page.getByRole('link', { name: 'Nøgletal', exact: true }).click();
+  await check(page, 'key figures');
+  const row = page.locator('tr', { has: page.locator('th', { hasText: /^\s*heraf\s+Unge\s*$/ }) }).first();
+  assert.equal((await row.locator('td').first().textContent()).trim(), '24');
+  await page.goto(`${base}/activities/import`);
+  await check(page, 'activity import');
+  await context.close();
+});

@@ -57,26 +57,28 @@ pub struct DemoSummary {
     pub concerns_created: usize,
     pub meetings_created: usize,
     pub courses_created: usize,
+    pub activities_created: usize,
+    pub organisations_created: usize,
 }
 
 /// A small deterministic generator: the same demo every time, no extra crate.
-struct Rng(u64);
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
         self.0
     }
-    fn below(&mut self, n: u64) -> u64 {
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
         self.next() % n.max(1)
     }
-    fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
+    pub(crate) fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
         let i = usize::try_from(self.below(xs.len() as u64)).unwrap_or(0);
         &xs[i.min(xs.len() - 1)]
     }
-    fn chance(&mut self, percent: u64) -> bool {
+    pub(crate) fn chance(&mut self, percent: u64) -> bool {
         self.below(100) < percent
     }
 }
@@ -362,6 +364,10 @@ pub async fn load(app: &App) -> Result<DemoSummary> {
         summary.concerns_created += 1;
     }
     summary.courses_created = demo_courses(&mut tx, &mut rng, now, secretariat, app).await?;
+    let (activities, organisations) =
+        crate::demo_activities::load(&mut tx, &mut rng, local_date(now), secretariat).await?;
+    summary.activities_created = activities;
+    summary.organisations_created = organisations;
     // The demo writes its history through the store, not the use cases: its
     // facts are counted from what it wrote, in the same transaction.
     vink_store::fact::append_recount(&mut tx).await?;

@@ -11,6 +11,7 @@ pub mod concern;
 pub mod corps;
 pub mod course;
 pub mod demo;
+mod demo_activities;
 pub mod follow_up;
 pub mod generate;
 pub mod jobs;

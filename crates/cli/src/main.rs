@@ -278,8 +278,13 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             if demo {
                 let s = vink_app::demo::load(&app).await?;
                 println!(
-                    "Demo data: {} users, {} concerns, {} meetings and {} courses created (existing data kept).",
-                    s.users_created, s.concerns_created, s.meetings_created, s.courses_created
+                    "Demo data: {} users, {} concerns, {} meetings, {} courses, {} activities and {} organisations created (existing data kept).",
+                    s.users_created,
+                    s.concerns_created,
+                    s.meetings_created,
+                    s.courses_created,
+                    s.activities_created,
+                    s.organisations_created
                 );
                 println!(
                     "Demo log-ins (password for all: {}):",

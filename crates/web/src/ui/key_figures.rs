@@ -94,10 +94,95 @@ fn sections(t: &Tr, r: &KeyFigureReport) -> Vec<Section> {
     ] {
         individual.push(named(code, false));
     }
-    vec![Section {
-        heading: t.t("key_figures.individual").into(),
-        lines: individual,
-    }]
+    // Focus area 2: presentations, theme days and advice for front-line
+    // staff, talks for parents and pupils.
+    let activity = |k: &str| {
+        line(
+            &format!("activities.{k}"),
+            false,
+            t.code("activity_kind", k),
+        )
+    };
+    let people = |g: &str, part: bool| {
+        line(
+            &format!("participants.{g}"),
+            part,
+            t.code("target_group", g),
+        )
+    };
+    let mut front_line: Vec<Line> = [
+        "presentation",
+        "theme_day",
+        "network_meeting",
+        "advisory",
+        "parent_course",
+    ]
+    .iter()
+    .map(|k| activity(k))
+    .collect();
+    front_line.push(Line {
+        label: t.t("key_figures.participants").into(),
+        part: false,
+        now: String::new(),
+        before: String::new(),
+    });
+    front_line.extend(
+        [
+            "front_line_staff",
+            "parents",
+            "pupils",
+            "young_people",
+            "corps",
+        ]
+        .iter()
+        .map(|g| people(g, true)),
+    );
+    // Focus area 3: the citizen forum, dialogue, workshops, capacity building.
+    let mut civil = vec![
+        named("forum_organisations", false),
+        named("forum_meetings", false),
+    ];
+    civil.extend(
+        [
+            "dialogue",
+            "youth_dialogue",
+            "workshop",
+            "capacity_building",
+        ]
+        .iter()
+        .map(|k| activity(k)),
+    );
+    civil.push(named("institutions_capacity_building", false));
+    civil.push(Line {
+        label: t.t("key_figures.participants").into(),
+        part: false,
+        now: String::new(),
+        before: String::new(),
+    });
+    civil.extend(
+        [
+            "local_professionals",
+            "womens_networks",
+            "citizens",
+            "organisations",
+        ]
+        .iter()
+        .map(|g| people(g, true)),
+    );
+    vec![
+        Section {
+            heading: t.t("key_figures.individual").into(),
+            lines: individual,
+        },
+        Section {
+            heading: t.t("key_figures.front_line").into(),
+            lines: front_line,
+        },
+        Section {
+            heading: t.t("key_figures.civil_society").into(),
+            lines: civil,
+        },
+    ]
 }
 
 pub async fn page(

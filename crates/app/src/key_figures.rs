@@ -7,6 +7,7 @@ use vink_domain::key_figures::{Figure, figures, suppress};
 use vink_domain::metrics::Period;
 use vink_domain::policy::{Action, Resource, sees_small_numbers};
 use vink_domain::report::DEFAULT_TARGET_PERCENT;
+use vink_domain::series::Series;
 use vink_domain::user::Actor;
 
 use crate::{App, AppError, Result};
@@ -38,6 +39,8 @@ pub struct KeyFigureReport {
     pub previous: Option<PeriodFigures>,
     /// True when small numbers are hidden for this reader.
     pub suppressed_small_numbers: bool,
+    /// The period month by month, for the charts.
+    pub series: Series,
 }
 
 impl KeyFigureReport {
@@ -79,6 +82,9 @@ pub async fn report(app: &App, actor: &Actor, q: &KeyFigureQuery) -> Result<KeyF
         }),
         None => None,
     };
+    let monthly = vink_store::fact::monthly(&mut tx, period.from, period.to).await?;
+    let series =
+        vink_domain::series::series(&vink_domain::series::monthly_sums(&monthly, &period), hide);
     tx.commit().await?;
     Ok(KeyFigureReport {
         from: period.from.to_string(),
@@ -86,5 +92,6 @@ pub async fn report(app: &App, actor: &Actor, q: &KeyFigureQuery) -> Result<KeyF
         figures: current,
         previous,
         suppressed_small_numbers: hide,
+        series,
     })
 }

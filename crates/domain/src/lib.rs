@@ -14,6 +14,7 @@ pub mod person;
 pub mod policy;
 pub mod report;
 pub mod search;
+pub mod series;
 pub mod triage;
 pub mod user;
 pub mod validation;

@@ -7,6 +7,7 @@ use jiff::civil::Date;
 use uuid::Uuid;
 use vink_domain::fact::{Answer, Fact, FactKind};
 use vink_domain::key_figures::{Bucket, Distinct, Sums, history_kinds, range_kinds};
+use vink_domain::series::{MonthBucket, MonthRow};
 
 use crate::sql::{Bind, Conditions, bind_all};
 use crate::{Authorized, Result, StoreError, Tx, on};
@@ -73,6 +74,60 @@ pub(crate) fn sums_sql(from: Date, to: Date) -> (String, Conditions) {
         list(history_kinds())
     );
     (sql, w)
+}
+
+/// A period's sums bucketed by month, in one statement: the range kinds
+/// over `[from, to]`, the history kinds over everything up to `to` (before
+/// the period in one bucket).
+pub(crate) fn monthly_sql(from: Date, to: Date) -> (String, Conditions) {
+    let mut w = Conditions::default();
+    let f = w.param(Bind::Text(from.to_string()));
+    let t = w.param(Bind::Text(to.to_string()));
+    let list = |kinds: &[FactKind]| {
+        kinds
+            .iter()
+            .map(|k| format!("'{}'", k.code()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let bucket = format!("CASE WHEN day < {f} THEN '' ELSE substr(day, 1, 7) END");
+    let sql = format!(
+        "SELECT kind, code, detail, substr(day, 1, 7) AS bucket, CAST(SUM(n) AS BIGINT) AS n FROM facts
+          WHERE kind IN ({}) AND day >= {f} AND day <= {t} GROUP BY kind, code, detail, substr(day, 1, 7)
+         UNION ALL
+         SELECT kind, code, detail, {bucket} AS bucket, CAST(SUM(n) AS BIGINT) AS n FROM facts
+          WHERE kind IN ({}) AND day <= {t} GROUP BY kind, code, detail, {bucket}",
+        list(range_kinds()),
+        list(history_kinds())
+    );
+    (sql, w)
+}
+
+/// A period's facts summed by month (see [`monthly_sql`]).
+pub async fn monthly(tx: &mut Tx, from: Date, to: Date) -> Result<Vec<MonthRow>> {
+    let (sql, w) = monthly_sql(from, to);
+    let rows: Vec<(String, String, String, String, i64)> = on!(tx, |c| bind_all(
+        sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())),
+        &w.binds
+    )
+    .fetch_all(c)
+    .await?);
+    let mut out = Vec::with_capacity(rows.len());
+    for (kind, code, detail, bucket, n) in rows {
+        let kind = FactKind::parse(&kind)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown fact kind {kind}")))?;
+        let bucket = if bucket.is_empty() {
+            MonthBucket::Before
+        } else {
+            let (y, m) = bucket
+                .split_once('-')
+                .and_then(|(y, m)| Some((y.parse().ok()?, m.parse().ok()?)))
+                .ok_or_else(|| StoreError::Corrupt(format!("month {bucket}")))?;
+            MonthBucket::Month(y, m)
+        };
+        out.push((kind, code, detail, bucket, n));
+    }
+    Ok(out)
 }
 
 /// The summed facts of a period.

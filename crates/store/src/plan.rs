@@ -375,6 +375,14 @@ pub fn list_queries(i: &PlanInputs) -> Vec<NamedQuery> {
         "key-figure sums".into(),
         Some(crate::fact::sums_sql(day(i.now - 365 * 24 * h), day(i.now))),
     );
+    named(
+        &mut out,
+        "key-figure months".into(),
+        Some(crate::fact::monthly_sql(
+            day(i.now - 365 * 24 * h),
+            day(i.now),
+        )),
+    );
     // The per-person access report over three records (binds: limit, bound,
     // records).
     if let Some(sql) = crate::audit::for_records_sql(3) {

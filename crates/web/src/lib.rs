@@ -5,6 +5,7 @@
 pub mod api;
 mod assets;
 mod auth;
+pub mod chart;
 pub mod download;
 mod error;
 pub mod i18n;

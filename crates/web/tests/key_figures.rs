@@ -216,6 +216,10 @@ async fn key_figures_of_a_hand_built_history() {
         ),
         (Some(1), Some(1), Some(0), Some(100))
     );
+    // The month by month series of June: one month, all of it.
+    assert_eq!(r["series"]["months"], json!(["2026-06"]));
+    assert_eq!(r["series"]["concerns_received"], json!([9]));
+    assert_eq!(r["series"]["concerns_triaged_on_time"], json!([1]));
     let occupation = figure(&r, "in_education_or_employment");
     assert_eq!(occupation["pending"].as_i64(), Some(1));
     // The outcome page's figures come from the same facts.
@@ -274,6 +278,16 @@ async fn key_figures_of_a_hand_built_history() {
         assert!(page.text.contains(shows), "{user}");
         assert!(!page.text.contains("Testperson"), "{user}");
         assert!(page.text.contains("17.05.2026 – 31.05.2026"), "{user}");
+        // Four charts, each named for screen readers, its numbers beside it.
+        assert_eq!(
+            page.text.matches("role=\"img\" aria-labelledby=").count(),
+            4,
+            "{user}"
+        );
+        assert!(
+            page.text.contains("<title id=\"chart-concerns-t\">"),
+            "{user}"
+        );
     }
     // Bad periods: named fields, nothing else.
     for (q, field) in [

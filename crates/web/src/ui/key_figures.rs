@@ -28,6 +28,184 @@ pub struct Section {
     pub lines: Vec<Line>,
 }
 
+/// A chart with its numbers as a table.
+pub struct ChartView {
+    pub title: String,
+    pub svg: String,
+    /// The table's column heads after the first.
+    pub head: Vec<String>,
+    pub rows: Vec<(String, Vec<String>)>,
+}
+
+fn cell(t: &Tr, v: Option<i64>, unit: &str) -> String {
+    match v {
+        Some(n) => format!("{n}{unit}"),
+        None => t.t("key_figures.hidden").into(),
+    }
+}
+
+fn month_label(t: &Tr, ym: &str) -> String {
+    match ym.split_once('-') {
+        Some((y, m)) => format!("{} {}", t.code("month", m.trim_start_matches('0')), &y[2..]),
+        None => ym.to_string(),
+    }
+}
+
+/// The report's four charts.
+fn charts(t: &Tr, r: &KeyFigureReport) -> Vec<ChartView> {
+    use crate::chart::{Line, bars, hbars};
+    let s = &r.series;
+    let months: Vec<String> = s.months.iter().map(|m| month_label(t, m)).collect();
+    let table = |lines: &[(&str, &[Option<i64>])],
+                 unit: &str|
+     -> (Vec<String>, Vec<(String, Vec<String>)>) {
+        let head = lines.iter().map(|(n, _)| n.to_string()).collect();
+        let rows = months
+            .iter()
+            .enumerate()
+            .map(|(i, m)| {
+                (
+                    m.clone(),
+                    lines
+                        .iter()
+                        .map(|(_, v)| cell(t, v.get(i).copied().flatten(), unit))
+                        .collect(),
+                )
+            })
+            .collect();
+        (head, rows)
+    };
+    let mut out = Vec::new();
+    // 1: received and founded per month.
+    let (rec, fou) = (
+        t.t("key_figures.chart_received"),
+        t.t("key_figures.chart_founded"),
+    );
+    let lines = [
+        Line {
+            name: rec,
+            values: &s.concerns_received,
+        },
+        Line {
+            name: fou,
+            values: &s.concerns_founded,
+        },
+    ];
+    let title = t.t("key_figures.chart_concerns").to_string();
+    let (head, rows) = table(
+        &[(rec, &s.concerns_received), (fou, &s.concerns_founded)],
+        "",
+    );
+    out.push(ChartView {
+        svg: bars(
+            "chart-concerns",
+            &title,
+            t.t("key_figures.chart_concerns_desc"),
+            &months,
+            &lines,
+            false,
+            "",
+        ),
+        title,
+        head,
+        rows,
+    });
+    // 2: the share triaged within the deadline, per month with cases.
+    let share: Vec<Option<i64>> = s
+        .concerns_triaged_on_time
+        .iter()
+        .zip(&s.concerns_needing_local_action)
+        .map(|(on, need)| match (on, need) {
+            (Some(o), Some(n)) if *n > 0 => Some(o * 100 / n),
+            _ => None,
+        })
+        .collect();
+    let name = t.t("key_figures.chart_on_time_share");
+    let title = t.t("key_figures.chart_on_time").to_string();
+    let (head, rows) = table(&[(name, &share)], " %");
+    out.push(ChartView {
+        svg: bars(
+            "chart-on-time",
+            &title,
+            t.t("key_figures.chart_on_time_desc"),
+            &months,
+            &[Line {
+                name,
+                values: &share,
+            }],
+            false,
+            " %",
+        ),
+        title,
+        head,
+        rows,
+    });
+    // 3: participants by target group in the period.
+    let groups: Vec<(String, Option<i64>)> = vink_domain::activity::TargetGroup::ALL
+        .iter()
+        .map(|g| {
+            let code = format!("participants.{}", g.code());
+            (
+                t.code("target_group", g.code()),
+                r.figure(&code).and_then(|f| f.value),
+            )
+        })
+        .collect();
+    let title = t.t("key_figures.chart_participants").to_string();
+    out.push(ChartView {
+        svg: hbars(
+            "chart-participants",
+            &title,
+            t.t("key_figures.chart_participants_desc"),
+            &groups,
+        ),
+        title,
+        head: vec![t.t("activities.participants").to_string()],
+        rows: groups
+            .iter()
+            .map(|(g, v)| (g.clone(), vec![cell(t, *v, "")]))
+            .collect(),
+    });
+    // 4: courses running per month, by kind.
+    let names: Vec<String> = s
+        .courses_running
+        .iter()
+        .map(|k| t.code("programme", &k.kind))
+        .collect();
+    let lines: Vec<Line<'_>> = s
+        .courses_running
+        .iter()
+        .zip(&names)
+        .map(|(k, n)| Line {
+            name: n,
+            values: &k.values,
+        })
+        .collect();
+    let cols: Vec<(&str, &[Option<i64>])> = s
+        .courses_running
+        .iter()
+        .zip(&names)
+        .map(|(k, n)| (n.as_str(), k.values.as_slice()))
+        .collect();
+    let title = t.t("key_figures.chart_courses").to_string();
+    let (head, rows) = table(&cols, "");
+    out.push(ChartView {
+        svg: bars(
+            "chart-courses",
+            &title,
+            t.t("key_figures.chart_courses_desc"),
+            &months,
+            &lines,
+            true,
+            "",
+        ),
+        title,
+        head,
+        rows,
+    });
+    out
+}
+
 #[derive(Template)]
 #[template(path = "key_figures.html")]
 struct KeyFiguresPage {
@@ -38,6 +216,7 @@ struct KeyFiguresPage {
     now: String,
     before: String,
     sections: Vec<Section>,
+    charts: Vec<ChartView>,
     suppressed: bool,
 }
 
@@ -216,6 +395,7 @@ pub async fn page(
         now: String::new(),
         before: String::new(),
         sections: Vec::new(),
+        charts: Vec::new(),
         suppressed: false,
     };
     match uc::report(&s.app, &session.actor, &q).await {
@@ -229,6 +409,7 @@ pub async fn page(
                 .map(|p| period(&p.from, &p.to))
                 .unwrap_or_default();
             page.sections = sections(&t, &r);
+            page.charts = charts(&t, &r);
             page.suppressed = r.suppressed_small_numbers;
             render(StatusCode::OK, &page)
         }

@@ -1,0 +1,185 @@
+//! Monthly series for the charts: the same catalogue evaluated for every
+//! calendar month of a period (the first and last clipped to the period),
+//! from one statement's sums bucketed by month.
+
+use std::collections::BTreeMap;
+
+use jiff::civil::Date;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::course::CourseKind;
+use crate::fact::FactKind;
+use crate::key_figures::{Bucket, Metric, Sums, Value, evaluate, history_kinds};
+use crate::metrics::{Cell, Period, suppress_row};
+
+/// Where a summed row lies: before the period, or in one of its months.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum MonthBucket {
+    Before,
+    /// Year and month.
+    Month(i16, i8),
+}
+
+/// A summed row: kind, code, detail, month bucket, sum.
+pub type MonthRow = (FactKind, String, String, MonthBucket, i64);
+
+/// The months a period touches, in order.
+pub fn months(p: &Period) -> Vec<(i16, i8)> {
+    let mut out = Vec::new();
+    let (mut y, mut m) = (p.from.year(), p.from.month());
+    while (y, m) <= (p.to.year(), p.to.month()) {
+        out.push((y, m));
+        (y, m) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+    }
+    out
+}
+
+/// Builds each month's sums: a month's `In` is its own rows; its `Before`
+/// is everything before the period and every earlier month (history kinds
+/// only, as for a period).
+pub fn monthly_sums(rows: &[MonthRow], p: &Period) -> Vec<((i16, i8), Sums)> {
+    let mut by_bucket: BTreeMap<MonthBucket, Vec<&MonthRow>> = BTreeMap::new();
+    for r in rows {
+        by_bucket.entry(r.3).or_default().push(r);
+    }
+    let history = history_kinds();
+    let mut carried = Sums::default();
+    for (k, c, d, _, n) in by_bucket.get(&MonthBucket::Before).into_iter().flatten() {
+        if history.contains(k) {
+            carried.add(*k, c, d, Bucket::Before, *n);
+        }
+    }
+    let mut out = Vec::new();
+    for (y, m) in months(p) {
+        let mut s = carried.clone();
+        for (k, c, d, _, n) in by_bucket
+            .get(&MonthBucket::Month(y, m))
+            .into_iter()
+            .flatten()
+        {
+            s.add(*k, c, d, Bucket::In, *n);
+            if history.contains(k) {
+                carried.add(*k, c, d, Bucket::Before, *n);
+            }
+        }
+        out.push(((y, m), s));
+    }
+    out
+}
+
+/// The charts' series: one value per month (absent when hidden).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Series {
+    /// `YYYY-MM`, one per month of the period.
+    pub months: Vec<String>,
+    pub concerns_received: Vec<Option<i64>>,
+    pub concerns_founded: Vec<Option<i64>>,
+    pub concerns_needing_local_action: Vec<Option<i64>>,
+    pub concerns_triaged_on_time: Vec<Option<i64>>,
+    /// Courses running in each month, by course kind (kinds that ran).
+    pub courses_running: Vec<KindSeries>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct KindSeries {
+    pub kind: String,
+    pub values: Vec<Option<i64>>,
+}
+
+/// The series of a period; with `hide`, every series is suppressed as a row
+/// whose total is published (small months hidden, and a partner with a lone
+/// one).
+pub fn series(monthly: &[((i16, i8), Sums)], hide: bool) -> Series {
+    let count = |m: Metric, s: &Sums| match evaluate(m, s, 0) {
+        Value::Count(n) => n,
+        Value::Share(sh) => sh.numerator,
+    };
+    let row = |m: Metric| -> Vec<Option<i64>> {
+        let values: Vec<i64> = monthly.iter().map(|(_, s)| count(m, s)).collect();
+        if hide {
+            suppress_row(&values)
+                .into_iter()
+                .map(|c| match c {
+                    Cell::Shown(n) => Some(n),
+                    Cell::Hidden => None,
+                })
+                .collect()
+        } else {
+            values.into_iter().map(Some).collect()
+        }
+    };
+    Series {
+        months: monthly
+            .iter()
+            .map(|((y, m), _)| format!("{y:04}-{m:02}"))
+            .collect(),
+        concerns_received: row(Metric::ConcernsReceived),
+        concerns_founded: row(Metric::ConcernsFounded),
+        concerns_needing_local_action: row(Metric::ConcernsNeedingLocalAction),
+        concerns_triaged_on_time: row(Metric::ConcernsTriagedOnTime),
+        courses_running: CourseKind::ALL
+            .iter()
+            .map(|k| KindSeries {
+                kind: k.code().to_string(),
+                values: row(Metric::CoursesRunningOf(*k)),
+            })
+            .filter(|k| k.values.iter().any(|v| v != &Some(0)))
+            .collect(),
+    }
+}
+
+/// The day a month bucket starts, for display.
+pub fn first_day(y: i16, m: i8) -> Option<Date> {
+    Date::new(y, m, 1).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fact::Fact;
+
+    #[test]
+    fn each_month_counts_its_own_and_carries_the_running() {
+        let d = |s: &str| s.parse::<Date>().unwrap_or_default();
+        let p = Period {
+            from: d("2026-01-15"),
+            to: d("2026-03-10"),
+        };
+        assert_eq!(months(&p), vec![(2026, 1), (2026, 2), (2026, 3)]);
+        let facts = [
+            Fact::course_started(CourseKind::Mentor, d("2025-11-01")),
+            Fact::course_ended(CourseKind::Mentor, d("2026-02-10"), true),
+            Fact::concern_received(d("2026-01-20")),
+            Fact::concern_received(d("2026-03-01")),
+            Fact::concern_received(d("2026-03-01")),
+        ];
+        let bucket = |f: &Fact| {
+            if f.day() < p.from {
+                MonthBucket::Before
+            } else {
+                MonthBucket::Month(f.day().year(), f.day().month())
+            }
+        };
+        let rows: Vec<_> = facts
+            .iter()
+            .map(|f| {
+                (
+                    f.kind(),
+                    f.code().to_string(),
+                    f.detail().to_string(),
+                    bucket(f),
+                    f.n(),
+                )
+            })
+            .collect();
+        let s = series(&monthly_sums(&rows, &p), false);
+        assert_eq!(s.months, vec!["2026-01", "2026-02", "2026-03"]);
+        assert_eq!(s.concerns_received, vec![Some(1), Some(0), Some(2)]);
+        // The mentor course ran in January and February, not in March.
+        assert_eq!(s.courses_running[0].values, vec![Some(1), Some(1), Some(0)]);
+        // Hidden for a reader without case access: all small.
+        let h = series(&monthly_sums(&rows, &p), true);
+        assert_eq!(h.concerns_received, vec![None, Some(0), None]);
+    }
+}

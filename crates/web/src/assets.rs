@@ -24,6 +24,12 @@ fn content_type(path: &str) -> &'static str {
     }
 }
 
+/// The regular IBM Plex Sans as TrueType: the font the PDF exports embed.
+pub fn pdf_font() -> Option<Vec<u8>> {
+    Assets::get("dkfds/fonts/IBMPlexSans/complete/ttf/IBMPlexSans-Regular.ttf")
+        .map(|f| f.data.into_owned())
+}
+
 /// The version of the asset set: a digest of every file's SHA-256, so any
 /// change to any file (a font included) changes every asset's address.
 pub fn version() -> &'static str {

@@ -8,6 +8,7 @@ mod auth;
 pub mod chart;
 pub mod download;
 mod error;
+pub mod export;
 pub mod i18n;
 pub mod redirect;
 mod security;

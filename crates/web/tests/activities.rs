@@ -492,6 +492,48 @@ async fn the_secretariat_registers_and_corrects_an_activity_in_the_ui() {
     );
     let list = t.page("/activities?kind=presentation", &cookie).await;
     assert!(list.text.contains("Vidensoplæg for lærere (fiktivt)"));
+    assert!(
+        list.text
+            .contains("/activities/export?kind=presentation&#38;format=xlsx")
+    );
+    // The filtered register as files that read back.
+    let csv = t
+        .page("/activities/export?kind=presentation&format=csv", &cookie)
+        .await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(
+        csv.text
+            .contains(";10.03.2026;Vidensoplæg for lærere (fiktivt);Vidensoplæg;Afholdt;"),
+        "{}",
+        csv.text
+    );
+    let none = t
+        .page("/activities/export?kind=workshop&format=csv", &cookie)
+        .await;
+    assert!(!none.text.contains("Vidensoplæg for lærere"));
+    let x = t.page("/activities/export?format=xlsx", &cookie).await;
+    use calamine::Reader;
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(x.bytes.clone())).unwrap();
+    let names = book.sheet_names();
+    let sheet = book.worksheet_range(&names[0]).unwrap();
+    assert!(sheet.rows().any(|r| {
+        r.iter()
+            .any(|c| c == &calamine::Data::String("Vidensoplæg for lærere (fiktivt)".into()))
+    }));
+    let p = t.page("/activities/export?format=pdf", &cookie).await;
+    let doc = lopdf::Document::load_mem(&p.bytes).unwrap();
+    assert!(
+        doc.extract_text(&[1])
+            .unwrap()
+            .contains("Vidensoplæg for lærere")
+    );
+    let o = t.page("/organisations/export?format=csv", &cookie).await;
+    assert!(
+        o.text.contains("Foreningen Dialog (fiktiv);Forening"),
+        "{}",
+        o.text
+    );
     // The analyst reads the register, and the activity without a way to save.
     let (_, an) = t.login("analyst", common::PASSWORD).await;
     let list = t.page("/activities", &an).await;

@@ -535,3 +535,106 @@ async fn figures_from_facts_equal_a_recount_from_the_case_tables() {
         assert_eq!(value(&r, "courses_running"), Some(total));
     }
 }
+
+#[tokio::test]
+async fn the_report_exports_as_csv_xlsx_and_pdf_that_read_back() {
+    let t = common::setup_at(at("2026-06-15T10:00:00Z")).await;
+    for h in ["2026-06-14T12:00:00Z", "2026-06-10T08:00:00Z"] {
+        concern_at(&t, h).await;
+    }
+    let uri = |f: &str| format!("/api/v1/key-figures?from=2026-06-01&to=2026-06-15&format={f}");
+    // CSV: BOM, semicolons, the figures with both periods.
+    let csv = t.api("GET", &uri("csv"), Some("sek"), None).await;
+    assert_eq!(csv.status, StatusCode::OK, "{}", csv.text);
+    assert!(csv.header("content-type").starts_with("text/csv"));
+    assert!(
+        csv.header("content-disposition")
+            .contains("noegletal-2026-06-01-2026-06-15.csv")
+    );
+    assert!(csv.text.starts_with('\u{feff}'));
+    let line = csv
+        .text
+        .lines()
+        .find(|l| l.contains("Henvendelser om bekymring modtaget"))
+        .unwrap();
+    assert_eq!(
+        line,
+        "Indsatsområde 1: Individrettede indsatser;Henvendelser om bekymring modtaget;2;0"
+    );
+    // XLSX: opened again, the same figure as a number, and a chart sheet.
+    let x = t.api("GET", &uri("xlsx"), Some("sek"), None).await;
+    assert_eq!(x.status, StatusCode::OK);
+    let bytes = x.bytes.clone();
+    use calamine::Reader;
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+    let names = book.sheet_names();
+    assert!(names.len() >= 5, "{names:?}");
+    let sheet = book.worksheet_range(&names[0]).unwrap();
+    let row = sheet
+        .rows()
+        .find(|r| r[0] == calamine::Data::String("Henvendelser om bekymring modtaget".into()))
+        .unwrap();
+    assert_eq!(row[1], calamine::Data::Float(2.0));
+    // PDF: A4 pages, the font embedded, the text readable.
+    let p = t.api("GET", &uri("pdf"), Some("sek"), None).await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert_eq!(p.header("content-type"), "application/pdf");
+    let doc = lopdf::Document::load_mem(&p.bytes).unwrap();
+    let pages = doc.get_pages();
+    assert!(pages.len() >= 2, "{} pages", pages.len());
+    let (_, first) = pages.iter().next().unwrap();
+    let media = doc
+        .get_object(*first)
+        .unwrap()
+        .as_dict()
+        .unwrap()
+        .get(b"MediaBox")
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(media[3].as_float().unwrap().round(), 842.0, "A4");
+    let fonts: Vec<String> = doc
+        .objects
+        .values()
+        .filter_map(|o| o.as_dict().ok())
+        .filter_map(|d| d.get(b"BaseFont").ok())
+        .filter_map(|n| n.as_name().ok())
+        .map(|n| String::from_utf8_lossy(n).into_owned())
+        .collect();
+    assert!(fonts.iter().any(|f| f.contains("IBMPlexSans")), "{fonts:?}");
+    let text = doc.extract_text(&[1]).unwrap();
+    assert!(text.contains("Nøgletal"), "{text}");
+    assert!(
+        text.contains("Henvendelser om bekymring modtaget"),
+        "{text}"
+    );
+    // An unknown format is refused by name.
+    let bad = t.api("GET", &uri("docx"), Some("sek"), None).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad.json()["error"]["fields"][0]["field"], "format");
+    // The page links to its files, and the link gives the file.
+    let (_, cookie) = t.login("analyst", PASSWORD).await;
+    let page = t
+        .page("/key-figures?from=01.06.2026&to=15.06.2026", &cookie)
+        .await;
+    assert!(
+        page.text
+            .contains("/key-figures/export?from=2026-06-01&amp;to=2026-06-15&amp;format=pdf")
+            || page
+                .text
+                .contains("/key-figures/export?from=2026-06-01&#38;to=2026-06-15&#38;format=pdf")
+    );
+    let f = t
+        .page(
+            "/key-figures/export?from=2026-06-01&to=2026-06-15&format=csv",
+            &cookie,
+        )
+        .await;
+    assert_eq!(f.status, StatusCode::OK);
+    assert!(
+        f.text.contains(";<5;"),
+        "the analyst's file hides what the page hides"
+    );
+}

@@ -34,6 +34,8 @@ struct ListPage {
     statuses: Vec<(String, String)>,
     can_manage: bool,
     next_link: String,
+    /// (address, label) of each file format, with the filters.
+    downloads: Vec<(String, String)>,
 }
 
 /// The register, newest first, filtered by kind, status and period.
@@ -80,8 +82,30 @@ pub async fn list(
         can_manage: decide(&user.session.actor, Action::ActivityManage, &Resource::None)
             .is_allowed(),
         next_link: String::new(),
+        downloads: Vec::new(),
         f,
     };
+    let filters: Vec<(String, String)> = page
+        .f
+        .0
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .cloned()
+        .collect();
+    page.downloads = [("csv", "CSV"), ("xlsx", "Excel"), ("pdf", "PDF")]
+        .iter()
+        .map(|(fmt, label)| {
+            let mut p = filters.clone();
+            p.push(("format".into(), fmt.to_string()));
+            (
+                format!(
+                    "/activities/export?{}",
+                    serde_urlencoded::to_string(p).unwrap_or_default()
+                ),
+                label.to_string(),
+            )
+        })
+        .collect();
     match uc::list(&s.app, &user.session.actor, &query).await {
         Ok(r) => {
             if let Some(a) = r.next_after {
@@ -578,5 +602,118 @@ pub async fn import(
             .await
         }
         Err(e) => app_error(t, Some(&user.session), e),
+    }
+}
+
+/// The most rows a list export holds.
+const EXPORT_MAX: usize = 20_000;
+
+/// `/activities/export?…&format=csv|xlsx|pdf`: the filtered register as a
+/// file, every page of it.
+pub async fn export(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    user: UiUser,
+    Query(q): Query<Vec<(String, String)>>,
+) -> Response {
+    let get = |k: &str| {
+        q.iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
+    let Some(format) = get("format")
+        .as_deref()
+        .and_then(crate::export::Format::parse)
+    else {
+        return super::error_page(
+            t,
+            Some(&user.session),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "error.invalid",
+        );
+    };
+    let mut query = ActivityQuery {
+        kind: get("kind"),
+        status: get("status"),
+        from: get("from"),
+        to: get("to"),
+        limit: Some(500),
+        after: None,
+    };
+    let mut items = Vec::new();
+    loop {
+        match uc::list(&s.app, &user.session.actor, &query).await {
+            Ok(page) => {
+                items.extend(page.items);
+                match page.next_after {
+                    Some(a) if items.len() < EXPORT_MAX => query.after = Some(a),
+                    _ => break,
+                }
+            }
+            Err(e) => return app_error(t, Some(&user.session), e),
+        }
+    }
+    let head = [
+        "field.title",
+        "field.kind",
+        "field.status",
+        "field.focus_area",
+        "field.district",
+        "activities.participants",
+    ]
+    .iter()
+    .map(|k| t.t(k).to_string())
+    .collect();
+    let rows = items
+        .iter()
+        .map(|a| {
+            vec![
+                crate::view::day(&a.held_on),
+                a.title.clone(),
+                t.code("activity_kind", &a.kind),
+                t.code("activity_status", &a.status),
+                t.code("focus_area", &a.focus_area),
+                a.district.clone().unwrap_or_default(),
+                a.participants.to_string(),
+            ]
+        })
+        .collect();
+    let filters: Vec<String> = [
+        ("field.kind", "kind", "activity_kind"),
+        ("field.status", "status", "activity_status"),
+    ]
+    .iter()
+    .filter_map(|(label, k, codes)| {
+        get(k).map(|v| format!("{}: {}", t.t(label), t.code(codes, &v)))
+    })
+    .chain(get("from").map(|v| format!("{} {v}", t.t("outcomes.from"))))
+    .chain(get("to").map(|v| format!("{} {v}", t.t("outcomes.to"))))
+    .collect();
+    let doc = crate::export::Doc {
+        title: t.t("activities.heading").into(),
+        subtitle: if filters.is_empty() {
+            t.t("activities.all").into()
+        } else {
+            filters.join(" · ")
+        },
+        note: t.f1(
+            "key_figures.printed",
+            "d",
+            s.app.today().strftime("%d.%m.%Y"),
+        ),
+        blocks: vec![crate::export::Block::Table { head, rows }],
+    };
+    match crate::export::render(doc, format).await {
+        Ok(bytes) => crate::export::response("aktiviteter", format, bytes),
+        Err(e) => {
+            tracing::error!(error = %e, "export failed");
+            super::error_page(
+                t,
+                Some(&user.session),
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "error.internal",
+            )
+        }
     }
 }

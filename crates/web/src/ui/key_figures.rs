@@ -218,6 +218,8 @@ struct KeyFiguresPage {
     sections: Vec<Section>,
     charts: Vec<ChartView>,
     suppressed: bool,
+    /// (address, label) of each file format.
+    downloads: Vec<(String, String)>,
 }
 
 /// A figure as text: a count, "<5" when hidden, a share as "n af d (p %)".
@@ -397,6 +399,7 @@ pub async fn page(
         sections: Vec::new(),
         charts: Vec::new(),
         suppressed: false,
+        downloads: Vec::new(),
     };
     match uc::report(&s.app, &session.actor, &q).await {
         Ok(r) => {
@@ -410,6 +413,15 @@ pub async fn page(
                 .unwrap_or_default();
             page.sections = sections(&t, &r);
             page.charts = charts(&t, &r);
+            page.downloads = [("csv", "CSV"), ("xlsx", "Excel"), ("pdf", "PDF")]
+                .iter()
+                .map(|(f, label)| {
+                    (
+                        format!("/key-figures/export?from={}&to={}&format={f}", r.from, r.to),
+                        label.to_string(),
+                    )
+                })
+                .collect();
             page.suppressed = r.suppressed_small_numbers;
             render(StatusCode::OK, &page)
         }
@@ -419,5 +431,117 @@ pub async fn page(
             render(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }
         Err(e) => app_error(t, Some(session), e),
+    }
+}
+
+/// The report as an export document: the page's sections and charts.
+pub fn doc(t: &Tr, r: &KeyFigureReport, today: &str) -> crate::export::Doc {
+    use crate::export::{Block, Doc};
+    let period = |a: &str, b: &str| format!("{} – {}", crate::view::day(a), crate::view::day(b));
+    let now = period(&r.from, &r.to);
+    let before = r
+        .previous
+        .as_ref()
+        .map(|p| period(&p.from, &p.to))
+        .unwrap_or_default();
+    let mut blocks = Vec::new();
+    for s in sections(t, r) {
+        blocks.push(Block::Heading(s.heading));
+        blocks.push(Block::Table {
+            head: vec![now.clone(), before.clone()],
+            rows: s
+                .lines
+                .into_iter()
+                .map(|l| {
+                    let label = if l.part {
+                        format!("{} {}", t.t("key_figures.of_which"), l.label)
+                    } else {
+                        l.label
+                    };
+                    vec![label, l.now, l.before]
+                })
+                .collect(),
+        });
+    }
+    for c in charts(t, r) {
+        blocks.push(Block::Chart {
+            title: c.title,
+            svg: c.svg,
+            head: c.head,
+            rows: c
+                .rows
+                .into_iter()
+                .map(|(label, cells)| std::iter::once(label).chain(cells).collect())
+                .collect(),
+        });
+    }
+    let mut note = t.f1("key_figures.printed", "d", today);
+    if r.suppressed_small_numbers {
+        note = format!("{} {note}", t.t("key_figures.suppressed"));
+    }
+    Doc {
+        title: t.t("key_figures.heading").into(),
+        subtitle: t.f2("key_figures.subtitle", "now", &now, "before", &before),
+        note,
+        blocks,
+    }
+}
+
+/// `/key-figures/export?from&to&format=csv|xlsx|pdf`: the report as a file.
+pub async fn export(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    user: UiUser,
+    Query(q): Query<Vec<(String, String)>>,
+) -> Response {
+    let get = |k: &str| q.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    let Some(format) = get("format")
+        .as_deref()
+        .and_then(crate::export::Format::parse)
+    else {
+        return super::error_page(
+            t,
+            Some(&user.session),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "error.invalid",
+        );
+    };
+    let query = KeyFigureQuery {
+        from: get("from"),
+        to: get("to"),
+    };
+    match uc::report(&s.app, &user.session.actor, &query).await {
+        Ok(r) => {
+            file(
+                &t,
+                &r,
+                format,
+                &s.app.today().strftime("%d.%m.%Y").to_string(),
+            )
+            .await
+        }
+        Err(e) => app_error(t, Some(&user.session), e),
+    }
+}
+
+/// The report rendered as `format`, or a 500 page if rendering fails.
+pub async fn file(
+    t: &Tr,
+    r: &KeyFigureReport,
+    format: crate::export::Format,
+    today: &str,
+) -> Response {
+    let name = format!("noegletal-{}-{}", r.from, r.to);
+    match crate::export::render(doc(t, r, today), format).await {
+        Ok(bytes) => crate::export::response(&name, format, bytes),
+        Err(e) => {
+            tracing::error!(error = %e, "export failed");
+            super::error_page(
+                *t,
+                None,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "error.internal",
+            )
+        }
     }
 }

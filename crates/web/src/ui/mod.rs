@@ -9,7 +9,7 @@ mod corps;
 mod course;
 pub(crate) mod flash;
 mod follow_up;
-mod key_figures;
+pub(crate) mod key_figures;
 mod organisation;
 mod reminder;
 mod report;
@@ -80,8 +80,11 @@ pub fn routes() -> Router<AppState> {
         .route("/follow-ups", get(follow_up::follow_ups))
         .route("/outcomes", get(follow_up::outcomes))
         .route("/key-figures", get(key_figures::page))
+        .route("/key-figures/export", get(key_figures::export))
         .route("/activities", get(activity::list).post(activity::create))
         .route("/activities/new", get(activity::new_form))
+        .route("/activities/export", get(activity::export))
+        .route("/organisations/export", get(organisation::export))
         .route(
             "/activities/import",
             get(activity::import_form)

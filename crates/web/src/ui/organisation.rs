@@ -279,3 +279,70 @@ pub async fn capacity_building(
         Err(e) => app_error(t, Some(&user.session), e),
     }
 }
+
+/// `/organisations/export?format=csv|xlsx|pdf`: the register as a file.
+pub async fn export(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    user: UiUser,
+    axum::extract::Query(q): axum::extract::Query<Vec<(String, String)>>,
+) -> Response {
+    let format = q
+        .iter()
+        .find(|(k, _)| k == "format")
+        .and_then(|(_, v)| crate::export::Format::parse(v));
+    let Some(format) = format else {
+        return super::error_page(
+            t,
+            Some(&user.session),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "error.invalid",
+        );
+    };
+    let q = OrganisationQuery {
+        limit: Some(500),
+        after: None,
+    };
+    let page = match uc::organisations(&s.app, &user.session.actor, &q).await {
+        Ok(p) => p,
+        Err(e) => return app_error(t, Some(&user.session), e),
+    };
+    let head = ["field.organisation_kind", "field.district", "field.cvr"]
+        .iter()
+        .map(|k| t.t(k).to_string())
+        .collect();
+    let rows = page
+        .items
+        .iter()
+        .map(|o| {
+            vec![
+                o.name.clone(),
+                t.code("organisation_kind", &o.kind),
+                o.district.clone().unwrap_or_default(),
+                o.cvr.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    let doc = crate::export::Doc {
+        title: t.t("organisations.heading").into(),
+        subtitle: String::new(),
+        note: t.f1(
+            "key_figures.printed",
+            "d",
+            s.app.today().strftime("%d.%m.%Y"),
+        ),
+        blocks: vec![crate::export::Block::Table { head, rows }],
+    };
+    match crate::export::render(doc, format).await {
+        Ok(bytes) => crate::export::response("organisationer", format, bytes),
+        Err(e) => {
+            tracing::error!(error = %e, "export failed");
+            super::error_page(
+                t,
+                Some(&user.session),
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "error.internal",
+            )
+        }
+    }
+}

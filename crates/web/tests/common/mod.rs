@@ -212,6 +212,8 @@ pub struct Resp {
     pub status: StatusCode,
     pub headers: axum::http::HeaderMap,
     pub text: String,
+    /// The body as sent (files).
+    pub bytes: Vec<u8>,
 }
 
 impl Resp {
@@ -236,6 +238,7 @@ impl T {
             status,
             headers,
             text: String::from_utf8_lossy(&bytes).into_owned(),
+            bytes: bytes.to_vec(),
         }
     }
 

@@ -190,6 +190,23 @@ const PLANS: &[Plan] = &[
     },
 ];
 
+/// How much history: the demo's two years at the seed's pace, or the
+/// national data set's many years at many times that.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Scale {
+    pub years: u64,
+    /// Activities a year, as a multiple of the 2016-17 pace (about 76).
+    pub factor: u64,
+    /// Copies of the organisation list (20 each).
+    pub organisation_sets: usize,
+}
+
+pub(crate) const DEMO: Scale = Scale {
+    years: 2,
+    factor: 1,
+    organisation_sets: 1,
+};
+
 /// Loads the demo's organisations, forum and activities; answers how many
 /// activities and organisations were made.
 pub(crate) async fn load(
@@ -198,19 +215,41 @@ pub(crate) async fn load(
     today: Date,
     secretariat: Uuid,
 ) -> Result<(usize, usize)> {
+    load_scaled(tx, rng, (today, secretariat), DEMO).await
+}
+
+/// [`load`] at any scale.
+pub(crate) async fn load_scaled(
+    tx: &mut Authorized,
+    rng: &mut Rng,
+    (today, secretariat): (Date, Uuid),
+    scale: Scale,
+) -> Result<(usize, usize)> {
+    let span_days = i64::try_from(scale.years * 365).unwrap_or(730);
     let now = micros(tx.at());
     let vink = vink_store::organisation::agency_by_code(tx, "vink")
         .await?
         .ok_or_else(|| AppError::Internal("agency vink missing".into()))?;
     let day = |n: i64| today.checked_sub(n.days()).unwrap_or(today);
     let mut orgs = Vec::new();
-    for (i, (name, kind)) in ORGANISATIONS.iter().enumerate() {
+    let sets = (0..scale.organisation_sets).flat_map(|set| {
+        ORGANISATIONS
+            .iter()
+            .enumerate()
+            .map(move |(i, o)| (set, i, o))
+    });
+    for (set, i, (name, kind)) in sets {
         let id = vink_domain::new_id();
+        let name = if set == 0 {
+            (*name).to_string()
+        } else {
+            format!("{name} {}", set + 1)
+        };
         org_store::insert_organisation(
             tx,
             &OrganisationRow {
                 id,
-                name: (*name).into(),
+                name,
                 kind: kind.code().into(),
                 district: Some((*rng.pick(DISTRICTS)).into()),
                 cvr: None,
@@ -259,8 +298,8 @@ pub(crate) async fn load(
     }
     let mut n = 0;
     for plan in PLANS {
-        for _ in 0..plan.per_year * 2 {
-            let ago = i64::try_from(rng.below(730)).unwrap_or(0);
+        for _ in 0..plan.per_year * scale.years * scale.factor {
+            let ago = i64::try_from(rng.below(span_days as u64)).unwrap_or(0);
             let held_on = day(ago);
             // Mostly held; now and then cancelled; a few planned ahead.
             let status = if rng.chance(6) { "cancelled" } else { "held" };

@@ -30,6 +30,9 @@ pub struct Plan {
     pub seed: u64,
     /// Audit rows written per concern (reads, lists, changes), about.
     pub audit_per_concern: usize,
+    /// Activities over the whole history (with organisations and a citizen
+    /// forum in proportion); 0 for none.
+    pub activities: usize,
 }
 
 /// What was written.
@@ -41,6 +44,8 @@ pub struct Generated {
     pub courses: usize,
     pub users: usize,
     pub audit_rows: usize,
+    pub activities: usize,
+    pub organisations: usize,
 }
 
 /// The password of every generated user (the data set is fictitious).
@@ -184,6 +189,28 @@ pub async fn generate(
         progress(i);
     }
     out.concerns = i;
+    // Activities and organisations, at the pace asked for.
+    if plan.activities > 0 {
+        let mut tx = begin(app).await?;
+        let years = u64::try_from(plan.years).unwrap_or(1).max(1);
+        let factor = (plan.activities as u64).div_ceil(76 * years).max(1);
+        let scale = crate::demo_activities::Scale {
+            years,
+            factor,
+            organisation_sets: usize::try_from(factor).unwrap_or(1).clamp(1, 50),
+        };
+        let secretariat = staff.secretariat.first().copied().unwrap_or_default();
+        let mut arng = crate::demo::Rng(plan.seed.max(1) ^ 0xA5A5_5A5A);
+        let (a, o) = crate::demo_activities::load_scaled(
+            &mut tx,
+            &mut arng,
+            (local_date(now), secretariat),
+            scale,
+        )
+        .await?;
+        (out.activities, out.organisations) = (a, o);
+        tx.commit().await?;
+    }
     // The history is written through the store in bulk: its facts are
     // counted from it once, at the end.
     let mut tx = begin(app).await?;

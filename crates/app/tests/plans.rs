@@ -31,6 +31,9 @@ const ORDERED: &[&str] = &[
     "courses_agency_active",
     "courses_agency_planned",
     "courses_agency_ended",
+    // The activity register, newest first (all, or of one kind).
+    "activities_held",
+    "activities_kind_held",
 ];
 
 /// Tables small by nature (a few dozen rows at national scale).
@@ -110,6 +113,7 @@ async fn check(db: Db, name: &str) {
         years: 3,
         seed: 7,
         audit_per_concern: 3,
+        activities: 400,
     };
     generate(&app, &plan, |_| {}).await.unwrap();
     let postgres = app.db.backend() == vink_store::Backend::Postgres;

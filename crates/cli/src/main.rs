@@ -109,6 +109,10 @@ enum Command {
         /// Audit rows per concern, about.
         #[arg(long, default_value_t = 100)]
         audit_per_concern: usize,
+        /// Activities over the whole history (default: a quarter of the
+        /// concerns), with organisations and a citizen forum in proportion.
+        #[arg(long)]
+        activities: Option<usize>,
     },
     /// Manage users.
     User {
@@ -319,6 +323,7 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             years,
             seed,
             audit_per_concern,
+            activities,
         } => {
             let db = open(&cli.database).await?;
             let app = App::new(db, Config::default());
@@ -327,6 +332,7 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
                 years,
                 seed,
                 audit_per_concern,
+                activities: activities.unwrap_or(concerns / 4),
             };
             let started = std::time::Instant::now();
             let tenth = (concerns / 10).max(1);
@@ -342,12 +348,14 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             app.db.close().await;
             let g = g?;
             println!(
-                "Generated {} concerns, {} persons, {} meetings, {} courses, {} users and {} audit rows in {:.0} s (users' password: {}).",
+                "Generated {} concerns, {} persons, {} meetings, {} courses, {} users, {} activities, {} organisations and {} audit rows in {:.0} s (users' password: {}).",
                 g.concerns,
                 g.persons,
                 g.meetings,
                 g.courses,
                 g.users,
+                g.activities,
+                g.organisations,
                 g.audit_rows,
                 started.elapsed().as_secs_f64(),
                 vink_app::generate::PASSWORD

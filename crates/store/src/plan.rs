@@ -364,6 +364,33 @@ pub fn list_queries(i: &PlanInputs) -> Vec<NamedQuery> {
             );
         }
     }
+    // The activity register: newest first, by kind, by status and period.
+    for (fname, f) in [
+        ("plain", crate::activity::ActivityFilter::default()),
+        (
+            "kind",
+            crate::activity::ActivityFilter {
+                kind: Some("workshop".into()),
+                ..Default::default()
+            },
+        ),
+        (
+            "status and period, after",
+            crate::activity::ActivityFilter {
+                status: Some("held".into()),
+                from: Some("2025-01-01".into()),
+                to: Some("2025-12-31".into()),
+                after: Some(("2025-06-01".into(), i.record)),
+                ..Default::default()
+            },
+        ),
+    ] {
+        named(
+            &mut out,
+            format!("activity list ({fname})"),
+            Some(crate::activity::list_sql(&f, 51)),
+        );
+    }
     // The key-figure report: a period's fact sums.
     let day = |us: i64| {
         crate::instant(us)

@@ -35,6 +35,8 @@ pub struct ActivityView {
     pub agency: String,
     pub participants: Vec<ParticipantCount>,
     pub organisations: Vec<OrganisationRef>,
+    /// Corps members who attended.
+    pub corps_members: Vec<OrganisationRef>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -51,11 +53,19 @@ pub struct OrganisationRef {
 
 /// Checks an input against the domain rules and what it names (the agency,
 /// the partner organisations) in `tx`; errors name the field.
+/// A checked input: the activity, its agency, partners and attendees.
+pub(crate) struct Checked {
+    pub activity: Activity,
+    pub agency: Uuid,
+    pub organisations: Vec<Uuid>,
+    pub corps_members: Vec<Uuid>,
+}
+
 pub(crate) async fn checked(
     tx: &mut Authorized,
     input: &ActivityInput,
     today: Date,
-) -> Result<(Activity, Uuid, Vec<Uuid>)> {
+) -> Result<Checked> {
     let mut errs = match Activity::validate(input, today) {
         Ok(_) => FieldErrors::new(),
         Err(e) => e,
@@ -83,33 +93,47 @@ pub(crate) async fn checked(
             );
         }
     }
+    let mut corps = input.corps_members.clone();
+    corps.sort();
+    corps.dedup();
+    for (i, m) in input.corps_members.iter().enumerate() {
+        if vink_store::corps::member(tx, *m).await?.is_none() {
+            errs.add(
+                format!("corps_members[{i}]"),
+                "unknown",
+                "no such corps member",
+            );
+        }
+    }
     errs.finish(())?;
     let activity = Activity::validate(input, today).map_err(AppError::Invalid)?;
     let agency = agency.ok_or_else(|| AppError::Internal("agency".into()))?;
-    Ok((activity, agency.id, orgs))
+    Ok(Checked {
+        activity,
+        agency: agency.id,
+        organisations: orgs,
+        corps_members: corps,
+    })
 }
 
-fn parts(a: &Activity, organisations: Vec<Uuid>) -> ActivityParts {
+fn parts(c: Checked) -> ActivityParts {
     ActivityParts {
-        participants: a
+        participants: c
+            .activity
             .participants
             .iter()
             .map(|(g, n)| (g.code().to_string(), *n))
             .collect(),
-        organisations,
+        organisations: c.organisations,
+        corps_members: c.corps_members,
     }
 }
 
 /// Writes a checked activity with its parts and the facts it counts.
-pub(crate) async fn insert(
-    tx: &mut Authorized,
-    actor: &Actor,
-    a: &Activity,
-    agency: Uuid,
-    orgs: Vec<Uuid>,
-    id: Uuid,
-) -> Result<()> {
+pub(crate) async fn insert(tx: &mut Authorized, actor: &Actor, c: Checked, id: Uuid) -> Result<()> {
     let now = micros(tx.at());
+    let a = c.activity.clone();
+    let agency = c.agency;
     let row = ActivityRow {
         id,
         kind: a.kind.code().into(),
@@ -124,8 +148,8 @@ pub(crate) async fn insert(
         created_by: actor.user_id(),
         updated_at: now,
     };
-    store::insert_activity(tx, &row, &parts(a, orgs)).await?;
-    vink_store::fact::append(tx, &Activity::change(None, a)).await?;
+    store::insert_activity(tx, &row, &parts(c)).await?;
+    vink_store::fact::append(tx, &Activity::change(None, &a)).await?;
     Ok(())
 }
 
@@ -142,8 +166,8 @@ pub async fn create(app: &App, actor: &Actor, input: &ActivityInput) -> Result<U
             Some(RecordRef::activity(id)),
         )
         .await?;
-    let (a, agency, orgs) = checked(&mut tx, input, app.today()).await?;
-    insert(&mut tx, actor, &a, agency, orgs, id).await?;
+    let c = checked(&mut tx, input, app.today()).await?;
+    insert(&mut tx, actor, c, id).await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -169,7 +193,8 @@ pub async fn update(app: &App, actor: &Actor, id: Uuid, input: &ActivityInput) -
         .await?
         .ok_or(AppError::NotFound)?;
     let before = domain_of(&stored, &stored_parts)?;
-    let (a, agency, orgs) = checked(&mut tx, input, app.today()).await?;
+    let c = checked(&mut tx, input, app.today()).await?;
+    let (a, agency) = (c.activity.clone(), c.agency);
     let row = ActivityRow {
         kind: a.kind.code().into(),
         held_on: a.held_on.to_string(),
@@ -182,7 +207,7 @@ pub async fn update(app: &App, actor: &Actor, id: Uuid, input: &ActivityInput) -
         updated_at: micros(tx.at()),
         ..stored
     };
-    store::update_activity(&mut tx, &row, &parts(&a, orgs)).await?;
+    store::update_activity(&mut tx, &row, &parts(c)).await?;
     vink_store::fact::append(&mut tx, &Activity::change(Some(&before), &a)).await?;
     tx.commit().await?;
     Ok(())
@@ -225,6 +250,15 @@ pub async fn get(app: &App, actor: &Actor, id: Uuid) -> Result<ActivityView> {
         .await?
         .ok_or(AppError::NotFound)?;
     let names = org_store::organisation_names(&mut tx, &parts.organisations).await?;
+    let mut corps = Vec::new();
+    for m in &parts.corps_members {
+        if let Some(member) = vink_store::corps::member(&mut tx, *m).await? {
+            corps.push(OrganisationRef {
+                id: member.id,
+                name: member.name,
+            });
+        }
+    }
     let agencies = vink_store::organisation::list_agencies(&mut tx).await?;
     tx.commit().await?;
     let agency = agencies
@@ -260,6 +294,7 @@ pub async fn get(app: &App, actor: &Actor, id: Uuid) -> Result<ActivityView> {
             .into_iter()
             .map(|(id, name)| OrganisationRef { id, name })
             .collect(),
+        corps_members: corps,
     })
 }
 

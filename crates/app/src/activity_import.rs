@@ -198,6 +198,7 @@ pub fn parse(text: &str) -> std::result::Result<Vec<(usize, ActivityInput)>, Vec
                 agency: get("agency"),
                 participants,
                 organisations: Vec::new(),
+                corps_members: Vec::new(),
             },
         ));
     }
@@ -275,9 +276,8 @@ pub async fn import(
         return Ok(Err(ImportErrors { errors }));
     }
     let n = checked.len();
-    for (activity, agency, orgs) in checked {
-        let id = vink_domain::new_id();
-        crate::activity::insert(&mut tx, actor, &activity, agency, orgs, id).await?;
+    for c in checked {
+        crate::activity::insert(&mut tx, actor, c, vink_domain::new_id()).await?;
     }
     tx.commit().await?;
     Ok(Ok(ImportResult { imported: n }))

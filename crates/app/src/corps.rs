@@ -226,8 +226,19 @@ pub struct AssignmentView {
 pub struct CorpsProfile {
     pub member: CorpsMemberView,
     pub training: Vec<TrainingView>,
+    /// Theme days and network meetings attended (held activities).
+    pub attended: Vec<AttendedView>,
     /// Current courses (kind and status only: no names on a staff profile).
     pub assignments: Vec<AssignmentView>,
+}
+
+/// A theme day or network meeting a member attended.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AttendedView {
+    pub activity_id: Uuid,
+    pub kind: String,
+    pub held_on: String,
+    pub title: String,
 }
 
 pub async fn get(app: &App, actor: &Actor, id: Uuid) -> Result<CorpsProfile> {
@@ -257,10 +268,21 @@ pub async fn get(app: &App, actor: &Actor, id: Uuid) -> Result<CorpsProfile> {
             started_on: a.started_on,
         })
         .collect();
+    let attended = vink_store::activity::attended(&mut tx, id)
+        .await?
+        .into_iter()
+        .map(|a| AttendedView {
+            activity_id: a.id,
+            kind: a.kind,
+            held_on: a.held_on,
+            title: a.title,
+        })
+        .collect();
     tx.commit().await?;
     Ok(CorpsProfile {
         member: view(m),
         training,
+        attended,
         assignments,
     })
 }
@@ -268,7 +290,7 @@ pub async fn get(app: &App, actor: &Actor, id: Uuid) -> Result<CorpsProfile> {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TrainingInput {
-    /// `training` or `theme_day`.
+    /// `training` (theme days and network meetings are activities).
     #[schema(required = true)]
     pub kind: Option<String>,
     #[schema(required = true)]
@@ -285,9 +307,15 @@ pub async fn add_training(app: &App, actor: &Actor, id: Uuid, input: &TrainingIn
     let mut errs = FieldErrors::new();
     let title = required_text(&mut errs, "title", input.title.as_deref(), 200);
     let kind = match input.kind.as_deref() {
-        Some(k @ ("training" | "theme_day")) => Some(k.to_string()),
+        // Theme days and network meetings are activities, with their
+        // attendees linked (see `activity`); training is the rest.
+        Some(k @ "training") => Some(k.to_string()),
         _ => {
-            errs.add("kind", "unknown_code", "must be training or theme_day");
+            errs.add(
+                "kind",
+                "unknown_code",
+                "must be training (theme days are registered as activities)",
+            );
             None
         }
     };

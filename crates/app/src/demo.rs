@@ -655,8 +655,8 @@ async fn demo_courses(
             id,
             &vink_store::corps::TrainingRow {
                 id: vink_domain::new_id(),
-                kind: "theme_day".into(),
-                title: "Temadag om online radikalisering (fiktiv)".into(),
+                kind: "training".into(),
+                title: "Grundkursus for mentorer og forældrecoaches (fiktiv)".into(),
                 on_date: (local_date(now) - 120.days()).to_string(),
             },
             micros(now),

@@ -296,6 +296,11 @@ pub(crate) async fn load_scaled(
         )
         .await?;
     }
+    let corps: Vec<Uuid> = vink_store::corps::members(tx)
+        .await?
+        .into_iter()
+        .map(|m| m.id)
+        .collect();
     let mut n = 0;
     for plan in PLANS {
         for _ in 0..plan.per_year * scale.years * scale.factor {
@@ -303,7 +308,7 @@ pub(crate) async fn load_scaled(
             let held_on = day(ago);
             // Mostly held; now and then cancelled; a few planned ahead.
             let status = if rng.chance(6) { "cancelled" } else { "held" };
-            let participants = plan
+            let mut participants: Vec<(String, i64)> = plan
                 .groups
                 .iter()
                 .map(|(g, lo, hi)| {
@@ -314,6 +319,26 @@ pub(crate) async fn load_scaled(
                 })
                 .filter(|(_, c)| *c > 0)
                 .collect();
+            // The corps at a theme day or network meeting are named: the
+            // count is how many of them came.
+            let mut attendees = Vec::new();
+            if matches!(
+                plan.kind,
+                ActivityKind::ThemeDay | ActivityKind::NetworkMeeting
+            ) && !corps.is_empty()
+            {
+                let want = participants.first().map(|(_, c)| *c).unwrap_or(0);
+                let start = usize::try_from(rng.below(corps.len() as u64)).unwrap_or(0);
+                attendees = corps
+                    .iter()
+                    .cycle()
+                    .skip(start)
+                    .take(usize::try_from(want).unwrap_or(0).min(corps.len()))
+                    .copied()
+                    .collect();
+                let n = i64::try_from(attendees.len()).unwrap_or(0);
+                participants = vec![(TargetGroup::Corps.code().into(), n)];
+            }
             let partners = if plan.focus == FocusArea::CivilSociety {
                 vec![rng.pick(&orgs).0]
             } else {
@@ -324,7 +349,7 @@ pub(crate) async fn load_scaled(
                 plan,
                 held_on,
                 status,
-                (participants, partners),
+                (participants, partners, attendees),
                 (vink.id, secretariat, now),
             )
             .await?;
@@ -339,7 +364,7 @@ pub(crate) async fn load_scaled(
             plan,
             ahead,
             "planned",
-            (Vec::new(), Vec::new()),
+            (Vec::new(), Vec::new(), Vec::new()),
             (vink.id, secretariat, now),
         )
         .await?;
@@ -353,7 +378,7 @@ async fn insert(
     plan: &Plan,
     held_on: Date,
     status: &str,
-    (participants, organisations): (Vec<(String, i64)>, Vec<Uuid>),
+    (participants, organisations, corps_members): (Vec<(String, i64)>, Vec<Uuid>, Vec<Uuid>),
     (agency, by, now): (Uuid, Uuid, i64),
 ) -> Result<()> {
     let district = DISTRICTS[usize::try_from(held_on.day()).unwrap_or(0) % DISTRICTS.len()];
@@ -376,6 +401,7 @@ async fn insert(
         &ActivityParts {
             participants,
             organisations,
+            corps_members,
         },
     )
     .await?;

@@ -112,6 +112,10 @@ pub struct ActivityInput {
     /// Partner organisations by id.
     #[serde(default)]
     pub organisations: Vec<Uuid>,
+    /// Corps members who attended, by id (theme days and network meetings
+    /// only): their number is the corps count.
+    #[serde(default)]
+    pub corps_members: Vec<Uuid>,
 }
 
 /// A validated activity.
@@ -218,6 +222,43 @@ impl Activity {
                 } else if let Some(n) = count.filter(|n| *n > 0) {
                     participants.push((g, n));
                 }
+            }
+        }
+        // Attendees named: they are the corps count, and only a theme day or
+        // a network meeting has them.
+        let mut attendees = input.corps_members.clone();
+        attendees.sort();
+        attendees.dedup();
+        if !attendees.is_empty() {
+            if !matches!(
+                kind,
+                Some(ActivityKind::ThemeDay | ActivityKind::NetworkMeeting)
+            ) {
+                errs.add(
+                    "corps_members",
+                    "not_allowed",
+                    "only theme days and network meetings have corps attendees",
+                );
+            }
+            let n = i64::try_from(attendees.len()).unwrap_or(i64::MAX);
+            match participants
+                .iter_mut()
+                .find(|(g, _)| *g == TargetGroup::Corps)
+            {
+                Some((_, c)) if *c != n => {
+                    let i = input
+                        .participants
+                        .iter()
+                        .position(|p| p.target_group.as_deref() == Some("corps"))
+                        .unwrap_or(0);
+                    errs.add(
+                        format!("participants[{i}].count"),
+                        "corps_count_mismatch",
+                        format!("the corps count follows the {n} attendees named"),
+                    );
+                }
+                Some(_) => {}
+                None => participants.push((TargetGroup::Corps, n)),
             }
         }
         participants.sort_by_key(|(g, _)| TargetGroup::ALL.iter().position(|x| x == g));

@@ -28,6 +28,8 @@ const COLS: &str = "id, kind, held_on, status, title, focus_area, prevention_lev
 pub struct ActivityParts {
     pub participants: Vec<(String, i64)>,
     pub organisations: Vec<Uuid>,
+    /// Corps members who attended (theme days and network meetings).
+    pub corps_members: Vec<Uuid>,
 }
 
 pub async fn insert_activity(
@@ -81,7 +83,11 @@ pub async fn update_activity(
     .await?
     .rows_affected()
     });
-    for table in ["activity_participants", "activity_organisations"] {
+    for table in [
+        "activity_participants",
+        "activity_organisations",
+        "activity_corps_members",
+    ] {
         on!(tx, |c| sqlx::query(sqlx::AssertSqlSafe(format!(
             "DELETE FROM {table} WHERE activity_id = $1"
         )))
@@ -101,6 +107,16 @@ async fn insert_parts(tx: &mut Tx, id: Uuid, parts: &ActivityParts) -> Result<()
         .bind(id)
         .bind(group)
         .bind(*n)
+        .execute(c)
+        .await?
+        .rows_affected());
+    }
+    for member in &parts.corps_members {
+        on!(tx, |c| sqlx::query(
+            "INSERT INTO activity_corps_members (activity_id, corps_member_id) VALUES ($1, $2)"
+        )
+        .bind(id)
+        .bind(*member)
         .execute(c)
         .await?
         .rows_affected());
@@ -139,11 +155,18 @@ pub async fn activity(tx: &mut Tx, id: Uuid) -> Result<Option<(ActivityRow, Acti
     .bind(id)
     .fetch_all(c)
     .await?);
+    let corps: Vec<(Uuid,)> = on!(tx, |c| sqlx::query_as(
+        "SELECT corps_member_id FROM activity_corps_members WHERE activity_id = $1"
+    )
+    .bind(id)
+    .fetch_all(c)
+    .await?);
     Ok(Some((
         row,
         ActivityParts {
             participants,
             organisations: organisations.into_iter().map(|(o,)| o).collect(),
+            corps_members: corps.into_iter().map(|(m,)| m).collect(),
         },
     )))
 }
@@ -224,6 +247,28 @@ pub async fn list_activities(
         sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())),
         &w.binds
     )
+    .fetch_all(c)
+    .await?))
+}
+
+/// A held theme day or network meeting a corps member attended.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AttendedRow {
+    pub id: Uuid,
+    pub kind: String,
+    pub held_on: String,
+    pub title: String,
+}
+
+/// What a corps member attended, latest first.
+pub async fn attended(tx: &mut Tx, member: Uuid) -> Result<Vec<AttendedRow>> {
+    Ok(on!(tx, |c| sqlx::query_as(
+        "SELECT a.id, a.kind, a.held_on, a.title FROM activity_corps_members m
+           JOIN activities a ON a.id = m.activity_id
+          WHERE m.corps_member_id = $1 AND a.status = 'held'
+          ORDER BY a.held_on DESC, a.id DESC LIMIT 200"
+    )
+    .bind(member)
     .fetch_all(c)
     .await?))
 }

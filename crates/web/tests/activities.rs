@@ -671,3 +671,84 @@ async fn a_csv_import_is_all_or_nothing_with_errors_by_line_and_column() {
     let template = t.page("/activities/import/template.csv", &cookie).await;
     assert_eq!(template.status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn a_theme_day_names_the_corps_members_who_attended() {
+    let t = common::setup().await;
+    let mut members = Vec::new();
+    for name in ["Anna (fiktiv)", "Bo (fiktiv)"] {
+        let r = t.api("POST", "/api/v1/corps", Some("sek"), Some(json!({
+            "name": name, "kind": "mentor", "languages": ["dansk"], "specialties": ["mentor"],
+            "districts": ["Valby"], "max_caseload": 3
+        }))).await;
+        members.push(r.json()["id"].as_str().unwrap().to_string());
+    }
+    let mut day = workshop("held", 0, &[]);
+    day["kind"] = json!("theme_day");
+    day["focus_area"] = json!("front_line");
+    day["participants"] = json!([]);
+    day["corps_members"] = json!(members);
+    let r = t
+        .api("POST", "/api/v1/activities", Some("sek"), Some(day.clone()))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let id = r.json()["id"].as_str().unwrap().to_string();
+    let f = figures(&t, "sek").await;
+    assert_eq!(
+        value(&f, "participants.theme_day.corps"),
+        Some(2),
+        "the count follows the names"
+    );
+    let profile = t
+        .api(
+            "GET",
+            &format!("/api/v1/corps/{}", members[1]),
+            Some("sek"),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(profile["attended"][0]["activity_id"], id.as_str());
+    let a = t
+        .api(
+            "GET",
+            &format!("/api/v1/activities/{id}"),
+            Some("sek"),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(a["corps_members"].as_array().unwrap().len(), 2);
+    // A count that disagrees with the names, and names on a workshop.
+    let mut wrong = day.clone();
+    wrong["participants"] = json!([{"target_group": "corps", "count": 5}]);
+    let r = t
+        .api("POST", "/api/v1/activities", Some("sek"), Some(wrong))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        r.json()["error"]["fields"][0]["code"],
+        "corps_count_mismatch"
+    );
+    let mut workshop_with_corps = day.clone();
+    workshop_with_corps["kind"] = json!("workshop");
+    let r = t
+        .api(
+            "POST",
+            "/api/v1/activities",
+            Some("sek"),
+            Some(workshop_with_corps),
+        )
+        .await;
+    assert_eq!(r.json()["error"]["fields"][0]["field"], "corps_members");
+    // Training is still training; a theme day is no longer training.
+    let r = t
+        .api(
+            "POST",
+            &format!("/api/v1/corps/{}/training", members[0]),
+            Some("sek"),
+            Some(json!({"kind": "theme_day", "title": "X", "on": "2026-03-01"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+}

@@ -613,15 +613,15 @@ async fn the_secretariat_manages_the_corps_through_forms() {
             &sek,
             &[
                 ("csrf", &csrf),
-                ("kind", "theme_day"),
-                ("title", "Temadag (fiktiv)"),
+                ("kind", "training"),
+                ("title", "Grundkursus (fiktiv)"),
                 ("on", "2026-10-01"),
             ],
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let profile = t.page(&profile_url, &sek).await;
-    assert!(profile.text.contains("Temadag (fiktiv)") && profile.text.contains("arabisk"));
+    assert!(profile.text.contains("Grundkursus (fiktiv)") && profile.text.contains("arabisk"));
     let (_, mentor) = t.login("mentor", PASSWORD).await;
     assert_eq!(
         t.page("/corps", &mentor).await.status,

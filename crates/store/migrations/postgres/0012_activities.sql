@@ -63,3 +63,35 @@ CREATE TABLE capacity_building (
     created_at BIGINT NOT NULL
 );
 CREATE INDEX capacity_building_from ON capacity_building(from_on, organisation_id);
+
+-- Theme days and network meetings link the corps members who attended.
+CREATE TABLE activity_corps_members (
+    activity_id UUID NOT NULL REFERENCES activities(id),
+    corps_member_id UUID NOT NULL REFERENCES corps_members(id),
+    PRIMARY KEY (activity_id, corps_member_id)
+);
+CREATE INDEX activity_corps_members_member ON activity_corps_members(corps_member_id, activity_id);
+
+-- Theme days recorded as corps training become theme-day activities, one
+-- per title and day, with their attendees linked and counted. Their facts
+-- are written here only where the facts were already made (otherwise the
+-- start-up backfill counts them with everything else).
+CREATE TEMP TABLE theme_days AS
+    SELECT gen_random_uuid() AS id, title, on_date, COUNT(DISTINCT corps_member_id) AS n, MIN(created_at) AS created_at
+    FROM corps_training WHERE kind = 'theme_day' GROUP BY title, on_date;
+INSERT INTO activities (id, kind, held_on, status, title, focus_area, prevention_level, district, agency_id, created_at, created_by, updated_at)
+    SELECT id, 'theme_day', on_date, 'held', title, 'front_line', NULL, NULL,
+           (SELECT a.id FROM agencies a WHERE a.code = 'vink'), created_at, NULL, created_at
+    FROM theme_days;
+INSERT INTO activity_participants (activity_id, target_group, n) SELECT id, 'corps', n FROM theme_days;
+INSERT INTO activity_corps_members (activity_id, corps_member_id)
+    SELECT DISTINCT d.id, t.corps_member_id FROM theme_days d
+    JOIN corps_training t ON t.kind = 'theme_day' AND t.title = d.title AND t.on_date = d.on_date;
+INSERT INTO facts (kind, day, code, detail, n)
+    SELECT 'activity_held', on_date, 'theme_day', '', 1 FROM theme_days
+    WHERE (SELECT done FROM facts_backfill WHERE id = 1);
+INSERT INTO facts (kind, day, code, detail, n)
+    SELECT 'participants', on_date, 'theme_day', 'corps', n FROM theme_days
+    WHERE (SELECT done FROM facts_backfill WHERE id = 1);
+DELETE FROM corps_training WHERE kind = 'theme_day';
+DROP TABLE theme_days;

@@ -149,6 +149,8 @@ struct FormPage {
     agencies: Vec<(String, String)>,
     groups: Vec<(String, String)>,
     organisations: Vec<(String, String)>,
+    /// The corps, for naming the attendees of a theme day or network meeting.
+    corps: Vec<(String, String)>,
     can_manage: bool,
 }
 
@@ -190,6 +192,19 @@ async fn form_page(
             .collect()
     })
     .unwrap_or_default();
+    // The corps by name (readers without access to the corps see the
+    // attendees already named, from the activity itself).
+    let mut corps: Vec<(String, String)> = vink_app::corps::list(&s.app, &user.session.actor, None)
+        .await
+        .map(|l| l.into_iter().map(|m| (m.id.to_string(), m.name)).collect())
+        .unwrap_or_default();
+    if corps.is_empty() {
+        corps = f
+            .all("corps_members")
+            .into_iter()
+            .zip(f.all("corps_member_name"))
+            .collect();
+    }
     let title = if id.is_some() {
         "activities.edit_title"
     } else {
@@ -230,6 +245,7 @@ async fn form_page(
             &codes(TargetGroup::ALL, TargetGroup::code),
         ),
         organisations,
+        corps,
         can_manage: decide(&user.session.actor, Action::ActivityManage, &Resource::None)
             .is_allowed(),
     };
@@ -281,6 +297,11 @@ fn read_form(f: &FormData) -> Result<(ActivityInput, Vec<TargetGroup>), FieldErr
             agency: nonblank(f, "agency"),
             participants,
             organisations,
+            corps_members: f
+                .all("corps_members")
+                .iter()
+                .filter_map(|m| m.parse().ok())
+                .collect(),
         },
         groups,
     ))
@@ -299,6 +320,7 @@ fn form_errors(errs: FieldErrors, groups: &[TargetGroup]) -> FieldErrors {
                 .map(|g| format!("participants_{}", g.code()))
                 .unwrap_or(e.field),
             None if e.field.starts_with("organisations[") => "organisations".into(),
+            None if e.field.starts_with("corps_members[") => "corps_members".into(),
             None => e.field,
         };
         out.add(field, e.code, e.message);
@@ -361,6 +383,10 @@ fn form_of(a: &ActivityView) -> FormData {
     }
     for o in &a.organisations {
         f.push(("organisations".into(), o.id.to_string()));
+    }
+    for m in &a.corps_members {
+        f.push(("corps_members".into(), m.id.to_string()));
+        f.push(("corps_member_name".into(), m.name.clone()));
     }
     FormData(f)
 }

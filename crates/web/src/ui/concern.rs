@@ -54,7 +54,7 @@ struct MentorHome {
 pub fn role_home(role: Role) -> &'static str {
     match role {
         Role::Secretariat | Role::CoordinationUnit | Role::Mentor => "/dashboard",
-        Role::Analyst => "/outcomes",
+        Role::Analyst => "/key-figures",
         Role::Admin => "/users",
         Role::Auditor => "/audit",
     }

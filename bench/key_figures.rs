@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use jiff::civil::Date;
 use vink_app::key_figures::{KeyFigureQuery, report};
 use vink_app::{App, Config};
-use vink_domain::key_figures::{Bucket, Sums, figures, history_kinds};
+use vink_domain::key_figures::{Sums, figures};
 use vink_domain::user::{Actor, Role};
 use vink_store::Db;
 
@@ -29,20 +29,7 @@ async fn recount(db: &Db, from: Date, to: Date) -> usize {
     let mut tx = db.begin_read().await.unwrap();
     let facts = vink_store::fact::recount(&mut tx).await.unwrap();
     tx.commit().await.unwrap();
-    let mut s = Sums::default();
-    for f in facts {
-        let bucket = if f.day() < from {
-            Bucket::Before
-        } else if f.day() <= to {
-            Bucket::In
-        } else {
-            continue;
-        };
-        if bucket == Bucket::Before && !history_kinds().contains(&f.kind()) {
-            continue;
-        }
-        s.add(f.kind(), f.code(), f.detail(), bucket, f.n());
-    }
+    let s = Sums::of_facts(&facts, &vink_domain::metrics::Period { from, to });
     figures(&s, 70).len()
 }
 

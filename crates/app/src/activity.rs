@@ -513,18 +513,11 @@ pub async fn organisations(
     Ok(OrganisationPage { items, next_after })
 }
 
-/// Sets an organisation's citizen-forum membership (replacing the one
-/// recorded): the forum figures change by the difference.
-pub async fn set_forum_membership(
-    app: &App,
-    actor: &Actor,
-    org: Uuid,
-    input: &PeriodInput,
-) -> Result<()> {
-    let span = Span::validate(input).map_err(AppError::Invalid)?;
+/// The organisation locked for a change by `actor` (404 when there is none).
+async fn change_organisation(app: &App, actor: &Actor, org: Uuid) -> Result<Authorized> {
     let mut tx = app.db.begin().await?;
     let exists = tx.lock(Locked::Organisation(org)).await?;
-    let mut tx = app
+    let tx = app
         .authorize(
             tx,
             actor,
@@ -536,6 +529,19 @@ pub async fn set_forum_membership(
     if !exists {
         return Err(AppError::NotFound);
     }
+    Ok(tx)
+}
+
+/// Sets an organisation's citizen-forum membership (replacing the one
+/// recorded): the forum figures change by the difference.
+pub async fn set_forum_membership(
+    app: &App,
+    actor: &Actor,
+    org: Uuid,
+    input: &PeriodInput,
+) -> Result<()> {
+    let span = Span::validate(input).map_err(AppError::Invalid)?;
+    let mut tx = change_organisation(app, actor, org).await?;
     let before = match org_store::forum_membership(&mut tx, org).await? {
         None => None,
         Some((from, to)) => {
@@ -569,20 +575,7 @@ pub async fn add_engagement(
     errs.finish(())?;
     let span = Span::validate(input).map_err(AppError::Invalid)?;
     let id = vink_domain::new_id();
-    let mut tx = app.db.begin().await?;
-    let exists = tx.lock(Locked::Organisation(org)).await?;
-    let mut tx = app
-        .authorize(
-            tx,
-            actor,
-            Action::ActivityManage,
-            &Resource::None,
-            Some(RecordRef::organisation(org)),
-        )
-        .await?;
-    if !exists {
-        return Err(AppError::NotFound);
-    }
+    let mut tx = change_organisation(app, actor, org).await?;
     let row = EngagementRow {
         id,
         organisation_id: org,

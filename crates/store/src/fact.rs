@@ -51,19 +51,21 @@ async fn insert(tx: &mut Tx, facts: &[Fact]) -> Result<()> {
     Ok(())
 }
 
+/// Kinds as an SQL list of literals (glossary codes: no quoting needed).
+fn list(kinds: &[FactKind]) -> String {
+    kinds
+        .iter()
+        .map(|k| format!("'{}'", k.code()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// A period's sums in one statement: the range kinds over `[from, to]`, the
 /// history kinds over everything up to `to`, split at `from`.
 pub(crate) fn sums_sql(from: Date, to: Date) -> (String, Conditions) {
     let mut w = Conditions::default();
     let f = w.param(Bind::Text(from.to_string()));
     let t = w.param(Bind::Text(to.to_string()));
-    let list = |kinds: &[FactKind]| {
-        kinds
-            .iter()
-            .map(|k| format!("'{}'", k.code()))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
     let sql = format!(
         "SELECT kind, code, detail, 1 AS bucket, CAST(SUM(n) AS BIGINT) AS n FROM facts
           WHERE kind IN ({}) AND day >= {f} AND day <= {t} GROUP BY kind, code, detail
@@ -83,13 +85,6 @@ pub(crate) fn monthly_sql(from: Date, to: Date) -> (String, Conditions) {
     let mut w = Conditions::default();
     let f = w.param(Bind::Text(from.to_string()));
     let t = w.param(Bind::Text(to.to_string()));
-    let list = |kinds: &[FactKind]| {
-        kinds
-            .iter()
-            .map(|k| format!("'{}'", k.code()))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
     let bucket = format!("CASE WHEN day < {f} THEN '' ELSE substr(day, 1, 7) END");
     let sql = format!(
         "SELECT kind, code, detail, substr(day, 1, 7) AS bucket, CAST(SUM(n) AS BIGINT) AS n FROM facts

@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use common::{PASSWORD, T};
 use jiff::Timestamp;
 use serde_json::{Value, json};
-use vink_domain::key_figures::{Bucket, Sums};
+use vink_domain::key_figures::Sums;
 
 fn at(s: &str) -> Timestamp {
     s.parse().unwrap()
@@ -342,21 +342,7 @@ async fn recount(t: &T, from: &str, to: &str) -> Vec<(String, Option<i64>)> {
     let mut tx = t.app.db.begin_read().await.unwrap();
     let facts = vink_store::fact::recount(&mut tx).await.unwrap();
     tx.commit().await.unwrap();
-    let history = vink_domain::key_figures::history_kinds();
-    let mut s = Sums::default();
-    for f in facts {
-        let bucket = if f.day() < from {
-            Bucket::Before
-        } else if f.day() <= to {
-            Bucket::In
-        } else {
-            continue;
-        };
-        if bucket == Bucket::Before && !history.contains(&f.kind()) {
-            continue;
-        }
-        s.add(f.kind(), f.code(), f.detail(), bucket, f.n());
-    }
+    let mut s = Sums::of_facts(&facts, &vink_domain::metrics::Period { from, to });
     let engaged = {
         let mut tx = t.app.db.begin_read().await.unwrap();
         let n = vink_store::organisation::institutions_engaged(

@@ -242,7 +242,10 @@ async fn every_role_lands_on_a_home_page_with_its_work() {
     assert!(html.contains("data-contact"), "recent contacts");
     let (at, html) = home("analyst").await;
     assert_eq!(at, "/key-figures");
-    assert!(html.contains("Nøgletal"), "the analyst's work: the key figures");
+    assert!(
+        html.contains("Nøgletal"),
+        "the analyst's work: the key figures"
+    );
     let (at, html) = home("admin").await;
     assert_eq!(at, "/users");
     assert!(html.contains("data-user=\"sek\""));

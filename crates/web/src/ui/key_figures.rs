@@ -532,16 +532,5 @@ pub async fn file(
     today: &str,
 ) -> Response {
     let name = format!("noegletal-{}-{}", r.from, r.to);
-    match crate::export::render(doc(t, r, today), format).await {
-        Ok(bytes) => crate::export::response(&name, format, bytes),
-        Err(e) => {
-            tracing::error!(error = %e, "export failed");
-            super::error_page(
-                *t,
-                None,
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "error.internal",
-            )
-        }
-    }
+    super::download((*t, None), doc(t, r, today), format, &name).await
 }

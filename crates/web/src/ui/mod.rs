@@ -303,6 +303,27 @@ fn ui_key(code: &str) -> &str {
     }
 }
 
+/// A report as a file download, or the error page when it cannot be made.
+pub async fn download(
+    (t, session): (Tr, Option<&Session>),
+    doc: crate::export::Doc,
+    format: crate::export::Format,
+    name: &str,
+) -> Response {
+    match crate::export::render(doc, format).await {
+        Ok(bytes) => crate::export::response(name, format, bytes),
+        Err(e) => {
+            tracing::error!(error = %e, "export failed");
+            error_page(
+                t,
+                session,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "error.internal",
+            )
+        }
+    }
+}
+
 /// A page that does not exist: signed-in users keep their navigation.
 pub async fn not_found(UiLang(t): UiLang, user: Result<crate::auth::UiUser, Response>) -> Response {
     let session = user.as_ref().ok().map(|u| &u.session);

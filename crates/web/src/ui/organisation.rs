@@ -333,16 +333,5 @@ pub async fn export(
         ),
         blocks: vec![crate::export::Block::Table { head, rows }],
     };
-    match crate::export::render(doc, format).await {
-        Ok(bytes) => crate::export::response("organisationer", format, bytes),
-        Err(e) => {
-            tracing::error!(error = %e, "export failed");
-            super::error_page(
-                t,
-                Some(&user.session),
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "error.internal",
-            )
-        }
-    }
+    super::download((t, Some(&user.session)), doc, format, "organisationer").await
 }

@@ -20,16 +20,24 @@ pub enum Job {
     /// Chains appended audit rows into the log (PostgreSQL; nothing to do
     /// on SQLite, which chains as it appends).
     AuditChain,
+    /// Counts new facts into the monthly sums the key figures read.
+    FactFold,
 }
 
 impl Job {
-    pub const ALL: &'static [Job] = &[Job::SessionSweep, Job::Reminders, Job::AuditChain];
+    pub const ALL: &'static [Job] = &[
+        Job::SessionSweep,
+        Job::Reminders,
+        Job::AuditChain,
+        Job::FactFold,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             Job::SessionSweep => "session_sweep",
             Job::Reminders => "reminders",
             Job::AuditChain => "audit_chain",
+            Job::FactFold => "fact_fold",
         }
     }
 }
@@ -40,6 +48,7 @@ pub struct Intervals {
     pub session_sweep: Duration,
     pub reminders: Duration,
     pub audit_chain: Duration,
+    pub fact_fold: Duration,
 }
 
 impl Default for Intervals {
@@ -48,6 +57,7 @@ impl Default for Intervals {
             session_sweep: Duration::from_secs(300),
             reminders: Duration::from_secs(60),
             audit_chain: Duration::from_millis(500),
+            fact_fold: Duration::from_secs(2),
         }
     }
 }
@@ -58,6 +68,7 @@ impl Intervals {
             Job::SessionSweep => self.session_sweep,
             Job::Reminders => self.reminders,
             Job::AuditChain => self.audit_chain,
+            Job::FactFold => self.fact_fold,
         }
     }
 }
@@ -70,6 +81,9 @@ pub async fn run_pass(app: &App, job: Job) -> crate::Result<()> {
         }
         Job::AuditChain => {
             vink_store::audit::settle(&app.db).await?;
+        }
+        Job::FactFold => {
+            vink_store::fact::fold(&app.db).await?;
         }
         Job::Reminders => {
             let s = crate::reminder::run_once(app).await?;

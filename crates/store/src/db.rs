@@ -169,6 +169,7 @@ impl Db {
         }
         crate::search::backfill(self).await?;
         crate::fact::backfill(self).await?;
+        crate::fact::fold(self).await?;
         Ok(())
     }
 

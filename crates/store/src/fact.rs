@@ -60,47 +60,183 @@ fn list(kinds: &[FactKind]) -> String {
         .join(", ")
 }
 
-/// A period's sums in one statement: the range kinds over `[from, to]`, the
-/// history kinds over everything up to `to`, split at `from`.
-pub(crate) fn sums_sql(from: Date, to: Date) -> (String, Conditions) {
-    let mut w = Conditions::default();
-    let f = w.param(Bind::Text(from.to_string()));
-    let t = w.param(Bind::Text(to.to_string()));
-    let sql = format!(
-        "SELECT kind, code, detail, 1 AS bucket, CAST(SUM(n) AS BIGINT) AS n FROM facts
-          WHERE kind IN ({}) AND day >= {f} AND day <= {t} GROUP BY kind, code, detail
-         UNION ALL
-         SELECT kind, code, detail, CASE WHEN day < {f} THEN 0 ELSE 1 END AS bucket, CAST(SUM(n) AS BIGINT) AS n FROM facts
-          WHERE kind IN ({}) AND day <= {t} GROUP BY kind, code, detail, CASE WHEN day < {f} THEN 0 ELSE 1 END",
-        list(range_kinds()),
-        list(history_kinds())
-    );
-    (sql, w)
+/// `YYYY-MM` of a day.
+fn month_of(d: Date) -> String {
+    format!("{:04}-{:02}", d.year(), d.month())
 }
 
-/// A period's sums bucketed by month, in one statement: the range kinds
-/// over `[from, to]`, the history kinds over everything up to `to` (before
-/// the period in one bucket).
-pub(crate) fn monthly_sql(from: Date, to: Date) -> (String, Conditions) {
-    let mut w = Conditions::default();
-    let f = w.param(Bind::Text(from.to_string()));
-    let t = w.param(Bind::Text(to.to_string()));
-    let bucket = format!("CASE WHEN day < {f} THEN '' ELSE substr(day, 1, 7) END");
-    let sql = format!(
-        "SELECT kind, code, detail, substr(day, 1, 7) AS bucket, CAST(SUM(n) AS BIGINT) AS n FROM facts
-          WHERE kind IN ({}) AND day >= {f} AND day <= {t} GROUP BY kind, code, detail, substr(day, 1, 7)
-         UNION ALL
-         SELECT kind, code, detail, {bucket} AS bucket, CAST(SUM(n) AS BIGINT) AS n FROM facts
-          WHERE kind IN ({}) AND day <= {t} GROUP BY kind, code, detail, {bucket}",
-        list(range_kinds()),
-        list(history_kinds())
-    );
-    (sql, w)
+/// The whole calendar months inside `[from, to]`, as their first and last
+/// days, if there are any.
+fn whole_months(from: Date, to: Date) -> Option<(Date, Date)> {
+    let first = if from.day() == 1 {
+        from
+    } else {
+        from.last_of_month().tomorrow().ok()?
+    };
+    let last = if to == to.last_of_month() {
+        to
+    } else {
+        to.first_of_month().yesterday().ok()?
+    };
+    (first <= last).then_some((first, last))
 }
 
-/// A period's facts summed by month (see [`monthly_sql`]).
+/// A period's sums in one statement. Whole months come from `fact_months`
+/// (folded facts); the period's partial months and what is not folded yet
+/// come from `facts`; the history kinds (what runs: courses, forum
+/// memberships) also before the period. Buckets: `''` before the period,
+/// and in it `'in'` or, `by_month`, the month (`YYYY-MM`).
+pub(crate) fn period_sql(from: Date, to: Date, by_month: bool) -> (String, Conditions) {
+    let mut w = Conditions::default();
+    let all = {
+        let mut k = range_kinds().to_vec();
+        k.extend(history_kinds());
+        list(&k)
+    };
+    let hist = list(history_kinds());
+    let in_day = if by_month {
+        "substr(day, 1, 7)"
+    } else {
+        "'in'"
+    };
+    let in_month = if by_month { "month" } else { "'in'" };
+    let group_day = if by_month { ", substr(day, 1, 7)" } else { "" };
+    let group_month = if by_month { ", month" } else { "" };
+    let mut parts = Vec::new();
+    let mut raw = |w: &mut Conditions, a: Date, b: Date, folded_too: bool| {
+        if a > b {
+            return;
+        }
+        let (pa, pb) = (
+            w.param(Bind::Text(a.to_string())),
+            w.param(Bind::Text(b.to_string())),
+        );
+        let unfolded = if folded_too { "" } else { " AND NOT folded" };
+        parts.push(format!(
+            "SELECT kind, code, detail, {in_day} AS bucket, CAST(SUM(n) AS BIGINT) AS n FROM facts
+              WHERE kind IN ({all}) AND day >= {pa} AND day <= {pb}{unfolded} GROUP BY kind, code, detail{group_day}"
+        ));
+    };
+    match whole_months(from, to) {
+        None => raw(&mut w, from, to, true),
+        Some((first, last)) => {
+            // The partial months at the edges, all facts.
+            raw(&mut w, from, first.yesterday().unwrap_or(first), true);
+            raw(&mut w, last.tomorrow().unwrap_or(last), to, true);
+            // What the whole months hold that is not folded yet.
+            raw(&mut w, first, last, false);
+        }
+    }
+    if let Some((first, last)) = whole_months(from, to) {
+        let (pa, pb) = (
+            w.param(Bind::Text(month_of(first))),
+            w.param(Bind::Text(month_of(last))),
+        );
+        parts.push(format!(
+            "SELECT kind, code, detail, {in_month} AS bucket, CAST(SUM(n) AS BIGINT) AS n FROM fact_months
+              WHERE kind IN ({all}) AND month >= {pa} AND month <= {pb} GROUP BY kind, code, detail{group_month}"
+        ));
+    }
+    // Before the period, for what runs: whole months folded, the rest raw.
+    let start = from.first_of_month();
+    let (pf, ps, pm) = (
+        w.param(Bind::Text(from.to_string())),
+        w.param(Bind::Text(start.to_string())),
+        w.param(Bind::Text(month_of(start))),
+    );
+    parts.push(format!(
+        "SELECT kind, code, detail, '' AS bucket, CAST(SUM(n) AS BIGINT) AS n FROM facts
+          WHERE kind IN ({hist}) AND day >= {ps} AND day < {pf} GROUP BY kind, code, detail"
+    ));
+    parts.push(format!(
+        "SELECT kind, code, detail, '' AS bucket, CAST(SUM(n) AS BIGINT) AS n FROM facts
+          WHERE kind IN ({hist}) AND day < {ps} AND NOT folded GROUP BY kind, code, detail"
+    ));
+    parts.push(format!(
+        "SELECT kind, code, detail, '' AS bucket, CAST(SUM(n) AS BIGINT) AS n FROM fact_months
+          WHERE kind IN ({hist}) AND month < {pm} GROUP BY kind, code, detail"
+    ));
+    (parts.join("\n UNION ALL\n"), w)
+}
+
+/// How many facts one fold takes at most (the rest the next pass).
+const FOLD_BATCH: i64 = 20_000;
+
+/// Counts facts not folded yet into `fact_months` and marks them folded, in
+/// one transaction, a batch at a time; answers how many. A fact committed
+/// meanwhile is simply left for the next pass (readers add the unfolded
+/// ones themselves), so the sums are always exact. Run by the `fact_fold`
+/// job and after start-up's backfill.
+pub async fn fold(db: &crate::Db) -> Result<u64> {
+    // Nothing new: no write transaction (on SQLite it would wait for the
+    // one writer).
+    let mut tx = db.begin_read().await?;
+    let pending: Option<i64> = on!(&mut tx, |c| sqlx::query_scalar(
+        "SELECT id FROM facts WHERE NOT folded LIMIT 1"
+    )
+    .fetch_optional(c)
+    .await?);
+    tx.commit().await?;
+    if pending.is_none() {
+        return Ok(0);
+    }
+    let mut total = 0;
+    loop {
+        let mut tx = db.begin().await?;
+        let rows: Vec<(String, String, String, String, i64)> = on!(&mut tx, |c| sqlx::query_as(
+            "UPDATE facts SET folded = TRUE
+              WHERE id IN (SELECT id FROM facts WHERE NOT folded ORDER BY id LIMIT $1)
+              RETURNING kind, code, detail, day, n"
+        )
+        .bind(FOLD_BATCH)
+        .fetch_all(c)
+        .await?);
+        let n = rows.len();
+        let mut months: std::collections::BTreeMap<(String, String, String, String), i64> =
+            std::collections::BTreeMap::new();
+        for (kind, code, detail, day, n) in rows {
+            let month = day.get(..7).unwrap_or(&day).to_string();
+            *months.entry((kind, code, detail, month)).or_default() += n;
+        }
+        for chunk in months.into_iter().collect::<Vec<_>>().chunks(200) {
+            let mut w = Conditions::default();
+            let values: Vec<String> = chunk
+                .iter()
+                .map(|((kind, code, detail, month), n)| {
+                    let ps = [
+                        w.param(Bind::Text(kind.clone())),
+                        w.param(Bind::Text(code.clone())),
+                        w.param(Bind::Text(detail.clone())),
+                        w.param(Bind::Text(month.clone())),
+                        w.param(Bind::I64(*n)),
+                    ];
+                    format!("({})", ps.join(", "))
+                })
+                .collect();
+            let sql = format!(
+                "INSERT INTO fact_months (kind, code, detail, month, n) VALUES {}
+                 ON CONFLICT (kind, code, detail, month) DO UPDATE SET n = fact_months.n + excluded.n
+                 RETURNING n",
+                values.join(", ")
+            );
+            let _: Vec<(i64,)> = on!(&mut tx, |c| bind_all(
+                sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())),
+                &w.binds
+            )
+            .fetch_all(c)
+            .await?);
+        }
+        tx.commit().await?;
+        total += n as u64;
+        if (n as i64) < FOLD_BATCH {
+            return Ok(total);
+        }
+    }
+}
+
+/// A period's facts summed by month (see [`period_sql`]).
 pub async fn monthly(tx: &mut Tx, from: Date, to: Date) -> Result<Vec<MonthRow>> {
-    let (sql, w) = monthly_sql(from, to);
+    let (sql, w) = period_sql(from, to, true);
     let rows: Vec<(String, String, String, String, i64)> = on!(tx, |c| bind_all(
         sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())),
         &w.binds
@@ -127,8 +263,8 @@ pub async fn monthly(tx: &mut Tx, from: Date, to: Date) -> Result<Vec<MonthRow>>
 
 /// The summed facts of a period.
 pub async fn sums(tx: &mut Tx, from: Date, to: Date) -> Result<Sums> {
-    let (sql, w) = sums_sql(from, to);
-    let rows: Vec<(String, String, String, i32, i64)> = on!(tx, |c| bind_all(
+    let (sql, w) = period_sql(from, to, false);
+    let rows: Vec<(String, String, String, String, i64)> = on!(tx, |c| bind_all(
         sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())),
         &w.binds
     )
@@ -138,7 +274,7 @@ pub async fn sums(tx: &mut Tx, from: Date, to: Date) -> Result<Sums> {
     for (kind, code, detail, bucket, n) in rows {
         let kind = FactKind::parse(&kind)
             .ok_or_else(|| StoreError::Corrupt(format!("unknown fact kind {kind}")))?;
-        let bucket = if bucket == 0 {
+        let bucket = if bucket.is_empty() {
             Bucket::Before
         } else {
             Bucket::In

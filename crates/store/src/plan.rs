@@ -400,14 +400,19 @@ pub fn list_queries(i: &PlanInputs) -> Vec<NamedQuery> {
     named(
         &mut out,
         "key-figure sums".into(),
-        Some(crate::fact::sums_sql(day(i.now - 365 * 24 * h), day(i.now))),
+        Some(crate::fact::period_sql(
+            day(i.now - 400 * 24 * h),
+            day(i.now),
+            false,
+        )),
     );
     named(
         &mut out,
         "key-figure months".into(),
-        Some(crate::fact::monthly_sql(
-            day(i.now - 365 * 24 * h),
+        Some(crate::fact::period_sql(
+            day(i.now - 400 * 24 * h),
             day(i.now),
+            true,
         )),
     );
     // The per-person access report over three records (binds: limit, bound,

@@ -8,10 +8,26 @@ CREATE TABLE facts (
     day TEXT NOT NULL,
     code TEXT NOT NULL,
     detail TEXT NOT NULL,
-    n BIGINT NOT NULL
+    n BIGINT NOT NULL,
+    -- Counted into fact_months by the folding job (store::fact::fold).
+    folded BOOLEAN NOT NULL DEFAULT FALSE
 );
--- A period's sums read this index only (kind, then a range of days).
+-- A period's edges (its partial months) read this index (kind, then days).
 CREATE INDEX facts_kind_day ON facts(kind, day, code, detail, n);
+-- What the folding job has not counted yet: a few seconds' worth.
+CREATE INDEX facts_unfolded ON facts(kind, day, code, detail, n) WHERE NOT folded;
+-- Facts summed by calendar month, kept by the folding job, so a period's
+-- whole months are a few hundred rows whatever its length; its partial
+-- months and the facts not folded yet are read from facts.
+CREATE TABLE fact_months (
+    kind TEXT NOT NULL,
+    code TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    month TEXT NOT NULL,
+    n BIGINT NOT NULL,
+    PRIMARY KEY (kind, code, detail, month)
+);
+CREATE INDEX fact_months_kind_month ON fact_months(kind, month, code, detail, n);
 -- Facts of what was recorded before this table existed are made once at
 -- start-up (store::fact::backfill).
 CREATE TABLE facts_backfill (

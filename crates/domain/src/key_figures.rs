@@ -41,12 +41,14 @@ pub fn range_kinds() -> &'static [FactKind] {
     ]
 }
 
-/// Summed facts of one period: `(kind, code, detail, bucket) → n`, and the
-/// distinct counts that sums cannot give (institutions in capacity building,
-/// counted by the store over organisations, which hold no personal data).
+/// Summed facts of one period: per `(kind, bucket)` the sums by code and
+/// detail, and the distinct counts that sums cannot give (institutions in
+/// capacity building, counted by the store over organisations, which hold
+/// no personal data). Keyed by kind and bucket so a figure reads only its
+/// own few entries.
 #[derive(Debug, Clone, Default)]
 pub struct Sums(
-    HashMap<(FactKind, String, String, Bucket), i64>,
+    HashMap<(FactKind, Bucket), Vec<(String, String, i64)>>,
     HashMap<Distinct, i64>,
 );
 
@@ -87,25 +89,31 @@ impl Sums {
     }
 
     pub fn add(&mut self, kind: FactKind, code: &str, detail: &str, bucket: Bucket, n: i64) {
-        *self
-            .0
-            .entry((kind, code.to_string(), detail.to_string(), bucket))
-            .or_default() += n;
+        let entries = self.0.entry((kind, bucket)).or_default();
+        match entries
+            .iter_mut()
+            .find(|(c, d, _)| c == code && d == detail)
+        {
+            Some((_, _, sum)) => *sum += n,
+            None => entries.push((code.to_string(), detail.to_string(), n)),
+        }
     }
 
     /// The sum over facts of a kind in a bucket, optionally of one code and
     /// one detail.
     fn sum(&self, kind: FactKind, bucket: Bucket, code: Option<&str>, detail: Option<&str>) -> i64 {
         self.0
-            .iter()
-            .filter(|((k, c, d, b), _)| {
-                *k == kind
-                    && *b == bucket
-                    && code.is_none_or(|x| x == c)
-                    && detail.is_none_or(|x| x == d)
+            .get(&(kind, bucket))
+            .map(|entries| {
+                entries
+                    .iter()
+                    .filter(|(c, d, _)| {
+                        code.is_none_or(|x| x == c) && detail.is_none_or(|x| x == d)
+                    })
+                    .map(|(_, _, n)| *n)
+                    .sum()
             })
-            .map(|(_, n)| *n)
-            .sum()
+            .unwrap_or(0)
     }
 }
 
@@ -224,7 +232,11 @@ impl Metric {
     }
 
     pub fn parse(code: &str) -> Option<Metric> {
-        Metric::all().into_iter().find(|m| m.code() == code)
+        static BY_CODE: std::sync::OnceLock<HashMap<String, Metric>> = std::sync::OnceLock::new();
+        BY_CODE
+            .get_or_init(|| Metric::all().into_iter().map(|m| (m.code(), m)).collect())
+            .get(code)
+            .copied()
     }
 
     pub fn unit(self) -> Unit {

@@ -21,6 +21,12 @@ pub enum MonthBucket {
     Month(i16, i8),
 }
 
+/// The range kinds the monthly series draw (with the history kinds: what
+/// runs): concerns received and decided.
+pub fn range_kinds() -> &'static [FactKind] {
+    &[FactKind::ConcernReceived, FactKind::ConcernDecided]
+}
+
 /// A summed row: kind, code, detail, month bucket, sum.
 pub type MonthRow = (FactKind, String, String, MonthBucket, i64);
 

@@ -88,8 +88,13 @@ fn whole_months(from: Date, to: Date) -> Option<(Date, Date)> {
 /// and in it `'in'` or, `by_month`, the month (`YYYY-MM`).
 pub(crate) fn period_sql(from: Date, to: Date, by_month: bool) -> (String, Conditions) {
     let mut w = Conditions::default();
+    // Month by month only what the charts draw; a period, every kind.
     let all = {
-        let mut k = range_kinds().to_vec();
+        let mut k = if by_month {
+            vink_domain::series::range_kinds().to_vec()
+        } else {
+            range_kinds().to_vec()
+        };
         k.extend(history_kinds());
         list(&k)
     };

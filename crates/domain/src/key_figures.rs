@@ -48,9 +48,12 @@ pub fn range_kinds() -> &'static [FactKind] {
 /// own few entries.
 #[derive(Debug, Clone, Default)]
 pub struct Sums(
-    HashMap<(FactKind, Bucket), Vec<(String, String, i64)>>,
+    HashMap<(FactKind, Bucket), Vec<Entry>>,
     HashMap<Distinct, i64>,
 );
+
+/// A code, a detail and their sum.
+type Entry = (String, String, i64);
 
 /// A figure counted as distinct things rather than summed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

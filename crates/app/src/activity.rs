@@ -66,9 +66,9 @@ pub(crate) async fn checked(
     input: &ActivityInput,
     today: Date,
 ) -> Result<Checked> {
-    let mut errs = match Activity::validate(input, today) {
-        Ok(_) => FieldErrors::new(),
-        Err(e) => e,
+    let (activity, mut errs) = match Activity::validate(input, today) {
+        Ok(a) => (Some(a), FieldErrors::new()),
+        Err(e) => (None, e),
     };
     let code = input
         .agency
@@ -106,7 +106,7 @@ pub(crate) async fn checked(
         }
     }
     errs.finish(())?;
-    let activity = Activity::validate(input, today).map_err(AppError::Invalid)?;
+    let activity = activity.ok_or_else(|| AppError::Internal("validated activity".into()))?;
     let agency = agency.ok_or_else(|| AppError::Internal("agency".into()))?;
     Ok(Checked {
         activity,
@@ -425,7 +425,6 @@ pub async fn create_organisation(
     actor: &Actor,
     input: &OrganisationInput,
 ) -> Result<Uuid> {
-    let o = Organisation::validate(input).map_err(AppError::Invalid)?;
     let id = vink_domain::new_id();
     let tx = app.db.begin().await?;
     let mut tx = app
@@ -437,6 +436,7 @@ pub async fn create_organisation(
             Some(RecordRef::organisation(id)),
         )
         .await?;
+    let o = Organisation::validate(input).map_err(AppError::Invalid)?;
     let row = OrganisationRow {
         id,
         name: o.name,
@@ -540,8 +540,9 @@ pub async fn set_forum_membership(
     org: Uuid,
     input: &PeriodInput,
 ) -> Result<()> {
-    let span = Span::validate(input).map_err(AppError::Invalid)?;
+    // Access first: a role that may not act hears 403, never a 422.
     let mut tx = change_organisation(app, actor, org).await?;
+    let span = Span::validate(input).map_err(AppError::Invalid)?;
     let before = match org_store::forum_membership(&mut tx, org).await? {
         None => None,
         Some((from, to)) => {
@@ -566,16 +567,16 @@ pub async fn add_engagement(
     org: Uuid,
     input: &PeriodInput,
 ) -> Result<Uuid> {
-    let mut errs = match Span::validate(input) {
-        Ok(_) => FieldErrors::new(),
-        Err(e) => e,
+    let mut tx = change_organisation(app, actor, org).await?;
+    let (span, mut errs) = match Span::validate(input) {
+        Ok(s) => (Some(s), FieldErrors::new()),
+        Err(e) => (None, e),
     };
     let note =
         vink_domain::validation::optional_text(&mut errs, "note", input.note.as_deref(), 500);
     errs.finish(())?;
-    let span = Span::validate(input).map_err(AppError::Invalid)?;
+    let span = span.ok_or_else(|| AppError::Internal("validated period".into()))?;
     let id = vink_domain::new_id();
-    let mut tx = change_organisation(app, actor, org).await?;
     let row = EngagementRow {
         id,
         organisation_id: org,

@@ -245,6 +245,17 @@ async fn who_may_read_and_register_activities() {
             .await;
         assert_eq!(w.status, write, "{user} writes");
     }
+    // Access before input: a reader who may not register hears 403 even for
+    // input that is wrong.
+    let bad = t
+        .api(
+            "POST",
+            "/api/v1/organisations",
+            Some("analyst"),
+            Some(json!({"name": ""})),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::FORBIDDEN);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -1,7 +1,8 @@
 //! The fact table every key figure is counted from (see `domain::fact`).
 //! Rows are only ever appended (a plain insert: no shared row, so intake
-//! queues on nothing); a period's sums are one statement over the
-//! `(kind, day, code, detail, n)` index.
+//! queues on nothing, and the only B-tree it writes on SQLite is the table's
+//! own); a period's sums are one statement over the monthly and daily
+//! rollups the folding job keeps, plus the few facts not folded yet.
 
 use jiff::civil::Date;
 use uuid::Uuid;
@@ -10,7 +11,7 @@ use vink_domain::key_figures::{Bucket, Distinct, Sums, history_kinds, range_kind
 use vink_domain::series::{MonthBucket, MonthRow};
 
 use crate::sql::{Bind, Conditions, bind_all};
-use crate::{Authorized, Result, StoreError, Tx, on};
+use crate::{Authorized, Backend, Result, StoreError, Tx, on};
 
 /// Appends facts in the use case's transaction: they commit with the event
 /// they count, or not at all.
@@ -81,12 +82,27 @@ fn whole_months(from: Date, to: Date) -> Option<(Date, Date)> {
     (first <= last).then_some((first, last))
 }
 
-/// A period's sums in one statement. Whole months come from `fact_months`
-/// (folded facts); the period's partial months and what is not folded yet
-/// come from `facts`; the history kinds (what runs: courses, forum
-/// memberships) also before the period. Buckets: `''` before the period,
-/// and in it `'in'` or, `by_month`, the month (`YYYY-MM`).
-pub(crate) fn period_sql(from: Date, to: Date, by_month: bool) -> (String, Conditions) {
+/// What is not folded yet: above the watermark on SQLite (one writer, so
+/// ids commit in order), the flag on PostgreSQL (ids may commit out of order).
+fn unfolded(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => "id > (SELECT folded_to FROM fact_fold WHERE id = 1)",
+        Backend::Postgres => "NOT folded",
+    }
+}
+
+/// A period's sums in one statement. Folded facts come from the rollups:
+/// whole months from `fact_months`, the partial months at the edges from
+/// `fact_days`; what is not folded yet (a few seconds' worth) from `facts`.
+/// The history kinds (what runs: courses, forum memberships) are also read
+/// before the period. Buckets: `''` before the period, and in it `'in'` or,
+/// `by_month`, the month (`YYYY-MM`).
+pub(crate) fn period_sql(
+    backend: Backend,
+    from: Date,
+    to: Date,
+    by_month: bool,
+) -> (String, Conditions) {
     let mut w = Conditions::default();
     // Month by month only what the charts draw; a period, every kind.
     let all = {
@@ -99,6 +115,7 @@ pub(crate) fn period_sql(from: Date, to: Date, by_month: bool) -> (String, Condi
         list(&k)
     };
     let hist = list(history_kinds());
+    let unfolded = unfolded(backend);
     let in_day = if by_month {
         "substr(day, 1, 7)"
     } else {
@@ -108,7 +125,7 @@ pub(crate) fn period_sql(from: Date, to: Date, by_month: bool) -> (String, Condi
     let group_day = if by_month { ", substr(day, 1, 7)" } else { "" };
     let group_month = if by_month { ", month" } else { "" };
     let mut parts = Vec::new();
-    let mut raw = |w: &mut Conditions, a: Date, b: Date, folded_too: bool| {
+    let mut days = |w: &mut Conditions, kinds: &str, bucket: &str, a: Date, b: Date| {
         if a > b {
             return;
         }
@@ -116,23 +133,36 @@ pub(crate) fn period_sql(from: Date, to: Date, by_month: bool) -> (String, Condi
             w.param(Bind::Text(a.to_string())),
             w.param(Bind::Text(b.to_string())),
         );
-        let unfolded = if folded_too { "" } else { " AND NOT folded" };
+        let group = if bucket == "''" { "" } else { group_day };
         parts.push(format!(
-            "SELECT kind, code, detail, {in_day} AS bucket, CAST(SUM(n) AS BIGINT) AS n FROM facts
-              WHERE kind IN ({all}) AND day >= {pa} AND day <= {pb}{unfolded} GROUP BY kind, code, detail{group_day}"
+            "SELECT kind, code, detail, {bucket} AS bucket, CAST(SUM(n) AS BIGINT) AS n FROM fact_days
+              WHERE day >= {pa} AND day <= {pb} AND kind IN ({kinds}) GROUP BY kind, code, detail{group}"
         ));
     };
-    match whole_months(from, to) {
-        None => raw(&mut w, from, to, true),
+    let whole = whole_months(from, to);
+    match whole {
+        None => days(&mut w, &all, in_day, from, to),
         Some((first, last)) => {
-            // The partial months at the edges, all facts.
-            raw(&mut w, from, first.yesterday().unwrap_or(first), true);
-            raw(&mut w, last.tomorrow().unwrap_or(last), to, true);
-            // What the whole months hold that is not folded yet.
-            raw(&mut w, first, last, false);
+            days(
+                &mut w,
+                &all,
+                in_day,
+                from,
+                first.yesterday().unwrap_or(first),
+            );
+            days(&mut w, &all, in_day, last.tomorrow().unwrap_or(last), to);
         }
     }
-    if let Some((first, last)) = whole_months(from, to) {
+    // Before the period, for what runs: the days of its first month.
+    let start = from.first_of_month();
+    days(
+        &mut w,
+        &hist,
+        "''",
+        start,
+        from.yesterday().unwrap_or(start),
+    );
+    if let Some((first, last)) = whole {
         let (pa, pb) = (
             w.param(Bind::Text(month_of(first))),
             w.param(Bind::Text(month_of(last))),
@@ -142,24 +172,23 @@ pub(crate) fn period_sql(from: Date, to: Date, by_month: bool) -> (String, Condi
               WHERE kind IN ({all}) AND month >= {pa} AND month <= {pb} GROUP BY kind, code, detail{group_month}"
         ));
     }
-    // Before the period, for what runs: whole months folded, the rest raw.
-    let start = from.first_of_month();
-    let (pf, ps, pm) = (
-        w.param(Bind::Text(from.to_string())),
-        w.param(Bind::Text(start.to_string())),
-        w.param(Bind::Text(month_of(start))),
-    );
-    parts.push(format!(
-        "SELECT kind, code, detail, '' AS bucket, CAST(SUM(n) AS BIGINT) AS n FROM facts
-          WHERE kind IN ({hist}) AND day >= {ps} AND day < {pf} GROUP BY kind, code, detail"
-    ));
-    parts.push(format!(
-        "SELECT kind, code, detail, '' AS bucket, CAST(SUM(n) AS BIGINT) AS n FROM facts
-          WHERE kind IN ({hist}) AND day < {ps} AND NOT folded GROUP BY kind, code, detail"
-    ));
+    let pm = w.param(Bind::Text(month_of(start)));
     parts.push(format!(
         "SELECT kind, code, detail, '' AS bucket, CAST(SUM(n) AS BIGINT) AS n FROM fact_months
           WHERE kind IN ({hist}) AND month < {pm} GROUP BY kind, code, detail"
+    ));
+    // What is not folded yet, in the period and (what runs) before it.
+    let (pf, pt) = (
+        w.param(Bind::Text(from.to_string())),
+        w.param(Bind::Text(to.to_string())),
+    );
+    parts.push(format!(
+        "SELECT kind, code, detail, {in_day} AS bucket, CAST(SUM(n) AS BIGINT) AS n FROM facts
+          WHERE {unfolded} AND kind IN ({all}) AND day >= {pf} AND day <= {pt} GROUP BY kind, code, detail{group_day}"
+    ));
+    parts.push(format!(
+        "SELECT kind, code, detail, '' AS bucket, CAST(SUM(n) AS BIGINT) AS n FROM facts
+          WHERE {unfolded} AND kind IN ({hist}) AND day < {pf} GROUP BY kind, code, detail"
     ));
     (parts.join("\n UNION ALL\n"), w)
 }
@@ -167,18 +196,23 @@ pub(crate) fn period_sql(from: Date, to: Date, by_month: bool) -> (String, Condi
 /// How many facts one fold takes at most (the rest the next pass).
 const FOLD_BATCH: i64 = 20_000;
 
-/// Counts facts not folded yet into `fact_months` and marks them folded, in
-/// one transaction, a batch at a time; answers how many. A fact committed
+type FactRow = (String, String, String, String, i64);
+
+/// Counts facts not folded yet into `fact_months` and `fact_days` and moves
+/// the watermark (SQLite) or marks them folded (PostgreSQL), in one
+/// transaction, a batch at a time; answers how many. A fact committed
 /// meanwhile is simply left for the next pass (readers add the unfolded
 /// ones themselves), so the sums are always exact. Run by the `fact_fold`
 /// job and after start-up's backfill.
 pub async fn fold(db: &crate::Db) -> Result<u64> {
+    let backend = db.backend();
     // Nothing new: no write transaction (on SQLite it would wait for the
     // one writer).
     let mut tx = db.begin_read().await?;
-    let pending: Option<i64> = on!(&mut tx, |c| sqlx::query_scalar(
-        "SELECT id FROM facts WHERE NOT folded LIMIT 1"
-    )
+    let probe = format!("SELECT id FROM facts WHERE {} LIMIT 1", unfolded(backend));
+    let pending: Option<i64> = on!(&mut tx, |c| sqlx::query_scalar(sqlx::AssertSqlSafe(
+        probe.as_str()
+    ))
     .fetch_optional(c)
     .await?);
     tx.commit().await?;
@@ -188,49 +222,51 @@ pub async fn fold(db: &crate::Db) -> Result<u64> {
     let mut total = 0;
     loop {
         let mut tx = db.begin().await?;
-        let rows: Vec<(String, String, String, String, i64)> = on!(&mut tx, |c| sqlx::query_as(
-            "UPDATE facts SET folded = TRUE
-              WHERE id IN (SELECT id FROM facts WHERE NOT folded ORDER BY id LIMIT $1)
-              RETURNING kind, code, detail, day, n"
-        )
-        .bind(FOLD_BATCH)
-        .fetch_all(c)
-        .await?);
+        let rows: Vec<FactRow> = match backend {
+            Backend::Postgres => on!(&mut tx, |c| sqlx::query_as(
+                "UPDATE facts SET folded = TRUE
+                  WHERE id IN (SELECT id FROM facts WHERE NOT folded ORDER BY id LIMIT $1)
+                  RETURNING kind, code, detail, day, n"
+            )
+            .bind(FOLD_BATCH)
+            .fetch_all(c)
+            .await?),
+            Backend::Sqlite => {
+                let rows: Vec<(i64, String, String, String, String, i64)> =
+                    on!(&mut tx, |c| sqlx::query_as(
+                        "SELECT id, kind, code, detail, day, n FROM facts
+                          WHERE id > (SELECT folded_to FROM fact_fold WHERE id = 1)
+                          ORDER BY id LIMIT $1"
+                    )
+                    .bind(FOLD_BATCH)
+                    .fetch_all(c)
+                    .await?);
+                if let Some(last) = rows.last().map(|r| r.0) {
+                    on!(&mut tx, |c| sqlx::query(
+                        "UPDATE fact_fold SET folded_to = $1 WHERE id = 1"
+                    )
+                    .bind(last)
+                    .execute(c)
+                    .await?
+                    .rows_affected());
+                }
+                rows.into_iter()
+                    .map(|(_, k, c, d, day, n)| (k, c, d, day, n))
+                    .collect()
+            }
+        };
         let n = rows.len();
-        let mut months: std::collections::BTreeMap<(String, String, String, String), i64> =
-            std::collections::BTreeMap::new();
+        let mut months: Rollup = Rollup::new();
+        let mut days: Rollup = Rollup::new();
         for (kind, code, detail, day, n) in rows {
             let month = day.get(..7).unwrap_or(&day).to_string();
-            *months.entry((kind, code, detail, month)).or_default() += n;
+            *months
+                .entry((kind.clone(), code.clone(), detail.clone(), month))
+                .or_default() += n;
+            *days.entry((kind, code, detail, day)).or_default() += n;
         }
-        for chunk in months.into_iter().collect::<Vec<_>>().chunks(200) {
-            let mut w = Conditions::default();
-            let values: Vec<String> = chunk
-                .iter()
-                .map(|((kind, code, detail, month), n)| {
-                    let ps = [
-                        w.param(Bind::Text(kind.clone())),
-                        w.param(Bind::Text(code.clone())),
-                        w.param(Bind::Text(detail.clone())),
-                        w.param(Bind::Text(month.clone())),
-                        w.param(Bind::I64(*n)),
-                    ];
-                    format!("({})", ps.join(", "))
-                })
-                .collect();
-            let sql = format!(
-                "INSERT INTO fact_months (kind, code, detail, month, n) VALUES {}
-                 ON CONFLICT (kind, code, detail, month) DO UPDATE SET n = fact_months.n + excluded.n
-                 RETURNING n",
-                values.join(", ")
-            );
-            let _: Vec<(i64,)> = on!(&mut tx, |c| bind_all(
-                sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())),
-                &w.binds
-            )
-            .fetch_all(c)
-            .await?);
-        }
+        add(&mut tx, "fact_months", "month", months).await?;
+        add(&mut tx, "fact_days", "day", days).await?;
         tx.commit().await?;
         total += n as u64;
         if (n as i64) < FOLD_BATCH {
@@ -239,9 +275,45 @@ pub async fn fold(db: &crate::Db) -> Result<u64> {
     }
 }
 
+/// Sums by (kind, code, detail, month or day).
+type Rollup = std::collections::BTreeMap<(String, String, String, String), i64>;
+
+/// Adds sums to a rollup table (`when` is its month or day column).
+async fn add(tx: &mut Tx, table: &str, when: &str, sums: Rollup) -> Result<()> {
+    for chunk in sums.into_iter().collect::<Vec<_>>().chunks(200) {
+        let mut w = Conditions::default();
+        let values: Vec<String> = chunk
+            .iter()
+            .map(|((kind, code, detail, at), n)| {
+                let ps = [
+                    w.param(Bind::Text(kind.clone())),
+                    w.param(Bind::Text(code.clone())),
+                    w.param(Bind::Text(detail.clone())),
+                    w.param(Bind::Text(at.clone())),
+                    w.param(Bind::I64(*n)),
+                ];
+                format!("({})", ps.join(", "))
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO {table} (kind, code, detail, {when}, n) VALUES {}
+             ON CONFLICT (kind, code, detail, {when}) DO UPDATE SET n = {table}.n + excluded.n
+             RETURNING n",
+            values.join(", ")
+        );
+        let _: Vec<(i64,)> = on!(tx, |c| bind_all(
+            sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())),
+            &w.binds
+        )
+        .fetch_all(c)
+        .await?);
+    }
+    Ok(())
+}
+
 /// A period's facts summed by month (see [`period_sql`]).
 pub async fn monthly(tx: &mut Tx, from: Date, to: Date) -> Result<Vec<MonthRow>> {
-    let (sql, w) = period_sql(from, to, true);
+    let (sql, w) = period_sql(tx.backend(), from, to, true);
     let rows: Vec<(String, String, String, String, i64)> = on!(tx, |c| bind_all(
         sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())),
         &w.binds
@@ -268,7 +340,7 @@ pub async fn monthly(tx: &mut Tx, from: Date, to: Date) -> Result<Vec<MonthRow>>
 
 /// The summed facts of a period.
 pub async fn sums(tx: &mut Tx, from: Date, to: Date) -> Result<Sums> {
-    let (sql, w) = period_sql(from, to, false);
+    let (sql, w) = period_sql(tx.backend(), from, to, false);
     let rows: Vec<(String, String, String, String, i64)> = on!(tx, |c| bind_all(
         sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())),
         &w.binds

@@ -1,6 +1,7 @@
-//! Upgrading a database made before activities existed: theme days recorded
-//! as corps training become theme-day activities with their attendees
-//! linked and counted, and the start-up backfill counts them once.
+//! Upgrading old databases: theme days recorded as corps training become
+//! theme-day activities with their attendees linked and counted, and the
+//! start-up backfill counts them once; facts folded by the flag (before the
+//! daily rollup and the watermark) keep every sum exact.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use sqlx::Connection;
@@ -12,21 +13,7 @@ async fn theme_days_recorded_as_training_become_activities_counted_once() {
     std::fs::create_dir_all(&dir).unwrap();
     let url = format!("sqlite://{}/vink.db?mode=rwc", dir.display());
     // The schema as it was before activities (migrations up to 0011).
-    let mut old = sqlx::migrate::Migrator::new(std::path::Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/migrations/sqlite"
-    )))
-    .await
-    .unwrap();
-    old.migrations = old
-        .migrations
-        .iter()
-        .filter(|m| m.version <= 11)
-        .cloned()
-        .collect::<Vec<_>>()
-        .into();
-    let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
-    old.run(&mut c).await.unwrap();
+    let mut c = old_schema(&url, 11).await;
     let (a, b) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
     for (id, name) in [(a, "Anna (fiktiv)"), (b, "Bo (fiktiv)")] {
         sqlx::query(
@@ -77,6 +64,98 @@ async fn theme_days_recorded_as_training_become_activities_counted_once() {
     let left = vink_store::corps::trainings(&mut tx, a).await.unwrap();
     assert_eq!(left.len(), 1, "plain training stays training");
     tx.commit().await.unwrap();
+    db.close().await;
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// A SQLite database with the migrations up to `version`.
+async fn old_schema(url: &str, version: i64) -> sqlx::SqliteConnection {
+    let mut old = sqlx::migrate::Migrator::new(std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/migrations/sqlite"
+    )))
+    .await
+    .unwrap();
+    old.migrations = old
+        .migrations
+        .iter()
+        .filter(|m| m.version <= version)
+        .cloned()
+        .collect::<Vec<_>>()
+        .into();
+    let mut c = sqlx::SqliteConnection::connect(url).await.unwrap();
+    old.run(&mut c).await.unwrap();
+    c
+}
+
+#[tokio::test]
+async fn facts_folded_by_flag_keep_their_sums_after_the_rollup_upgrade() {
+    let dir = std::env::temp_dir().join(format!("vink-upgrade-{}", uuid::Uuid::now_v7().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}/vink.db?mode=rwc", dir.display());
+    let mut c = old_schema(&url, 12).await;
+    sqlx::query("UPDATE facts_backfill SET done = TRUE")
+        .execute(&mut c)
+        .await
+        .unwrap();
+    // Concerns received: 2 on 10 January and 3 on 20 February folded (and
+    // in fact_months), 4 on 15 January and 1 on 2 March not folded yet.
+    for (day, n, folded) in [
+        ("2026-01-10", 2, true),
+        ("2026-02-20", 3, true),
+        ("2026-01-15", 4, false),
+        ("2026-03-02", 1, false),
+    ] {
+        sqlx::query(
+            "INSERT INTO facts (kind, day, code, detail, n, folded) VALUES ('concern_received', $1, '', '', $2, $3)",
+        )
+        .bind(day)
+        .bind(n)
+        .bind(folded)
+        .execute(&mut c)
+        .await
+        .unwrap();
+    }
+    sqlx::query(
+        "INSERT INTO fact_months (kind, code, detail, month, n) VALUES
+           ('concern_received', '', '', '2026-01', 2), ('concern_received', '', '', '2026-02', 3)",
+    )
+    .execute(&mut c)
+    .await
+    .unwrap();
+    c.close().await.unwrap();
+    let db = Db::connect(&url).await.unwrap();
+    db.migrate().await.unwrap();
+    let received = async |from: &str, to: &str| {
+        let mut tx = db.begin_read().await.unwrap();
+        let s = vink_store::fact::sums(&mut tx, from.parse().unwrap(), to.parse().unwrap())
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let f = vink_domain::key_figures::figures(&s, 70);
+        f.iter()
+            .find(|x| x.code == "concerns_received")
+            .and_then(|x| x.value)
+    };
+    // Whole months, a partial month at each edge, and a single day.
+    assert_eq!(received("2026-01-01", "2026-03-31").await, Some(10));
+    assert_eq!(received("2026-01-12", "2026-03-01").await, Some(7));
+    assert_eq!(received("2026-01-15", "2026-01-15").await, Some(4));
+    assert_eq!(received("2026-02-01", "2026-02-28").await, Some(3));
+    // A new fact lands above the watermark, is counted unfolded, then folded.
+    let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    sqlx::query(
+        "INSERT INTO facts (kind, day, code, detail, n) VALUES ('concern_received', '2026-01-31', '', '', 1)",
+    )
+    .execute(&mut c)
+    .await
+    .unwrap();
+    c.close().await.unwrap();
+    assert_eq!(received("2026-01-12", "2026-03-01").await, Some(8));
+    assert_eq!(vink_store::fact::fold(&db).await.unwrap(), 1);
+    assert_eq!(vink_store::fact::fold(&db).await.unwrap(), 0);
+    assert_eq!(received("2026-01-12", "2026-03-01").await, Some(8));
+    assert_eq!(received("2026-01-01", "2026-01-31").await, Some(7));
     db.close().await;
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -59,6 +59,7 @@ pub struct DemoSummary {
     pub courses_created: usize,
     pub activities_created: usize,
     pub organisations_created: usize,
+    pub plans_created: usize,
 }
 
 /// A small deterministic generator: the same demo every time, no extra crate.
@@ -372,7 +373,33 @@ pub async fn load(app: &App) -> Result<DemoSummary> {
     // facts are counted from what it wrote, in the same transaction.
     vink_store::fact::append_recount(&mut tx).await?;
     tx.commit().await?;
+    summary.plans_created = demo_plans(app, &system).await?;
     Ok(summary)
+}
+
+/// The two plans of the seeds as they were, and the 2018-19 plan carried
+/// over to this year and the next (titled as a demo), so the demo has a
+/// plan whose targets move as activities are registered.
+async fn demo_plans(app: &App, system: &Actor) -> Result<usize> {
+    use crate::plan_import::{EXAMPLES, parse};
+    let mut n = 0;
+    for (name, text) in EXAMPLES {
+        crate::plan_import::import(app, system, name, text.as_bytes()).await?;
+        n += 1;
+    }
+    if let Some((name, text)) = EXAMPLES.iter().find(|(n, _)| n.contains("2018")) {
+        let year = app.today().year();
+        let mut current = parse(name, text.as_bytes())?;
+        current.title = Some(format!(
+            "Handleplan {year}-{} (demo, efter 2018-19)",
+            year + 1
+        ));
+        current.from_year = Some(year);
+        current.to_year = Some(year + 1);
+        crate::plan::create(app, system, &current).await?;
+        n += 1;
+    }
+    Ok(n)
 }
 
 /// One generated concern's triage history.

@@ -18,6 +18,8 @@ pub mod jobs;
 pub mod key_figures;
 pub mod limits;
 pub mod organisation;
+pub mod plan;
+pub mod plan_import;
 pub mod reminder;
 pub mod search;
 pub mod triage;

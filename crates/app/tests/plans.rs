@@ -8,7 +8,7 @@
 use vink_app::generate::{Plan, generate};
 use vink_app::{App, Config};
 use vink_store::Db;
-use vink_store::plan::{PlanInputs, explain, list_queries};
+use vink_store::query_plan::{PlanInputs, explain, list_queries};
 
 /// Queries known to sort their rows, waiting for their index-driven form
 /// (the national-scale issue). The test also fails when one of them stops
@@ -191,6 +191,7 @@ async fn inputs(tx: &mut vink_store::Tx, now: jiff::Timestamp) -> PlanInputs {
         mentor_user: mentor,
         record: rows[0].record_id.unwrap_or(actor),
         actor,
+        backend: tx.backend(),
     }
 }
 

@@ -124,6 +124,18 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Action plans.
+    Plan {
+        #[command(subcommand)]
+        command: PlanCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum PlanCommand {
+    /// Import a plan with its targets from a TOML or JSON file
+    /// (docs/plan-format.md); all or nothing, errors name the line or field.
+    Import { file: std::path::PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -282,13 +294,14 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             if demo {
                 let s = vink_app::demo::load(&app).await?;
                 println!(
-                    "Demo data: {} users, {} concerns, {} meetings, {} courses, {} activities and {} organisations created (existing data kept).",
+                    "Demo data: {} users, {} concerns, {} meetings, {} courses, {} activities, {} organisations and {} action plans created (existing data kept).",
                     s.users_created,
                     s.concerns_created,
                     s.meetings_created,
                     s.courses_created,
                     s.activities_created,
-                    s.organisations_created
+                    s.organisations_created,
+                    s.plans_created
                 );
                 println!(
                     "Demo log-ins (password for all: {}):",
@@ -375,6 +388,13 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             app.db.close().await;
             result
         }
+        Command::Plan { command } => {
+            let db = open(&cli.database).await?;
+            let app = App::new(db, Config::default());
+            let r = plan(&app, command).await;
+            app.db.close().await;
+            r
+        }
         Command::Audit {
             command: AuditCommand::Verify,
         } => {
@@ -391,6 +411,29 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
                     println!("audit chain BROKEN at row {}: {}", b.seq, b.problem);
                     Ok(ExitCode::from(2))
                 }
+            }
+        }
+    }
+}
+
+async fn plan(app: &App, command: PlanCommand) -> Result<ExitCode, CliError> {
+    match command {
+        PlanCommand::Import { file } => {
+            let bytes = std::fs::read(&file)?;
+            let name = file.to_string_lossy();
+            match vink_app::plan_import::import(app, &Actor::system(), &name, &bytes).await {
+                Ok(id) => {
+                    println!("imported plan {id}");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(vink_app::AppError::Invalid(errs)) => {
+                    eprintln!("the plan was not imported:");
+                    for e in errs.0 {
+                        eprintln!("  {}: {}", e.field, e.message);
+                    }
+                    Ok(ExitCode::from(2))
+                }
+                Err(e) => Err(e.into()),
             }
         }
     }

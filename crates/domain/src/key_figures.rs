@@ -153,6 +153,9 @@ pub enum Metric {
     /// Participants of a target group at held activities (of one kind, or
     /// of all).
     Participants(Option<ActivityKind>, TargetGroup),
+    /// Participants of every target group at held activities of a kind
+    /// (the 2014 plan's "10 presentations with at least 150 participants").
+    ParticipantsAt(ActivityKind),
     /// Organisations in the citizen forum on the period's last day.
     ForumOrganisations,
     /// Citizen-forum meetings held in the period.
@@ -194,6 +197,7 @@ impl Metric {
             Metric::InstitutionsCapacityBuilding,
         ]);
         v.extend(ActivityKind::ALL.iter().map(|k| Metric::Activities(*k)));
+        v.extend(ActivityKind::ALL.iter().map(|k| Metric::ParticipantsAt(*k)));
         v.extend(
             TargetGroup::ALL
                 .iter()
@@ -228,6 +232,7 @@ impl Metric {
             Metric::InstitutionsCapacityBuilding => "institutions_capacity_building".into(),
             Metric::Activities(k) => format!("activities.{}", k.code()),
             Metric::Participants(None, g) => format!("participants.{}", g.code()),
+            Metric::ParticipantsAt(k) => format!("participants.{}", k.code()),
             Metric::Participants(Some(k), g) => {
                 format!("participants.{}.{}", k.code(), g.code())
             }
@@ -257,6 +262,7 @@ impl Metric {
             self,
             Metric::Activities(_)
                 | Metric::Participants(..)
+                | Metric::ParticipantsAt(_)
                 | Metric::ForumOrganisations
                 | Metric::ForumMeetings
                 | Metric::InstitutionsCapacityBuilding
@@ -273,6 +279,7 @@ impl Metric {
             | Metric::CoursesStarted
             | Metric::Activities(_)
             | Metric::Participants(..)
+            | Metric::ParticipantsAt(_)
             | Metric::ForumMeetings => PeriodRule::StartedIn,
             Metric::ForumOrganisations => PeriodRule::AtEnd,
             Metric::InstitutionsCapacityBuilding => PeriodRule::RunningDuring,
@@ -352,6 +359,7 @@ pub fn evaluate(m: Metric, s: &Sums, target_percent: i64) -> Value {
         Metric::Participants(k, g) => {
             Value::Count(s.sum(Participants, In, k.map(ActivityKind::code), Some(g.code())))
         }
+        Metric::ParticipantsAt(k) => Value::Count(s.sum(Participants, In, Some(k.code()), None)),
     }
 }
 

@@ -3,14 +3,17 @@
 //! here is unit- and property-tested in milliseconds.
 
 pub mod activity;
+pub mod attainment;
 pub mod audit;
 pub mod concern;
 pub mod course;
 pub mod fact;
 pub mod key_figures;
 pub mod metrics;
+pub mod money;
 pub mod organisation;
 pub mod person;
+pub mod plan;
 pub mod policy;
 pub mod report;
 pub mod search;

@@ -48,6 +48,10 @@ pub enum Action {
     ActivityRead,
     /// Registering activities, organisations and the citizen forum.
     ActivityManage,
+    /// Action plans, their targets and attainment (no personal data).
+    PlanRead,
+    /// Writing plans and targets, assessing qualitative targets.
+    PlanManage,
     /// The search box: results are filtered by the concern and course scopes.
     Search,
     /// A log-in attempt (by the public, before anyone is known) or its success.
@@ -93,6 +97,8 @@ impl Action {
         Action::KeyFigureRead,
         Action::ActivityRead,
         Action::ActivityManage,
+        Action::PlanRead,
+        Action::PlanManage,
         Action::Search,
         Action::Login,
         Action::Logout,
@@ -134,6 +140,8 @@ impl Action {
             Action::KeyFigureRead => "report.key_figures",
             Action::ActivityRead => "activity.read",
             Action::ActivityManage => "activity.manage",
+            Action::PlanRead => "plan.read",
+            Action::PlanManage => "plan.manage",
             Action::Search => "search.run",
             Action::Login => "auth.login",
             Action::Logout => "auth.logout",
@@ -238,6 +246,9 @@ impl RecordRef {
             id,
         }
     }
+    pub fn plan(id: Uuid) -> Self {
+        RecordRef { kind: "plan", id }
+    }
     /// A person as the subject of an audit report about them.
     pub fn person(id: Uuid) -> Self {
         RecordRef { kind: "person", id }
@@ -313,12 +324,15 @@ pub fn decide(actor: &Actor, action: Action, resource: &Resource<'_>) -> Access 
             | MeetingUpdate | AgendaAdd | RecommendationRecord | DashboardRead | CourseCreate
             | CourseRead | CourseList | CourseUpdate | CoursePlan | ContactLog
             | AssessmentRecord | CorpsRead | CorpsManage | FollowUpList | OutcomeRead
-            | KeyFigureRead | ActivityRead | ActivityManage | Search | Login | Logout => ALLOW,
+            | KeyFigureRead | ActivityRead | ActivityManage | PlanRead | PlanManage | Search
+            | Login | Logout => ALLOW,
             ConcernReport | AuditRead | UserManage | ReminderRun | DemoLoad => ROLE,
         },
         Role::CoordinationUnit => match action {
             ConcernList | MeetingList | DashboardRead | CourseList | FollowUpList | CorpsRead
-            | OutcomeRead | KeyFigureRead | ActivityRead | Search | Login | Logout => ALLOW,
+            | OutcomeRead | KeyFigureRead | ActivityRead | PlanRead | Search | Login | Logout => {
+                ALLOW
+            }
             CourseRead => match resource {
                 Resource::Course {
                     agency: course_agency,
@@ -337,7 +351,8 @@ pub fn decide(actor: &Actor, action: Action, resource: &Resource<'_>) -> Access 
             ConcernCreate | ConcernReport | ConcernTransition | ConcernPause
             | ConcernLinkPerson | MeetingCreate | MeetingUpdate | AgendaAdd | AuditRead
             | UserManage | CourseCreate | CourseUpdate | CoursePlan | ContactLog
-            | AssessmentRecord | CorpsManage | ActivityManage | ReminderRun | DemoLoad => ROLE,
+            | AssessmentRecord | CorpsManage | ActivityManage | PlanManage | ReminderRun
+            | DemoLoad => ROLE,
         },
         Role::Auditor => match action {
             AuditRead | Login | Logout => ALLOW,
@@ -346,8 +361,8 @@ pub fn decide(actor: &Actor, action: Action, resource: &Resource<'_>) -> Access 
             | MeetingList | MeetingUpdate | AgendaAdd | RecommendationRecord | DashboardRead
             | UserManage | CourseCreate | CourseRead | CourseList | CourseUpdate | CoursePlan
             | ContactLog | AssessmentRecord | CorpsRead | CorpsManage | FollowUpList
-            | OutcomeRead | KeyFigureRead | ActivityRead | ActivityManage | Search
-            | ReminderRun | DemoLoad => ROLE,
+            | OutcomeRead | KeyFigureRead | ActivityRead | ActivityManage | PlanRead
+            | PlanManage | Search | ReminderRun | DemoLoad => ROLE,
         },
         Role::Admin => match action {
             UserManage | Login | Logout => ALLOW,
@@ -356,8 +371,8 @@ pub fn decide(actor: &Actor, action: Action, resource: &Resource<'_>) -> Access 
             | MeetingList | MeetingUpdate | AgendaAdd | RecommendationRecord | DashboardRead
             | AuditRead | CourseCreate | CourseRead | CourseList | CourseUpdate | CoursePlan
             | ContactLog | AssessmentRecord | CorpsRead | CorpsManage | FollowUpList
-            | OutcomeRead | KeyFigureRead | ActivityRead | ActivityManage | Search
-            | ReminderRun | DemoLoad => ROLE,
+            | OutcomeRead | KeyFigureRead | ActivityRead | ActivityManage | PlanRead
+            | PlanManage | Search | ReminderRun | DemoLoad => ROLE,
         },
         Role::Mentor => match action {
             CourseList | FollowUpList | Search | Login | Logout => ALLOW,
@@ -375,17 +390,17 @@ pub fn decide(actor: &Actor, action: Action, resource: &Resource<'_>) -> Access 
             | ConcernPause | ConcernLinkPerson | ConcernDecide | MeetingCreate | MeetingRead
             | MeetingList | MeetingUpdate | AgendaAdd | RecommendationRecord | DashboardRead
             | AuditRead | UserManage | CourseCreate | CourseUpdate | CorpsRead | CorpsManage
-            | OutcomeRead | KeyFigureRead | ActivityRead | ActivityManage | ReminderRun
-            | DemoLoad => ROLE,
+            | OutcomeRead | KeyFigureRead | ActivityRead | ActivityManage | PlanRead
+            | PlanManage | ReminderRun | DemoLoad => ROLE,
         },
         Role::Analyst => match action {
-            OutcomeRead | KeyFigureRead | ActivityRead | Login | Logout => ALLOW,
+            OutcomeRead | KeyFigureRead | ActivityRead | PlanRead | Login | Logout => ALLOW,
             ConcernCreate | ConcernReport | ConcernRead | ConcernList | ConcernTransition
             | ConcernPause | ConcernLinkPerson | ConcernDecide | MeetingCreate | MeetingRead
             | MeetingList | MeetingUpdate | AgendaAdd | RecommendationRecord | DashboardRead
             | AuditRead | UserManage | CourseCreate | CourseRead | CourseList | CourseUpdate
             | CoursePlan | ContactLog | AssessmentRecord | CorpsRead | CorpsManage
-            | FollowUpList | ActivityManage | Search | ReminderRun | DemoLoad => ROLE,
+            | FollowUpList | ActivityManage | PlanManage | Search | ReminderRun | DemoLoad => ROLE,
         },
     }
 }
@@ -400,8 +415,8 @@ fn public(action: Action) -> Access {
         | MeetingUpdate | AgendaAdd | RecommendationRecord | DashboardRead | AuditRead
         | UserManage | CourseCreate | CourseRead | CourseList | CourseUpdate | CoursePlan
         | ContactLog | AssessmentRecord | CorpsRead | CorpsManage | FollowUpList | OutcomeRead
-        | KeyFigureRead | ActivityRead | ActivityManage | Search | Logout | ReminderRun
-        | DemoLoad => ROLE,
+        | KeyFigureRead | ActivityRead | ActivityManage | PlanRead | PlanManage | Search
+        | Logout | ReminderRun | DemoLoad => ROLE,
     }
 }
 
@@ -412,13 +427,12 @@ fn system(action: Action) -> Access {
     match action {
         ConcernCreate | ConcernTransition | ConcernPause | ConcernDecide | MeetingCreate
         | MeetingUpdate | AgendaAdd | RecommendationRecord | UserManage | ReminderRun
-        | DemoLoad | ActivityManage => ALLOW,
+        | DemoLoad | ActivityManage | PlanManage => ALLOW,
         ConcernReport | ConcernRead | ConcernList | ConcernLinkPerson | MeetingRead
         | MeetingList | DashboardRead | AuditRead | CourseCreate | CourseRead | CourseList
         | CourseUpdate | CoursePlan | ContactLog | AssessmentRecord | CorpsRead | CorpsManage
-        | FollowUpList | OutcomeRead | KeyFigureRead | ActivityRead | Search | Login | Logout => {
-            ROLE
-        }
+        | FollowUpList | OutcomeRead | KeyFigureRead | ActivityRead | PlanRead | Search | Login
+        | Logout => ROLE,
     }
 }
 

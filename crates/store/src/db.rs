@@ -298,6 +298,10 @@ pub enum Locked {
     Activity(Uuid),
     /// An organisation (its forum membership likewise).
     Organisation(Uuid),
+    /// The years the plans cover: a plan's years are checked against the
+    /// others' and written under this one lock, so two racing plans for
+    /// the same year cannot both pass the overlap check.
+    PlanYears,
 }
 
 impl Tx {
@@ -306,7 +310,23 @@ impl Tx {
     /// the new state). SQLite: the write transaction already holds the database's
     /// only write lock (`BEGIN IMMEDIATE` on the single writer).
     pub async fn lock(&mut self, row: Locked) -> Result<bool> {
+        if row == Locked::PlanYears {
+            let found: Option<i32> = match self {
+                Tx::Sqlite(t) => {
+                    sqlx::query_scalar("SELECT id FROM plan_calendar WHERE id = 1")
+                        .fetch_optional(&mut **t)
+                        .await?
+                }
+                Tx::Pg(t) => {
+                    sqlx::query_scalar("SELECT id FROM plan_calendar WHERE id = 1 FOR UPDATE")
+                        .fetch_optional(&mut **t)
+                        .await?
+                }
+            };
+            return Ok(found.is_some());
+        }
         let (pg, lite, id) = match row {
+            Locked::PlanYears => return Ok(false),
             Locked::Concern(id) => (
                 "SELECT 1 FROM concerns WHERE id = $1 FOR UPDATE",
                 "SELECT 1 FROM concerns WHERE id = $1",

@@ -20,6 +20,7 @@ pub mod follow_up;
 pub mod organisation;
 pub mod person;
 pub mod plan;
+pub mod query_plan;
 pub mod reminder;
 pub mod search;
 pub mod triage;

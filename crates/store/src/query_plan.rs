@@ -31,6 +31,8 @@ pub struct PlanInputs {
     pub mentor_user: Uuid,
     pub record: Uuid,
     pub actor: Uuid,
+    /// Some queries differ by database (the key figures' unfolded facts).
+    pub backend: crate::Backend,
 }
 
 fn named(out: &mut Vec<NamedQuery>, name: String, q: Option<(String, Conditions)>) {
@@ -401,6 +403,7 @@ pub fn list_queries(i: &PlanInputs) -> Vec<NamedQuery> {
         &mut out,
         "key-figure sums".into(),
         Some(crate::fact::period_sql(
+            i.backend,
             day(i.now - 400 * 24 * h),
             day(i.now),
             false,
@@ -410,6 +413,7 @@ pub fn list_queries(i: &PlanInputs) -> Vec<NamedQuery> {
         &mut out,
         "key-figure months".into(),
         Some(crate::fact::period_sql(
+            i.backend,
             day(i.now - 400 * 24 * h),
             day(i.now),
             true,

@@ -14,6 +14,7 @@ mod extract;
 mod follow_up;
 mod key_figures;
 mod organisation;
+mod plan;
 mod reminder;
 mod search;
 mod triage;
@@ -78,6 +79,11 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(activity::organisation))
         .routes(routes!(activity::forum_membership))
         .routes(routes!(activity::capacity_building))
+        .routes(routes!(plan::plans, plan::add_plan))
+        .routes(routes!(plan::plan))
+        .routes(
+            routes!(plan::import).layer(axum::extract::DefaultBodyLimit::max(crate::IMPORT_LIMIT)),
+        )
         .routes(routes!(reminder::inbox))
         .routes(routes!(search::search))
 }

@@ -11,6 +11,7 @@ pub(crate) mod flash;
 mod follow_up;
 pub(crate) mod key_figures;
 mod organisation;
+pub(crate) mod plan;
 mod reminder;
 mod report;
 mod search;
@@ -81,6 +82,12 @@ pub fn routes() -> Router<AppState> {
         .route("/outcomes", get(follow_up::outcomes))
         .route("/key-figures", get(key_figures::page))
         .route("/key-figures/export", get(key_figures::export))
+        .route("/plans", get(plan::list))
+        .route(
+            "/plans/import",
+            post(plan::import).layer(axum::extract::DefaultBodyLimit::max(crate::IMPORT_LIMIT)),
+        )
+        .route("/plans/{id}", get(plan::detail))
         .route("/activities", get(activity::list).post(activity::create))
         .route("/activities/new", get(activity::new_form))
         .route("/activities/export", get(activity::export))
@@ -147,6 +154,7 @@ pub struct NavUser {
     pub follow_ups: bool,
     pub outcomes: bool,
     pub key_figures: bool,
+    pub plans: bool,
     pub activities: bool,
     pub corps: bool,
     pub search: bool,
@@ -171,6 +179,8 @@ fn nav_of(title_key: &str) -> (&'static str, &'static str) {
         "corps.member_title" => ("corps", "true"),
         "outcomes.title" => ("outcomes", "page"),
         "key_figures.title" => ("key_figures", "page"),
+        "plans.title" => ("plans", "page"),
+        "plans.detail_title" => ("plans", "true"),
         "activities.title" => ("activities", "page"),
         "activities.new_title" | "activities.edit_title" | "activities.import_title" => {
             ("activities", "true")
@@ -202,6 +212,7 @@ impl Page {
                 follow_ups: can(Action::FollowUpList),
                 outcomes: can(Action::OutcomeRead),
                 key_figures: can(Action::KeyFigureRead),
+                plans: can(Action::PlanRead),
                 activities: can(Action::ActivityRead),
                 corps: can(Action::CorpsRead),
                 search: can(Action::Search),

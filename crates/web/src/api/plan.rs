@@ -1,0 +1,71 @@
+//! Action plans with their targets' live attainment.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use vink_app::plan::{self as uc, PlanSummary, PlanView};
+use vink_domain::plan::PlanInput;
+
+use super::course::{NewId, created};
+use super::extract::{ApiJson, ErrorBody, path_id};
+use crate::AppState;
+use crate::auth::ApiActor;
+use crate::error::ApiError;
+
+/// The plans, newest period first.
+#[utoipa::path(get, path = "/api/v1/plans", tag = "plans",
+    responses((status = 200, body = Vec<PlanSummary>), (status = 403, body = ErrorBody)))]
+pub async fn plans(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+) -> Result<Json<Vec<PlanSummary>>, ApiError> {
+    Ok(Json(uc::list(&s.app, &a).await?))
+}
+
+/// Write a plan with its focus areas, interventions and targets. A target
+/// names a metric of the key-figure catalogue (`GET /api/v1/key-figures`
+/// lists the codes); its actual value is always counted, never given. A
+/// target without `year` is one target for every year of the plan.
+#[utoipa::path(post, path = "/api/v1/plans", tag = "plans", request_body = PlanInput,
+    responses((status = 201, body = NewId), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn add_plan(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    ApiJson(input): ApiJson<PlanInput>,
+) -> Result<Response, ApiError> {
+    let id = uc::create(&s.app, &a, &input).await?;
+    Ok(created(format!("/api/v1/plans/{id}"), id))
+}
+
+/// A plan with every target's actual value, status and year-end forecast,
+/// counted now from the facts.
+#[utoipa::path(get, path = "/api/v1/plans/{id}", tag = "plans", params(("id" = Uuid, Path)),
+    responses((status = 200, body = PlanView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn plan(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<String>,
+) -> Result<Json<PlanView>, ApiError> {
+    Ok(Json(uc::get(&s.app, &a, path_id(&id)?).await?))
+}
+
+/// Import a plan from a TOML or JSON file (the request body; format in
+/// docs/plan-format.md). A syntax error names its line; a content error
+/// names the field's path; nothing is saved on any error.
+#[utoipa::path(post, path = "/api/v1/plans/import", tag = "plans",
+    request_body(content = String, content_type = "application/toml"),
+    responses((status = 201, body = NewId), (status = 403, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn import(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let json = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    let name = if json { "plan.json" } else { "plan.toml" };
+    let id = vink_app::plan_import::import(&s.app, &a, name, &body).await?;
+    Ok(created(format!("/api/v1/plans/{id}"), id))
+}

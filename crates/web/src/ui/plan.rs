@@ -1,0 +1,282 @@
+//! The action plans: the list with the import upload, and a plan laid out
+//! like the seed's Tabel 1 with every target's live attainment beside it.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use vink_app::AppError;
+use vink_app::plan::{self as uc, PlanSummary, PlanView, TargetView};
+use vink_domain::attainment::ForecastMethod;
+use vink_domain::policy::{Action, Resource, decide};
+
+use super::{Page, app_error, csrf_failed, parse_id, render};
+use crate::AppState;
+use crate::auth::{UiLang, UiUser};
+use crate::i18n::Tr;
+
+#[derive(Template)]
+#[template(path = "plans.html")]
+struct ListPage {
+    p: Page,
+    plans: Vec<PlanSummary>,
+    can_manage: bool,
+    /// Import problems: (field, message).
+    errors: Vec<(String, String)>,
+}
+
+async fn list_page(
+    s: &AppState,
+    t: Tr,
+    user: &UiUser,
+    errors: Vec<(String, String)>,
+    status: StatusCode,
+) -> Response {
+    match uc::list(&s.app, &user.session.actor).await {
+        Ok(plans) => {
+            let mut p = Page::new(t, "plans.title", Some(&user.session));
+            if !errors.is_empty() {
+                p.mark_error();
+            }
+            render(
+                status,
+                &ListPage {
+                    p,
+                    plans,
+                    can_manage: decide(&user.session.actor, Action::PlanManage, &Resource::None)
+                        .is_allowed(),
+                    errors,
+                },
+            )
+        }
+        Err(e) => app_error(t, Some(&user.session), e),
+    }
+}
+
+pub async fn list(State(s): State<AppState>, UiLang(t): UiLang, user: UiUser) -> Response {
+    list_page(&s, t, &user, Vec::new(), StatusCode::OK).await
+}
+
+/// The upload of a plan file (TOML or JSON).
+pub async fn import(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    user: UiUser,
+    mut form: axum::extract::Multipart,
+) -> Response {
+    let (mut csrf, mut file, mut name) = (String::new(), Vec::new(), String::new());
+    let failed = |key: &str| vec![("file".to_string(), t.t(key).to_string())];
+    loop {
+        match form.next_field().await {
+            Ok(Some(field)) => {
+                let field_name = field.name().unwrap_or_default().to_string();
+                if field_name == "file" {
+                    name = field.file_name().unwrap_or_default().to_string();
+                }
+                let Ok(bytes) = field.bytes().await else {
+                    return list_page(
+                        &s,
+                        t,
+                        &user,
+                        failed("plans.upload_failed"),
+                        StatusCode::BAD_REQUEST,
+                    )
+                    .await;
+                };
+                match field_name.as_str() {
+                    "csrf" => csrf = String::from_utf8_lossy(&bytes).into_owned(),
+                    "file" => file = bytes.to_vec(),
+                    _ => {}
+                }
+            }
+            Ok(None) => break,
+            Err(_) => {
+                return list_page(
+                    &s,
+                    t,
+                    &user,
+                    failed("plans.upload_failed"),
+                    StatusCode::BAD_REQUEST,
+                )
+                .await;
+            }
+        }
+    }
+    if !crate::auth::same_secret(&csrf, &user.session.csrf) {
+        return csrf_failed(t, &user.session);
+    }
+    if file.is_empty() {
+        return list_page(
+            &s,
+            t,
+            &user,
+            failed("plans.no_file"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
+    match vink_app::plan_import::import(&s.app, &user.session.actor, &name, &file).await {
+        Ok(id) => {
+            super::flash::redirect(s.secure_cookies, &format!("/plans/{id}"), "plan_imported")
+        }
+        Err(AppError::Invalid(errs)) => {
+            let errors = errs
+                .0
+                .into_iter()
+                .map(|e| {
+                    // A syntax error's message names its line: keep it.
+                    let msg = if e.code == "syntax" {
+                        e.message
+                    } else {
+                        format!("{} ({})", t.code("error.field", e.code), e.message)
+                    };
+                    (e.field, msg)
+                })
+                .collect();
+            list_page(&s, t, &user, errors, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e) => app_error(t, Some(&user.session), e),
+    }
+}
+
+/// A target as the page shows it.
+pub struct TargetRow {
+    pub year: i32,
+    pub text: String,
+    pub goal: String,
+    pub actual: String,
+    pub status: String,
+    pub status_code: String,
+    pub forecast: String,
+    pub method: String,
+    pub note: String,
+}
+
+fn target_row(t: &Tr, v: &TargetView) -> TargetRow {
+    let percent = |n: i64| format!("{n} %");
+    let goal = match (v.kind.as_str(), v.value) {
+        ("share", Some(p)) => t.f1("plans.goal_share", "percent", percent(p)),
+        (_, Some(n)) => t.f1("plans.goal_count", "n", n),
+        _ => t.t("plans.goal_qualitative").to_string(),
+    };
+    let actual = if v.suppressed {
+        "<5".to_string()
+    } else {
+        match (&v.share, v.actual) {
+            (Some(s), Some(p)) => t.f(
+                "plans.actual_share",
+                &[
+                    ("percent", percent(p)),
+                    ("numerator", s.numerator.to_string()),
+                    ("denominator", s.denominator.to_string()),
+                    ("pending", s.pending.to_string()),
+                ],
+            ),
+            (Some(s), None) => t.f1("plans.pending_only", "pending", s.pending),
+            (None, Some(n)) => n.to_string(),
+            (None, None) => "–".to_string(),
+        }
+    };
+    let (forecast, method) = match &v.forecast {
+        Some(f) => (
+            f.value.to_string(),
+            match &f.method {
+                ForecastMethod::Seasonal {
+                    years,
+                    reached_percent,
+                } => t.f(
+                    "plans.method_seasonal",
+                    &[
+                        (
+                            "years",
+                            years
+                                .iter()
+                                .map(i16::to_string)
+                                .collect::<Vec<_>>()
+                                .join(", "),
+                        ),
+                        ("percent", percent(*reached_percent)),
+                    ],
+                ),
+                ForecastMethod::RunRate { days_gone, days } => t.f(
+                    "plans.method_run_rate",
+                    &[("gone", days_gone.to_string()), ("days", days.to_string())],
+                ),
+                ForecastMethod::Current => t.t("plans.method_current").to_string(),
+            },
+        ),
+        None => (String::new(), String::new()),
+    };
+    let note = v
+        .assessment
+        .as_ref()
+        .map(|a| format!("{} ({})", a.note, crate::view::day(&a.assessed_at)))
+        .unwrap_or_default();
+    TargetRow {
+        year: v.year,
+        text: v.text.clone(),
+        goal,
+        actual,
+        status: t.code("target_status", &v.status),
+        status_code: v.status.clone(),
+        forecast,
+        method,
+        note,
+    }
+}
+
+/// A focus area as the page shows it.
+pub struct AreaRow {
+    pub title: String,
+    pub level: String,
+    pub effect: String,
+    pub interventions: Vec<(String, Vec<TargetRow>)>,
+    pub targets: Vec<TargetRow>,
+}
+
+#[derive(Template)]
+#[template(path = "plan.html")]
+struct DetailPage {
+    p: Page,
+    plan: PlanView,
+    areas: Vec<AreaRow>,
+}
+
+pub async fn detail(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    user: UiUser,
+    Path(id): Path<String>,
+) -> Response {
+    let id = match parse_id(t, &user, &id) {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    match uc::get(&s.app, &user.session.actor, id).await {
+        Ok(plan) => {
+            let areas = plan
+                .focus_areas
+                .iter()
+                .map(|a| AreaRow {
+                    title: a.title.clone(),
+                    level: t.code("prevention_level", &a.level),
+                    effect: a.effect.clone().unwrap_or_default(),
+                    interventions: a
+                        .interventions
+                        .iter()
+                        .map(|i| {
+                            (
+                                i.title.clone(),
+                                i.targets.iter().map(|v| target_row(&t, v)).collect(),
+                            )
+                        })
+                        .collect(),
+                    targets: a.targets.iter().map(|v| target_row(&t, v)).collect(),
+                })
+                .collect();
+            let p = Page::new(t, "plans.detail_title", Some(&user.session)).named(&plan.title);
+            render(StatusCode::OK, &DetailPage { p, plan, areas })
+        }
+        Err(e) => app_error(t, Some(&user.session), e),
+    }
+}

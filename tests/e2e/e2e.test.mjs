@@ -7,7 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, existsSync, readFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -496,5 +496,47 @@ test('secretariat registers an organisation and an activity → the key figures 
   assert.equal((await row.locator('td').first().textContent()).trim(), '24');
   await page.goto(`${base}/activities/import`);
   await check(page, 'activity import');
+  await context.close();
+});
+
+test('secretariat uploads a plan, registers a dialogue activity → the target\'s attainment moves', async () => {
+  const context = await browser.newContext({ locale: 'da-DK' });
+  const page = await context.newPage();
+  await login(page, 'sara');
+  const yesterday = new Date(Date.now() - 86400000);
+  const year = Number(yesterday.toLocaleDateString('en-CA', { timeZone: 'Europe/Copenhagen' }).slice(0, 4));
+  const held = yesterday.toLocaleDateString('da-DK', { timeZone: 'Europe/Copenhagen', day: '2-digit', month: '2-digit', year: 'numeric' }).replaceAll('/', '.');
+  // A plan for last year and this one, with one count target a year.
+  const file = join(dir, 'plan.toml');
+  writeFileSync(file, [
+    `title = "Handleplan ${year - 1}-${year} (e2e)"`, `from_year = ${year - 1}`, `to_year = ${year}`, 'status = "adopted"',
+    '[[focus_areas]]', 'title = "Målrettet forebyggende indsats"', 'level = "preventive"', 'effect = "Medborgerskab"',
+    '  [[focus_areas.targets]]', '  text = "Mindst 2 dialogaktiviteter (e2e)"', '  kind = "count"',
+    '  metric = "activities.dialogue"', '  at_least = 2', '',
+  ].join('\n'));
+  await page.getByRole('link', { name: 'Handleplaner', exact: true }).click();
+  await check(page, 'plans (empty)');
+  await page.getByLabel('Planfil (TOML eller JSON)').setInputFiles(file);
+  await page.getByRole('button', { name: 'Importér' }).click();
+  await page.getByText('Handleplanen er importeret.').waitFor();
+  await check(page, 'plan');
+  const actual = () => page.locator(`tr[data-target][data-year="${year}"] [data-actual]`).textContent();
+  assert.equal((await actual()).trim(), '0');
+  // A held dialogue activity yesterday, through the form.
+  await page.getByRole('link', { name: 'Aktiviteter', exact: true }).click();
+  await page.getByRole('link', { name: 'Registrér aktivitet' }).click();
+  await page.getByLabel('Type', { exact: true }).selectOption('dialogue');
+  await page.getByLabel('Titel').fill('Dialogmøde i lokalområdet (e2e)');
+  await page.getByLabel('Dato').fill(held);
+  await page.getByLabel('Afholdt').check();
+  await page.getByLabel('Indsatsområde').selectOption('civil_society');
+  await page.getByLabel('Borgere', { exact: true }).fill('18');
+  await page.getByRole('button', { name: 'Gem aktiviteten' }).click();
+  await page.getByText('Aktiviteten er gemt.').waitFor();
+  // Back on the plan, the target counts it.
+  await page.getByRole('link', { name: 'Handleplaner', exact: true }).click();
+  await check(page, 'plans');
+  await page.getByRole('link', { name: `Handleplan ${year - 1}-${year} (e2e)` }).click();
+  assert.equal((await actual()).trim(), '1');
   await context.close();
 });

@@ -512,7 +512,8 @@ test('secretariat uploads a plan, registers a dialogue activity → the target\'
     `title = "Handleplan ${year - 1}-${year} (e2e)"`, `from_year = ${year - 1}`, `to_year = ${year}`, 'status = "adopted"',
     '[[focus_areas]]', 'title = "Målrettet forebyggende indsats"', 'level = "preventive"', 'effect = "Medborgerskab"',
     '  [[focus_areas.targets]]', '  text = "Mindst 2 dialogaktiviteter (e2e)"', '  kind = "count"',
-    '  metric = "activities.dialogue"', '  at_least = 2', '',
+    '  metric = "activities.dialogue"', '  at_least = 2',
+    '  [[focus_areas.targets]]', '  text = "SSP bruger VINKs tilbud (e2e)"', '  kind = "qualitative"', `  year = ${year}`, '',
   ].join('\n'));
   await page.getByRole('link', { name: 'Handleplaner', exact: true }).click();
   await check(page, 'plans (empty)');
@@ -520,7 +521,7 @@ test('secretariat uploads a plan, registers a dialogue activity → the target\'
   await page.getByRole('button', { name: 'Importér' }).click();
   await page.getByText('Handleplanen er importeret.').waitFor();
   await check(page, 'plan');
-  const actual = () => page.locator(`tr[data-target][data-year="${year}"] [data-actual]`).textContent();
+  const actual = () => page.locator(`tr[data-target][data-year="${year}"]`, { hasText: 'Mindst 2 dialogaktiviteter' }).locator('[data-actual]').textContent();
   assert.equal((await actual()).trim(), '0');
   // A held dialogue activity yesterday, through the form.
   await page.getByRole('link', { name: 'Aktiviteter', exact: true }).click();
@@ -538,5 +539,17 @@ test('secretariat uploads a plan, registers a dialogue activity → the target\'
   await check(page, 'plans');
   await page.getByRole('link', { name: `Handleplan ${year - 1}-${year} (e2e)` }).click();
   assert.equal((await actual()).trim(), '1');
+  // The qualitative target is assessed by a person: without a reason the
+  // form names the field; with one, the status is the judgement.
+  await page.getByText(`Vurdér: SSP bruger VINKs tilbud (e2e) (${year})`).click();
+  await page.getByLabel('Vurdering').selectOption('on_track');
+  await page.getByRole('button', { name: 'Gem vurderingen' }).click();
+  await page.locator('#error-summary').waitFor();
+  await check(page, 'plan with an assessment error');
+  await page.getByLabel('Begrundelse').fill('To SSP-distrikter har bestilt oplæg (e2e).');
+  await page.getByRole('button', { name: 'Gem vurderingen' }).click();
+  await page.getByText('Vurderingen er gemt.').waitFor();
+  const q = page.locator('tr[data-target]', { hasText: 'SSP bruger VINKs tilbud (e2e)' });
+  assert.equal(await q.getAttribute('data-status'), 'on_track');
   await context.close();
 });

@@ -14,7 +14,9 @@ use vink_domain::attainment::{
 };
 use vink_domain::key_figures::{Metric, Sums, Value, evaluate};
 use vink_domain::metrics::SMALL;
-use vink_domain::plan::{PlanDraft, PlanInput, TargetKind, check};
+use vink_domain::plan::{
+    AssessmentInput, PlanDraft, PlanInput, TargetKind, check, check_assessment,
+};
 use vink_domain::policy::{Action, RecordRef, Resource, sees_small_numbers};
 use vink_domain::report::{DEFAULT_TARGET_PERCENT, Share};
 use vink_domain::user::Actor;
@@ -223,6 +225,57 @@ pub async fn create(app: &App, actor: &Actor, input: &PlanInput) -> Result<Uuid>
         .await?;
     let draft = check(input).map_err(AppError::Invalid)?;
     insert(&mut tx, &draft, id).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Records a person's assessment of a qualitative target of the plan.
+pub async fn assess(
+    app: &App,
+    actor: &Actor,
+    plan: Uuid,
+    target: Uuid,
+    input: &AssessmentInput,
+) -> Result<Uuid> {
+    let tx = app.db.begin().await?;
+    let mut tx = app
+        .authorize(
+            tx,
+            actor,
+            Action::PlanManage,
+            &Resource::None,
+            Some(RecordRef::plan(plan)),
+        )
+        .await?;
+    let t = store::target(&mut tx, target)
+        .await?
+        .filter(|t| t.plan_id == plan)
+        .ok_or(AppError::NotFound)?;
+    let a = check_assessment(input).map_err(AppError::Invalid)?;
+    if t.kind != TargetKind::Qualitative.code() {
+        let mut e = FieldErrors::new();
+        e.add(
+            "target",
+            "not_qualitative",
+            "only a qualitative target is assessed by a person; the others are counted",
+        );
+        return Err(AppError::Invalid(e));
+    }
+    let id = vink_domain::new_id();
+    let at = micros(tx.at());
+    store::insert_assessment(
+        &mut tx,
+        &store::AssessmentRow {
+            id,
+            target_id: target,
+            status: a.status.code().into(),
+            note: a.note,
+            evidence: a.evidence,
+            assessed_by: actor.user_id(),
+            assessed_at: at,
+        },
+    )
+    .await?;
     tx.commit().await?;
     Ok(id)
 }

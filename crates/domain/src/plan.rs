@@ -585,6 +585,50 @@ pub fn target(
     })
 }
 
+/// A person's assessment of a qualitative target, as given.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssessmentInput {
+    /// `met`, `on_track`, `at_risk` or `not_met`.
+    pub status: Option<String>,
+    /// Why: what was seen, by whom (professionals, not persons of concern).
+    pub note: Option<String>,
+    /// Where the evidence is: a report, minutes, a journal reference.
+    pub evidence: Option<String>,
+}
+
+/// An assessment checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Assessment {
+    pub status: crate::attainment::TargetStatus,
+    pub note: String,
+    pub evidence: Option<String>,
+}
+
+/// Checks an assessment: a judgement (not "not yet measurable": that is
+/// the absence of one) and a note saying why.
+pub fn check_assessment(input: &AssessmentInput) -> Result<Assessment, FieldErrors> {
+    use crate::attainment::TargetStatus;
+    let mut errs = FieldErrors::new();
+    let status = required_code(
+        &mut errs,
+        "status",
+        input.status.as_deref(),
+        |s| TargetStatus::parse(s).filter(|s| *s != TargetStatus::NotYetMeasurable),
+        || "met, on_track, at_risk, not_met".to_string(),
+    );
+    let note = required_text(&mut errs, "note", input.note.as_deref(), MAX_TEXT);
+    let evidence = optional_text(&mut errs, "evidence", input.evidence.as_deref(), MAX_TEXT);
+    match (status, note) {
+        (Some(status), Some(note)) if errs.is_empty() => Ok(Assessment {
+            status,
+            note,
+            evidence,
+        }),
+        _ => Err(errs),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -714,6 +758,30 @@ mod tests {
                 percent: 70
             }
         ));
+    }
+
+    #[test]
+    fn an_assessment_is_a_judgement_with_a_reason() {
+        let ok = check_assessment(&AssessmentInput {
+            status: Some("met".into()),
+            note: Some("SSP har brugt tre oplæg".into()),
+            evidence: None,
+        })
+        .unwrap();
+        assert_eq!(ok.status, crate::attainment::TargetStatus::Met);
+        let e = check_assessment(&AssessmentInput {
+            status: Some("not_yet_measurable".into()),
+            note: Some(" ".into()),
+            evidence: None,
+        })
+        .unwrap_err();
+        assert_eq!(
+            fields(e),
+            vec![
+                ("status".to_string(), "unknown_value"),
+                ("note".into(), "required")
+            ]
+        );
     }
 
     #[test]

@@ -273,3 +273,59 @@ async fn of_racing_plans_for_the_same_year_exactly_one_is_written() {
     let r = t.api("GET", "/api/v1/plans", Some("sek"), None).await;
     assert_eq!(r.json().as_array().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn a_qualitative_target_takes_its_status_from_the_latest_assessment() {
+    let t = common::setup_at(midsummer()).await;
+    let id = create(&t, plan_2026()).await;
+    let p = plan(&t, &id, "sek").await;
+    let q = target(&p, "SSP bruger VINKs tilbud")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let count = target(&p, "3 dialogaktiviteter")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let url = |tid: &str| format!("/api/v1/plans/{id}/targets/{tid}/assessments");
+    let body = |status: &str| json!({"status": status, "note": "Tre SSP-distrikter har brugt oplæg", "evidence": "Referat fra SSP-styregruppen"});
+    for (status, expected) in [("at_risk", "at_risk"), ("met", "met")] {
+        let r = t
+            .api("POST", &url(&q), Some("sek"), Some(body(status)))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        let p = plan(&t, &id, "analyst").await;
+        let v = target(&p, "SSP bruger VINKs tilbud");
+        assert_eq!(v["status"], expected);
+        assert_eq!(v["assessment"]["evidence"], "Referat fra SSP-styregruppen");
+    }
+    // A counted target's status is counted, never typed.
+    let r = t
+        .api("POST", &url(&count), Some("sek"), Some(body("met")))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.json()["error"]["fields"][0]["field"], "target");
+    let r = t
+        .api(
+            "POST",
+            &url(&q),
+            Some("sek"),
+            Some(json!({"status": "met"})),
+        )
+        .await;
+    assert_eq!(r.json()["error"]["fields"][0]["field"], "note");
+    let r = t
+        .api("POST", &url(&q), Some("analyst"), Some(body("met")))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let other = uuid::Uuid::now_v7();
+    let r = t
+        .api(
+            "POST",
+            &url(&other.to_string()),
+            Some("sek"),
+            Some(body("met")),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+}

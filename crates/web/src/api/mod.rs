@@ -81,6 +81,7 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(activity::capacity_building))
         .routes(routes!(plan::plans, plan::add_plan))
         .routes(routes!(plan::plan))
+        .routes(routes!(plan::assess))
         .routes(
             routes!(plan::import).layer(axum::extract::DefaultBodyLimit::max(crate::IMPORT_LIMIT)),
         )

@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use vink_app::plan::{self as uc, PlanSummary, PlanView};
-use vink_domain::plan::PlanInput;
+use vink_domain::plan::{AssessmentInput, PlanInput};
 
 use super::course::{NewId, created};
 use super::extract::{ApiJson, ErrorBody, path_id};
@@ -68,4 +68,21 @@ pub async fn import(
     let name = if json { "plan.json" } else { "plan.toml" };
     let id = vink_app::plan_import::import(&s.app, &a, name, &body).await?;
     Ok(created(format!("/api/v1/plans/{id}"), id))
+}
+
+/// Assess a qualitative target (a judgement with a note and where the
+/// evidence is); the latest assessment is the target's status. Counted
+/// targets are refused: their status is counted.
+#[utoipa::path(post, path = "/api/v1/plans/{id}/targets/{target_id}/assessments", tag = "plans",
+    params(("id" = Uuid, Path), ("target_id" = Uuid, Path)), request_body = AssessmentInput,
+    responses((status = 201, body = NewId), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn assess(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path((id, target_id)): Path<(String, String)>,
+    ApiJson(input): ApiJson<AssessmentInput>,
+) -> Result<Response, ApiError> {
+    let plan = path_id(&id)?;
+    let aid = uc::assess(&s.app, &a, plan, path_id(&target_id)?, &input).await?;
+    Ok(created(format!("/api/v1/plans/{plan}"), aid))
 }

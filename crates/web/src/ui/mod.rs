@@ -88,6 +88,10 @@ pub fn routes() -> Router<AppState> {
             post(plan::import).layer(axum::extract::DefaultBodyLimit::max(crate::IMPORT_LIMIT)),
         )
         .route("/plans/{id}", get(plan::detail))
+        .route(
+            "/plans/{id}/targets/{target}/assessments",
+            post(plan::assess),
+        )
         .route("/activities", get(activity::list).post(activity::create))
         .route("/activities/new", get(activity::new_form))
         .route("/activities/export", get(activity::export))

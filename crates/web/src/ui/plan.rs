@@ -10,7 +10,8 @@ use vink_app::plan::{self as uc, PlanSummary, PlanView, TargetView};
 use vink_domain::attainment::ForecastMethod;
 use vink_domain::policy::{Action, Resource, decide};
 
-use super::{Page, app_error, csrf_failed, parse_id, render};
+use super::course::{nonblank, options};
+use super::{FormData, Forms, Page, app_error, csrf_failed, parse_id, render};
 use crate::AppState;
 use crate::auth::{UiLang, UiUser};
 use crate::i18n::Tr;
@@ -232,6 +233,8 @@ pub struct AreaRow {
     pub effect: String,
     pub interventions: Vec<(String, Vec<TargetRow>)>,
     pub targets: Vec<TargetRow>,
+    /// Qualitative targets to assess: (form name = target id, text, year).
+    pub qualitative: Vec<(String, String, i32)>,
 }
 
 #[derive(Template)]
@@ -240,18 +243,28 @@ struct DetailPage {
     p: Page,
     plan: PlanView,
     areas: Vec<AreaRow>,
+    can_manage: bool,
+    forms: Forms,
+    statuses: Vec<(String, String)>,
 }
 
-pub async fn detail(
-    State(s): State<AppState>,
-    UiLang(t): UiLang,
-    user: UiUser,
-    Path(id): Path<String>,
+fn qualitative(a: &vink_app::plan::FocusAreaView) -> Vec<(String, String, i32)> {
+    a.targets
+        .iter()
+        .chain(a.interventions.iter().flat_map(|i| i.targets.iter()))
+        .filter(|t| t.kind == "qualitative")
+        .map(|t| (t.id.simple().to_string(), t.text.clone(), t.year))
+        .collect()
+}
+
+async fn detail_page(
+    s: &AppState,
+    t: Tr,
+    user: &UiUser,
+    id: uuid::Uuid,
+    forms: Forms,
+    status: StatusCode,
 ) -> Response {
-    let id = match parse_id(t, &user, &id) {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
     match uc::get(&s.app, &user.session.actor, id).await {
         Ok(plan) => {
             let areas = plan
@@ -272,10 +285,76 @@ pub async fn detail(
                         })
                         .collect(),
                     targets: a.targets.iter().map(|v| target_row(&t, v)).collect(),
+                    qualitative: qualitative(a),
                 })
                 .collect();
-            let p = Page::new(t, "plans.detail_title", Some(&user.session)).named(&plan.title);
-            render(StatusCode::OK, &DetailPage { p, plan, areas })
+            let mut p = Page::new(t, "plans.detail_title", Some(&user.session)).named(&plan.title);
+            if forms.any() {
+                p.mark_error();
+            }
+            render(
+                status,
+                &DetailPage {
+                    p,
+                    plan,
+                    areas,
+                    can_manage: decide(&user.session.actor, Action::PlanManage, &Resource::None)
+                        .is_allowed(),
+                    forms,
+                    statuses: options(
+                        &t,
+                        "target_status",
+                        &["met", "on_track", "at_risk", "not_met"],
+                    ),
+                },
+            )
+        }
+        Err(e) => app_error(t, Some(&user.session), e),
+    }
+}
+
+pub async fn detail(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    user: UiUser,
+    Path(id): Path<String>,
+) -> Response {
+    let id = match parse_id(t, &user, &id) {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    detail_page(&s, t, &user, id, Forms::blank(t), StatusCode::OK).await
+}
+
+/// A person's assessment of a qualitative target, from the plan page.
+pub async fn assess(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    user: UiUser,
+    Path((id, target)): Path<(String, String)>,
+    f: FormData,
+) -> Response {
+    if !f.csrf_ok(&user.session) {
+        return csrf_failed(t, &user.session);
+    }
+    let (id, target) = match (parse_id(t, &user, &id), parse_id(t, &user, &target)) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(r), _) | (_, Err(r)) => return r,
+    };
+    let input = vink_domain::plan::AssessmentInput {
+        status: nonblank(&f, "status"),
+        note: nonblank(&f, "note"),
+        evidence: nonblank(&f, "evidence"),
+    };
+    match uc::assess(&s.app, &user.session.actor, id, target, &input).await {
+        Ok(_) => super::flash::redirect(
+            s.secure_cookies,
+            &format!("/plans/{id}"),
+            "assessment_saved",
+        ),
+        Err(AppError::Invalid(errs)) => {
+            let forms = Forms::failed(t, &target.simple().to_string(), f, errs);
+            detail_page(&s, t, &user, id, forms, StatusCode::UNPROCESSABLE_ENTITY).await
         }
         Err(e) => app_error(t, Some(&user.session), e),
     }

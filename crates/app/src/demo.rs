@@ -396,6 +396,17 @@ async fn demo_plans(app: &App, system: &Actor) -> Result<usize> {
         ));
         current.from_year = Some(year);
         current.to_year = Some(year + 1);
+        // Its money moves with it, under the demo's own grant titles.
+        let shift = |y: &mut Option<i16>| *y = y.map(|y| y - 2018 + year);
+        for g in &mut current.grants {
+            shift(&mut g.usable_from);
+            shift(&mut g.usable_to);
+            g.title = g.title.as_ref().map(|t| format!("{t} (demo {year})"));
+            g.source = g.source.as_ref().map(|s| format!("{s} (demo)"));
+            for l in &mut g.lines {
+                shift(&mut l.year);
+            }
+        }
         crate::plan::create(app, system, &current).await?;
         n += 1;
     }

@@ -13,6 +13,7 @@ pub mod course;
 pub mod demo;
 mod demo_activities;
 pub mod follow_up;
+pub mod funding;
 pub mod generate;
 pub mod jobs;
 pub mod key_figures;
@@ -22,6 +23,7 @@ pub mod plan;
 pub mod plan_import;
 pub mod reminder;
 pub mod search;
+pub mod spending_import;
 pub mod triage;
 pub mod user;
 

@@ -205,8 +205,12 @@ pub(crate) async fn insert(tx: &mut vink_store::Authorized, d: &PlanDraft, id: U
         );
         return Err(AppError::Invalid(e));
     }
-    let rows = rows(d, id, micros(tx.at()))?;
+    let now = micros(tx.at());
+    let rows = rows(d, id, now)?;
     store::insert(tx, &rows).await?;
+    for g in &d.grants {
+        crate::funding::insert_grant(tx, &g.source, &g.grant, &g.lines, Some(id), now).await?;
+    }
     Ok(())
 }
 

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod concern;
 pub mod course;
 pub mod fact;
+pub mod funding;
 pub mod key_figures;
 pub mod metrics;
 pub mod money;

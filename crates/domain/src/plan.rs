@@ -210,6 +210,9 @@ pub struct PlanInput {
     pub purposes: Vec<String>,
     #[serde(default)]
     pub focus_areas: Vec<FocusAreaInput>,
+    /// The grants that fund the plan, with their budget lines.
+    #[serde(default)]
+    pub grants: Vec<crate::funding::PlanGrantInput>,
 }
 
 /// A plan checked, ready to store.
@@ -221,6 +224,7 @@ pub struct PlanDraft {
     pub status: PlanStatus,
     pub purposes: Vec<String>,
     pub focus_areas: Vec<FocusAreaDraft>,
+    pub grants: Vec<crate::funding::PlanGrant>,
 }
 
 impl PlanDraft {
@@ -297,6 +301,17 @@ pub fn check(input: &PlanInput) -> Result<PlanDraft, FieldErrors> {
             focus_areas.push(d);
         }
     }
+    if input.grants.len() > MAX_ITEMS {
+        errs.add("grants", "too_many", format!("at most {MAX_ITEMS}"));
+    }
+    let grants: Vec<crate::funding::PlanGrant> = input
+        .grants
+        .iter()
+        .enumerate()
+        .filter_map(|(i, g)| {
+            crate::funding::check_plan_grant(&mut errs, &format!("grants[{i}]"), g)
+        })
+        .collect();
     let draft = match (title, from, to, status) {
         (Some(title), Some(from_year), Some(to_year), Some(status)) => Some(PlanDraft {
             title,
@@ -305,6 +320,7 @@ pub fn check(input: &PlanInput) -> Result<PlanDraft, FieldErrors> {
             status,
             purposes,
             focus_areas,
+            grants,
         }),
         _ => None,
     };

@@ -52,6 +52,10 @@ pub enum Action {
     PlanRead,
     /// Writing plans and targets, assessing qualitative targets.
     PlanManage,
+    /// Funding sources, grants, budgets and spending (no personal data).
+    FundingRead,
+    /// Writing grants, budget lines and spending.
+    FundingManage,
     /// The search box: results are filtered by the concern and course scopes.
     Search,
     /// A log-in attempt (by the public, before anyone is known) or its success.
@@ -99,6 +103,8 @@ impl Action {
         Action::ActivityManage,
         Action::PlanRead,
         Action::PlanManage,
+        Action::FundingRead,
+        Action::FundingManage,
         Action::Search,
         Action::Login,
         Action::Logout,
@@ -142,6 +148,8 @@ impl Action {
             Action::ActivityManage => "activity.manage",
             Action::PlanRead => "plan.read",
             Action::PlanManage => "plan.manage",
+            Action::FundingRead => "funding.read",
+            Action::FundingManage => "funding.manage",
             Action::Search => "search.run",
             Action::Login => "auth.login",
             Action::Logout => "auth.logout",
@@ -249,6 +257,9 @@ impl RecordRef {
     pub fn plan(id: Uuid) -> Self {
         RecordRef { kind: "plan", id }
     }
+    pub fn grant(id: Uuid) -> Self {
+        RecordRef { kind: "grant", id }
+    }
     /// A person as the subject of an audit report about them.
     pub fn person(id: Uuid) -> Self {
         RecordRef { kind: "person", id }
@@ -324,8 +335,8 @@ pub fn decide(actor: &Actor, action: Action, resource: &Resource<'_>) -> Access 
             | MeetingUpdate | AgendaAdd | RecommendationRecord | DashboardRead | CourseCreate
             | CourseRead | CourseList | CourseUpdate | CoursePlan | ContactLog
             | AssessmentRecord | CorpsRead | CorpsManage | FollowUpList | OutcomeRead
-            | KeyFigureRead | ActivityRead | ActivityManage | PlanRead | PlanManage | Search
-            | Login | Logout => ALLOW,
+            | KeyFigureRead | ActivityRead | ActivityManage | PlanRead | PlanManage
+            | FundingRead | FundingManage | Search | Login | Logout => ALLOW,
             ConcernReport | AuditRead | UserManage | ReminderRun | DemoLoad => ROLE,
         },
         Role::CoordinationUnit => match action {
@@ -351,8 +362,8 @@ pub fn decide(actor: &Actor, action: Action, resource: &Resource<'_>) -> Access 
             ConcernCreate | ConcernReport | ConcernTransition | ConcernPause
             | ConcernLinkPerson | MeetingCreate | MeetingUpdate | AgendaAdd | AuditRead
             | UserManage | CourseCreate | CourseUpdate | CoursePlan | ContactLog
-            | AssessmentRecord | CorpsManage | ActivityManage | PlanManage | ReminderRun
-            | DemoLoad => ROLE,
+            | AssessmentRecord | CorpsManage | ActivityManage | PlanManage | FundingRead
+            | FundingManage | ReminderRun | DemoLoad => ROLE,
         },
         Role::Auditor => match action {
             AuditRead | Login | Logout => ALLOW,
@@ -362,7 +373,7 @@ pub fn decide(actor: &Actor, action: Action, resource: &Resource<'_>) -> Access 
             | UserManage | CourseCreate | CourseRead | CourseList | CourseUpdate | CoursePlan
             | ContactLog | AssessmentRecord | CorpsRead | CorpsManage | FollowUpList
             | OutcomeRead | KeyFigureRead | ActivityRead | ActivityManage | PlanRead
-            | PlanManage | Search | ReminderRun | DemoLoad => ROLE,
+            | PlanManage | FundingRead | FundingManage | Search | ReminderRun | DemoLoad => ROLE,
         },
         Role::Admin => match action {
             UserManage | Login | Logout => ALLOW,
@@ -372,7 +383,7 @@ pub fn decide(actor: &Actor, action: Action, resource: &Resource<'_>) -> Access 
             | AuditRead | CourseCreate | CourseRead | CourseList | CourseUpdate | CoursePlan
             | ContactLog | AssessmentRecord | CorpsRead | CorpsManage | FollowUpList
             | OutcomeRead | KeyFigureRead | ActivityRead | ActivityManage | PlanRead
-            | PlanManage | Search | ReminderRun | DemoLoad => ROLE,
+            | PlanManage | FundingRead | FundingManage | Search | ReminderRun | DemoLoad => ROLE,
         },
         Role::Mentor => match action {
             CourseList | FollowUpList | Search | Login | Logout => ALLOW,
@@ -391,16 +402,18 @@ pub fn decide(actor: &Actor, action: Action, resource: &Resource<'_>) -> Access 
             | MeetingList | MeetingUpdate | AgendaAdd | RecommendationRecord | DashboardRead
             | AuditRead | UserManage | CourseCreate | CourseUpdate | CorpsRead | CorpsManage
             | OutcomeRead | KeyFigureRead | ActivityRead | ActivityManage | PlanRead
-            | PlanManage | ReminderRun | DemoLoad => ROLE,
+            | PlanManage | FundingRead | FundingManage | ReminderRun | DemoLoad => ROLE,
         },
         Role::Analyst => match action {
-            OutcomeRead | KeyFigureRead | ActivityRead | PlanRead | Login | Logout => ALLOW,
+            OutcomeRead | KeyFigureRead | ActivityRead | PlanRead | FundingRead | Login
+            | Logout => ALLOW,
             ConcernCreate | ConcernReport | ConcernRead | ConcernList | ConcernTransition
             | ConcernPause | ConcernLinkPerson | ConcernDecide | MeetingCreate | MeetingRead
             | MeetingList | MeetingUpdate | AgendaAdd | RecommendationRecord | DashboardRead
             | AuditRead | UserManage | CourseCreate | CourseRead | CourseList | CourseUpdate
             | CoursePlan | ContactLog | AssessmentRecord | CorpsRead | CorpsManage
-            | FollowUpList | ActivityManage | PlanManage | Search | ReminderRun | DemoLoad => ROLE,
+            | FollowUpList | ActivityManage | PlanManage | FundingManage | Search | ReminderRun
+            | DemoLoad => ROLE,
         },
     }
 }
@@ -415,8 +428,8 @@ fn public(action: Action) -> Access {
         | MeetingUpdate | AgendaAdd | RecommendationRecord | DashboardRead | AuditRead
         | UserManage | CourseCreate | CourseRead | CourseList | CourseUpdate | CoursePlan
         | ContactLog | AssessmentRecord | CorpsRead | CorpsManage | FollowUpList | OutcomeRead
-        | KeyFigureRead | ActivityRead | ActivityManage | PlanRead | PlanManage | Search
-        | Logout | ReminderRun | DemoLoad => ROLE,
+        | KeyFigureRead | ActivityRead | ActivityManage | PlanRead | PlanManage | FundingRead
+        | FundingManage | Search | Logout | ReminderRun | DemoLoad => ROLE,
     }
 }
 
@@ -427,12 +440,12 @@ fn system(action: Action) -> Access {
     match action {
         ConcernCreate | ConcernTransition | ConcernPause | ConcernDecide | MeetingCreate
         | MeetingUpdate | AgendaAdd | RecommendationRecord | UserManage | ReminderRun
-        | DemoLoad | ActivityManage | PlanManage => ALLOW,
+        | DemoLoad | ActivityManage | PlanManage | FundingManage => ALLOW,
         ConcernReport | ConcernRead | ConcernList | ConcernLinkPerson | MeetingRead
         | MeetingList | DashboardRead | AuditRead | CourseCreate | CourseRead | CourseList
         | CourseUpdate | CoursePlan | ContactLog | AssessmentRecord | CorpsRead | CorpsManage
-        | FollowUpList | OutcomeRead | KeyFigureRead | ActivityRead | PlanRead | Search | Login
-        | Logout => ROLE,
+        | FollowUpList | OutcomeRead | KeyFigureRead | ActivityRead | PlanRead | FundingRead
+        | Search | Login | Logout => ROLE,
     }
 }
 

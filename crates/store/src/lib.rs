@@ -17,6 +17,7 @@ pub mod corps;
 pub mod course;
 pub mod fact;
 pub mod follow_up;
+pub mod funding;
 pub mod organisation;
 pub mod person;
 pub mod plan;

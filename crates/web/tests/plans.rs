@@ -329,3 +329,177 @@ async fn a_qualitative_target_takes_its_status_from_the_latest_assessment() {
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 }
+
+/// The budget tables' totals in øre: (Tabel 2, Tabel 3, other, all).
+async fn budget(t: &T, id: &str) -> Value {
+    let r = t
+        .api(
+            "GET",
+            &format!("/api/v1/plans/{id}/budget"),
+            Some("analyst"),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    r.json()
+}
+
+#[tokio::test]
+async fn the_seed_plans_budgets_sum_to_the_seeds_totals() {
+    let t = common::setup_at(midsummer()).await;
+    let mut ids = Vec::new();
+    for (_, text) in vink_app::plan_import::EXAMPLES {
+        let r = import(&t, text).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        ids.push(r.json()["id"].as_str().unwrap().to_string());
+    }
+    let mio = 100_000_000i64;
+    // 2014: 0,75 mio. kr. (500.000 + 250.000); the BIU years before are history.
+    let b = budget(&t, &ids[0]).await;
+    assert_eq!(b["budget"], 750_000 * 100);
+    assert_eq!(b["municipal_budget"]["budget"], 500_000 * 100);
+    assert_eq!(b["other"]["budget"], 250_000 * 100);
+    // 2018-19, Tabel 2: 6 + 3 = 9 mio. kr.; Tabel 3: 0,4 mio. kr.
+    let b = budget(&t, &ids[1]).await;
+    let t2 = &b["municipal_budget"];
+    assert_eq!(t2["budget"], 9 * mio);
+    assert_eq!(t2["years"][0]["budget"], 6 * mio);
+    assert_eq!(t2["years"][1]["budget"], 3 * mio);
+    assert_eq!(t2["sources"].as_array().unwrap().len(), 3);
+    assert_eq!(b["state_pool"]["budget"], 4 * mio / 10);
+    assert_eq!(
+        b["state_pool"]["sources"][0]["grants"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    // The funding history reaches back to 2010 (2,0 mio. kr. from BIU).
+    let r = t
+        .api("GET", "/api/v1/funding/history", Some("analyst"), None)
+        .await;
+    let h = r.json();
+    assert_eq!(h[0]["year"], 2010);
+    assert_eq!(h[0]["budget"], 2 * mio);
+    // The coordination unit reads plans, not budgets.
+    let r = t
+        .api(
+            "GET",
+            &format!("/api/v1/plans/{}/budget", ids[1]),
+            Some("ssp"),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn grants_lines_and_spending_with_the_finance_export() {
+    let t = common::setup_at(midsummer()).await;
+    let r = t
+        .api(
+            "POST",
+            "/api/v1/funding/sources",
+            Some("sek"),
+            Some(json!({"name": "Satspuljen", "kind": "state_pool"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let source = r.json()["id"].as_str().unwrap().to_string();
+    // 100.000,01 kr. over 2025–2027: 33.333 kr. a year, the rest on the first.
+    let r = t
+        .api(
+            "POST",
+            "/api/v1/funding/grants",
+            Some("sek"),
+            Some(json!({"source": source, "title": "National hotline (fiktiv)", "total": "100.000,01",
+                        "usable_from": 2025, "usable_to": 2027, "report_deadlines": ["2026-09-01"]})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let grants = t
+        .api("GET", "/api/v1/funding/grants", Some("sek"), None)
+        .await
+        .json();
+    let g = &grants[0];
+    let amounts: Vec<i64> = g["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["budget"].as_i64().unwrap())
+        .collect();
+    assert_eq!(amounts, [3_333_401, 3_333_300, 3_333_300]);
+    assert_eq!(g["unallocated"], 0);
+    let line_2026 = g["lines"][1]["id"].as_str().unwrap().to_string();
+    // The 2026 line gets the finance system's account.
+    let r = t
+        .api(
+            "PUT",
+            &format!("/api/v1/funding/lines/{line_2026}"),
+            Some("sek"),
+            Some(json!({"year": 2026, "amount": 3_333_300, "account": "4711"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    // A line outside the usage period, an amount with three decimals.
+    let gid = g["id"].as_str().unwrap();
+    let r = t
+        .api(
+            "POST",
+            &format!("/api/v1/funding/grants/{gid}/lines"),
+            Some("sek"),
+            Some(json!({"year": 2028, "amount": "1.000,005"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Vec<String> = r.json()["error"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(fields, ["year", "amount"]);
+    // The finance export: one bad row keeps every row out.
+    let csv = "Dato;Beløb;Konto;Bilag\n02.03.2026;20.000,00;4711;B-1\n03.03.2026;1.500,5x;4711;B-2\n04.03.2026;100;9999;B-3\n";
+    let r = t
+        .api_raw("POST", "/api/v1/funding/spending/import", "sek", csv)
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    let fields: Vec<String> = r.json()["error"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(fields, ["rows[3].amount", "rows[4].account"]);
+    let grants = t
+        .api("GET", "/api/v1/funding/grants", Some("sek"), None)
+        .await
+        .json();
+    assert_eq!(grants[0]["lines"][1]["spent"], 0, "nothing booked");
+    // Beyond the line: booked, and flagged.
+    let csv = "Dato;Beløb;Konto;Bilag\n02.03.2026;20.000,00;4711;B-1\n03.03.2026;15.000;4711;B-2\n";
+    let r = t
+        .api_raw("POST", "/api/v1/funding/spending/import", "sek", csv)
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let grants = t
+        .api("GET", "/api/v1/funding/grants", Some("analyst"), None)
+        .await
+        .json();
+    let l = &grants[0]["lines"][1];
+    assert_eq!(l["spent"], 3_500_000);
+    assert_eq!(l["over_budget"], true);
+    assert_eq!(l["remaining"], 3_333_300 - 3_500_000);
+    assert_eq!(grants[0]["remaining"], 10_000_001 - 3_500_000);
+    // Analysts read money; they do not book it.
+    let r = t
+        .api(
+            "POST",
+            &format!("/api/v1/funding/lines/{line_2026}/spending"),
+            Some("analyst"),
+            Some(json!({"spent_on": "2026-03-05", "amount": 100})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}

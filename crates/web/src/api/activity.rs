@@ -144,23 +144,27 @@ pub async fn import(
     let text = vink_app::activity_import::decode(&body);
     match vink_app::activity_import::import(&s.app, &a, &text).await? {
         Ok(r) => Ok((StatusCode::CREATED, Json(r)).into_response()),
-        Err(e) => {
-            let mut errs = vink_domain::validation::FieldErrors::new();
-            for r in e.errors {
-                let field = if r.column.is_empty() {
-                    format!("rows[{}]", r.line)
-                } else {
-                    format!("rows[{}].{}", r.line, r.column)
-                };
-                errs.0.push(vink_domain::validation::FieldError {
-                    field,
-                    code: "invalid_row",
-                    message: format!("{}: {}", r.code, r.message),
-                });
-            }
-            Err(vink_app::AppError::Invalid(errs).into())
-        }
+        Err(e) => Err(row_errors(e).into()),
     }
+}
+
+/// A file's row errors as a 422 naming each line and column
+/// (`rows[3].held_on`).
+pub(super) fn row_errors(e: vink_app::activity_import::ImportErrors) -> vink_app::AppError {
+    let mut errs = vink_domain::validation::FieldErrors::new();
+    for r in e.errors {
+        let field = if r.column.is_empty() {
+            format!("rows[{}]", r.line)
+        } else {
+            format!("rows[{}].{}", r.line, r.column)
+        };
+        errs.0.push(vink_domain::validation::FieldError {
+            field,
+            code: "invalid_row",
+            message: format!("{}: {}", r.code, r.message),
+        });
+    }
+    vink_app::AppError::Invalid(errs)
 }
 
 /// The CSV template: the columns and one example row.

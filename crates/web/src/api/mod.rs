@@ -12,6 +12,7 @@ mod course;
 mod doc;
 mod extract;
 mod follow_up;
+mod funding;
 mod key_figures;
 mod organisation;
 mod plan;
@@ -82,6 +83,17 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(plan::plans, plan::add_plan))
         .routes(routes!(plan::plan))
         .routes(routes!(plan::assess))
+        .routes(routes!(funding::plan_budget))
+        .routes(routes!(funding::sources, funding::add_source))
+        .routes(routes!(funding::grants, funding::add_grant))
+        .routes(routes!(funding::add_line))
+        .routes(routes!(funding::replace_line))
+        .routes(routes!(funding::add_spending))
+        .routes(
+            routes!(funding::import_spending)
+                .layer(axum::extract::DefaultBodyLimit::max(crate::IMPORT_LIMIT)),
+        )
+        .routes(routes!(funding::history))
         .routes(
             routes!(plan::import).layer(axum::extract::DefaultBodyLimit::max(crate::IMPORT_LIMIT)),
         )

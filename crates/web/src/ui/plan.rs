@@ -237,12 +237,84 @@ pub struct AreaRow {
     pub qualitative: Vec<(String, String, i32)>,
 }
 
+/// A budget table as the plan lays it out: a row per source (or grant),
+/// a column per year, and a total row and column.
+pub struct MoneyTable {
+    pub caption: String,
+    pub years: Vec<i32>,
+    /// (label, note, amount per year, total)
+    pub rows: Vec<(String, String, Vec<String>, String)>,
+    pub totals: (Vec<String>, String),
+}
+
+fn money(o: i64) -> String {
+    if o == 0 {
+        "-".to_string()
+    } else {
+        vink_domain::money::Ore(o).short()
+    }
+}
+
+fn money_table(
+    t: &Tr,
+    caption: String,
+    table: &vink_app::funding::BudgetTable,
+    by_grant: bool,
+    from: i32,
+    to: i32,
+) -> MoneyTable {
+    let years: Vec<i32> = (from..=to).collect();
+    let cells = |ys: &[vink_app::funding::SourceYear]| -> Vec<String> {
+        ys.iter().map(|y| money(y.balance.budget)).collect()
+    };
+    let rows = if by_grant {
+        table
+            .sources
+            .iter()
+            .flat_map(|s| s.grants.iter())
+            .map(|g| {
+                let note = if g.usable_from == g.usable_to {
+                    String::new()
+                } else {
+                    t.f2("plans.usable", "from", g.usable_from, "to", g.usable_to)
+                };
+                (
+                    g.title.clone(),
+                    note,
+                    cells(&g.years),
+                    money(g.total.budget),
+                )
+            })
+            .collect()
+    } else {
+        table
+            .sources
+            .iter()
+            .map(|s| {
+                (
+                    s.source.name.clone(),
+                    String::new(),
+                    cells(&s.years),
+                    money(s.total.budget),
+                )
+            })
+            .collect()
+    };
+    MoneyTable {
+        caption,
+        years,
+        rows,
+        totals: (cells(&table.years), money(table.total.budget)),
+    }
+}
+
 #[derive(Template)]
 #[template(path = "plan.html")]
 struct DetailPage {
     p: Page,
     plan: PlanView,
     areas: Vec<AreaRow>,
+    budgets: Vec<MoneyTable>,
     can_manage: bool,
     forms: Forms,
     statuses: Vec<(String, String)>,
@@ -265,8 +337,38 @@ async fn detail_page(
     forms: Forms,
     status: StatusCode,
 ) -> Response {
+    let budget = if decide(&user.session.actor, Action::FundingRead, &Resource::None).is_allowed() {
+        match vink_app::funding::plan_budget(&s.app, &user.session.actor, id).await {
+            Ok(b) => Some(b),
+            Err(e) => return app_error(t, Some(&user.session), e),
+        }
+    } else {
+        None
+    };
     match uc::get(&s.app, &user.session.actor, id).await {
         Ok(plan) => {
+            let budgets = budget
+                .map(|b| {
+                    [
+                        (&b.municipal_budget, "plans.table2", false),
+                        (&b.state_pool, "plans.table3", true),
+                        (&b.other, "plans.table_other", true),
+                    ]
+                    .into_iter()
+                    .filter(|(table, _, _)| !table.sources.is_empty())
+                    .map(|(table, key, by_grant)| {
+                        money_table(
+                            &t,
+                            t.t(key).to_string(),
+                            table,
+                            by_grant,
+                            b.from_year,
+                            b.to_year,
+                        )
+                    })
+                    .collect()
+                })
+                .unwrap_or_default();
             let areas = plan
                 .focus_areas
                 .iter()
@@ -298,6 +400,7 @@ async fn detail_page(
                     p,
                     plan,
                     areas,
+                    budgets,
                     can_manage: decide(&user.session.actor, Action::PlanManage, &Resource::None)
                         .is_allowed(),
                     forms,

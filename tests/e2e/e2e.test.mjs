@@ -551,5 +551,11 @@ test('secretariat uploads a plan, registers a dialogue activity → the target\'
   await page.getByText('Vurderingen er gemt.').waitFor();
   const q = page.locator('tr[data-target]', { hasText: 'SSP bruger VINKs tilbud (e2e)' });
   assert.equal(await q.getAttribute('data-status'), 'on_track');
+  // Closing freezes the figures: the page says when, and that the digest holds.
+  await page.getByRole('button', { name: 'Luk planen og frys tallene' }).click();
+  await page.getByText('Planens status er ændret.').waitFor();
+  await page.locator('[data-frozen]', { hasText: 'stemmer' }).waitFor();
+  await check(page, 'closed plan');
+  assert.equal((await actual()).trim(), '1');
   await context.close();
 });

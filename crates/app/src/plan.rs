@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use jiff::civil::Date;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 use vink_domain::attainment::{
@@ -15,7 +15,7 @@ use vink_domain::attainment::{
 use vink_domain::key_figures::{Metric, Sums, Value, evaluate};
 use vink_domain::metrics::SMALL;
 use vink_domain::plan::{
-    AssessmentInput, PlanDraft, PlanInput, TargetKind, check, check_assessment,
+    AssessmentInput, PlanDraft, PlanInput, PlanStatus, TargetKind, check, check_assessment,
 };
 use vink_domain::policy::{Action, RecordRef, Resource, sees_small_numbers};
 use vink_domain::report::{DEFAULT_TARGET_PERCENT, Share};
@@ -57,6 +57,8 @@ pub struct PlanView {
     pub as_of: String,
     /// True when small numbers are hidden for this reader.
     pub suppressed_small_numbers: bool,
+    /// A closed plan: its snapshot.
+    pub closed: Option<ClosedView>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -107,9 +109,50 @@ pub struct TargetView {
     pub assessment: Option<AssessmentView>,
     /// True when a small number is hidden from this reader ("<5").
     pub suppressed: bool,
+    /// A closed plan shows its figures as frozen at closing; when the data
+    /// have been corrected since, the figures counted now, apart.
+    pub since_closing: Option<Frozen>,
 }
 
+/// A target's figures at one moment: as frozen when the plan was closed,
+/// or counted now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Frozen {
+    pub actual: Option<i64>,
+    pub share: Option<ShareCounts>,
+    pub status: String,
+}
+
+/// A target in a closed plan's snapshot.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct SnapshotTarget {
+    id: Uuid,
+    #[serde(flatten)]
+    figures: Frozen,
+}
+
+/// When and how a closed plan was frozen.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ClosedView {
+    pub taken_at: String,
+    /// The Copenhagen day it was closed.
+    pub taken_on: String,
+    /// SHA-256 of the snapshot as stored.
+    pub digest: String,
+    /// Whether the stored snapshot still matches its digest.
+    pub intact: bool,
+}
+
+/// A status move (`adopted` from draft, `closed` from adopted), naming the
+/// version it was decided on.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatusInput {
+    pub status: Option<String>,
+    pub version: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ShareCounts {
     pub numerator: i64,
     pub denominator: i64,
@@ -304,33 +347,20 @@ pub async fn list(app: &App, actor: &Actor) -> Result<Vec<PlanSummary>> {
         .collect())
 }
 
-/// A plan with every target's attainment counted now.
-pub async fn get(app: &App, actor: &Actor, id: Uuid) -> Result<PlanView> {
-    let tx = app.db.begin_read().await?;
-    let mut tx = app
-        .authorize_read(
-            tx,
-            actor,
-            Action::PlanRead,
-            &Resource::None,
-            Some(RecordRef::plan(id)),
-        )
-        .await?;
-    let plan = store::get(&mut tx, id).await?.ok_or(AppError::NotFound)?;
-    let areas = store::focus_areas(&mut tx, id).await?;
-    let ivs = store::interventions(&mut tx, id).await?;
-    let targets = store::targets(&mut tx, id).await?;
-    let assessments = store::assessments(&mut tx, id).await?;
-    let today = app.today();
-    let hide = !sees_small_numbers(actor);
+/// A plan with every target's attainment counted now, nothing hidden.
+async fn read(tx: &mut Tx, id: Uuid, today: Date) -> Result<PlanView> {
+    let plan = store::get(tx, id).await?.ok_or(AppError::NotFound)?;
+    let areas = store::focus_areas(tx, id).await?;
+    let ivs = store::interventions(tx, id).await?;
+    let targets = store::targets(tx, id).await?;
+    let assessments = store::assessments(tx, id).await?;
     let mut counter = Counter::default();
     let mut views: Vec<(Uuid, Option<Uuid>, TargetView)> = Vec::with_capacity(targets.len());
     for t in &targets {
         let latest = assessments.iter().rev().find(|a| a.target_id == t.id);
-        let view = attain(&mut tx, &mut counter, t, latest, today, hide).await?;
+        let view = attain(tx, &mut counter, t, latest, today).await?;
         views.push((t.focus_area_id, t.intervention_id, view));
     }
-    tx.commit().await?;
     let purposes: Vec<String> = serde_json::from_str(&plan.purposes)
         .map_err(|e| AppError::Internal(format!("purposes: {e}")))?;
     let pick = |area: Uuid, iv: Option<Uuid>| -> Vec<TargetView> {
@@ -371,8 +401,201 @@ pub async fn get(app: &App, actor: &Actor, id: Uuid) -> Result<PlanView> {
         purposes,
         focus_areas,
         as_of: today.to_string(),
-        suppressed_small_numbers: hide,
+        suppressed_small_numbers: false,
+        closed: None,
     })
+}
+
+impl PlanView {
+    fn targets_mut(&mut self) -> impl Iterator<Item = &mut TargetView> {
+        self.focus_areas.iter_mut().flat_map(|a| {
+            a.targets.iter_mut().chain(
+                a.interventions
+                    .iter_mut()
+                    .flat_map(|i| i.targets.iter_mut()),
+            )
+        })
+    }
+
+    fn targets(&self) -> impl Iterator<Item = &TargetView> {
+        self.focus_areas.iter().flat_map(|a| {
+            a.targets
+                .iter()
+                .chain(a.interventions.iter().flat_map(|i| i.targets.iter()))
+        })
+    }
+}
+
+impl TargetView {
+    fn figures(&self) -> Frozen {
+        Frozen {
+            actual: self.actual,
+            share: self.share.clone(),
+            status: self.status.clone(),
+        }
+    }
+}
+
+/// Whether a count about persons is small enough to point at someone.
+fn small(n: i64) -> bool {
+    n > 0 && n < SMALL
+}
+
+/// Hides figures about persons below the small-number limit from a reader
+/// without case access, as the key-figure report does.
+fn hide_small(v: &mut TargetView) {
+    let persons = v
+        .metric
+        .as_deref()
+        .and_then(Metric::parse)
+        .is_some_and(Metric::counts_persons);
+    if !persons {
+        return;
+    }
+    let hidden = |f: &Frozen| match &f.share {
+        Some(s) => [s.numerator, s.denominator, s.pending]
+            .into_iter()
+            .any(small),
+        None => f.actual.is_some_and(small),
+    };
+    if hidden(&v.figures()) {
+        v.actual = None;
+        v.share = None;
+        v.forecast = None;
+        v.suppressed = true;
+    }
+    if let Some(live) = &mut v.since_closing
+        && hidden(live)
+    {
+        live.actual = None;
+        live.share = None;
+        v.suppressed = true;
+    }
+}
+
+fn digest(body: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(body.as_bytes()))
+}
+
+/// A plan with every target's attainment counted now; a closed plan shows
+/// its frozen figures, with what counts differently now beside them.
+pub async fn get(app: &App, actor: &Actor, id: Uuid) -> Result<PlanView> {
+    let tx = app.db.begin_read().await?;
+    let mut tx = app
+        .authorize_read(
+            tx,
+            actor,
+            Action::PlanRead,
+            &Resource::None,
+            Some(RecordRef::plan(id)),
+        )
+        .await?;
+    let mut view = read(&mut tx, id, app.today()).await?;
+    let snapshot = store::snapshot(&mut tx, id).await?;
+    tx.commit().await?;
+    if let Some(snap) = snapshot {
+        let frozen: Vec<SnapshotTarget> = serde_json::from_str(&snap.body)
+            .map_err(|e| AppError::Internal(format!("plan snapshot: {e}")))?;
+        let frozen: HashMap<Uuid, Frozen> = frozen.into_iter().map(|t| (t.id, t.figures)).collect();
+        for t in view.targets_mut() {
+            if let Some(f) = frozen.get(&t.id) {
+                let live = t.figures();
+                if live != *f {
+                    t.since_closing = Some(live);
+                }
+                t.actual = f.actual;
+                t.share = f.share.clone();
+                t.status = f.status.clone();
+                t.forecast = None;
+            }
+        }
+        let at = vink_store::instant(snap.taken_at)?;
+        view.closed = Some(ClosedView {
+            taken_at: at.to_string(),
+            taken_on: vink_domain::concern::local_date(at).to_string(),
+            intact: digest(&snap.body) == snap.digest,
+            digest: snap.digest,
+        });
+    }
+    if !sees_small_numbers(actor) {
+        view.suppressed_small_numbers = true;
+        view.targets_mut().for_each(hide_small);
+    }
+    Ok(view)
+}
+
+/// Moves a plan: a draft is adopted, an adopted plan is closed. Closing
+/// freezes every target's figures in a snapshot with its digest, in the
+/// same transaction. Of two moves decided on the same version, exactly one
+/// wins; the other is told the plan changed.
+pub async fn set_status(app: &App, actor: &Actor, id: Uuid, input: &StatusInput) -> Result<()> {
+    let tx = app.db.begin().await?;
+    let mut tx = app
+        .authorize(
+            tx,
+            actor,
+            Action::PlanManage,
+            &Resource::None,
+            Some(RecordRef::plan(id)),
+        )
+        .await?;
+    let mut errs = FieldErrors::new();
+    let to = vink_domain::validation::required_code(
+        &mut errs,
+        "status",
+        input.status.as_deref(),
+        PlanStatus::parse,
+        PlanStatus::codes,
+    );
+    if input.version.is_none() {
+        errs.add("version", "required", "is required");
+    }
+    errs.finish(()).map_err(AppError::Invalid)?;
+    let (to, version) = match (to, input.version) {
+        (Some(t), Some(v)) => (t, v),
+        _ => return Err(AppError::Internal("checked status input".into())),
+    };
+    let plan = store::get(&mut tx, id).await?.ok_or(AppError::NotFound)?;
+    let from = PlanStatus::parse(&plan.status).ok_or_else(|| corrupt("plan status"))?;
+    if !from.can_move_to(to) {
+        return Err(AppError::Conflict(format!(
+            "a plan that is {} cannot become {}",
+            from.code(),
+            to.code()
+        )));
+    }
+    let now = micros(tx.at());
+    if !store::set_status(&mut tx, id, version, to.code(), now).await? {
+        return Err(AppError::Conflict(
+            "the plan has changed since it was read; read it again".into(),
+        ));
+    }
+    if to == PlanStatus::Closed {
+        let view = read(&mut tx, id, app.today()).await?;
+        let frozen: Vec<SnapshotTarget> = view
+            .targets()
+            .map(|t| SnapshotTarget {
+                id: t.id,
+                figures: t.figures(),
+            })
+            .collect();
+        let body = serde_json::to_string(&frozen)
+            .map_err(|e| AppError::Internal(format!("snapshot: {e}")))?;
+        store::insert_snapshot(
+            &mut tx,
+            &store::SnapshotRow {
+                plan_id: id,
+                taken_at: now,
+                taken_by: actor.user_id(),
+                digest: digest(&body),
+                body,
+            },
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Period sums read once per period within one plan read.
@@ -416,7 +639,6 @@ async fn attain(
     t: &TargetRow,
     latest: Option<&store::AssessmentRow>,
     today: Date,
-    hide: bool,
 ) -> Result<TargetView> {
     let kind = TargetKind::parse(&t.kind).ok_or_else(|| corrupt("kind"))?;
     let metric = t
@@ -447,8 +669,8 @@ async fn attain(
         forecast: None,
         assessment: None,
         suppressed: false,
+        since_closing: None,
     };
-    let small = |n: i64, m: Metric| hide && m.counts_persons() && n > 0 && n < SMALL;
     let goal = t.value.unwrap_or(0);
     match (kind, metric) {
         (TargetKind::Qualitative, _) => {
@@ -487,12 +709,8 @@ async fn attain(
             history.reverse();
             let f = forecast(m.rule(), actual, &year, &history);
             view.status = count_status(goal, actual, &year, f.value).code().into();
-            if small(actual, m) {
-                view.suppressed = true;
-            } else {
-                view.actual = Some(actual);
-                view.forecast = Some(f);
-            }
+            view.actual = Some(actual);
+            view.forecast = Some(f);
         }
         (TargetKind::Share, Some(m)) => {
             let share = match denominator {
@@ -510,19 +728,12 @@ async fn attain(
                 }
             };
             view.status = share_status(&share, goal, &year).code().into();
-            let hidden = [share.numerator, share.denominator, share.pending]
-                .iter()
-                .any(|n| small(*n, m));
-            if hidden {
-                view.suppressed = true;
-            } else {
-                view.actual = share.percent;
-                view.share = Some(ShareCounts {
-                    numerator: share.numerator,
-                    denominator: share.denominator,
-                    pending: share.pending,
-                });
-            }
+            view.actual = share.percent;
+            view.share = Some(ShareCounts {
+                numerator: share.numerator,
+                denominator: share.denominator,
+                pending: share.pending,
+            });
         }
     }
     Ok(view)

@@ -22,6 +22,17 @@ crate::code_enum!(
     }
 );
 
+impl PlanStatus {
+    /// A draft is adopted, an adopted plan is closed; nothing goes back (a
+    /// closed plan's figures are frozen).
+    pub fn can_move_to(self, to: PlanStatus) -> bool {
+        matches!(
+            (self, to),
+            (PlanStatus::Draft, PlanStatus::Adopted) | (PlanStatus::Adopted, PlanStatus::Closed)
+        )
+    }
+}
+
 crate::code_enum!(
     /// What a target asks for.
     TargetKind {

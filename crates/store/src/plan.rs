@@ -286,3 +286,38 @@ pub async fn set_status(
     .rows_affected());
     Ok(n == 1)
 }
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct SnapshotRow {
+    pub plan_id: Uuid,
+    pub taken_at: i64,
+    pub taken_by: Option<Uuid>,
+    pub body: String,
+    pub digest: String,
+}
+
+pub async fn insert_snapshot(tx: &mut Authorized, s: &SnapshotRow) -> Result<()> {
+    on!(tx, |c| {
+        sqlx::query(
+        "INSERT INTO plan_snapshots (plan_id, taken_at, taken_by, body, digest) VALUES ($1, $2, $3, $4, $5)"
+    )
+    .bind(s.plan_id)
+    .bind(s.taken_at)
+    .bind(s.taken_by)
+    .bind(&s.body)
+    .bind(&s.digest)
+    .execute(c)
+    .await?
+    .rows_affected()
+    });
+    Ok(())
+}
+
+pub async fn snapshot(tx: &mut Tx, plan: Uuid) -> Result<Option<SnapshotRow>> {
+    Ok(on!(tx, |c| sqlx::query_as(
+        "SELECT plan_id, taken_at, taken_by, body, digest FROM plan_snapshots WHERE plan_id = $1"
+    )
+    .bind(plan)
+    .fetch_optional(c)
+    .await?))
+}

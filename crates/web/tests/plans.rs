@@ -503,3 +503,49 @@ async fn grants_lines_and_spending_with_the_finance_export() {
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn closing_freezes_the_figures_and_later_corrections_show_apart() {
+    let t = common::setup_at(midsummer()).await;
+    let mut draft = plan_2026();
+    draft["status"] = json!("draft");
+    let id = create(&t, draft).await;
+    dialogue(&t, "2026-02-10").await;
+    let status = |s: &str, v: i64| json!({"status": s, "version": v});
+    let url = format!("/api/v1/plans/{id}/status");
+    // A draft cannot be closed; it is adopted first.
+    let r = t
+        .api("POST", &url, Some("sek"), Some(status("closed", 1)))
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    let r = t
+        .api("POST", &url, Some("sek"), Some(status("adopted", 1)))
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    // Racing closes decided on the same version: exactly one wins.
+    let statuses = t
+        .race(5, |_| t.api_req("POST", &url, "sek", status("closed", 2)))
+        .await;
+    common::one_winner(&statuses, StatusCode::NO_CONTENT, StatusCode::CONFLICT);
+    let p = plan(&t, &id, "sek").await;
+    assert_eq!(p["status"], "closed");
+    assert_eq!(p["closed"]["intact"], true);
+    let d = target(&p, "3 dialogaktiviteter");
+    assert_eq!(d["actual"], 1);
+    assert!(d["since_closing"].is_null());
+    // A dialogue registered late: the closed plan keeps 1, and shows 2 apart.
+    dialogue(&t, "2026-03-01").await;
+    let p = plan(&t, &id, "analyst").await;
+    let d = target(&p, "3 dialogaktiviteter");
+    assert_eq!(d["actual"], 1);
+    assert_eq!(d["since_closing"]["actual"], 2);
+    // Nothing reopens a closed plan.
+    let r = t
+        .api("POST", &url, Some("sek"), Some(status("adopted", 3)))
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    let r = t
+        .api("POST", &url, Some("analyst"), Some(status("closed", 3)))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}

@@ -83,6 +83,7 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(plan::plans, plan::add_plan))
         .routes(routes!(plan::plan))
         .routes(routes!(plan::assess))
+        .routes(routes!(plan::set_status))
         .routes(routes!(funding::plan_budget))
         .routes(routes!(funding::sources, funding::add_source))
         .routes(routes!(funding::grants, funding::add_grant))

@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use vink_app::plan::{self as uc, PlanSummary, PlanView};
+use vink_app::plan::{self as uc, PlanSummary, PlanView, StatusInput};
 use vink_domain::plan::{AssessmentInput, PlanInput};
 
 use super::course::{NewId, created};
@@ -85,4 +85,22 @@ pub async fn assess(
     let plan = path_id(&id)?;
     let aid = uc::assess(&s.app, &a, plan, path_id(&target_id)?, &input).await?;
     Ok(created(format!("/api/v1/plans/{plan}"), aid))
+}
+
+/// Move a plan: `adopted` (from draft) or `closed` (from adopted), naming
+/// the `version` read. Closing freezes every target's figures in a
+/// snapshot with its digest; later corrections show as a difference
+/// (`since_closing`), never as a changed figure. A stale version or a move
+/// the status does not allow answers 409.
+#[utoipa::path(post, path = "/api/v1/plans/{id}/status", tag = "plans", params(("id" = Uuid, Path)),
+    request_body = StatusInput,
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn set_status(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<StatusInput>,
+) -> Result<axum::http::StatusCode, ApiError> {
+    uc::set_status(&s.app, &a, path_id(&id)?, &input).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
 }

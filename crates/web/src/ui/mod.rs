@@ -88,6 +88,7 @@ pub fn routes() -> Router<AppState> {
             post(plan::import).layer(axum::extract::DefaultBodyLimit::max(crate::IMPORT_LIMIT)),
         )
         .route("/plans/{id}", get(plan::detail))
+        .route("/plans/{id}/status", post(plan::status))
         .route(
             "/plans/{id}/targets/{target}/assessments",
             post(plan::assess),

@@ -151,6 +151,8 @@ pub struct TargetRow {
     pub forecast: String,
     pub method: String,
     pub note: String,
+    /// A closed plan: the figures counted now, when they differ.
+    pub live: String,
 }
 
 fn target_row(t: &Tr, v: &TargetView) -> TargetRow {
@@ -213,7 +215,34 @@ fn target_row(t: &Tr, v: &TargetView) -> TargetRow {
         .as_ref()
         .map(|a| format!("{} ({})", a.note, crate::view::day(&a.assessed_at)))
         .unwrap_or_default();
+    let live = match &v.since_closing {
+        Some(f) => {
+            let figure = match (&f.share, f.actual) {
+                (Some(s), Some(p)) => t.f(
+                    "plans.actual_share",
+                    &[
+                        ("percent", percent(p)),
+                        ("numerator", s.numerator.to_string()),
+                        ("denominator", s.denominator.to_string()),
+                        ("pending", s.pending.to_string()),
+                    ],
+                ),
+                (None, Some(n)) => n.to_string(),
+                _ if v.suppressed => "<5".to_string(),
+                _ => "–".to_string(),
+            };
+            t.f2(
+                "plans.since_closing",
+                "figure",
+                figure,
+                "status",
+                t.code("target_status", &f.status),
+            )
+        }
+        None => String::new(),
+    };
     TargetRow {
+        live,
         year: v.year,
         text: v.text.clone(),
         goal,
@@ -427,6 +456,35 @@ pub async fn detail(
         Err(r) => return r,
     };
     detail_page(&s, t, &user, id, Forms::blank(t), StatusCode::OK).await
+}
+
+/// Adopting or closing a plan, from its page.
+pub async fn status(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    user: UiUser,
+    Path(id): Path<String>,
+    f: FormData,
+) -> Response {
+    if !f.csrf_ok(&user.session) {
+        return csrf_failed(t, &user.session);
+    }
+    let id = match parse_id(t, &user, &id) {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    let input = uc::StatusInput {
+        status: nonblank(&f, "status"),
+        version: nonblank(&f, "version").and_then(|v| v.parse().ok()),
+    };
+    match uc::set_status(&s.app, &user.session.actor, id, &input).await {
+        Ok(()) => super::flash::redirect(
+            s.secure_cookies,
+            &format!("/plans/{id}"),
+            "plan_status_saved",
+        ),
+        Err(e) => app_error(t, Some(&user.session), e),
+    }
 }
 
 /// A person's assessment of a qualitative target, from the plan page.

@@ -65,7 +65,8 @@ pub struct RunSummary {
 pub const MAX_ATTEMPTS: i64 = 5;
 
 /// One pass of the job: create reminders for follow-ups due within the lead
-/// time (for the assigned mentor and the secretariat), then send what is due.
+/// time (for the assigned mentor and the secretariat) and for reports on
+/// grants due within it (for the secretariat), then send what is due.
 pub async fn run_once(app: &App) -> Result<RunSummary> {
     let mut summary = RunSummary::default();
     let now = app.now();
@@ -136,8 +137,54 @@ pub async fn run_once(app: &App) -> Result<RunSummary> {
             }
         }
     }
+    // Reports on grants due within the lead time: the secretariat, once.
+    let reports = vink_store::funding::due_reports(&mut tx, &until.to_string()).await?;
+    for r in &reports {
+        for (user, email) in &secretariat {
+            let key = format!("grant_report:{}:{user}", r.id);
+            let nid = vink_domain::new_id();
+            let created = store::insert_notification(
+                &mut tx,
+                &NewNotification {
+                    id: nid,
+                    user_id: *user,
+                    kind: "grant_report_due",
+                    course_id: None,
+                    follow_up_id: None,
+                    due_on: Some(&r.due_on),
+                    dedupe_key: &key,
+                    created_at: micros(now),
+                },
+            )
+            .await?;
+            if !created {
+                continue;
+            }
+            summary.notifications += 1;
+            if let Some(to) = email.as_deref().filter(|e| !e.is_empty()) {
+                let subject = format!("vink: rapport om bevilling senest {}", r.due_on);
+                let body = format!(
+                    "Der skal afleveres en rapport om bevillingen \"{}\" senest {}.\n\nSe bevillingen i vink: {}/funding\n",
+                    r.title,
+                    r.due_on,
+                    app.config.base_url.trim_end_matches('/'),
+                );
+                store::enqueue_mail(
+                    &mut tx,
+                    vink_domain::new_id(),
+                    Some(nid),
+                    to,
+                    &subject,
+                    &body,
+                    micros(now),
+                )
+                .await?;
+            }
+        }
+        vink_store::funding::mark_reminded(&mut tx, r.id).await?;
+    }
     // One audit row for a run that created something; an idle run leaves none.
-    if summary.notifications > 0 {
+    if summary.notifications > 0 || !reports.is_empty() {
         tx.commit().await?;
     } else {
         drop(tx);

@@ -295,3 +295,35 @@ pub async fn history(tx: &mut Tx) -> Result<Vec<(i32, String, String, i64, i64)>
     .await?
     }))
 }
+
+/// A report deadline not reminded of yet.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct DueReport {
+    pub id: Uuid,
+    pub grant_id: Uuid,
+    pub title: String,
+    pub due_on: String,
+}
+
+/// Report deadlines due by `until` that nobody was reminded of.
+pub async fn due_reports(tx: &mut Tx, until: &str) -> Result<Vec<DueReport>> {
+    Ok(on!(tx, |c| sqlx::query_as(
+        "SELECT d.id, d.grant_id, g.title, d.due_on FROM grant_report_deadlines d
+           JOIN grants g ON g.id = d.grant_id
+          WHERE d.reminded = FALSE AND d.due_on <= $1 ORDER BY d.due_on LIMIT 500"
+    )
+    .bind(until)
+    .fetch_all(c)
+    .await?))
+}
+
+pub async fn mark_reminded(tx: &mut Authorized, id: Uuid) -> Result<()> {
+    on!(tx, |c| sqlx::query(
+        "UPDATE grant_report_deadlines SET reminded = TRUE WHERE id = $1"
+    )
+    .bind(id)
+    .execute(c)
+    .await?
+    .rows_affected());
+    Ok(())
+}

@@ -190,3 +190,55 @@ async fn a_mail_server_that_is_down_is_retried_later_not_lost() {
 async fn reopen(t: &common::T) -> vink_store::Db {
     t.reopen().await
 }
+
+#[tokio::test]
+async fn a_grant_report_due_soon_reminds_the_secretariat_once() {
+    let (port, mails) = smtp_sink().await;
+    let mailer =
+        Mailer::from_url(&format!("smtp://127.0.0.1:{port}"), "vink <vink@localhost>").unwrap();
+    let t = common::setup_full(vink_app::Config::default(), Some(mailer)).await;
+    {
+        let mut tx = t.system_tx().await;
+        vink_store::reminder::set_email(&mut tx, t.ids["sek"], Some("sek@vink.example"))
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    }
+    let source = t
+        .api(
+            "POST",
+            "/api/v1/funding/sources",
+            Some("sek"),
+            Some(json!({"name": "Satspuljen", "kind": "state_pool"})),
+        )
+        .await
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let today = t.app.today();
+    let soon = today.checked_add(5.days()).unwrap().to_string();
+    let later = today.checked_add(60.days()).unwrap().to_string();
+    let year = today.year();
+    let r = t
+        .api(
+            "POST",
+            "/api/v1/funding/grants",
+            Some("sek"),
+            Some(json!({"source": source, "title": "National hotline (fiktiv)", "total": 10_000_000,
+                        "usable_from": year, "usable_to": year, "report_deadlines": [soon, later]})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let first = run_once(&t.app).await.unwrap();
+    assert_eq!((first.notifications, first.sent), (1, 1), "the deadline in 5 days, not in 60");
+    assert_eq!(
+        run_once(&t.app).await.unwrap(),
+        vink_app::reminder::RunSummary::default()
+    );
+    let got = mails.lock().unwrap().join("\n").replace("=\n", "");
+    assert!(got.contains("sek@vink.example") && got.contains("/funding"), "{got}");
+    let inbox = t.api("GET", "/api/v1/inbox", Some("sek"), None).await.json();
+    assert_eq!(inbox[0]["kind"], "grant_report_due");
+    assert_eq!(inbox[0]["due_on"], soon.as_str());
+}

@@ -9,6 +9,7 @@ mod corps;
 mod course;
 pub(crate) mod flash;
 mod follow_up;
+pub(crate) mod funding;
 pub(crate) mod key_figures;
 mod organisation;
 pub(crate) mod plan;
@@ -83,6 +84,7 @@ pub fn routes() -> Router<AppState> {
         .route("/key-figures", get(key_figures::page))
         .route("/key-figures/export", get(key_figures::export))
         .route("/plans", get(plan::list))
+        .route("/funding", get(funding::page))
         .route(
             "/plans/import",
             post(plan::import).layer(axum::extract::DefaultBodyLimit::max(crate::IMPORT_LIMIT)),
@@ -160,6 +162,7 @@ pub struct NavUser {
     pub outcomes: bool,
     pub key_figures: bool,
     pub plans: bool,
+    pub funding: bool,
     pub activities: bool,
     pub corps: bool,
     pub search: bool,
@@ -186,6 +189,7 @@ fn nav_of(title_key: &str) -> (&'static str, &'static str) {
         "key_figures.title" => ("key_figures", "page"),
         "plans.title" => ("plans", "page"),
         "plans.detail_title" => ("plans", "true"),
+        "funding.title" => ("funding", "page"),
         "activities.title" => ("activities", "page"),
         "activities.new_title" | "activities.edit_title" | "activities.import_title" => {
             ("activities", "true")
@@ -218,6 +222,7 @@ impl Page {
                 outcomes: can(Action::OutcomeRead),
                 key_figures: can(Action::KeyFigureRead),
                 plans: can(Action::PlanRead),
+                funding: can(Action::FundingRead),
                 activities: can(Action::ActivityRead),
                 corps: can(Action::CorpsRead),
                 search: can(Action::Search),

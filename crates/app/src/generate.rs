@@ -216,6 +216,9 @@ pub async fn generate(
     let mut tx = begin(app).await?;
     vink_store::fact::append_recount(&mut tx).await?;
     tx.commit().await?;
+    // Folded as a running server's job would have, before the statistics
+    // are taken (else they describe every fact as unfolded).
+    vink_store::fact::fold(&app.db).await?;
     // A bulk load leaves PostgreSQL without statistics until autovacuum
     // (which may be off) gets to it; plans chosen blind are not the plans a
     // running unit gets.

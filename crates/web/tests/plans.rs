@@ -549,3 +549,56 @@ async fn closing_freezes_the_figures_and_later_corrections_show_apart() {
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn the_plan_document_exports_as_csv_xlsx_and_pdf_that_read_back() {
+    let t = common::setup_at(midsummer()).await;
+    let r = import(&t, vink_app::plan_import::EXAMPLES[1].1).await;
+    let id = r.json()["id"].as_str().unwrap().to_string();
+    let uri = |f: &str| format!("/api/v1/plans/{id}?format={f}");
+    let csv = t.api("GET", &uri("csv"), Some("sek"), None).await;
+    assert_eq!(csv.status, StatusCode::OK, "{}", csv.text);
+    assert!(
+        csv.header("content-disposition")
+            .contains("handleplan-2018-2019.csv")
+    );
+    assert!(csv.text.starts_with('\u{feff}'));
+    assert!(
+        csv.text
+            .lines()
+            .any(|l| l.contains("10 målrettede dialogaktiviteter")
+                && l.contains(";2018;mindst 10;0;")),
+        "{}",
+        csv.text
+    );
+    // Tabel 2's total row: 6 + 3 = 9 mio. kr.
+    assert!(
+        csv.text
+            .lines()
+            .any(|l| l.ends_with("I alt;6 mio. kr.;3 mio. kr.;9 mio. kr.")),
+        "{}",
+        csv.text
+    );
+    let x = t.api("GET", &uri("xlsx"), Some("sek"), None).await;
+    assert_eq!(x.status, StatusCode::OK);
+    use calamine::Reader;
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(x.bytes.clone())).unwrap();
+    let names = book.sheet_names();
+    let sheet = book.worksheet_range(&names[0]).unwrap();
+    assert!(sheet.rows().any(|r| {
+        r.iter()
+            .any(|c| c == &calamine::Data::String("Budget 2016".into()))
+    }));
+    let p = t.api("GET", &uri("pdf"), Some("sek"), None).await;
+    assert_eq!(p.header("content-type"), "application/pdf");
+    let doc = lopdf::Document::load_mem(&p.bytes).unwrap();
+    let text = doc.extract_text(&[1]).unwrap();
+    assert!(text.contains("VINK's handleplan 2018-19"), "{text}");
+    // The coordination unit's copy has the plan but no money.
+    let csv = t.api("GET", &uri("csv"), Some("ssp"), None).await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(!csv.text.contains("mio. kr."), "{}", csv.text);
+    let bad = t.api("GET", &uri("docx"), Some("sek"), None).await;
+    assert_eq!(bad.json()["error"]["fields"][0]["field"], "format");
+}

@@ -225,20 +225,32 @@ async fn a_grant_report_due_soon_reminds_the_secretariat_once() {
             "POST",
             "/api/v1/funding/grants",
             Some("sek"),
-            Some(json!({"source": source, "title": "National hotline (fiktiv)", "total": 10_000_000,
-                        "usable_from": year, "usable_to": year, "report_deadlines": [soon, later]})),
+            Some(
+                json!({"source": source, "title": "National hotline (fiktiv)", "total": 10_000_000,
+                        "usable_from": year, "usable_to": year, "report_deadlines": [soon, later]}),
+            ),
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     let first = run_once(&t.app).await.unwrap();
-    assert_eq!((first.notifications, first.sent), (1, 1), "the deadline in 5 days, not in 60");
+    assert_eq!(
+        (first.notifications, first.sent),
+        (1, 1),
+        "the deadline in 5 days, not in 60"
+    );
     assert_eq!(
         run_once(&t.app).await.unwrap(),
         vink_app::reminder::RunSummary::default()
     );
     let got = mails.lock().unwrap().join("\n").replace("=\n", "");
-    assert!(got.contains("sek@vink.example") && got.contains("/funding"), "{got}");
-    let inbox = t.api("GET", "/api/v1/inbox", Some("sek"), None).await.json();
+    assert!(
+        got.contains("sek@vink.example") && got.contains("/funding"),
+        "{got}"
+    );
+    let inbox = t
+        .api("GET", "/api/v1/inbox", Some("sek"), None)
+        .await
+        .json();
     assert_eq!(inbox[0]["kind"], "grant_report_due");
     assert_eq!(inbox[0]["due_on"], soon.as_str());
 }

@@ -15,5 +15,7 @@ INSERT INTO fact_days (day, kind, code, detail, n)
     SELECT day, kind, code, detail, SUM(n) FROM facts WHERE folded GROUP BY day, kind, code, detail;
 DROP INDEX facts_kind_day;
 -- Unfolded facts are found by id order now (the fold takes the oldest).
+-- The planner needs statistics that know most facts are folded: after a
+-- bulk load, ANALYZE after the fold (`vink bench-data` does).
 DROP INDEX facts_unfolded;
 CREATE INDEX facts_unfolded ON facts(id) WHERE NOT folded;

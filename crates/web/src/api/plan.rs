@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use vink_app::plan::{self as uc, PlanSummary, PlanView, StatusInput};
 use vink_domain::plan::{AssessmentInput, PlanInput};
 
@@ -37,16 +37,47 @@ pub async fn add_plan(
     Ok(created(format!("/api/v1/plans/{id}"), id))
 }
 
+/// Optionally a file format.
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PlanParams {
+    /// `csv`, `xlsx` or `pdf` for the plan document as a file (in Danish);
+    /// absent for JSON.
+    pub format: Option<String>,
+}
+
 /// A plan with every target's actual value, status and year-end forecast,
-/// counted now from the facts.
-#[utoipa::path(get, path = "/api/v1/plans/{id}", tag = "plans", params(("id" = Uuid, Path)),
-    responses((status = 200, body = PlanView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+/// counted now from the facts (a closed plan: frozen at closing, with later
+/// corrections apart). With `format`, the plan document: Tabel 1 with live
+/// attainment, the budget tables with totals and the key figures of the
+/// plan period, as CSV, XLSX or A4 PDF.
+#[utoipa::path(get, path = "/api/v1/plans/{id}", tag = "plans", params(("id" = Uuid, Path), PlanParams),
+    responses(
+        (status = 200, content(
+            (PlanView = "application/json"),
+            (String = "text/csv"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (Vec<u8> = "application/pdf"))),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn plan(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
     Path(id): Path<String>,
-) -> Result<Json<PlanView>, ApiError> {
-    Ok(Json(uc::get(&s.app, &a, path_id(&id)?).await?))
+    super::extract::ApiQuery(q): super::extract::ApiQuery<PlanParams>,
+) -> Result<Response, ApiError> {
+    let id = path_id(&id)?;
+    match q.format.as_deref().map(str::trim).filter(|f| !f.is_empty()) {
+        None => Ok(Json(uc::get(&s.app, &a, id).await?).into_response()),
+        Some(f) => {
+            let format = crate::export::Format::parse(f).ok_or_else(|| {
+                let mut e = vink_domain::validation::FieldErrors::new();
+                e.add("format", "unknown_code", "must be csv, xlsx or pdf");
+                ApiError::from(vink_app::AppError::Invalid(e))
+            })?;
+            let t = crate::i18n::Tr::new(crate::i18n::Lang::Da);
+            Ok(crate::ui::plan::file(&s, &t, &a, id, format).await?)
+        }
+    }
 }
 
 /// Import a plan from a TOML or JSON file (the request body; format in

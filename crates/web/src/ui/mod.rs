@@ -91,6 +91,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/plans/{id}", get(plan::detail))
         .route("/plans/{id}/status", post(plan::status))
+        .route("/plans/{id}/export", get(plan::export))
         .route(
             "/plans/{id}/targets/{target}/assessments",
             post(plan::assess),

@@ -337,6 +337,242 @@ fn money_table(
     }
 }
 
+/// The plan's budget tables for a reader who may see money; none for
+/// others (the coordination unit reads plans, not budgets).
+async fn budget_tables(
+    s: &AppState,
+    t: &Tr,
+    actor: &vink_domain::user::Actor,
+    id: uuid::Uuid,
+) -> Result<Vec<MoneyTable>, AppError> {
+    if !decide(actor, Action::FundingRead, &Resource::None).is_allowed() {
+        return Ok(Vec::new());
+    }
+    let b = vink_app::funding::plan_budget(&s.app, actor, id).await?;
+    Ok([
+        (&b.municipal_budget, "plans.table2", false),
+        (&b.state_pool, "plans.table3", true),
+        (&b.other, "plans.table_other", true),
+    ]
+    .into_iter()
+    .filter(|(table, _, _)| !table.sources.is_empty())
+    .map(|(table, key, by_grant)| {
+        money_table(
+            t,
+            t.t(key).to_string(),
+            table,
+            by_grant,
+            b.from_year,
+            b.to_year,
+        )
+    })
+    .collect())
+}
+
+/// The key figures of the plan's years so far (none before it starts), for
+/// a reader of key figures.
+pub fn plan_period(plan: &PlanView, today: jiff::civil::Date) -> Option<(String, String)> {
+    let from = jiff::civil::Date::new(i16::try_from(plan.from_year).ok()?, 1, 1).ok()?;
+    let end = jiff::civil::Date::new(i16::try_from(plan.to_year).ok()?, 12, 31).ok()?;
+    let to = end.min(today);
+    (from <= to).then(|| (from.to_string(), to.to_string()))
+}
+
+/// The plan as a document: purposes, each focus area with its targets and
+/// attainment (Tabel 1), the budget tables with totals (Tabel 2 and 3), and
+/// the key figures of the plan period.
+pub fn doc(
+    t: &Tr,
+    plan: &PlanView,
+    budgets: &[MoneyTable],
+    figures: Option<&vink_app::key_figures::KeyFigureReport>,
+    today: &str,
+) -> crate::export::Doc {
+    use crate::export::{Block, Doc};
+    let mut blocks = Vec::new();
+    if !plan.purposes.is_empty() {
+        blocks.push(Block::Heading(t.t("plans.purposes").into()));
+        blocks.push(Block::Table {
+            head: vec![t.t("plans.purposes").into()],
+            rows: plan.purposes.iter().map(|p| vec![p.clone()]).collect(),
+        });
+    }
+    for (i, a) in plan.focus_areas.iter().enumerate() {
+        blocks.push(Block::Heading(format!("{}. {}", i + 1, a.title)));
+        let mut about = vec![vec![
+            t.t("plans.level").to_string(),
+            t.code("prevention_level", &a.level),
+        ]];
+        if let Some(e) = &a.effect {
+            about.push(vec![t.t("plans.effect").into(), e.clone()]);
+        }
+        if !a.interventions.is_empty() {
+            let list: Vec<&str> = a.interventions.iter().map(|i| i.title.as_str()).collect();
+            about.push(vec![t.t("plans.interventions").into(), list.join("; ")]);
+        }
+        blocks.push(Block::Table {
+            head: vec![t.t("plans.about").into(), String::new()],
+            rows: about,
+        });
+        let rows: Vec<Vec<String>> = a
+            .targets
+            .iter()
+            .chain(a.interventions.iter().flat_map(|i| i.targets.iter()))
+            .map(|v| {
+                let r = target_row(t, v);
+                let forecast = if r.forecast.is_empty() {
+                    String::new()
+                } else {
+                    format!("{} ({})", r.forecast, r.method)
+                };
+                let mut status = r.status;
+                if !r.live.is_empty() {
+                    status = format!("{status}; {}", r.live);
+                }
+                vec![
+                    r.text,
+                    r.year.to_string(),
+                    r.goal,
+                    r.actual,
+                    forecast,
+                    status,
+                ]
+            })
+            .collect();
+        blocks.push(Block::Table {
+            head: vec![
+                t.t("plans.target").into(),
+                t.t("plans.year").into(),
+                t.t("plans.goal").into(),
+                t.t("plans.actual").into(),
+                t.t("plans.forecast").into(),
+                t.t("plans.status").into(),
+            ],
+            rows,
+        });
+    }
+    for b in budgets {
+        blocks.push(Block::Heading(b.caption.clone()));
+        let mut head = vec![t.t("plans.source").to_string()];
+        head.extend(b.years.iter().map(|y| t.f1("plans.budget_in", "year", y)));
+        head.push(t.t("plans.total").into());
+        let mut rows: Vec<Vec<String>> = b
+            .rows
+            .iter()
+            .map(|(label, note, cells, total)| {
+                let label = if note.is_empty() {
+                    label.clone()
+                } else {
+                    format!("{label} ({note})")
+                };
+                std::iter::once(label)
+                    .chain(cells.iter().cloned())
+                    .chain(std::iter::once(total.clone()))
+                    .collect()
+            })
+            .collect();
+        rows.push(
+            std::iter::once(t.t("plans.total").to_string())
+                .chain(b.totals.0.iter().cloned())
+                .chain(std::iter::once(b.totals.1.clone()))
+                .collect(),
+        );
+        blocks.push(Block::Table { head, rows });
+    }
+    if let Some(r) = figures {
+        blocks.push(Block::Heading(t.f2(
+            "plans.key_figures",
+            "from",
+            crate::view::day(&r.from),
+            "to",
+            crate::view::day(&r.to),
+        )));
+        blocks.extend(super::key_figures::doc(t, r, today).blocks);
+    }
+    let years = if plan.from_year == plan.to_year {
+        plan.from_year.to_string()
+    } else {
+        format!("{}–{}", plan.from_year, plan.to_year)
+    };
+    let mut note = t.f1("key_figures.printed", "d", today);
+    if plan.suppressed_small_numbers {
+        note = format!("{note} {}", t.t("plans.suppressed"));
+    }
+    Doc {
+        title: plan.title.clone(),
+        subtitle: format!(
+            "{years} · {} · {} {}",
+            t.code("plan_status", &plan.status),
+            t.t("plans.as_of"),
+            crate::view::day(&plan.as_of)
+        ),
+        note,
+        blocks,
+    }
+}
+
+/// The plan as a file, with what this reader may see.
+pub async fn file(
+    s: &AppState,
+    t: &Tr,
+    actor: &vink_domain::user::Actor,
+    id: uuid::Uuid,
+    format: crate::export::Format,
+) -> Result<Response, AppError> {
+    let plan = uc::get(&s.app, actor, id).await?;
+    let budgets = budget_tables(s, t, actor, id).await?;
+    let today = s.app.today();
+    let figures = match plan_period(&plan, today) {
+        Some((from, to)) if decide(actor, Action::KeyFigureRead, &Resource::None).is_allowed() => {
+            let q = vink_app::key_figures::KeyFigureQuery {
+                from: Some(from),
+                to: Some(to),
+            };
+            Some(vink_app::key_figures::report(&s.app, actor, &q).await?)
+        }
+        _ => None,
+    };
+    let printed = today.strftime("%d.%m.%Y").to_string();
+    let name = format!("handleplan-{}-{}", plan.from_year, plan.to_year);
+    Ok(super::download(
+        (*t, None),
+        doc(t, &plan, &budgets, figures.as_ref(), &printed),
+        format,
+        &name,
+    )
+    .await)
+}
+
+/// `/plans/{id}/export?format=csv|xlsx|pdf`.
+pub async fn export(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    user: UiUser,
+    Path(id): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<Vec<(String, String)>>,
+) -> Response {
+    let id = match parse_id(t, &user, &id) {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    let format = q
+        .iter()
+        .find(|(k, _)| k == "format")
+        .and_then(|(_, v)| crate::export::Format::parse(v));
+    let Some(format) = format else {
+        return super::error_page(
+            t,
+            Some(&user.session),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "error.invalid",
+        );
+    };
+    match file(&s, &t, &user.session.actor, id, format).await {
+        Ok(r) => r,
+        Err(e) => app_error(t, Some(&user.session), e),
+    }
+}
+
 #[derive(Template)]
 #[template(path = "plan.html")]
 struct DetailPage {
@@ -347,6 +583,8 @@ struct DetailPage {
     can_manage: bool,
     forms: Forms,
     statuses: Vec<(String, String)>,
+    /// The plan period's key figures, as a link (`from`, `to`).
+    period: Option<(String, String)>,
 }
 
 fn qualitative(a: &vink_app::plan::FocusAreaView) -> Vec<(String, String, i32)> {
@@ -366,38 +604,12 @@ async fn detail_page(
     forms: Forms,
     status: StatusCode,
 ) -> Response {
-    let budget = if decide(&user.session.actor, Action::FundingRead, &Resource::None).is_allowed() {
-        match vink_app::funding::plan_budget(&s.app, &user.session.actor, id).await {
-            Ok(b) => Some(b),
-            Err(e) => return app_error(t, Some(&user.session), e),
-        }
-    } else {
-        None
+    let budgets = match budget_tables(s, &t, &user.session.actor, id).await {
+        Ok(b) => b,
+        Err(e) => return app_error(t, Some(&user.session), e),
     };
     match uc::get(&s.app, &user.session.actor, id).await {
         Ok(plan) => {
-            let budgets = budget
-                .map(|b| {
-                    [
-                        (&b.municipal_budget, "plans.table2", false),
-                        (&b.state_pool, "plans.table3", true),
-                        (&b.other, "plans.table_other", true),
-                    ]
-                    .into_iter()
-                    .filter(|(table, _, _)| !table.sources.is_empty())
-                    .map(|(table, key, by_grant)| {
-                        money_table(
-                            &t,
-                            t.t(key).to_string(),
-                            table,
-                            by_grant,
-                            b.from_year,
-                            b.to_year,
-                        )
-                    })
-                    .collect()
-                })
-                .unwrap_or_default();
             let areas = plan
                 .focus_areas
                 .iter()
@@ -419,6 +631,7 @@ async fn detail_page(
                     qualitative: qualitative(a),
                 })
                 .collect();
+            let period = plan_period(&plan, s.app.today());
             let mut p = Page::new(t, "plans.detail_title", Some(&user.session)).named(&plan.title);
             if forms.any() {
                 p.mark_error();
@@ -429,6 +642,7 @@ async fn detail_page(
                     p,
                     plan,
                     areas,
+                    period,
                     budgets,
                     can_manage: decide(&user.session.actor, Action::PlanManage, &Resource::None)
                         .is_allowed(),

@@ -210,6 +210,16 @@ fn target_row(t: &Tr, v: &TargetView) -> TargetRow {
         ),
         None => (String::new(), String::new()),
     };
+    // A forecast that only repeats the figure (a year over, a state) says
+    // nothing: not shown.
+    let (forecast, method) = match &v.forecast {
+        Some(f)
+            if f.method == ForecastMethod::Current && f.value == v.actual.unwrap_or(f.value) =>
+        {
+            (String::new(), String::new())
+        }
+        _ => (forecast, method),
+    };
     let note = v
         .assessment
         .as_ref()
@@ -392,8 +402,10 @@ pub fn doc(
     let mut blocks = Vec::new();
     if !plan.purposes.is_empty() {
         blocks.push(Block::Heading(t.t("plans.purposes").into()));
+        // A table's head names the columns after the label column: the
+        // purposes are labels only.
         blocks.push(Block::Table {
-            head: vec![t.t("plans.purposes").into()],
+            head: Vec::new(),
             rows: plan.purposes.iter().map(|p| vec![p.clone()]).collect(),
         });
     }
@@ -411,7 +423,7 @@ pub fn doc(
             about.push(vec![t.t("plans.interventions").into(), list.join("; ")]);
         }
         blocks.push(Block::Table {
-            head: vec![t.t("plans.about").into(), String::new()],
+            head: vec![String::new()],
             rows: about,
         });
         let rows: Vec<Vec<String>> = a
@@ -441,7 +453,6 @@ pub fn doc(
             .collect();
         blocks.push(Block::Table {
             head: vec![
-                t.t("plans.target").into(),
                 t.t("plans.year").into(),
                 t.t("plans.goal").into(),
                 t.t("plans.actual").into(),
@@ -453,8 +464,11 @@ pub fn doc(
     }
     for b in budgets {
         blocks.push(Block::Heading(b.caption.clone()));
-        let mut head = vec![t.t("plans.source").to_string()];
-        head.extend(b.years.iter().map(|y| t.f1("plans.budget_in", "year", y)));
+        let mut head: Vec<String> = b
+            .years
+            .iter()
+            .map(|y| t.f1("plans.budget_in", "year", y))
+            .collect();
         head.push(t.t("plans.total").into());
         let mut rows: Vec<Vec<String>> = b
             .rows

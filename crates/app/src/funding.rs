@@ -107,8 +107,18 @@ pub struct PlanBudget {
     pub municipal_budget: BudgetTable,
     pub state_pool: BudgetTable,
     pub other: BudgetTable,
+    /// The lines said to be for a focus area, summed per focus area.
+    pub by_focus_area: Vec<AreaBudget>,
     #[serde(flatten)]
     pub total: Balance,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AreaBudget {
+    pub focus_area: Uuid,
+    pub title: String,
+    #[serde(flatten)]
+    pub balance: Balance,
 }
 
 /// One year and source of the funding history.
@@ -148,13 +158,17 @@ async fn source_id(tx: &mut Authorized, s: &FundingSource, now: i64) -> Result<U
     Ok(id)
 }
 
-/// Writes a checked grant with its lines (plan import and the API).
+/// A plan's focus areas with their interventions, in order: what a plan
+/// file's line positions (`place`) name.
+pub(crate) type Places = Vec<(Uuid, Vec<Uuid>)>;
+
+/// Writes a checked grant with its lines (plan import).
 pub(crate) async fn insert_grant(
     tx: &mut Authorized,
     source: &FundingSource,
     g: &Grant,
     lines: &[BudgetLine],
-    plan: Option<Uuid>,
+    plan: Option<(Uuid, &Places)>,
     now: i64,
 ) -> Result<Uuid> {
     let source_id = source_id(tx, source, now).await?;
@@ -166,9 +180,11 @@ async fn write_grant(
     source_id: Uuid,
     g: &Grant,
     lines: &[BudgetLine],
-    plan: Option<Uuid>,
+    plan: Option<(Uuid, &Places)>,
     now: i64,
 ) -> Result<Uuid> {
+    let places = plan.map(|(_, p)| p);
+    let plan = plan.map(|(id, _)| id);
     let id = vink_domain::new_id();
     let deadlines: Vec<String> = g.report_deadlines.iter().map(ToString::to_string).collect();
     store::insert_grant(
@@ -188,6 +204,16 @@ async fn write_grant(
     )
     .await?;
     for l in lines {
+        let (focus_area_id, intervention_id) = match (l.place, places) {
+            (Some((f, iv)), Some(places)) => {
+                let area = places.get(f);
+                (
+                    area.map(|a| a.0),
+                    iv.and_then(|i| area.and_then(|a| a.1.get(i).copied())),
+                )
+            }
+            _ => (None, None),
+        };
         store::insert_line(
             tx,
             &LineRow {
@@ -195,6 +221,8 @@ async fn write_grant(
                 grant_id: id,
                 year: l.year.into(),
                 amount: l.amount.0,
+                focus_area_id,
+                intervention_id,
                 account: l.account.clone(),
                 note: l.note.clone(),
                 created_at: now,
@@ -274,11 +302,21 @@ pub async fn create_grant(app: &App, actor: &Actor, input: &GrantInput) -> Resul
                 amount,
                 account: None,
                 note: None,
+                place: None,
             })
             .collect()
     };
     let now = micros(tx.at());
-    let id = write_grant(&mut tx, source.id, &g, &lines, input.plan, now).await?;
+    let none = Places::new();
+    let id = write_grant(
+        &mut tx,
+        source.id,
+        &g,
+        &lines,
+        input.plan.map(|p| (p, &none)),
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -316,6 +354,7 @@ pub async fn add_line(
         .await?
         .ok_or(AppError::NotFound)?;
     let l = check_line(input, &grant_of(&g)?).map_err(AppError::Invalid)?;
+    let (focus_area_id, intervention_id) = place(&mut tx, &g, input).await?;
     let id = vink_domain::new_id();
     let now = micros(tx.at());
     store::insert_line(
@@ -325,6 +364,8 @@ pub async fn add_line(
             grant_id: grant,
             year: l.year.into(),
             amount: l.amount.0,
+            focus_area_id,
+            intervention_id,
             account: l.account,
             note: l.note,
             created_at: now,
@@ -334,6 +375,53 @@ pub async fn add_line(
     .await?;
     tx.commit().await?;
     Ok(id)
+}
+
+/// What in the grant's plan a line is for: the focus area and intervention
+/// named must be that plan's (an intervention alone names its area too).
+async fn place(
+    tx: &mut Authorized,
+    g: &GrantRow,
+    input: &BudgetLineInput,
+) -> Result<(Option<Uuid>, Option<Uuid>)> {
+    if input.focus_area.is_none() && input.intervention.is_none() {
+        return Ok((None, None));
+    }
+    let mut e = FieldErrors::new();
+    let Some(plan) = g.plan_id else {
+        e.add("focus_area", "no_plan", "the grant funds no plan");
+        return Err(AppError::Invalid(e));
+    };
+    let areas = vink_store::plan::focus_areas(tx, plan).await?;
+    let ivs = vink_store::plan::interventions(tx, plan).await?;
+    let iv = match input.intervention {
+        None => None,
+        Some(i) => match ivs.iter().find(|x| x.id == i) {
+            Some(x) => Some(x),
+            None => {
+                e.add(
+                    "intervention",
+                    "unknown",
+                    "not an intervention of the grant's plan",
+                );
+                return Err(AppError::Invalid(e));
+            }
+        },
+    };
+    let area = input.focus_area.or(iv.map(|x| x.focus_area_id));
+    match area {
+        Some(a) if areas.iter().any(|x| x.id == a) && iv.is_none_or(|x| x.focus_area_id == a) => {
+            Ok((Some(a), iv.map(|x| x.id)))
+        }
+        _ => {
+            e.add(
+                "focus_area",
+                "unknown",
+                "not a focus area of the grant's plan",
+            );
+            Err(AppError::Invalid(e))
+        }
+    }
 }
 
 /// Replaces a budget line's year, amount, account and note.
@@ -354,12 +442,15 @@ pub async fn update_line(
         .await?
         .ok_or(AppError::NotFound)?;
     let l = check_line(input, &grant_of(&g)?).map_err(AppError::Invalid)?;
+    let (focus_area_id, intervention_id) = place(&mut tx, &g, input).await?;
     let now = micros(tx.at());
     store::update_line(
         &mut tx,
         &LineRow {
             year: l.year.into(),
             amount: l.amount.0,
+            focus_area_id,
+            intervention_id,
             account: l.account,
             note: l.note,
             updated_at: now,
@@ -546,7 +637,22 @@ pub async fn plan_budget(app: &App, actor: &Actor, plan: Uuid) -> Result<PlanBud
         .await?
         .ok_or(AppError::NotFound)?;
     let lines = store::plan_lines(&mut tx, plan, p.from_year, p.to_year).await?;
+    let areas = vink_store::plan::focus_areas(&mut tx, plan).await?;
     tx.commit().await?;
+    let by_focus_area = areas
+        .into_iter()
+        .filter_map(|a| {
+            let mine: Vec<&LineBalance> = lines
+                .iter()
+                .filter(|l| l.focus_area_id == Some(a.id))
+                .collect();
+            (!mine.is_empty()).then(|| AreaBudget {
+                focus_area: a.id,
+                title: a.title,
+                balance: balance(mine.into_iter()),
+            })
+        })
+        .collect();
     let kind = |l: &&LineBalance| FundingKind::parse(&l.source_kind);
     let pick = |k: &[FundingKind]| -> Vec<&LineBalance> {
         lines
@@ -569,6 +675,7 @@ pub async fn plan_budget(app: &App, actor: &Actor, plan: Uuid) -> Result<PlanBud
             p.from_year,
             p.to_year,
         ),
+        by_focus_area,
         total: balance(lines.iter()),
     })
 }

@@ -251,8 +251,22 @@ pub(crate) async fn insert(tx: &mut vink_store::Authorized, d: &PlanDraft, id: U
     let now = micros(tx.at());
     let rows = rows(d, id, now)?;
     store::insert(tx, &rows).await?;
+    let places: crate::funding::Places = rows
+        .focus_areas
+        .iter()
+        .map(|a| {
+            let ivs = rows
+                .interventions
+                .iter()
+                .filter(|i| i.focus_area_id == a.id)
+                .map(|i| i.id)
+                .collect();
+            (a.id, ivs)
+        })
+        .collect();
     for g in &d.grants {
-        crate::funding::insert_grant(tx, &g.source, &g.grant, &g.lines, Some(id), now).await?;
+        crate::funding::insert_grant(tx, &g.source, &g.grant, &g.lines, Some((id, &places)), now)
+            .await?;
     }
     Ok(())
 }

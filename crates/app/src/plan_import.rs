@@ -6,7 +6,7 @@
 
 use uuid::Uuid;
 use vink_domain::plan::{PlanInput, check};
-use vink_domain::policy::{Action, RecordRef, Resource};
+use vink_domain::policy::{Action, RecordRef, Resource, decide};
 use vink_domain::user::Actor;
 use vink_domain::validation::FieldErrors;
 
@@ -88,6 +88,153 @@ pub async fn import(app: &App, actor: &Actor, name: &str, bytes: &[u8]) -> Resul
     crate::plan::insert(&mut tx, &draft, id).await?;
     tx.commit().await?;
     Ok(id)
+}
+
+/// A plan in the import format (TOML), to edit and import again: its
+/// targets (one per plan year become one without a year), and, for a
+/// reader of money, its grants with their lines. A closed plan is written
+/// as adopted (closing is done in vink, not by a file).
+pub async fn export(app: &App, actor: &Actor, id: Uuid) -> Result<String> {
+    use vink_domain::funding::{AmountInput, PlanGrantInput, PlanLineInput};
+    use vink_domain::money::Ore;
+    use vink_domain::plan::{FocusAreaInput, InterventionInput, TargetInput};
+    let tx = app.db.begin_read().await?;
+    let mut tx = app
+        .authorize_read(
+            tx,
+            actor,
+            Action::PlanRead,
+            &Resource::None,
+            Some(RecordRef::plan(id)),
+        )
+        .await?;
+    let plan = vink_store::plan::get(&mut tx, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let areas = vink_store::plan::focus_areas(&mut tx, id).await?;
+    let ivs = vink_store::plan::interventions(&mut tx, id).await?;
+    let targets = vink_store::plan::targets(&mut tx, id).await?;
+    let money = decide(actor, Action::FundingRead, &Resource::None).is_allowed();
+    let mut grants = Vec::new();
+    if money {
+        for g in vink_store::funding::grants_of_plan(&mut tx, id).await? {
+            let source = vink_store::funding::source(&mut tx, g.source_id)
+                .await?
+                .ok_or_else(|| AppError::Internal("grant without source".into()))?;
+            let deadlines = vink_store::funding::deadlines(&mut tx, g.id).await?;
+            let lines = vink_store::funding::lines_of_grant(&mut tx, g.id).await?;
+            grants.push((g, source, deadlines, lines));
+        }
+    }
+    tx.commit().await?;
+    let year = |y: i32| i16::try_from(y).ok();
+    let plan_years: Vec<i32> = (plan.from_year..=plan.to_year).collect();
+    // The targets of one place, grouped by position: a target for every
+    // plan year is written once, without a year.
+    let targets_of = |area: Uuid, iv: Option<Uuid>| -> Vec<TargetInput> {
+        let mine: Vec<&vink_store::plan::TargetRow> = targets
+            .iter()
+            .filter(|t| t.focus_area_id == area && t.intervention_id == iv)
+            .collect();
+        let mut positions: Vec<i32> = mine.iter().map(|t| t.position).collect();
+        positions.dedup();
+        let mut out = Vec::new();
+        for p in positions {
+            let rows: Vec<&&vink_store::plan::TargetRow> =
+                mine.iter().filter(|t| t.position == p).collect();
+            let years: Vec<i32> = rows.iter().map(|t| t.year).collect();
+            let every = years == plan_years;
+            for t in rows.iter().take(if every { 1 } else { rows.len() }) {
+                let (at_least, percent) = match t.kind.as_str() {
+                    "share" => (None, t.value),
+                    "qualitative" => (None, None),
+                    _ => (t.value, None),
+                };
+                out.push(TargetInput {
+                    text: Some(t.text.clone()),
+                    kind: Some(t.kind.clone()),
+                    metric: t.metric.clone(),
+                    denominator: t.denominator.clone(),
+                    at_least,
+                    percent,
+                    year: if every { None } else { year(t.year) },
+                });
+            }
+        }
+        out
+    };
+    let position = |area: Option<Uuid>, iv: Option<Uuid>| -> (Option<usize>, Option<usize>) {
+        let f = area.and_then(|a| areas.iter().position(|x| x.id == a));
+        let i = iv.and_then(|i| {
+            let of_area: Vec<&vink_store::plan::InterventionRow> = ivs
+                .iter()
+                .filter(|x| Some(x.focus_area_id) == area)
+                .collect();
+            of_area.iter().position(|x| x.id == i)
+        });
+        (f.map(|f| f + 1), i.map(|i| i + 1))
+    };
+    let kroner = |o: i64| Some(AmountInput::Kroner(Ore(o).danish()));
+    let input = PlanInput {
+        title: Some(plan.title.clone()),
+        from_year: year(plan.from_year),
+        to_year: year(plan.to_year),
+        status: Some(if plan.status == "closed" {
+            "adopted".into()
+        } else {
+            plan.status.clone()
+        }),
+        purposes: serde_json::from_str(&plan.purposes)
+            .map_err(|e| AppError::Internal(format!("purposes: {e}")))?,
+        focus_areas: areas
+            .iter()
+            .map(|a| FocusAreaInput {
+                title: Some(a.title.clone()),
+                level: Some(a.level.clone()),
+                effect: a.effect.clone(),
+                interventions: ivs
+                    .iter()
+                    .filter(|i| i.focus_area_id == a.id)
+                    .map(|i| InterventionInput {
+                        title: Some(i.title.clone()),
+                        description: i.description.clone(),
+                        target_group: i.target_group.clone(),
+                        targets: targets_of(a.id, Some(i.id)),
+                    })
+                    .collect(),
+                targets: targets_of(a.id, None),
+            })
+            .collect(),
+        grants: grants
+            .into_iter()
+            .map(|(g, source, deadlines, lines)| PlanGrantInput {
+                source: Some(source.name),
+                source_kind: Some(source.kind),
+                title: Some(g.title),
+                total: kroner(g.total),
+                usable_from: year(g.usable_from),
+                usable_to: year(g.usable_to),
+                conditions: g.conditions,
+                report_deadlines: deadlines,
+                lines: lines
+                    .into_iter()
+                    .map(|l| {
+                        let (focus_area, intervention) =
+                            position(l.focus_area_id, l.intervention_id);
+                        PlanLineInput {
+                            year: year(l.year),
+                            amount: kroner(l.amount),
+                            account: l.account,
+                            note: l.note,
+                            focus_area,
+                            intervention,
+                        }
+                    })
+                    .collect(),
+            })
+            .collect(),
+    };
+    toml::to_string(&input).map_err(|e| AppError::Internal(format!("plan file: {e}")))
 }
 
 #[cfg(test)]

@@ -206,6 +206,10 @@ pub struct BudgetLineInput {
     /// files name lines by it.
     pub account: Option<String>,
     pub note: Option<String>,
+    /// The focus area of the grant's plan the money is for, if said.
+    pub focus_area: Option<uuid::Uuid>,
+    /// Or, narrower, one of its interventions.
+    pub intervention: Option<uuid::Uuid>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -214,6 +218,9 @@ pub struct BudgetLine {
     pub amount: Ore,
     pub account: Option<String>,
     pub note: Option<String>,
+    /// In a plan file: the focus area and intervention it is for, by
+    /// position (from 0).
+    pub place: Option<(usize, Option<usize>)>,
 }
 
 /// Checks a line against its grant: its year must lie in the grant's
@@ -250,6 +257,7 @@ pub fn check_line(input: &BudgetLineInput, grant: &Grant) -> Result<BudgetLine, 
             amount,
             account,
             note,
+            place: None,
         }),
         _ => Err(errs),
     }
@@ -345,7 +353,22 @@ pub struct PlanGrantInput {
     #[serde(default)]
     pub report_deadlines: Vec<String>,
     #[serde(default)]
-    pub lines: Vec<BudgetLineInput>,
+    pub lines: Vec<PlanLineInput>,
+}
+
+/// A budget line in a plan file: what it is for is named by position in
+/// the file (`focus_area = 2`: the second focus area; `intervention = 1`:
+/// its first intervention).
+#[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PlanLineInput {
+    pub year: Option<i16>,
+    #[schema(value_type = Option<Object>)]
+    pub amount: Option<AmountInput>,
+    pub account: Option<String>,
+    pub note: Option<String>,
+    pub focus_area: Option<usize>,
+    pub intervention: Option<usize>,
 }
 
 /// A plan file's grant checked.
@@ -408,19 +431,49 @@ pub fn check_plan_grant(
                 amount,
                 account: None,
                 note: None,
+                place: None,
             })
             .collect()
     } else {
-        input
-            .lines
-            .iter()
-            .enumerate()
-            .filter_map(|(i, l)| {
-                check_line(l, &grant)
-                    .map_err(|e| under(errs, &format!("{at}.lines[{i}]"), e))
-                    .ok()
-            })
-            .collect()
+        let mut lines = Vec::new();
+        for (i, l) in input.lines.iter().enumerate() {
+            let at = format!("{at}.lines[{i}]");
+            let line = BudgetLineInput {
+                year: l.year,
+                amount: l.amount.clone(),
+                account: l.account.clone(),
+                note: l.note.clone(),
+                focus_area: None,
+                intervention: None,
+            };
+            let place = match (l.focus_area, l.intervention) {
+                (None, None) => None,
+                (Some(f), iv) if f >= 1 && iv.is_none_or(|i| i >= 1) => {
+                    Some((f - 1, iv.map(|i| i - 1)))
+                }
+                (None, Some(_)) => {
+                    errs.add(
+                        format!("{at}.focus_area"),
+                        "required",
+                        "an intervention is named within its focus area",
+                    );
+                    None
+                }
+                _ => {
+                    errs.add(
+                        format!("{at}.focus_area"),
+                        "out_of_range",
+                        "positions count from 1",
+                    );
+                    None
+                }
+            };
+            if let Ok(mut b) = check_line(&line, &grant).map_err(|e| under(errs, &at, e)) {
+                b.place = place;
+                lines.push(b);
+            }
+        }
+        lines
     };
     if errs.0.len() > before {
         return None;
@@ -525,7 +578,7 @@ mod tests {
                 total: Some(AmountInput::Kroner("6.700.000".into())),
                 usable_from: Some(2018),
                 usable_to: Some(2019),
-                lines: vec![BudgetLineInput {
+                lines: vec![PlanLineInput {
                     year: Some(2020),
                     amount: Some(AmountInput::Kroner("3,7".into())),
                     ..Default::default()

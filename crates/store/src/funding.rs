@@ -33,6 +33,8 @@ pub struct LineRow {
     pub grant_id: Uuid,
     pub year: i32,
     pub amount: i64,
+    pub focus_area_id: Option<Uuid>,
+    pub intervention_id: Option<Uuid>,
     pub account: Option<String>,
     pub note: Option<String>,
     pub created_at: i64,
@@ -57,6 +59,8 @@ pub struct LineBalance {
     pub line_id: Uuid,
     pub year: i32,
     pub amount: i64,
+    pub focus_area_id: Option<Uuid>,
+    pub intervention_id: Option<Uuid>,
     pub account: Option<String>,
     pub grant_id: Uuid,
     pub grant_title: String,
@@ -69,7 +73,7 @@ pub struct LineBalance {
     pub spent: i64,
 }
 
-const LINE_BALANCE: &str = "SELECT l.id AS line_id, l.year, l.amount, l.account,
+const LINE_BALANCE: &str = "SELECT l.id AS line_id, l.year, l.amount, l.focus_area_id, l.intervention_id, l.account,
         g.id AS grant_id, g.title AS grant_title, g.total AS grant_total, g.usable_from, g.usable_to,
         s.id AS source_id, s.name AS source_name, s.kind AS source_kind,
         CAST(COALESCE((SELECT SUM(x.amount) FROM spending x WHERE x.line_id = l.id), 0) AS BIGINT) AS spent
@@ -180,8 +184,8 @@ pub async fn deadlines(tx: &mut Tx, grant: Uuid) -> Result<Vec<String>> {
 pub async fn insert_line(tx: &mut Authorized, l: &LineRow) -> Result<()> {
     on!(tx, |c| {
         sqlx::query(
-        "INSERT INTO budget_lines (id, grant_id, year, amount, account, note, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+        "INSERT INTO budget_lines (id, grant_id, year, amount, account, note, created_at, updated_at, focus_area_id, intervention_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
     )
     .bind(l.id)
     .bind(l.grant_id)
@@ -191,6 +195,8 @@ pub async fn insert_line(tx: &mut Authorized, l: &LineRow) -> Result<()> {
     .bind(&l.note)
     .bind(l.created_at)
     .bind(l.updated_at)
+    .bind(l.focus_area_id)
+    .bind(l.intervention_id)
     .execute(c)
     .await?
     .rows_affected()
@@ -199,19 +205,22 @@ pub async fn insert_line(tx: &mut Authorized, l: &LineRow) -> Result<()> {
 }
 
 pub async fn line(tx: &mut Tx, id: Uuid) -> Result<Option<LineRow>> {
-    Ok(on!(tx, |c| sqlx::query_as(
-        "SELECT id, grant_id, year, amount, account, note, created_at, updated_at
+    Ok(on!(tx, |c| {
+        sqlx::query_as(
+        "SELECT id, grant_id, year, amount, focus_area_id, intervention_id, account, note, created_at, updated_at
            FROM budget_lines WHERE id = $1"
     )
     .bind(id)
     .fetch_optional(c)
-    .await?))
+    .await?
+    }))
 }
 
 /// Replaces a line's year, amount, account and note.
 pub async fn update_line(tx: &mut Authorized, l: &LineRow) -> Result<()> {
     on!(tx, |c| sqlx::query(
-        "UPDATE budget_lines SET year = $2, amount = $3, account = $4, note = $5, updated_at = $6
+        "UPDATE budget_lines SET year = $2, amount = $3, account = $4, note = $5, updated_at = $6,
+                focus_area_id = $7, intervention_id = $8
           WHERE id = $1"
     )
     .bind(l.id)
@@ -220,6 +229,8 @@ pub async fn update_line(tx: &mut Authorized, l: &LineRow) -> Result<()> {
     .bind(&l.account)
     .bind(&l.note)
     .bind(l.updated_at)
+    .bind(l.focus_area_id)
+    .bind(l.intervention_id)
     .execute(c)
     .await?
     .rows_affected());
@@ -326,4 +337,27 @@ pub async fn mark_reminded(tx: &mut Authorized, id: Uuid) -> Result<()> {
     .await?
     .rows_affected());
     Ok(())
+}
+
+/// The grants that fund a plan.
+pub async fn grants_of_plan(tx: &mut Tx, plan: Uuid) -> Result<Vec<GrantRow>> {
+    Ok(on!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {GRANT_COLS} FROM grants WHERE plan_id = $1 ORDER BY created_at, id"
+    )))
+    .bind(plan)
+    .fetch_all(c)
+    .await?))
+}
+
+/// A grant's lines as stored, by year.
+pub async fn lines_of_grant(tx: &mut Tx, grant: Uuid) -> Result<Vec<LineRow>> {
+    Ok(on!(tx, |c| {
+        sqlx::query_as(
+        "SELECT id, grant_id, year, amount, focus_area_id, intervention_id, account, note, created_at, updated_at
+           FROM budget_lines WHERE grant_id = $1 ORDER BY year, created_at, id"
+    )
+    .bind(grant)
+    .fetch_all(c)
+    .await?
+    }))
 }

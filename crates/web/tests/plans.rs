@@ -359,6 +359,13 @@ async fn the_seed_plans_budgets_sum_to_the_seeds_totals() {
     assert_eq!(b["budget"], 750_000 * 100);
     assert_eq!(b["municipal_budget"]["budget"], 500_000 * 100);
     assert_eq!(b["other"]["budget"], 250_000 * 100);
+    // The mentors' money is said to be for focus area 2 (1-1 støtte).
+    assert_eq!(b["by_focus_area"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        b["by_focus_area"][0]["title"],
+        "1-1-støtte – tættere på borgeren"
+    );
+    assert_eq!(b["by_focus_area"][0]["budget"], 250_000 * 100);
     // 2018-19, Tabel 2: 6 + 3 = 9 mio. kr.; Tabel 3: 0,4 mio. kr.
     let b = budget(&t, &ids[1]).await;
     let t2 = &b["municipal_budget"];
@@ -601,4 +608,31 @@ async fn the_plan_document_exports_as_csv_xlsx_and_pdf_that_read_back() {
     assert!(!csv.text.contains("mio. kr."), "{}", csv.text);
     let bad = t.api("GET", &uri("docx"), Some("sek"), None).await;
     assert_eq!(bad.json()["error"]["fields"][0]["field"], "format");
+}
+
+#[tokio::test]
+async fn both_seed_plans_round_trip_through_the_plan_file() {
+    let t = common::setup_at(midsummer()).await;
+    for (name, text) in vink_app::plan_import::EXAMPLES {
+        let r = import(&t, text).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        let id = r.json()["id"].as_str().unwrap().to_string();
+        let r = t
+            .api(
+                "GET",
+                &format!("/api/v1/plans/{id}?format=toml"),
+                Some("sek"),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        let again = vink_app::plan_import::parse("again.toml", &r.bytes).unwrap();
+        let seed = vink_app::plan_import::parse(name, text.as_bytes()).unwrap();
+        assert_eq!(
+            vink_domain::plan::check(&again).unwrap(),
+            vink_domain::plan::check(&seed).unwrap(),
+            "{name}: {}",
+            r.text
+        );
+    }
 }

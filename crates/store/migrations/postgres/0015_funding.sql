@@ -38,6 +38,9 @@ CREATE TABLE budget_lines (
     grant_id UUID NOT NULL REFERENCES grants(id),
     year INTEGER NOT NULL,
     amount BIGINT NOT NULL,
+    -- What in the plan the money is for, if said.
+    focus_area_id UUID REFERENCES plan_focus_areas(id),
+    intervention_id UUID REFERENCES plan_interventions(id),
     -- The finance system's account; spending files name lines by it.
     account TEXT,
     note TEXT,

@@ -41,8 +41,8 @@ pub async fn add_plan(
 #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PlanParams {
-    /// `csv`, `xlsx` or `pdf` for the plan document as a file (in Danish);
-    /// absent for JSON.
+    /// `csv`, `xlsx` or `pdf` for the plan document as a file (in Danish),
+    /// `toml` for the plan in the import format; absent for JSON.
     pub format: Option<String>,
 }
 
@@ -57,7 +57,8 @@ pub struct PlanParams {
             (PlanView = "application/json"),
             (String = "text/csv"),
             (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-            (Vec<u8> = "application/pdf"))),
+            (Vec<u8> = "application/pdf"),
+            (String = "application/toml"))),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn plan(
     State(s): State<AppState>,
@@ -68,10 +69,17 @@ pub async fn plan(
     let id = path_id(&id)?;
     match q.format.as_deref().map(str::trim).filter(|f| !f.is_empty()) {
         None => Ok(Json(uc::get(&s.app, &a, id).await?).into_response()),
+        Some("toml") => Ok(crate::download::file(
+            &format!("handleplan-{id}.toml"),
+            "application/toml; charset=utf-8",
+            vink_app::plan_import::export(&s.app, &a, id)
+                .await?
+                .into_bytes(),
+        )),
         Some(f) => {
             let format = crate::export::Format::parse(f).ok_or_else(|| {
                 let mut e = vink_domain::validation::FieldErrors::new();
-                e.add("format", "unknown_code", "must be csv, xlsx or pdf");
+                e.add("format", "unknown_code", "must be csv, xlsx, pdf or toml");
                 ApiError::from(vink_app::AppError::Invalid(e))
             })?;
             let t = crate::i18n::Tr::new(crate::i18n::Lang::Da);

@@ -274,6 +274,8 @@ pub struct AreaRow {
     pub targets: Vec<TargetRow>,
     /// Qualitative targets to assess: (form name = target id, text, year).
     pub qualitative: Vec<(String, String, i32)>,
+    /// The money said to be for this focus area, if any.
+    pub budget: String,
 }
 
 /// A budget table as the plan lays it out: a row per source (or grant),
@@ -354,12 +356,12 @@ async fn budget_tables(
     t: &Tr,
     actor: &vink_domain::user::Actor,
     id: uuid::Uuid,
-) -> Result<Vec<MoneyTable>, AppError> {
+) -> Result<(Vec<MoneyTable>, Vec<vink_app::funding::AreaBudget>), AppError> {
     if !decide(actor, Action::FundingRead, &Resource::None).is_allowed() {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), Vec::new()));
     }
     let b = vink_app::funding::plan_budget(&s.app, actor, id).await?;
-    Ok([
+    let tables = [
         (&b.municipal_budget, "plans.table2", false),
         (&b.state_pool, "plans.table3", true),
         (&b.other, "plans.table_other", true),
@@ -376,7 +378,8 @@ async fn budget_tables(
             b.to_year,
         )
     })
-    .collect())
+    .collect();
+    Ok((tables, b.by_focus_area))
 }
 
 /// The key figures of the plan's years so far (none before it starts), for
@@ -534,7 +537,7 @@ pub async fn file(
     format: crate::export::Format,
 ) -> Result<Response, AppError> {
     let plan = uc::get(&s.app, actor, id).await?;
-    let budgets = budget_tables(s, t, actor, id).await?;
+    let (budgets, _) = budget_tables(s, t, actor, id).await?;
     let today = s.app.today();
     let figures = match plan_period(&plan, today) {
         Some((from, to)) if decide(actor, Action::KeyFigureRead, &Resource::None).is_allowed() => {
@@ -569,10 +572,21 @@ pub async fn export(
         Ok(id) => id,
         Err(r) => return r,
     };
-    let format = q
+    let asked = q
         .iter()
         .find(|(k, _)| k == "format")
-        .and_then(|(_, v)| crate::export::Format::parse(v));
+        .map(|(_, v)| v.as_str());
+    if asked == Some("toml") {
+        return match vink_app::plan_import::export(&s.app, &user.session.actor, id).await {
+            Ok(text) => crate::download::file(
+                &format!("handleplan-{id}.toml"),
+                "application/toml; charset=utf-8",
+                text.into_bytes(),
+            ),
+            Err(e) => app_error(t, Some(&user.session), e),
+        };
+    }
+    let format = asked.and_then(crate::export::Format::parse);
     let Some(format) = format else {
         return super::error_page(
             t,
@@ -618,7 +632,7 @@ async fn detail_page(
     forms: Forms,
     status: StatusCode,
 ) -> Response {
-    let budgets = match budget_tables(s, &t, &user.session.actor, id).await {
+    let (budgets, area_budgets) = match budget_tables(s, &t, &user.session.actor, id).await {
         Ok(b) => b,
         Err(e) => return app_error(t, Some(&user.session), e),
     };
@@ -643,6 +657,19 @@ async fn detail_page(
                         .collect(),
                     targets: a.targets.iter().map(|v| target_row(&t, v)).collect(),
                     qualitative: qualitative(a),
+                    budget: area_budgets
+                        .iter()
+                        .find(|b| b.focus_area == a.id)
+                        .map(|b| {
+                            t.f2(
+                                "plans.area_budget",
+                                "budget",
+                                vink_domain::money::Ore(b.balance.budget).short(),
+                                "spent",
+                                vink_domain::money::Ore(b.balance.spent).short(),
+                            )
+                        })
+                        .unwrap_or_default(),
                 })
                 .collect();
             let period = plan_period(&plan, s.app.today());

@@ -557,5 +557,26 @@ test('secretariat uploads a plan, registers a dialogue activity → the target\'
   await page.locator('[data-frozen]', { hasText: 'stemmer' }).waitFor();
   await check(page, 'closed plan');
   assert.equal((await actual()).trim(), '1');
+  // The funding page, with its forms open: a grant without a total is
+  // named at its field.
+  await page.getByRole('link', { name: 'Økonomi', exact: true }).click();
+  await page.getByText('Registrér en finansieringskilde').click();
+  await page.getByLabel('Navn', { exact: true }).fill('Satspuljen (e2e)');
+  await page.getByLabel('Type', { exact: true }).selectOption('state_pool');
+  await page.getByRole('button', { name: 'Gem kilden' }).click();
+  await page.getByText('Finansieringskilden er gemt.').waitFor();
+  await page.getByText('Registrér en bevilling').click();
+  await page.getByLabel('Finansieringskilde').selectOption({ label: 'Satspuljen (e2e)' });
+  await page.getByLabel('Bevillingens formål').fill('National hotline (e2e)');
+  await page.getByLabel('Kan anvendes fra år').fill(String(year));
+  await page.getByLabel('Kan anvendes til og med år').fill(String(year + 1));
+  await page.getByRole('button', { name: 'Gem bevillingen' }).click();
+  await page.locator('#error-summary').waitFor();
+  await check(page, 'funding with a grant error');
+  await page.getByLabel('Bevilget i alt (kr.)').fill('100.000');
+  await page.getByRole('button', { name: 'Gem bevillingen' }).click();
+  await page.getByText('Bevillingen er gemt og fordelt på år.').waitFor();
+  await check(page, 'funding');
+  assert.equal(await page.locator('[data-grant]', { hasText: 'National hotline (e2e)' }).locator('tbody tr').count(), 2);
   await context.close();
 });

@@ -243,7 +243,7 @@ pub async fn create_source(app: &App, actor: &Actor, input: &FundingSourceInput)
     let s = check_source(input).map_err(AppError::Invalid)?;
     if store::source_by_name(&mut tx, &s.name).await?.is_some() {
         let mut e = FieldErrors::new();
-        e.add("name", "taken", "a funding source has this name");
+        e.add("name", "name_taken", "a funding source has this name");
         return Err(AppError::Invalid(e));
     }
     let now = micros(tx.at());

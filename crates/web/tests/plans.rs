@@ -636,3 +636,75 @@ async fn both_seed_plans_round_trip_through_the_plan_file() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_funding_page_books_spending_and_names_a_bad_amount_at_its_field() {
+    let t = common::setup_at(midsummer()).await;
+    let r = import(&t, vink_app::plan_import::EXAMPLES[1].1).await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    let (_, cookie) = t.login("sek", common::PASSWORD).await;
+    let page = t.page("/funding", &cookie).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text.contains("Budget 2016"), "{}", page.text);
+    let csrf = T::csrf_of(&page);
+    let grants = t
+        .api("GET", "/api/v1/funding/grants", Some("sek"), None)
+        .await
+        .json();
+    let line = grants
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["title"] == "National hotline")
+        .unwrap()["lines"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let bad = t
+        .post_form(
+            "/funding/spending",
+            &cookie,
+            &[
+                ("csrf", &csrf),
+                ("line", &line),
+                ("spent_on", "01.03.2018"),
+                ("amount", "1.000,005"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.text.contains("Højst to decimaler"), "{}", bad.text);
+    assert!(
+        bad.text.contains("value=\"1.000,005\""),
+        "the input is kept"
+    );
+    let ok = t
+        .post_form(
+            "/funding/spending",
+            &cookie,
+            &[
+                ("csrf", &csrf),
+                ("line", &line),
+                ("spent_on", "01.03.2018"),
+                ("amount", "120.000"),
+                ("voucher", "B-9"),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.text);
+    let page = t.page("/funding", &cookie).await;
+    assert!(
+        page.text.contains("data-over-budget"),
+        "120.000 on a 100.000 line is flagged"
+    );
+    // An analyst reads the page without the forms.
+    let (_, analyst) = t.login("analyst", common::PASSWORD).await;
+    let page = t.page("/funding", &analyst).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(!page.text.contains("action=\"/funding/spending\""));
+    let (_, unit) = t.login("ssp", common::PASSWORD).await;
+    assert_eq!(
+        t.page("/funding", &unit).await.status,
+        StatusCode::FORBIDDEN
+    );
+}

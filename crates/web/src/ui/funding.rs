@@ -1,16 +1,26 @@
 //! The money: every grant with its budget lines, spent against budget and
-//! what remains, and the funding history per year and source.
+//! what remains, and the funding history per year and source. The
+//! secretariat registers sources and grants, books spending by hand, and
+//! imports the finance system's export here.
 
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use vink_app::funding::{self as uc, GrantView, HistoryRow};
+use vink_app::AppError;
+use vink_app::funding::{self as uc, GrantView, HistoryRow, SourceView};
+use vink_domain::funding::{
+    AmountInput, FundingKind, FundingSourceInput, GrantInput, SpendingInput,
+};
 use vink_domain::money::Ore;
+use vink_domain::policy::{Action, Resource, decide};
+use vink_domain::validation::FieldErrors;
 
-use super::{Page, app_error, render};
+use super::course::{nonblank, options};
+use super::{FormData, Forms, Page, app_error, csrf_failed, render};
 use crate::AppState;
 use crate::auth::{UiLang, UiUser};
+use crate::i18n::Tr;
 
 #[derive(Template)]
 #[template(path = "funding.html")]
@@ -18,6 +28,15 @@ struct FundingPage {
     p: Page,
     grants: Vec<GrantView>,
     history: Vec<HistoryRow>,
+    can_manage: bool,
+    forms: Forms,
+    kinds: Vec<(String, String)>,
+    sources: Vec<(String, String)>,
+    plans: Vec<(String, String)>,
+    /// Every budget line as a choice: (id, "grant – year").
+    lines: Vec<(String, String)>,
+    /// The finance import's row errors: (line, column, message).
+    import_errors: Vec<(usize, String, String)>,
 }
 
 impl FundingPage {
@@ -27,21 +46,294 @@ impl FundingPage {
     }
 }
 
-pub async fn page(State(s): State<AppState>, UiLang(t): UiLang, user: UiUser) -> Response {
+async fn page_with(
+    s: &AppState,
+    t: Tr,
+    user: &UiUser,
+    forms: Forms,
+    import_errors: Vec<(usize, String, String)>,
+    status: StatusCode,
+) -> Response {
     let actor = &user.session.actor;
     let grants = match uc::grants(&s.app, actor).await {
         Ok(g) => g,
         Err(e) => return app_error(t, Some(&user.session), e),
     };
-    match uc::history(&s.app, actor).await {
-        Ok(history) => render(
-            StatusCode::OK,
-            &FundingPage {
-                p: Page::new(t, "funding.title", Some(&user.session)),
-                grants,
-                history,
-            },
-        ),
+    let history = match uc::history(&s.app, actor).await {
+        Ok(h) => h,
+        Err(e) => return app_error(t, Some(&user.session), e),
+    };
+    let can_manage = decide(actor, Action::FundingManage, &Resource::None).is_allowed();
+    let (sources, plans) = if can_manage {
+        let sources: Vec<SourceView> = match uc::sources(&s.app, actor).await {
+            Ok(x) => x,
+            Err(e) => return app_error(t, Some(&user.session), e),
+        };
+        let plans = match vink_app::plan::list(&s.app, actor).await {
+            Ok(x) => x,
+            Err(e) => return app_error(t, Some(&user.session), e),
+        };
+        (
+            sources
+                .into_iter()
+                .map(|x| (x.id.to_string(), x.name))
+                .collect(),
+            plans
+                .into_iter()
+                .map(|x| (x.id.to_string(), x.title))
+                .collect(),
+        )
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    let lines = grants
+        .iter()
+        .flat_map(|g| {
+            g.lines.iter().map(move |l| {
+                let account = l
+                    .account
+                    .as_deref()
+                    .map(|a| format!(" (konto {a})"))
+                    .unwrap_or_default();
+                (
+                    l.id.to_string(),
+                    format!("{} – {}{account}", g.title, l.year),
+                )
+            })
+        })
+        .collect();
+    let codes: Vec<&'static str> = FundingKind::ALL.iter().map(|k| k.code()).collect();
+    let mut p = Page::new(t, "funding.title", Some(&user.session));
+    if forms.any() || !import_errors.is_empty() {
+        p.mark_error();
+    }
+    render(
+        status,
+        &FundingPage {
+            p,
+            grants,
+            history,
+            can_manage,
+            forms,
+            kinds: options(&t, "funding_kind", &codes),
+            sources,
+            plans,
+            lines,
+            import_errors,
+        },
+    )
+}
+
+pub async fn page(State(s): State<AppState>, UiLang(t): UiLang, user: UiUser) -> Response {
+    page_with(&s, t, &user, Forms::blank(t), Vec::new(), StatusCode::OK).await
+}
+
+/// A form's outcome: back to the page with its confirmation, or the page
+/// again with the form's errors beside its fields.
+async fn done(
+    s: &AppState,
+    t: Tr,
+    user: &UiUser,
+    form: &str,
+    f: FormData,
+    r: Result<uuid::Uuid, AppError>,
+    flash: &str,
+) -> Response {
+    match r {
+        Ok(_) => super::flash::redirect(s.secure_cookies, "/funding", flash),
+        Err(AppError::Invalid(errs)) => {
+            page_with(
+                s,
+                t,
+                user,
+                Forms::failed(t, form, f, errs),
+                Vec::new(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e) => app_error(t, Some(&user.session), e),
+    }
+}
+
+pub async fn add_source(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    user: UiUser,
+    f: FormData,
+) -> Response {
+    if !f.csrf_ok(&user.session) {
+        return csrf_failed(t, &user.session);
+    }
+    let input = FundingSourceInput {
+        name: nonblank(&f, "name"),
+        kind: nonblank(&f, "kind"),
+    };
+    let r = uc::create_source(&s.app, &user.session.actor, &input).await;
+    done(&s, t, &user, "source", f, r, "source_saved").await
+}
+
+/// Reads an id field, naming it when it is not one.
+fn id_field(errs: &mut FieldErrors, f: &FormData, name: &str) -> Option<uuid::Uuid> {
+    let v = nonblank(f, name)?;
+    let id = v.parse().ok();
+    if id.is_none() {
+        errs.add(name, "unknown", "unknown choice");
+    }
+    id
+}
+
+fn year_field(errs: &mut FieldErrors, f: &FormData, name: &str) -> Option<i16> {
+    let v = nonblank(f, name)?;
+    let y = v.trim().parse().ok();
+    if y.is_none() {
+        errs.add(name, "out_of_range", "must be a year from 2000 to 2100");
+    }
+    y
+}
+
+pub async fn add_grant(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    user: UiUser,
+    f: FormData,
+) -> Response {
+    if !f.csrf_ok(&user.session) {
+        return csrf_failed(t, &user.session);
+    }
+    let mut errs = FieldErrors::new();
+    let input = GrantInput {
+        source: id_field(&mut errs, &f, "source"),
+        title: nonblank(&f, "title"),
+        total: nonblank(&f, "total").map(AmountInput::Kroner),
+        usable_from: year_field(&mut errs, &f, "usable_from"),
+        usable_to: year_field(&mut errs, &f, "usable_to"),
+        conditions: nonblank(&f, "conditions"),
+        report_deadlines: nonblank(&f, "report_deadline").into_iter().collect(),
+        plan: id_field(&mut errs, &f, "plan"),
+        split: None,
+    };
+    let r = if errs.is_empty() {
+        uc::create_grant(&s.app, &user.session.actor, &input).await
+    } else {
+        Err(AppError::Invalid(errs))
+    };
+    done(&s, t, &user, "grant", f, r, "grant_saved").await
+}
+
+pub async fn add_spending(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    user: UiUser,
+    f: FormData,
+) -> Response {
+    if !f.csrf_ok(&user.session) {
+        return csrf_failed(t, &user.session);
+    }
+    let mut errs = FieldErrors::new();
+    let line = id_field(&mut errs, &f, "line");
+    if line.is_none() && errs.is_empty() {
+        errs.add("line", "required", "is required");
+    }
+    let input = SpendingInput {
+        spent_on: nonblank(&f, "spent_on"),
+        amount: nonblank(&f, "amount").map(AmountInput::Kroner),
+        voucher: nonblank(&f, "voucher"),
+        note: None,
+    };
+    let r = match line {
+        Some(line) if errs.is_empty() => {
+            uc::add_spending(&s.app, &user.session.actor, line, &input).await
+        }
+        _ => Err(AppError::Invalid(errs)),
+    };
+    done(&s, t, &user, "spending", f, r, "spending_saved").await
+}
+
+/// The finance system's export, uploaded.
+pub async fn import_spending(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    user: UiUser,
+    mut form: axum::extract::Multipart,
+) -> Response {
+    let (mut csrf, mut file) = (String::new(), Vec::new());
+    let failed = |key: &str| vec![(0usize, "file".to_string(), t.t(key).to_string())];
+    loop {
+        match form.next_field().await {
+            Ok(Some(field)) => {
+                let name = field.name().unwrap_or_default().to_string();
+                let Ok(bytes) = field.bytes().await else {
+                    return page_with(
+                        &s,
+                        t,
+                        &user,
+                        Forms::blank(t),
+                        failed("funding.upload_failed"),
+                        StatusCode::BAD_REQUEST,
+                    )
+                    .await;
+                };
+                match name.as_str() {
+                    "csrf" => csrf = String::from_utf8_lossy(&bytes).into_owned(),
+                    "file" => file = bytes.to_vec(),
+                    _ => {}
+                }
+            }
+            Ok(None) => break,
+            Err(_) => {
+                return page_with(
+                    &s,
+                    t,
+                    &user,
+                    Forms::blank(t),
+                    failed("funding.upload_failed"),
+                    StatusCode::BAD_REQUEST,
+                )
+                .await;
+            }
+        }
+    }
+    if !crate::auth::same_secret(&csrf, &user.session.csrf) {
+        return csrf_failed(t, &user.session);
+    }
+    if file.is_empty() {
+        return page_with(
+            &s,
+            t,
+            &user,
+            Forms::blank(t),
+            failed("funding.no_file"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
+    let text = vink_app::activity_import::decode(&file);
+    match vink_app::spending_import::import(&s.app, &user.session.actor, &text).await {
+        Ok(Ok(_)) => super::flash::redirect(s.secure_cookies, "/funding", "spending_imported"),
+        Ok(Err(e)) => {
+            let errors = e
+                .errors
+                .into_iter()
+                .map(|r| {
+                    let msg = match r.code.as_str() {
+                        "unknown_column" | "missing_column" | "unreadable" | "too_many_rows"
+                        | "empty" => t.code("import_error", &r.code),
+                        code => format!("{} ({})", t.code("error.field", code), r.message),
+                    };
+                    (r.line, r.column, msg)
+                })
+                .collect();
+            page_with(
+                &s,
+                t,
+                &user,
+                Forms::blank(t),
+                errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
         Err(e) => app_error(t, Some(&user.session), e),
     }
 }

@@ -85,6 +85,14 @@ pub fn routes() -> Router<AppState> {
         .route("/key-figures/export", get(key_figures::export))
         .route("/plans", get(plan::list))
         .route("/funding", get(funding::page))
+        .route("/funding/sources", post(funding::add_source))
+        .route("/funding/grants", post(funding::add_grant))
+        .route("/funding/spending", post(funding::add_spending))
+        .route(
+            "/funding/spending/import",
+            post(funding::import_spending)
+                .layer(axum::extract::DefaultBodyLimit::max(crate::IMPORT_LIMIT)),
+        )
         .route(
             "/plans/import",
             post(plan::import).layer(axum::extract::DefaultBodyLimit::max(crate::IMPORT_LIMIT)),

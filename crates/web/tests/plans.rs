@@ -697,6 +697,12 @@ async fn the_funding_page_books_spending_and_names_a_bad_amount_at_its_field() {
         page.text.contains("data-over-budget"),
         "120.000 on a 100.000 line is flagged"
     );
+    // The plan page carries the key figures of the plan period.
+    let plans = t.api("GET", "/api/v1/plans", Some("sek"), None).await.json();
+    let pid = plans[0]["id"].as_str().unwrap();
+    let page = t.page(&format!("/plans/{pid}"), &cookie).await;
+    assert!(page.text.contains("Nøgletal for planperioden 01.01.2018 – 31.12.2019"));
+    assert!(page.text.contains("data-plan-figures"));
     // An analyst reads the page without the forms.
     let (_, analyst) = t.login("analyst", common::PASSWORD).await;
     let page = t.page("/funding", &analyst).await;

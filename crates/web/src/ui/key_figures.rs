@@ -246,7 +246,7 @@ fn shown(t: &Tr, f: Option<&Figure>) -> String {
     }
 }
 
-fn sections(t: &Tr, r: &KeyFigureReport) -> Vec<Section> {
+pub(crate) fn sections(t: &Tr, r: &KeyFigureReport) -> Vec<Section> {
     let line = |code: &str, part: bool, label: String| Line {
         label,
         part,

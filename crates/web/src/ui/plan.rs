@@ -613,6 +613,9 @@ struct DetailPage {
     statuses: Vec<(String, String)>,
     /// The plan period's key figures, as a link (`from`, `to`).
     period: Option<(String, String)>,
+    /// The key figures of the plan period so far, as the key-figure page
+    /// groups them (for readers of key figures).
+    figures: Vec<super::key_figures::Section>,
 }
 
 fn qualitative(a: &vink_app::plan::FocusAreaView) -> Vec<(String, String, i32)> {
@@ -673,6 +676,22 @@ async fn detail_page(
                 })
                 .collect();
             let period = plan_period(&plan, s.app.today());
+            let figures = match &period {
+                Some((from, to))
+                    if decide(&user.session.actor, Action::KeyFigureRead, &Resource::None)
+                        .is_allowed() =>
+                {
+                    let q = vink_app::key_figures::KeyFigureQuery {
+                        from: Some(from.clone()),
+                        to: Some(to.clone()),
+                    };
+                    match vink_app::key_figures::report(&s.app, &user.session.actor, &q).await {
+                        Ok(r) => super::key_figures::sections(&t, &r),
+                        Err(e) => return app_error(t, Some(&user.session), e),
+                    }
+                }
+                _ => Vec::new(),
+            };
             let mut p = Page::new(t, "plans.detail_title", Some(&user.session)).named(&plan.title);
             if forms.any() {
                 p.mark_error();
@@ -684,6 +703,7 @@ async fn detail_page(
                     plan,
                     areas,
                     period,
+                    figures,
                     budgets,
                     can_manage: decide(&user.session.actor, Action::PlanManage, &Resource::None)
                         .is_allowed(),

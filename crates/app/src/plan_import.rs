@@ -70,6 +70,61 @@ pub fn parse(name: &str, bytes: &[u8]) -> Result<PlanInput> {
     }
 }
 
+/// The line of a field named by its path (`focus_areas[1].targets[0].metric`)
+/// in a TOML file; for a field that is missing, the line of the nearest
+/// part that is there (its table).
+pub fn line_of(text: &str, path: &str) -> Option<usize> {
+    use toml::de::{DeTable, DeValue};
+    let root = DeTable::parse(text).ok()?;
+    let mut span = root.span();
+    let mut here: &DeTable<'_> = root.get_ref();
+    for seg in path.split('.') {
+        let (key, index) = match seg.split_once('[') {
+            Some((k, rest)) => (k, rest.trim_end_matches(']').parse::<usize>().ok()),
+            None => (seg, None),
+        };
+        let Some((_, v)) = here.iter().find(|(k, _)| k.get_ref().as_ref() == key) else {
+            break;
+        };
+        span = v.span();
+        let mut value = v;
+        if let Some(i) = index {
+            match value.get_ref() {
+                DeValue::Array(a) => match a.get(i) {
+                    Some(item) => {
+                        span = item.span();
+                        value = item;
+                    }
+                    None => break,
+                },
+                _ => break,
+            }
+        }
+        match value.get_ref() {
+            DeValue::Table(t) => here = t,
+            _ => break,
+        }
+    }
+    Some(text.get(..span.start)?.matches('\n').count() + 1)
+}
+
+/// A plan file's content errors with the line each is on (TOML files).
+fn with_lines(name: &str, bytes: &[u8], mut errs: FieldErrors) -> FieldErrors {
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return errs;
+    };
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if name.to_ascii_lowercase().ends_with(".json") || text.trim_start().starts_with('{') {
+        return errs;
+    }
+    for e in &mut errs.0 {
+        if let Some(line) = line_of(text, &e.field) {
+            e.message = format!("line {line}: {}", e.message);
+        }
+    }
+    errs
+}
+
 /// Imports a plan file as one new plan.
 pub async fn import(app: &App, actor: &Actor, name: &str, bytes: &[u8]) -> Result<Uuid> {
     let input = parse(name, bytes)?;
@@ -84,7 +139,7 @@ pub async fn import(app: &App, actor: &Actor, name: &str, bytes: &[u8]) -> Resul
             Some(RecordRef::plan(id)),
         )
         .await?;
-    let draft = check(&input).map_err(AppError::Invalid)?;
+    let draft = check(&input).map_err(|e| AppError::Invalid(with_lines(name, bytes, e)))?;
     crate::plan::insert(&mut tx, &draft, id).await?;
     tx.commit().await?;
     Ok(id)
@@ -259,6 +314,15 @@ mod tests {
             let d = check(&input).unwrap();
             assert!(d.targets().count() >= 7, "{name}");
         }
+    }
+
+    #[test]
+    fn a_content_error_is_found_on_its_line() {
+        let text = "title = \"x\"\nfrom_year = 2026\nto_year = 2026\n\n[[focus_areas]]\ntitle = \"a\"\nlevel = \"preventive\"\n\n  [[focus_areas.targets]]\n  text = \"t\"\n  kind = \"count\"\n  metric = \"activities.bowling\"\n  at_least = 3\n";
+        assert_eq!(line_of(text, "focus_areas[0].targets[0].metric"), Some(12));
+        assert_eq!(line_of(text, "from_year"), Some(2));
+        // A missing field: the line of its table.
+        assert_eq!(line_of(text, "focus_areas[0].effect"), Some(5));
     }
 
     #[test]

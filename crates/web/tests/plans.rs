@@ -253,6 +253,16 @@ async fn the_seed_plans_import_with_every_target() {
         .unwrap()
         .to_string();
     assert!(msg.starts_with("line 2"), "{msg}");
+    // A content error: the field by its path, and its line in the file.
+    let r = import(
+        &t,
+        "title = \"x\"\nfrom_year = 2030\nto_year = 2030\n\n[[focus_areas]]\ntitle = \"a\"\nlevel = \"sideways\"\n",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let e = &r.json()["error"]["fields"][0];
+    assert_eq!(e["field"], "focus_areas[0].level");
+    assert!(e["message"].as_str().unwrap().starts_with("line 7:"), "{e}");
     let r = t.api("GET", "/api/v1/plans", Some("sek"), None).await;
     assert_eq!(r.json().as_array().unwrap().len(), 2);
 }
@@ -698,10 +708,16 @@ async fn the_funding_page_books_spending_and_names_a_bad_amount_at_its_field() {
         "120.000 on a 100.000 line is flagged"
     );
     // The plan page carries the key figures of the plan period.
-    let plans = t.api("GET", "/api/v1/plans", Some("sek"), None).await.json();
+    let plans = t
+        .api("GET", "/api/v1/plans", Some("sek"), None)
+        .await
+        .json();
     let pid = plans[0]["id"].as_str().unwrap();
     let page = t.page(&format!("/plans/{pid}"), &cookie).await;
-    assert!(page.text.contains("Nøgletal for planperioden 01.01.2018 – 31.12.2019"));
+    assert!(
+        page.text
+            .contains("Nøgletal for planperioden 01.01.2018 – 31.12.2019")
+    );
     assert!(page.text.contains("data-plan-figures"));
     // An analyst reads the page without the forms.
     let (_, analyst) = t.login("analyst", common::PASSWORD).await;

@@ -707,6 +707,45 @@ async fn the_funding_page_books_spending_and_names_a_bad_amount_at_its_field() {
         page.text.contains("data-over-budget"),
         "120.000 on a 100.000 line is flagged"
     );
+    // The line is corrected from the page: a year outside the grant's
+    // usage period is named; within it, the new amount holds.
+    let edit = format!("/funding/lines/{line}");
+    let bad = t
+        .post_form(
+            &edit,
+            &cookie,
+            &[("csrf", &csrf), ("year", "2019"), ("amount", "150.000")],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.text.contains("anvendelsesperiode"), "{}", bad.text);
+    let ok = t
+        .post_form(
+            &edit,
+            &cookie,
+            &[
+                ("csrf", &csrf),
+                ("year", "2018"),
+                ("amount", "150.000"),
+                ("account", "4711"),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.text);
+    let grants = t
+        .api("GET", "/api/v1/funding/grants", Some("sek"), None)
+        .await
+        .json();
+    let l = &grants
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["title"] == "National hotline")
+        .unwrap()["lines"][0];
+    assert_eq!(
+        (l["budget"].as_i64(), l["over_budget"].as_bool()),
+        (Some(15_000_000), Some(false))
+    );
     // The plan page carries the key figures of the plan period.
     let plans = t
         .api("GET", "/api/v1/plans", Some("sek"), None)

@@ -44,6 +44,35 @@ impl FundingPage {
     fn kr(&self, ore: &i64) -> String {
         Ore(*ore).danish()
     }
+
+    /// A grant's line forms: (line id, year, values, errors). A form shows
+    /// what it was sent with when it came back with errors, else the line
+    /// as it is (amounts as typed: `250.000`, `1.234,50`).
+    fn line_forms(&self, g: &GrantView) -> Vec<(uuid::Uuid, i32, FormData, super::Errors)> {
+        g.lines
+            .iter()
+            .map(|l| {
+                let name = format!("line-{}", l.id.simple());
+                let e = self.forms.e(&name);
+                let f = if e.any() {
+                    self.forms.f(&name)
+                } else {
+                    FormData(vec![
+                        ("year".into(), l.year.to_string()),
+                        (
+                            "amount".into(),
+                            Ore(l.balance.budget)
+                                .danish()
+                                .trim_end_matches(" kr.")
+                                .to_string(),
+                        ),
+                        ("account".into(), l.account.clone().unwrap_or_default()),
+                    ])
+                };
+                (l.id, l.year, f, e)
+            })
+            .collect()
+    }
 }
 
 async fn page_with(
@@ -248,6 +277,41 @@ pub async fn add_spending(
         _ => Err(AppError::Invalid(errs)),
     };
     done(&s, t, &user, "spending", f, r, "spending_saved").await
+}
+
+/// Correcting a budget line (year, amount, account) from the page.
+pub async fn edit_line(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    user: UiUser,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    f: FormData,
+) -> Response {
+    if !f.csrf_ok(&user.session) {
+        return csrf_failed(t, &user.session);
+    }
+    let id = match super::parse_id(t, &user, &id) {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    let mut errs = FieldErrors::new();
+    let input = vink_domain::funding::BudgetLineInput {
+        year: year_field(&mut errs, &f, "year"),
+        amount: nonblank(&f, "amount").map(AmountInput::Kroner),
+        account: nonblank(&f, "account"),
+        note: nonblank(&f, "note"),
+        focus_area: None,
+        intervention: None,
+    };
+    let r = if errs.is_empty() {
+        uc::update_line(&s.app, &user.session.actor, id, &input)
+            .await
+            .map(|()| id)
+    } else {
+        Err(AppError::Invalid(errs))
+    };
+    let form = format!("line-{}", id.simple());
+    done(&s, t, &user, &form, f, r, "line_saved").await
 }
 
 /// The finance system's export, uploaded.

@@ -88,6 +88,7 @@ pub fn routes() -> Router<AppState> {
         .route("/funding/sources", post(funding::add_source))
         .route("/funding/grants", post(funding::add_grant))
         .route("/funding/spending", post(funding::add_spending))
+        .route("/funding/lines/{id}", post(funding::edit_line))
         .route(
             "/funding/spending/import",
             post(funding::import_spending)

@@ -6,6 +6,7 @@
 pub mod activity;
 pub mod activity_import;
 pub mod audit;
+pub mod backup;
 pub mod clock;
 pub mod concern;
 pub mod corps;

@@ -124,6 +124,22 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Take an encrypted, consistent backup of the SQLite database while the
+    /// server runs (key: VINK_BACKUP_KEY or --key-file, 64 hex digits).
+    Backup {
+        file: std::path::PathBuf,
+        #[arg(long)]
+        key_file: Option<std::path::PathBuf>,
+    },
+    /// Restore an encrypted backup to the database; refuses to replace an
+    /// existing database without --force (stop the server first).
+    Restore {
+        file: std::path::PathBuf,
+        #[arg(long)]
+        key_file: Option<std::path::PathBuf>,
+        #[arg(long)]
+        force: bool,
+    },
     /// Action plans.
     Plan {
         #[command(subcommand)]
@@ -193,6 +209,8 @@ enum CliError {
     Io(#[from] std::io::Error),
     #[error("{0}")]
     Usage(String),
+    #[error(transparent)]
+    Backup(#[from] vink_app::backup::BackupError),
 }
 
 fn main() -> ExitCode {
@@ -387,6 +405,25 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             let result = user(&app, command).await;
             app.db.close().await;
             result
+        }
+        Command::Backup { file, key_file } => {
+            let key = vink_app::backup::BackupKey::load(key_file.as_deref())?;
+            let size = vink_app::backup::backup(&cli.database, &key, &file).await?;
+            println!(
+                "backup written to {} ({size} bytes, encrypted)",
+                file.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Restore {
+            file,
+            key_file,
+            force,
+        } => {
+            let key = vink_app::backup::BackupKey::load(key_file.as_deref())?;
+            vink_app::backup::restore(&cli.database, &key, &file, force).await?;
+            println!("restored {} to {}", file.display(), cli.database);
+            Ok(ExitCode::SUCCESS)
         }
         Command::Plan { command } => {
             let db = open(&cli.database).await?;

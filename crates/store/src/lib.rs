@@ -12,6 +12,7 @@ pub use sql::Order;
 
 pub mod activity;
 pub mod audit;
+pub mod backup;
 pub mod concern;
 pub mod corps;
 pub mod course;

@@ -156,7 +156,7 @@ pub fn open(
             _ => return Err(BackupError::Truncated),
         }
         let size = u32::from_be_bytes(size) as usize;
-        if size < TAG || size > CHUNK + TAG {
+        if !(TAG..=CHUNK + TAG).contains(&size) {
             return Err(BackupError::Tampered(counter));
         }
         let mut chunk = vec![0u8; size];

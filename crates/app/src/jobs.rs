@@ -105,9 +105,15 @@ async fn run_forever(app: Arc<App>, job: Job, every: Duration) {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        if let Err(e) = run_pass(&app, job).await {
-            tracing::warn!(job = job.name(), error = %e, "job pass failed");
-        }
+        let outcome = match run_pass(&app, job).await {
+            Ok(()) => "ok",
+            Err(e) => {
+                tracing::warn!(job = job.name(), error = %e, "job pass failed");
+                "failed"
+            }
+        };
+        metrics::counter!("vink_job_runs_total", "job" => job.name(), "outcome" => outcome)
+            .increment(1);
     }
 }
 

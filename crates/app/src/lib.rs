@@ -68,6 +68,9 @@ pub struct Config {
     pub session_lifetime: SignedDuration,
     /// The unit's phone number for the public (shown after a report).
     pub public_phone: Option<String>,
+    /// The bearer token `/metrics` answers to; without one, it answers no
+    /// one (404).
+    pub metrics_token: Option<String>,
 }
 
 impl Default for Config {
@@ -85,6 +88,7 @@ impl Default for Config {
             token_lifetime: SignedDuration::from_hours(90 * 24),
             session_lifetime: SignedDuration::from_hours(12),
             public_phone: None,
+            metrics_token: None,
         }
     }
 }

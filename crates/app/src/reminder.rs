@@ -114,6 +114,7 @@ pub async fn run_once(app: &App) -> Result<RunSummary> {
                 continue;
             }
             summary.notifications += 1;
+            metrics::counter!("vink_notifications_total", "kind" => "follow_up_due").increment(1);
             if let Some(to) = email.filter(|e| !e.is_empty()) {
                 let subject = format!("vink: opfølgning senest {}", f.due_on);
                 let body = format!(
@@ -161,6 +162,8 @@ pub async fn run_once(app: &App) -> Result<RunSummary> {
                 continue;
             }
             summary.notifications += 1;
+            metrics::counter!("vink_notifications_total", "kind" => "grant_report_due")
+                .increment(1);
             if let Some(to) = email.as_deref().filter(|e| !e.is_empty()) {
                 let subject = format!("vink: rapport om bevilling senest {}", r.due_on);
                 let body = format!(
@@ -206,6 +209,7 @@ pub async fn run_once(app: &App) -> Result<RunSummary> {
             Ok(()) => {
                 store::finish_mail(&mut tx, mail.id, "sent", attempts, at, None, at).await?;
                 summary.sent += 1;
+                metrics::counter!("vink_reminder_emails_total", "outcome" => "sent").increment(1);
             }
             Err(e) => {
                 // No address or content in the log: only that it failed.
@@ -220,6 +224,7 @@ pub async fn run_once(app: &App) -> Result<RunSummary> {
                 };
                 store::finish_mail(&mut tx, mail.id, status, attempts, next, Some(&e), at).await?;
                 summary.failed += 1;
+                metrics::counter!("vink_reminder_emails_total", "outcome" => "failed").increment(1);
             }
         }
         tx.commit().await?;

@@ -91,6 +91,10 @@ enum Command {
         /// The unit's phone number, shown to the public after a report.
         #[arg(long, env = "VINK_PUBLIC_PHONE")]
         public_phone: Option<String>,
+        /// The bearer token Prometheus scrapes /metrics with (without it,
+        /// /metrics is not served).
+        #[arg(long, env = "VINK_METRICS_TOKEN")]
+        metrics_token: Option<String>,
     },
     /// Apply database migrations and exit.
     Migrate,
@@ -268,6 +272,7 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             max_connections,
             reminder_interval_seconds,
             public_phone,
+            metrics_token,
         } => {
             if !(1..=36).contains(&risk_follow_up_months)
                 || !(1..=36).contains(&occupation_follow_up_months)
@@ -302,6 +307,7 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
                 // The demo shows a fictitious number so the receipt page is complete.
                 public_phone: public_phone
                     .or_else(|| demo.then(|| "33 00 00 00 (fiktivt demonummer)".to_string())),
+                metrics_token,
                 ..Config::default()
             };
             let mut app = App::new(db, config);

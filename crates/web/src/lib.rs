@@ -10,6 +10,7 @@ pub mod download;
 mod error;
 pub mod export;
 pub mod i18n;
+mod metrics;
 pub mod redirect;
 mod security;
 pub mod server;
@@ -46,6 +47,7 @@ pub struct AppState {
 
 /// The whole application as one router.
 pub fn router(state: AppState) -> Router {
+    metrics::install();
     Router::new()
         .merge(ui::routes())
         .merge(api::routes())
@@ -56,6 +58,9 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz/live", get(live))
         .route("/healthz/ready", get(healthz))
         .route("/assets/{*path}", get(assets::serve))
+        .route("/metrics", get(metrics::metrics))
+        // Counted by route template: this layer runs after routing.
+        .route_layer(axum::middleware::from_fn(metrics::track))
         .fallback(ui::not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         // Pages, JSON and assets compressed (brotli or gzip, as the client

@@ -1,0 +1,108 @@
+//! Operations metrics in Prometheus' text format on `/metrics`: requests by
+//! route template and status, their latency, job passes, reminders, and
+//! the database's transaction counts. Labels are route templates
+//! (`/api/v1/concerns/{id}`), never a path with an id in it, and nothing
+//! about a person. `/metrics` answers only the configured bearer token.
+
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+
+use crate::AppState;
+
+/// Latency buckets in seconds: a page of ours takes milliseconds.
+const BUCKETS: &[f64] = &[
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
+];
+
+/// The process's recorder, installed once (metrics are process-wide).
+fn handle() -> &'static Option<PrometheusHandle> {
+    static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+    HANDLE.get_or_init(|| {
+        let builder = PrometheusBuilder::new().set_buckets(BUCKETS).ok()?;
+        let recorder = builder.build_recorder();
+        let handle = recorder.handle();
+        metrics::set_global_recorder(recorder).ok()?;
+        Some(handle)
+    })
+}
+
+/// Installs the process's recorder, so that what runs before the first
+/// request (the jobs `serve` starts) is counted too.
+pub fn install() {
+    let _ = handle();
+}
+
+/// Counts and times every request that matched a route, by its template.
+pub async fn track(req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_string());
+    let method = req.method().as_str().to_string();
+    let start = Instant::now();
+    let response = next.run(req).await;
+    if let Some(route) = route {
+        let status = response.status().as_u16().to_string();
+        metrics::counter!(
+            "vink_http_requests_total",
+            "method" => method.clone(),
+            "route" => route.clone(),
+            "status" => status
+        )
+        .increment(1);
+        metrics::histogram!(
+            "vink_http_request_duration_seconds",
+            "method" => method,
+            "route" => route
+        )
+        .record(start.elapsed().as_secs_f64());
+    }
+    response
+}
+
+/// `GET /metrics`, for the configured bearer token only (no token
+/// configured: not found, as if there were no such page).
+pub async fn metrics(State(s): State<AppState>, headers: HeaderMap) -> Response {
+    let Some(token) = s
+        .app
+        .config
+        .metrics_token
+        .as_deref()
+        .filter(|t| !t.is_empty())
+    else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    if !crate::auth::same_secret(given, token) {
+        return (
+            StatusCode::UNAUTHORIZED,
+            [(header::WWW_AUTHENTICATE, "Bearer")],
+        )
+            .into_response();
+    }
+    let Some(h) = handle() else {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    };
+    let stats = s.app.db.stats();
+    metrics::gauge!("vink_db_write_transactions").set(stats.writes() as f64);
+    metrics::gauge!("vink_db_read_transactions").set(stats.reads() as f64);
+    h.run_upkeep();
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        h.render(),
+    )
+        .into_response()
+}

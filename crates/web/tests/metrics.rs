@@ -1,0 +1,71 @@
+//! `/metrics`: Prometheus text for the configured token only; requests by
+//! route template and status, never a path with an id or anything about a
+//! person.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+
+async fn scrape(t: &common::T, token: Option<&str>) -> common::Resp {
+    let mut b = Request::builder().method("GET").uri("/metrics");
+    if let Some(tok) = token {
+        b = b.header(header::AUTHORIZATION, format!("Bearer {tok}"));
+    }
+    t.send(b.body(Body::empty()).unwrap()).await
+}
+
+#[tokio::test]
+async fn metrics_count_routes_by_template_for_the_token_only() {
+    let config = vink_app::Config {
+        metrics_token: Some("scrape-secret-123".into()),
+        ..vink_app::Config::default()
+    };
+    let t = common::setup_with(config).await;
+    let id = t.concern(None).await;
+    let r = t
+        .api("GET", &format!("/api/v1/concerns/{id}"), Some("sek"), None)
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let case_number = r.json()["case_number"].as_str().unwrap().to_string();
+    let r = t
+        .api(
+            "GET",
+            &format!("/api/v1/concerns/{id}"),
+            Some("mentor"),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(scrape(&t, None).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        scrape(&t, Some("wrong")).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let m = scrape(&t, Some("scrape-secret-123")).await;
+    assert_eq!(m.status, StatusCode::OK);
+    assert!(m.header("content-type").starts_with("text/plain"));
+    let text = m.text;
+    for line in [
+        r#"vink_http_requests_total{method="GET",route="/api/v1/concerns/{id}",status="200"} 1"#,
+        r#"vink_http_requests_total{method="GET",route="/api/v1/concerns/{id}",status="403"} 1"#,
+        r#"vink_http_requests_total{method="POST",route="/api/v1/concerns",status="201"} 1"#,
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line} in\n{text}");
+    }
+    assert!(text.contains("vink_http_request_duration_seconds_bucket"));
+    assert!(text.contains("vink_db_write_transactions"));
+    // Nothing that names a record or a person.
+    assert!(!text.contains(&id.to_string()) && !text.contains(&case_number));
+    assert!(!text.contains("Fiktiv"), "{text}");
+}
+
+#[tokio::test]
+async fn without_a_token_there_is_no_metrics_page() {
+    let t = common::setup().await;
+    assert_eq!(
+        scrape(&t, Some("anything")).await.status,
+        StatusCode::NOT_FOUND
+    );
+}

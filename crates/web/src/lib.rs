@@ -12,6 +12,7 @@ pub mod export;
 pub mod i18n;
 mod metrics;
 pub mod redirect;
+mod request_id;
 mod security;
 pub mod server;
 mod ui;
@@ -73,6 +74,8 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             security::headers,
         ))
+        // Outermost: every response, and every log line of a request, has it.
+        .layer(axum::middleware::from_fn(request_id::layer))
         .with_state(state)
 }
 

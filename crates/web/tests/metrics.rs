@@ -69,3 +69,30 @@ async fn without_a_token_there_is_no_metrics_page() {
         StatusCode::NOT_FOUND
     );
 }
+
+#[tokio::test]
+async fn every_response_carries_a_request_id_and_error_pages_show_it() {
+    let t = common::setup().await;
+    let r = t.api("GET", "/api/v1/plans", Some("sek"), None).await;
+    let made = r.header("x-request-id");
+    assert_eq!(made.len(), 32, "{made}");
+    // A proxy's sane id is kept; an odd one is replaced.
+    for (given, kept) in [("edge-7f3a.1", true), ("<script>", false)] {
+        let req = Request::builder()
+            .uri("/healthz/live")
+            .header("x-request-id", given)
+            .body(Body::empty())
+            .unwrap();
+        let r = t.send(req).await;
+        assert_eq!(r.header("x-request-id") == given, kept, "{given}");
+    }
+    let (_, cookie) = t.login("sek", common::PASSWORD).await;
+    let page = t.page("/no/such/page", &cookie).await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+    let id = page.header("x-request-id");
+    assert!(
+        page.text.contains(&format!("Fejl-id: {id}")),
+        "{}",
+        page.text
+    );
+}

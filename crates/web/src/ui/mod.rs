@@ -298,6 +298,8 @@ struct ErrorPage {
     p: Page,
     heading: String,
     message: String,
+    /// Quoted when the user reports the error, found in the log.
+    request_id: String,
 }
 
 /// A full error page with a translated message.
@@ -306,6 +308,7 @@ pub fn error_page(t: Tr, session: Option<&Session>, status: StatusCode, key: &st
     let page = ErrorPage {
         heading: t.code("error.status", status.as_str()),
         message: t.t(key).to_string(),
+        request_id: crate::request_id::current().unwrap_or_default(),
         p,
     };
     render(status, &page)

@@ -66,6 +66,7 @@ async fn a_backup_taken_during_writes_restores_every_acknowledged_write() {
         });
     }
     tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    vink_app::backup::audit(&app).await.unwrap();
     let began = std::time::Instant::now();
     let file = dir.join("vink.backup");
     let size = backup(&url, &key(), &file).await.unwrap();
@@ -105,6 +106,12 @@ async fn a_backup_taken_during_writes_restores_every_acknowledged_write() {
             "acknowledged before the backup, missing after restore"
         );
     }
+    // The backup's own audit row is in the copy.
+    vink_store::audit::settle(&db).await.unwrap();
+    let rows = vink_store::audit::list(&mut tx, &Default::default(), 100_000)
+        .await
+        .unwrap();
+    assert!(rows.iter().any(|r| r.action == "backup.run"));
     tx.commit().await.unwrap();
     assert!(n as usize >= before.len());
     let app = App::new(db, Config::default());

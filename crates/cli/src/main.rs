@@ -414,6 +414,11 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
         }
         Command::Backup { file, key_file } => {
             let key = vink_app::backup::BackupKey::load(key_file.as_deref())?;
+            // The audit row first: the copy then holds it too.
+            let db = open(&cli.database).await?;
+            let app = App::new(db, Config::default());
+            vink_app::backup::audit(&app).await?;
+            app.db.close().await;
             let size = vink_app::backup::backup(&cli.database, &key, &file).await?;
             println!(
                 "backup written to {} ({size} bytes, encrypted)",
@@ -428,6 +433,10 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
         } => {
             let key = vink_app::backup::BackupKey::load(key_file.as_deref())?;
             vink_app::backup::restore(&cli.database, &key, &file, force).await?;
+            let db = open(&cli.database).await?;
+            let app = App::new(db, Config::default());
+            vink_app::backup::audit(&app).await?;
+            app.db.close().await;
             println!("restored {} to {}", file.display(), cli.database);
             Ok(ExitCode::SUCCESS)
         }

@@ -65,6 +65,9 @@ pub enum Action {
     ReminderRun,
     /// Loading the fictitious demo data set.
     DemoLoad,
+    /// Taking or restoring a backup: a copy of everything, by the command
+    /// line only.
+    Backup,
 }
 
 impl Action {
@@ -110,6 +113,7 @@ impl Action {
         Action::Logout,
         Action::ReminderRun,
         Action::DemoLoad,
+        Action::Backup,
     ];
 
     /// The audit log's code for the action.
@@ -155,6 +159,7 @@ impl Action {
             Action::Logout => "auth.logout",
             Action::ReminderRun => "reminder.run",
             Action::DemoLoad => "demo.load",
+            Action::Backup => "backup.run",
         }
     }
 }
@@ -337,7 +342,7 @@ pub fn decide(actor: &Actor, action: Action, resource: &Resource<'_>) -> Access 
             | AssessmentRecord | CorpsRead | CorpsManage | FollowUpList | OutcomeRead
             | KeyFigureRead | ActivityRead | ActivityManage | PlanRead | PlanManage
             | FundingRead | FundingManage | Search | Login | Logout => ALLOW,
-            ConcernReport | AuditRead | UserManage | ReminderRun | DemoLoad => ROLE,
+            ConcernReport | AuditRead | UserManage | ReminderRun | DemoLoad | Backup => ROLE,
         },
         Role::CoordinationUnit => match action {
             ConcernList | MeetingList | DashboardRead | CourseList | FollowUpList | CorpsRead
@@ -363,7 +368,7 @@ pub fn decide(actor: &Actor, action: Action, resource: &Resource<'_>) -> Access 
             | ConcernLinkPerson | MeetingCreate | MeetingUpdate | AgendaAdd | AuditRead
             | UserManage | CourseCreate | CourseUpdate | CoursePlan | ContactLog
             | AssessmentRecord | CorpsManage | ActivityManage | PlanManage | FundingRead
-            | FundingManage | ReminderRun | DemoLoad => ROLE,
+            | FundingManage | ReminderRun | DemoLoad | Backup => ROLE,
         },
         Role::Auditor => match action {
             AuditRead | Login | Logout => ALLOW,
@@ -373,7 +378,8 @@ pub fn decide(actor: &Actor, action: Action, resource: &Resource<'_>) -> Access 
             | UserManage | CourseCreate | CourseRead | CourseList | CourseUpdate | CoursePlan
             | ContactLog | AssessmentRecord | CorpsRead | CorpsManage | FollowUpList
             | OutcomeRead | KeyFigureRead | ActivityRead | ActivityManage | PlanRead
-            | PlanManage | FundingRead | FundingManage | Search | ReminderRun | DemoLoad => ROLE,
+            | PlanManage | FundingRead | FundingManage | Search | ReminderRun | DemoLoad
+            | Backup => ROLE,
         },
         Role::Admin => match action {
             UserManage | Login | Logout => ALLOW,
@@ -383,7 +389,8 @@ pub fn decide(actor: &Actor, action: Action, resource: &Resource<'_>) -> Access 
             | AuditRead | CourseCreate | CourseRead | CourseList | CourseUpdate | CoursePlan
             | ContactLog | AssessmentRecord | CorpsRead | CorpsManage | FollowUpList
             | OutcomeRead | KeyFigureRead | ActivityRead | ActivityManage | PlanRead
-            | PlanManage | FundingRead | FundingManage | Search | ReminderRun | DemoLoad => ROLE,
+            | PlanManage | FundingRead | FundingManage | Search | ReminderRun | DemoLoad
+            | Backup => ROLE,
         },
         Role::Mentor => match action {
             CourseList | FollowUpList | Search | Login | Logout => ALLOW,
@@ -402,7 +409,7 @@ pub fn decide(actor: &Actor, action: Action, resource: &Resource<'_>) -> Access 
             | MeetingList | MeetingUpdate | AgendaAdd | RecommendationRecord | DashboardRead
             | AuditRead | UserManage | CourseCreate | CourseUpdate | CorpsRead | CorpsManage
             | OutcomeRead | KeyFigureRead | ActivityRead | ActivityManage | PlanRead
-            | PlanManage | FundingRead | FundingManage | ReminderRun | DemoLoad => ROLE,
+            | PlanManage | FundingRead | FundingManage | ReminderRun | DemoLoad | Backup => ROLE,
         },
         Role::Analyst => match action {
             OutcomeRead | KeyFigureRead | ActivityRead | PlanRead | FundingRead | Login
@@ -413,7 +420,7 @@ pub fn decide(actor: &Actor, action: Action, resource: &Resource<'_>) -> Access 
             | AuditRead | UserManage | CourseCreate | CourseRead | CourseList | CourseUpdate
             | CoursePlan | ContactLog | AssessmentRecord | CorpsRead | CorpsManage
             | FollowUpList | ActivityManage | PlanManage | FundingManage | Search | ReminderRun
-            | DemoLoad => ROLE,
+            | DemoLoad | Backup => ROLE,
         },
     }
 }
@@ -429,7 +436,7 @@ fn public(action: Action) -> Access {
         | UserManage | CourseCreate | CourseRead | CourseList | CourseUpdate | CoursePlan
         | ContactLog | AssessmentRecord | CorpsRead | CorpsManage | FollowUpList | OutcomeRead
         | KeyFigureRead | ActivityRead | ActivityManage | PlanRead | PlanManage | FundingRead
-        | FundingManage | Search | Logout | ReminderRun | DemoLoad => ROLE,
+        | FundingManage | Search | Logout | ReminderRun | DemoLoad | Backup => ROLE,
     }
 }
 
@@ -440,7 +447,7 @@ fn system(action: Action) -> Access {
     match action {
         ConcernCreate | ConcernTransition | ConcernPause | ConcernDecide | MeetingCreate
         | MeetingUpdate | AgendaAdd | RecommendationRecord | UserManage | ReminderRun
-        | DemoLoad | ActivityManage | PlanManage | FundingManage => ALLOW,
+        | DemoLoad | ActivityManage | PlanManage | FundingManage | Backup => ALLOW,
         ConcernReport | ConcernRead | ConcernList | ConcernLinkPerson | MeetingRead
         | MeetingList | DashboardRead | AuditRead | CourseCreate | CourseRead | CourseList
         | CourseUpdate | CoursePlan | ContactLog | AssessmentRecord | CorpsRead | CorpsManage

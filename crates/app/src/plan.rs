@@ -156,7 +156,8 @@ pub struct StatusInput {
 pub struct ShareCounts {
     pub numerator: i64,
     pub denominator: i64,
-    /// Follow-ups not due or not recorded yet: never counted as failures.
+    /// Not answered or decided yet (follow-ups not due or not recorded;
+    /// concerns not triaged yet): never counted as failures.
     pub pending: i64,
 }
 
@@ -738,7 +739,14 @@ async fn attain(
                 Some(d) => {
                     let num = counter.count(tx, m, year.first, year.to_date()).await?;
                     let den = counter.count(tx, d, year.first, year.to_date()).await?;
-                    Share::of(num, den, 0, 0, goal)
+                    // Concerns not decided yet may still need local action.
+                    let pending = if d == Metric::ConcernsNeedingLocalAction {
+                        let s = counter.sums(tx, year.first, year.to_date()).await?;
+                        vink_domain::key_figures::undecided(s)
+                    } else {
+                        0
+                    };
+                    Share::of(num, den, pending, 0, goal)
                 }
             };
             view.status = share_status(&share, goal, &year).code().into();

@@ -363,6 +363,15 @@ pub fn evaluate(m: Metric, s: &Sums, target_percent: i64) -> Value {
     }
 }
 
+/// Concerns received in the period and not decided yet: for a share over
+/// the concerns needing local action, the ones that may still join it
+/// (pending, never counted as failures).
+pub fn undecided(s: &Sums) -> i64 {
+    let received = s.sum(FactKind::ConcernReceived, Bucket::In, None, None);
+    let decided = s.sum(FactKind::ConcernDecided, Bucket::In, None, None);
+    (received - decided).max(0)
+}
+
 /// The outcome shares of the courses completed in the period, from facts.
 pub fn outcomes(s: &Sums, target_percent: i64) -> OutcomeShares {
     use FactKind::{CourseEnded, FollowUpAnswered};
@@ -578,6 +587,36 @@ pub fn suppress(figures: &mut [Figure]) {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn undecided_concerns_are_received_less_decided() {
+        let mut s = Sums::default();
+        s.add(FactKind::ConcernReceived, "", "", Bucket::In, 5);
+        s.add(
+            FactKind::ConcernDecided,
+            "unfounded",
+            "on_time",
+            Bucket::In,
+            2,
+        );
+        s.add(
+            FactKind::ConcernDecided,
+            "founded_local_action",
+            "late",
+            Bucket::In,
+            1,
+        );
+        // Decided before the period: not this period's.
+        s.add(
+            FactKind::ConcernDecided,
+            "unfounded",
+            "on_time",
+            Bucket::Before,
+            4,
+        );
+        assert_eq!(undecided(&s), 2);
+    }
+
     use super::*;
 
     #[test]

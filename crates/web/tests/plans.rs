@@ -125,6 +125,14 @@ async fn a_count_target_follows_the_activities_registered() {
     ] {
         assert_eq!(target(&p, text)["status"], "not_yet_measurable", "{text}");
     }
+    // Concerns received and not decided yet wait apart for the 48-hour
+    // share: pending, not a failure.
+    t.concern(Some("2026-06-29T10:00:00Z")).await;
+    t.concern(Some("2026-06-30T08:00:00Z")).await;
+    let p = plan(&t, &id, "sek").await;
+    let triage = target(&p, "Alle sager visiteres inden for 48 timer");
+    assert_eq!(triage["share"]["pending"], 2);
+    assert_eq!(triage["status"], "not_yet_measurable");
     // Every read of the plan is audited with the plan as its record.
     let rows = t.audit_of(id.parse().unwrap()).await;
     assert!(rows.iter().filter(|r| r.action == "plan.read").count() >= 3);

@@ -37,13 +37,24 @@ fn fill(r: u8, g: u8, b: u8) -> Fill {
     }
 }
 
+/// The words a line may break between. An amount stays whole with its unit
+/// ("1,8 mio. kr.", "250.000 kr."): joined by no-break spaces.
+fn words(text: &str) -> Vec<String> {
+    text.replace(" mio. kr.", "\u{a0}mio.\u{a0}kr.")
+        .replace(" kr.", "\u{a0}kr.")
+        .split(|c: char| c.is_whitespace() && c != '\u{a0}')
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
 /// Words wrapped to at most `chars` characters a line (the font's average
 /// width at the sizes used makes that a safe measure).
 fn wrap(text: &str, chars: usize) -> Vec<String> {
     let chars = chars.max(4);
     let mut lines = Vec::new();
     let mut line = String::new();
-    for word in text.split_whitespace() {
+    for word in words(text) {
         // A word longer than a line is broken where it must be.
         let pieces: Vec<String> = word
             .chars()
@@ -157,7 +168,7 @@ impl Pen {
         let min: Vec<f32> = (0..cols)
             .map(|c| {
                 let word = cells(c)
-                    .flat_map(str::split_whitespace)
+                    .flat_map(words)
                     .map(|w| w.chars().count())
                     .max()
                     .unwrap_or(0);

@@ -2,8 +2,6 @@
 //! (semicolons, UTF-8 with or without a BOM). All or nothing: every row is
 //! checked first, and one error anywhere saves no row.
 
-use std::collections::HashMap;
-
 use serde::Serialize;
 use utoipa::ToSchema;
 use vink_domain::activity::{ActivityInput, ParticipantInput, TargetGroup};
@@ -100,77 +98,21 @@ pub fn decode(bytes: &[u8]) -> String {
 /// Reads a file into one input per row, or the errors of the file's shape
 /// (unknown or missing columns, unreadable lines, too many rows).
 pub fn parse(text: &str) -> std::result::Result<Vec<(usize, ActivityInput)>, Vec<RowError>> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let first = text.lines().next().unwrap_or_default();
-    let delimiter = if first.contains(';') { b';' } else { b',' };
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .trim(csv::Trim::All)
-        .flexible(false)
-        .from_reader(text.as_bytes());
-    let err = |line: usize, column: &str, code: &str, message: String| RowError {
-        line,
-        column: column.into(),
-        code: code.into(),
-        message,
-    };
-    let header: Vec<String> = match reader.headers() {
-        Ok(h) => h.iter().map(|c| c.trim().to_lowercase()).collect(),
-        Err(e) => return Err(vec![err(1, "", "unreadable", e.to_string())]),
-    };
     let known = columns();
-    let mut errors = Vec::new();
-    for c in &header {
-        if !known.contains(c) {
-            errors.push(err(
-                1,
-                c,
-                "unknown_column",
-                format!("unknown column; expected {}", known.join(", ")),
-            ));
-        }
-    }
-    for required in ["kind", "held_on", "status", "title", "focus_area"] {
-        if !header.iter().any(|h| h == required) {
-            errors.push(err(
-                1,
-                required,
-                "missing_column",
-                "the column is required".into(),
-            ));
-        }
-    }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
+    let (cells, mut errors) = crate::csv_file::read(
+        text,
+        &crate::csv_file::Columns {
+            known: &known,
+            required: &["kind", "held_on", "status", "title", "focus_area"],
+            canonical: &|c| c.to_string(),
+            expected: &known.join(", "),
+            max_rows: MAX_ROWS,
+        },
+    )?;
+    let err = crate::csv_file::err;
     let mut rows = Vec::new();
-    for (i, record) in reader.records().enumerate() {
-        let line = i + 2;
-        if rows.len() >= MAX_ROWS {
-            return Err(vec![err(
-                line,
-                "",
-                "too_many_rows",
-                format!("at most {MAX_ROWS} rows a file"),
-            )]);
-        }
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                errors.push(err(line, "", "unreadable", e.to_string()));
-                continue;
-            }
-        };
-        if record.iter().all(|v| v.trim().is_empty()) {
-            continue;
-        }
-        let cells: HashMap<&str, &str> = header
-            .iter()
-            .map(String::as_str)
-            .zip(record.iter())
-            .filter(|(_, v)| !v.is_empty())
-            .collect();
-        let get = |k: &str| cells.get(k).map(|v| v.to_string());
+    for (line, cells) in cells {
+        let get = |k: &str| cells.get(k).cloned();
         let mut participants = Vec::new();
         for g in TargetGroup::ALL {
             let column = format!("participants.{}", g.code());
@@ -182,7 +124,7 @@ pub fn parse(text: &str) -> std::result::Result<Vec<(usize, ActivityInput)>, Vec
                     target_group: Some(g.code().into()),
                     count: Some(n),
                 }),
-                Err(_) => errors.push(err(line, &column, "invalid", "not a whole number".into())),
+                Err(_) => errors.push(err(line, &column, "invalid", "not a whole number")),
             }
         }
         rows.push((

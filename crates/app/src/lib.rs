@@ -11,6 +11,7 @@ pub mod clock;
 pub mod concern;
 pub mod corps;
 pub mod course;
+pub mod csv_file;
 pub mod demo;
 mod demo_activities;
 pub mod follow_up;

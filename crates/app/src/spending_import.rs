@@ -3,8 +3,6 @@
 //! `dato;beløb;konto;bilag;tekst`). A row's account and year name its
 //! budget line. All or nothing, errors by line and column.
 
-use std::collections::HashMap;
-
 use vink_domain::funding::{AmountInput, SpendingInput, check_spending};
 use vink_domain::policy::{Action, Resource};
 use vink_domain::user::Actor;
@@ -23,104 +21,49 @@ const COLUMNS: [(&str, &str); 5] = [
     ("note", "tekst"),
 ];
 
-fn err(line: usize, column: &str, code: &str, message: impl Into<String>) -> RowError {
-    RowError {
-        line,
-        column: column.into(),
-        code: code.into(),
-        message: message.into(),
-    }
-}
+use crate::csv_file::err;
 
 /// A row as read: (line, account, input).
 type Row = (usize, String, SpendingInput);
 
 /// Reads the file's rows, or the errors of its shape.
 pub fn parse(text: &str) -> std::result::Result<Vec<Row>, Vec<RowError>> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let first = text.lines().next().unwrap_or_default();
-    let delimiter = if first.contains(';') { b';' } else { b',' };
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .trim(csv::Trim::All)
-        .flexible(false)
-        .from_reader(text.as_bytes());
-    let header: Vec<String> = match reader.headers() {
-        Ok(h) => h
+    let known: Vec<String> = COLUMNS.iter().map(|(en, _)| (*en).to_string()).collect();
+    let canonical = |c: &str| {
+        COLUMNS
             .iter()
-            .map(|c| {
-                let c = c.trim().to_lowercase();
-                COLUMNS
-                    .iter()
-                    .find(|(en, da)| c == *en || c == *da)
-                    .map_or(c, |(en, _)| (*en).to_string())
-            })
-            .collect(),
-        Err(e) => return Err(vec![err(1, "", "unreadable", e.to_string())]),
+            .find(|(en, da)| c == *en || c == *da)
+            .map_or(c.to_string(), |(en, _)| (*en).to_string())
     };
-    let mut errors = Vec::new();
-    for c in &header {
-        if !COLUMNS.iter().any(|(en, _)| en == c) {
-            errors.push(err(
-                1,
-                c,
-                "unknown_column",
-                "unknown column; expected date, amount, account, voucher, note",
-            ));
-        }
-    }
-    for required in ["date", "amount", "account"] {
-        if !header.iter().any(|h| h == required) {
-            errors.push(err(1, required, "missing_column", "the column is required"));
-        }
-    }
+    let (cells, errors) = crate::csv_file::read(
+        text,
+        &crate::csv_file::Columns {
+            known: &known,
+            required: &["date", "amount", "account"],
+            canonical: &canonical,
+            expected: "date, amount, account, voucher, note",
+            max_rows: MAX_ROWS,
+        },
+    )?;
     if !errors.is_empty() {
         return Err(errors);
     }
-    let mut rows = Vec::new();
-    for (i, record) in reader.records().enumerate() {
-        let line = i + 2;
-        if rows.len() >= MAX_ROWS {
-            return Err(vec![err(
+    Ok(cells
+        .into_iter()
+        .map(|(line, cells)| {
+            let get = |k: &str| cells.get(k).cloned();
+            (
                 line,
-                "",
-                "too_many_rows",
-                format!("at most {MAX_ROWS} rows a file"),
-            )]);
-        }
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                errors.push(err(line, "", "unreadable", e.to_string()));
-                continue;
-            }
-        };
-        if record.iter().all(|v| v.trim().is_empty()) {
-            continue;
-        }
-        let cells: HashMap<&str, &str> = header
-            .iter()
-            .map(String::as_str)
-            .zip(record.iter())
-            .filter(|(_, v)| !v.is_empty())
-            .collect();
-        let get = |k: &str| cells.get(k).map(|v| v.to_string());
-        rows.push((
-            line,
-            get("account").unwrap_or_default(),
-            SpendingInput {
-                spent_on: get("date"),
-                amount: get("amount").map(AmountInput::Kroner),
-                voucher: get("voucher"),
-                note: get("note"),
-            },
-        ));
-    }
-    if errors.is_empty() {
-        Ok(rows)
-    } else {
-        Err(errors)
-    }
+                get("account").unwrap_or_default(),
+                SpendingInput {
+                    spent_on: get("date"),
+                    amount: get("amount").map(AmountInput::Kroner),
+                    voucher: get("voucher"),
+                    note: get("note"),
+                },
+            )
+        })
+        .collect())
 }
 
 /// Imports a finance export: every row checked and matched to its line,

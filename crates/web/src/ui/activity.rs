@@ -553,42 +553,19 @@ pub async fn import(
     State(s): State<AppState>,
     UiLang(t): UiLang,
     user: UiUser,
-    mut form: axum::extract::Multipart,
+    form: axum::extract::Multipart,
 ) -> Response {
-    let (mut csrf, mut file) = (String::new(), Vec::new());
-    loop {
-        match form.next_field().await {
-            Ok(Some(field)) => {
-                let name = field.name().unwrap_or_default().to_string();
-                let Ok(bytes) = field.bytes().await else {
-                    return import_page(
-                        t,
-                        &user,
-                        Vec::new(),
-                        t.t("activities.upload_failed").into(),
-                        StatusCode::BAD_REQUEST,
-                    )
-                    .await;
-                };
-                match name.as_str() {
-                    "csrf" => csrf = String::from_utf8_lossy(&bytes).into_owned(),
-                    "file" => file = bytes.to_vec(),
-                    _ => {}
-                }
-            }
-            Ok(None) => break,
-            Err(_) => {
-                return import_page(
-                    t,
-                    &user,
-                    Vec::new(),
-                    t.t("activities.upload_failed").into(),
-                    StatusCode::BAD_REQUEST,
-                )
-                .await;
-            }
-        }
-    }
+    let Some(up) = super::upload::read(form).await else {
+        return import_page(
+            t,
+            &user,
+            Vec::new(),
+            t.t("activities.upload_failed").into(),
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+    };
+    let (csrf, file) = (up.csrf, up.file);
     if !crate::auth::same_secret(&csrf, &user.session.csrf) {
         return csrf_failed(t, &user.session);
     }

@@ -319,45 +319,21 @@ pub async fn import_spending(
     State(s): State<AppState>,
     UiLang(t): UiLang,
     user: UiUser,
-    mut form: axum::extract::Multipart,
+    form: axum::extract::Multipart,
 ) -> Response {
-    let (mut csrf, mut file) = (String::new(), Vec::new());
+    let Some(up) = super::upload::read(form).await else {
+        return page_with(
+            &s,
+            t,
+            &user,
+            Forms::blank(t),
+            vec![(0, "file".into(), t.t("funding.upload_failed").into())],
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+    };
+    let (csrf, file) = (up.csrf, up.file);
     let failed = |key: &str| vec![(0usize, "file".to_string(), t.t(key).to_string())];
-    loop {
-        match form.next_field().await {
-            Ok(Some(field)) => {
-                let name = field.name().unwrap_or_default().to_string();
-                let Ok(bytes) = field.bytes().await else {
-                    return page_with(
-                        &s,
-                        t,
-                        &user,
-                        Forms::blank(t),
-                        failed("funding.upload_failed"),
-                        StatusCode::BAD_REQUEST,
-                    )
-                    .await;
-                };
-                match name.as_str() {
-                    "csrf" => csrf = String::from_utf8_lossy(&bytes).into_owned(),
-                    "file" => file = bytes.to_vec(),
-                    _ => {}
-                }
-            }
-            Ok(None) => break,
-            Err(_) => {
-                return page_with(
-                    &s,
-                    t,
-                    &user,
-                    Forms::blank(t),
-                    failed("funding.upload_failed"),
-                    StatusCode::BAD_REQUEST,
-                )
-                .await;
-            }
-        }
-    }
     if !crate::auth::same_secret(&csrf, &user.session.csrf) {
         return csrf_failed(t, &user.session);
     }

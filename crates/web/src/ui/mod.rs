@@ -17,6 +17,7 @@ mod reminder;
 mod report;
 mod search;
 mod triage;
+mod upload;
 mod user;
 mod users;
 

@@ -63,46 +63,20 @@ pub async fn import(
     State(s): State<AppState>,
     UiLang(t): UiLang,
     user: UiUser,
-    mut form: axum::extract::Multipart,
+    form: axum::extract::Multipart,
 ) -> Response {
-    let (mut csrf, mut file, mut name) = (String::new(), Vec::new(), String::new());
+    let Some(up) = super::upload::read(form).await else {
+        return list_page(
+            &s,
+            t,
+            &user,
+            vec![("file".into(), t.t("plans.upload_failed").into())],
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+    };
+    let (csrf, file, name) = (up.csrf, up.file, up.name);
     let failed = |key: &str| vec![("file".to_string(), t.t(key).to_string())];
-    loop {
-        match form.next_field().await {
-            Ok(Some(field)) => {
-                let field_name = field.name().unwrap_or_default().to_string();
-                if field_name == "file" {
-                    name = field.file_name().unwrap_or_default().to_string();
-                }
-                let Ok(bytes) = field.bytes().await else {
-                    return list_page(
-                        &s,
-                        t,
-                        &user,
-                        failed("plans.upload_failed"),
-                        StatusCode::BAD_REQUEST,
-                    )
-                    .await;
-                };
-                match field_name.as_str() {
-                    "csrf" => csrf = String::from_utf8_lossy(&bytes).into_owned(),
-                    "file" => file = bytes.to_vec(),
-                    _ => {}
-                }
-            }
-            Ok(None) => break,
-            Err(_) => {
-                return list_page(
-                    &s,
-                    t,
-                    &user,
-                    failed("plans.upload_failed"),
-                    StatusCode::BAD_REQUEST,
-                )
-                .await;
-            }
-        }
-    }
     if !crate::auth::same_secret(&csrf, &user.session.csrf) {
         return csrf_failed(t, &user.session);
     }

@@ -45,7 +45,19 @@ async fn main() {
         .unwrap_or(40);
     let db = Db::connect(&url).await.unwrap();
     db.migrate().await.unwrap();
-    let app = App::new(db, Config::default());
+    // The keys the data set was generated with (VINK_KEYS_FILE or VINK_KEYS).
+    let keys = match vink_app::keys::KeySet::load(
+        std::env::var_os("VINK_KEYS_FILE")
+            .map(std::path::PathBuf::from)
+            .as_deref(),
+    ) {
+        Ok(k) => k,
+        Err(e) => {
+            eprintln!("{e}");
+            return;
+        }
+    };
+    let app = App::new(db, Config::default(), keys);
     let today = app.today();
     let analyst = Actor::user(uuid::Uuid::now_v7(), Role::Analyst, None);
     let back = |days: i64| today.checked_sub(jiff::Span::new().days(days)).unwrap();

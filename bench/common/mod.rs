@@ -69,6 +69,7 @@ pub async fn app(db: vink_store::Db) -> (std::sync::Arc<vink_app::App>, vink_dom
             password_memory_kib: 1024,
             ..Config::default()
         },
+        vink_app::keys::KeySet::from_bytes([1; 32], [2; 32]),
     ));
     let sek = Actor::system();
     vink_app::user::add_user(

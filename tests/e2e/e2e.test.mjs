@@ -30,8 +30,18 @@ function freePort() {
   });
 }
 
+// The database, its keys file and its checkpoint file, all in the test's
+// own directory.
+const vinkEnv = () => ({
+  ...process.env,
+  VINK_DATABASE_URL: `sqlite://${dir}/vink.db`,
+  VINK_KEYS_FILE: join(dir, 'keys.toml'),
+  VINK_CHECKPOINT_FILE: join(dir, 'checkpoints.jsonl'),
+  VINK_LOG: 'warn',
+});
+
 function vink(args, input) {
-  const r = spawnSync(BIN, args, { env: { ...process.env, VINK_DATABASE_URL: `sqlite://${dir}/vink.db`, VINK_LOG: 'warn' }, input, encoding: 'utf8' });
+  const r = spawnSync(BIN, args, { env: vinkEnv(), input, encoding: 'utf8' });
   assert.equal(r.status, 0, `vink ${args.join(' ')}: ${r.stdout}${r.stderr}`);
   return r.stdout;
 }
@@ -49,6 +59,7 @@ before(async () => {
   assert.ok(existsSync(BIN), `vink binary missing at ${BIN} (cargo build first)`);
   assert.ok(existsSync(CHROMIUM), `Chromium missing at ${CHROMIUM} (apt-get install chromium)`);
   dir = mkdtempSync(join(tmpdir(), 'vink-e2e-'));
+  vink(['key', 'generate', join(dir, 'keys.toml')]);
   vink(['migrate']);
   vink(['user', 'add', 'sara', '--role', 'secretariat', '--display-name', 'Sara (e2e)', '--password-stdin'], `${PASSWORD}\n`);
   vink(['user', 'add', 'mona', '--role', 'mentor', '--display-name', 'Mona (e2e)', '--password-stdin'], `${PASSWORD}\n`);
@@ -59,7 +70,7 @@ before(async () => {
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
   server = spawn(BIN, ['serve', '--listen', `127.0.0.1:${port}`], {
-    env: { ...process.env, VINK_DATABASE_URL: `sqlite://${dir}/vink.db`, VINK_LOG: 'warn' },
+    env: vinkEnv(),
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   await waitForHealth(`${base}/healthz`);

@@ -11,7 +11,8 @@ const BIN = process.env.VINK_BIN ?? resolve(import.meta.dirname, '../../target/d
 const dir = mkdtempSync(join(tmpdir(), 'vink-weight-'));
 const env = { ...process.env, VINK_DATABASE_URL: `sqlite://${dir}/vink.db`, VINK_LOG: 'warn' };
 const port = 18000 + Math.floor(Math.random() * 1000);
-const server = spawn(BIN, ['serve', '--demo', '--listen', `127.0.0.1:${port}`], { env, stdio: 'ignore' });
+// In its own directory: the demo writes its keys and checkpoints under ./vink-data.
+const server = spawn(BIN, ['serve', '--demo', '--listen', `127.0.0.1:${port}`], { env, cwd: dir, stdio: 'ignore' });
 const base = `http://127.0.0.1:${port}`;
 for (let i = 0; i < 150; i++) {
   try { if ((await fetch(`${base}/healthz`)).ok) break; } catch { /* not yet */ }

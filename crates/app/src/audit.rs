@@ -4,7 +4,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
-use vink_domain::audit::{ChainBreak, ChainVerifier, Outcome};
+use vink_domain::audit::{ChainBreak, ChainVerifier, Hashing, Outcome};
 use vink_domain::policy::{Action, Resource};
 use vink_domain::user::Actor;
 use vink_store::audit::{self as store, AuditFilter};
@@ -264,45 +264,103 @@ fn entry(r: vink_store::audit::AuditRow) -> Result<AuditEntry> {
 /// The result of walking the chain.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verification {
-    /// Every row links and hashes correctly; this many rows.
-    Intact(i64),
+    /// Every row links and hashes correctly under the key, and the chain
+    /// passes through every binding signed checkpoint.
+    Intact { rows: i64, checkpoints: usize },
     /// The first row that does not.
     Broken(ChainBreak),
 }
 
-/// Walks the whole chain in batches and checks every link and hash, then the
-/// head. Run by `vink audit verify`, no actor: it reveals no content.
+/// Walks the whole chain in batches and checks every link and keyed hash,
+/// then the head, and that every signed checkpoint since the last restore
+/// is on the chain (so rows cut off the end with the head set back are
+/// found). Run by `vink audit verify`, no actor: it reveals no content.
 pub async fn verify(app: &App) -> Result<Verification> {
-    const BATCH: i64 = 2_000;
-    let mut verifier = ChainVerifier::default();
-    let mut after = 0;
+    let checkpoints = crate::checkpoint::binding(&app.config.checkpoints, &app.keys)?;
+    let n = checkpoints.len();
     store::settle(&app.db).await?;
+    let verifier = ChainVerifier::new(Hashing::Keyed(app.keys.audit.clone())).through(checkpoints);
     let mut tx = app.db.begin_read().await?;
+    let v = walk(&mut tx, verifier).await?;
+    tx.commit().await?;
+    Ok(match v {
+        Ok(rows) => Verification::Intact {
+            rows,
+            checkpoints: n,
+        },
+        Err(b) => Verification::Broken(b),
+    })
+}
+
+/// Walks the chain from its first row with `verifier`: the number of
+/// rows, or the first break.
+async fn walk(
+    tx: &mut vink_store::Tx,
+    mut verifier: ChainVerifier,
+) -> Result<std::result::Result<i64, ChainBreak>> {
+    const BATCH: i64 = 2_000;
+    let mut after = 0;
     loop {
-        let rows = store::rows_after(&mut tx, after, BATCH).await?;
+        let rows = store::rows_after(tx, after, BATCH).await?;
         let Some(last) = rows.last() else { break };
         after = last.seq;
         for r in &rows {
             let stored = match r.to_stored() {
                 Ok(s) => s,
                 Err(_) => {
-                    return Ok(Verification::Broken(ChainBreak {
+                    return Ok(Err(ChainBreak {
                         seq: r.seq,
                         problem: "unreadable row",
                     }));
                 }
             };
             if let Err(b) = verifier.check(&stored) {
-                return Ok(Verification::Broken(b));
+                return Ok(Err(b));
             }
         }
     }
-    let (seq, hash) = store::head(&mut tx).await?;
-    tx.commit().await?;
-    match verifier.finish(seq, &hash) {
-        Ok(n) => Ok(Verification::Intact(n)),
-        Err(b) => Ok(Verification::Broken(b)),
+    let (seq, hash) = store::head(tx).await?;
+    Ok(verifier.finish(seq, &hash))
+}
+
+/// Rewrites a chain from before the audit key, hashed the old unkeyed way,
+/// under the key (`vink audit rekey`, once, with the server stopped): each
+/// row is checked the old way first, so a chain already broken is never
+/// blessed; all or nothing. Returns the rows rewritten.
+pub async fn rekey(app: &App) -> Result<i64> {
+    match store::key_check(&app.db, &app.keys.audit).await? {
+        store::KeyCheck::Empty | store::KeyCheck::Matches => return Ok(0),
+        store::KeyCheck::OtherKey => {
+            return Err(AppError::Internal(
+                "the audit log is neither unkeyed nor under this key; nothing rewritten".into(),
+            ));
+        }
+        store::KeyCheck::Unkeyed => {}
     }
+    let key = app.keys.audit.clone();
+    let mut tx = app.db.begin().await?;
+    let mut verifier = ChainVerifier::new(Hashing::Legacy);
+    let mut prev = vink_domain::audit::GENESIS.to_string();
+    let mut after = 0;
+    loop {
+        let rows = store::rows_after(&mut tx, after, 2_000).await?;
+        let Some(last) = rows.last() else { break };
+        after = last.seq;
+        let mut links = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let stored = r.to_stored()?;
+            verifier.check(&stored)?;
+            let hash = stored.fields.mac(&key, &prev);
+            links.push((r.seq, std::mem::replace(&mut prev, hash.clone()), hash));
+        }
+        store::rewrite_links(&mut tx, &links).await?;
+    }
+    let (seq, hash) = store::head(&mut tx).await?;
+    verifier.finish(seq, &hash)?;
+    store::rewrite_head(&mut tx, seq, &prev).await?;
+    tx.commit().await?;
+    store::settle(&app.db).await?;
+    Ok(seq)
 }
 
 impl From<ChainBreak> for AppError {

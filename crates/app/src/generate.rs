@@ -184,7 +184,7 @@ pub async fn generate(
         }
         audit.sort_by_key(|f| f.at);
         out.audit_rows += audit.len();
-        vink_store::audit::append_history(&mut tx, audit).await?;
+        vink_store::audit::append_history(&app.db, &mut tx, audit).await?;
         tx.commit().await?;
         progress(i);
     }

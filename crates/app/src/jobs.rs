@@ -22,6 +22,8 @@ pub enum Job {
     AuditChain,
     /// Counts new facts into the monthly sums the key figures read.
     FactFold,
+    /// Signs the audit chain's head into the checkpoint file.
+    AuditCheckpoint,
 }
 
 impl Job {
@@ -30,6 +32,7 @@ impl Job {
         Job::Reminders,
         Job::AuditChain,
         Job::FactFold,
+        Job::AuditCheckpoint,
     ];
 
     pub fn name(self) -> &'static str {
@@ -38,6 +41,7 @@ impl Job {
             Job::Reminders => "reminders",
             Job::AuditChain => "audit_chain",
             Job::FactFold => "fact_fold",
+            Job::AuditCheckpoint => "audit_checkpoint",
         }
     }
 }
@@ -49,6 +53,7 @@ pub struct Intervals {
     pub reminders: Duration,
     pub audit_chain: Duration,
     pub fact_fold: Duration,
+    pub audit_checkpoint: Duration,
 }
 
 impl Default for Intervals {
@@ -58,6 +63,7 @@ impl Default for Intervals {
             reminders: Duration::from_secs(60),
             audit_chain: Duration::from_millis(500),
             fact_fold: Duration::from_secs(2),
+            audit_checkpoint: Duration::from_secs(60),
         }
     }
 }
@@ -69,6 +75,7 @@ impl Intervals {
             Job::Reminders => self.reminders,
             Job::AuditChain => self.audit_chain,
             Job::FactFold => self.fact_fold,
+            Job::AuditCheckpoint => self.audit_checkpoint,
         }
     }
 }
@@ -84,6 +91,9 @@ pub async fn run_pass(app: &App, job: Job) -> crate::Result<()> {
         }
         Job::FactFold => {
             vink_store::fact::fold(&app.db).await?;
+        }
+        Job::AuditCheckpoint => {
+            crate::checkpoint::take(app, false).await?;
         }
         Job::Reminders => {
             let s = crate::reminder::run_once(app).await?;

@@ -7,6 +7,7 @@ pub mod activity;
 pub mod activity_import;
 pub mod audit;
 pub mod backup;
+pub mod checkpoint;
 pub mod clock;
 pub mod concern;
 pub mod corps;
@@ -19,6 +20,7 @@ pub mod funding;
 pub mod generate;
 pub mod jobs;
 pub mod key_figures;
+pub mod keys;
 pub mod limits;
 pub mod organisation;
 pub mod plan;
@@ -72,6 +74,8 @@ pub struct Config {
     /// The bearer token `/metrics` answers to; without one, it answers no
     /// one (404).
     pub metrics_token: Option<String>,
+    /// Where signed checkpoints of the audit chain's head go.
+    pub checkpoints: checkpoint::CheckpointConfig,
 }
 
 impl Default for Config {
@@ -90,6 +94,7 @@ impl Default for Config {
             session_lifetime: SignedDuration::from_hours(12),
             public_phone: None,
             metrics_token: None,
+            checkpoints: checkpoint::CheckpointConfig::default(),
         }
     }
 }
@@ -107,11 +112,18 @@ pub struct App {
     pub mailer: Option<reminder::Mailer>,
     /// The one clock every use case reads.
     pub clock: Clock,
+    /// The keys from outside the database (the database holds the audit
+    /// key too: it chains the rows).
+    pub keys: keys::KeySet,
 }
 
 impl App {
-    pub fn new(db: Db, config: Config) -> Self {
+    /// The application over `db`, whose audit rows are keyed by `keys`
+    /// from here on: there is no way to build one that writes unkeyed.
+    pub fn new(db: Db, config: Config, keys: keys::KeySet) -> Self {
+        db.set_audit_key(keys.audit.clone());
         App {
+            keys,
             db,
             config,
             login_limits: user::LoginLimits::default(),

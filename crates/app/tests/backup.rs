@@ -44,7 +44,11 @@ async fn a_backup_taken_during_writes_restores_every_acknowledged_write() {
     let url = format!("sqlite://{}/vink.db", dir.display());
     let db = Db::connect(&url).await.unwrap();
     db.migrate().await.unwrap();
-    let app = Arc::new(App::new(db, Config::default()));
+    let app = Arc::new(App::new(
+        db,
+        Config::default(),
+        vink_app::keys::KeySet::from_bytes([1; 32], [2; 32]),
+    ));
     let secretariat = Actor::user(uuid::Uuid::now_v7(), Role::Secretariat, None);
     // Four writers keep filing concerns; each remembers what was
     // acknowledged and when.
@@ -114,10 +118,14 @@ async fn a_backup_taken_during_writes_restores_every_acknowledged_write() {
     assert!(rows.iter().any(|r| r.action == "backup.run"));
     tx.commit().await.unwrap();
     assert!(n as usize >= before.len());
-    let app = App::new(db, Config::default());
+    let app = App::new(
+        db,
+        Config::default(),
+        vink_app::keys::KeySet::from_bytes([1; 32], [2; 32]),
+    );
     assert!(matches!(
         vink_app::audit::verify(&app).await.unwrap(),
-        vink_app::audit::Verification::Intact(_)
+        vink_app::audit::Verification::Intact { .. }
     ));
     app.db.close().await;
     // Over a database that exists: only with force.

@@ -107,6 +107,7 @@ async fn check(db: Db, name: &str) {
             password_memory_kib: 1024,
             ..Config::default()
         },
+        vink_app::keys::KeySet::from_bytes([1; 32], [2; 32]),
     );
     let plan = Plan {
         concerns: 1_500,

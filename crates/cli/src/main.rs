@@ -24,6 +24,22 @@ struct Cli {
     /// Database URL: sqlite://PATH or postgres://…
     #[arg(long, global = true, env = "VINK_DATABASE_URL", default_value = DEFAULT_DATABASE)]
     database: String,
+    /// The keys file (audit and checkpoint keys; `vink key generate FILE`).
+    /// Or the file's text in VINK_KEYS. Keep it outside the database.
+    #[arg(long, global = true, env = "VINK_KEYS_FILE")]
+    keys: Option<std::path::PathBuf>,
+    /// Where signed checkpoints of the audit log's head are appended (put
+    /// it on other storage than the database).
+    #[arg(
+        long,
+        global = true,
+        env = "VINK_CHECKPOINT_FILE",
+        default_value = "vink-data/audit-checkpoints.jsonl"
+    )]
+    checkpoint_file: std::path::PathBuf,
+    /// Also send each checkpoint to this syslog socket (e.g. /dev/log).
+    #[arg(long, global = true, env = "VINK_CHECKPOINT_SYSLOG")]
+    checkpoint_syslog: Option<std::path::PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -95,6 +111,9 @@ enum Command {
         /// /metrics is not served).
         #[arg(long, env = "VINK_METRICS_TOKEN")]
         metrics_token: Option<String>,
+        /// Seconds between signed checkpoints of the audit log's head.
+        #[arg(long, env = "VINK_CHECKPOINT_INTERVAL_SECONDS", default_value_t = 60)]
+        checkpoint_interval_seconds: u64,
     },
     /// Apply database migrations and exit.
     Migrate,
@@ -149,6 +168,17 @@ enum Command {
         #[command(subcommand)]
         command: PlanCommand,
     },
+    /// The keys kept outside the database.
+    Key {
+        #[command(subcommand)]
+        command: KeyCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeyCommand {
+    /// Write a new keys file (owner-readable only; never overwrites).
+    Generate { file: std::path::PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -199,8 +229,14 @@ enum UserCommand {
 
 #[derive(Subcommand)]
 enum AuditCommand {
-    /// Check the hash chain; exit 0 when intact, non-zero naming the first bad row.
+    /// Check the keyed hash chain and the signed checkpoints; exit 0 when
+    /// intact, 2 naming the first bad row.
     Verify,
+    /// Write a signed checkpoint of the head now.
+    Checkpoint,
+    /// Rewrite a chain from before the audit key under the key, once, with
+    /// the server stopped (each row is checked first).
+    Rekey,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -215,6 +251,8 @@ enum CliError {
     Usage(String),
     #[error(transparent)]
     Backup(#[from] vink_app::backup::BackupError),
+    #[error(transparent)]
+    Keys(#[from] vink_app::keys::KeyError),
 }
 
 fn main() -> ExitCode {
@@ -251,8 +289,86 @@ async fn open(url: &str) -> Result<Db, CliError> {
     Ok(db)
 }
 
+/// Where the demo keeps its generated keys when none are given.
+const DEMO_KEYS: &str = "vink-data/demo-keys.toml";
+
+/// The keys as configured; for the demo, generated on first use if none
+/// are configured (fictitious data only).
+fn load_keys(cli: &Globals, demo: bool) -> Result<vink_app::keys::KeySet, CliError> {
+    use vink_app::keys::{KeyError, KeySet};
+    match KeySet::load(cli.keys.as_deref()) {
+        Err(KeyError::Missing) if demo => {
+            let path = std::path::Path::new(DEMO_KEYS);
+            if path.exists() {
+                Ok(KeySet::load(Some(path))?)
+            } else {
+                println!("Demo keys generated in {DEMO_KEYS} (for fictitious data only).");
+                Ok(KeySet::generate(path)?)
+            }
+        }
+        other => Ok(other?),
+    }
+}
+
+/// The application over the database, with the keys checked against its
+/// audit log: the wrong key, or a chain from before keys, is refused.
+async fn app(cli: &Globals, config: Config, demo: bool) -> Result<App, CliError> {
+    let keys = load_keys(cli, demo)?;
+    let db = open(&cli.database).await?;
+    let config = Config {
+        checkpoints: vink_app::checkpoint::CheckpointConfig {
+            file: Some(cli.checkpoint_file.clone()),
+            syslog: cli.checkpoint_syslog.clone(),
+            ..config.checkpoints
+        },
+        ..config
+    };
+    let app = App::new(db, config, keys);
+    match vink_store::audit::key_check(&app.db, &app.keys.audit).await? {
+        vink_store::audit::KeyCheck::Empty | vink_store::audit::KeyCheck::Matches => Ok(app),
+        vink_store::audit::KeyCheck::Unkeyed if demo => {
+            let n = vink_app::audit::rekey(&app).await?;
+            println!("Demo database's audit log rewritten under the demo key ({n} rows).");
+            Ok(app)
+        }
+        vink_store::audit::KeyCheck::Unkeyed => {
+            app.db.close().await;
+            Err(CliError::Usage(
+                "the audit log was written before audit keys: run `vink audit rekey` once, with the server stopped".into(),
+            ))
+        }
+        vink_store::audit::KeyCheck::OtherKey => {
+            app.db.close().await;
+            Err(CliError::Usage(
+                "the audit key does not match this database's audit log (wrong keys file?)".into(),
+            ))
+        }
+    }
+}
+
+/// The options every command shares.
+struct Globals {
+    database: String,
+    keys: Option<std::path::PathBuf>,
+    checkpoint_file: std::path::PathBuf,
+    checkpoint_syslog: Option<std::path::PathBuf>,
+}
+
 async fn run(cli: Cli) -> Result<ExitCode, CliError> {
-    match cli.command {
+    let Cli {
+        database,
+        keys,
+        checkpoint_file,
+        checkpoint_syslog,
+        command,
+    } = cli;
+    let cli = Globals {
+        database,
+        keys,
+        checkpoint_file,
+        checkpoint_syslog,
+    };
+    match command {
         Command::Serve {
             listen,
             demo,
@@ -273,6 +389,7 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             reminder_interval_seconds,
             public_phone,
             metrics_token,
+            checkpoint_interval_seconds,
         } => {
             if !(1..=36).contains(&risk_follow_up_months)
                 || !(1..=36).contains(&occupation_follow_up_months)
@@ -288,6 +405,7 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
                 || request_timeout_seconds < 1
                 || max_connections < 1
                 || reminder_interval_seconds < 1
+                || checkpoint_interval_seconds < 1
                 || !(0..=180).contains(&follow_up_tolerance_days)
             {
                 return Err(CliError::Usage(
@@ -295,7 +413,6 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
                         .into(),
                 ));
             }
-            let db = open(&cli.database).await?;
             let config = Config {
                 triage_hours,
                 idle_timeout: jiff::SignedDuration::from_mins(idle_timeout_minutes),
@@ -310,7 +427,7 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
                 metrics_token,
                 ..Config::default()
             };
-            let mut app = App::new(db, config);
+            let mut app = app(&cli, config, demo).await?;
             if let Some(url) = smtp_url {
                 app.mailer = Some(vink_app::reminder::Mailer::from_url(&url, &mail_from)?);
             }
@@ -349,6 +466,7 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
                 },
                 jobs: vink_app::jobs::Intervals {
                     reminders: Duration::from_secs(reminder_interval_seconds),
+                    audit_checkpoint: Duration::from_secs(checkpoint_interval_seconds),
                     ..vink_app::jobs::Intervals::default()
                 },
             };
@@ -362,8 +480,7 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             audit_per_concern,
             activities,
         } => {
-            let db = open(&cli.database).await?;
-            let app = App::new(db, Config::default());
+            let app = app(&cli, Config::default(), false).await?;
             let plan = vink_app::generate::Plan {
                 concerns,
                 years,
@@ -406,8 +523,7 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             Ok(ExitCode::SUCCESS)
         }
         Command::User { command } => {
-            let db = open(&cli.database).await?;
-            let app = App::new(db, Config::default());
+            let app = app(&cli, Config::default(), false).await?;
             let result = user(&app, command).await;
             app.db.close().await;
             result
@@ -415,8 +531,7 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Backup { file, key_file } => {
             let key = vink_app::backup::BackupKey::load(key_file.as_deref())?;
             // The audit row first: the copy then holds it too.
-            let db = open(&cli.database).await?;
-            let app = App::new(db, Config::default());
+            let app = app(&cli, Config::default(), false).await?;
             vink_app::backup::audit(&app).await?;
             app.db.close().await;
             let size = vink_app::backup::backup(&cli.database, &key, &file).await?;
@@ -432,31 +547,56 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             force,
         } => {
             let key = vink_app::backup::BackupKey::load(key_file.as_deref())?;
+            // The keys first: a restore that cannot write its audit row and
+            // checkpoint afterwards is refused before it replaces anything.
+            load_keys(&cli, false)?;
             vink_app::backup::restore(&cli.database, &key, &file, force).await?;
-            let db = open(&cli.database).await?;
-            let app = App::new(db, Config::default());
+            let app = app(&cli, Config::default(), false).await?;
             vink_app::backup::audit(&app).await?;
+            // The chain was set back on purpose: a checkpoint says so, and
+            // the ones before it no longer bind it.
+            vink_app::checkpoint::take(&app, true).await?;
             app.db.close().await;
             println!("restored {} to {}", file.display(), cli.database);
             Ok(ExitCode::SUCCESS)
         }
         Command::Plan { command } => {
-            let db = open(&cli.database).await?;
-            let app = App::new(db, Config::default());
+            let app = app(&cli, Config::default(), false).await?;
             let r = plan(&app, command).await;
             app.db.close().await;
             r
         }
-        Command::Audit {
-            command: AuditCommand::Verify,
+        Command::Audit { command } => audit(&cli, command).await,
+        Command::Key {
+            command: KeyCommand::Generate { file },
         } => {
-            let db = open(&cli.database).await?;
-            let app = App::new(db, Config::default());
+            vink_app::keys::KeySet::generate(&file)?;
+            println!(
+                "keys written to {} (readable by you only); keep a copy in a safe",
+                file.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+async fn audit(cli: &Globals, command: AuditCommand) -> Result<ExitCode, CliError> {
+    match command {
+        AuditCommand::Verify => {
+            let app = app(cli, Config::default(), false).await?;
             let v = vink_app::audit::verify(&app).await;
             app.db.close().await;
             match v? {
-                vink_app::audit::Verification::Intact(n) => {
-                    println!("audit chain intact: {n} rows");
+                vink_app::audit::Verification::Intact { rows, checkpoints } => {
+                    println!(
+                        "audit chain intact: {rows} rows, through {checkpoints} signed checkpoints"
+                    );
+                    if checkpoints == 0 {
+                        println!(
+                            "note: no signed checkpoints in {}: rows cut from the end would go unnoticed",
+                            cli.checkpoint_file.display()
+                        );
+                    }
                     Ok(ExitCode::SUCCESS)
                 }
                 vink_app::audit::Verification::Broken(b) => {
@@ -464,6 +604,25 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
                     Ok(ExitCode::from(2))
                 }
             }
+        }
+        AuditCommand::Checkpoint => {
+            let app = app(cli, Config::default(), false).await?;
+            let c = vink_app::checkpoint::take(&app, false).await;
+            app.db.close().await;
+            match c? {
+                Some(s) => println!("checkpoint of row {} written", s.checkpoint.seq),
+                None => println!("the head has not moved since the last checkpoint"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        AuditCommand::Rekey => {
+            let keys = load_keys(cli, false)?;
+            let db = open(&cli.database).await?;
+            let app = App::new(db, Config::default(), keys);
+            let n = vink_app::audit::rekey(&app).await;
+            app.db.close().await;
+            println!("audit log rewritten under the key: {} rows", n?);
+            Ok(ExitCode::SUCCESS)
         }
     }
 }
@@ -534,7 +693,7 @@ async fn user(app: &App, command: UserCommand) -> Result<ExitCode, CliError> {
             if !(1..=3650).contains(&lifetime_days) {
                 return Err(CliError::Usage("--lifetime-days must be 1 to 3650".into()));
             }
-            let mut app_for_token = App::new(app.db.clone(), app.config.clone());
+            let mut app_for_token = App::new(app.db.clone(), app.config.clone(), app.keys.clone());
             app_for_token.config.token_lifetime =
                 jiff::SignedDuration::from_hours(lifetime_days * 24);
             let token = vink_app::user::create_token(&app_for_token, &system, &name).await?;
@@ -601,6 +760,10 @@ async fn serve(app: Arc<App>, opts: ServeOptions) -> Result<(), CliError> {
     // Chain what is pending (PostgreSQL) so a stopped server leaves none.
     if let Err(e) = vink_store::audit::settle(&app.db).await {
         tracing::warn!(error = %e, "audit rows left pending at shutdown");
+    }
+    // A last checkpoint, so the file covers every row written.
+    if let Err(e) = vink_app::checkpoint::take(&app, false).await {
+        tracing::warn!(error = %e, "no audit checkpoint at shutdown");
     }
     app.db.close().await;
     Ok(())

@@ -6,10 +6,24 @@
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
+/// The keys every test run uses (the text of a keys file, in `VINK_KEYS`).
+const TEST_KEYS: &str = "audit = \"0101010101010101010101010101010101010101010101010101010101010101\"\ncheckpoint = \"0202020202020202020202020202020202020202020202020202020202020202\"\n";
+
+/// A checkpoint file of the database's own, outside the source tree.
+fn checkpoint_file(db: &str) -> std::path::PathBuf {
+    let name: String = db
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    std::env::temp_dir().join(format!("vink-cp-{name}.jsonl"))
+}
+
 fn vink(db: &str, args: &[&str], stdin: Option<&str>) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_vink"))
         .args(args)
         .env("VINK_DATABASE_URL", db)
+        .env("VINK_KEYS", TEST_KEYS)
+        .env("VINK_CHECKPOINT_FILE", checkpoint_file(db))
         .env("VINK_LOG", "warn")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -181,6 +195,8 @@ fn every_command_has_help() {
         vec!["user", "add", "--help"],
         vec!["user", "token", "--help"],
         vec!["audit", "verify", "--help"],
+        vec!["audit", "rekey", "--help"],
+        vec!["key", "generate", "--help"],
     ] {
         let o = vink("sqlite://unused.db", &args, None);
         assert!(o.status.success(), "{args:?}");
@@ -189,4 +205,107 @@ fn every_command_has_help() {
             "{args:?}"
         );
     }
+}
+
+/// Runs `vink` with `keys` as the keys file's text (none: no keys at all).
+fn vink_keyed(db: &str, args: &[&str], keys: Option<&str>) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_vink"));
+    c.args(args)
+        .env("VINK_DATABASE_URL", db)
+        .env("VINK_CHECKPOINT_FILE", checkpoint_file(db))
+        .env("VINK_LOG", "warn")
+        .env_remove("VINK_KEYS_FILE")
+        .stdin(Stdio::piped());
+    match keys {
+        Some(k) => c.env("VINK_KEYS", k),
+        None => c.env_remove("VINK_KEYS"),
+    };
+    let mut child = c
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"a long enough password\n")
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[tokio::test]
+async fn keys_and_signed_checkpoints_through_the_binary() {
+    let dir = std::env::temp_dir().join(format!("vink-cli-keys-{}", uuid::Uuid::now_v7().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}/vink.db", dir.display());
+    let add = |name: &str, keys: Option<&str>| {
+        vink_keyed(
+            &url,
+            &["user", "add", name, "--role", "admin", "--password-stdin"],
+            keys,
+        )
+    };
+    // No keys anywhere: refused, saying how to get them.
+    let o = add("anna", None);
+    assert!(!o.status.success());
+    assert!(out(&o).contains("vink key generate"), "{}", out(&o));
+    // A keys file, written once and never overwritten.
+    let keys_file = dir.join("keys.toml");
+    let k = keys_file.to_str().unwrap();
+    let o = vink_keyed(&url, &["key", "generate", k], None);
+    assert!(o.status.success(), "{}", out(&o));
+    let o = vink_keyed(&url, &["key", "generate", k], None);
+    assert!(!o.status.success());
+    assert!(out(&o).contains("never overwritten"), "{}", out(&o));
+    let keys = std::fs::read_to_string(&keys_file).unwrap();
+    assert!(add("anna", Some(&keys)).status.success());
+    let o = vink_keyed(&url, &["audit", "checkpoint"], Some(&keys));
+    assert!(
+        out(&o).contains("checkpoint of row 1 written"),
+        "{}",
+        out(&o)
+    );
+    assert!(add("bent", Some(&keys)).status.success());
+    let o = vink_keyed(&url, &["audit", "checkpoint"], Some(&keys));
+    assert!(
+        out(&o).contains("checkpoint of row 2 written"),
+        "{}",
+        out(&o)
+    );
+    let o = vink_keyed(&url, &["audit", "verify"], Some(&keys));
+    assert!(o.status.success(), "{}", out(&o));
+    assert!(
+        out(&o).contains("intact: 2 rows, through 2 signed checkpoints"),
+        "{}",
+        out(&o)
+    );
+    // Another key: refused before anything is written.
+    let o = add("carl", Some(TEST_KEYS));
+    assert!(!o.status.success());
+    assert!(out(&o).contains("does not match"), "{}", out(&o));
+    // The last row cut off and the head set back to row 1.
+    {
+        use sqlx::Connection;
+        let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        sqlx::query("DELETE FROM audit_log WHERE seq = 2")
+            .execute(&mut c)
+            .await
+            .unwrap();
+        sqlx::query(
+            "UPDATE audit_head SET seq = 1, hash = (SELECT hash FROM audit_log WHERE seq = 1)",
+        )
+        .execute(&mut c)
+        .await
+        .unwrap();
+    }
+    let o = vink_keyed(&url, &["audit", "verify"], Some(&keys));
+    assert_eq!(o.status.code(), Some(2), "{}", out(&o));
+    assert!(
+        out(&o).contains("BROKEN at row 2") && out(&o).contains("checkpoint"),
+        "{}",
+        out(&o)
+    );
+    let _ = std::fs::remove_file(checkpoint_file(&url));
+    let _ = std::fs::remove_dir_all(dir);
 }

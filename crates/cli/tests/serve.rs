@@ -15,10 +15,24 @@ use std::time::{Duration, Instant};
 use jiff::ToSpan;
 use serde_json::{Value, json};
 
+/// The keys every test run uses (the text of a keys file, in `VINK_KEYS`).
+const TEST_KEYS: &str = "audit = \"0101010101010101010101010101010101010101010101010101010101010101\"\ncheckpoint = \"0202020202020202020202020202020202020202020202020202020202020202\"\n";
+
+/// A checkpoint file of the database's own, outside the source tree.
+fn checkpoint_file(db: &str) -> std::path::PathBuf {
+    let name: String = db
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    std::env::temp_dir().join(format!("vink-cp-{name}.jsonl"))
+}
+
 fn vink(db: &str, args: &[&str], stdin: Option<&str>) -> std::process::Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_vink"))
         .args(args)
         .env("VINK_DATABASE_URL", db)
+        .env("VINK_KEYS", TEST_KEYS)
+        .env("VINK_CHECKPOINT_FILE", checkpoint_file(db))
         .env("VINK_LOG", "warn")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -51,6 +65,8 @@ fn serve(db: &str, extra: &[&str]) -> Server {
         .args(["serve", "--listen", "127.0.0.1:0"])
         .args(extra)
         .env("VINK_DATABASE_URL", db)
+        .env("VINK_KEYS", TEST_KEYS)
+        .env("VINK_CHECKPOINT_FILE", checkpoint_file(db))
         .env("VINK_LOG", "warn")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

@@ -2,7 +2,7 @@
 //! chained by hash through a single head row that serialises appends.
 
 use uuid::Uuid;
-use vink_domain::audit::{AuditFields, Outcome, StoredAudit};
+use vink_domain::audit::{AuditFields, AuditKey, Outcome, StoredAudit};
 
 use crate::group::{Hot, HotValue};
 use crate::sql::{Bind, Conditions, bind_all};
@@ -59,8 +59,14 @@ impl AuditRow {
 /// in order. Either way the row commits or rolls back with the work.
 pub(crate) async fn append(tx: &mut Tx, fields: AuditFields) -> Result<()> {
     match tx {
-        Tx::Sqlite(_) => {
-            append_row(tx, fields).await?;
+        Tx::Sqlite(SqliteTx::Write(lease)) => {
+            let key = lease.audit_key()?;
+            append_row(tx, &key, fields).await?;
+        }
+        Tx::Sqlite(SqliteTx::Read(_)) => {
+            return Err(StoreError::Corrupt(
+                "an audit row cannot be appended in a read transaction".into(),
+            ));
         }
         Tx::Pg(c) => {
             sqlx::query(
@@ -87,13 +93,14 @@ pub(crate) async fn append(tx: &mut Tx, fields: AuditFields) -> Result<()> {
 /// backends; use cases go through [`crate::Authorized::commit`] and
 /// [`crate::record_denied`].
 #[cfg(feature = "test-support")]
-pub async fn append_raw(tx: &mut Tx, fields: AuditFields) -> Result<i64> {
-    append_row(tx, fields).await
+pub async fn append_raw(db: &crate::Db, tx: &mut Tx, fields: AuditFields) -> Result<i64> {
+    let key = db.keys().audit()?;
+    append_row(tx, &key, fields).await
 }
 
-async fn append_row(tx: &mut Tx, fields: AuditFields) -> Result<i64> {
+async fn append_row(tx: &mut Tx, key: &AuditKey, fields: AuditFields) -> Result<i64> {
     let (seq, prev) = lock_head(tx).await?;
-    let (seq, hash) = chain(tx, seq, prev, vec![fields]).await?;
+    let (seq, hash) = chain(tx, key, seq, prev, vec![fields]).await?;
     set_head(tx, seq, &hash).await?;
     Ok(seq)
 }
@@ -141,6 +148,7 @@ async fn set_head(tx: &mut Tx, seq: i64, hash: &str) -> Result<()> {
 /// head and sets it afterwards.
 async fn chain(
     tx: &mut Tx,
+    key: &AuditKey,
     mut seq: i64,
     mut prev: String,
     rows: Vec<AuditFields>,
@@ -155,7 +163,7 @@ async fn chain(
             f.seq = seq;
             // Hash exactly what the database will keep (whole microseconds).
             f.at = instant(micros(f.at))?;
-            let hash = f.hash(&prev);
+            let hash = f.mac(key, &prev);
             let ps = [
                 w.param(Bind::I64(f.seq)),
                 w.param(Bind::I64(micros(f.at))),
@@ -190,10 +198,15 @@ async fn chain(
 /// Appends a recorded history in bulk, chained exactly as single appends are:
 /// for the national-scale data generator, which writes millions of rows. The
 /// rows' `seq` is assigned here; one head update at the end.
-pub async fn append_history(tx: &mut crate::Authorized, rows: Vec<AuditFields>) -> Result<i64> {
+pub async fn append_history(
+    db: &crate::Db,
+    tx: &mut crate::Authorized,
+    rows: Vec<AuditFields>,
+) -> Result<i64> {
+    let key = db.keys().audit()?;
     let tx = crate::AsTx::as_tx(tx);
     let (seq, prev) = lock_head(tx).await?;
-    let (seq, hash) = chain(tx, seq, prev, rows).await?;
+    let (seq, hash) = chain(tx, &key, seq, prev, rows).await?;
     set_head(tx, seq, &hash).await?;
     Ok(seq)
 }
@@ -223,6 +236,7 @@ pub async fn settle(db: &crate::Db) -> Result<u64> {
     if db.backend() == crate::Backend::Sqlite {
         return Ok(0);
     }
+    let key = db.keys().audit()?;
     let mut total = 0u64;
     loop {
         let mut tx = db.begin().await?;
@@ -263,7 +277,7 @@ pub async fn settle(db: &crate::Db) -> Result<u64> {
                 client: p.client,
             });
         }
-        let (seq, hash) = chain(&mut tx, seq, prev, rows).await?;
+        let (seq, hash) = chain(&mut tx, &key, seq, prev, rows).await?;
         set_head(&mut tx, seq, &hash).await?;
         // By id, never by range: a row with a lower id may commit later, and
         // is chained by the next pass.
@@ -288,6 +302,69 @@ pub async fn head(tx: &mut Tx) -> Result<(i64, String)> {
     )
     .fetch_one(c)
     .await?))
+}
+
+/// How the stored chain relates to a key, judged by its last row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyCheck {
+    /// No rows yet: any key starts the chain.
+    Empty,
+    /// The last row's hash is this key's HMAC.
+    Matches,
+    /// The last row is hashed the old, unkeyed way: `vink audit rekey`.
+    Unkeyed,
+    /// Neither: another key wrote this chain (or its head was changed).
+    OtherKey,
+}
+
+/// Whether `key` wrote this database's chain: a cheap check at start-up,
+/// so a server given the wrong key refuses to start rather than write rows
+/// no verification will accept.
+pub async fn key_check(db: &crate::Db, key: &AuditKey) -> Result<KeyCheck> {
+    let mut tx = db.begin_read().await?;
+    let (seq, hash) = head(&mut tx).await?;
+    if seq == 0 {
+        tx.commit().await?;
+        return Ok(KeyCheck::Empty);
+    }
+    let row = rows_after(&mut tx, seq - 1, 1).await?;
+    tx.commit().await?;
+    let Some(row) = row.into_iter().next() else {
+        return Ok(KeyCheck::OtherKey);
+    };
+    let stored = row.to_stored()?;
+    Ok(if stored.hash != hash {
+        KeyCheck::OtherKey
+    } else if stored.fields.mac(key, &stored.prev_hash) == hash {
+        KeyCheck::Matches
+    } else if stored.fields.legacy_hash(&stored.prev_hash) == hash {
+        KeyCheck::Unkeyed
+    } else {
+        KeyCheck::OtherKey
+    })
+}
+
+/// Rewrites the links of rows already in the chain (`vink audit rekey`,
+/// which checked them first): `(seq, prev_hash, hash)` each.
+pub async fn rewrite_links(tx: &mut Tx, links: &[(i64, String, String)]) -> Result<()> {
+    for (seq, prev, hash) in links {
+        on!(tx, |c| sqlx::query(
+            "UPDATE audit_log SET prev_hash = $1, hash = $2 WHERE seq = $3"
+        )
+        .bind(prev)
+        .bind(hash)
+        .bind(seq)
+        .execute(c)
+        .await?
+        .rows_affected());
+    }
+    Ok(())
+}
+
+/// Sets the head after [`rewrite_links`].
+pub async fn rewrite_head(tx: &mut Tx, seq: i64, hash: &str) -> Result<()> {
+    lock_head(tx).await?;
+    set_head(tx, seq, hash).await
 }
 
 /// Rows with `seq` greater than `after`, in order, at most `limit`: verification

@@ -15,6 +15,7 @@ use sqlx::{Connection, Postgres, Sqlite, Transaction};
 
 use crate::group::{Lease, Writer};
 use uuid::Uuid;
+use vink_domain::audit::AuditKey;
 
 use crate::{Result, StoreError};
 
@@ -38,11 +39,30 @@ pub enum Db {
         write: Writer,
         read: SqlitePool,
         stats: Arc<TxStats>,
+        keys: Arc<Keys>,
     },
     Pg {
         pool: PgPool,
         stats: Arc<TxStats>,
+        keys: Arc<Keys>,
     },
+}
+
+/// Keys the store itself needs, all from outside the database: the audit
+/// chain's HMAC key. Without it no audit row can be written (every write
+/// is refused), so a server cannot run unkeyed by mistake.
+#[derive(Debug, Default)]
+pub struct Keys {
+    audit: std::sync::RwLock<Option<AuditKey>>,
+}
+
+impl Keys {
+    pub(crate) fn audit(&self) -> Result<AuditKey> {
+        match self.audit.read() {
+            Ok(k) => k.clone().ok_or(StoreError::NoAuditKey),
+            Err(_) => Err(StoreError::NoAuditKey),
+        }
+    }
 }
 
 /// How many transactions of each kind were begun: what a read really costs
@@ -121,13 +141,19 @@ impl Db {
                 std::fs::create_dir_all(parent)?;
             }
             let stats: Arc<TxStats> = Arc::default();
-            let write = Writer::connect(&opts, stats.clone()).await?;
+            let keys: Arc<Keys> = Arc::default();
+            let write = Writer::connect(&opts, stats.clone(), keys.clone()).await?;
             let read = SqlitePoolOptions::new()
                 .max_connections(4)
                 .after_release(|c, _| Box::pin(async move { clean(c).await }))
                 .connect_with(opts.read_only(true))
                 .await?;
-            Ok(Db::Sqlite { write, read, stats })
+            Ok(Db::Sqlite {
+                write,
+                read,
+                stats,
+                keys,
+            })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let pool = PgPoolOptions::new()
                 .max_connections(10)
@@ -138,6 +164,7 @@ impl Db {
             Ok(Db::Pg {
                 pool,
                 stats: Arc::default(),
+                keys: Arc::default(),
             })
         } else {
             Err(StoreError::UnsupportedUrl)
@@ -148,6 +175,20 @@ impl Db {
         match self {
             Db::Sqlite { .. } => Backend::Sqlite,
             Db::Pg { .. } => Backend::Postgres,
+        }
+    }
+
+    /// Sets the audit chain's key (from outside the database); until it is
+    /// set, every audit append fails and so does every audited write.
+    pub fn set_audit_key(&self, key: AuditKey) {
+        if let Ok(mut k) = self.keys().audit.write() {
+            *k = Some(key);
+        }
+    }
+
+    pub(crate) fn keys(&self) -> &Keys {
+        match self {
+            Db::Sqlite { keys, .. } | Db::Pg { keys, .. } => keys,
         }
     }
 
@@ -198,7 +239,7 @@ impl Db {
                 stats.writes.fetch_add(1, Ordering::Relaxed);
                 Tx::Sqlite(SqliteTx::Write(write.begin().await?))
             }
-            Db::Pg { pool, stats } => {
+            Db::Pg { pool, stats, .. } => {
                 stats.writes.fetch_add(1, Ordering::Relaxed);
                 Tx::Pg(pool.begin().await?)
             }
@@ -213,7 +254,7 @@ impl Db {
                 stats.reads.fetch_add(1, Ordering::Relaxed);
                 Tx::Sqlite(SqliteTx::Read(read.begin().await?))
             }
-            Db::Pg { pool, stats } => {
+            Db::Pg { pool, stats, .. } => {
                 stats.reads.fetch_add(1, Ordering::Relaxed);
                 Tx::Pg(pool.begin().await?)
             }

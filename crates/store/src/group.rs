@@ -104,6 +104,7 @@ pub(crate) struct State {
     /// for its commit.
     acks: Vec<Ack>,
     stats: Arc<TxStats>,
+    keys: Arc<crate::db::Keys>,
     /// `PRAGMA data_version` when the last batch began. It changes only when
     /// another connection (another process: the CLI, a second server) has
     /// committed, so while it stays the same the hot rows' values this
@@ -264,6 +265,7 @@ impl Writer {
     pub(crate) async fn connect(
         opts: &SqliteConnectOptions,
         stats: Arc<TxStats>,
+        keys: Arc<crate::db::Keys>,
     ) -> Result<Writer> {
         let conn = opts.connect().await?;
         Ok(Writer {
@@ -276,6 +278,7 @@ impl Writer {
                 acks: Vec::new(),
                 stats,
                 version: None,
+                keys,
             })),
         })
     }
@@ -368,6 +371,11 @@ impl Lease {
     /// next request or the commit); the batch goes on.
     pub(crate) fn rollback(self) {
         drop(self);
+    }
+
+    /// The audit chain's key, for the rows this request appends.
+    pub(crate) fn audit_key(&self) -> Result<vink_domain::audit::AuditKey> {
+        self.guard.keys.audit()
     }
 
     /// A hot row's value in this batch, if read or changed already.

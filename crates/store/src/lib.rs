@@ -38,6 +38,8 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("unsupported database URL (use sqlite://… or postgres://…)")]
     UnsupportedUrl,
+    #[error("no audit key is set: the audit log cannot be written")]
+    NoAuditKey,
     #[error("stored value is unreadable: {0}")]
     Corrupt(String),
     #[error("could not create the database directory: {0}")]

@@ -354,6 +354,7 @@ async fn audit_chain_appends_and_verifies() {
         for i in 0..5 {
             let mut tx = t.db.begin().await.unwrap();
             let seq = audit::append_raw(
+                &t.db,
                 &mut tx,
                 AuditFields {
                     seq: 0,
@@ -379,7 +380,7 @@ async fn audit_chain_appends_and_verifies() {
         }
         let mut tx = t.db.begin_read().await.unwrap();
         let rows = audit::rows_after(&mut tx, 0, 100).await.unwrap();
-        let mut v = ChainVerifier::default();
+        let mut v = ChainVerifier::new(vink_domain::audit::Hashing::Keyed(common::key()));
         for r in &rows {
             v.check(&r.to_stored().unwrap()).unwrap();
         }
@@ -418,7 +419,7 @@ async fn a_rolled_back_transaction_leaves_no_audit_row() {
             reason: None,
             client: None,
         };
-        audit::append_raw(&mut tx, fields).await.unwrap();
+        audit::append_raw(&t.db, &mut tx, fields).await.unwrap();
         drop(tx);
         let mut tx = t.db.begin_read().await.unwrap();
         assert_eq!(audit::head(&mut tx).await.unwrap().0, 0, "{}", t.name);

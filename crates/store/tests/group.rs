@@ -203,6 +203,7 @@ async fn hot_rows_survive_rolled_back_requests_in_a_batch() {
                     .await
                     .unwrap();
                 vink_store::audit::append_raw(
+                    &db,
                     &mut tx,
                     AuditFields {
                         seq: 0,
@@ -262,12 +263,14 @@ async fn another_process_writing_between_batches_is_seen() {
     use vink_domain::audit::{AuditFields, Outcome};
     let t = common::sqlite().await;
     let other = Db::connect(&t.url).await.unwrap();
+    other.set_audit_key(common::key());
     let append = async |db: &Db, reason: &str| {
         let mut tx = db.begin().await.unwrap();
         let n = vink_store::concern::next_counter(&mut tx, "case:2050")
             .await
             .unwrap();
         vink_store::audit::append_raw(
+            db,
             &mut tx,
             AuditFields {
                 seq: 0,

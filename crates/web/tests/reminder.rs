@@ -125,7 +125,11 @@ async fn due_follow_ups_are_mailed_once_and_shown_in_the_inbox() {
     );
     let restarted = vink_app::App {
         mailer: Some(mailer),
-        ..vink_app::App::new(reopen(&t).await, vink_app::Config::default())
+        ..vink_app::App::new(
+            reopen(&t).await,
+            vink_app::Config::default(),
+            vink_app::keys::KeySet::from_bytes([1; 32], [2; 32]),
+        )
     };
     assert_eq!(run_once(&restarted).await.unwrap().sent, 0);
     assert_eq!(mails.lock().unwrap().len(), 2, "never twice");

@@ -29,11 +29,17 @@ pub async fn backends() -> Vec<TestDb> {
     out
 }
 
+/// The audit key every test database is keyed with.
+pub fn key() -> vink_domain::audit::AuditKey {
+    vink_domain::audit::AuditKey::from_bytes([1; 32])
+}
+
 pub async fn sqlite() -> TestDb {
     let dir = std::env::temp_dir().join(format!("vink-test-{}", uuid::Uuid::now_v7().simple()));
     std::fs::create_dir_all(&dir).unwrap();
     let url = format!("sqlite://{}/vink.db", dir.display());
     let db = Db::connect(&url).await.unwrap();
+    db.set_audit_key(key());
     db.migrate().await.unwrap();
     TestDb {
         db,
@@ -65,6 +71,7 @@ pub async fn postgres(admin_url: &str) -> TestDb {
         _ => format!("{admin_url}/{name}"),
     };
     let db = Db::connect(&url).await.unwrap();
+    db.set_audit_key(key());
     db.migrate().await.unwrap();
     TestDb {
         db,
@@ -123,7 +130,7 @@ pub async fn verified_chain(
     let rows = vink_store::audit::rows_after(&mut tx, 0, 100_000)
         .await
         .unwrap();
-    let mut v = vink_domain::audit::ChainVerifier::default();
+    let mut v = vink_domain::audit::ChainVerifier::new(vink_domain::audit::Hashing::Keyed(key()));
     for r in &rows {
         if let Err(b) = v.check(&r.to_stored().unwrap()) {
             return (rows, Err(b));

@@ -114,7 +114,11 @@ async fn setup_inner(
     let (url, pg) = fresh_database(&dir).await;
     let db = Db::connect(&url).await.unwrap();
     db.migrate().await.unwrap();
-    let mut app = App::new(db, config);
+    let mut app = App::new(
+        db,
+        config,
+        vink_app::keys::KeySet::from_bytes([1; 32], [2; 32]),
+    );
     app.mailer = mailer;
     app.clock = clock;
     let app = Arc::new(app);
@@ -204,7 +208,11 @@ impl T {
         let db = Db::connect(&self.url).await.unwrap();
         let mut config = self.app.config.clone();
         config.password_memory_kib = 1024;
-        App::new(db, config)
+        App::new(
+            db,
+            config,
+            vink_app::keys::KeySet::from_bytes([1; 32], [2; 32]),
+        )
     }
 }
 

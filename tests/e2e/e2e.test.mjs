@@ -12,6 +12,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createServer } from 'node:net';
+import { createHmac } from 'node:crypto';
 import { chromium } from 'playwright-core';
 
 const BIN = process.env.VINK_BIN ?? resolve(import.meta.dirname, '../../target/debug/vink');
@@ -156,6 +157,7 @@ test('public report → staff log-in → listed with deadline → decided as fou
   await page.getByLabel('Brugernavn').fill('sara');
   await page.getByLabel('Adgangskode').fill(PASSWORD);
   await page.getByRole('button', { name: 'Log ind' }).click();
+  await secondFactor(page, 'sara');
   await page.waitForURL(`${base}/dashboard`);
   assert.equal(await page.locator('[data-count="new"] .vink-figure').textContent(), '1');
   await check(page, 'dashboard');
@@ -218,11 +220,59 @@ async function api(method, path, body) {
   return text ? JSON.parse(text) : null;
 }
 
+// Two-step verification, as an authenticator app does it (RFC 6238: SHA-1,
+// six digits, 30 seconds), and each user's secret, last step and unused
+// recovery codes.
+function base32(s) {
+  const abc = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = 0, value = 0; const out = [];
+  for (const ch of s.replace(/\s/g, '')) {
+    value = (value << 5) | abc.indexOf(ch); bits += 5;
+    if (bits >= 8) { bits -= 8; out.push((value >>> bits) & 0xff); }
+  }
+  return Buffer.from(out);
+}
+function totp(secret, step) {
+  const msg = Buffer.alloc(8); msg.writeBigUInt64BE(BigInt(step));
+  const h = createHmac('sha1', base32(secret)).update(msg).digest();
+  const o = h[19] & 0xf;
+  return String((h.readUInt32BE(o) & 0x7fffffff) % 1000000).padStart(6, '0');
+}
+const factors = {};
+
+async function secondFactor(page, user) {
+  await page.waitForURL(/\/(dashboard|courses|users|audit|key-figures|account\/second-factor|login\/second-factor)/);
+  const path = new URL(page.url()).pathname;
+  if (path === '/account/second-factor') {
+    // Every role that reads personal data enrols at its first log-in.
+    await check(page, 'enrolment');
+    const secret = (await page.locator('#secret').textContent()).trim();
+    const step = Math.floor(Date.now() / 30000);
+    await page.getByLabel('Kode', { exact: true }).fill(totp(secret, step));
+    await page.getByRole('button', { name: 'Bekræft' }).click();
+    const codes = await page.locator('.vink-codes code').allTextContents();
+    assert.equal(codes.length, 10, 'ten recovery codes shown once');
+    await check(page, 'recovery codes');
+    factors[user] = { secret, step, codes };
+    await page.getByRole('link', { name: 'Fortsæt' }).click();
+  } else if (path === '/login/second-factor') {
+    // A fresh code when the app shows a new one; within the same 30
+    // seconds a code cannot be used twice, so a recovery code instead.
+    const f = factors[user];
+    const step = Math.floor(Date.now() / 30000);
+    const code = step > f.step ? totp(f.secret, step) : f.codes.pop();
+    if (step > f.step) f.step = step;
+    await page.getByLabel('Kode', { exact: true }).fill(code);
+    await page.getByRole('button', { name: 'Bekræft' }).click();
+  }
+}
+
 async function login(page, user, home = '/dashboard') {
   await page.goto(`${base}/login`);
   await page.getByLabel('Brugernavn').fill(user);
   await page.getByLabel('Adgangskode').fill(PASSWORD);
   await page.getByRole('button', { name: 'Log ind' }).click();
+  await secondFactor(page, user);
   await page.waitForURL(`${base}${home}`);
   await check(page, `${user}'s home`);
 }

@@ -27,6 +27,7 @@ pub mod plan;
 pub mod plan_import;
 pub mod reminder;
 pub mod search;
+pub mod second_factor;
 pub mod spending_import;
 pub mod triage;
 pub mod user;
@@ -76,6 +77,13 @@ pub struct Config {
     pub metrics_token: Option<String>,
     /// Where signed checkpoints of the audit chain's head go.
     pub checkpoints: checkpoint::CheckpointConfig,
+    /// Roles that must log in with a second factor (others may enrol one).
+    pub second_factor_roles: Vec<vink_domain::user::Role>,
+    /// How long a proof of identity counts for exports with personal data
+    /// and user administration.
+    pub reauth_window: SignedDuration,
+    /// The name the authenticator app shows for vink.
+    pub issuer: String,
 }
 
 impl Default for Config {
@@ -95,6 +103,9 @@ impl Default for Config {
             public_phone: None,
             metrics_token: None,
             checkpoints: checkpoint::CheckpointConfig::default(),
+            second_factor_roles: second_factor::PERSONAL_DATA_ROLES.to_vec(),
+            reauth_window: SignedDuration::from_mins(5),
+            issuer: "vink".into(),
         }
     }
 }

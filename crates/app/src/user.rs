@@ -29,6 +29,12 @@ pub struct Session {
     pub role: Role,
     /// The per-session CSRF token every form must carry.
     pub csrf: String,
+    /// Where the session stands with its second factor: only `Passed`
+    /// sessions reach pages with data.
+    pub second_factor: crate::second_factor::FactorState,
+    /// When the user last proved who they are in this session (log-in,
+    /// second factor, re-authentication).
+    pub confirmed_at: jiff::Timestamp,
 }
 
 /// A user to create.
@@ -56,6 +62,10 @@ pub struct LoginLimits {
     pub account_address: crate::RateLimiter,
     pub address: crate::RateLimiter,
     pub account: crate::RateLimiter,
+    /// Second-factor codes and re-authentications per user: five wrong
+    /// guesses in 15 minutes, then a pause (a six-digit code must not be
+    /// guessable by trying).
+    pub second_factor: crate::RateLimiter,
 }
 
 impl Default for LoginLimits {
@@ -65,6 +75,7 @@ impl Default for LoginLimits {
             account_address: crate::RateLimiter::new(5, window),
             address: crate::RateLimiter::new(20, window),
             account: crate::RateLimiter::new(50, window),
+            second_factor: crate::RateLimiter::new(5, window),
         }
     }
 }
@@ -103,6 +114,11 @@ async fn verify_password(password: &str, hash: String) -> Result<bool> {
     })
     .await
     .map_err(|e| AppError::Internal(format!("verify task: {e}")))
+}
+
+/// Whether `password` is the one `hash` was made from (re-authentication).
+pub(crate) async fn password_matches(password: &str, hash: &str) -> Result<bool> {
+    verify_password(password, hash.to_string()).await
 }
 
 /// A hash to verify against when the account does not exist, so a wrong user
@@ -378,6 +394,15 @@ pub async fn login(
     let actor = actor.from_client(client);
     let session_id = random_hex(32)?;
     let csrf = random_hex(32)?;
+    // A second factor is asked for when the user has one, or must have one
+    // by their role; until it is given the session reaches no data.
+    let mut tx = app.db.begin_read().await?;
+    let enrolled = vink_store::second_factor::factor(&mut tx, user.id)
+        .await?
+        .is_some_and(|f| f.confirmed_at.is_some());
+    tx.commit().await?;
+    let state = crate::second_factor::state_at_login(app, role, enrolled);
+    let passed = (state == crate::second_factor::FactorState::Passed).then_some(micros(now));
     let tx = app.db.begin().await?;
     let mut tx = app
         .authorize(
@@ -394,6 +419,7 @@ pub async fn login(
         user.id,
         &csrf,
         micros(now),
+        passed,
     )
     .await?;
     tx.commit().await?;
@@ -406,6 +432,8 @@ pub async fn login(
             display_name: user.display_name,
             role,
             csrf,
+            second_factor: state,
+            confirmed_at: now,
         },
     ))
 }
@@ -439,6 +467,11 @@ pub async fn session(app: &App, session_id: &str) -> Result<Option<Session>> {
     }
     let role = Role::parse(&row.role)
         .ok_or_else(|| AppError::Internal(format!("unknown stored role {}", row.role)))?;
+    let second_factor = match (row.second_factor_at, row.enrolled) {
+        (Some(_), _) => crate::second_factor::FactorState::Passed,
+        (None, true) => crate::second_factor::FactorState::Needed,
+        (None, false) => crate::second_factor::FactorState::MustEnrol,
+    };
     Ok(Some(Session {
         actor: Actor::user(row.user_id, role, row.agency_id),
         user_id: row.user_id,
@@ -446,6 +479,8 @@ pub async fn session(app: &App, session_id: &str) -> Result<Option<Session>> {
         display_name: row.display_name,
         role,
         csrf: row.csrf_token,
+        second_factor,
+        confirmed_at: vink_store::instant(row.confirmed_at.unwrap_or(row.created_at))?,
     }))
 }
 
@@ -501,6 +536,8 @@ pub struct UserSummary {
     pub agency: Option<String>,
     pub active: bool,
     pub live_tokens: i64,
+    /// Whether the user logs in with a second factor.
+    pub second_factor: bool,
 }
 
 /// Every user, for the administrator. Audited as one read.
@@ -524,6 +561,7 @@ fn summary(r: store::UserListRow) -> UserSummary {
         agency: r.agency,
         active: r.active,
         live_tokens: r.live_tokens,
+        second_factor: r.second_factor,
     }
 }
 

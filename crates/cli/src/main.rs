@@ -114,6 +114,12 @@ enum Command {
         /// Seconds between signed checkpoints of the audit log's head.
         #[arg(long, env = "VINK_CHECKPOINT_INTERVAL_SECONDS", default_value_t = 60)]
         checkpoint_interval_seconds: u64,
+        /// Roles that must log in with a second factor (comma-separated, or
+        /// `none`). Default: every role that reads personal data
+        /// (secretariat, coordination_unit, mentor, admin, auditor); with
+        /// --demo: none (anyone may still enrol).
+        #[arg(long, env = "VINK_SECOND_FACTOR_ROLES", value_delimiter = ',')]
+        second_factor_roles: Option<Vec<String>>,
     },
     /// Apply database migrations and exit.
     Migrate,
@@ -225,6 +231,9 @@ enum UserCommand {
     },
     /// Disable a user: their sessions end and their tokens are revoked at once.
     Disable { name: String },
+    /// Remove a user's second factor (a lost phone): their sessions end and
+    /// they enrol anew at their next log-in.
+    ResetSecondFactor { name: String },
 }
 
 #[derive(Subcommand)]
@@ -287,6 +296,22 @@ async fn open(url: &str) -> Result<Db, CliError> {
     let db = Db::connect(url).await?;
     db.migrate().await?;
     Ok(db)
+}
+
+/// `--second-factor-roles`: role codes, or `none`.
+fn parse_roles(list: &[String]) -> Result<Vec<vink_domain::user::Role>, CliError> {
+    let mut roles = Vec::new();
+    for r in list.iter().map(|r| r.trim()).filter(|r| !r.is_empty()) {
+        if r == "none" {
+            continue;
+        }
+        roles.push(vink_domain::user::Role::parse(r).ok_or_else(|| {
+            CliError::Usage(format!(
+                "--second-factor-roles: unknown role {r} (secretariat, coordination_unit, mentor, analyst, admin, auditor, or none)"
+            ))
+        })?);
+    }
+    Ok(roles)
 }
 
 /// Where the demo keeps its generated keys when none are given.
@@ -390,6 +415,7 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             public_phone,
             metrics_token,
             checkpoint_interval_seconds,
+            second_factor_roles,
         } => {
             if !(1..=36).contains(&risk_follow_up_months)
                 || !(1..=36).contains(&occupation_follow_up_months)
@@ -413,7 +439,13 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
                         .into(),
                 ));
             }
+            let second_factor_roles = match second_factor_roles {
+                None if demo => Vec::new(),
+                None => vink_app::second_factor::PERSONAL_DATA_ROLES.to_vec(),
+                Some(list) => parse_roles(&list)?,
+            };
             let config = Config {
+                second_factor_roles,
                 triage_hours,
                 idle_timeout: jiff::SignedDuration::from_mins(idle_timeout_minutes),
                 base_url,
@@ -452,6 +484,11 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
                     println!(
                         "  {name:<12} {role}{}",
                         agency.map(|a| format!(" ({a})")).unwrap_or_default()
+                    );
+                }
+                if app.config.second_factor_roles.is_empty() {
+                    println!(
+                        "Two-step verification is optional in the demo (set it up under \"Totrinsbekræftelse\"); without --demo every role that reads personal data must use it."
                     );
                 }
             }
@@ -710,6 +747,25 @@ async fn user(app: &App, command: UserCommand) -> Result<ExitCode, CliError> {
                 }
                 Err(vink_app::AppError::NotFound) => {
                     eprintln!("no such live token");
+                    Ok(ExitCode::from(2))
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
+        UserCommand::ResetSecondFactor { name } => {
+            match vink_app::second_factor::reset(app, &system, &name).await {
+                Ok(()) => {
+                    println!(
+                        "second factor of {name} removed; they enrol again at their next log-in"
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(vink_app::AppError::NotFound) => {
+                    eprintln!("no such user: {name}");
+                    Ok(ExitCode::from(2))
+                }
+                Err(vink_app::AppError::Conflict(m)) => {
+                    eprintln!("{m}");
                     Ok(ExitCode::from(2))
                 }
                 Err(e) => Err(e.into()),

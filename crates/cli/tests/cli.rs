@@ -197,6 +197,7 @@ fn every_command_has_help() {
         vec!["audit", "verify", "--help"],
         vec!["audit", "rekey", "--help"],
         vec!["key", "generate", "--help"],
+        vec!["user", "reset-second-factor", "--help"],
     ] {
         let o = vink("sqlite://unused.db", &args, None);
         assert!(o.status.success(), "{args:?}");

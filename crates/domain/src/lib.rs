@@ -18,6 +18,7 @@ pub mod plan;
 pub mod policy;
 pub mod report;
 pub mod search;
+pub mod second_factor;
 pub mod series;
 pub mod triage;
 pub mod user;

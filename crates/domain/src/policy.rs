@@ -68,6 +68,15 @@ pub enum Action {
     /// Taking or restoring a backup: a copy of everything, by the command
     /// line only.
     Backup,
+    /// A user's own second factor: enrolling it, and each code given at
+    /// log-in (right or wrong).
+    SecondFactor,
+    /// A user proving again who they are (password or code) before exports
+    /// with personal data and user administration.
+    Reauthenticate,
+    /// An administrator removing a user's second factor (lost phone): the
+    /// user enrols anew at their next log-in.
+    SecondFactorReset,
 }
 
 impl Action {
@@ -114,6 +123,9 @@ impl Action {
         Action::ReminderRun,
         Action::DemoLoad,
         Action::Backup,
+        Action::SecondFactor,
+        Action::Reauthenticate,
+        Action::SecondFactorReset,
     ];
 
     /// The audit log's code for the action.
@@ -160,6 +172,9 @@ impl Action {
             Action::ReminderRun => "reminder.run",
             Action::DemoLoad => "demo.load",
             Action::Backup => "backup.run",
+            Action::SecondFactor => "auth.second_factor",
+            Action::Reauthenticate => "auth.reauthenticate",
+            Action::SecondFactorReset => "user.second_factor_reset",
         }
     }
 }
@@ -335,6 +350,8 @@ pub fn decide(actor: &Actor, action: Action, resource: &Resource<'_>) -> Access 
     };
     match role {
         Role::Secretariat => match action {
+            SecondFactor | Reauthenticate => ALLOW,
+            SecondFactorReset => ROLE,
             ConcernCreate | ConcernRead | ConcernList | ConcernTransition | ConcernPause
             | ConcernLinkPerson | ConcernDecide | MeetingCreate | MeetingRead | MeetingList
             | MeetingUpdate | AgendaAdd | RecommendationRecord | DashboardRead | CourseCreate
@@ -345,6 +362,8 @@ pub fn decide(actor: &Actor, action: Action, resource: &Resource<'_>) -> Access 
             ConcernReport | AuditRead | UserManage | ReminderRun | DemoLoad | Backup => ROLE,
         },
         Role::CoordinationUnit => match action {
+            SecondFactor | Reauthenticate => ALLOW,
+            SecondFactorReset => ROLE,
             ConcernList | MeetingList | DashboardRead | CourseList | FollowUpList | CorpsRead
             | OutcomeRead | KeyFigureRead | ActivityRead | PlanRead | Search | Login | Logout => {
                 ALLOW
@@ -371,6 +390,8 @@ pub fn decide(actor: &Actor, action: Action, resource: &Resource<'_>) -> Access 
             | FundingManage | ReminderRun | DemoLoad | Backup => ROLE,
         },
         Role::Auditor => match action {
+            SecondFactor | Reauthenticate => ALLOW,
+            SecondFactorReset => ROLE,
             AuditRead | Login | Logout => ALLOW,
             ConcernCreate | ConcernReport | ConcernRead | ConcernList | ConcernTransition
             | ConcernPause | ConcernLinkPerson | ConcernDecide | MeetingCreate | MeetingRead
@@ -382,6 +403,7 @@ pub fn decide(actor: &Actor, action: Action, resource: &Resource<'_>) -> Access 
             | Backup => ROLE,
         },
         Role::Admin => match action {
+            SecondFactor | Reauthenticate | SecondFactorReset => ALLOW,
             UserManage | Login | Logout => ALLOW,
             ConcernCreate | ConcernReport | ConcernRead | ConcernList | ConcernTransition
             | ConcernPause | ConcernLinkPerson | ConcernDecide | MeetingCreate | MeetingRead
@@ -393,6 +415,8 @@ pub fn decide(actor: &Actor, action: Action, resource: &Resource<'_>) -> Access 
             | Backup => ROLE,
         },
         Role::Mentor => match action {
+            SecondFactor | Reauthenticate => ALLOW,
+            SecondFactorReset => ROLE,
             CourseList | FollowUpList | Search | Login | Logout => ALLOW,
             CourseRead | CoursePlan | ContactLog | AssessmentRecord => match resource {
                 Resource::Course { mentor_user, .. } => {
@@ -412,6 +436,8 @@ pub fn decide(actor: &Actor, action: Action, resource: &Resource<'_>) -> Access 
             | PlanManage | FundingRead | FundingManage | ReminderRun | DemoLoad | Backup => ROLE,
         },
         Role::Analyst => match action {
+            SecondFactor | Reauthenticate => ALLOW,
+            SecondFactorReset => ROLE,
             OutcomeRead | KeyFigureRead | ActivityRead | PlanRead | FundingRead | Login
             | Logout => ALLOW,
             ConcernCreate | ConcernReport | ConcernRead | ConcernList | ConcernTransition
@@ -430,6 +456,7 @@ fn public(action: Action) -> Access {
     use Action::*;
     match action {
         ConcernReport | Login => ALLOW,
+        SecondFactor | Reauthenticate | SecondFactorReset => ROLE,
         ConcernCreate | ConcernRead | ConcernList | ConcernTransition | ConcernPause
         | ConcernLinkPerson | ConcernDecide | MeetingCreate | MeetingRead | MeetingList
         | MeetingUpdate | AgendaAdd | RecommendationRecord | DashboardRead | AuditRead
@@ -445,6 +472,8 @@ fn public(action: Action) -> Access {
 fn system(action: Action) -> Access {
     use Action::*;
     match action {
+        SecondFactorReset => ALLOW,
+        SecondFactor | Reauthenticate => ROLE,
         ConcernCreate | ConcernTransition | ConcernPause | ConcernDecide | MeetingCreate
         | MeetingUpdate | AgendaAdd | RecommendationRecord | UserManage | ReminderRun
         | DemoLoad | ActivityManage | PlanManage | FundingManage | Backup => ALLOW,

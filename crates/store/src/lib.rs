@@ -25,6 +25,7 @@ pub mod plan;
 pub mod query_plan;
 pub mod reminder;
 pub mod search;
+pub mod second_factor;
 pub mod triage;
 pub mod user;
 

@@ -92,23 +92,34 @@ pub struct SessionRow {
     pub role: String,
     pub agency_id: Option<Uuid>,
     pub active: bool,
+    /// When the session passed its second factor; none: not (yet).
+    pub second_factor_at: Option<i64>,
+    /// When the user last proved who they are in this session.
+    pub confirmed_at: Option<i64>,
+    /// Whether the user has a confirmed second factor.
+    pub enrolled: bool,
 }
 
+/// Opens a session; `second_factor_at` is set at once where no second
+/// factor is asked for, and left empty where one still must be given.
 pub async fn insert_session(
     tx: &mut Authorized,
     id_hash: &str,
     user_id: Uuid,
     csrf: &str,
     now: i64,
+    second_factor_at: Option<i64>,
 ) -> Result<()> {
     on!(tx, |c| {
         sqlx::query(
-        "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, last_seen_at) VALUES ($1, $2, $3, $4, $4)"
+        "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, last_seen_at, confirmed_at, second_factor_at)
+         VALUES ($1, $2, $3, $4, $4, $4, $5)"
     )
     .bind(id_hash)
     .bind(user_id)
     .bind(csrf)
     .bind(now)
+    .bind(second_factor_at)
     .execute(c).await?.rows_affected()
     });
     Ok(())
@@ -117,8 +128,11 @@ pub async fn insert_session(
 pub async fn session(tx: &mut Tx, id_hash: &str) -> Result<Option<SessionRow>> {
     Ok(on!(tx, |c| {
         sqlx::query_as(
-        "SELECT s.user_id, s.csrf_token, s.created_at, s.last_seen_at, u.username, u.display_name, u.role, u.agency_id, u.active
-         FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1"
+        "SELECT s.user_id, s.csrf_token, s.created_at, s.last_seen_at, u.username, u.display_name, u.role, u.agency_id, u.active,
+                s.second_factor_at, s.confirmed_at, (f.confirmed_at IS NOT NULL) AS enrolled
+         FROM sessions s JOIN users u ON u.id = s.user_id
+         LEFT JOIN second_factors f ON f.user_id = s.user_id
+         WHERE s.id_hash = $1"
     )
     .bind(id_hash)
     .fetch_optional(c)
@@ -282,14 +296,18 @@ pub struct UserListRow {
     pub active: bool,
     /// API tokens neither revoked nor expired at `now`.
     pub live_tokens: i64,
+    /// Whether the user has a confirmed second factor.
+    pub second_factor: bool,
 }
 
 /// A user row as the administrator sees it; `$1` is now.
 const USER_LIST_SQL: &str =
     "SELECT u.id, u.username, u.display_name, u.role, g.code AS agency, u.active,
         (SELECT COUNT(*) FROM api_tokens t WHERE t.user_id = u.id
-           AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $1)) AS live_tokens
-     FROM users u LEFT JOIN agencies g ON g.id = u.agency_id";
+           AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $1)) AS live_tokens,
+        (f.confirmed_at IS NOT NULL) AS second_factor
+     FROM users u LEFT JOIN agencies g ON g.id = u.agency_id
+     LEFT JOIN second_factors f ON f.user_id = u.id";
 
 /// Every user, by name: a municipality has dozens to a few hundred staff.
 pub async fn list_users(tx: &mut Tx, now: i64) -> Result<Vec<UserListRow>> {

@@ -65,7 +65,7 @@ async fn list(
 #[tokio::test]
 async fn migrations_are_equal_in_number_and_idempotent() {
     for t in common::backends().await {
-        assert_eq!(t.db.migration_count(), 16, "{}", t.name);
+        assert_eq!(t.db.migration_count(), 17, "{}", t.name);
         t.db.migrate().await.unwrap();
         let mut tx = common::auth(&t.db).await;
         let agencies = organisation::list_agencies(&mut tx).await.unwrap();
@@ -455,13 +455,19 @@ async fn users_sessions_and_tokens() {
         );
         drop(dup);
         let mut tx = common::auth(&t.db).await;
-        user::insert_session(&mut tx, "h1", u.id, "csrf", now)
+        user::insert_session(&mut tx, "h1", u.id, "csrf", now, None)
             .await
             .unwrap();
         let s = user::session(&mut tx, "h1").await.unwrap().unwrap();
         assert_eq!(
             (s.username.as_str(), s.csrf_token.as_str(), s.active),
             ("anna", "csrf", true)
+        );
+        // Opened before its second factor, confirmed by the password now,
+        // and the user has no factor yet.
+        assert_eq!(
+            (s.second_factor_at, s.confirmed_at, s.enrolled),
+            (None, Some(now), false)
         );
         user::touch_session(&mut tx, "h1", now + 5).await.unwrap();
         assert_eq!(
@@ -480,7 +486,7 @@ async fn users_sessions_and_tokens() {
         );
         assert!(user::session(&mut tx, "h1").await.unwrap().is_none());
         // The absolute lifetime ends an active session too.
-        user::insert_session(&mut tx, "h2", u.id, "csrf", now)
+        user::insert_session(&mut tx, "h2", u.id, "csrf", now, Some(now))
             .await
             .unwrap();
         assert_eq!(

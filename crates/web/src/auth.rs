@@ -7,6 +7,7 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use vink_app::second_factor::FactorState;
 use vink_app::user::Session;
 use vink_domain::user::Actor;
 
@@ -86,10 +87,46 @@ impl FromRequestParts<AppState> for ApiActor {
     }
 }
 
-/// The signed-in UI user; anyone else is sent to the log-in page.
+/// The signed-in UI user who has passed their second factor where one is
+/// asked for; anyone else is sent to the log-in page, and a session still
+/// owing its second factor to that step: no page with data before it.
 pub struct UiUser {
     pub session: Session,
     pub session_id: String,
+}
+
+/// The local path and query of the request, for `next=`.
+fn here(parts: &Parts) -> String {
+    let next = parts
+        .uri
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or("/");
+    crate::redirect::safe_local_path(Some(next))
+}
+
+/// The session behind the cookie, whatever its second factor's state.
+async fn signed_in(parts: &mut Parts, state: &AppState) -> Result<UiUser, Response> {
+    let to_login =
+        || Redirect::to(&format!("/login?next={}", urlencode(&here(parts)))).into_response();
+    let Some(id) = cookie(parts, SESSION_COOKIE).filter(|v| v.len() == 64) else {
+        return Err(to_login());
+    };
+    let client = peer_client(parts, state);
+    match vink_app::user::session(&state.app, id).await {
+        Ok(Some(mut session)) => {
+            session.actor = session.actor.from_client(client);
+            Ok(UiUser {
+                session,
+                session_id: id.to_string(),
+            })
+        }
+        Ok(None) => Err(to_login()),
+        Err(e) => {
+            tracing::error!(error = %e, "session lookup failed");
+            Err(StatusCode::INTERNAL_SERVER_ERROR.into_response())
+        }
+    }
 }
 
 impl FromRequestParts<AppState> for UiUser {
@@ -99,38 +136,69 @@ impl FromRequestParts<AppState> for UiUser {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let to_login = || {
-            let next = parts
-                .uri
-                .path_and_query()
-                .map(|p| p.as_str())
-                .unwrap_or("/");
-            let next = if next.starts_with('/') && !next.starts_with("//") {
-                next
-            } else {
-                "/"
-            };
-            Redirect::to(&format!("/login?next={}", urlencode(next))).into_response()
-        };
-        let Some(id) = cookie(parts, SESSION_COOKIE).filter(|v| v.len() == 64) else {
-            return Err(to_login());
-        };
-        let client = peer_client(parts, state);
-        match vink_app::user::session(&state.app, id).await {
-            Ok(Some(mut session)) => {
-                session.actor = session.actor.from_client(client);
-                Ok(UiUser {
-                    session,
-                    session_id: id.to_string(),
-                })
-            }
-            Ok(None) => Err(to_login()),
-            Err(e) => {
-                tracing::error!(error = %e, "session lookup failed");
-                Err(StatusCode::INTERNAL_SERVER_ERROR.into_response())
-            }
+        let user = signed_in(parts, state).await?;
+        if user.session.second_factor == FactorState::Passed {
+            return Ok(user);
         }
+        Err(Redirect::to(&format!(
+            "/login/second-factor?next={}",
+            urlencode(&here(parts))
+        ))
+        .into_response())
     }
+}
+
+/// A signed-in user who may still owe their second factor: only for the
+/// pages that take it (and log-out).
+pub struct PendingUser(pub UiUser);
+
+impl FromRequestParts<AppState> for PendingUser {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        signed_in(parts, state).await.map(PendingUser)
+    }
+}
+
+/// A user who proved who they are within the last few minutes (password or
+/// code): for exports with personal data, the per-person access report and
+/// user administration. Anyone else is asked to confirm first and then
+/// brought back (a form is brought back to the page it was sent from).
+pub struct ConfirmedUser(pub UiUser);
+
+impl FromRequestParts<AppState> for ConfirmedUser {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let user = UiUser::from_request_parts(parts, state).await?;
+        if vink_app::second_factor::is_recent(&state.app, &user.session) {
+            return Ok(ConfirmedUser(user));
+        }
+        let back = if parts.method == axum::http::Method::GET {
+            here(parts)
+        } else {
+            referer_path(&parts.headers).unwrap_or_else(|| "/".into())
+        };
+        Err(Redirect::to(&format!("/login/confirm?next={}", urlencode(&back))).into_response())
+    }
+}
+
+/// The path of this same site's referring page, if it was one.
+pub fn referer_path(headers: &axum::http::HeaderMap) -> Option<String> {
+    let referer = headers.get(header::REFERER)?.to_str().ok()?;
+    let host = headers.get(header::HOST)?.to_str().ok()?;
+    let rest = referer
+        .strip_prefix("http://")
+        .or_else(|| referer.strip_prefix("https://"))?;
+    let path = rest.strip_prefix(host)?;
+    path.starts_with('/')
+        .then(|| crate::redirect::safe_local_path(Some(path)))
 }
 
 /// The UI language from the cookie; Danish unless English was chosen.

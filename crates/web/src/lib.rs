@@ -11,6 +11,7 @@ mod error;
 pub mod export;
 pub mod i18n;
 mod metrics;
+mod qr;
 pub mod redirect;
 mod request_id;
 mod security;

@@ -190,7 +190,7 @@ impl PersonPage {
 pub async fn person(
     State(s): State<AppState>,
     UiLang(t): UiLang,
-    user: UiUser,
+    crate::auth::ConfirmedUser(user): crate::auth::ConfirmedUser,
     Query(q): Query<Vec<(String, String)>>,
 ) -> Response {
     let session = &user.session;

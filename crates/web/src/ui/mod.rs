@@ -16,6 +16,7 @@ pub(crate) mod plan;
 mod reminder;
 mod report;
 mod search;
+mod second_factor;
 mod triage;
 mod upload;
 mod user;
@@ -42,6 +43,18 @@ pub fn routes() -> Router<AppState> {
         .route("/", get(user::home))
         .route("/login", get(user::login_form).post(user::login))
         .route("/logout", post(user::logout))
+        .route(
+            "/login/second-factor",
+            get(second_factor::code_form).post(second_factor::code_submit),
+        )
+        .route(
+            "/account/second-factor",
+            get(second_factor::enrol_form).post(second_factor::enrol_submit),
+        )
+        .route(
+            "/login/confirm",
+            get(second_factor::confirm_form).post(second_factor::confirm_submit),
+        )
         .route("/lang/{code}", get(user::switch_lang))
         .route("/dashboard", get(concern::dashboard))
         .route("/concerns", get(concern::list).post(concern::create))

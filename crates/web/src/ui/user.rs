@@ -10,7 +10,7 @@ use vink_app::AppError;
 use super::{FormData, Page, render};
 use crate::AppState;
 use crate::auth::{
-    ClientIp, LANG_COOKIE, LOGIN_CSRF_COOKIE, SESSION_COOKIE, UiLang, UiUser, same_secret,
+    ClientIp, LANG_COOKIE, LOGIN_CSRF_COOKIE, PendingUser, SESSION_COOKIE, UiLang, same_secret,
     set_cookie,
 };
 use crate::i18n::{Lang, Tr};
@@ -34,11 +34,27 @@ fn safe_next(next: Option<&str>) -> String {
     crate::redirect::safe_local_path(next)
 }
 
-pub async fn home(user: Result<UiUser, Response>) -> Response {
+pub async fn home(user: Result<PendingUser, Response>) -> Response {
     match user {
-        Ok(u) => Redirect::to(super::concern::role_home(u.session.role)).into_response(),
+        Ok(PendingUser(u)) => Redirect::to(&after_password(
+            &u.session,
+            super::concern::role_home(u.session.role),
+        ))
+        .into_response(),
         Err(_) => Redirect::to("/login").into_response(),
     }
+}
+
+/// Where a session goes once its password is accepted: on to `next`, or
+/// first to its second factor (the code, or enrolment).
+fn after_password(session: &vink_app::user::Session, next: &str) -> String {
+    use vink_app::second_factor::FactorState;
+    let step = match session.second_factor {
+        FactorState::Passed => return next.to_string(),
+        FactorState::Needed => "/login/second-factor",
+        FactorState::MustEnrol => "/account/second-factor",
+    };
+    format!("{step}?next={}", crate::auth::urlencode(next))
 }
 
 fn login_page(
@@ -116,8 +132,8 @@ pub async fn login(
         );
     }
     match vink_app::user::login(&s.app, &username, &form.value("password"), &ip).await {
-        Ok((session_id, _session)) => {
-            let mut resp = Redirect::to(&next).into_response();
+        Ok((session_id, session)) => {
+            let mut resp = Redirect::to(&after_password(&session, &next)).into_response();
             if let Ok(v) = set_cookie(SESSION_COOKIE, &session_id, s.secure_cookies, None).parse() {
                 resp.headers_mut().append(header::SET_COOKIE, v);
             }
@@ -157,7 +173,7 @@ fn login_csrf(headers: &HeaderMap) -> String {
 pub async fn logout(
     State(s): State<AppState>,
     UiLang(t): UiLang,
-    user: UiUser,
+    PendingUser(user): PendingUser,
     form: FormData,
 ) -> Response {
     if !form.csrf_ok(&user.session) {
@@ -183,10 +199,7 @@ pub async fn switch_lang(
     let lang = Lang::parse(&code).unwrap_or(Lang::Da);
     // Back to the page the switch was clicked on: `next`, else the referring
     // page of this same site (its path only; another site's is ignored).
-    let referer = headers
-        .get(header::REFERER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|r| same_site_path(r, &headers));
+    let referer = crate::auth::referer_path(&headers);
     let back = crate::redirect::safe_local_path(q.next.as_deref().or(referer.as_deref()));
     let mut resp = Redirect::to(&back).into_response();
     if let Ok(v) = set_cookie(
@@ -200,14 +213,4 @@ pub async fn switch_lang(
         resp.headers_mut().append(header::SET_COOKIE, v);
     }
     resp
-}
-
-/// The path and query of a `Referer` that points at this host.
-fn same_site_path(referer: &str, headers: &HeaderMap) -> Option<String> {
-    let host = headers.get(header::HOST)?.to_str().ok()?;
-    let rest = referer
-        .strip_prefix("http://")
-        .or_else(|| referer.strip_prefix("https://"))?;
-    let path = rest.strip_prefix(host)?;
-    path.starts_with('/').then(|| path.to_string())
 }

@@ -11,7 +11,7 @@ use vink_domain::user::Role;
 
 use super::{FormData, Forms, Page, app_error, csrf_failed, error_page, flash, render};
 use crate::AppState;
-use crate::auth::{UiLang, UiUser};
+use crate::auth::{ConfirmedUser, UiLang, UiUser};
 use crate::i18n::Tr;
 
 #[derive(Template)]
@@ -95,7 +95,11 @@ async fn list_page(
     render(status, &page)
 }
 
-pub async fn list(State(s): State<AppState>, UiLang(t): UiLang, user: UiUser) -> Response {
+pub async fn list(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    ConfirmedUser(user): ConfirmedUser,
+) -> Response {
     list_page(&s, t, &user, Forms::blank(t), StatusCode::OK).await
 }
 
@@ -106,7 +110,7 @@ fn nonblank(f: &FormData, k: &str) -> Option<String> {
 pub async fn create(
     State(s): State<AppState>,
     UiLang(t): UiLang,
-    user: UiUser,
+    ConfirmedUser(user): ConfirmedUser,
     f: FormData,
 ) -> Response {
     if !f.csrf_ok(&user.session) {
@@ -186,7 +190,7 @@ async fn user_page(
 pub async fn detail(
     State(s): State<AppState>,
     UiLang(t): UiLang,
-    user: UiUser,
+    ConfirmedUser(user): ConfirmedUser,
     Path(username): Path<String>,
 ) -> Response {
     user_page(
@@ -264,7 +268,7 @@ where
 pub async fn action(
     State(s): State<AppState>,
     UiLang(t): UiLang,
-    user: UiUser,
+    ConfirmedUser(user): ConfirmedUser,
     Path((username, action)): Path<(String, String)>,
     f: FormData,
 ) -> Response {
@@ -275,6 +279,7 @@ pub async fn action(
         "revoke-tokens" => "revoke",
         "disable" => "disable",
         "enable" => "enable",
+        "reset-second-factor" => "second_factor",
         _ => {
             return error_page(
                 t,
@@ -306,6 +311,9 @@ pub async fn action(
             "token" => uc::create_token(&s.app, &a, &u).await.map(Some),
             "revoke" => uc::revoke_tokens(&s.app, &a, &u).await.map(|_| None),
             "disable" => uc::disable_user(&s.app, &a, &u).await.map(|_| None),
+            "second_factor" => vink_app::second_factor::reset(&s.app, &a, &u)
+                .await
+                .map(|_| None),
             _ => uc::enable_user(&s.app, &a, &u).await.map(|_| None),
         },
     )

@@ -103,7 +103,29 @@ pub async fn setup_full(config: Config, mailer: Option<vink_app::reminder::Maile
     setup_inner(config, mailer, vink_app::Clock::System).await
 }
 
+/// A test application that asks the roles reading personal data for a
+/// second factor at log-in, as `vink serve` does by default (the other
+/// suites log in with a password alone, to test what lies behind it).
+/// On a fixed clock standing at `at`, so tests can step past a code's 30
+/// seconds.
+pub async fn setup_second_factor(at: jiff::Timestamp) -> T {
+    let config = Config {
+        second_factor_roles: vink_app::second_factor::PERSONAL_DATA_ROLES.to_vec(),
+        ..Config::default()
+    };
+    setup_inner_keeping(config, None, vink_app::Clock::fixed(at)).await
+}
+
 async fn setup_inner(
+    mut config: Config,
+    mailer: Option<vink_app::reminder::Mailer>,
+    clock: vink_app::Clock,
+) -> T {
+    config.second_factor_roles.clear();
+    setup_inner_keeping(config, mailer, clock).await
+}
+
+async fn setup_inner_keeping(
     mut config: Config,
     mailer: Option<vink_app::reminder::Mailer>,
     clock: vink_app::Clock,

@@ -24,6 +24,9 @@ pub enum Job {
     FactFold,
     /// Signs the audit chain's head into the checkpoint file.
     AuditCheckpoint,
+    /// Reads the field keys again from the keys file, so a `vink key
+    /// rotate` run beside the server takes effect for new values too.
+    KeyReload,
 }
 
 impl Job {
@@ -33,6 +36,7 @@ impl Job {
         Job::AuditChain,
         Job::FactFold,
         Job::AuditCheckpoint,
+        Job::KeyReload,
     ];
 
     pub fn name(self) -> &'static str {
@@ -42,6 +46,7 @@ impl Job {
             Job::AuditChain => "audit_chain",
             Job::FactFold => "fact_fold",
             Job::AuditCheckpoint => "audit_checkpoint",
+            Job::KeyReload => "key_reload",
         }
     }
 }
@@ -54,6 +59,7 @@ pub struct Intervals {
     pub audit_chain: Duration,
     pub fact_fold: Duration,
     pub audit_checkpoint: Duration,
+    pub key_reload: Duration,
 }
 
 impl Default for Intervals {
@@ -64,6 +70,7 @@ impl Default for Intervals {
             audit_chain: Duration::from_millis(500),
             fact_fold: Duration::from_secs(2),
             audit_checkpoint: Duration::from_secs(60),
+            key_reload: Duration::from_secs(10),
         }
     }
 }
@@ -76,6 +83,7 @@ impl Intervals {
             Job::AuditChain => self.audit_chain,
             Job::FactFold => self.fact_fold,
             Job::AuditCheckpoint => self.audit_checkpoint,
+            Job::KeyReload => self.key_reload,
         }
     }
 }
@@ -94,6 +102,9 @@ pub async fn run_pass(app: &App, job: Job) -> crate::Result<()> {
         }
         Job::AuditCheckpoint => {
             crate::checkpoint::take(app, false).await?;
+        }
+        Job::KeyReload => {
+            app.db.reload_field_keys();
         }
         Job::Reminders => {
             let s = crate::reminder::run_once(app).await?;

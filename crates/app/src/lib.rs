@@ -133,6 +133,16 @@ impl App {
     /// from here on: there is no way to build one that writes unkeyed.
     pub fn new(db: Db, config: Config, keys: keys::KeySet) -> Self {
         db.set_audit_key(keys.audit.clone());
+        if let Some(fields) = keys.fields.clone() {
+            // A rotation by `vink key rotate` writes the file; the server
+            // reads it again when it meets a key id it does not know.
+            let source = keys.source.clone();
+            let reload: Option<vink_store::FieldReload> = source.map(|path| {
+                Box::new(move || keys::KeySet::load(Some(&path)).ok().and_then(|k| k.fields))
+                    as vink_store::FieldReload
+            });
+            db.set_field_keys(fields, reload);
+        }
         App {
             keys,
             db,

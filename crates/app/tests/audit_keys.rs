@@ -5,8 +5,6 @@
 //! from before keys is rewritten under the key only if it was intact.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::PathBuf;
-
 use vink_app::audit::Verification;
 use vink_app::checkpoint::CheckpointConfig;
 use vink_app::keys::KeySet;
@@ -16,40 +14,12 @@ use vink_domain::user::{Actor, Role};
 use vink_store::audit::KeyCheck;
 use vink_store::{Db, SqliteTx, Tx};
 
-struct Backend {
-    url: String,
-    name: &'static str,
-    dir: PathBuf,
-}
+mod common;
+
+use common::Backend;
 
 async fn backends() -> Vec<Backend> {
-    let dir = std::env::temp_dir().join(format!("vink-akeys-{}", uuid::Uuid::now_v7().simple()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let mut out = vec![Backend {
-        url: format!("sqlite://{}/vink.db", dir.display()),
-        name: "sqlite",
-        dir: dir.clone(),
-    }];
-    if let Some(admin) = std::env::var("VINK_TEST_POSTGRES_URL")
-        .ok()
-        .filter(|u| !u.is_empty())
-    {
-        use sqlx::Connection;
-        let name = format!("vink_akeys_{}", uuid::Uuid::now_v7().simple());
-        let mut a = sqlx::PgConnection::connect(&admin).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&mut a)
-            .await
-            .unwrap();
-        let pg_dir = dir.join("pg");
-        std::fs::create_dir_all(&pg_dir).unwrap();
-        out.push(Backend {
-            url: format!("{}/{name}", &admin[..admin.rfind('/').unwrap()]),
-            name: "postgres",
-            dir: pg_dir,
-        });
-    }
-    out
+    common::backends("akeys").await
 }
 
 fn keys() -> KeySet {

@@ -185,6 +185,16 @@ enum Command {
 enum KeyCommand {
     /// Write a new keys file (owner-readable only; never overwrites).
     Generate { file: std::path::PathBuf },
+    /// Add a new field key to the keys file, make it current, and
+    /// re-encrypt every sealed value under it while the server runs (the
+    /// server reads the file again within 10 seconds). Older keys stay in
+    /// the file for backups; a file without field keys gets its first.
+    Rotate {
+        /// Seconds to wait for running servers to read the new key before
+        /// the last pass.
+        #[arg(long, default_value_t = 12)]
+        settle_seconds: u64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -339,6 +349,11 @@ fn load_keys(cli: &Globals, demo: bool) -> Result<vink_app::keys::KeySet, CliErr
 /// audit log: the wrong key, or a chain from before keys, is refused.
 async fn app(cli: &Globals, config: Config, demo: bool) -> Result<App, CliError> {
     let keys = load_keys(cli, demo)?;
+    if keys.fields.is_none() {
+        return Err(CliError::Usage(
+            "the keys file has no field keys (it is from before encryption at rest): add one with `vink key rotate`".into(),
+        ));
+    }
     let db = open(&cli.database).await?;
     let config = Config {
         checkpoints: vink_app::checkpoint::CheckpointConfig {
@@ -605,6 +620,9 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
         }
         Command::Audit { command } => audit(&cli, command).await,
         Command::Key {
+            command: KeyCommand::Rotate { settle_seconds },
+        } => rotate(&cli, settle_seconds).await,
+        Command::Key {
             command: KeyCommand::Generate { file },
         } => {
             vink_app::keys::KeySet::generate(&file)?;
@@ -614,6 +632,55 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             );
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+/// `vink key rotate`: a new current field key, then passes until none
+/// re-seals anything (a server may write under the old key until it reads
+/// the file again).
+async fn rotate(cli: &Globals, settle_seconds: u64) -> Result<ExitCode, CliError> {
+    let keys = load_keys(cli, false)?.add_field_key()?;
+    let current = keys
+        .fields
+        .as_ref()
+        .map(|f| f.current_id().to_string())
+        .unwrap_or_default();
+    println!("new field key {current} written to the keys file");
+    let db = open(&cli.database).await?;
+    let app = App::new(db, Config::default(), keys);
+    let result = async {
+        let mut pass = vink_app::keys::reseal_pass(&app, 500).await?;
+        println!(
+            "pass 1: {} values re-encrypted of {} looked at",
+            pass.resealed, pass.looked
+        );
+        let mut n = 1;
+        loop {
+            tokio::time::sleep(Duration::from_secs(settle_seconds)).await;
+            n += 1;
+            pass = vink_app::keys::reseal_pass(&app, 500).await?;
+            println!(
+                "pass {n}: {} values re-encrypted of {} looked at",
+                pass.resealed, pass.looked
+            );
+            if pass.resealed == 0 || n >= 6 {
+                break;
+            }
+        }
+        Ok::<_, CliError>(pass.resealed)
+    }
+    .await;
+    app.db.close().await;
+    if result? == 0 {
+        println!(
+            "every value is under key {current}; older keys are needed only for older backups"
+        );
+        Ok(ExitCode::SUCCESS)
+    } else {
+        eprintln!(
+            "values are still being written under an older key: is a server running with another keys file? Run again."
+        );
+        Ok(ExitCode::from(2))
     }
 }
 

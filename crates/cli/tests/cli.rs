@@ -7,7 +7,7 @@ use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
 /// The keys every test run uses (the text of a keys file, in `VINK_KEYS`).
-const TEST_KEYS: &str = "audit = \"0101010101010101010101010101010101010101010101010101010101010101\"\ncheckpoint = \"0202020202020202020202020202020202020202020202020202020202020202\"\n";
+const TEST_KEYS: &str = "audit = \"0101010101010101010101010101010101010101010101010101010101010101\"\ncheckpoint = \"0202020202020202020202020202020202020202020202020202020202020202\"\n[fields]\ncurrent = \"k1\"\nk1 = \"0303030303030303030303030303030303030303030303030303030303030303\"\n";
 
 /// A checkpoint file of the database's own, outside the source tree.
 fn checkpoint_file(db: &str) -> std::path::PathBuf {
@@ -198,6 +198,7 @@ fn every_command_has_help() {
         vec!["audit", "rekey", "--help"],
         vec!["key", "generate", "--help"],
         vec!["user", "reset-second-factor", "--help"],
+        vec!["key", "rotate", "--help"],
     ] {
         let o = vink("sqlite://unused.db", &args, None);
         assert!(o.status.success(), "{args:?}");
@@ -281,15 +282,57 @@ async fn keys_and_signed_checkpoints_through_the_binary() {
         "{}",
         out(&o)
     );
+    // A keys file from before field encryption: refused, saying what to do;
+    // `vink key rotate` adds the field key and seals what is there.
+    let old = dir.join("old-keys.toml");
+    let without: String = keys.split("[fields]").next().unwrap().to_string();
+    std::fs::write(&old, &without).unwrap();
+    let o = add("dora", Some(&without));
+    assert!(!o.status.success());
+    assert!(out(&o).contains("vink key rotate"), "{}", out(&o));
+    let o = vink_keyed(
+        &url,
+        &[
+            "--keys",
+            old.to_str().unwrap(),
+            "key",
+            "rotate",
+            "--settle-seconds",
+            "0",
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", out(&o));
+    assert!(out(&o).contains("new field key k1"), "{}", out(&o));
+    let rotated = std::fs::read_to_string(&old).unwrap();
+    assert!(rotated.contains("[fields]") && rotated.contains("current = \"k1\""));
+    let o = vink_keyed(
+        &url,
+        &[
+            "--keys",
+            old.to_str().unwrap(),
+            "key",
+            "rotate",
+            "--settle-seconds",
+            "0",
+        ],
+        None,
+    );
+    assert!(out(&o).contains("new field key k2"), "{}", out(&o));
+    assert!(
+        out(&o).contains("every value is under key k2"),
+        "{}",
+        out(&o)
+    );
     // Another key: refused before anything is written.
     let o = add("carl", Some(TEST_KEYS));
     assert!(!o.status.success());
     assert!(out(&o).contains("does not match"), "{}", out(&o));
-    // The last row cut off and the head set back to row 1.
+    // The rows after the first cut off and the head set back to row 1.
     {
         use sqlx::Connection;
         let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
-        sqlx::query("DELETE FROM audit_log WHERE seq = 2")
+        sqlx::query("DELETE FROM audit_log WHERE seq >= 2")
             .execute(&mut c)
             .await
             .unwrap();

@@ -16,7 +16,7 @@ use jiff::ToSpan;
 use serde_json::{Value, json};
 
 /// The keys every test run uses (the text of a keys file, in `VINK_KEYS`).
-const TEST_KEYS: &str = "audit = \"0101010101010101010101010101010101010101010101010101010101010101\"\ncheckpoint = \"0202020202020202020202020202020202020202020202020202020202020202\"\n";
+const TEST_KEYS: &str = "audit = \"0101010101010101010101010101010101010101010101010101010101010101\"\ncheckpoint = \"0202020202020202020202020202020202020202020202020202020202020202\"\n[fields]\ncurrent = \"k1\"\nk1 = \"0303030303030303030303030303030303030303030303030303030303030303\"\n";
 
 /// A checkpoint file of the database's own, outside the source tree.
 fn checkpoint_file(db: &str) -> std::path::PathBuf {

@@ -77,6 +77,9 @@ pub enum Action {
     /// An administrator removing a user's second factor (lost phone): the
     /// user enrols anew at their next log-in.
     SecondFactorReset,
+    /// Re-encrypting every sealed value under a new field key: by the
+    /// command line only.
+    KeyRotate,
 }
 
 impl Action {
@@ -126,6 +129,7 @@ impl Action {
         Action::SecondFactor,
         Action::Reauthenticate,
         Action::SecondFactorReset,
+        Action::KeyRotate,
     ];
 
     /// The audit log's code for the action.
@@ -175,6 +179,7 @@ impl Action {
             Action::SecondFactor => "auth.second_factor",
             Action::Reauthenticate => "auth.reauthenticate",
             Action::SecondFactorReset => "user.second_factor_reset",
+            Action::KeyRotate => "key.rotate",
         }
     }
 }
@@ -351,7 +356,7 @@ pub fn decide(actor: &Actor, action: Action, resource: &Resource<'_>) -> Access 
     match role {
         Role::Secretariat => match action {
             SecondFactor | Reauthenticate => ALLOW,
-            SecondFactorReset => ROLE,
+            SecondFactorReset | KeyRotate => ROLE,
             ConcernCreate | ConcernRead | ConcernList | ConcernTransition | ConcernPause
             | ConcernLinkPerson | ConcernDecide | MeetingCreate | MeetingRead | MeetingList
             | MeetingUpdate | AgendaAdd | RecommendationRecord | DashboardRead | CourseCreate
@@ -363,7 +368,7 @@ pub fn decide(actor: &Actor, action: Action, resource: &Resource<'_>) -> Access 
         },
         Role::CoordinationUnit => match action {
             SecondFactor | Reauthenticate => ALLOW,
-            SecondFactorReset => ROLE,
+            SecondFactorReset | KeyRotate => ROLE,
             ConcernList | MeetingList | DashboardRead | CourseList | FollowUpList | CorpsRead
             | OutcomeRead | KeyFigureRead | ActivityRead | PlanRead | Search | Login | Logout => {
                 ALLOW
@@ -391,7 +396,7 @@ pub fn decide(actor: &Actor, action: Action, resource: &Resource<'_>) -> Access 
         },
         Role::Auditor => match action {
             SecondFactor | Reauthenticate => ALLOW,
-            SecondFactorReset => ROLE,
+            SecondFactorReset | KeyRotate => ROLE,
             AuditRead | Login | Logout => ALLOW,
             ConcernCreate | ConcernReport | ConcernRead | ConcernList | ConcernTransition
             | ConcernPause | ConcernLinkPerson | ConcernDecide | MeetingCreate | MeetingRead
@@ -404,6 +409,7 @@ pub fn decide(actor: &Actor, action: Action, resource: &Resource<'_>) -> Access 
         },
         Role::Admin => match action {
             SecondFactor | Reauthenticate | SecondFactorReset => ALLOW,
+            KeyRotate => ROLE,
             UserManage | Login | Logout => ALLOW,
             ConcernCreate | ConcernReport | ConcernRead | ConcernList | ConcernTransition
             | ConcernPause | ConcernLinkPerson | ConcernDecide | MeetingCreate | MeetingRead
@@ -416,7 +422,7 @@ pub fn decide(actor: &Actor, action: Action, resource: &Resource<'_>) -> Access 
         },
         Role::Mentor => match action {
             SecondFactor | Reauthenticate => ALLOW,
-            SecondFactorReset => ROLE,
+            SecondFactorReset | KeyRotate => ROLE,
             CourseList | FollowUpList | Search | Login | Logout => ALLOW,
             CourseRead | CoursePlan | ContactLog | AssessmentRecord => match resource {
                 Resource::Course { mentor_user, .. } => {
@@ -437,7 +443,7 @@ pub fn decide(actor: &Actor, action: Action, resource: &Resource<'_>) -> Access 
         },
         Role::Analyst => match action {
             SecondFactor | Reauthenticate => ALLOW,
-            SecondFactorReset => ROLE,
+            SecondFactorReset | KeyRotate => ROLE,
             OutcomeRead | KeyFigureRead | ActivityRead | PlanRead | FundingRead | Login
             | Logout => ALLOW,
             ConcernCreate | ConcernReport | ConcernRead | ConcernList | ConcernTransition
@@ -456,7 +462,7 @@ fn public(action: Action) -> Access {
     use Action::*;
     match action {
         ConcernReport | Login => ALLOW,
-        SecondFactor | Reauthenticate | SecondFactorReset => ROLE,
+        SecondFactor | Reauthenticate | SecondFactorReset | KeyRotate => ROLE,
         ConcernCreate | ConcernRead | ConcernList | ConcernTransition | ConcernPause
         | ConcernLinkPerson | ConcernDecide | MeetingCreate | MeetingRead | MeetingList
         | MeetingUpdate | AgendaAdd | RecommendationRecord | DashboardRead | AuditRead
@@ -472,7 +478,7 @@ fn public(action: Action) -> Access {
 fn system(action: Action) -> Access {
     use Action::*;
     match action {
-        SecondFactorReset => ALLOW,
+        SecondFactorReset | KeyRotate => ALLOW,
         SecondFactor | Reauthenticate => ROLE,
         ConcernCreate | ConcernTransition | ConcernPause | ConcernDecide | MeetingCreate
         | MeetingUpdate | AgendaAdd | RecommendationRecord | UserManage | ReminderRun

@@ -4,6 +4,7 @@ use uuid::Uuid;
 use vink_domain::policy::ConcernScope;
 
 use crate::group::{Hot, HotValue};
+use crate::sealed;
 use crate::sql::{Bind, Conditions, bind_all};
 use crate::{Authorized, Result, SqliteTx, Tx, on};
 
@@ -129,6 +130,12 @@ fn sequence_name(name: &str) -> String {
 }
 
 pub async fn insert_concern(tx: &mut Authorized, r: &ConcernRow) -> Result<()> {
+    let description = sealed::seal(
+        crate::AsTx::as_tx(tx),
+        "concerns.description",
+        &r.id.to_string(),
+        &r.description,
+    )?;
     let sql = format!(
         "INSERT INTO concerns ({CONCERN_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
     );
@@ -142,7 +149,7 @@ pub async fn insert_concern(tx: &mut Authorized, r: &ConcernRow) -> Result<()> {
         .bind(&r.reporter_organisation)
         .bind(&r.reporter_name)
         .bind(&r.reporter_contact)
-        .bind(&r.description)
+        .bind(&description)
         .bind(r.immediate_danger)
         .bind(&r.status)
         .bind(&r.decision)
@@ -160,12 +167,20 @@ pub async fn insert_concern(tx: &mut Authorized, r: &ConcernRow) -> Result<()> {
 
 pub async fn concern(tx: &mut Tx, id: Uuid) -> Result<Option<ConcernRow>> {
     let sql = format!("SELECT {CONCERN_COLS} FROM concerns WHERE id = $1");
-    Ok(on!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(
-        sql.as_str()
-    ))
-    .bind(id)
-    .fetch_optional(c)
-    .await?))
+    let mut row: Option<ConcernRow> =
+        on!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(id)
+            .fetch_optional(c)
+            .await?);
+    if let Some(r) = row.as_mut() {
+        sealed::open_in(
+            tx,
+            "concerns.description",
+            &r.id.to_string(),
+            &mut r.description,
+        )?;
+    }
+    Ok(row)
 }
 
 /// The agencies attending meetings that have this concern on the agenda: the
@@ -1021,6 +1036,12 @@ pub struct EventRow {
 }
 
 pub async fn insert_event(tx: &mut Authorized, e: &EventRow) -> Result<()> {
+    let reason = sealed::seal_opt(
+        crate::AsTx::as_tx(tx),
+        "concern_events.reason",
+        &e.id.to_string(),
+        e.reason.as_deref(),
+    )?;
     on!(tx, |c| {
         sqlx::query(
         "INSERT INTO concern_events (id, concern_id, at, actor_id, kind, from_status, to_status, decision, reason)
@@ -1034,7 +1055,7 @@ pub async fn insert_event(tx: &mut Authorized, e: &EventRow) -> Result<()> {
     .bind(&e.from_status)
     .bind(&e.to_status)
     .bind(&e.decision)
-    .bind(&e.reason)
+    .bind(&reason)
     .execute(c).await?.rows_affected()
     });
     Ok(())
@@ -1043,6 +1064,7 @@ pub async fn insert_event(tx: &mut Authorized, e: &EventRow) -> Result<()> {
 /// The history with the acting user's display name, oldest first.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct TimelineRow {
+    pub id: Uuid,
     pub at: i64,
     pub kind: String,
     pub from_status: Option<String>,
@@ -1053,16 +1075,25 @@ pub struct TimelineRow {
 }
 
 pub async fn timeline(tx: &mut Tx, concern_id: Uuid) -> Result<Vec<TimelineRow>> {
-    Ok(on!(tx, |c| {
+    let mut rows: Vec<TimelineRow> = on!(tx, |c| {
         sqlx::query_as(
-        "SELECT e.at, e.kind, e.from_status, e.to_status, e.decision, e.reason, u.display_name AS actor_name
+        "SELECT e.id, e.at, e.kind, e.from_status, e.to_status, e.decision, e.reason, u.display_name AS actor_name
          FROM concern_events e LEFT JOIN users u ON u.id = e.actor_id
          WHERE e.concern_id = $1 ORDER BY e.at, e.id"
     )
     .bind(concern_id)
     .fetch_all(c)
     .await?
-    }))
+    });
+    for r in &mut rows {
+        sealed::open_opt(
+            tx,
+            "concern_events.reason",
+            &r.id.to_string(),
+            &mut r.reason,
+        )?;
+    }
+    Ok(rows)
 }
 
 pub async fn count_concerns(tx: &mut Tx) -> Result<i64> {

@@ -3,6 +3,7 @@
 use uuid::Uuid;
 use vink_domain::policy::CourseScope;
 
+use crate::sealed;
 use crate::sql::{Bind, Conditions, bind_all};
 use crate::{Authorized, Order, Result, Tx, on};
 
@@ -295,6 +296,7 @@ pub async fn list_courses(
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct CourseEventRow {
+    pub id: Uuid,
     pub at: i64,
     pub kind: String,
     pub from_status: Option<String>,
@@ -315,6 +317,12 @@ pub async fn insert_event(
     to: Option<&str>,
     note: Option<&str>,
 ) -> Result<()> {
+    let note = sealed::seal_opt(
+        crate::AsTx::as_tx(tx),
+        "course_events.note",
+        &id.to_string(),
+        note,
+    )?;
     on!(tx, |x| {
         sqlx::query(
         "INSERT INTO course_events (id, course_id, at, actor_id, kind, from_status, to_status, note)
@@ -327,7 +335,7 @@ pub async fn insert_event(
     .bind(kind)
     .bind(from)
     .bind(to)
-    .bind(note)
+    .bind(&note)
     .execute(x)
     .await?
     .rows_affected()
@@ -336,14 +344,20 @@ pub async fn insert_event(
 }
 
 pub async fn events(tx: &mut Tx, course_id: Uuid) -> Result<Vec<CourseEventRow>> {
-    Ok(on!(tx, |x| sqlx::query_as(
-        "SELECT e.at, e.kind, e.from_status, e.to_status, e.note, u.display_name AS actor_name
+    let mut rows: Vec<CourseEventRow> = on!(tx, |x| {
+        sqlx::query_as(
+        "SELECT e.id, e.at, e.kind, e.from_status, e.to_status, e.note, u.display_name AS actor_name
          FROM course_events e LEFT JOIN users u ON u.id = e.actor_id
          WHERE e.course_id = $1 ORDER BY e.at, e.id"
     )
     .bind(course_id)
     .fetch_all(x)
-    .await?))
+    .await?
+    });
+    for r in &mut rows {
+        sealed::open_opt(tx, "course_events.note", &r.id.to_string(), &mut r.note)?;
+    }
+    Ok(rows)
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -356,6 +370,12 @@ pub struct GoalRow {
 }
 
 pub async fn insert_goal(tx: &mut Authorized, course_id: Uuid, g: &GoalRow) -> Result<()> {
+    let text = sealed::seal(
+        crate::AsTx::as_tx(tx),
+        "course_goals.text",
+        &g.id.to_string(),
+        &g.text,
+    )?;
     on!(tx, |x| {
         sqlx::query(
         "INSERT INTO course_goals (id, course_id, position, text, status, updated_at) VALUES ($1, $2, $3, $4, $5, $6)"
@@ -363,7 +383,7 @@ pub async fn insert_goal(tx: &mut Authorized, course_id: Uuid, g: &GoalRow) -> R
     .bind(g.id)
     .bind(course_id)
     .bind(g.position)
-    .bind(&g.text)
+    .bind(&text)
     .bind(&g.status)
     .bind(g.updated_at)
     .execute(x)
@@ -374,14 +394,18 @@ pub async fn insert_goal(tx: &mut Authorized, course_id: Uuid, g: &GoalRow) -> R
 }
 
 pub async fn goals(tx: &mut Tx, course_id: Uuid) -> Result<Vec<GoalRow>> {
-    Ok(on!(tx, |x| {
+    let mut rows: Vec<GoalRow> = on!(tx, |x| {
         sqlx::query_as(
         "SELECT id, position, text, status, updated_at FROM course_goals WHERE course_id = $1 ORDER BY position"
     )
     .bind(course_id)
     .fetch_all(x)
     .await?
-    }))
+    });
+    for r in &mut rows {
+        sealed::open_in(tx, "course_goals.text", &r.id.to_string(), &mut r.text)?;
+    }
+    Ok(rows)
 }
 
 /// Sets a goal's status; false when the goal is not on this course.
@@ -421,6 +445,12 @@ pub async fn insert_contact(
     c: &ContactRow,
     at: i64,
 ) -> Result<()> {
+    let note = sealed::seal_opt(
+        crate::AsTx::as_tx(tx),
+        "course_contacts.note",
+        &c.id.to_string(),
+        c.note.as_deref(),
+    )?;
     on!(tx, |x| {
         sqlx::query(
         "INSERT INTO course_contacts (id, course_id, on_date, minutes, form, note, created_at, created_by)
@@ -431,7 +461,7 @@ pub async fn insert_contact(
     .bind(&c.on_date)
     .bind(c.minutes)
     .bind(&c.form)
-    .bind(&c.note)
+    .bind(&note)
     .bind(at)
     .bind(c.created_by)
     .execute(x)
@@ -442,7 +472,7 @@ pub async fn insert_contact(
 }
 
 pub async fn contacts(tx: &mut Tx, course_id: Uuid) -> Result<Vec<ContactRow>> {
-    Ok(on!(tx, |x| {
+    let mut rows: Vec<ContactRow> = on!(tx, |x| {
         sqlx::query_as(
         "SELECT id, on_date, minutes, form, note, created_by FROM course_contacts WHERE course_id = $1
          ORDER BY on_date DESC, created_at DESC"
@@ -450,7 +480,11 @@ pub async fn contacts(tx: &mut Tx, course_id: Uuid) -> Result<Vec<ContactRow>> {
     .bind(course_id)
     .fetch_all(x)
     .await?
-    }))
+    });
+    for r in &mut rows {
+        sealed::open_opt(tx, "course_contacts.note", &r.id.to_string(), &mut r.note)?;
+    }
+    Ok(rows)
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -496,6 +530,12 @@ pub async fn insert_assessment(
     .rows_affected()
     });
     for r in ratings {
+        let comment = sealed::seal_opt(
+            crate::AsTx::as_tx(tx),
+            "assessment_ratings.comment",
+            &format!("{}/{}", a.id, r.area),
+            r.comment.as_deref(),
+        )?;
         on!(tx, |x| {
             sqlx::query(
             "INSERT INTO assessment_ratings (assessment_id, area, rating, comment) VALUES ($1, $2, $3, $4)"
@@ -503,7 +543,7 @@ pub async fn insert_assessment(
         .bind(a.id)
         .bind(&r.area)
         .bind(r.rating)
-        .bind(&r.comment)
+        .bind(&comment)
         .execute(x)
         .await?
         .rows_affected()
@@ -524,13 +564,17 @@ pub async fn assessments(
     .fetch_all(x)
     .await?
     });
-    let ratings = on!(tx, |x| sqlx::query_as(
+    let mut ratings: Vec<RatingRow> = on!(tx, |x| sqlx::query_as(
         "SELECT r.assessment_id, r.area, r.rating, r.comment FROM assessment_ratings r
          JOIN course_assessments a ON a.id = r.assessment_id WHERE a.course_id = $1"
     )
     .bind(course_id)
     .fetch_all(x)
     .await?);
+    for r in &mut ratings {
+        let place = format!("{}/{}", r.assessment_id, r.area);
+        sealed::open_opt(tx, "assessment_ratings.comment", &place, &mut r.comment)?;
+    }
     Ok((rows, ratings))
 }
 

@@ -51,12 +51,44 @@ pub enum Db {
 /// Keys the store itself needs, all from outside the database: the audit
 /// chain's HMAC key. Without it no audit row can be written (every write
 /// is refused), so a server cannot run unkeyed by mistake.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Keys {
     audit: std::sync::RwLock<Option<AuditKey>>,
+    fields: std::sync::RwLock<Option<Arc<crate::sealed::FieldKeys>>>,
+    /// Reads the field keys again (from the keys file), for a key id this
+    /// process does not know yet: a rotation under way.
+    reload: std::sync::RwLock<Option<FieldReload>>,
+}
+
+/// How the field keys are read again.
+pub type FieldReload = Box<dyn Fn() -> Option<crate::sealed::FieldKeys> + Send + Sync>;
+
+impl std::fmt::Debug for Keys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Keys(…)")
+    }
 }
 
 impl Keys {
+    pub(crate) fn fields(&self) -> Result<Arc<crate::sealed::FieldKeys>> {
+        match self.fields.read() {
+            Ok(k) => k.clone().ok_or(StoreError::NoFieldKey),
+            Err(_) => Err(StoreError::NoFieldKey),
+        }
+    }
+
+    /// Reads the field keys again if a way to is set; keeps the old ones
+    /// when it fails.
+    pub(crate) fn reload_fields(&self) {
+        let fresh = match self.reload.read() {
+            Ok(r) => r.as_ref().and_then(|f| f()),
+            Err(_) => None,
+        };
+        if let (Some(k), Ok(mut slot)) = (fresh, self.fields.write()) {
+            *slot = Some(Arc::new(k));
+        }
+    }
+
     pub(crate) fn audit(&self) -> Result<AuditKey> {
         match self.audit.read() {
             Ok(k) => k.clone().ok_or(StoreError::NoAuditKey),
@@ -92,16 +124,47 @@ impl TxStats {
 }
 
 /// A transaction on either backend; pass it to store functions as `&mut Tx`.
+/// Every kind carries the store's keys, so the functions that write or read
+/// encrypted columns can seal and open them wherever they run.
 pub enum Tx {
     Sqlite(SqliteTx),
-    Pg(Transaction<'static, Postgres>),
+    Pg(KeyedTx<Postgres>),
 }
 
 /// SQLite's two kinds of transaction: a snapshot on a reader connection, or a
 /// request's share of the writer's batch. Both are a connection to run on.
 pub enum SqliteTx {
-    Read(Transaction<'static, Sqlite>),
+    Read(KeyedTx<Sqlite>),
     Write(Lease),
+}
+
+/// A pool transaction with the store's keys.
+pub struct KeyedTx<DB: sqlx::Database> {
+    tx: Transaction<'static, DB>,
+    pub(crate) keys: Arc<Keys>,
+}
+
+impl<DB: sqlx::Database> KeyedTx<DB> {
+    pub async fn commit(self) -> Result<()> {
+        Ok(self.tx.commit().await?)
+    }
+
+    pub async fn rollback(self) -> Result<()> {
+        Ok(self.tx.rollback().await?)
+    }
+}
+
+impl<DB: sqlx::Database> Deref for KeyedTx<DB> {
+    type Target = DB::Connection;
+    fn deref(&self) -> &DB::Connection {
+        &self.tx
+    }
+}
+
+impl<DB: sqlx::Database> DerefMut for KeyedTx<DB> {
+    fn deref_mut(&mut self) -> &mut DB::Connection {
+        &mut self.tx
+    }
 }
 
 impl Deref for SqliteTx {
@@ -192,6 +255,24 @@ impl Db {
         }
     }
 
+    /// Sets the keys that seal and open the encrypted columns, and how to
+    /// read them again when a value names a key not known yet (a rotation
+    /// by another process). Until they are set, writing or reading those
+    /// columns fails.
+    pub fn set_field_keys(&self, keys: crate::sealed::FieldKeys, reload: Option<FieldReload>) {
+        if let Ok(mut k) = self.keys().fields.write() {
+            *k = Some(Arc::new(keys));
+        }
+        if let Ok(mut r) = self.keys().reload.write() {
+            *r = reload;
+        }
+    }
+
+    /// Reads the field keys again now (the server's periodic reload).
+    pub fn reload_field_keys(&self) {
+        self.keys().reload_fields();
+    }
+
     /// Counts of transactions begun, by kind.
     pub fn stats(&self) -> &TxStats {
         match self {
@@ -239,9 +320,12 @@ impl Db {
                 stats.writes.fetch_add(1, Ordering::Relaxed);
                 Tx::Sqlite(SqliteTx::Write(write.begin().await?))
             }
-            Db::Pg { pool, stats, .. } => {
+            Db::Pg { pool, stats, keys } => {
                 stats.writes.fetch_add(1, Ordering::Relaxed);
-                Tx::Pg(pool.begin().await?)
+                Tx::Pg(KeyedTx {
+                    tx: pool.begin().await?,
+                    keys: keys.clone(),
+                })
             }
         })
     }
@@ -250,13 +334,21 @@ impl Db {
     /// that write nothing).
     pub async fn begin_read(&self) -> Result<Tx> {
         Ok(match self {
-            Db::Sqlite { read, stats, .. } => {
+            Db::Sqlite {
+                read, stats, keys, ..
+            } => {
                 stats.reads.fetch_add(1, Ordering::Relaxed);
-                Tx::Sqlite(SqliteTx::Read(read.begin().await?))
+                Tx::Sqlite(SqliteTx::Read(KeyedTx {
+                    tx: read.begin().await?,
+                    keys: keys.clone(),
+                }))
             }
-            Db::Pg { pool, stats, .. } => {
+            Db::Pg { pool, stats, keys } => {
                 stats.reads.fetch_add(1, Ordering::Relaxed);
-                Tx::Pg(pool.begin().await?)
+                Tx::Pg(KeyedTx {
+                    tx: pool.begin().await?,
+                    keys: keys.clone(),
+                })
             }
         })
     }
@@ -436,6 +528,15 @@ impl Tx {
         match self {
             Tx::Sqlite(_) => Backend::Sqlite,
             Tx::Pg(_) => Backend::Postgres,
+        }
+    }
+
+    /// The store's keys, for sealing and opening encrypted columns.
+    pub(crate) fn keys(&self) -> &Keys {
+        match self {
+            Tx::Sqlite(SqliteTx::Write(l)) => l.keys(),
+            Tx::Sqlite(SqliteTx::Read(t)) => &t.keys,
+            Tx::Pg(t) => &t.keys,
         }
     }
 }

@@ -378,6 +378,11 @@ impl Lease {
         self.guard.keys.audit()
     }
 
+    /// The store's keys.
+    pub(crate) fn keys(&self) -> &crate::db::Keys {
+        &self.guard.keys
+    }
+
     /// A hot row's value in this batch, if read or changed already.
     pub(crate) fn hot(&self, key: &Hot) -> Option<HotValue> {
         self.guard.hot.values.get(key).cloned()

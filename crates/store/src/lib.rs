@@ -7,7 +7,7 @@ mod db;
 mod group;
 mod sql;
 pub use access::{Authorized, record_denied};
-pub use db::{Backend, Db, Locked, SqliteTx, Tx, TxStats};
+pub use db::{Backend, Db, FieldReload, KeyedTx, Locked, SqliteTx, Tx, TxStats};
 pub use sql::Order;
 
 pub mod activity;
@@ -24,6 +24,7 @@ pub mod person;
 pub mod plan;
 pub mod query_plan;
 pub mod reminder;
+pub mod sealed;
 pub mod search;
 pub mod second_factor;
 pub mod triage;
@@ -41,6 +42,8 @@ pub enum StoreError {
     UnsupportedUrl,
     #[error("no audit key is set: the audit log cannot be written")]
     NoAuditKey,
+    #[error("no field key is set: encrypted text can be neither written nor read")]
+    NoFieldKey,
     #[error("stored value is unreadable: {0}")]
     Corrupt(String),
     #[error("could not create the database directory: {0}")]

@@ -17,12 +17,21 @@ pub struct FactorRow {
 }
 
 pub async fn factor(tx: &mut crate::Tx, user_id: Uuid) -> Result<Option<FactorRow>> {
-    Ok(on!(tx, |c| sqlx::query_as(
+    let mut row: Option<FactorRow> = on!(tx, |c| sqlx::query_as(
         "SELECT secret, confirmed_at, last_step FROM second_factors WHERE user_id = $1"
     )
     .bind(user_id)
     .fetch_optional(c)
-    .await?))
+    .await?);
+    if let Some(r) = row.as_mut() {
+        crate::sealed::open_in(
+            tx,
+            "second_factors.secret",
+            &user_id.to_string(),
+            &mut r.secret,
+        )?;
+    }
+    Ok(row)
 }
 
 /// Starts (or starts again) an enrolment: a new unconfirmed secret. A

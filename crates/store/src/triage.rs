@@ -4,6 +4,7 @@
 use uuid::Uuid;
 use vink_domain::policy::ConcernScope;
 
+use crate::sealed;
 use crate::sql::{Bind, Conditions, bind_all};
 use crate::{Authorized, Result, Tx, on};
 
@@ -46,13 +47,19 @@ pub struct MeetingRow {
 }
 
 pub async fn insert_meeting(tx: &mut Authorized, m: &MeetingRow, agencies: &[Uuid]) -> Result<()> {
+    let minutes = sealed::seal_opt(
+        crate::AsTx::as_tx(tx),
+        "meetings.minutes",
+        &m.id.to_string(),
+        m.minutes.as_deref(),
+    )?;
     on!(tx, |c| {
         sqlx::query(
         "INSERT INTO meetings (id, meeting_date, minutes, created_at, created_by) VALUES ($1, $2, $3, $4, $5)"
     )
     .bind(m.id)
     .bind(&m.meeting_date)
-    .bind(&m.minutes)
+    .bind(&minutes)
     .bind(m.created_at)
     .bind(m.created_by)
     .execute(c).await?.rows_affected()
@@ -71,12 +78,16 @@ pub async fn insert_meeting(tx: &mut Authorized, m: &MeetingRow, agencies: &[Uui
 }
 
 pub async fn meeting(tx: &mut Tx, id: Uuid) -> Result<Option<MeetingRow>> {
-    Ok(on!(tx, |c| sqlx::query_as(
+    let mut row: Option<MeetingRow> = on!(tx, |c| sqlx::query_as(
         "SELECT id, meeting_date, minutes, created_at, created_by FROM meetings WHERE id = $1"
     )
     .bind(id)
     .fetch_optional(c)
-    .await?))
+    .await?);
+    if let Some(m) = row.as_mut() {
+        sealed::open_opt(tx, "meetings.minutes", &m.id.to_string(), &mut m.minutes)?;
+    }
+    Ok(row)
 }
 
 pub async fn attending(tx: &mut Tx, meeting_id: Uuid) -> Result<Vec<Uuid>> {
@@ -148,10 +159,16 @@ pub async fn set_minutes(
     meeting_id: Uuid,
     minutes: Option<&str>,
 ) -> Result<()> {
+    let minutes = sealed::seal_opt(
+        crate::AsTx::as_tx(tx),
+        "meetings.minutes",
+        &meeting_id.to_string(),
+        minutes,
+    )?;
     on!(tx, |c| sqlx::query(
         "UPDATE meetings SET minutes = $1 WHERE id = $2"
     )
-    .bind(minutes)
+    .bind(&minutes)
     .bind(meeting_id)
     .execute(c)
     .await?
@@ -221,7 +238,7 @@ pub async fn meetings_of_concern(tx: &mut Tx, concern_id: Uuid) -> Result<Vec<(U
 }
 
 pub async fn agenda(tx: &mut Tx, meeting_id: Uuid) -> Result<Vec<AgendaRow>> {
-    Ok(on!(tx, |c| {
+    let mut rows: Vec<AgendaRow> = on!(tx, |c| {
         sqlx::query_as(
         "SELECT ai.concern_id, ai.position, c.case_number, c.status, c.decision, c.programme_kind,
                 ai.recommendation, ai.acting_agency_id, a.name AS acting_agency_name, ai.recorded_at,
@@ -236,7 +253,18 @@ pub async fn agenda(tx: &mut Tx, meeting_id: Uuid) -> Result<Vec<AgendaRow>> {
     .bind(meeting_id)
     .fetch_all(c)
     .await?
-    }))
+    });
+    for r in &mut rows {
+        let id = r.concern_id.to_string();
+        sealed::open_in(tx, "concerns.description", &id, &mut r.description)?;
+        sealed::open_opt(
+            tx,
+            "agenda_items.recommendation",
+            &format!("{meeting_id}/{id}"),
+            &mut r.recommendation,
+        )?;
+    }
+    Ok(rows)
 }
 
 /// Records the unit's recommendation on an agenda item; false when no such item.
@@ -251,12 +279,18 @@ pub async fn set_recommendation(
     at: i64,
     by: Option<Uuid>,
 ) -> Result<bool> {
+    let recommendation = sealed::seal(
+        crate::AsTx::as_tx(tx),
+        "agenda_items.recommendation",
+        &format!("{meeting_id}/{concern_id}"),
+        recommendation,
+    )?;
     Ok(on!(tx, |c| {
         sqlx::query(
         "UPDATE agenda_items SET recommendation = $1, acting_agency_id = $2, recorded_at = $3, recorded_by = $4
          WHERE meeting_id = $5 AND concern_id = $6 AND recommendation IS NULL"
     )
-    .bind(recommendation)
+    .bind(&recommendation)
     .bind(acting_agency_id)
     .bind(at)
     .bind(by)

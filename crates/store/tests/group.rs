@@ -264,6 +264,7 @@ async fn another_process_writing_between_batches_is_seen() {
     let t = common::sqlite().await;
     let other = Db::connect(&t.url).await.unwrap();
     other.set_audit_key(common::key());
+    other.set_field_keys(common::field_keys(), None);
     let append = async |db: &Db, reason: &str| {
         let mut tx = db.begin().await.unwrap();
         let n = vink_store::concern::next_counter(&mut tx, "case:2050")

@@ -34,12 +34,18 @@ pub fn key() -> vink_domain::audit::AuditKey {
     vink_domain::audit::AuditKey::from_bytes([1; 32])
 }
 
+/// The field keys every test database seals its free text with.
+pub fn field_keys() -> vink_store::sealed::FieldKeys {
+    vink_store::sealed::FieldKeys::new("k1", vec![("k1".into(), [3; 32])]).unwrap()
+}
+
 pub async fn sqlite() -> TestDb {
     let dir = std::env::temp_dir().join(format!("vink-test-{}", uuid::Uuid::now_v7().simple()));
     std::fs::create_dir_all(&dir).unwrap();
     let url = format!("sqlite://{}/vink.db", dir.display());
     let db = Db::connect(&url).await.unwrap();
     db.set_audit_key(key());
+    db.set_field_keys(field_keys(), None);
     db.migrate().await.unwrap();
     TestDb {
         db,
@@ -72,6 +78,7 @@ pub async fn postgres(admin_url: &str) -> TestDb {
     };
     let db = Db::connect(&url).await.unwrap();
     db.set_audit_key(key());
+    db.set_field_keys(field_keys(), None);
     db.migrate().await.unwrap();
     TestDb {
         db,

@@ -227,9 +227,31 @@ pub async fn verify(app: &App, session: &Session, session_id: &str, code: &str) 
     limit(app, session, Action::SecondFactor).await?;
     let now = app.now();
     let mut tx = begin(app, session, Action::SecondFactor).await?;
-    match check(&mut tx, session.user_id, code, now).await? {
+    let outcome = check(&mut tx, session.user_id, code, now).await?;
+    settle(app, session, session_id, tx, Action::SecondFactor, outcome).await
+}
+
+/// Ends an attempt: accepted, the session is marked (passed, or confirmed
+/// again) in the attempt's transaction, whose commit writes the `allowed`
+/// row with how it was proved, and the user's count starts afresh;
+/// refused, the work is dropped and a `denied` row says why.
+async fn settle(
+    app: &App,
+    session: &Session,
+    session_id: &str,
+    mut tx: Authorized,
+    action: Action,
+    outcome: std::result::Result<&'static str, &'static str>,
+) -> Result<()> {
+    let now = micros(app.now());
+    match outcome {
         Ok(how) => {
-            store::pass_session(&mut tx, &secret_hash(session_id), micros(now)).await?;
+            let id = secret_hash(session_id);
+            if action == Action::SecondFactor {
+                store::pass_session(&mut tx, &id, now).await?;
+            } else {
+                store::confirm_session(&mut tx, &id, now).await?;
+            }
             tx.commit_noting(Some(how.into())).await?;
             app.login_limits
                 .second_factor
@@ -238,7 +260,7 @@ pub async fn verify(app: &App, session: &Session, session_id: &str, code: &str) 
         }
         Err(why) => {
             drop(tx);
-            Err(refuse(app, session, Action::SecondFactor, why).await?)
+            Err(refuse(app, session, action, why).await?)
         }
     }
 }
@@ -287,20 +309,15 @@ pub async fn reauthenticate(
         Some(false) => Err("bad_credentials"),
         None => check(&mut tx, session.user_id, secret, now).await?,
     };
-    match outcome {
-        Ok(how) => {
-            store::confirm_session(&mut tx, &secret_hash(session_id), micros(now)).await?;
-            tx.commit_noting(Some(how.into())).await?;
-            app.login_limits
-                .second_factor
-                .clear(&session.user_id.to_string());
-            Ok(())
-        }
-        Err(why) => {
-            drop(tx);
-            Err(refuse(app, session, Action::Reauthenticate, why).await?)
-        }
-    }
+    settle(
+        app,
+        session,
+        session_id,
+        tx,
+        Action::Reauthenticate,
+        outcome,
+    )
+    .await
 }
 
 /// Whether the session's user has a confirmed second factor, and how many

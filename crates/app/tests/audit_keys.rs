@@ -9,10 +9,9 @@ use vink_app::audit::Verification;
 use vink_app::checkpoint::CheckpointConfig;
 use vink_app::keys::KeySet;
 use vink_app::{App, Config};
-use vink_domain::concern::{ConcernDraft, PersonDraft, ReporterDraft};
 use vink_domain::user::{Actor, Role};
+use vink_store::Db;
 use vink_store::audit::KeyCheck;
-use vink_store::{Db, SqliteTx, Tx};
 
 mod common;
 
@@ -39,25 +38,8 @@ async fn app(b: &Backend, keys: KeySet) -> App {
     App::new(db, config, keys)
 }
 
-fn draft(i: usize) -> ConcernDraft {
-    ConcernDraft {
-        channel: Some("hotline".into()),
-        received_at: None,
-        reporter: ReporterDraft {
-            kind: Some("professional".into()),
-            organisation: Some("Skole (test)".into()),
-            name: None,
-            contact: None,
-        },
-        persons: vec![PersonDraft {
-            person_id: None,
-            name: Some(format!("Nøgle Person {i}")),
-            birth: Some("2008-03-04".into()),
-            district: Some("Valby".into()),
-        }],
-        description: Some("Fiktiv bekymring (nøgletest).".into()),
-        immediate_danger: false,
-    }
+fn draft(i: usize) -> vink_domain::concern::ConcernDraft {
+    common::draft(i, "Nøgle")
 }
 
 /// Some audited work: one intake, one audit row each.
@@ -74,27 +56,7 @@ async fn work(app: &App, n: usize) {
 /// Statements run as an intruder would: on a connection of their own,
 /// with no key.
 async fn tamper(b: &Backend, statements: &[String]) {
-    let db = Db::connect(&b.url).await.unwrap();
-    let mut tx = db.begin().await.unwrap();
-    for sql in statements {
-        match &mut tx {
-            Tx::Sqlite(SqliteTx::Write(c)) => {
-                sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
-                    .execute(&mut **c)
-                    .await
-                    .unwrap();
-            }
-            Tx::Sqlite(SqliteTx::Read(_)) => unreachable!(),
-            Tx::Pg(c) => {
-                sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
-                    .execute(&mut **c)
-                    .await
-                    .unwrap();
-            }
-        }
-    }
-    tx.commit().await.unwrap();
-    db.close().await;
+    common::exec(&b.url, statements).await;
 }
 
 async fn hash_of(app: &App, seq: i64) -> String {

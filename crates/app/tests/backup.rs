@@ -8,29 +8,13 @@ use std::sync::Arc;
 
 use vink_app::backup::{BackupError, BackupKey, backup, restore};
 use vink_app::{App, Config};
-use vink_domain::concern::{ConcernDraft, PersonDraft, ReporterDraft};
 use vink_domain::user::{Actor, Role};
 use vink_store::Db;
 
-fn draft(i: usize) -> ConcernDraft {
-    ConcernDraft {
-        channel: Some("hotline".into()),
-        received_at: None,
-        reporter: ReporterDraft {
-            kind: Some("professional".into()),
-            organisation: Some("Skole (test)".into()),
-            name: None,
-            contact: None,
-        },
-        persons: vec![PersonDraft {
-            person_id: None,
-            name: Some(format!("Backup Person {i}")),
-            birth: Some("2008-03-04".into()),
-            district: Some("Valby".into()),
-        }],
-        description: Some("Fiktiv bekymring (backup-test).".into()),
-        immediate_danger: false,
-    }
+mod common;
+
+fn draft(i: usize) -> vink_domain::concern::ConcernDraft {
+    common::draft(i, "Backup")
 }
 
 fn key() -> BackupKey {

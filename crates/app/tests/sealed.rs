@@ -13,7 +13,7 @@ use vink_app::keys::KeySet;
 use vink_app::{App, Config};
 use vink_domain::user::{Actor, Role};
 use vink_store::sealed::COLUMNS;
-use vink_store::{Db, SqliteTx, Tx};
+use vink_store::{Db, Tx};
 
 async fn app(b: &common::Backend, keys: KeySet) -> App {
     let db = Db::connect(&b.url).await.unwrap();
@@ -25,27 +25,9 @@ async fn app(b: &common::Backend, keys: KeySet) -> App {
     App::new(db, config, keys)
 }
 
-/// Runs statements on a connection of its own.
+/// Runs a statement on a connection of its own.
 async fn exec(b: &common::Backend, sql: &str) {
-    let db = Db::connect(&b.url).await.unwrap();
-    let mut tx = db.begin().await.unwrap();
-    match &mut tx {
-        Tx::Sqlite(SqliteTx::Write(c)) => {
-            sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
-                .execute(&mut **c)
-                .await
-                .unwrap();
-        }
-        Tx::Sqlite(SqliteTx::Read(_)) => unreachable!(),
-        Tx::Pg(c) => {
-            sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
-                .execute(&mut **c)
-                .await
-                .unwrap();
-        }
-    }
-    tx.commit().await.unwrap();
-    db.close().await;
+    common::exec(&b.url, &[sql.to_string()]).await;
 }
 
 /// Every non-null value of every sealed column, as stored.

@@ -335,7 +335,12 @@ fn load_keys(cli: &Globals, demo: bool) -> Result<vink_app::keys::KeySet, CliErr
         Err(KeyError::Missing) if demo => {
             let path = std::path::Path::new(DEMO_KEYS);
             if path.exists() {
-                Ok(KeySet::load(Some(path))?)
+                let keys = KeySet::load(Some(path))?;
+                // Demo keys from before field encryption get their field key.
+                match keys.fields {
+                    Some(_) => Ok(keys),
+                    None => Ok(keys.add_field_key()?),
+                }
             } else {
                 println!("Demo keys generated in {DEMO_KEYS} (for fictitious data only).");
                 Ok(KeySet::generate(path)?)
@@ -819,42 +824,40 @@ async fn user(app: &App, command: UserCommand) -> Result<ExitCode, CliError> {
                 Err(e) => Err(e.into()),
             }
         }
-        UserCommand::ResetSecondFactor { name } => {
-            match vink_app::second_factor::reset(app, &system, &name).await {
-                Ok(()) => {
-                    println!(
-                        "second factor of {name} removed; they enrol again at their next log-in"
-                    );
-                    Ok(ExitCode::SUCCESS)
-                }
-                Err(vink_app::AppError::NotFound) => {
-                    eprintln!("no such user: {name}");
-                    Ok(ExitCode::from(2))
-                }
-                Err(vink_app::AppError::Conflict(m)) => {
-                    eprintln!("{m}");
-                    Ok(ExitCode::from(2))
-                }
-                Err(e) => Err(e.into()),
-            }
+        UserCommand::ResetSecondFactor { name } => done_to_user(
+            vink_app::second_factor::reset(app, &system, &name).await,
+            &name,
+            "second factor removed; they enrol again at their next log-in",
+        ),
+        UserCommand::Disable { name } => done_to_user(
+            vink_app::user::disable_user(app, &system, &name).await,
+            &name,
+            "disabled; sessions ended, tokens revoked",
+        ),
+    }
+}
+
+/// The outcome of a change to one user: what was done, or exit 2 saying
+/// there is no such user or why it could not be done.
+fn done_to_user(
+    r: Result<(), vink_app::AppError>,
+    name: &str,
+    done: &str,
+) -> Result<ExitCode, CliError> {
+    match r {
+        Ok(()) => {
+            println!("user {name}: {done}");
+            Ok(ExitCode::SUCCESS)
         }
-        UserCommand::Disable { name } => {
-            match vink_app::user::disable_user(app, &system, &name).await {
-                Ok(()) => {
-                    println!("user {name} disabled; sessions ended, tokens revoked");
-                    Ok(ExitCode::SUCCESS)
-                }
-                Err(vink_app::AppError::NotFound) => {
-                    eprintln!("no such user: {name}");
-                    Ok(ExitCode::from(2))
-                }
-                Err(vink_app::AppError::Conflict(m)) => {
-                    eprintln!("{m}");
-                    Ok(ExitCode::from(2))
-                }
-                Err(e) => Err(e.into()),
-            }
+        Err(vink_app::AppError::NotFound) => {
+            eprintln!("no such user: {name}");
+            Ok(ExitCode::from(2))
         }
+        Err(vink_app::AppError::Conflict(m)) => {
+            eprintln!("{m}");
+            Ok(ExitCode::from(2))
+        }
+        Err(e) => Err(e.into()),
     }
 }
 

@@ -6,17 +6,8 @@
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
-/// The keys every test run uses (the text of a keys file, in `VINK_KEYS`).
-const TEST_KEYS: &str = "audit = \"0101010101010101010101010101010101010101010101010101010101010101\"\ncheckpoint = \"0202020202020202020202020202020202020202020202020202020202020202\"\n[fields]\ncurrent = \"k1\"\nk1 = \"0303030303030303030303030303030303030303030303030303030303030303\"\n";
-
-/// A checkpoint file of the database's own, outside the source tree.
-fn checkpoint_file(db: &str) -> std::path::PathBuf {
-    let name: String = db
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-        .collect();
-    std::env::temp_dir().join(format!("vink-cp-{name}.jsonl"))
-}
+mod common;
+use common::{TEST_KEYS, checkpoint_file};
 
 fn vink(db: &str, args: &[&str], stdin: Option<&str>) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_vink"))

@@ -97,6 +97,15 @@ impl Keys {
     }
 }
 
+/// The connection pool at a moment (PostgreSQL's pool; SQLite's readers,
+/// beside its one writer): for the `/metrics` gauges.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolState {
+    pub open: u32,
+    pub idle: u32,
+    pub max: u32,
+}
+
 /// How many transactions of each kind were begun: what a read really costs
 /// the writer (and a figure for monitoring).
 #[derive(Debug, Default)]
@@ -271,6 +280,27 @@ impl Db {
     /// Reads the field keys again now (the server's periodic reload).
     pub fn reload_field_keys(&self) {
         self.keys().reload_fields();
+    }
+
+    /// The pool's connections now.
+    pub fn pool_state(&self) -> PoolState {
+        let (open, idle, max) = match self {
+            Db::Sqlite { read, .. } => (
+                read.size(),
+                read.num_idle(),
+                read.options().get_max_connections(),
+            ),
+            Db::Pg { pool, .. } => (
+                pool.size(),
+                pool.num_idle(),
+                pool.options().get_max_connections(),
+            ),
+        };
+        PoolState {
+            open,
+            idle: u32::try_from(idle).unwrap_or(u32::MAX),
+            max,
+        }
     }
 
     /// Counts of transactions begun, by kind.

@@ -7,7 +7,7 @@ mod db;
 mod group;
 mod sql;
 pub use access::{Authorized, record_denied};
-pub use db::{Backend, Db, FieldReload, KeyedTx, Locked, SqliteTx, Tx, TxStats};
+pub use db::{Backend, Db, FieldReload, KeyedTx, Locked, PoolState, SqliteTx, Tx, TxStats};
 pub use sql::Order;
 
 pub mod activity;

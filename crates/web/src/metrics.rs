@@ -96,6 +96,10 @@ pub async fn metrics(State(s): State<AppState>, headers: HeaderMap) -> Response 
     let stats = s.app.db.stats();
     metrics::gauge!("vink_db_write_transactions").set(stats.writes() as f64);
     metrics::gauge!("vink_db_read_transactions").set(stats.reads() as f64);
+    let pool = s.app.db.pool_state();
+    metrics::gauge!("vink_db_pool_connections", "state" => "open").set(pool.open as f64);
+    metrics::gauge!("vink_db_pool_connections", "state" => "idle").set(pool.idle as f64);
+    metrics::gauge!("vink_db_pool_max_connections").set(pool.max as f64);
     h.run_upkeep();
     (
         [(

@@ -56,6 +56,13 @@ async fn metrics_count_routes_by_template_for_the_token_only() {
     }
     assert!(text.contains("vink_http_request_duration_seconds_bucket"));
     assert!(text.contains("vink_db_write_transactions"));
+    // The pool: how many connections are open and idle, of how many.
+    assert!(
+        text.contains("vink_db_pool_connections{state=\"open\"}"),
+        "{text}"
+    );
+    assert!(text.contains("vink_db_pool_connections{state=\"idle\"}"));
+    assert!(text.contains("vink_db_pool_max_connections"));
     // Nothing that names a record or a person.
     assert!(!text.contains(&id.to_string()) && !text.contains(&case_number));
     assert!(!text.contains("Fiktiv"), "{text}");

@@ -40,3 +40,48 @@ pub async fn backends(prefix: &str) -> Vec<Backend> {
     }
     out
 }
+
+/// Statements run as an intruder (or a test) would: on a connection of its
+/// own, outside the application, in one transaction.
+pub async fn exec(url: &str, statements: &[String]) {
+    use vink_store::{Db, SqliteTx, Tx};
+    let db = Db::connect(url).await.unwrap();
+    let mut tx = db.begin().await.unwrap();
+    for sql in statements {
+        let sql = sqlx::AssertSqlSafe(sql.clone());
+        match &mut tx {
+            Tx::Sqlite(SqliteTx::Write(c)) => {
+                sqlx::query(sql).execute(&mut **c).await.unwrap();
+            }
+            Tx::Sqlite(SqliteTx::Read(_)) => unreachable!(),
+            Tx::Pg(c) => {
+                sqlx::query(sql).execute(&mut **c).await.unwrap();
+            }
+        }
+    }
+    tx.commit().await.unwrap();
+    db.close().await;
+}
+
+/// A fictitious concern about one person.
+pub fn draft(i: usize, about: &str) -> vink_domain::concern::ConcernDraft {
+    use vink_domain::concern::{ConcernDraft, PersonDraft, ReporterDraft};
+    ConcernDraft {
+        channel: Some("hotline".into()),
+        received_at: None,
+        reporter: ReporterDraft {
+            kind: Some("professional".into()),
+            organisation: Some("Skole (test)".into()),
+            name: None,
+            contact: None,
+        },
+        persons: vec![PersonDraft {
+            person_id: None,
+            name: Some(format!("{about} Person {i}")),
+            birth: Some("2008-03-04".into()),
+            district: Some("Valby".into()),
+        }],
+        description: Some(format!("Fiktiv bekymring ({about}-test).")),
+        immediate_danger: false,
+    }
+}

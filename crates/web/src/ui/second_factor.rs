@@ -120,18 +120,26 @@ pub async fn code_submit(
         return onward(user.session.second_factor, &next)
             .unwrap_or_else(|| Redirect::to(&next).into_response());
     }
-    match uc::verify(&s.app, &user.session, &user.session_id, &f.value("code")).await {
+    let r = uc::verify(&s.app, &user.session, &user.session_id, &f.value("code")).await;
+    answer(t, &user, next, r, "second_factor.wrong", code_page)
+}
+
+/// The answer to a code or a confirmation: on to `next`, or the form again
+/// saying why (a wrong code and too many tries each have their status).
+fn answer(
+    t: Tr,
+    user: &UiUser,
+    next: String,
+    result: Result<(), AppError>,
+    wrong: &str,
+    page: fn(Tr, &UiUser, String, &str, StatusCode) -> Response,
+) -> Response {
+    match result {
         Ok(()) => Redirect::to(&next).into_response(),
-        Err(AppError::Unauthenticated) => code_page(
+        Err(AppError::Unauthenticated) => page(t, user, next, wrong, StatusCode::UNAUTHORIZED),
+        Err(AppError::RateLimited) => page(
             t,
-            &user,
-            next,
-            "second_factor.wrong",
-            StatusCode::UNAUTHORIZED,
-        ),
-        Err(AppError::RateLimited) => code_page(
-            t,
-            &user,
+            user,
             next,
             "second_factor.rate_limited",
             StatusCode::TOO_MANY_REQUESTS,
@@ -291,22 +299,13 @@ pub async fn confirm_submit(
     if !f.csrf_ok(&user.session) {
         return csrf_failed(t, &user.session);
     }
-    match uc::reauthenticate(&s.app, &user.session, &user.session_id, &f.value("secret")).await {
-        Ok(()) => Redirect::to(&next).into_response(),
-        Err(AppError::Unauthenticated) => confirm_page(
-            t,
-            &user,
-            next,
-            "second_factor.confirm_wrong",
-            StatusCode::UNAUTHORIZED,
-        ),
-        Err(AppError::RateLimited) => confirm_page(
-            t,
-            &user,
-            next,
-            "second_factor.rate_limited",
-            StatusCode::TOO_MANY_REQUESTS,
-        ),
-        Err(e) => app_error(t, Some(&user.session), e),
-    }
+    let r = uc::reauthenticate(&s.app, &user.session, &user.session_id, &f.value("secret")).await;
+    answer(
+        t,
+        &user,
+        next,
+        r,
+        "second_factor.confirm_wrong",
+        confirm_page,
+    )
 }

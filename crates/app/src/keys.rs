@@ -232,7 +232,9 @@ impl KeySet {
     /// Writes a new key file readable by its owner only; never overwrites.
     pub fn generate(path: &Path) -> Result<KeySet, KeyError> {
         let text = KeySet::generate_text()?;
-        let keys = KeySet::parse("generated keys", &text)?;
+        let mut keys = KeySet::parse("generated keys", &text)?;
+        // Read again from here on a rotation, like keys loaded from a file.
+        keys.source = Some(path.to_path_buf());
         let io = |source| KeyError::Io {
             path: path.to_path_buf(),
             source,
@@ -387,7 +389,8 @@ mod tests {
     fn generate_never_overwrites() {
         let dir = std::env::temp_dir().join(format!("vink-keys-{}", uuid::Uuid::now_v7()));
         let path = dir.join("keys.toml");
-        assert!(KeySet::generate(&path).is_ok());
+        let made = KeySet::generate(&path).map(|k| k.source);
+        assert_eq!(made.ok().flatten().as_deref(), Some(path.as_path()));
         assert!(matches!(KeySet::generate(&path), Err(KeyError::Exists(_))));
         #[cfg(unix)]
         {

@@ -75,6 +75,9 @@ pub struct Config {
     /// The bearer token `/metrics` answers to; without one, it answers no
     /// one (404).
     pub metrics_token: Option<String>,
+    /// Addresses `/metrics` answers without a token (a Prometheus on the
+    /// same host or network).
+    pub metrics_allow: Vec<AddressRange>,
     /// Where signed checkpoints of the audit chain's head go.
     pub checkpoints: checkpoint::CheckpointConfig,
     /// Roles that must log in with a second factor (others may enrol one).
@@ -102,11 +105,53 @@ impl Default for Config {
             session_lifetime: SignedDuration::from_hours(12),
             public_phone: None,
             metrics_token: None,
+            metrics_allow: Vec::new(),
             checkpoints: checkpoint::CheckpointConfig::default(),
             second_factor_roles: second_factor::PERSONAL_DATA_ROLES.to_vec(),
             reauth_window: SignedDuration::from_mins(5),
             issuer: "vink".into(),
         }
+    }
+}
+
+/// An address or a network (`192.0.2.7`, `10.0.0.0/8`, `::1`,
+/// `fd00::/8`): the one parser for allowed addresses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AddressRange {
+    addr: std::net::IpAddr,
+    prefix: u8,
+}
+
+impl AddressRange {
+    pub fn parse(s: &str) -> Option<AddressRange> {
+        let (a, p) = match s.trim().split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (s.trim(), None),
+        };
+        let addr: std::net::IpAddr = a.parse().ok()?;
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match p {
+            Some(p) => p.parse::<u8>().ok().filter(|p| *p <= max)?,
+            None => max,
+        };
+        Some(AddressRange { addr, prefix })
+    }
+
+    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
+        let bits = |ip: std::net::IpAddr| -> Option<(u128, u32)> {
+            match ip {
+                std::net::IpAddr::V4(v) => Some((u128::from(u32::from(v)), 32)),
+                std::net::IpAddr::V6(v) => Some((u128::from(v), 128)),
+            }
+        };
+        let (Some((a, w)), Some((b, w2))) = (bits(self.addr), bits(ip.to_canonical())) else {
+            return false;
+        };
+        if w != w2 {
+            return false;
+        }
+        let shift = w - u32::from(self.prefix);
+        shift >= w || (a >> shift) == (b >> shift)
     }
 }
 
@@ -425,4 +470,35 @@ pub async fn health(app: &App) -> Result<()> {
 pub async fn writable(app: &App) -> Result<()> {
     app.db.probe_write().await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod address_tests {
+    use super::AddressRange;
+
+    fn ip(s: &str) -> std::net::IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn ranges_parse_and_contain() {
+        let net = AddressRange::parse("10.1.0.0/16").unwrap();
+        assert!(net.contains(ip("10.1.255.3")));
+        assert!(!net.contains(ip("10.2.0.1")));
+        let one = AddressRange::parse("127.0.0.1").unwrap();
+        assert!(one.contains(ip("127.0.0.1")));
+        assert!(
+            one.contains(ip("::ffff:127.0.0.1")),
+            "a mapped address is the same"
+        );
+        assert!(!one.contains(ip("127.0.0.2")));
+        let all = AddressRange::parse("0.0.0.0/0").unwrap();
+        assert!(all.contains(ip("192.0.2.1")));
+        assert!(!all.contains(ip("::1")));
+        let six = AddressRange::parse("fd00::/8").unwrap();
+        assert!(six.contains(ip("fd12::1")) && !six.contains(ip("fe80::1")));
+        for bad in ["", "10.0.0.0/33", "x", "10.0.0.0/", "::1/129"] {
+            assert_eq!(AddressRange::parse(bad), None, "{bad}");
+        }
+    }
 }

@@ -111,6 +111,14 @@ enum Command {
         /// /metrics is not served).
         #[arg(long, env = "VINK_METRICS_TOKEN")]
         metrics_token: Option<String>,
+        /// An address or network (10.0.0.0/8) that may read /metrics
+        /// without the token (repeatable).
+        #[arg(
+            long = "metrics-allow",
+            env = "VINK_METRICS_ALLOW",
+            value_delimiter = ','
+        )]
+        metrics_allow: Vec<String>,
         /// Seconds between signed checkpoints of the audit log's head.
         #[arg(long, env = "VINK_CHECKPOINT_INTERVAL_SECONDS", default_value_t = 60)]
         checkpoint_interval_seconds: u64,
@@ -434,9 +442,20 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             reminder_interval_seconds,
             public_phone,
             metrics_token,
+            metrics_allow,
             checkpoint_interval_seconds,
             second_factor_roles,
         } => {
+            let metrics_allow = metrics_allow
+                .iter()
+                .map(|a| {
+                    vink_app::AddressRange::parse(a).ok_or_else(|| {
+                        CliError::Usage(format!(
+                            "--metrics-allow: {a} is not an address or network (10.0.0.0/8)"
+                        ))
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
             if !(1..=36).contains(&risk_follow_up_months)
                 || !(1..=36).contains(&occupation_follow_up_months)
             {
@@ -477,6 +496,7 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
                 public_phone: public_phone
                     .or_else(|| demo.then(|| "33 00 00 00 (fiktivt demonummer)".to_string())),
                 metrics_token,
+                metrics_allow,
                 ..Config::default()
             };
             let mut app = app(&cli, config, demo).await?;

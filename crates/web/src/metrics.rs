@@ -66,24 +66,29 @@ pub async fn track(req: Request, next: Next) -> Response {
     response
 }
 
-/// `GET /metrics`, for the configured bearer token only (no token
-/// configured: not found, as if there were no such page).
-pub async fn metrics(State(s): State<AppState>, headers: HeaderMap) -> Response {
-    let Some(token) = s
-        .app
-        .config
-        .metrics_token
-        .as_deref()
-        .filter(|t| !t.is_empty())
-    else {
+/// `GET /metrics`, for the configured bearer token or from an allowed
+/// address only (neither configured: not found, as if there were no such
+/// page).
+pub async fn metrics(
+    State(s): State<AppState>,
+    crate::auth::ClientIp(client): crate::auth::ClientIp,
+    headers: HeaderMap,
+) -> Response {
+    let config = &s.app.config;
+    let token = config.metrics_token.as_deref().filter(|t| !t.is_empty());
+    if token.is_none() && config.metrics_allow.is_empty() {
         return StatusCode::NOT_FOUND.into_response();
-    };
+    }
     let given = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or_default();
-    if !crate::auth::same_secret(given, token) {
+    let by_token = token.is_some_and(|t| crate::auth::same_secret(given, t));
+    let by_address = client
+        .parse()
+        .is_ok_and(|ip| config.metrics_allow.iter().any(|n| n.contains(ip)));
+    if !(by_token || by_address) {
         return (
             StatusCode::UNAUTHORIZED,
             [(header::WWW_AUTHENTICATE, "Bearer")],

@@ -103,3 +103,31 @@ async fn every_response_carries_a_request_id_and_error_pages_show_it() {
         page.text
     );
 }
+
+#[tokio::test]
+async fn an_allowed_address_scrapes_without_the_token() {
+    use axum::extract::ConnectInfo;
+    use std::net::SocketAddr;
+    let config = vink_app::Config {
+        metrics_allow: vec![vink_app::AddressRange::parse("10.9.0.0/16").unwrap()],
+        ..vink_app::Config::default()
+    };
+    let t = common::setup_with(config).await;
+    let from = |addr: &str| {
+        let mut r = Request::builder()
+            .method("GET")
+            .uri("/metrics")
+            .body(Body::empty())
+            .unwrap();
+        r.extensions_mut()
+            .insert(ConnectInfo::<SocketAddr>(addr.parse().unwrap()));
+        r
+    };
+    let inside = t.send(from("10.9.4.2:40000")).await;
+    assert_eq!(inside.status, StatusCode::OK);
+    assert!(inside.text.contains("vink_db_pool_connections"));
+    let outside = t.send(from("10.10.0.1:40000")).await;
+    assert_eq!(outside.status, StatusCode::UNAUTHORIZED);
+    // No token is configured, so none is taken either.
+    assert_eq!(scrape(&t, Some("")).await.status, StatusCode::UNAUTHORIZED);
+}

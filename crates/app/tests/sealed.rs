@@ -152,8 +152,17 @@ async fn a_moved_value_or_another_key_is_refused() {
             .await
             .unwrap();
         let (a, z) = (list.items[0].id, list.items[1].id);
-        // Another key file: nothing opens.
+        // Another key file: nothing opens, and the start-up check says so.
         let other = app_with_other_keys(&b).await;
+        let why = vink_store::sealed::key_check(&other.db)
+            .await
+            .unwrap()
+            .unwrap_err();
+        assert!(why.contains("another keys file"), "{why}");
+        assert_eq!(
+            vink_store::sealed::key_check(&app.db).await.unwrap(),
+            Ok(())
+        );
         let e = vink_app::concern::get(&other, &sek, a)
             .await
             .unwrap_err()
@@ -226,6 +235,12 @@ async fn a_rotation_reseals_everything_while_a_server_with_the_old_file_reads_on
             "{}",
             b.name
         );
+        // A server starting now with the old keys would be stopped.
+        let why = vink_store::sealed::key_check(&server.db)
+            .await
+            .unwrap()
+            .unwrap_err();
+        assert!(why.contains("k2"), "{why}");
         // The server still holds only k1: it reads the file again on the
         // first value under k2.
         let sek = Actor::user(uuid::Uuid::now_v7(), Role::Secretariat, None);

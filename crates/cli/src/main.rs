@@ -377,6 +377,10 @@ async fn app(cli: &Globals, config: Config, demo: bool) -> Result<App, CliError>
         ..config
     };
     let app = App::new(db, config, keys);
+    if let Err(why) = vink_store::sealed::key_check(&app.db).await? {
+        app.db.close().await;
+        return Err(CliError::Usage(why));
+    }
     match vink_store::audit::key_check(&app.db, &app.keys.audit).await? {
         vink_store::audit::KeyCheck::Empty | vink_store::audit::KeyCheck::Matches => Ok(app),
         vink_store::audit::KeyCheck::Unkeyed if demo => {

@@ -454,3 +454,33 @@ pub async fn reseal_batch(
     tx.commit().await?;
     Ok((rows.len(), resealed))
 }
+
+/// Whether the field keys open this database's text, judged by its newest
+/// concern description (always present, always sealed once written):
+/// `Ok(())`, or why not. Run at start, so a wrong or incomplete keys file
+/// stops the server before any page fails.
+pub async fn key_check(db: &crate::Db) -> Result<std::result::Result<(), String>> {
+    let mut tx = db.begin_read().await?;
+    let keys = tx.keys().fields()?;
+    let row: Option<(Uuid, String)> = crate::on!(&mut tx, |c| sqlx::query_as(
+        "SELECT id, description FROM concerns ORDER BY id DESC LIMIT 1"
+    )
+    .fetch_optional(c)
+    .await?);
+    tx.commit().await?;
+    let Some((id, stored)) = row else {
+        return Ok(Ok(()));
+    };
+    Ok(
+        match keys.open("concerns.description", &id.to_string(), &stored) {
+            Ok(Some(_)) => Ok(()),
+            Ok(None) => Err(format!(
+                "the database's text is sealed under field key {}, which the keys file does not have",
+                FieldKeys::key_of(&stored).unwrap_or("?")
+            )),
+            Err(_) => Err(
+                "the field keys do not open the database's text (another keys file?)".to_string(),
+            ),
+        },
+    )
+}

@@ -74,6 +74,15 @@ fn onward(state: FactorState, next: &str) -> Option<Response> {
     Some(Redirect::to(&format!("{to}?next={}", urlencode(next))).into_response())
 }
 
+/// The message for an error key; nothing for none.
+fn said(t: Tr, key: &str) -> String {
+    if key.is_empty() {
+        String::new()
+    } else {
+        t.t(key).to_string()
+    }
+}
+
 fn code_page(
     t: Tr,
     user: &crate::auth::UiUser,
@@ -84,11 +93,7 @@ fn code_page(
     let page = CodePage {
         p: page(t, "second_factor.title_code", user),
         next,
-        error: if error.is_empty() {
-            String::new()
-        } else {
-            t.t(error).to_string()
-        },
+        error: said(t, error),
     };
     render(status, &page)
 }
@@ -176,11 +181,7 @@ async fn enrol_page(
     let page = EnrolPage {
         p: page(t, "second_factor.title_enrol", user),
         next,
-        error: if error.is_empty() {
-            String::new()
-        } else {
-            t.t(error).to_string()
-        },
+        error: said(t, error),
         required: s
             .app
             .config
@@ -276,11 +277,7 @@ fn confirm_page(t: Tr, user: &UiUser, next: String, error: &str, status: StatusC
     let page = ConfirmPage {
         p: page(t, "second_factor.title_confirm", user),
         next,
-        error: if error.is_empty() {
-            String::new()
-        } else {
-            t.t(error).to_string()
-        },
+        error: said(t, error),
     };
     render(status, &page)
 }

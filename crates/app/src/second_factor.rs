@@ -129,13 +129,14 @@ fn decode(base32: &str) -> Result<Vec<u8>> {
 }
 
 /// Confirms enrolment with the first code from the app. Returns the
-/// recovery codes, to be shown this once; the session has passed.
+/// recovery codes, to be shown this once, and the session's new id: the
+/// session has passed, under that id.
 pub async fn confirm_enrolment(
     app: &App,
     session: &Session,
     session_id: &str,
     code: &str,
-) -> Result<Vec<String>> {
+) -> Result<(Vec<String>, String)> {
     limit(app, session, Action::SecondFactor).await?;
     let now = app.now();
     let mut tx = begin(app, session, Action::SecondFactor).await?;
@@ -156,12 +157,19 @@ pub async fn confirm_enrolment(
         ));
     }
     let codes = new_recovery_codes(&mut tx, session.user_id).await?;
-    store::pass_session(&mut tx, &secret_hash(session_id), micros(now)).await?;
+    let new_id = crate::random_hex(32)?;
+    store::pass_session(
+        &mut tx,
+        &secret_hash(session_id),
+        &secret_hash(&new_id),
+        micros(now),
+    )
+    .await?;
     tx.commit_noting(Some("enrolled".into())).await?;
     app.login_limits
         .second_factor
         .clear(&session.user_id.to_string());
-    Ok(codes)
+    Ok((codes, new_id))
 }
 
 async fn new_recovery_codes(tx: &mut Authorized, user_id: Uuid) -> Result<Vec<String>> {
@@ -221,20 +229,22 @@ async fn check(
     )
 }
 
-/// The code after the password: the session passes, or the attempt is
-/// refused (and counted, and audited).
-pub async fn verify(app: &App, session: &Session, session_id: &str, code: &str) -> Result<()> {
+/// The code after the password: the session passes, under the new id
+/// returned, or the attempt is refused (and counted, and audited).
+pub async fn verify(app: &App, session: &Session, session_id: &str, code: &str) -> Result<String> {
     limit(app, session, Action::SecondFactor).await?;
     let now = app.now();
     let mut tx = begin(app, session, Action::SecondFactor).await?;
     let outcome = check(&mut tx, session.user_id, code, now).await?;
-    settle(app, session, session_id, tx, Action::SecondFactor, outcome).await
+    settle(app, session, session_id, tx, Action::SecondFactor, outcome)
+        .await?
+        .ok_or_else(|| AppError::Internal("no new session id".into()))
 }
 
-/// Ends an attempt: accepted, the session is marked (passed, or confirmed
-/// again) in the attempt's transaction, whose commit writes the `allowed`
-/// row with how it was proved, and the user's count starts afresh;
-/// refused, the work is dropped and a `denied` row says why.
+/// Ends an attempt: accepted, the session is marked (passed under a new id,
+/// returned; or confirmed again) in the attempt's transaction, whose commit
+/// writes the `allowed` row with how it was proved, and the user's count
+/// starts afresh; refused, the work is dropped and a `denied` row says why.
 async fn settle(
     app: &App,
     session: &Session,
@@ -242,21 +252,24 @@ async fn settle(
     mut tx: Authorized,
     action: Action,
     outcome: std::result::Result<&'static str, &'static str>,
-) -> Result<()> {
+) -> Result<Option<String>> {
     let now = micros(app.now());
     match outcome {
         Ok(how) => {
             let id = secret_hash(session_id);
-            if action == Action::SecondFactor {
-                store::pass_session(&mut tx, &id, now).await?;
+            let renewed = if action == Action::SecondFactor {
+                let new_id = crate::random_hex(32)?;
+                store::pass_session(&mut tx, &id, &secret_hash(&new_id), now).await?;
+                Some(new_id)
             } else {
                 store::confirm_session(&mut tx, &id, now).await?;
-            }
+                None
+            };
             tx.commit_noting(Some(how.into())).await?;
             app.login_limits
                 .second_factor
                 .clear(&session.user_id.to_string());
-            Ok(())
+            Ok(renewed)
         }
         Err(why) => {
             drop(tx);
@@ -318,6 +331,7 @@ pub async fn reauthenticate(
         outcome,
     )
     .await
+    .map(|_| ())
 }
 
 /// Whether the session's user has a confirmed second factor, and how many

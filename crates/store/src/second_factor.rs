@@ -167,16 +167,26 @@ pub async fn remove(tx: &mut Authorized, user_id: Uuid) -> Result<bool> {
     Ok(n == 1)
 }
 
-/// The session passed its second factor now (which also proves identity).
-pub async fn pass_session(tx: &mut Authorized, id_hash: &str, now: i64) -> Result<()> {
-    on!(tx, |c| sqlx::query(
-        "UPDATE sessions SET second_factor_at = $1, confirmed_at = $1 WHERE id_hash = $2"
+/// The session passed its second factor now (which also proves identity),
+/// under a new id: the one from before the second factor no longer works
+/// (no session fixation across the step up).
+pub async fn pass_session(
+    tx: &mut Authorized,
+    old_hash: &str,
+    new_hash: &str,
+    now: i64,
+) -> Result<()> {
+    on!(tx, |c| {
+        sqlx::query(
+        "UPDATE sessions SET id_hash = $1, second_factor_at = $2, confirmed_at = $2 WHERE id_hash = $3"
     )
+    .bind(new_hash)
     .bind(now)
-    .bind(id_hash)
+    .bind(old_hash)
     .execute(c)
     .await?
-    .rows_affected());
+    .rows_affected()
+    });
     Ok(())
 }
 

@@ -23,6 +23,17 @@ fn secret_of(page: &common::Resp) -> Vec<u8> {
     rules::from_base32(&page.text[i..j]).unwrap()
 }
 
+/// The session cookie an answer sets (a new id after the second factor).
+fn renewed(r: &common::Resp) -> String {
+    r.headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|c| c.starts_with("vink_session="))
+        .map(|c| c.split(';').next().unwrap().to_string())
+        .expect("a new session cookie")
+}
+
 fn code(t: &T, secret: &[u8]) -> String {
     rules::code_at(secret, t.app.now().as_second()).unwrap()
 }
@@ -58,7 +69,7 @@ async fn enrol(t: &T, user: &str) -> (String, Vec<u8>, Vec<String>) {
         .collect();
     assert_eq!(codes.len(), 10, "ten recovery codes shown once");
     assert_eq!(done.header("cache-control"), "no-store");
-    (cookie, secret, codes)
+    (renewed(&done), secret, codes)
 }
 
 async fn submit_code(t: &T, cookie: &str, code: &str) -> common::Resp {
@@ -131,7 +142,13 @@ async fn a_role_with_personal_data_enrols_before_any_page_with_data() {
         )
         .await;
     assert_eq!(ok.status, 200);
-    assert_eq!(t.page("/dashboard", &cookie).await.status, 200);
+    // The session goes on under a new id; the one from before the second
+    // factor is gone (no fixation across the step up).
+    let fresh = renewed(&ok);
+    assert_ne!(fresh, cookie);
+    assert_eq!(t.page("/dashboard", &fresh).await.status, 200);
+    let old = t.page("/dashboard", &cookie).await;
+    assert!(location(&old).starts_with("/login?"), "{}", location(&old));
     let rows = t.audit_all().await;
     assert!(rows.iter().any(|r| r.action == "auth.second_factor"
         && r.outcome == "allowed"
@@ -157,7 +174,8 @@ async fn a_code_is_accepted_once_and_a_recovery_code_once() {
     let ok = submit_code(&t, &cookie, &code(&t, &secret)).await;
     assert_eq!(ok.status, 303, "{}", ok.text);
     assert_eq!(location(&ok), "/dashboard");
-    assert_eq!(t.page("/dashboard", &cookie).await.status, 200);
+    assert_eq!(t.page("/dashboard", &renewed(&ok)).await.status, 200);
+    assert_eq!(t.page("/dashboard", &cookie).await.status, 303);
     // A recovery code, typed loosely, once.
     let (_, cookie) = t.login("sek", PASSWORD).await;
     let loose = codes[0].to_uppercase().replace('-', " ");

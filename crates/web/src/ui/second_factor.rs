@@ -126,7 +126,26 @@ pub async fn code_submit(
             .unwrap_or_else(|| Redirect::to(&next).into_response());
     }
     let r = uc::verify(&s.app, &user.session, &user.session_id, &f.value("code")).await;
-    answer(t, &user, next, r, "second_factor.wrong", code_page)
+    let renewed = r.as_ref().ok().cloned();
+    let mut resp = answer(
+        t,
+        &user,
+        next,
+        r.map(|_| ()),
+        "second_factor.wrong",
+        code_page,
+    );
+    if let Some(id) = renewed {
+        new_session_cookie(&mut resp, &id, s.secure_cookies);
+    }
+    resp
+}
+
+/// The session's new id after the second factor, in its cookie.
+fn new_session_cookie(resp: &mut Response, id: &str, secure: bool) {
+    if let Ok(v) = crate::auth::set_cookie(crate::auth::SESSION_COOKIE, id, secure, None).parse() {
+        resp.headers_mut().append(axum::http::header::SET_COOKIE, v);
+    }
 }
 
 /// The answer to a code or a confirmation: on to `next`, or the form again
@@ -226,7 +245,7 @@ pub async fn enrol_submit(
     }
     match uc::confirm_enrolment(&s.app, &user.session, &user.session_id, &f.value("code")).await {
         // The codes are on this answer only; they are stored hashed.
-        Ok(codes) => {
+        Ok((codes, new_id)) => {
             let mut p = Page::new(t, "second_factor.title_enrol", Some(&user.session));
             p.csrf = user.session.csrf.clone();
             let page = EnrolPage {
@@ -245,6 +264,7 @@ pub async fn enrol_submit(
                 axum::http::header::CACHE_CONTROL,
                 axum::http::HeaderValue::from_static("no-store"),
             );
+            new_session_cookie(&mut resp, &new_id, s.secure_cookies);
             resp
         }
         Err(AppError::Unauthenticated) => {

@@ -139,9 +139,40 @@ pub async fn take(app: &App, restored: bool) -> Result<Option<SignedCheckpoint>>
     Ok(Some(signed))
 }
 
-/// The last line that is ours, checked; none if the file is empty.
+/// The last line, checked; none if the file is empty. Only the file's tail
+/// is read: the writer runs every minute and the file only grows.
 fn read_last(path: &Path, keys: &KeySet) -> Result<Option<Checkpoint>> {
-    Ok(read_signed(path, keys)?.pop().map(|s| s.checkpoint))
+    use std::io::{Seek, SeekFrom};
+    const TAIL: u64 = 8 * 1024;
+    let io = |e: std::io::Error| AppError::Internal(format!("{}: {e}", path.display()));
+    let mut f = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io(e)),
+    };
+    let len = f.metadata().map_err(io)?.len();
+    f.seek(SeekFrom::Start(len.saturating_sub(TAIL)))
+        .map_err(io)?;
+    let mut tail = Vec::new();
+    std::io::Read::read_to_end(&mut f, &mut tail).map_err(io)?;
+    let tail = String::from_utf8_lossy(&tail);
+    let Some(line) = tail.lines().rev().find(|l| !l.trim().is_empty()) else {
+        return Ok(None);
+    };
+    let bad = |what: &str| {
+        AppError::Internal(format!(
+            "checkpoint file {}: last line {what}",
+            path.display()
+        ))
+    };
+    let signed: SignedCheckpoint =
+        serde_json::from_str(line).map_err(|_| bad("is not a checkpoint"))?;
+    if !signed.verify(&keys.checkpoint.verifying_key()) {
+        return Err(bad(
+            "is not signed by this checkpoint key (changed or forged)",
+        ));
+    }
+    Ok(Some(signed.checkpoint))
 }
 
 fn append(path: &Path, signed: &SignedCheckpoint) -> Result<()> {

@@ -296,9 +296,7 @@ pub async fn reauthenticate(
     limit(app, session, Action::Reauthenticate).await?;
     let now = app.now();
     let mut tx = app.db.begin_read().await?;
-    let enrolled = store::factor(&mut tx, session.user_id)
-        .await?
-        .is_some_and(|f| f.confirmed_at.is_some());
+    let enrolled = store::is_enrolled(&mut tx, session.user_id).await?;
     let user = vink_store::user::user_by_id(&mut tx, session.user_id).await?;
     tx.commit().await?;
     let Some(user) = user.filter(|u| u.active) else {
@@ -338,9 +336,7 @@ pub async fn reauthenticate(
 /// unused recovery codes they have left.
 pub async fn status(app: &App, session: &Session) -> Result<(bool, i64)> {
     let mut tx = app.db.begin_read().await?;
-    let enrolled = store::factor(&mut tx, session.user_id)
-        .await?
-        .is_some_and(|f| f.confirmed_at.is_some());
+    let enrolled = store::is_enrolled(&mut tx, session.user_id).await?;
     let n = store::recovery_codes_left(&mut tx, session.user_id).await?;
     tx.commit().await?;
     Ok((enrolled, n))

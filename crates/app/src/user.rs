@@ -372,6 +372,11 @@ pub async fn login(
     } else {
         None
     };
+    // Whether a second factor will be asked for, in the same read.
+    let enrolled = match &user {
+        Some(u) => vink_store::second_factor::is_enrolled(&mut tx, u.id).await?,
+        None => false,
+    };
     tx.commit().await?;
     let ok = match &user {
         Some(u) if u.active => verify_password(password, u.password_hash.clone()).await?,
@@ -396,11 +401,6 @@ pub async fn login(
     let csrf = random_hex(32)?;
     // A second factor is asked for when the user has one, or must have one
     // by their role; until it is given the session reaches no data.
-    let mut tx = app.db.begin_read().await?;
-    let enrolled = vink_store::second_factor::factor(&mut tx, user.id)
-        .await?
-        .is_some_and(|f| f.confirmed_at.is_some());
-    tx.commit().await?;
     let state = crate::second_factor::state_at_login(app, role, enrolled);
     let passed = (state == crate::second_factor::FactorState::Passed).then_some(micros(now));
     let tx = app.db.begin().await?;

@@ -34,6 +34,18 @@ pub async fn factor(tx: &mut crate::Tx, user_id: Uuid) -> Result<Option<FactorRo
     Ok(row)
 }
 
+/// Whether the user has a confirmed second factor (the secret is not read,
+/// so not decrypted).
+pub async fn is_enrolled(tx: &mut crate::Tx, user_id: Uuid) -> Result<bool> {
+    let n: i64 = on!(tx, |c| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM second_factors WHERE user_id = $1 AND confirmed_at IS NOT NULL"
+    )
+    .bind(user_id)
+    .fetch_one(c)
+    .await?);
+    Ok(n > 0)
+}
+
 /// Starts (or starts again) an enrolment: a new unconfirmed secret. A
 /// confirmed factor is never replaced here (false): only a reset removes it.
 pub async fn begin_enrolment(

@@ -93,6 +93,7 @@ pub async fn run_pass(app: &App, job: Job) -> crate::Result<()> {
     match job {
         Job::SessionSweep => {
             crate::user::sweep_sessions(app).await?;
+            crate::sso::sweep_attempts(app).await?;
         }
         Job::AuditChain => {
             vink_store::audit::settle(&app.db).await?;

@@ -29,6 +29,7 @@ pub mod reminder;
 pub mod search;
 pub mod second_factor;
 pub mod spending_import;
+pub mod sso;
 pub mod triage;
 pub mod user;
 
@@ -168,6 +169,8 @@ pub struct App {
     pub mailer: Option<reminder::Mailer>,
     /// The one clock every use case reads.
     pub clock: Clock,
+    /// Single sign-on through an OpenID provider, where configured.
+    pub sso: Option<sso::Sso>,
     /// The keys from outside the database (the database holds the audit
     /// key too: it chains the rows).
     pub keys: keys::KeySet,
@@ -196,6 +199,7 @@ impl App {
             report_limiter: RateLimiter::new(5, SignedDuration::from_mins(10)),
             mailer: None,
             clock: Clock::System,
+            sso: None,
         }
     }
 
@@ -449,6 +453,15 @@ pub(crate) fn random_hex(bytes: usize) -> Result<String> {
     let mut buf = vec![0u8; bytes];
     getrandom::fill(&mut buf).map_err(|e| AppError::Internal(format!("random source: {e}")))?;
     Ok(hex::encode(buf))
+}
+
+/// Compares secrets without an early exit, so timing reveals nothing.
+pub(crate) fn constant_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 /// SHA-256 of a secret, hex: sessions and tokens are stored only this way, so a

@@ -128,6 +128,11 @@ enum Command {
         /// --demo: none (anyone may still enrol).
         #[arg(long, env = "VINK_SECOND_FACTOR_ROLES", value_delimiter = ',')]
         second_factor_roles: Option<Vec<String>>,
+        /// Single sign-on through an OpenID provider: its settings file
+        /// (TOML, see docs/operations.md). The client secret may come from
+        /// VINK_SSO_CLIENT_SECRET instead. Local accounts keep working.
+        #[arg(long, env = "VINK_SSO_CONFIG")]
+        sso_config: Option<std::path::PathBuf>,
     },
     /// Apply database migrations and exit.
     Migrate,
@@ -449,7 +454,21 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             metrics_allow,
             checkpoint_interval_seconds,
             second_factor_roles,
+            sso_config,
         } => {
+            // Settings that cannot work stop vink here, not at the first log-in.
+            let sso = match sso_config {
+                Some(path) => {
+                    let secret = std::env::var("VINK_SSO_CLIENT_SECRET").ok();
+                    let config = vink_app::sso::SsoConfig::load(&path, secret)
+                        .map_err(|e| CliError::Usage(e.to_string()))?;
+                    Some(
+                        vink_app::sso::Sso::new(config)
+                            .map_err(|e| CliError::Usage(e.to_string()))?,
+                    )
+                }
+                None => None,
+            };
             let metrics_allow = metrics_allow
                 .iter()
                 .map(|a| {
@@ -506,6 +525,10 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             let mut app = app(&cli, config, demo).await?;
             if let Some(url) = smtp_url {
                 app.mailer = Some(vink_app::reminder::Mailer::from_url(&url, &mail_from)?);
+            }
+            if let Some(sso) = sso {
+                tracing::info!(issuer = %sso.config.issuer, "single sign-on on");
+                app.sso = Some(sso);
             }
             let app = Arc::new(app);
             if demo {

@@ -20,6 +20,7 @@ pub mod report;
 pub mod search;
 pub mod second_factor;
 pub mod series;
+pub mod sso;
 pub mod triage;
 pub mod user;
 pub mod validation;

@@ -27,6 +27,7 @@ pub mod reminder;
 pub mod sealed;
 pub mod search;
 pub mod second_factor;
+pub mod sso;
 pub mod triage;
 pub mod user;
 

@@ -17,6 +17,7 @@ mod reminder;
 mod report;
 mod search;
 mod second_factor;
+mod sso;
 mod triage;
 mod upload;
 mod user;
@@ -55,6 +56,12 @@ pub fn routes() -> Router<AppState> {
             "/login/confirm",
             get(second_factor::confirm_form).post(second_factor::confirm_submit),
         )
+        .route("/login/sso", get(sso::start))
+        .route("/login/sso/callback", get(sso::callback))
+        .route("/login/sso/complete", get(sso::complete))
+        .route("/login/sso/confirm", get(sso::confirm_start))
+        .route("/users/access-requests/{id}/grant", post(sso::grant))
+        .route("/users/access-requests/{id}/dismiss", post(sso::dismiss))
         .route("/lang/{code}", get(user::switch_lang))
         .route("/dashboard", get(concern::dashboard))
         .route("/concerns", get(concern::list).post(concern::create))

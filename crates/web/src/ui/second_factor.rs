@@ -53,6 +53,8 @@ struct ConfirmPage {
     p: Page,
     next: String,
     error: String,
+    /// The provider's name, for a user who logs in through it.
+    sso: String,
 }
 
 /// A page for a session that may still owe its second factor: no
@@ -156,7 +158,7 @@ fn answer(
     next: String,
     result: Result<(), AppError>,
     wrong: &str,
-    page: fn(Tr, &UiUser, String, &str, StatusCode) -> Response,
+    page: impl Fn(Tr, &UiUser, String, &str, StatusCode) -> Response,
 ) -> Response {
     match result {
         Ok(()) => Redirect::to(&next).into_response(),
@@ -293,17 +295,40 @@ pub async fn enrol_submit(
     }
 }
 
-fn confirm_page(t: Tr, user: &UiUser, next: String, error: &str, status: StatusCode) -> Response {
+fn confirm_page(
+    t: Tr,
+    user: &UiUser,
+    next: String,
+    error: &str,
+    status: StatusCode,
+    sso: String,
+) -> Response {
     let page = ConfirmPage {
         p: page(t, "second_factor.title_confirm", user),
         next,
         error: said(t, error),
+        sso,
     };
     render(status, &page)
 }
 
-pub async fn confirm_form(UiLang(t): UiLang, user: UiUser, Query(q): Query<NextQuery>) -> Response {
-    confirm_page(t, &user, next_of(q.next.as_deref()), "", StatusCode::OK)
+pub async fn confirm_form(
+    State(s): State<AppState>,
+    UiLang(t): UiLang,
+    user: UiUser,
+    Query(q): Query<NextQuery>,
+) -> Response {
+    let sso = vink_app::sso::offered_to(&s.app, user.session.user_id)
+        .await
+        .unwrap_or_default();
+    confirm_page(
+        t,
+        &user,
+        next_of(q.next.as_deref()),
+        "",
+        StatusCode::OK,
+        sso,
+    )
 }
 
 pub async fn confirm_submit(
@@ -317,12 +342,15 @@ pub async fn confirm_submit(
         return csrf_failed(t, &user.session);
     }
     let r = uc::reauthenticate(&s.app, &user.session, &user.session_id, &f.value("secret")).await;
+    let sso = vink_app::sso::offered_to(&s.app, user.session.user_id)
+        .await
+        .unwrap_or_default();
     answer(
         t,
         &user,
         next,
         r,
         "second_factor.confirm_wrong",
-        confirm_page,
+        |t, u, n, e, st| confirm_page(t, u, n, e, st, sso.clone()),
     )
 }

@@ -22,6 +22,8 @@ struct LoginPage {
     username: String,
     next: String,
     error: String,
+    /// The single sign-on provider's name, where there is one.
+    sso: String,
 }
 
 #[derive(Deserialize)]
@@ -47,7 +49,7 @@ pub async fn home(user: Result<PendingUser, Response>) -> Response {
 
 /// Where a session goes once its password is accepted: on to `next`, or
 /// first to its second factor (the code, or enrolment).
-fn after_password(session: &vink_app::user::Session, next: &str) -> String {
+pub(super) fn after_password(session: &vink_app::user::Session, next: &str) -> String {
     use vink_app::second_factor::FactorState;
     let step = match session.second_factor {
         FactorState::Passed => return next.to_string(),
@@ -58,6 +60,7 @@ fn after_password(session: &vink_app::user::Session, next: &str) -> String {
 }
 
 fn login_page(
+    s: &AppState,
     t: Tr,
     csrf: String,
     username: String,
@@ -77,12 +80,32 @@ fn login_page(
         } else {
             t.t(error).to_string()
         },
+        sso: s
+            .app
+            .sso
+            .as_ref()
+            .map(|c| c.config.display_name.clone())
+            .unwrap_or_default(),
     };
     let mut resp = render(status, &page);
     if let Ok(v) = set_cookie(LOGIN_CSRF_COOKIE, &csrf, secure, Some(3600)).parse() {
         resp.headers_mut().append(header::SET_COOKIE, v);
     }
     resp
+}
+
+/// The log-in page with a refusal from single sign-on.
+pub(super) fn login_refused(s: &AppState, t: Tr, error: &str, status: StatusCode) -> Response {
+    login_page(
+        s,
+        t,
+        new_token(),
+        String::new(),
+        "/".into(),
+        error,
+        status,
+        s.secure_cookies,
+    )
 }
 
 fn new_token() -> String {
@@ -99,6 +122,7 @@ pub async fn login_form(
     Query(q): Query<NextQuery>,
 ) -> Response {
     login_page(
+        &s,
         t,
         new_token(),
         String::new(),
@@ -122,6 +146,7 @@ pub async fn login(
     let form_csrf = form.value("csrf");
     if cookie_csrf.is_empty() || !same_secret(&cookie_csrf, &form_csrf) {
         return login_page(
+            &s,
             t,
             new_token(),
             username,
@@ -143,6 +168,7 @@ pub async fn login(
             resp
         }
         Err(AppError::RateLimited) => login_page(
+            &s,
             t,
             new_token(),
             username,
@@ -152,6 +178,7 @@ pub async fn login(
             s.secure_cookies,
         ),
         Err(AppError::Unauthenticated) => login_page(
+            &s,
             t,
             new_token(),
             username,

@@ -22,6 +22,38 @@ struct ListPage {
     forms: Forms,
     roles: Vec<(String, String)>,
     agencies: Vec<(String, String)>,
+    /// People the identity provider vouched for, waiting for access.
+    requests: Vec<RequestView>,
+}
+
+/// A request for access with its grant form.
+struct RequestView {
+    r: vink_app::sso::AccessRequest,
+    f: FormData,
+    e: super::Errors,
+    requested: String,
+}
+
+fn request_views(forms: &Forms, rs: Vec<vink_app::sso::AccessRequest>) -> Vec<RequestView> {
+    rs.into_iter()
+        .map(|r| {
+            let form = format!("grant-{}", r.id);
+            let mut f = forms.f(&form);
+            if f.0.is_empty() {
+                // A user name to start from: the provider's, made valid.
+                let hint = vink_domain::sso::username_candidates(r.username_hint.as_deref(), "")
+                    .into_iter()
+                    .find(|n| n != "sso-");
+                f = FormData(vec![("username".into(), hint.unwrap_or_default())]);
+            }
+            RequestView {
+                e: forms.e(&form),
+                requested: crate::view::instant(r.requested_at),
+                f,
+                r,
+            }
+        })
+        .collect()
 }
 
 #[derive(Template)]
@@ -70,7 +102,7 @@ async fn agencies(s: &AppState) -> Vec<(String, String)> {
         .collect()
 }
 
-async fn list_page(
+pub(super) async fn list_page(
     s: &AppState,
     t: Tr,
     user: &UiUser,
@@ -80,6 +112,14 @@ async fn list_page(
     let users = match uc::list_users(&s.app, &user.session.actor).await {
         Ok(u) => u,
         Err(e) => return app_error(t, Some(&user.session), e),
+    };
+    let requests = if s.app.sso.is_some() {
+        match vink_app::sso::access_requests(&s.app, &user.session.actor).await {
+            Ok(r) => request_views(&forms, r),
+            Err(e) => return app_error(t, Some(&user.session), e),
+        }
+    } else {
+        Vec::new()
     };
     let mut p = Page::new(t, "users.title", Some(&user.session));
     if forms.any() {
@@ -91,6 +131,7 @@ async fn list_page(
         forms,
         roles: roles(&t),
         agencies: agencies(s).await,
+        requests,
     };
     render(status, &page)
 }

@@ -22,6 +22,31 @@ const PASSWORD = 'e2e-password-123';
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 let dir, server, browser, base, token;
+// The test OpenID provider `.ci/run` starts (tests/oidc/provider.mjs).
+const ISSUER = process.env.VINK_TEST_OIDC_ISSUER;
+
+// Registers a client for this server at the provider and writes vink's
+// single sign-on settings for it; returns the file's path.
+async function ssoSettings() {
+  const r = await fetch(`${ISSUER}/reg`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      redirect_uris: [`${base}/login/sso/callback`],
+      response_types: ['code'], grant_types: ['authorization_code'], require_auth_time: true,
+    }),
+  });
+  assert.equal(r.status, 201, 'client registration at the provider');
+  const c = await r.json();
+  const file = join(dir, 'sso.toml');
+  writeFileSync(file, [
+    `issuer = "${ISSUER}"`, `client_id = "${c.client_id}"`, `client_secret = "${c.client_secret}"`,
+    `redirect_uri = "${base}/login/sso/callback"`, 'display_name = "Testudbyderen"',
+    'scopes = ["profile", "email", "vink"]', '[claims]', 'second_factor_amr = ["mfa"]',
+    '[roles]', '"VINK-Sekretariat" = "secretariat"', '',
+  ].join('\n'));
+  return file;
+}
 
 function freePort() {
   return new Promise((ok, fail) => {
@@ -70,7 +95,9 @@ before(async () => {
   token = vink(['user', 'token', 'sara']).trim();
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
-  server = spawn(BIN, ['serve', '--listen', `127.0.0.1:${port}`], {
+  const serveArgs = ['serve', '--listen', `127.0.0.1:${port}`];
+  if (ISSUER) serveArgs.push('--sso-config', await ssoSettings());
+  server = spawn(BIN, serveArgs, {
     env: vinkEnv(),
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -639,5 +666,33 @@ test('secretariat uploads a plan, registers a dialogue activity → the target\'
   await page.getByText('Bevillingen er gemt og fordelt på år.').waitFor();
   await check(page, 'funding');
   assert.equal(await page.locator('[data-grant]', { hasText: 'National hotline (e2e)' }).locator('tbody tr').count(), 2);
+  await context.close();
+});
+
+test('single sign-on: log in at the identity provider and land in vink', async (t) => {
+  if (!ISSUER) { t.skip('VINK_TEST_OIDC_ISSUER is not set (bash .ci/run starts the provider)'); return; }
+  const context = await browser.newContext({ locale: 'da-DK' });
+  const page = await context.newPage();
+  await page.goto(`${base}/login?next=%2Fconcerns`);
+  await check(page, 'log-in with single sign-on');
+  await page.getByRole('link', { name: 'Log ind med Testudbyderen' }).click();
+  // The provider's own log-in form.
+  await page.getByLabel('User name').fill('sso-sara');
+  await page.getByLabel('Password').fill('sso-password-1');
+  await page.getByRole('button', { name: 'Log in' }).click();
+  // Back in vink, past the second factor the provider asked for, with the
+  // session cookie (SameSite=Strict) in place after the cross-site return.
+  await page.waitForURL(`${base}/concerns`);
+  assert.match(await page.locator('.vink-user').textContent(), /Sara Single/);
+  await check(page, 'concern list after single sign-on');
+  // Proving identity again goes through the provider's form once more.
+  await page.goto(`${base}/login/confirm?next=%2Fusers`);
+  await page.getByRole('link', { name: 'Bekræft med Testudbyderen' }).click();
+  await page.getByLabel('User name').fill('sso-sara');
+  await page.getByLabel('Password').fill('sso-password-1');
+  await page.getByRole('button', { name: 'Log in' }).click();
+  // The secretariat may not administer users: confirmed, then refused there.
+  await page.waitForURL(`${base}/users`);
+  assert.equal((await page.request.get(`${base}/users`)).status(), 403);
   await context.close();
 });

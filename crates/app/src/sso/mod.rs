@@ -731,8 +731,8 @@ mod tests {
     fn the_pkce_challenge_is_rfc_7636s() {
         // RFC 7636, appendix B.
         assert_eq!(
-            pkce_challenge("dBjftJeZ4CVP-mJ0kjCHwQ6tCQnr9GWbxN5Rb4TwiW0"),
-            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGPdgTMJUc"
+            pkce_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
         );
     }
 }

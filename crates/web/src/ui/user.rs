@@ -67,8 +67,8 @@ fn login_page(
     next: String,
     error: &str,
     status: StatusCode,
-    secure: bool,
 ) -> Response {
+    let secure = s.secure_cookies;
     let mut p = Page::new(t, "login.title", None);
     p.csrf = csrf.clone();
     let page = LoginPage {
@@ -104,7 +104,6 @@ pub(super) fn login_refused(s: &AppState, t: Tr, error: &str, status: StatusCode
         "/".into(),
         error,
         status,
-        s.secure_cookies,
     )
 }
 
@@ -129,7 +128,6 @@ pub async fn login_form(
         safe_next(q.next.as_deref()),
         "",
         StatusCode::OK,
-        s.secure_cookies,
     )
 }
 
@@ -153,7 +151,6 @@ pub async fn login(
             next,
             "login.expired",
             StatusCode::FORBIDDEN,
-            s.secure_cookies,
         );
     }
     match vink_app::user::login(&s.app, &username, &form.value("password"), &ip).await {
@@ -175,7 +172,6 @@ pub async fn login(
             next,
             "login.rate_limited",
             StatusCode::TOO_MANY_REQUESTS,
-            s.secure_cookies,
         ),
         Err(AppError::Unauthenticated) => login_page(
             &s,
@@ -185,7 +181,6 @@ pub async fn login(
             next,
             "login.failed",
             StatusCode::UNAUTHORIZED,
-            s.secure_cookies,
         ),
         Err(e) => super::app_error(t, None, e),
     }

@@ -113,7 +113,7 @@ pub async fn setup_second_factor(at: jiff::Timestamp) -> T {
         second_factor_roles: vink_app::second_factor::PERSONAL_DATA_ROLES.to_vec(),
         ..Config::default()
     };
-    setup_inner_keeping(config, None, vink_app::Clock::fixed(at)).await
+    setup_inner_keeping(config, None, vink_app::Clock::fixed(at), None).await
 }
 
 async fn setup_inner(
@@ -122,13 +122,20 @@ async fn setup_inner(
     clock: vink_app::Clock,
 ) -> T {
     config.second_factor_roles.clear();
-    setup_inner_keeping(config, mailer, clock).await
+    setup_inner_keeping(config, mailer, clock, None).await
+}
+
+/// A test application with single sign-on through `sso`, on the system
+/// clock (the provider's tokens carry real times).
+pub async fn setup_sso(config: Config, sso: vink_app::sso::Sso) -> T {
+    setup_inner_keeping(config, None, vink_app::Clock::System, Some(sso)).await
 }
 
 async fn setup_inner_keeping(
     mut config: Config,
     mailer: Option<vink_app::reminder::Mailer>,
     clock: vink_app::Clock,
+    sso: Option<vink_app::sso::Sso>,
 ) -> T {
     config.password_memory_kib = 1024;
     let dir = std::env::temp_dir().join(format!("vink-web-{}", Uuid::now_v7().simple()));
@@ -143,6 +150,7 @@ async fn setup_inner_keeping(
     );
     app.mailer = mailer;
     app.clock = clock;
+    app.sso = sso;
     let app = Arc::new(app);
     let mut tokens = HashMap::new();
     let mut ids = HashMap::new();

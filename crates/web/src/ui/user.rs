@@ -96,15 +96,7 @@ fn login_page(
 
 /// The log-in page with a refusal from single sign-on.
 pub(super) fn login_refused(s: &AppState, t: Tr, error: &str, status: StatusCode) -> Response {
-    login_page(
-        s,
-        t,
-        new_token(),
-        String::new(),
-        "/".into(),
-        error,
-        status,
-    )
+    login_page(s, t, new_token(), String::new(), "/".into(), error, status)
 }
 
 fn new_token() -> String {

@@ -111,8 +111,14 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  server?.kill('SIGINT');
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  // The server writes its last audit checkpoint as it stops: wait for it
+  // before removing its directory.
+  if (server && server.exitCode === null) {
+    const exited = new Promise((ok) => server.once('exit', ok));
+    server.kill('SIGINT');
+    await Promise.race([exited, new Promise((ok) => setTimeout(ok, 15000))]);
+  }
+  if (dir) rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
 });
 
 // Every page a test visits: axe-core finds no WCAG 2.1 A/AA violation, and

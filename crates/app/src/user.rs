@@ -66,6 +66,10 @@ pub struct LoginLimits {
     /// guesses in 15 minutes, then a pause (a six-digit code must not be
     /// guessable by trying).
     pub second_factor: crate::RateLimiter,
+    /// Single sign-on log-ins begun per address and not finished: each
+    /// leaves a row until it is swept, so a flood is stopped. A finished
+    /// log-in gives its count back (many staff share a municipal address).
+    pub sso: crate::RateLimiter,
 }
 
 impl Default for LoginLimits {
@@ -76,6 +80,7 @@ impl Default for LoginLimits {
             address: crate::RateLimiter::new(20, window),
             account: crate::RateLimiter::new(50, window),
             second_factor: crate::RateLimiter::new(5, window),
+            sso: crate::RateLimiter::new(60, window),
         }
     }
 }

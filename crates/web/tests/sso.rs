@@ -658,3 +658,21 @@ async fn a_provider_that_does_not_answer_is_said_so() {
     let (resp, _) = t.login("sek", common::PASSWORD).await;
     assert_eq!(resp.status, StatusCode::SEE_OTHER);
 }
+
+#[tokio::test]
+async fn log_ins_begun_and_never_finished_are_limited_per_address() {
+    let Some(iss) = issuer() else { return };
+    let client = register(&iss, None).await;
+    let t = app(&iss, &client, true).await;
+    let mut b = Browser::new();
+    for _ in 0..60 {
+        assert_eq!(b.get(&t, "/login/sso").await.status, StatusCode::SEE_OTHER);
+    }
+    let r = b.get(&t, "/login/sso").await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    let row = last(&t, "auth.login").await;
+    assert_eq!(
+        (row.outcome.as_str(), row.reason.as_str()),
+        ("denied", "rate_limited")
+    );
+}

@@ -180,7 +180,14 @@ async fn depart(
 }
 
 /// Starts a log-in at the provider; `next` is the local page to land on.
-pub async fn begin_login(app: &App, next: &str) -> Result<Departure> {
+/// Counted per client address (`ip`, as the web layer resolved it).
+pub async fn begin_login(app: &App, next: &str, ip: &str) -> Result<Departure> {
+    if !app.login_limits.sso.try_hit(ip, app.now()) {
+        let public = Actor::public().from_client(ip.parse().ok());
+        app.deny_row(&public, Action::Login, None, "rate_limited")
+            .await?;
+        return Err(AppError::RateLimited);
+    }
     depart(app, "login", None, next, &[]).await
 }
 
@@ -296,7 +303,11 @@ pub async fn complete(app: &App, cb: Callback) -> Result<Outcome> {
     if confirming {
         confirm(app, sso, &claims, &attempt, &cb).await
     } else {
-        log_in(app, sso, &claims, &attempt, cb.client).await
+        let outcome = log_in(app, sso, &claims, &attempt, cb.client).await?;
+        if let (Outcome::SignedIn { .. }, Some(ip)) = (&outcome, cb.client) {
+            app.login_limits.sso.refund(&ip.to_string());
+        }
+        Ok(outcome)
     }
 }
 

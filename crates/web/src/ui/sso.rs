@@ -51,6 +51,9 @@ fn depart(s: &AppState, t: Tr, d: Result<uc::Departure, AppError>) -> Response {
             }
             resp
         }
+        Err(AppError::RateLimited) => {
+            super::user::login_refused(s, t, "login.rate_limited", StatusCode::TOO_MANY_REQUESTS)
+        }
         Err(AppError::Unavailable(_)) => super::user::login_refused(
             s,
             t,
@@ -65,10 +68,11 @@ fn depart(s: &AppState, t: Tr, d: Result<uc::Departure, AppError>) -> Response {
 pub async fn start(
     State(s): State<AppState>,
     UiLang(t): UiLang,
+    ClientIp(ip): ClientIp,
     Query(q): Query<NextQuery>,
 ) -> Response {
     let next = crate::redirect::safe_local_path(q.next.as_deref());
-    let d = uc::begin_login(&s.app, &next).await;
+    let d = uc::begin_login(&s.app, &next, &ip).await;
     depart(&s, t, d)
 }
 

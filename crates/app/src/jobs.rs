@@ -27,6 +27,8 @@ pub enum Job {
     /// Reads the field keys again from the keys file, so a `vink key
     /// rotate` run beside the server takes effect for new values too.
     KeyReload,
+    /// Deletes the cases whose retention period has run out.
+    Retention,
 }
 
 impl Job {
@@ -37,6 +39,7 @@ impl Job {
         Job::FactFold,
         Job::AuditCheckpoint,
         Job::KeyReload,
+        Job::Retention,
     ];
 
     pub fn name(self) -> &'static str {
@@ -47,6 +50,7 @@ impl Job {
             Job::FactFold => "fact_fold",
             Job::AuditCheckpoint => "audit_checkpoint",
             Job::KeyReload => "key_reload",
+            Job::Retention => "retention",
         }
     }
 }
@@ -60,6 +64,7 @@ pub struct Intervals {
     pub fact_fold: Duration,
     pub audit_checkpoint: Duration,
     pub key_reload: Duration,
+    pub retention: Duration,
 }
 
 impl Default for Intervals {
@@ -71,6 +76,7 @@ impl Default for Intervals {
             fact_fold: Duration::from_secs(2),
             audit_checkpoint: Duration::from_secs(60),
             key_reload: Duration::from_secs(10),
+            retention: Duration::from_secs(3600),
         }
     }
 }
@@ -84,6 +90,7 @@ impl Intervals {
             Job::FactFold => self.fact_fold,
             Job::AuditCheckpoint => self.audit_checkpoint,
             Job::KeyReload => self.key_reload,
+            Job::Retention => self.retention,
         }
     }
 }
@@ -106,6 +113,9 @@ pub async fn run_pass(app: &App, job: Job) -> crate::Result<()> {
         }
         Job::KeyReload => {
             app.db.reload_field_keys();
+        }
+        Job::Retention => {
+            crate::retention::run(app).await?;
         }
         Job::Reminders => {
             let s = crate::reminder::run_once(app).await?;

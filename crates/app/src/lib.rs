@@ -26,6 +26,7 @@ pub mod organisation;
 pub mod plan;
 pub mod plan_import;
 pub mod reminder;
+pub mod retention;
 pub mod search;
 pub mod second_factor;
 pub mod spending_import;
@@ -88,6 +89,9 @@ pub struct Config {
     pub reauth_window: SignedDuration,
     /// The name the authenticator app shows for vink.
     pub issuer: String,
+    /// Months after which a concern decided without action is deleted;
+    /// none: never (retention switched off).
+    pub retention_unfounded_months: Option<i32>,
 }
 
 impl Default for Config {
@@ -111,6 +115,7 @@ impl Default for Config {
             second_factor_roles: second_factor::PERSONAL_DATA_ROLES.to_vec(),
             reauth_window: SignedDuration::from_mins(5),
             issuer: "vink".into(),
+            retention_unfounded_months: Some(vink_domain::retention::DEFAULT_UNFOUNDED_MONTHS),
         }
     }
 }

@@ -23,6 +23,9 @@ const ORDERED: &[&str] = &[
     "concerns_decided",
     // The order of receipt, read under a LIMIT (count capped).
     "concerns_received",
+    // The retention job: concerns decided without action, oldest first,
+    // under a LIMIT.
+    "concerns_retention",
     "follow_ups_open",
     "meetings_date_id",
     "courses_active_order",

@@ -44,6 +44,9 @@ struct Cli {
     command: Command,
 }
 
+// Parsed once per process: the size of its largest variant (`serve`'s
+// options) costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     /// Run the web server (applies migrations first).
@@ -133,6 +136,15 @@ enum Command {
         /// VINK_SSO_CLIENT_SECRET instead. Local accounts keep working.
         #[arg(long, env = "VINK_SSO_CONFIG")]
         sso_config: Option<std::path::PathBuf>,
+        /// Months after its decision that a concern decided without action
+        /// (unfounded, advice only) is deleted, checked every hour; 0: never.
+        #[arg(long, env = "VINK_RETENTION_UNFOUNDED_MONTHS", default_value_t = vink_domain::retention::DEFAULT_UNFOUNDED_MONTHS)]
+        retention_unfounded_months: i32,
+    },
+    /// Deletion on schedule.
+    Retention {
+        #[command(subcommand)]
+        command: RetentionCommand,
     },
     /// Apply database migrations and exit.
     Migrate,
@@ -260,6 +272,17 @@ enum UserCommand {
 }
 
 #[derive(Subcommand)]
+enum RetentionCommand {
+    /// Delete now every concern decided without action whose period has
+    /// run out (what `serve` does every hour); prints what went.
+    Run {
+        /// Months after the decision (as for `serve`); 0: delete nothing.
+        #[arg(long, env = "VINK_RETENTION_UNFOUNDED_MONTHS", default_value_t = vink_domain::retention::DEFAULT_UNFOUNDED_MONTHS)]
+        unfounded_months: i32,
+    },
+}
+
+#[derive(Subcommand)]
 enum AuditCommand {
     /// Check the keyed hash chain and the signed checkpoints; exit 0 when
     /// intact, 2 naming the first bad row.
@@ -365,6 +388,18 @@ fn load_keys(cli: &Globals, demo: bool) -> Result<vink_app::keys::KeySet, CliErr
 
 /// The application over the database, with the keys checked against its
 /// audit log: the wrong key, or a chain from before keys, is refused.
+/// The retention period from the command line: 0 switches it off.
+fn retention_months(months: i32) -> Result<Option<i32>, CliError> {
+    match months {
+        0 => Ok(None),
+        m if (1..=vink_domain::retention::MAX_MONTHS).contains(&m) => Ok(Some(m)),
+        _ => Err(CliError::Usage(format!(
+            "the retention period must be 1 to {} months, or 0 for never",
+            vink_domain::retention::MAX_MONTHS
+        ))),
+    }
+}
+
 async fn app(cli: &Globals, config: Config, demo: bool) -> Result<App, CliError> {
     let keys = load_keys(cli, demo)?;
     if keys.fields.is_none() {
@@ -455,7 +490,9 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             checkpoint_interval_seconds,
             second_factor_roles,
             sso_config,
+            retention_unfounded_months,
         } => {
+            let retention_unfounded_months = retention_months(retention_unfounded_months)?;
             // Settings that cannot work stop vink here, not at the first log-in.
             let sso = match sso_config {
                 Some(path) => {
@@ -520,6 +557,7 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
                     .or_else(|| demo.then(|| "33 00 00 00 (fiktivt demonummer)".to_string())),
                 metrics_token,
                 metrics_allow,
+                retention_unfounded_months,
                 ..Config::default()
             };
             let mut app = app(&cli, config, demo).await?;
@@ -671,6 +709,23 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             r
         }
         Command::Audit { command } => audit(&cli, command).await,
+        Command::Retention {
+            command: RetentionCommand::Run { unfounded_months },
+        } => {
+            let config = Config {
+                retention_unfounded_months: retention_months(unfounded_months)?,
+                ..Config::default()
+            };
+            let app = app(&cli, config, false).await?;
+            let r = vink_app::retention::run(&app).await;
+            app.db.close().await;
+            let r = r?;
+            println!(
+                "retention: {} concerns and {} persons deleted",
+                r.concerns, r.persons
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Key {
             command: KeyCommand::Rotate { settle_seconds },
         } => rotate(&cli, settle_seconds).await,

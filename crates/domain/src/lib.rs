@@ -17,6 +17,7 @@ pub mod person;
 pub mod plan;
 pub mod policy;
 pub mod report;
+pub mod retention;
 pub mod search;
 pub mod second_factor;
 pub mod series;

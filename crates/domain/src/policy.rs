@@ -80,6 +80,9 @@ pub enum Action {
     /// Re-encrypting every sealed value under a new field key: by the
     /// command line only.
     KeyRotate,
+    /// Deleting a case whose retention period has run out (the retention
+    /// job or `vink retention run`): one row per deleted concern.
+    RetentionRun,
 }
 
 impl Action {
@@ -130,6 +133,7 @@ impl Action {
         Action::Reauthenticate,
         Action::SecondFactorReset,
         Action::KeyRotate,
+        Action::RetentionRun,
     ];
 
     /// The audit log's code for the action.
@@ -180,6 +184,7 @@ impl Action {
             Action::Reauthenticate => "auth.reauthenticate",
             Action::SecondFactorReset => "user.second_factor_reset",
             Action::KeyRotate => "key.rotate",
+            Action::RetentionRun => "retention.delete",
         }
     }
 }
@@ -356,7 +361,7 @@ pub fn decide(actor: &Actor, action: Action, resource: &Resource<'_>) -> Access 
     match role {
         Role::Secretariat => match action {
             SecondFactor | Reauthenticate => ALLOW,
-            SecondFactorReset | KeyRotate => ROLE,
+            SecondFactorReset | KeyRotate | RetentionRun => ROLE,
             ConcernCreate | ConcernRead | ConcernList | ConcernTransition | ConcernPause
             | ConcernLinkPerson | ConcernDecide | MeetingCreate | MeetingRead | MeetingList
             | MeetingUpdate | AgendaAdd | RecommendationRecord | DashboardRead | CourseCreate
@@ -368,7 +373,7 @@ pub fn decide(actor: &Actor, action: Action, resource: &Resource<'_>) -> Access 
         },
         Role::CoordinationUnit => match action {
             SecondFactor | Reauthenticate => ALLOW,
-            SecondFactorReset | KeyRotate => ROLE,
+            SecondFactorReset | KeyRotate | RetentionRun => ROLE,
             ConcernList | MeetingList | DashboardRead | CourseList | FollowUpList | CorpsRead
             | OutcomeRead | KeyFigureRead | ActivityRead | PlanRead | Search | Login | Logout => {
                 ALLOW
@@ -396,7 +401,7 @@ pub fn decide(actor: &Actor, action: Action, resource: &Resource<'_>) -> Access 
         },
         Role::Auditor => match action {
             SecondFactor | Reauthenticate => ALLOW,
-            SecondFactorReset | KeyRotate => ROLE,
+            SecondFactorReset | KeyRotate | RetentionRun => ROLE,
             AuditRead | Login | Logout => ALLOW,
             ConcernCreate | ConcernReport | ConcernRead | ConcernList | ConcernTransition
             | ConcernPause | ConcernLinkPerson | ConcernDecide | MeetingCreate | MeetingRead
@@ -409,7 +414,7 @@ pub fn decide(actor: &Actor, action: Action, resource: &Resource<'_>) -> Access 
         },
         Role::Admin => match action {
             SecondFactor | Reauthenticate | SecondFactorReset => ALLOW,
-            KeyRotate => ROLE,
+            KeyRotate | RetentionRun => ROLE,
             UserManage | Login | Logout => ALLOW,
             ConcernCreate | ConcernReport | ConcernRead | ConcernList | ConcernTransition
             | ConcernPause | ConcernLinkPerson | ConcernDecide | MeetingCreate | MeetingRead
@@ -422,7 +427,7 @@ pub fn decide(actor: &Actor, action: Action, resource: &Resource<'_>) -> Access 
         },
         Role::Mentor => match action {
             SecondFactor | Reauthenticate => ALLOW,
-            SecondFactorReset | KeyRotate => ROLE,
+            SecondFactorReset | KeyRotate | RetentionRun => ROLE,
             CourseList | FollowUpList | Search | Login | Logout => ALLOW,
             CourseRead | CoursePlan | ContactLog | AssessmentRecord => match resource {
                 Resource::Course { mentor_user, .. } => {
@@ -443,7 +448,7 @@ pub fn decide(actor: &Actor, action: Action, resource: &Resource<'_>) -> Access 
         },
         Role::Analyst => match action {
             SecondFactor | Reauthenticate => ALLOW,
-            SecondFactorReset | KeyRotate => ROLE,
+            SecondFactorReset | KeyRotate | RetentionRun => ROLE,
             OutcomeRead | KeyFigureRead | ActivityRead | PlanRead | FundingRead | Login
             | Logout => ALLOW,
             ConcernCreate | ConcernReport | ConcernRead | ConcernList | ConcernTransition
@@ -462,7 +467,7 @@ fn public(action: Action) -> Access {
     use Action::*;
     match action {
         ConcernReport | Login => ALLOW,
-        SecondFactor | Reauthenticate | SecondFactorReset | KeyRotate => ROLE,
+        SecondFactor | Reauthenticate | SecondFactorReset | KeyRotate | RetentionRun => ROLE,
         ConcernCreate | ConcernRead | ConcernList | ConcernTransition | ConcernPause
         | ConcernLinkPerson | ConcernDecide | MeetingCreate | MeetingRead | MeetingList
         | MeetingUpdate | AgendaAdd | RecommendationRecord | DashboardRead | AuditRead
@@ -478,7 +483,7 @@ fn public(action: Action) -> Access {
 fn system(action: Action) -> Access {
     use Action::*;
     match action {
-        SecondFactorReset | KeyRotate => ALLOW,
+        SecondFactorReset | KeyRotate | RetentionRun => ALLOW,
         SecondFactor | Reauthenticate => ROLE,
         ConcernCreate | ConcernTransition | ConcernPause | ConcernDecide | MeetingCreate
         | MeetingUpdate | AgendaAdd | RecommendationRecord | UserManage | ReminderRun

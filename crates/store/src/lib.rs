@@ -24,6 +24,7 @@ pub mod person;
 pub mod plan;
 pub mod query_plan;
 pub mod reminder;
+pub mod retention;
 pub mod sealed;
 pub mod search;
 pub mod second_factor;

@@ -419,6 +419,15 @@ pub fn list_queries(i: &PlanInputs) -> Vec<NamedQuery> {
             true,
         )),
     );
+    // The retention job's next batch (cutoff a year back, 100 at a time).
+    let mut w = Conditions::default();
+    w.param(Bind::I64(i.now - 365 * 24 * h));
+    w.param(Bind::I64(100));
+    named(
+        &mut out,
+        "retention due".into(),
+        Some((crate::retention::due_sql(), w)),
+    );
     // The per-person access report over three records (binds: limit, bound,
     // records).
     if let Some(sql) = crate::audit::for_records_sql(3) {

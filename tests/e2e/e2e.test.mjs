@@ -33,6 +33,7 @@ async function ssoSettings() {
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({
       redirect_uris: [`${base}/login/sso/callback`],
+      post_logout_redirect_uris: [`${base}/login`],
       response_types: ['code'], grant_types: ['authorization_code'], require_auth_time: true,
     }),
   });
@@ -700,5 +701,13 @@ test('single sign-on: log in at the identity provider and land in vink', async (
   // The secretariat may not administer users: confirmed, then refused there.
   await page.waitForURL(`${base}/users`);
   assert.equal((await page.request.get(`${base}/users`)).status(), 403);
+  // Log-out ends the provider's session too: after confirming there, the
+  // button asks for the password again instead of letting anyone in.
+  await page.goto(`${base}/dashboard`);
+  await page.getByRole('button', { name: 'Log ud' }).click();
+  await page.getByRole('button', { name: /yes/i }).click();
+  await page.waitForURL(`${base}/login`);
+  await page.getByRole('link', { name: 'Log ind med Testudbyderen' }).click();
+  await page.getByLabel('User name').waitFor();
   await context.close();
 });

@@ -39,6 +39,7 @@ fn issuer() -> Option<String> {
 async fn register(issuer: &str, tamper: Option<&str>) -> (String, String) {
     let mut body = json!({
         "redirect_uris": [REDIRECT],
+        "post_logout_redirect_uris": ["http://vink.test/login"],
         "response_types": ["code"],
         "grant_types": ["authorization_code"],
         "require_auth_time": true,
@@ -674,5 +675,89 @@ async fn log_ins_begun_and_never_finished_are_limited_per_address() {
     assert_eq!(
         (row.outcome.as_str(), row.reason.as_str()),
         ("denied", "rate_limited")
+    );
+}
+
+/// The first answers of the provider to an authorisation request: whether
+/// it asks for a log-in (its form) or sends the browser straight back.
+async fn asks_for_log_in(b: &Browser, auth_url: &str) -> bool {
+    let r = b.idp.get(auth_url).send().await.unwrap();
+    let to = location(r.url(), r.headers());
+    if to.starts_with(REDIRECT) {
+        return false;
+    }
+    let r = b.idp.get(&to).send().await.unwrap();
+    if r.status() == reqwest::StatusCode::OK {
+        return true;
+    }
+    !location(r.url(), r.headers()).starts_with(REDIRECT)
+}
+
+#[tokio::test]
+async fn log_out_ends_the_session_at_the_provider_too() {
+    let Some(iss) = issuer() else { return };
+    let client = register(&iss, None).await;
+    // No second factor asked of local users here: their log-out is checked last.
+    let t = app_asking(&iss, &client, true, &[]).await;
+    let mut b = Browser::new();
+    b.sso_login(&t, "sso-sara").await;
+    let page = b.get(&t, "/dashboard").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.header("location"));
+    let csrf = T::csrf_of(&page);
+    let r = t
+        .post_form("/logout", &b.cookie_header(), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert!(
+        r.header("set-cookie").starts_with("vink_session=;"),
+        "the vink session ends"
+    );
+    let i = r.text.find("url=").unwrap() + 4;
+    let to = r.text[i..i + r.text[i..].find('"').unwrap()]
+        .replace("&#38;", "&")
+        .replace("&amp;", "&");
+    assert!(to.starts_with(&format!("{iss}/session/end?")), "{to}");
+    assert!(
+        to.contains("post_logout_redirect_uri=http%3A%2F%2Fvink.test%2Flogin"),
+        "{to}"
+    );
+
+    // Had the browser stopped there, the provider would let the next person
+    // at this computer straight in.
+    let start = Browser {
+        idp: b.idp.clone(),
+        cookies: BTreeMap::new(),
+    }
+    .get(&t, "/login/sso")
+    .await;
+    assert!(!asks_for_log_in(&b, &start.header("location")).await);
+
+    // The provider asks to confirm, ends its session and sends the browser
+    // back to vink's log-in page.
+    let confirm = b.idp.get(&to).send().await.unwrap();
+    assert_eq!(confirm.status(), reqwest::StatusCode::OK);
+    let (action, mut fields) = auto_form(&confirm.text().await.unwrap());
+    fields.push(("logout".into(), "yes".into()));
+    let r = b.idp.post(action).form(&fields).send().await.unwrap();
+    assert_eq!(location(r.url(), r.headers()), "http://vink.test/login");
+    let mut b2 = Browser {
+        idp: b.idp.clone(),
+        cookies: BTreeMap::new(),
+    };
+    let start = b2.get(&t, "/login/sso").await;
+    assert!(
+        asks_for_log_in(&b, &start.header("location")).await,
+        "a password again"
+    );
+
+    // A local user's log-out stays local.
+    let (_, cookie) = t.login("sek", common::PASSWORD).await;
+    let page = t.page("/dashboard", &cookie).await;
+    let r = t
+        .post_form("/logout", &cookie, &[("csrf", &T::csrf_of(&page))])
+        .await;
+    assert_eq!(
+        (r.status, r.header("location").as_str()),
+        (StatusCode::SEE_OTHER, "/login")
     );
 }

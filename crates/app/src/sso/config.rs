@@ -5,6 +5,8 @@
 //! client_id = "vink"
 //! client_secret_file = "/etc/vink/sso-secret"  # or client_secret, or VINK_SSO_CLIENT_SECRET
 //! redirect_uri = "https://vink.example.dk/login/sso/callback"
+//! # post_logout_redirect_uri = "https://vink.example.dk/login"  # the default
+//! # logout_at_provider = true                                  # log-out ends the provider's session too
 //! display_name = "Københavns Kommune"          # on the log-in button
 //! scopes = ["profile", "email", "vink"]         # openid is always asked for
 //!
@@ -67,6 +69,11 @@ pub struct SsoConfig {
     pub client_id: String,
     pub(crate) client_secret: String,
     pub redirect_uri: String,
+    /// Where the provider sends the browser after a log-out there: vink's
+    /// log-in page unless set (register it at the provider).
+    pub post_logout_redirect_uri: String,
+    /// Whether log-out at vink also ends the session at the provider.
+    pub logout_at_provider: bool,
     /// The provider's name, on the log-in button.
     pub display_name: String,
     /// `openid` and the configured scopes.
@@ -95,6 +102,8 @@ struct File {
     client_secret: Option<String>,
     client_secret_file: Option<PathBuf>,
     redirect_uri: String,
+    post_logout_redirect_uri: Option<String>,
+    logout_at_provider: Option<bool>,
     display_name: Option<String>,
     #[serde(default)]
     scopes: Vec<String>,
@@ -195,6 +204,22 @@ impl SsoConfig {
             }
         };
         let client_secret = client_secret.trim().to_string();
+        let post_logout_redirect_uri = match f.post_logout_redirect_uri {
+            Some(u) => {
+                let parsed =
+                    Url::parse(&u).map_err(|e| bad(format!("post_logout_redirect_uri: {e}")))?;
+                if !matches!(parsed.scheme(), "https" | "http") {
+                    return Err(bad("post_logout_redirect_uri: must be http(s)"));
+                }
+                u
+            }
+            None => {
+                let mut u = redirect.clone();
+                u.set_path("/login");
+                u.set_query(None);
+                u.to_string()
+            }
+        };
         if client_secret.is_empty() || f.client_id.trim().is_empty() {
             return Err(bad("client_id and the client secret must not be empty"));
         }
@@ -254,6 +279,8 @@ impl SsoConfig {
             client_id: f.client_id.trim().to_string(),
             client_secret,
             redirect_uri: f.redirect_uri,
+            post_logout_redirect_uri,
+            logout_at_provider: f.logout_at_provider.unwrap_or(true),
             display_name: f
                 .display_name
                 .filter(|s| !s.trim().is_empty())
@@ -283,6 +310,8 @@ redirect_uri = "https://vink.example.dk/login/sso/callback"
         assert_eq!(c.scopes, vec!["openid".to_string()]);
         assert_eq!(c.client_auth, ClientAuth::Basic);
         assert_eq!(c.display_name, "login.example.dk");
+        assert_eq!(c.post_logout_redirect_uri, "https://vink.example.dk/login");
+        assert!(c.logout_at_provider);
         assert!(c.claims.roles.is_empty());
         assert!(!format!("{c:?}").contains("s3cret"));
     }

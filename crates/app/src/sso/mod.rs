@@ -709,6 +709,40 @@ pub async fn dismiss_access(app: &App, actor: &Actor, request: Uuid) -> Result<(
     Ok(())
 }
 
+/// Where to send the browser after a log-out at vink, so the session at
+/// the provider ends too (otherwise the next person at a shared computer
+/// would be let in by it without a password): the provider's end-session
+/// address, for users who log in through it, where the provider has one
+/// and the settings do not switch it off. The provider may ask the person
+/// to confirm, then sends them to `post_logout_redirect_uri`.
+pub async fn logout_redirect(app: &App, user_id: Uuid) -> Result<Option<String>> {
+    let Some(sso) = app.sso.as_ref().filter(|s| s.config.logout_at_provider) else {
+        return Ok(None);
+    };
+    let mut tx = app.db.begin_read().await?;
+    let linked = store::has_identity(&mut tx, user_id).await?;
+    tx.commit().await?;
+    if !linked {
+        return Ok(None);
+    }
+    let meta = match sso.provider.metadata(&sso.config, app.now()).await {
+        Ok(m) => m,
+        Err(e) => {
+            tracing::warn!(error = %e, "single sign-on provider unusable at log-out");
+            return Ok(None);
+        }
+    };
+    Ok(meta.end_session_endpoint.map(|mut url| {
+        url.query_pairs_mut()
+            .append_pair("client_id", &sso.config.client_id)
+            .append_pair(
+                "post_logout_redirect_uri",
+                &sso.config.post_logout_redirect_uri,
+            );
+        url.into()
+    }))
+}
+
 /// The provider's name where the user logs in through it (to offer
 /// re-authentication there); empty otherwise.
 pub async fn offered_to(app: &App, user_id: Uuid) -> Result<String> {

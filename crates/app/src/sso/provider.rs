@@ -84,6 +84,8 @@ struct Discovery {
     authorization_endpoint: String,
     token_endpoint: String,
     jwks_uri: String,
+    #[serde(default)]
+    end_session_endpoint: Option<String>,
 }
 
 /// The provider's endpoints and keys as last fetched.
@@ -91,6 +93,9 @@ struct Discovery {
 pub(crate) struct Metadata {
     pub authorization_endpoint: Url,
     pub token_endpoint: Url,
+    /// Where a log-out at vink ends the provider's session too (OpenID
+    /// Connect RP-Initiated Logout), where the provider has one.
+    pub end_session_endpoint: Option<Url>,
     jwks_uri: Url,
     keys: Vec<Jwk>,
     fetched: Timestamp,
@@ -200,6 +205,11 @@ impl Provider {
         Ok(Metadata {
             authorization_endpoint: endpoint("authorization_endpoint", &d.authorization_endpoint)?,
             token_endpoint: endpoint("token_endpoint", &d.token_endpoint)?,
+            end_session_endpoint: d
+                .end_session_endpoint
+                .as_deref()
+                .map(|e| endpoint("end_session_endpoint", e))
+                .transpose()?,
             jwks_uri,
             keys,
             fetched: now,

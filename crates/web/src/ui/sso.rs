@@ -106,6 +106,28 @@ struct Bounce {
     to: String,
 }
 
+/// A page of this site that moves the browser on at once (a navigation,
+/// not a redirect: after a form's POST a redirect to another site would
+/// fall under the page's `form-action 'self'`).
+pub(super) fn onward(t: Tr, title: &str, text: &str, to: String) -> Response {
+    let page = Bounce {
+        lang: t.lang.code(),
+        title: t.t(title).to_string(),
+        text: t.t(text).to_string(),
+        to,
+    };
+    let mut resp = render(StatusCode::OK, &page);
+    resp.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    resp.headers_mut().insert(
+        header::REFERRER_POLICY,
+        header::HeaderValue::from_static("no-referrer"),
+    );
+    resp
+}
+
 /// `GET /login/sso/callback`: a page of this site that moves on at once.
 pub async fn callback(UiLang(t): UiLang, Query(b): Query<Back>) -> Response {
     let mut q = form_urlencoded::Serializer::new(String::new());
@@ -119,23 +141,13 @@ pub async fn callback(UiLang(t): UiLang, Query(b): Query<Back>) -> Response {
             q.append_pair(k, &v);
         }
     }
-    let page = Bounce {
-        lang: t.lang.code(),
-        title: t.t("login.sso_continue_title").to_string(),
-        text: t.t("login.sso_continue").to_string(),
-        to: format!("/login/sso/complete?{}", q.finish()),
-    };
-    let mut resp = render(StatusCode::OK, &page);
     // The code is in this page's address: not to be kept or passed on.
-    resp.headers_mut().insert(
-        header::CACHE_CONTROL,
-        header::HeaderValue::from_static("no-store"),
-    );
-    resp.headers_mut().insert(
-        header::REFERRER_POLICY,
-        header::HeaderValue::from_static("no-referrer"),
-    );
-    resp
+    onward(
+        t,
+        "login.sso_continue_title",
+        "login.sso_continue",
+        format!("/login/sso/complete?{}", q.finish()),
+    )
 }
 
 /// `GET /login/sso/complete`: the work of the callback.

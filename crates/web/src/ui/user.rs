@@ -193,10 +193,18 @@ pub async fn logout(
     if !form.csrf_ok(&user.session) {
         return super::csrf_failed(t, &user.session);
     }
+    // Asked before the session ends (the provider's address is fetched
+    // if need be); a provider that does not answer leaves a local log-out.
+    let at_provider = vink_app::sso::logout_redirect(&s.app, user.session.user_id)
+        .await
+        .unwrap_or_default();
     if let Err(e) = vink_app::user::logout(&s.app, &user.session, &user.session_id).await {
         return super::app_error(t, Some(&user.session), e);
     }
-    let mut resp = super::flash::redirect(s.secure_cookies, "/login", "logged_out");
+    let mut resp = match at_provider {
+        Some(url) => super::sso::onward(t, "login.sso_logout_title", "login.sso_logout", url),
+        None => super::flash::redirect(s.secure_cookies, "/login", "logged_out"),
+    };
     if let Ok(v) = set_cookie(SESSION_COOKIE, "", s.secure_cookies, Some(0)).parse() {
         resp.headers_mut().append(header::SET_COOKIE, v);
     }

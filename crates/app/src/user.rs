@@ -543,6 +543,8 @@ pub struct UserSummary {
     pub live_tokens: i64,
     /// Whether the user logs in with a second factor.
     pub second_factor: bool,
+    /// Whether the user logs in through the single sign-on provider.
+    pub single_sign_on: bool,
 }
 
 /// Every user, for the administrator. Audited as one read.
@@ -567,6 +569,7 @@ fn summary(r: store::UserListRow) -> UserSummary {
         active: r.active,
         live_tokens: r.live_tokens,
         second_factor: r.second_factor,
+        single_sign_on: r.single_sign_on,
     }
 }
 
@@ -662,6 +665,21 @@ pub async fn revoke_tokens(app: &App, actor: &Actor, username: &str) -> Result<u
     let n = store::revoke_tokens(&mut tx, user.id, at).await?;
     tx.commit_noting(Some("tokens_revoked".into())).await?;
     Ok(n)
+}
+
+/// Removes a user's link to the single sign-on provider (granted to the
+/// wrong person, or the person moved): they can no longer log in through
+/// it, their sessions end, and the person asks for access anew.
+pub async fn unlink_single_sign_on(app: &App, actor: &Actor, username: &str) -> Result<()> {
+    let (mut tx, user) = managed_user(app, actor, username).await?;
+    if vink_store::sso::unlink_user(&mut tx, user.id).await? == 0 {
+        return Err(AppError::Conflict(
+            "the user does not log in through single sign-on".into(),
+        ));
+    }
+    store::end_sessions(&mut tx, user.id).await?;
+    tx.commit_noting(Some("sso_unlinked".into())).await?;
+    Ok(())
 }
 
 /// Lets a disabled user log in again.

@@ -214,3 +214,14 @@ pub async fn delete_access_request(tx: &mut Authorized, id: Uuid) -> Result<bool
     .rows_affected())
         == 1)
 }
+
+/// Removes every link of a user to the provider; how many there were.
+pub async fn unlink_user(tx: &mut Authorized, user_id: Uuid) -> Result<u64> {
+    Ok(on!(tx, |c| sqlx::query(
+        "DELETE FROM external_identities WHERE user_id = $1"
+    )
+    .bind(user_id)
+    .execute(c)
+    .await?
+    .rows_affected()))
+}

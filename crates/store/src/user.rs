@@ -298,6 +298,8 @@ pub struct UserListRow {
     pub live_tokens: i64,
     /// Whether the user has a confirmed second factor.
     pub second_factor: bool,
+    /// Whether the user logs in through the single sign-on provider.
+    pub single_sign_on: bool,
 }
 
 /// A user row as the administrator sees it; `$1` is now.
@@ -305,7 +307,8 @@ const USER_LIST_SQL: &str =
     "SELECT u.id, u.username, u.display_name, u.role, g.code AS agency, u.active,
         (SELECT COUNT(*) FROM api_tokens t WHERE t.user_id = u.id
            AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $1)) AS live_tokens,
-        (f.confirmed_at IS NOT NULL) AS second_factor
+        (f.confirmed_at IS NOT NULL) AS second_factor,
+        EXISTS (SELECT 1 FROM external_identities e WHERE e.user_id = u.id) AS single_sign_on
      FROM users u LEFT JOIN agencies g ON g.id = u.agency_id
      LEFT JOIN second_factors f ON f.user_id = u.id";
 

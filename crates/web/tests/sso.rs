@@ -559,6 +559,27 @@ async fn without_a_role_mapping_an_administrator_grants_access() {
         (row.actor, row.reason.as_str()),
         (Some(u.id), "sso,provider_second_factor")
     );
+    // The administrator removes the link: Nils's session ends, and the
+    // provider's word no longer makes him that user.
+    let page = t.page("/users/nils", &cookie).await;
+    assert!(page.text.contains("/users/nils/unlink-sso"));
+    let r = t
+        .post_form(
+            "/users/nils/unlink-sso",
+            &cookie,
+            &[("csrf", &T::csrf_of(&page))],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    assert_eq!(last(&t, "user.manage").await.reason, "sso_unlinked");
+    assert_eq!(
+        b.get(&t, "/courses").await.status,
+        StatusCode::SEE_OTHER,
+        "logged out"
+    );
+    let r = Browser::new().sso_login(&t, "sso-nils").await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(last(&t, "auth.login").await.reason, "sso_awaiting_access");
 }
 
 #[tokio::test]

@@ -321,6 +321,7 @@ pub async fn action(
         "disable" => "disable",
         "enable" => "enable",
         "reset-second-factor" => "second_factor",
+        "unlink-sso" => "sso_unlinked",
         _ => {
             return error_page(
                 t,
@@ -353,6 +354,9 @@ pub async fn action(
             "revoke" => uc::revoke_tokens(&s.app, &a, &u).await.map(|_| None),
             "disable" => uc::disable_user(&s.app, &a, &u).await.map(|_| None),
             "second_factor" => vink_app::second_factor::reset(&s.app, &a, &u)
+                .await
+                .map(|_| None),
+            "sso_unlinked" => uc::unlink_single_sign_on(&s.app, &a, &u)
                 .await
                 .map(|_| None),
             _ => uc::enable_user(&s.app, &a, &u).await.map(|_| None),

@@ -22,6 +22,19 @@ use vink_app::sso::{Sso, SsoConfig};
 /// takes the address from the provider's redirect).
 const REDIRECT: &str = "http://vink.test/login/sso/callback";
 const IDP_PASSWORD: &str = "sso-password-1";
+const METRICS_TOKEN: &str = "scrape-secret-sso";
+
+/// `/metrics` as Prometheus reads it.
+async fn metrics(t: &T) -> String {
+    t.send(
+        Request::get("/metrics")
+            .header(header::AUTHORIZATION, format!("Bearer {METRICS_TOKEN}"))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await
+    .text
+}
 
 fn issuer() -> Option<String> {
     match std::env::var("VINK_TEST_OIDC_ISSUER") {
@@ -102,6 +115,7 @@ async fn app_asking(
 ) -> T {
     let config = Config {
         second_factor_roles: second_factor.to_vec(),
+        metrics_token: Some(METRICS_TOKEN.into()),
         ..Config::default()
     };
     common::setup_sso(config, Sso::new(settings(issuer, client, roles)).unwrap()).await
@@ -419,6 +433,9 @@ async fn forged_id_tokens_are_refused_and_audited() {
             user_row(&t, "sso-sara").await.is_none(),
             "{mode}: nothing made"
         );
+        let m = metrics(&t).await;
+        let line = format!("vink_sso_logins_total{{outcome=\"refused\",reason=\"{reason}\"}}");
+        assert!(m.contains(&line), "{mode}: {line} not in {m}");
     }
 }
 

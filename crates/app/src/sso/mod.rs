@@ -217,16 +217,36 @@ async fn refuse(
     app: &App,
     actor: &Actor,
     record: Option<RecordRef>,
-    reason: &str,
+    reason: &'static str,
     tell: Refusal,
 ) -> Result<Outcome> {
     tracing::info!(reason, "single sign-on refused");
     app.deny_row(actor, Action::Login, record, reason).await?;
+    counted("refused", reason);
     Ok(Outcome::Refused(tell))
+}
+
+/// Counts an answer on `/metrics` (`vink_sso_logins_total`): a refusal by
+/// its reason, so forged tokens or a misconfigured provider show there.
+fn counted(outcome: &'static str, reason: &'static str) {
+    metrics::counter!("vink_sso_logins_total", "outcome" => outcome, "reason" => reason)
+        .increment(1);
 }
 
 /// Ends a log-in at the provider: see the module's description.
 pub async fn complete(app: &App, cb: Callback) -> Result<Outcome> {
+    let outcome = finish(app, cb).await?;
+    match &outcome {
+        Outcome::SignedIn { .. } => counted("signed_in", ""),
+        Outcome::Confirmed { .. } => counted("confirmed", ""),
+        Outcome::AwaitingAccess => counted("awaiting_access", ""),
+        // Counted with its reason where it was refused.
+        Outcome::Refused(_) => {}
+    }
+    Ok(outcome)
+}
+
+async fn finish(app: &App, cb: Callback) -> Result<Outcome> {
     let sso = sso(app)?;
     let public = Actor::public().from_client(cb.client);
     let failed = |reason: &'static str| refuse(app, &public, None, reason, Refusal::Failed);
@@ -336,6 +356,7 @@ async fn confirm(
         let record = Some(RecordRef::user(session.user_id));
         app.deny_row(&actor, Action::Reauthenticate, record, "sso_other_person")
             .await?;
+        counted("refused", "sso_other_person");
         return Ok(Outcome::Refused(Refusal::OtherPerson));
     }
     let tx = app.db.begin().await?;

@@ -141,14 +141,9 @@ fn dummy_hash(memory_kib: u32) -> Option<String> {
         .clone()
 }
 
-/// Creates a user. Called by administrators and by the command line.
-pub async fn add_user(app: &App, actor: &Actor, new: &NewUser) -> Result<Uuid> {
-    let id = vink_domain::new_id();
-    // Access first; the password is hashed before the write lock is taken.
-    app.require(actor, Action::UserManage, user_record(id))
-        .await?;
-    let mut errs = FieldErrors::new();
-    let username = new.username.trim().to_lowercase();
+/// A new user's name, normalised, or an error on the field.
+pub(crate) fn checked_username(errs: &mut FieldErrors, raw: &str) -> String {
+    let username = raw.trim().to_lowercase();
     if !valid_username(&username) {
         errs.add(
             "username",
@@ -156,6 +151,45 @@ pub async fn add_user(app: &App, actor: &Actor, new: &NewUser) -> Result<Uuid> {
             "use 2-64 characters: a-z, 0-9, '.', '_' or '-'",
         );
     }
+    username
+}
+
+/// A new user's agency by its code, or an error on the field: unknown, or
+/// missing for a coordination-unit member.
+pub(crate) async fn checked_agency(
+    tx: &mut vink_store::Tx,
+    errs: &mut FieldErrors,
+    role: Option<Role>,
+    code: Option<&str>,
+) -> Result<Option<Uuid>> {
+    let agency = match code.map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(code) => match organisation::agency_by_code(tx, code).await? {
+            Some(a) => Some(a.id),
+            None => {
+                errs.add("agency", "unknown_code", "unknown agency");
+                None
+            }
+        },
+    };
+    if role == Some(Role::CoordinationUnit) && agency.is_none() && errs.get("agency").is_none() {
+        errs.add(
+            "agency",
+            "required",
+            "a coordination-unit member belongs to an agency",
+        );
+    }
+    Ok(agency)
+}
+
+/// Creates a user. Called by administrators and by the command line.
+pub async fn add_user(app: &App, actor: &Actor, new: &NewUser) -> Result<Uuid> {
+    let id = vink_domain::new_id();
+    // Access first; the password is hashed before the write lock is taken.
+    app.require(actor, Action::UserManage, user_record(id))
+        .await?;
+    let mut errs = FieldErrors::new();
+    let username = checked_username(&mut errs, &new.username);
     if new.password.chars().count() < MIN_PASSWORD_LEN {
         errs.add(
             "password",
@@ -202,28 +236,7 @@ pub async fn add_user(app: &App, actor: &Actor, new: &NewUser) -> Result<Uuid> {
             user_record(id),
         )
         .await?;
-    let agency = match new
-        .agency
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        None => None,
-        Some(code) => match organisation::agency_by_code(&mut tx, code).await? {
-            Some(a) => Some(a.id),
-            None => {
-                errs.add("agency", "unknown_code", "unknown agency");
-                None
-            }
-        },
-    };
-    if role == Some(Role::CoordinationUnit) && agency.is_none() && errs.get("agency").is_none() {
-        errs.add(
-            "agency",
-            "required",
-            "a coordination-unit member belongs to an agency",
-        );
-    }
+    let agency = checked_agency(&mut tx, &mut errs, role, new.agency.as_deref()).await?;
     let (role, hash) = match errs.finish((role, hash))? {
         (Some(r), Some(h)) => (r, h),
         _ => return Err(AppError::Internal("validated user fields missing".into())),
@@ -402,12 +415,9 @@ pub async fn login(
     limits.account.refund(&username);
     let (actor, role) = actor_of(&user)?;
     let actor = actor.from_client(client);
-    let session_id = random_hex(32)?;
-    let csrf = random_hex(32)?;
     // A second factor is asked for when the user has one, or must have one
     // by their role; until it is given the session reaches no data.
     let state = crate::second_factor::state_at_login(app, role, enrolled);
-    let passed = (state == crate::second_factor::FactorState::Passed).then_some(micros(now));
     let tx = app.db.begin().await?;
     let mut tx = app
         .authorize(
@@ -418,8 +428,27 @@ pub async fn login(
             user_record(user.id),
         )
         .await?;
+    let opened = open_session(&mut tx, actor, user, role, state, now).await?;
+    tx.commit().await?;
+    Ok(opened)
+}
+
+/// Opens a session for `user` in the log-in's transaction (password or
+/// single sign-on): its id for the cookie (stored only as a hash), and the
+/// session, passed at once where `state` says so.
+pub(crate) async fn open_session(
+    tx: &mut vink_store::Authorized,
+    actor: Actor,
+    user: UserRow,
+    role: Role,
+    state: crate::second_factor::FactorState,
+    now: jiff::Timestamp,
+) -> Result<(String, Session)> {
+    let session_id = random_hex(32)?;
+    let csrf = random_hex(32)?;
+    let passed = (state == crate::second_factor::FactorState::Passed).then_some(micros(now));
     store::insert_session(
-        &mut tx,
+        tx,
         &secret_hash(&session_id),
         user.id,
         &csrf,
@@ -427,7 +456,6 @@ pub async fn login(
         passed,
     )
     .await?;
-    tx.commit().await?;
     Ok((
         session_id,
         Session {

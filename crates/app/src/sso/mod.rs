@@ -194,13 +194,7 @@ pub async fn begin_login(app: &App, next: &str, ip: &str) -> Result<Departure> {
 /// Starts a re-authentication at the provider for a signed-in user: the
 /// provider is asked to authenticate them afresh (`prompt=login`,
 /// `max_age=0`), and the callback checks that it did.
-pub async fn begin_confirm(
-    app: &App,
-    session: &Session,
-    session_id: &str,
-    next: &str,
-) -> Result<Departure> {
-    let _ = session;
+pub async fn begin_confirm(app: &App, session_id: &str, next: &str) -> Result<Departure> {
     depart(
         app,
         "confirm",
@@ -515,31 +509,12 @@ async fn log_in_once(
         }
         store::touch_identity(&mut tx, issuer, &claims.sub, micros(now)).await?;
     }
-    let session_id = crate::random_hex(32)?;
-    let csrf = crate::random_hex(32)?;
-    let passed = (state == FactorState::Passed).then_some(micros(now));
-    vink_store::user::insert_session(
-        &mut tx,
-        &secret_hash(&session_id),
-        user.id,
-        &csrf,
-        micros(now),
-        passed,
-    )
-    .await?;
+    let (session_id, session) =
+        crate::user::open_session(&mut tx, actor, user, role, state, now).await?;
     tx.commit_noting(Some(notes.join(","))).await?;
     Ok(Outcome::SignedIn {
         session_id,
-        session: Box::new(Session {
-            actor,
-            user_id: user.id,
-            username: user.username,
-            display_name: user.display_name,
-            role,
-            csrf,
-            second_factor: state,
-            confirmed_at: now,
-        }),
+        session: Box::new(session),
         next: attempt.next_path.clone(),
     })
 }
@@ -641,34 +616,11 @@ pub async fn grant_access(
     agency: Option<&str>,
 ) -> Result<String> {
     let mut errs = vink_domain::validation::FieldErrors::new();
-    let username = username.trim().to_lowercase();
-    if !vink_domain::user::valid_username(&username) {
-        errs.add(
-            "username",
-            "invalid",
-            "use 2-64 characters: a-z, 0-9, '.', '_' or '-'",
-        );
-    }
+    let username = crate::user::checked_username(&mut errs, username);
     let role = crate::parse_code(&mut errs, "role", role, Role::parse, Role::codes, true);
     let id = vink_domain::new_id();
     let mut tx = app.db.begin().await?;
-    let agency = match agency.map(str::trim).filter(|s| !s.is_empty()) {
-        None => None,
-        Some(code) => match organisation::agency_by_code(&mut tx, code).await? {
-            Some(a) => Some(a.id),
-            None => {
-                errs.add("agency", "unknown_code", "unknown agency");
-                None
-            }
-        },
-    };
-    if role == Some(Role::CoordinationUnit) && agency.is_none() && errs.get("agency").is_none() {
-        errs.add(
-            "agency",
-            "required",
-            "a coordination-unit member belongs to an agency",
-        );
-    }
+    let agency = crate::user::checked_agency(&mut tx, &mut errs, role, agency).await?;
     let request_row = store::access_request(&mut tx, request).await?;
     let mut tx = app
         .authorize(

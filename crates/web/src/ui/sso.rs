@@ -84,7 +84,7 @@ pub async fn confirm_start(
     Query(q): Query<NextQuery>,
 ) -> Response {
     let next = crate::redirect::safe_local_path(q.next.as_deref());
-    let d = uc::begin_confirm(&s.app, &user.session, &user.session_id, &next).await;
+    let d = uc::begin_confirm(&s.app, &user.session_id, &next).await;
     depart(&s, t, d)
 }
 

@@ -371,6 +371,14 @@ async fn insert_new(
     let mut errs = FieldErrors::new();
     for (i, p) in new.persons.iter().enumerate() {
         let person_id = match p.existing {
+            Some(pid) if new.persons[..i].iter().any(|q| q.existing == Some(pid)) => {
+                errs.add(
+                    format!("persons[{i}].person_id"),
+                    "duplicate_person",
+                    "the same person is named twice",
+                );
+                continue;
+            }
             Some(pid) => {
                 if !person::person_exists(tx, pid).await? {
                     errs.add(

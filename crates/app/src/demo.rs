@@ -230,6 +230,7 @@ pub async fn load(app: &App) -> Result<DemoSummary> {
         };
         cstore::insert_concern(&mut tx, &row).await?;
         let n_persons = if rng.chance(15) { 2 } else { 1 };
+        let mut linked: Vec<Uuid> = Vec::new();
         for pos in 0..n_persons {
             // Now and then the same person again (linked), or a look-alike record
             // that the detail page will suggest linking.
@@ -240,13 +241,11 @@ pub async fn load(app: &App) -> Result<DemoSummary> {
                 persons_so_far.push(pid);
                 pid
             };
-            person::link(&mut tx, id, pid, pos).await.or_else(|e| {
-                if e.is_unique_violation() {
-                    Ok(())
-                } else {
-                    Err(e)
-                }
-            })?;
+            // The same person picked twice for one concern is linked once.
+            if !linked.contains(&pid) {
+                linked.push(pid);
+                person::link(&mut tx, id, pid, pos).await?;
+            }
         }
         let ev = |at: Timestamp,
                   kind: &str,

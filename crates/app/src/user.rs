@@ -477,7 +477,8 @@ pub(crate) async fn open_session(
 pub async fn session(app: &App, session_id: &str) -> Result<Option<Session>> {
     let now = app.now();
     let hash = secret_hash(session_id);
-    let mut tx = app.db.begin_read().await?;
+    // One statement on every page: no transaction around it.
+    let mut tx = app.db.read_one().await?;
     let row = store::session(&mut tx, &hash).await?;
     tx.commit().await?;
     let Some(row) = row else { return Ok(None) };
@@ -537,7 +538,8 @@ pub async fn logout(app: &App, session: &Session, session_id: &str) -> Result<()
 /// Resolves an API bearer token to its user, if the token is live (not
 /// revoked, not expired) and the user active.
 pub async fn bearer(app: &App, token: &str) -> Result<Option<Actor>> {
-    let mut tx = app.db.begin_read().await?;
+    // One statement on every API call: no transaction around it.
+    let mut tx = app.db.read_one().await?;
     let user = store::user_by_token(&mut tx, &secret_hash(token), micros(app.now())).await?;
     tx.commit().await?;
     match user {

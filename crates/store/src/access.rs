@@ -30,8 +30,9 @@ pub struct Authorized {
 enum Mode {
     /// The audit row goes into the same transaction as the work.
     Write,
-    /// A read on a reader connection: the row is appended afterwards in a short
-    /// write, and only once it is committed does the caller get the data.
+    /// A read: on SQLite's reader connection the row is appended afterwards in
+    /// a short write; on PostgreSQL in the read's own transaction. Either way
+    /// the caller gets the data only once the row is committed.
     Read(Db),
 }
 
@@ -110,17 +111,20 @@ impl Authorized {
         }));
         match mode {
             Mode::Write => {
-                for f in rows {
-                    audit::append(&mut tx, f).await?;
-                }
+                audit::append_all(&mut tx, rows).await?;
+                tx.commit().await
+            }
+            // PostgreSQL's audit append takes no lock (a pending row, chained
+            // later), so the read's own transaction carries it: one commit
+            // instead of a second transaction on a second connection.
+            Mode::Read(_) if matches!(tx, Tx::Pg(_)) => {
+                audit::append_all(&mut tx, rows).await?;
                 tx.commit().await
             }
             Mode::Read(db) => {
                 tx.commit().await?;
                 let mut w = db.begin().await?;
-                for f in rows {
-                    audit::append(&mut w, f).await?;
-                }
+                audit::append_all(&mut w, rows).await?;
                 w.commit().await
             }
         }

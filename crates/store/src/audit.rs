@@ -50,43 +50,61 @@ impl AuditRow {
     }
 }
 
-/// Appends one row for the work of the transaction it is given.
+/// Appends the rows for the work of the transaction it is given (the grant's
+/// row and any `shown` rows).
 ///
-/// SQLite chains it at once: the write transaction already holds the
-/// database's only write lock. PostgreSQL inserts it into `audit_pending`
-/// instead, so that concurrent requests never wait for each other on the
-/// chain's head row until their commits; [`settle`] chains committed rows
-/// in order. Either way the row commits or rolls back with the work.
-pub(crate) async fn append(tx: &mut Tx, fields: AuditFields) -> Result<()> {
+/// SQLite chains them at once: the write transaction already holds the
+/// database's only write lock. PostgreSQL inserts them into `audit_pending`
+/// instead (queued: sent with the transaction's other inserts, see
+/// [`crate::deferred`]), so that concurrent requests never wait for
+/// each other on the chain's head row until their commits; [`settle`] chains
+/// committed rows in order. Either way the rows commit or roll back with the
+/// work.
+pub(crate) async fn append_all(tx: &mut Tx, rows: Vec<AuditFields>) -> Result<()> {
     match tx {
         Tx::Sqlite(SqliteTx::Write(lease)) => {
             let key = lease.audit_key()?;
-            append_row(tx, &key, fields).await?;
+            for fields in rows {
+                append_row(tx, &key, fields).await?;
+            }
         }
         Tx::Sqlite(SqliteTx::Read(_)) => {
             return Err(StoreError::Corrupt(
                 "an audit row cannot be appended in a read transaction".into(),
             ));
         }
-        Tx::Pg(c) => {
-            sqlx::query(
-                "INSERT INTO audit_pending (at, actor_id, actor_kind, action, record_type, record_id, outcome, reason, client)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        Tx::Pg(_) => {
+            let rows = rows
+                .into_iter()
+                .map(|f| {
+                    vec![
+                        Bind::I64(micros(f.at)),
+                        Bind::OptUuid(f.actor_id),
+                        Bind::Text(f.actor_kind),
+                        Bind::Text(f.action),
+                        Bind::OptText(f.record_type),
+                        Bind::OptUuid(f.record_id),
+                        Bind::Text(f.outcome.code().into()),
+                        Bind::OptText(f.reason),
+                        Bind::OptText(f.client),
+                    ]
+                })
+                .collect();
+            crate::deferred::insert(
+                tx,
+                "audit_pending",
+                "at, actor_id, actor_kind, action, record_type, record_id, outcome, reason, client",
+                rows,
             )
-            .bind(micros(fields.at))
-            .bind(fields.actor_id)
-            .bind(&fields.actor_kind)
-            .bind(&fields.action)
-            .bind(&fields.record_type)
-            .bind(fields.record_id)
-            .bind(fields.outcome.code())
-            .bind(&fields.reason)
-            .bind(&fields.client)
-            .execute(&mut **c)
             .await?;
         }
     }
     Ok(())
+}
+
+/// Appends one row (a refusal's, a log-in's) in its own short write.
+pub(crate) async fn append(tx: &mut Tx, fields: AuditFields) -> Result<()> {
+    append_all(tx, vec![fields]).await
 }
 
 /// Raw appends for the store's chain tests only, chained at once on both

@@ -69,7 +69,10 @@ pub async fn next_counter(tx: &mut Tx, name: &str) -> Result<i64> {
             .fetch_one(&mut **c)
             .await?);
         }
-        Tx::Pg(c) => c,
+        Tx::Pg(c) => {
+            c.flush().await?;
+            c
+        }
     };
     let seq = sequence_name(name);
     // One round trip when the sequence exists (`nextval` of NULL is NULL).
@@ -136,33 +139,34 @@ pub async fn insert_concern(tx: &mut Authorized, r: &ConcernRow) -> Result<()> {
         &r.id.to_string(),
         &r.description,
     )?;
-    let sql = format!(
-        "INSERT INTO concerns ({CONCERN_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
-    );
-    on!(tx, |c| sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
-        .bind(r.id)
-        .bind(&r.case_number)
-        .bind(&r.receipt)
-        .bind(&r.channel)
-        .bind(r.received_at)
-        .bind(&r.reporter_kind)
-        .bind(&r.reporter_organisation)
-        .bind(&r.reporter_name)
-        .bind(&r.reporter_contact)
-        .bind(&description)
-        .bind(r.immediate_danger)
-        .bind(&r.status)
-        .bind(&r.decision)
-        .bind(&r.programme_kind)
-        .bind(r.triage_deadline_at)
-        .bind(r.paused_at)
-        .bind(r.decided_at)
-        .bind(r.created_at)
-        .bind(r.created_by)
-        .execute(c)
-        .await?
-        .rows_affected());
-    Ok(())
+    let row = vec![
+        Bind::Uuid(r.id),
+        Bind::Text(r.case_number.clone()),
+        Bind::OptText(r.receipt.clone()),
+        Bind::Text(r.channel.clone()),
+        Bind::I64(r.received_at),
+        Bind::Text(r.reporter_kind.clone()),
+        Bind::OptText(r.reporter_organisation.clone()),
+        Bind::OptText(r.reporter_name.clone()),
+        Bind::OptText(r.reporter_contact.clone()),
+        Bind::Text(description),
+        Bind::Bool(r.immediate_danger),
+        Bind::Text(r.status.clone()),
+        Bind::OptText(r.decision.clone()),
+        Bind::OptText(r.programme_kind.clone()),
+        Bind::I64(r.triage_deadline_at),
+        Bind::OptI64(r.paused_at),
+        Bind::OptI64(r.decided_at),
+        Bind::I64(r.created_at),
+        Bind::OptUuid(r.created_by),
+    ];
+    crate::deferred::insert(
+        crate::AsTx::as_tx(tx),
+        "concerns",
+        CONCERN_COLS,
+        vec![row],
+    )
+    .await
 }
 
 pub async fn concern(tx: &mut Tx, id: Uuid) -> Result<Option<ConcernRow>> {
@@ -1042,23 +1046,23 @@ pub async fn insert_event(tx: &mut Authorized, e: &EventRow) -> Result<()> {
         &e.id.to_string(),
         e.reason.as_deref(),
     )?;
-    on!(tx, |c| {
-        sqlx::query(
-        "INSERT INTO concern_events (id, concern_id, at, actor_id, kind, from_status, to_status, decision, reason)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+    crate::deferred::insert(
+        crate::AsTx::as_tx(tx),
+        "concern_events",
+        "id, concern_id, at, actor_id, kind, from_status, to_status, decision, reason",
+        vec![vec![
+            Bind::Uuid(e.id),
+            Bind::Uuid(e.concern_id),
+            Bind::I64(e.at),
+            Bind::OptUuid(e.actor_id),
+            Bind::Text(e.kind.clone()),
+            Bind::OptText(e.from_status.clone()),
+            Bind::OptText(e.to_status.clone()),
+            Bind::OptText(e.decision.clone()),
+            Bind::OptText(reason),
+        ]],
     )
-    .bind(e.id)
-    .bind(e.concern_id)
-    .bind(e.at)
-    .bind(e.actor_id)
-    .bind(&e.kind)
-    .bind(&e.from_status)
-    .bind(&e.to_status)
-    .bind(&e.decision)
-    .bind(&reason)
-    .execute(c).await?.rows_affected()
-    });
-    Ok(())
+    .await
 }
 
 /// The history with the acting user's display name, oldest first.

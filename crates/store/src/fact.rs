@@ -21,33 +21,19 @@ pub async fn append(tx: &mut Authorized, facts: &[Fact]) -> Result<()> {
 
 async fn insert(tx: &mut Tx, facts: &[Fact]) -> Result<()> {
     for chunk in facts.chunks(150) {
-        let mut w = Conditions::default();
-        let rows: Vec<String> = chunk
+        let rows = chunk
             .iter()
             .map(|f| {
-                let ps = [
-                    w.param(Bind::Text(f.kind().code().into())),
-                    w.param(Bind::Text(f.day().to_string())),
-                    w.param(Bind::Text(f.code().into())),
-                    w.param(Bind::Text(f.detail().into())),
-                    w.param(Bind::I64(f.n())),
-                ];
-                format!("({})", ps.join(", "))
+                vec![
+                    Bind::Text(f.kind().code().into()),
+                    Bind::Text(f.day().to_string()),
+                    Bind::Text(f.code().into()),
+                    Bind::Text(f.detail().into()),
+                    Bind::I64(f.n()),
+                ]
             })
             .collect();
-        if rows.is_empty() {
-            continue;
-        }
-        let sql = format!(
-            "INSERT INTO facts (kind, day, code, detail, n) VALUES {} RETURNING id",
-            rows.join(", ")
-        );
-        let _: Vec<(i64,)> = on!(tx, |c| bind_all(
-            sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())),
-            &w.binds
-        )
-        .fetch_all(c)
-        .await?);
+        crate::deferred::insert(tx, "facts", "kind, day, code, detail, n", rows).await?;
     }
     Ok(())
 }

@@ -4,6 +4,7 @@
 
 mod access;
 mod db;
+mod deferred;
 mod group;
 mod sql;
 pub use access::{Authorized, record_denied};
@@ -146,6 +147,9 @@ macro_rules! on {
                 $body
             }
             $crate::Tx::Pg(t) => {
+                // Queued inserts first: the statement sees them, and their
+                // errors fail the transaction here.
+                t.flush().await?;
                 let $c = &mut **t;
                 $body
             }

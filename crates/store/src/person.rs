@@ -17,18 +17,20 @@ pub struct PersonRow {
 }
 
 pub async fn insert_person(tx: &mut Authorized, p: &PersonRow) -> Result<()> {
-    on!(tx, |c| {
-        sqlx::query(
-        "INSERT INTO persons (id, name, birth, district, match_key, created_at) VALUES ($1, $2, $3, $4, $5, $6)"
+    crate::deferred::insert(
+        crate::AsTx::as_tx(tx),
+        "persons",
+        "id, name, birth, district, match_key, created_at",
+        vec![vec![
+            Bind::Uuid(p.id),
+            Bind::OptText(p.name.clone()),
+            Bind::OptText(p.birth.clone()),
+            Bind::OptText(p.district.clone()),
+            Bind::OptText(p.match_key.clone()),
+            Bind::I64(p.created_at),
+        ]],
     )
-    .bind(p.id)
-    .bind(&p.name)
-    .bind(&p.birth)
-    .bind(&p.district)
-    .bind(&p.match_key)
-    .bind(p.created_at)
-    .execute(c).await?.rows_affected()
-    });
+    .await?;
     crate::search::index_name(tx, p.id, p.name.as_deref()).await
 }
 
@@ -48,16 +50,17 @@ pub async fn link(
     person_id: Uuid,
     position: i64,
 ) -> Result<()> {
-    on!(tx, |c| sqlx::query(
-        "INSERT INTO concern_persons (concern_id, person_id, position) VALUES ($1, $2, $3)"
+    crate::deferred::insert(
+        crate::AsTx::as_tx(tx),
+        "concern_persons",
+        "concern_id, person_id, position",
+        vec![vec![
+            Bind::Uuid(concern_id),
+            Bind::Uuid(person_id),
+            Bind::I64(position),
+        ]],
     )
-    .bind(concern_id)
-    .bind(person_id)
-    .bind(position)
-    .execute(c)
-    .await?
-    .rows_affected());
-    Ok(())
+    .await
 }
 
 /// A person as linked to one concern, in the order entered.

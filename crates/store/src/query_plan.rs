@@ -476,6 +476,7 @@ pub async fn explain(tx: &mut Tx, q: &NamedQuery) -> Result<Vec<String>> {
             Ok(rows.into_iter().map(|r| r.3).collect())
         }
         Tx::Pg(t) => {
+            t.flush().await?;
             // Neither scans nor sorts where an index can serve: what is left
             // in the plan is what no index can do.
             sqlx::query("SET LOCAL enable_seqscan = off")

@@ -168,6 +168,7 @@ pub async fn courses(
 /// Once per search transaction; SQLite plans every statement as given.
 pub async fn plan_for_values(tx: &mut Tx) -> Result<()> {
     if let Tx::Pg(t) = tx {
+        t.flush().await?;
         sqlx::query("SET LOCAL plan_cache_mode = force_custom_plan")
             .execute(&mut **t)
             .await?;
@@ -218,17 +219,19 @@ pub(crate) async fn index_name(
     person_id: Uuid,
     name: Option<&str>,
 ) -> Result<()> {
-    for token in name.map(name_tokens).unwrap_or_default() {
-        on!(tx, |c| sqlx::query(
-            "INSERT INTO person_name_tokens (token, person_id) VALUES ($1, $2)"
-        )
-        .bind(&token)
-        .bind(person_id)
-        .execute(c)
-        .await?
-        .rows_affected());
-    }
-    Ok(())
+    let rows: Vec<Vec<Bind>> = name
+        .map(name_tokens)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|token| vec![Bind::Text(token), Bind::Uuid(person_id)])
+        .collect();
+    crate::deferred::insert(
+        crate::AsTx::as_tx(tx),
+        "person_name_tokens",
+        "token, person_id",
+        rows,
+    )
+    .await
 }
 
 /// Fills the tokens of persons made before the search index existed, once,

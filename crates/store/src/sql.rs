@@ -113,6 +113,8 @@ pub(crate) enum Bind {
     Uuid(Uuid),
     OptText(Option<String>),
     OptUuid(Option<Uuid>),
+    OptI64(Option<i64>),
+    Bool(bool),
 }
 
 /// Conditions and their parameters, numbered `$1…` in the order added.
@@ -208,6 +210,8 @@ where
     Uuid: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
     Option<String>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
     Option<Uuid>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Option<i64>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    bool: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
 {
     for b in binds {
         q = match b {
@@ -216,6 +220,37 @@ where
             Bind::Uuid(v) => q.bind(*v),
             Bind::OptText(v) => q.bind(v.clone()),
             Bind::OptUuid(v) => q.bind(*v),
+            Bind::OptI64(v) => q.bind(*v),
+            Bind::Bool(v) => q.bind(*v),
+        };
+    }
+    q
+}
+
+/// [`bind_all`] for a statement that returns no rows.
+pub(crate) fn bind_query<'q, DB>(
+    mut q: sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments>,
+    binds: &[Bind],
+) -> sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments>
+where
+    DB: sqlx::Database,
+    i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Uuid: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Option<String>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Option<Uuid>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Option<i64>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    bool: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    for b in binds {
+        q = match b {
+            Bind::I64(v) => q.bind(*v),
+            Bind::Text(v) => q.bind(v.clone()),
+            Bind::Uuid(v) => q.bind(*v),
+            Bind::OptText(v) => q.bind(v.clone()),
+            Bind::OptUuid(v) => q.bind(*v),
+            Bind::OptI64(v) => q.bind(*v),
+            Bind::Bool(v) => q.bind(*v),
         };
     }
     q

@@ -22,15 +22,17 @@ async fn insert_probe(db: &Db, n: i64) -> vink_store::Result<vink_store::Tx> {
 }
 
 async fn visible(db: &Db) -> i64 {
-    let mut tx = db.begin_read().await.unwrap();
-    let n: i64 = on!(&mut tx, |c| sqlx::query_scalar(
-        "SELECT COUNT(*) FROM health_probe"
-    )
-    .fetch_one(c)
-    .await
-    .unwrap());
-    tx.commit().await.unwrap();
-    n
+    let count = async {
+        let mut tx = db.begin_read().await?;
+        let n: i64 = on!(&mut tx, |c| sqlx::query_scalar(
+            "SELECT COUNT(*) FROM health_probe"
+        )
+        .fetch_one(c)
+        .await?);
+        tx.commit().await?;
+        vink_store::Result::Ok(n)
+    };
+    count.await.unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -79,12 +81,15 @@ async fn a_failed_or_dropped_request_rolls_back_alone() {
                     }
                     1 => {
                         // A statement fails; the request gives up.
-                        let bad = on!(&mut tx, |c| sqlx::query(
-                            "INSERT INTO no_such_table VALUES (1)"
-                        )
-                        .execute(c)
-                        .await
-                        .is_err());
+                        let bad = async {
+                            vink_store::Result::Ok(on!(&mut tx, |c| sqlx::query(
+                                "INSERT INTO no_such_table VALUES (1)"
+                            )
+                            .execute(c)
+                            .await
+                            .is_err()))
+                        };
+                        let bad = bad.await.unwrap();
                         assert!(bad);
                         drop(tx);
                         false

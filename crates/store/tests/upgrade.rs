@@ -1,7 +1,8 @@
 //! Upgrading old databases: theme days recorded as corps training become
 //! theme-day activities with their attendees linked and counted, and the
 //! start-up backfill counts them once; facts folded by the flag (before the
-//! daily rollup and the watermark) keep every sum exact.
+//! daily rollup and the watermark, and on PostgreSQL before folding by
+//! transaction id) keep every sum exact.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use sqlx::Connection;
@@ -158,4 +159,86 @@ async fn facts_folded_by_flag_keep_their_sums_after_the_rollup_upgrade() {
     assert_eq!(received("2026-01-01", "2026-01-31").await, Some(7));
     db.close().await;
     let _ = std::fs::remove_dir_all(dir);
+}
+
+/// PostgreSQL's facts folded by the flag (before 0020) keep every sum, and
+/// the ones not folded yet are folded once, by the first fold.
+#[tokio::test]
+async fn facts_folded_by_flag_keep_their_sums_after_the_xid_upgrade() {
+    let Some(admin) = std::env::var("VINK_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    else {
+        return;
+    };
+    let name = format!("vink_up_{}", uuid::Uuid::now_v7().simple());
+    let mut a = sqlx::PgConnection::connect(&admin).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut a)
+        .await
+        .unwrap();
+    let url = format!("{}/{name}", &admin[..admin.rfind('/').unwrap()]);
+    let mut old = sqlx::migrate::Migrator::new(std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/migrations/postgres"
+    )))
+    .await
+    .unwrap();
+    old.migrations = old
+        .migrations
+        .iter()
+        .filter(|m| m.version <= 19)
+        .cloned()
+        .collect::<Vec<_>>()
+        .into();
+    let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
+    old.run(&mut c).await.unwrap();
+    sqlx::query("UPDATE facts_backfill SET done = TRUE")
+        .execute(&mut c)
+        .await
+        .unwrap();
+    // 2 on 10 January folded (in both rollups), 4 on 15 January not yet.
+    for (day, n, folded) in [("2026-01-10", 2, true), ("2026-01-15", 4, false)] {
+        sqlx::query(
+            "INSERT INTO facts (kind, day, code, detail, n, folded) VALUES ('concern_received', $1, '', '', $2, $3)",
+        )
+        .bind(day)
+        .bind(n)
+        .bind(folded)
+        .execute(&mut c)
+        .await
+        .unwrap();
+    }
+    sqlx::raw_sql(
+        "INSERT INTO fact_months (kind, code, detail, month, n) VALUES ('concern_received', '', '', '2026-01', 2);
+         INSERT INTO fact_days (kind, code, detail, day, n) VALUES ('concern_received', '', '', '2026-01-10', 2)",
+    )
+    .execute(&mut c)
+    .await
+    .unwrap();
+    c.close().await.unwrap();
+    let db = Db::connect(&url).await.unwrap();
+    db.migrate().await.unwrap();
+    let received = async |from: &str, to: &str| {
+        let mut tx = db.begin_read().await.unwrap();
+        let s = vink_store::fact::sums(&mut tx, from.parse().unwrap(), to.parse().unwrap())
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        vink_domain::key_figures::figures(&s, 70)
+            .into_iter()
+            .find(|x| x.code == "concerns_received")
+            .and_then(|x| x.value)
+    };
+    // Start-up folded the 4 (migrate runs a fold): nothing is left.
+    assert_eq!(vink_store::fact::fold(&db).await.unwrap(), 0);
+    assert_eq!(received("2026-01-01", "2026-01-31").await, Some(6));
+    assert_eq!(received("2026-01-12", "2026-01-20").await, Some(4));
+    assert_eq!(received("2026-01-10", "2026-01-10").await, Some(2));
+    db.close().await;
+    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+    )))
+    .execute(&mut a)
+    .await;
 }

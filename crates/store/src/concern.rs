@@ -160,13 +160,7 @@ pub async fn insert_concern(tx: &mut Authorized, r: &ConcernRow) -> Result<()> {
         Bind::I64(r.created_at),
         Bind::OptUuid(r.created_by),
     ];
-    crate::deferred::insert(
-        crate::AsTx::as_tx(tx),
-        "concerns",
-        CONCERN_COLS,
-        vec![row],
-    )
-    .await
+    crate::deferred::insert(crate::AsTx::as_tx(tx), "concerns", CONCERN_COLS, vec![row]).await
 }
 
 pub async fn concern(tx: &mut Tx, id: Uuid) -> Result<Option<ConcernRow>> {

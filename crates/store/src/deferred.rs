@@ -205,6 +205,9 @@ mod tests {
         assert!(s.len() > 1);
         let total: usize = s.iter().map(|(_, b)| b.len()).sum();
         assert_eq!(total, 4 * (MAX_PARAMS / 2 + 1));
-        assert!(s.iter().all(|(_, b)| b.len() <= MAX_PARAMS + MAX_PARAMS / 2 + 1));
+        assert!(
+            s.iter()
+                .all(|(_, b)| b.len() <= MAX_PARAMS + MAX_PARAMS / 2 + 1)
+        );
     }
 }

@@ -22,12 +22,14 @@ async fn received(db: &Db, day: Date) -> Option<i64> {
 async fn folded_on(db: &Db, day: Date) -> i64 {
     let read = async {
         let mut tx = db.begin_read().await?;
-        let n: Option<i64> = vink_store::on!(&mut tx, |c| sqlx::query_scalar(
+        let n: Option<i64> = vink_store::on!(&mut tx, |c| {
+            sqlx::query_scalar(
             "SELECT CAST(SUM(n) AS BIGINT) FROM fact_days WHERE day = $1 AND kind = 'concern_received'"
         )
         .bind(day.to_string())
         .fetch_one(c)
-        .await?);
+        .await?
+        });
         tx.commit().await?;
         vink_store::Result::Ok(n.unwrap_or(0))
     };
@@ -75,9 +77,12 @@ async fn a_fact_committed_late_is_folded_once_and_always_counted() {
             assert_eq!(fact::fold(db).await.unwrap(), 0);
         } else {
             let mut a = common::auth(db).await;
-            fact::append(&mut a, &[Fact::concern_received(day), Fact::concern_received(day)])
-                .await
-                .unwrap();
+            fact::append(
+                &mut a,
+                &[Fact::concern_received(day), Fact::concern_received(day)],
+            )
+            .await
+            .unwrap();
             a.commit().await.unwrap();
             assert_eq!(received(db, day).await, Some(base + 2));
             assert_eq!(fact::fold(db).await.unwrap(), 2);

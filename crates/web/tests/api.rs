@@ -838,3 +838,40 @@ async fn the_list_pages_by_cursor_forward_and_back() {
         assert!(r.text.contains(field), "{}", r.text);
     }
 }
+
+#[tokio::test]
+async fn an_intake_naming_the_same_person_twice_is_refused_by_field_and_writes_nothing() {
+    let t = common::setup().await;
+    let first = t.concern(None).await;
+    let person = t
+        .api(
+            "GET",
+            &format!("/api/v1/concerns/{first}"),
+            Some("sek"),
+            None,
+        )
+        .await
+        .json()["persons"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let before = t.concern_count().await;
+    let r = t
+        .api(
+            "POST",
+            "/api/v1/concerns",
+            Some("sek"),
+            Some(json!({
+                "channel": "hotline",
+                "reporter": {"kind": "professional", "organisation": "Skole (test)"},
+                "persons": [{"person_id": person}, {"person_id": person}],
+                "description": "Fiktiv bekymring til test.",
+            })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    let field = &r.json()["error"]["fields"][0];
+    assert_eq!(field["field"], "persons[1].person_id");
+    assert_eq!(field["code"], "duplicate_person");
+    assert_eq!(t.concern_count().await, before, "nothing written");
+}

@@ -174,7 +174,6 @@ async fn chain(
     const PER_STATEMENT: usize = 400;
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
-        let mut w = Conditions::default();
         let mut values = Vec::with_capacity(PER_STATEMENT);
         for mut f in rows.by_ref().take(PER_STATEMENT) {
             seq += 1;
@@ -182,33 +181,29 @@ async fn chain(
             // Hash exactly what the database will keep (whole microseconds).
             f.at = instant(micros(f.at))?;
             let hash = f.mac(key, &prev);
-            let ps = [
-                w.param(Bind::I64(f.seq)),
-                w.param(Bind::I64(micros(f.at))),
-                w.param(Bind::OptUuid(f.actor_id)),
-                w.param(Bind::Text(f.actor_kind)),
-                w.param(Bind::Text(f.action)),
-                w.param(Bind::OptText(f.record_type)),
-                w.param(Bind::OptUuid(f.record_id)),
-                w.param(Bind::Text(f.outcome.code().to_string())),
-                w.param(Bind::OptText(f.reason)),
-                w.param(Bind::OptText(f.client)),
-                w.param(Bind::Text(std::mem::replace(&mut prev, hash.clone()))),
-                w.param(Bind::Text(hash)),
-            ];
-            values.push(format!("({})", ps.join(", ")));
+            values.push(vec![
+                Bind::I64(f.seq),
+                Bind::I64(micros(f.at)),
+                Bind::OptUuid(f.actor_id),
+                Bind::Text(f.actor_kind),
+                Bind::Text(f.action),
+                Bind::OptText(f.record_type),
+                Bind::OptUuid(f.record_id),
+                Bind::Text(f.outcome.code().to_string()),
+                Bind::OptText(f.reason),
+                Bind::OptText(f.client),
+                Bind::Text(std::mem::replace(&mut prev, hash.clone())),
+                Bind::Text(hash),
+            ]);
         }
-        let sql = format!(
-            "INSERT INTO audit_log (seq, at, actor_id, actor_kind, action, record_type, record_id, outcome, reason, client, prev_hash, hash)
-             VALUES {} RETURNING seq",
-            values.join(", ")
-        );
-        let _: Vec<(i64,)> = on!(tx, |c| bind_all(
-            sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())),
-            &w.binds
+        // Queued with the work's other inserts (see `crate::deferred`).
+        crate::deferred::insert(
+            tx,
+            "audit_log",
+            "seq, at, actor_id, actor_kind, action, record_type, record_id, outcome, reason, client, prev_hash, hash",
+            values,
         )
-        .fetch_all(c)
-        .await?);
+        .await?;
     }
     Ok((seq, prev))
 }

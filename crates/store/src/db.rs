@@ -219,6 +219,18 @@ impl<DB: sqlx::Database> DerefMut for KeyedTx<DB> {
     }
 }
 
+impl SqliteTx {
+    /// Sends a write's queued inserts (see [`crate::deferred`]); [`crate::on`]
+    /// calls it before every statement.
+    #[doc(hidden)]
+    pub async fn flush(&mut self) -> std::result::Result<(), sqlx::Error> {
+        match self {
+            SqliteTx::Write(l) => l.flush().await,
+            SqliteTx::Read(_) => Ok(()),
+        }
+    }
+}
+
 impl Deref for SqliteTx {
     type Target = SqliteConnection;
     fn deref(&self) -> &SqliteConnection {
@@ -625,6 +637,7 @@ impl Tx {
         };
         let found: Option<i32> = match self {
             Tx::Sqlite(t) => {
+                t.flush().await?;
                 sqlx::query_scalar(lite)
                     .bind(id)
                     .fetch_optional(&mut **t)

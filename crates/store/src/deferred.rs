@@ -14,8 +14,11 @@
 //! store's direct PostgreSQL calls) sends the queue first, so a read in the
 //! same transaction always sees the rows, and an insert's error (a violated
 //! constraint) still fails the transaction before it commits; only the
-//! moment it surfaces moves. SQLite runs each insert at once: its statements
-//! run in-process, and it has no data-modifying CTEs.
+//! moment it surfaces moves. On SQLite's writer the queue goes as one text
+//! of inserts one after another: each call is a hand-off to the connection's
+//! worker thread, and one call runs them all (SQLite has no data-modifying
+//! CTEs). The statements that skip the queue read only what is never queued
+//! (the case counter, the audit head).
 
 use crate::sql::{Bind, bind_query};
 use crate::{Result, SqliteTx, StoreError, Tx};
@@ -43,13 +46,18 @@ impl Queue {
     }
 
     /// The statements that send the queue (one, unless it is very large),
-    /// each with its parameters in order.
-    fn statements(&mut self) -> Vec<(String, Vec<Bind>)> {
+    /// each with its parameters in order: for PostgreSQL one statement of
+    /// CTEs, for SQLite the inserts one after another in one text (its
+    /// driver runs them in one call, binding `$n` by number).
+    fn statements(&mut self, sqlite: bool) -> Vec<(String, Vec<Bind>)> {
         let mut out = Vec::new();
         let mut parts: Vec<String> = Vec::new();
         let mut binds: Vec<Bind> = Vec::new();
         let mut flush = |parts: &mut Vec<String>, binds: &mut Vec<Bind>| {
-            if let Some(last) = parts.pop() {
+            if sqlite && !parts.is_empty() {
+                out.push((parts.join(";\n"), std::mem::take(binds)));
+                parts.clear();
+            } else if let Some(last) = parts.pop() {
                 let ctes: Vec<String> = parts
                     .iter()
                     .enumerate()
@@ -118,31 +126,25 @@ pub(crate) async fn insert(
             "insert into {table}: too many rows for one statement"
         )));
     }
+    let insert = Insert {
+        table,
+        columns,
+        rows,
+    };
     match tx {
         Tx::Pg(t) => {
-            t.queue.inserts.push(Insert {
-                table,
-                columns,
-                rows,
-            });
+            t.queue.inserts.push(insert);
             Ok(())
         }
-        Tx::Sqlite(t) => {
+        Tx::Sqlite(SqliteTx::Write(l)) => {
+            l.queue.inserts.push(insert);
+            Ok(())
+        }
+        // A reader cannot write; its error comes from SQLite at once.
+        Tx::Sqlite(SqliteTx::Read(r)) => {
             let mut q = Queue::default();
-            q.inserts.push(Insert {
-                table,
-                columns,
-                rows,
-            });
-            let c: &mut sqlx::SqliteConnection = match t {
-                SqliteTx::Read(r) => &mut *r,
-                SqliteTx::Write(l) => &mut *l,
-            };
-            for (sql, binds) in q.statements() {
-                bind_query(sqlx::query(sqlx::AssertSqlSafe(sql.as_str())), &binds)
-                    .execute(&mut *c)
-                    .await?;
-            }
+            q.inserts.push(insert);
+            flush_sqlite(&mut q, r).await?;
             Ok(())
         }
     }
@@ -156,7 +158,23 @@ pub(crate) async fn flush(
     if queue.is_empty() {
         return Ok(());
     }
-    for (sql, binds) in queue.statements() {
+    for (sql, binds) in queue.statements(false) {
+        bind_query(sqlx::query(sqlx::AssertSqlSafe(sql.as_str())), &binds)
+            .execute(&mut *c)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Sends what a SQLite write has queued.
+pub(crate) async fn flush_sqlite(
+    queue: &mut Queue,
+    c: &mut sqlx::SqliteConnection,
+) -> std::result::Result<(), sqlx::Error> {
+    if queue.is_empty() {
+        return Ok(());
+    }
+    for (sql, binds) in queue.statements(true) {
         bind_query(sqlx::query(sqlx::AssertSqlSafe(sql.as_str())), &binds)
             .execute(&mut *c)
             .await?;
@@ -182,7 +200,7 @@ mod tests {
 
     #[test]
     fn one_insert_is_a_plain_insert() {
-        let s = queue(1, 2).statements();
+        let s = queue(1, 2).statements(false);
         assert_eq!(s.len(), 1);
         assert_eq!(s[0].0, "INSERT INTO a (x) VALUES ($1), ($2)");
         assert_eq!(s[0].1.len(), 2);
@@ -190,7 +208,7 @@ mod tests {
 
     #[test]
     fn several_inserts_are_one_statement_with_numbered_parameters() {
-        let s = queue(3, 1).statements();
+        let s = queue(3, 1).statements(false);
         assert_eq!(s.len(), 1);
         assert_eq!(
             s[0].0,
@@ -200,8 +218,18 @@ mod tests {
     }
 
     #[test]
+    fn sqlite_gets_the_inserts_one_after_another_in_one_text() {
+        let s = queue(2, 1).statements(true);
+        assert_eq!(s.len(), 1);
+        assert_eq!(
+            s[0].0,
+            "INSERT INTO a (x) VALUES ($1);\nINSERT INTO b (x) VALUES ($2)"
+        );
+    }
+
+    #[test]
     fn a_queue_over_the_parameter_limit_is_split_and_keeps_every_row() {
-        let s = queue(4, MAX_PARAMS / 2 + 1).statements();
+        let s = queue(4, MAX_PARAMS / 2 + 1).statements(false);
         assert!(s.len() > 1);
         let total: usize = s.iter().map(|(_, b)| b.len()).sum();
         assert_eq!(total, 4 * (MAX_PARAMS / 2 + 1));

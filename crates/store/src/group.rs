@@ -289,6 +289,7 @@ impl Writer {
         guard.start_request().await?;
         Ok(Lease {
             guard,
+            queue: Default::default(),
             _end: FlushOnEnd(self.clone()),
         })
     }
@@ -332,6 +333,9 @@ pub struct Lease {
     // Field order matters: the guard is released before the flush is asked
     // for, so the flusher can take the writer.
     guard: OwnedMutexGuard<State>,
+    /// Inserts not sent yet (see [`crate::deferred`]); dropped with the
+    /// lease when its work rolls back.
+    pub(crate) queue: crate::deferred::Queue,
     _end: FlushOnEnd,
 }
 
@@ -347,8 +351,13 @@ impl Drop for FlushOnEnd {
 impl Lease {
     /// Releases the work into the batch and waits until the batch is
     /// committed: only then is the work durable and may be acknowledged.
-    pub(crate) async fn commit(self) -> Result<()> {
-        let Lease { mut guard, _end } = self;
+    pub(crate) async fn commit(mut self) -> Result<()> {
+        // Queued inserts first; a failure drops the lease (its savepoint
+        // rolls back) and the request fails.
+        self.flush().await?;
+        let Lease {
+            mut guard, _end, ..
+        } = self;
         guard.savepoint = Savepoint::Released;
         let (tx, rx) = oneshot::channel();
         guard.acks.push(tx);
@@ -365,6 +374,17 @@ impl Lease {
                 unavailable: true,
             }),
         }
+    }
+
+    /// Sends the queued inserts, in one call to the connection's worker
+    /// thread (see [`crate::deferred`]).
+    #[doc(hidden)]
+    pub async fn flush(&mut self) -> std::result::Result<(), sqlx::Error> {
+        if self.queue.is_empty() {
+            return Ok(());
+        }
+        let mut queue = std::mem::take(&mut self.queue);
+        crate::deferred::flush_sqlite(&mut queue, &mut self.guard.conn).await
     }
 
     /// Rolls the request's work back (its savepoint is undone before the

@@ -143,6 +143,7 @@ macro_rules! on {
     ($tx:expr, |$c:ident| $body:expr) => {
         match $crate::AsTx::as_tx($tx) {
             $crate::Tx::Sqlite(t) => {
+                t.flush().await?;
                 let $c = &mut **t;
                 $body
             }

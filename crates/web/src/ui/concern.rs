@@ -67,35 +67,12 @@ pub async fn dashboard(State(s): State<AppState>, UiLang(t): UiLang, user: UiUse
         Role::Secretariat | Role::CoordinationUnit => {}
         other => return Redirect::to(role_home(other)).into_response(),
     }
-    let c = match uc::dashboard(&s.app, &session.actor).await {
-        Ok(c) => c,
+    let d = match uc::dashboard(&s.app, &session.actor).await {
+        Ok(d) => d,
         Err(e) => return app_error(t, Some(session), e),
     };
-    let mut urgent: Vec<Row> = Vec::new();
-    // The cases needing action now, most urgent kind first; each list is the
-    // concern list's own query (scoped, audited), ten at most.
-    for (danger, due) in [
-        (true, None),
-        (false, Some("overdue")),
-        (false, Some("due_soon")),
-    ] {
-        let q = ListQuery {
-            danger: Some(danger),
-            due: due.map(String::from),
-            per_page: Some(10),
-            ..ListQuery::default()
-        };
-        match uc::list(&s.app, &session.actor, &q).await {
-            Ok(page) => {
-                for item in &page.items {
-                    if !urgent.iter().any(|r| r.id == item.id) {
-                        urgent.push(row(&t, item));
-                    }
-                }
-            }
-            Err(e) => return app_error(t, Some(session), e),
-        }
-    }
+    let urgent: Vec<Row> = d.urgent.iter().map(|c| row(&t, c)).collect();
+    let c = d.counts;
     render(
         StatusCode::OK,
         &DashboardPage {

@@ -64,6 +64,7 @@ pub async fn report(app: &App, actor: &Actor, q: &KeyFigureQuery) -> Result<KeyF
     let mut tx = app
         .authorize_read(tx, actor, Action::KeyFigureRead, &Resource::None, None)
         .await?;
+    vink_store::fact::plan_once(&mut tx).await?;
     let hide = !sees_small_numbers(actor);
     let mut evaluate = async |p: Period| -> Result<Vec<Figure>> {
         let sums = vink_store::fact::sums(&mut tx, p.from, p.to).await?;

@@ -763,21 +763,7 @@ pub async fn list(app: &App, actor: &Actor, q: &ListQuery) -> Result<ConcernPage
     let items = listed
         .rows
         .into_iter()
-        .map(|r| {
-            let clock = clock_of(r.triage_deadline_at, r.paused_at, r.decided_at)?;
-            Ok(ConcernSummary {
-                id: r.id,
-                case_number: r.case_number,
-                channel: r.channel,
-                received_at: instant(r.received_at)?,
-                status: r.status,
-                decision: r.decision,
-                immediate_danger: r.immediate_danger,
-                clock: ClockView::of(&clock, now, app.config.due_soon),
-                first_person: r.first_person,
-                person_count: r.person_count,
-            })
-        })
+        .map(|r| summary(app, r, now))
         .collect::<Result<Vec<_>>>()?;
     tx.commit().await?;
     Ok(ConcernPage {
@@ -788,6 +774,23 @@ pub async fn list(app: &App, actor: &Actor, q: &ListQuery) -> Result<ConcernPage
         next_cursor,
         prev_cursor,
         total_capped,
+    })
+}
+
+/// A list row as the list and the dashboard show it, its clock read at `now`.
+fn summary(app: &App, r: store::ConcernListRow, now: Timestamp) -> Result<ConcernSummary> {
+    let clock = clock_of(r.triage_deadline_at, r.paused_at, r.decided_at)?;
+    Ok(ConcernSummary {
+        id: r.id,
+        case_number: r.case_number,
+        channel: r.channel,
+        received_at: instant(r.received_at)?,
+        status: r.status,
+        decision: r.decision,
+        immediate_danger: r.immediate_danger,
+        clock: ClockView::of(&clock, now, app.config.due_soon),
+        first_person: r.first_person,
+        person_count: r.person_count,
     })
 }
 
@@ -839,22 +842,9 @@ pub async fn dashboard(app: &App, actor: &Actor) -> Result<Dashboard> {
         };
         let listed = store::list_concerns(&mut tx, concern_scope(actor), &filter).await?;
         for r in listed.rows {
-            if urgent.iter().any(|u| u.id == r.id) {
-                continue;
+            if !urgent.iter().any(|u| u.id == r.id) {
+                urgent.push(summary(app, r, now)?);
             }
-            let clock = clock_of(r.triage_deadline_at, r.paused_at, r.decided_at)?;
-            urgent.push(ConcernSummary {
-                id: r.id,
-                case_number: r.case_number,
-                channel: r.channel,
-                received_at: instant(r.received_at)?,
-                status: r.status,
-                decision: r.decision,
-                immediate_danger: r.immediate_danger,
-                clock: ClockView::of(&clock, now, app.config.due_soon),
-                first_person: r.first_person,
-                person_count: r.person_count,
-            });
         }
     }
     tx.commit().await?;

@@ -198,6 +198,24 @@ impl Conditions {
     }
 }
 
+/// Binds each value in order: one match for both kinds of query (sqlx's
+/// `Query` and `QueryAs` share `bind` by name, not by a trait).
+macro_rules! bind_each {
+    ($q:ident, $binds:expr) => {
+        for b in $binds {
+            $q = match b {
+                Bind::I64(v) => $q.bind(*v),
+                Bind::Text(v) => $q.bind(v.clone()),
+                Bind::Uuid(v) => $q.bind(*v),
+                Bind::OptText(v) => $q.bind(v.clone()),
+                Bind::OptUuid(v) => $q.bind(*v),
+                Bind::OptI64(v) => $q.bind(*v),
+                Bind::Bool(v) => $q.bind(*v),
+            };
+        }
+    };
+}
+
 /// Binds every parameter, in order, to a query on either backend.
 pub(crate) fn bind_all<'q, DB, O>(
     mut q: QueryAs<'q, DB, O, <DB as sqlx::Database>::Arguments>,
@@ -213,17 +231,7 @@ where
     Option<i64>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
     bool: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
 {
-    for b in binds {
-        q = match b {
-            Bind::I64(v) => q.bind(*v),
-            Bind::Text(v) => q.bind(v.clone()),
-            Bind::Uuid(v) => q.bind(*v),
-            Bind::OptText(v) => q.bind(v.clone()),
-            Bind::OptUuid(v) => q.bind(*v),
-            Bind::OptI64(v) => q.bind(*v),
-            Bind::Bool(v) => q.bind(*v),
-        };
-    }
+    bind_each!(q, binds);
     q
 }
 
@@ -242,16 +250,6 @@ where
     Option<i64>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
     bool: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
 {
-    for b in binds {
-        q = match b {
-            Bind::I64(v) => q.bind(*v),
-            Bind::Text(v) => q.bind(v.clone()),
-            Bind::Uuid(v) => q.bind(*v),
-            Bind::OptText(v) => q.bind(v.clone()),
-            Bind::OptUuid(v) => q.bind(*v),
-            Bind::OptI64(v) => q.bind(*v),
-            Bind::Bool(v) => q.bind(*v),
-        };
-    }
+    bind_each!(q, binds);
     q
 }

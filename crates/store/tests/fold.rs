@@ -1,6 +1,7 @@
 //! Folding facts on PostgreSQL, where transactions commit out of order: a
 //! fact whose transaction commits after a later one's is neither lost nor
-//! counted twice, before, during and after the folds.
+//! counted twice, before, during and after the folds; racing folds fold
+//! each fact once.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -89,6 +90,41 @@ async fn a_fact_committed_late_is_folded_once_and_always_counted() {
         }
         assert_eq!(received(db, day).await, Some(base + 2), "{}", t.name);
         assert_eq!(folded_on(db, day).await, base + 2, "{}", t.name);
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn racing_folds_fold_each_fact_once() {
+    let day: Date = "2026-04-02".parse().unwrap();
+    for t in common::backends().await {
+        let db = &t.db;
+        fact::fold(db).await.unwrap();
+        let base = received(db, day).await.unwrap_or(0);
+        let mut a = common::auth(db).await;
+        let facts: Vec<Fact> = (0..50).map(|_| Fact::concern_received(day)).collect();
+        fact::append(&mut a, &facts).await.unwrap();
+        a.commit().await.unwrap();
+        let mut folded = 0;
+        // Racing folds until every fact is folded (another database's open
+        // transaction can hold a PostgreSQL fold back for a moment).
+        for _ in 0..100 {
+            let mut tasks = tokio::task::JoinSet::new();
+            for _ in 0..4 {
+                let db = db.clone();
+                tasks.spawn(async move { fact::fold(&db).await.unwrap() });
+            }
+            while let Some(n) = tasks.join_next().await {
+                folded += n.unwrap();
+            }
+            if folded >= 50 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert_eq!(folded, 50, "{}: each fact folded once", t.name);
+        assert_eq!(received(db, day).await, Some(base + 50), "{}", t.name);
+        assert_eq!(folded_on(db, day).await, base + 50, "{}", t.name);
         t.finish().await;
     }
 }

@@ -66,26 +66,24 @@ pub async fn report(app: &App, actor: &Actor, q: &KeyFigureQuery) -> Result<KeyF
         .await?;
     vink_store::fact::plan_once(&mut tx).await?;
     let hide = !sees_small_numbers(actor);
-    let mut evaluate = async |p: Period| -> Result<Vec<Figure>> {
-        let sums = vink_store::fact::sums(&mut tx, p.from, p.to).await?;
-        let mut f = figures(&sums, DEFAULT_TARGET_PERCENT);
+    let sums = vink_store::fact::report(&mut tx, &period).await?;
+    let evaluate = |s: &vink_domain::key_figures::Sums| {
+        let mut f = figures(s, DEFAULT_TARGET_PERCENT);
         if hide {
             suppress(&mut f);
         }
-        Ok(f)
+        f
     };
-    let current = evaluate(period).await?;
-    let previous = match period.previous() {
-        Some(p) => Some(PeriodFigures {
-            from: p.from.to_string(),
-            to: p.to.to_string(),
-            figures: evaluate(p).await?,
-        }),
-        None => None,
-    };
-    let monthly = vink_store::fact::monthly(&mut tx, period.from, period.to).await?;
-    let series =
-        vink_domain::series::series(&vink_domain::series::monthly_sums(&monthly, &period), hide);
+    let current = evaluate(&sums.current);
+    let previous = sums.previous.as_ref().map(|(p, s)| PeriodFigures {
+        from: p.from.to_string(),
+        to: p.to.to_string(),
+        figures: evaluate(s),
+    });
+    let series = vink_domain::series::series(
+        &vink_domain::series::monthly_sums(&sums.monthly, &period),
+        hide,
+    );
     tx.commit().await?;
     Ok(KeyFigureReport {
         from: period.from.to_string(),

@@ -7,11 +7,16 @@
 use jiff::civil::Date;
 use uuid::Uuid;
 use vink_domain::fact::{Answer, Fact, FactKind};
-use vink_domain::key_figures::{Bucket, Distinct, Sums, history_kinds, range_kinds};
+use vink_domain::key_figures::{Bucket, Distinct, Sums, history_kinds};
+use vink_domain::metrics::Period;
 use vink_domain::series::{MonthBucket, MonthRow};
 
 use crate::sql::{Bind, Conditions, bind_all};
+
+mod period;
 use crate::{Authorized, Backend, Result, StoreError, Tx, on};
+use period::unfolded;
+pub(crate) use period::{period_sql, report_sql};
 
 /// Appends facts in the use case's transaction: they commit with the event
 /// they count, or not at all.
@@ -38,164 +43,14 @@ async fn insert(tx: &mut Tx, facts: &[Fact]) -> Result<()> {
     Ok(())
 }
 
-/// Kinds as an SQL list of literals (glossary codes: no quoting needed).
-fn list(kinds: &[FactKind]) -> String {
-    kinds
-        .iter()
-        .map(|k| format!("'{}'", k.code()))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// `YYYY-MM` of a day.
-fn month_of(d: Date) -> String {
-    format!("{:04}-{:02}", d.year(), d.month())
-}
-
-/// The whole calendar months inside `[from, to]`, as their first and last
-/// days, if there are any.
-fn whole_months(from: Date, to: Date) -> Option<(Date, Date)> {
-    let first = if from.day() == 1 {
-        from
-    } else {
-        from.last_of_month().tomorrow().ok()?
-    };
-    let last = if to == to.last_of_month() {
-        to
-    } else {
-        to.first_of_month().yesterday().ok()?
-    };
-    (first <= last).then_some((first, last))
-}
-
-/// What is not folded yet: above the watermark. On SQLite the watermark is
-/// a fact id (one writer, so ids commit in order); on PostgreSQL a
-/// transaction id (ids may commit out of order, transactions below a
-/// snapshot's xmin cannot commit any more): see [`fold`].
-fn unfolded(backend: Backend) -> &'static str {
-    match backend {
-        Backend::Sqlite => "id > (SELECT folded_to FROM fact_fold WHERE id = 1)",
-        // The upper bound is always true (every transaction this snapshot
-        // sees is below its xmax), and it makes a range of two unknowns:
-        // PostgreSQL then estimates a sliver and reads the index, where
-        // one bound alone is guessed at a third of the table (a parallel
-        // scan, 12 ms of worker start-up for no rows).
-        Backend::Postgres => {
-            "xid >= (SELECT folded_to FROM fact_fold WHERE id = 1)
-               AND xid < pg_snapshot_xmax(pg_current_snapshot())::text::bigint"
-        }
-    }
-}
-
-/// A period's sums in one statement. Folded facts come from the rollups:
-/// whole months from `fact_months`, the partial months at the edges from
-/// `fact_days`; what is not folded yet (a few seconds' worth) from `facts`.
-/// The history kinds (what runs: courses, forum memberships) are also read
-/// before the period. Buckets: `''` before the period, and in it `'in'` or,
-/// `by_month`, the month (`YYYY-MM`).
-pub(crate) fn period_sql(
-    backend: Backend,
-    from: Date,
-    to: Date,
-    by_month: bool,
-) -> (String, Conditions) {
-    let mut w = Conditions::default();
-    // Month by month only what the charts draw; a period, every kind.
-    let all = {
-        let mut k = if by_month {
-            vink_domain::series::range_kinds().to_vec()
-        } else {
-            range_kinds().to_vec()
-        };
-        k.extend(history_kinds());
-        list(&k)
-    };
-    let hist = list(history_kinds());
-    let unfolded = unfolded(backend);
-    let in_day = if by_month {
-        "substr(day, 1, 7)"
-    } else {
-        "'in'"
-    };
-    let in_month = if by_month { "month" } else { "'in'" };
-    let group_day = if by_month { ", substr(day, 1, 7)" } else { "" };
-    let group_month = if by_month { ", month" } else { "" };
-    let mut parts = Vec::new();
-    let mut days = |w: &mut Conditions, kinds: &str, bucket: &str, a: Date, b: Date| {
-        if a > b {
-            return;
-        }
-        let (pa, pb) = (
-            w.param(Bind::Text(a.to_string())),
-            w.param(Bind::Text(b.to_string())),
-        );
-        let group = if bucket == "''" { "" } else { group_day };
-        parts.push(format!(
-            "SELECT kind, code, detail, {bucket} AS bucket, CAST(SUM(n) AS BIGINT) AS n FROM fact_days
-              WHERE day >= {pa} AND day <= {pb} AND kind IN ({kinds}) GROUP BY kind, code, detail{group}"
-        ));
-    };
-    let whole = whole_months(from, to);
-    match whole {
-        None => days(&mut w, &all, in_day, from, to),
-        Some((first, last)) => {
-            days(
-                &mut w,
-                &all,
-                in_day,
-                from,
-                first.yesterday().unwrap_or(first),
-            );
-            days(&mut w, &all, in_day, last.tomorrow().unwrap_or(last), to);
-        }
-    }
-    // Before the period, for what runs: the days of its first month.
-    let start = from.first_of_month();
-    days(
-        &mut w,
-        &hist,
-        "''",
-        start,
-        from.yesterday().unwrap_or(start),
-    );
-    if let Some((first, last)) = whole {
-        let (pa, pb) = (
-            w.param(Bind::Text(month_of(first))),
-            w.param(Bind::Text(month_of(last))),
-        );
-        parts.push(format!(
-            "SELECT kind, code, detail, {in_month} AS bucket, CAST(SUM(n) AS BIGINT) AS n FROM fact_months
-              WHERE kind IN ({all}) AND month >= {pa} AND month <= {pb} GROUP BY kind, code, detail{group_month}"
-        ));
-    }
-    let pm = w.param(Bind::Text(month_of(start)));
-    parts.push(format!(
-        "SELECT kind, code, detail, '' AS bucket, CAST(SUM(n) AS BIGINT) AS n FROM fact_months
-          WHERE kind IN ({hist}) AND month < {pm} GROUP BY kind, code, detail"
-    ));
-    // What is not folded yet, in the period and (what runs) before it.
-    let (pf, pt) = (
-        w.param(Bind::Text(from.to_string())),
-        w.param(Bind::Text(to.to_string())),
-    );
-    parts.push(format!(
-        "SELECT kind, code, detail, {in_day} AS bucket, CAST(SUM(n) AS BIGINT) AS n FROM facts
-          WHERE {unfolded} AND kind IN ({all}) AND day >= {pf} AND day <= {pt} GROUP BY kind, code, detail{group_day}"
-    ));
-    parts.push(format!(
-        "SELECT kind, code, detail, '' AS bucket, CAST(SUM(n) AS BIGINT) AS n FROM facts
-          WHERE {unfolded} AND kind IN ({hist}) AND day < {pf} GROUP BY kind, code, detail"
-    ));
-    (parts.join("\n UNION ALL\n"), w)
-}
-
 /// How many facts one fold takes at most on SQLite (the rest the next pass).
 const FOLD_BATCH: i64 = 20_000;
 
 type FactRow = (String, String, String, String, i64);
 
-/// Counts facts not folded yet into `fact_months` and `fact_days` and moves
-/// the watermark, in one transaction; answers how many. Readers add the
+/// Counts facts not folded yet into `fact_years`, `fact_months` and
+/// `fact_days` and moves the watermark, in one transaction; answers how
+/// many. Readers add the
 /// facts above the watermark themselves, so the sums are always exact.
 /// Run by the `fact_fold` job and after start-up's backfill.
 ///
@@ -290,15 +145,21 @@ pub async fn fold(db: &crate::Db) -> Result<u64> {
                 (rows, n, n as i64 >= FOLD_BATCH)
             }
         };
+        let mut years: Rollup = Rollup::new();
         let mut months: Rollup = Rollup::new();
         let mut days: Rollup = Rollup::new();
         for (kind, code, detail, day, n) in rows {
+            let year = day.get(..4).unwrap_or(&day).to_string();
             let month = day.get(..7).unwrap_or(&day).to_string();
+            *years
+                .entry((kind.clone(), code.clone(), detail.clone(), year))
+                .or_default() += n;
             *months
                 .entry((kind.clone(), code.clone(), detail.clone(), month))
                 .or_default() += n;
             *days.entry((kind, code, detail, day)).or_default() += n;
         }
+        add(&mut tx, "fact_years", "year", years).await?;
         add(&mut tx, "fact_months", "month", months).await?;
         add(&mut tx, "fact_days", "day", days).await?;
         tx.commit().await?;
@@ -345,39 +206,12 @@ async fn add(tx: &mut Tx, table: &str, when: &str, sums: Rollup) -> Result<()> {
     Ok(())
 }
 
-/// A period's facts summed by month (see [`period_sql`]).
-pub async fn monthly(tx: &mut Tx, from: Date, to: Date) -> Result<Vec<MonthRow>> {
-    let (sql, w) = period_sql(tx.backend(), from, to, true);
-    let rows: Vec<(String, String, String, String, i64)> = on!(tx, |c| bind_all(
-        sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())),
-        &w.binds
-    )
-    .fetch_all(c)
-    .await?);
-    let mut out = Vec::with_capacity(rows.len());
-    for (kind, code, detail, bucket, n) in rows {
-        let kind = FactKind::parse(&kind)
-            .ok_or_else(|| StoreError::Corrupt(format!("unknown fact kind {kind}")))?;
-        let bucket = if bucket.is_empty() {
-            MonthBucket::Before
-        } else {
-            let (y, m) = bucket
-                .split_once('-')
-                .and_then(|(y, m)| Some((y.parse().ok()?, m.parse().ok()?)))
-                .ok_or_else(|| StoreError::Corrupt(format!("month {bucket}")))?;
-            MonthBucket::Month(y, m)
-        };
-        out.push((kind, code, detail, bucket, n));
-    }
-    Ok(out)
-}
-
 /// Plans the report's statements once on PostgreSQL, not for each period's
 /// dates: their plans do not depend on the dates (index ranges over small
 /// rollup tables, and a range of two unknowns over `facts` that the planner
-/// reads by index too), and custom planning cost 0.5 ms a statement, three
-/// statements a report (on M: a month's report p95 6.9 → 3.8 ms). Once per
-/// report transaction; SQLite plans every statement as given.
+/// reads by index too), and custom planning cost 0.5 ms a statement (on M,
+/// with three statements a report then: a month's report p95 6.9 → 3.8 ms).
+/// Once per report transaction; SQLite plans every statement as given.
 pub async fn plan_once(tx: &mut Tx) -> Result<()> {
     if let Tx::Pg(t) = tx {
         t.flush().await?;
@@ -388,30 +222,102 @@ pub async fn plan_once(tx: &mut Tx) -> Result<()> {
     Ok(())
 }
 
-/// The summed facts of a period.
-pub async fn sums(tx: &mut Tx, from: Date, to: Date) -> Result<Sums> {
-    let (sql, w) = period_sql(tx.backend(), from, to, false);
-    let rows: Vec<(String, String, String, String, i64)> = on!(tx, |c| bind_all(
+/// One row of the statements: kind (`''` for a distinct count), code,
+/// detail, bucket, sum.
+type SumRow = (String, String, String, String, i64);
+
+async fn fetch_sums(tx: &mut Tx, (sql, w): (String, Conditions)) -> Result<Vec<SumRow>> {
+    Ok(on!(tx, |c| bind_all(
         sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())),
         &w.binds
     )
     .fetch_all(c)
-    .await?);
+    .await?))
+}
+
+fn kind_of(kind: &str) -> Result<FactKind> {
+    FactKind::parse(kind).ok_or_else(|| StoreError::Corrupt(format!("unknown fact kind {kind}")))
+}
+
+/// The summed facts of a period, in one statement.
+pub async fn sums(tx: &mut Tx, from: Date, to: Date) -> Result<Sums> {
+    let rows = fetch_sums(tx, period_sql(tx.backend(), from, to)).await?;
     let mut s = Sums::default();
     for (kind, code, detail, bucket, n) in rows {
-        let kind = FactKind::parse(&kind)
-            .ok_or_else(|| StoreError::Corrupt(format!("unknown fact kind {kind}")))?;
+        if kind.is_empty() {
+            s.set_distinct(Distinct::CapacityBuildingInstitutions, n);
+            continue;
+        }
         let bucket = if bucket.is_empty() {
             Bucket::Before
         } else {
             Bucket::In
         };
-        s.add(kind, &code, &detail, bucket, n);
+        s.add(kind_of(&kind)?, &code, &detail, bucket, n);
     }
-    let engaged =
-        crate::organisation::institutions_engaged(tx, &from.to_string(), &to.to_string()).await?;
-    s.set_distinct(Distinct::CapacityBuildingInstitutions, engaged);
     Ok(s)
+}
+
+/// What the key-figure report needs of the facts.
+#[derive(Debug, Clone)]
+pub struct ReportSums {
+    pub current: Sums,
+    /// The period of equal length just before, and its sums.
+    pub previous: Option<(Period, Sums)>,
+    /// The period's charted kinds month by month (and what ran before it).
+    pub monthly: Vec<MonthRow>,
+}
+
+/// The sums of a period, of the period of equal length before it and of
+/// the period's months, in one statement that reads each rollup row once:
+/// what ran before the previous period counts for both, and the previous
+/// period's own history rows count as "before" for this one.
+pub async fn report(tx: &mut Tx, period: &Period) -> Result<ReportSums> {
+    let previous = period.previous();
+    let rows = fetch_sums(tx, report_sql(tx.backend(), period, previous.as_ref())).await?;
+    let history = history_kinds();
+    let (mut current, mut before) = (Sums::default(), Sums::default());
+    let mut monthly = Vec::new();
+    for (kind, code, detail, bucket, n) in rows {
+        if kind.is_empty() {
+            let s = if bucket == "p" {
+                &mut before
+            } else {
+                &mut current
+            };
+            s.set_distinct(Distinct::CapacityBuildingInstitutions, n);
+            continue;
+        }
+        let k = kind_of(&kind)?;
+        match bucket.as_str() {
+            "" => {
+                before.add(k, &code, &detail, Bucket::Before, n);
+                current.add(k, &code, &detail, Bucket::Before, n);
+                monthly.push((k, code, detail, MonthBucket::Before, n));
+            }
+            "p" => {
+                before.add(k, &code, &detail, Bucket::In, n);
+                if history.contains(&k) {
+                    current.add(k, &code, &detail, Bucket::Before, n);
+                    monthly.push((k, code, detail, MonthBucket::Before, n));
+                }
+            }
+            "in" => current.add(k, &code, &detail, Bucket::In, n),
+            month => {
+                let (y, m) = month
+                    .split_once('-')
+                    .and_then(|(y, m)| Some((y.parse().ok()?, m.parse().ok()?)))
+                    .ok_or_else(|| StoreError::Corrupt(format!("month {month}")))?;
+                current.add(k, &code, &detail, Bucket::In, n);
+                monthly.push((k, code, detail, MonthBucket::Month(y, m), n));
+            }
+        }
+    }
+    Ok(ReportSums {
+        current,
+        previous: previous.map(|p| (p, before)),
+        monthly,
+    })
 }
 
 /// Makes the facts of everything recorded before the fact table existed,

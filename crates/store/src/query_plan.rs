@@ -399,24 +399,20 @@ pub fn list_queries(i: &PlanInputs) -> Vec<NamedQuery> {
             .map(vink_domain::concern::local_date)
             .unwrap_or_default()
     };
+    let (from, to) = (day(i.now - 400 * 24 * h), day(i.now));
     named(
         &mut out,
         "key-figure sums".into(),
-        Some(crate::fact::period_sql(
-            i.backend,
-            day(i.now - 400 * 24 * h),
-            day(i.now),
-            false,
-        )),
+        Some(crate::fact::period_sql(i.backend, from, to)),
     );
+    let period = vink_domain::metrics::Period { from, to };
     named(
         &mut out,
-        "key-figure months".into(),
-        Some(crate::fact::period_sql(
+        "key-figure report".into(),
+        Some(crate::fact::report_sql(
             i.backend,
-            day(i.now - 400 * 24 * h),
-            day(i.now),
-            true,
+            &period,
+            period.previous().as_ref(),
         )),
     );
     // The retention job's next batch (cutoff a year back, 100 at a time).

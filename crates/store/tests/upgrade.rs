@@ -143,6 +143,11 @@ async fn facts_folded_by_flag_keep_their_sums_after_the_rollup_upgrade() {
     assert_eq!(received("2026-01-12", "2026-03-01").await, Some(7));
     assert_eq!(received("2026-01-15", "2026-01-15").await, Some(4));
     assert_eq!(received("2026-02-01", "2026-02-28").await, Some(3));
+    // A whole year and a span of years: the yearly rollup (0021) was
+    // summed from the months, plus what was not folded.
+    assert_eq!(received("2026-01-01", "2026-12-31").await, Some(10));
+    assert_eq!(received("2025-01-01", "2027-12-31").await, Some(10));
+    assert_eq!(received("2025-01-01", "2025-12-31").await, Some(0));
     // A new fact lands above the watermark, is counted unfolded, then folded.
     let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
     sqlx::query(
@@ -235,6 +240,7 @@ async fn facts_folded_by_flag_keep_their_sums_after_the_xid_upgrade() {
     assert_eq!(received("2026-01-01", "2026-01-31").await, Some(6));
     assert_eq!(received("2026-01-12", "2026-01-20").await, Some(4));
     assert_eq!(received("2026-01-10", "2026-01-10").await, Some(2));
+    assert_eq!(received("2026-01-01", "2026-12-31").await, Some(6));
     db.close().await;
     let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
         "DROP DATABASE IF EXISTS {name} WITH (FORCE)"

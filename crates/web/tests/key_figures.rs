@@ -507,6 +507,22 @@ async fn figures_from_facts_equal_a_recount_from_the_case_tables() {
             .map(|f| (f["code"].as_str().unwrap().to_string(), f["value"].as_i64()))
             .collect();
         assert_eq!(from_facts, recount(&t, from, to).await, "{from}–{to}");
+        // The period of equal length before, read in the same statement.
+        let (pf, pt) = (
+            r["previous"]["from"].as_str().unwrap(),
+            r["previous"]["to"].as_str().unwrap(),
+        );
+        let previous: Vec<(String, Option<i64>)> = r["previous"]["figures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| (f["code"].as_str().unwrap().to_string(), f["value"].as_i64()))
+            .collect();
+        assert_eq!(
+            previous,
+            recount(&t, pf, pt).await,
+            "previous of {from}–{to}"
+        );
         // Month by month too: each month's received concerns and mentor
         // courses as a recount of that month (clipped to the period) says.
         let months = r["series"]["months"].as_array().unwrap();

@@ -722,6 +722,7 @@ pub async fn list(app: &App, actor: &Actor, q: &ListQuery) -> Result<ConcernPage
     let mut tx = app
         .authorize_read(tx, actor, Action::ConcernList, &Resource::None, None)
         .await?;
+    vink_store::query_plan::generic_plans(&mut tx).await?;
     let now = tx.at();
     let day_start = |d: jiff::civil::Date| {
         d.to_datetime(jiff::civil::Time::midnight())
@@ -816,6 +817,7 @@ pub async fn dashboard(app: &App, actor: &Actor) -> Result<Dashboard> {
     let mut tx = app
         .authorize_read(tx, actor, Action::ConcernList, &Resource::None, None)
         .await?;
+    vink_store::query_plan::generic_plans(&mut tx).await?;
     let now = tx.at();
     let soon_until = micros(now + app.config.due_soon);
     let counts =

@@ -64,7 +64,7 @@ pub async fn report(app: &App, actor: &Actor, q: &KeyFigureQuery) -> Result<KeyF
     let mut tx = app
         .authorize_read(tx, actor, Action::KeyFigureRead, &Resource::None, None)
         .await?;
-    vink_store::fact::plan_once(&mut tx).await?;
+    vink_store::query_plan::generic_plans(&mut tx).await?;
     let hide = !sees_small_numbers(actor);
     let sums = vink_store::fact::report(&mut tx, &period).await?;
     let evaluate = |s: &vink_domain::key_figures::Sums| {

@@ -206,22 +206,6 @@ async fn add(tx: &mut Tx, table: &str, when: &str, sums: Rollup) -> Result<()> {
     Ok(())
 }
 
-/// Plans the report's statements once on PostgreSQL, not for each period's
-/// dates: their plans do not depend on the dates (index ranges over small
-/// rollup tables, and a range of two unknowns over `facts` that the planner
-/// reads by index too), and custom planning cost 0.5 ms a statement (on M,
-/// with three statements a report then: a month's report p95 6.9 → 3.8 ms).
-/// Once per report transaction; SQLite plans every statement as given.
-pub async fn plan_once(tx: &mut Tx) -> Result<()> {
-    if let Tx::Pg(t) = tx {
-        t.flush().await?;
-        sqlx::query("SET LOCAL plan_cache_mode = force_generic_plan")
-            .execute(&mut **t)
-            .await?;
-    }
-    Ok(())
-}
-
 /// One row of the statements: kind (`''` for a distinct count), code,
 /// detail, bucket, sum.
 type SumRow = (String, String, String, String, i64);

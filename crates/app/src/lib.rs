@@ -64,6 +64,10 @@ pub struct Config {
     pub occupation_follow_up_months: i32,
     /// Days before a follow-up's due date that its reminder goes out.
     pub reminder_lead_days: i64,
+    /// Follow-ups the reminder job handles in one write transaction: a
+    /// backlog (a first pass over years of history) is worked through in
+    /// bounded transactions, so the job never holds SQLite's writer long.
+    pub reminder_batch: i64,
     /// The address users reach vink at, for links in e-mails.
     pub base_url: String,
     /// Days before its due date that a follow-up answer is first accepted.
@@ -104,6 +108,7 @@ impl Default for Config {
             risk_follow_up_months: vink_domain::course::DEFAULT_RISK_FOLLOW_UP_MONTHS,
             occupation_follow_up_months: vink_domain::course::DEFAULT_OCCUPATION_FOLLOW_UP_MONTHS,
             reminder_lead_days: 14,
+            reminder_batch: 500,
             base_url: "http://127.0.0.1:8080".into(),
             follow_up_tolerance_days: 30,
             token_lifetime: SignedDuration::from_hours(90 * 24),

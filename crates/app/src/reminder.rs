@@ -66,32 +66,57 @@ pub const MAX_ATTEMPTS: i64 = 5;
 
 /// One pass of the job: create reminders for follow-ups due within the lead
 /// time (for the assigned mentor and the secretariat) and for reports on
-/// grants due within it (for the secretariat), then send what is due.
+/// grants due within it (for the secretariat), then send what is due. Each
+/// follow-up and report is marked when handled, so a pass reads only new
+/// work; the notifications' unique keys still make a reminder at most once
+/// when two instances race.
 pub async fn run_once(app: &App) -> Result<RunSummary> {
     let mut summary = RunSummary::default();
-    let now = app.now();
     let today = app.today();
     let until = today
         .checked_add(app.config.reminder_lead_days.days())
-        .unwrap_or(today);
+        .unwrap_or(today)
+        .to_string();
+    let batch = app.config.reminder_batch.max(1);
+    while remind_follow_ups(app, &until, batch, &mut summary).await? {}
+    remind_grant_reports(app, &until, &mut summary).await?;
+    send_mail(app, summary).await
+}
+
+async fn begin_run(app: &App) -> Result<vink_store::Authorized> {
     let tx = app.db.begin().await?;
-    let mut tx = app
-        .authorize(
-            tx,
-            &Actor::system(),
-            Action::ReminderRun,
-            &Resource::None,
-            None,
-        )
-        .await?;
-    let due = store::due_follow_ups(&mut tx, &until.to_string()).await?;
+    app.authorize(
+        tx,
+        &Actor::system(),
+        Action::ReminderRun,
+        &Resource::None,
+        None,
+    )
+    .await
+}
+
+/// One batch of due follow-ups; true when it was full (more may wait).
+async fn remind_follow_ups(
+    app: &App,
+    until: &str,
+    batch: i64,
+    summary: &mut RunSummary,
+) -> Result<bool> {
+    let now = micros(app.now());
+    let mut tx = begin_run(app).await?;
+    let due = store::due_follow_ups(&mut tx, until, batch).await?;
+    if due.is_empty() {
+        // An idle pass leaves no audit row.
+        drop(tx);
+        return Ok(false);
+    }
     let secretariat = store::users_of_role(&mut tx, "secretariat").await?;
     for f in &due {
         let mut users: Vec<(Uuid, Option<String>)> = secretariat.clone();
         if let Some(m) = f.mentor_user
             && !users.iter().any(|(u, _)| *u == m)
         {
-            users.push((m, store::email_of(&mut tx, m).await?));
+            users.push((m, f.mentor_email.clone()));
         }
         for (user, email) in users {
             let key = format!("follow_up:{}:{user}", f.follow_up_id);
@@ -106,7 +131,7 @@ pub async fn run_once(app: &App) -> Result<RunSummary> {
                     follow_up_id: Some(f.follow_up_id),
                     due_on: Some(&f.due_on),
                     dedupe_key: &key,
-                    created_at: micros(now),
+                    created_at: now,
                 },
             )
             .await?;
@@ -132,14 +157,27 @@ pub async fn run_once(app: &App) -> Result<RunSummary> {
                     &to,
                     &subject,
                     &body,
-                    micros(now),
+                    now,
                 )
                 .await?;
             }
         }
+        store::mark_follow_up_reminded(&mut tx, f.follow_up_id, now).await?;
     }
-    // Reports on grants due within the lead time: the secretariat, once.
-    let reports = vink_store::funding::due_reports(&mut tx, &until.to_string()).await?;
+    tx.commit().await?;
+    Ok(i64::try_from(due.len()).unwrap_or(i64::MAX) >= batch)
+}
+
+/// Reports on grants due within the lead time: the secretariat, once.
+async fn remind_grant_reports(app: &App, until: &str, summary: &mut RunSummary) -> Result<()> {
+    let now = micros(app.now());
+    let mut tx = begin_run(app).await?;
+    let reports = vink_store::funding::due_reports(&mut tx, until).await?;
+    if reports.is_empty() {
+        drop(tx);
+        return Ok(());
+    }
+    let secretariat = store::users_of_role(&mut tx, "secretariat").await?;
     for r in &reports {
         for (user, email) in &secretariat {
             let key = format!("grant_report:{}:{user}", r.id);
@@ -154,7 +192,7 @@ pub async fn run_once(app: &App) -> Result<RunSummary> {
                     follow_up_id: None,
                     due_on: Some(&r.due_on),
                     dedupe_key: &key,
-                    created_at: micros(now),
+                    created_at: now,
                 },
             )
             .await?;
@@ -179,19 +217,20 @@ pub async fn run_once(app: &App) -> Result<RunSummary> {
                     to,
                     &subject,
                     &body,
-                    micros(now),
+                    now,
                 )
                 .await?;
             }
         }
         vink_store::funding::mark_reminded(&mut tx, r.id).await?;
     }
-    // One audit row for a run that created something; an idle run leaves none.
-    if summary.notifications > 0 || !reports.is_empty() {
-        tx.commit().await?;
-    } else {
-        drop(tx);
-    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Sends the outbox's due mail, each claimed before sending.
+async fn send_mail(app: &App, mut summary: RunSummary) -> Result<RunSummary> {
+    let now = app.now();
     let Some(mailer) = &app.mailer else {
         return Ok(summary);
     };

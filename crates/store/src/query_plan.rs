@@ -424,6 +424,15 @@ pub fn list_queries(i: &PlanInputs) -> Vec<NamedQuery> {
         "retention due".into(),
         Some((crate::retention::due_sql(), w)),
     );
+    // The reminder job's next follow-ups (a due date a week ahead, a batch).
+    let mut w = Conditions::default();
+    w.param(Bind::Text(day(i.now + 7 * 24 * h).to_string()));
+    w.param(Bind::I64(500));
+    named(
+        &mut out,
+        "reminder due follow-ups".into(),
+        Some((crate::reminder::due_follow_ups_sql().to_string(), w)),
+    );
     // The per-person access report over three records (binds: limit, bound,
     // records).
     if let Some(sql) = crate::audit::for_records_sql(3) {

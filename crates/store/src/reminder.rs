@@ -4,7 +4,8 @@ use uuid::Uuid;
 
 use crate::{Authorized, Result, Tx, on};
 
-/// An open follow-up that is due soon, with who should hear about it.
+/// An open follow-up that is due soon and not yet reminded, with who should
+/// hear about it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct DueFollowUp {
     pub follow_up_id: Uuid,
@@ -12,21 +13,46 @@ pub struct DueFollowUp {
     pub kind: String,
     pub due_on: String,
     pub course_kind: String,
-    /// The assigned corps member's log-in, if any.
+    /// The assigned corps member's log-in, if any and active.
     pub mentor_user: Option<Uuid>,
+    /// That log-in's e-mail address, if any.
+    pub mentor_email: Option<String>,
 }
 
-pub async fn due_follow_ups(tx: &mut Tx, until: &str) -> Result<Vec<DueFollowUp>> {
+/// The next follow-ups to remind about (binds: the last due date, the batch
+/// size), through the partial index of open, unreminded follow-ups: a pass
+/// reads only what no earlier pass has handled, however many are overdue.
+pub(crate) fn due_follow_ups_sql() -> &'static str {
+    "SELECT f.id AS follow_up_id, f.course_id, f.kind, f.due_on, c.kind AS course_kind,
+            u.id AS mentor_user, u.email AS mentor_email
+       FROM follow_ups f JOIN courses c ON c.id = f.course_id
+       LEFT JOIN corps_members cm ON cm.id = c.corps_member_id
+       LEFT JOIN users u ON u.id = cm.user_id AND u.active = TRUE
+      WHERE f.recorded_at IS NULL AND f.reminded_at IS NULL AND f.due_on <= $1
+      ORDER BY f.due_on LIMIT $2"
+}
+
+pub async fn due_follow_ups(tx: &mut Tx, until: &str, limit: i64) -> Result<Vec<DueFollowUp>> {
     Ok(on!(tx, |x| {
-        sqlx::query_as(
-        "SELECT f.id AS follow_up_id, f.course_id, f.kind, f.due_on, c.kind AS course_kind, cm.user_id AS mentor_user
-         FROM follow_ups f JOIN courses c ON c.id = f.course_id LEFT JOIN corps_members cm ON cm.id = c.corps_member_id
-         WHERE f.recorded_at IS NULL AND f.due_on <= $1 ORDER BY f.due_on"
-    )
-    .bind(until)
-    .fetch_all(x)
-    .await?
+        sqlx::query_as(due_follow_ups_sql())
+            .bind(until)
+            .bind(limit)
+            .fetch_all(x)
+            .await?
     }))
+}
+
+/// Marks a follow-up as handled by the reminder job: later passes skip it.
+pub async fn mark_follow_up_reminded(tx: &mut Authorized, id: Uuid, at: i64) -> Result<()> {
+    on!(tx, |x| sqlx::query(
+        "UPDATE follow_ups SET reminded_at = $1 WHERE id = $2 AND reminded_at IS NULL"
+    )
+    .bind(at)
+    .bind(id)
+    .execute(x)
+    .await?
+    .rows_affected());
+    Ok(())
 }
 
 /// Active users of a role with their e-mail address (if any).
@@ -38,17 +64,6 @@ pub async fn users_of_role(tx: &mut Tx, role: &str) -> Result<Vec<(Uuid, Option<
     .bind(true)
     .fetch_all(x)
     .await?))
-}
-
-pub async fn email_of(tx: &mut Tx, user: Uuid) -> Result<Option<String>> {
-    let row: Option<(Option<String>,)> = on!(tx, |x| sqlx::query_as(
-        "SELECT email FROM users WHERE id = $1 AND active = $2"
-    )
-    .bind(user)
-    .bind(true)
-    .fetch_optional(x)
-    .await?);
-    Ok(row.and_then(|r| r.0))
 }
 
 pub async fn set_email(tx: &mut Authorized, user: Uuid, email: Option<&str>) -> Result<()> {

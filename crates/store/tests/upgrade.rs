@@ -2,7 +2,8 @@
 //! theme-day activities with their attendees linked and counted, and the
 //! start-up backfill counts them once; facts folded by the flag (before the
 //! daily rollup and the watermark, and on PostgreSQL before folding by
-//! transaction id) keep every sum exact.
+//! transaction id) keep every sum exact; follow-ups reminded before the
+//! reminder marker stay reminded.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use sqlx::Connection;
@@ -247,4 +248,56 @@ async fn facts_folded_by_flag_keep_their_sums_after_the_xid_upgrade() {
     )))
     .execute(&mut a)
     .await;
+}
+
+/// Follow-ups reminded before the job marked what it handled (0022) count
+/// as reminded, from their first notification; the others stay for the job.
+#[tokio::test]
+async fn follow_ups_reminded_before_the_marker_stay_reminded() {
+    let dir = std::env::temp_dir().join(format!("vink-upgrade-{}", uuid::Uuid::now_v7().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}/vink.db?mode=rwc", dir.display());
+    let mut c = old_schema(&url, 21).await;
+    // Only the two tables matter here: their parents are left out.
+    sqlx::query("PRAGMA foreign_keys = OFF")
+        .execute(&mut c)
+        .await
+        .unwrap();
+    let (reminded, waiting) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
+    for (id, kind) in [(reminded, "risk"), (waiting, "occupation")] {
+        sqlx::query("INSERT INTO follow_ups (id, course_id, kind, due_on) VALUES ($1, $2, $3, '2026-03-01')")
+            .bind(id)
+            .bind(uuid::Uuid::now_v7())
+            .bind(kind)
+            .execute(&mut c)
+            .await
+            .unwrap();
+    }
+    for (user, at) in [(uuid::Uuid::now_v7(), 7_i64), (uuid::Uuid::now_v7(), 5)] {
+        sqlx::query(
+            "INSERT INTO notifications (id, user_id, kind, follow_up_id, due_on, dedupe_key, created_at)
+             VALUES ($1, $2, 'follow_up_due', $3, '2026-03-01', $4, $5)",
+        )
+        .bind(uuid::Uuid::now_v7())
+        .bind(user)
+        .bind(reminded)
+        .bind(format!("follow_up:{reminded}:{user}"))
+        .bind(at)
+        .execute(&mut c)
+        .await
+        .unwrap();
+    }
+    c.close().await.unwrap();
+    let db = Db::connect(&url).await.unwrap();
+    db.migrate().await.unwrap();
+    let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    let rows: Vec<(uuid::Uuid, Option<i64>)> =
+        sqlx::query_as("SELECT id, reminded_at FROM follow_ups ORDER BY id")
+            .fetch_all(&mut c)
+            .await
+            .unwrap();
+    assert_eq!(rows, vec![(reminded, Some(5)), (waiting, None)]);
+    c.close().await.unwrap();
+    db.close().await;
+    let _ = std::fs::remove_dir_all(dir);
 }

@@ -41,15 +41,6 @@ async fn due_follow_ups_are_mailed_once_and_shown_in_the_inbox() {
         .as_str()
         .unwrap()
         .to_string();
-    let cid = t.concern(None).await;
-    let person = t
-        .api("GET", &format!("/api/v1/concerns/{cid}"), Some("sek"), None)
-        .await
-        .json()["persons"][0]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let course = t.api("POST", "/api/v1/courses", Some("sek"), Some(json!({"person_id": person, "kind": "mentor", "prevention_level": "pre_emptive", "agency": "ssp", "direct_reason": "test"}))).await.json()["id"].as_str().unwrap().to_string();
     let today = t.app.today();
     // Ended six months ago less three days: the risk follow-up is due in three days.
     let ended = today
@@ -57,46 +48,7 @@ async fn due_follow_ups_are_mailed_once_and_shown_in_the_inbox() {
         .unwrap()
         .checked_add(3.days())
         .unwrap();
-    let started = ended.checked_sub(60.days()).unwrap().to_string();
-    t.api(
-        "PUT",
-        &format!("/api/v1/courses/{course}/assignment"),
-        Some("sek"),
-        Some(json!({"corps_member_id": member})),
-    )
-    .await;
-    t.api(
-        "PUT",
-        &format!("/api/v1/courses/{course}/consent"),
-        Some("sek"),
-        Some(
-            json!({"consent_on": started, "guardian_consent_on": started, "guardian_name": "Mor"}),
-        ),
-    )
-    .await;
-    assert_eq!(
-        t.api(
-            "POST",
-            &format!("/api/v1/courses/{course}/transitions"),
-            Some("sek"),
-            Some(json!({"to": "active", "on": started}))
-        )
-        .await
-        .status,
-        StatusCode::OK
-    );
-    assert_eq!(
-        t.api(
-            "POST",
-            &format!("/api/v1/courses/{course}/transitions"),
-            Some("sek"),
-            Some(json!({"to": "completed", "on": ended.to_string(), "note": "Uden slutvurdering (test)"}))
-        )
-        .await
-        .status,
-        StatusCode::OK
-    );
-
+    let course = completed_course(&t, ended, Some(&member)).await;
     let first = run_once(&t.app).await.unwrap();
     assert_eq!(
         (first.notifications, first.sent, first.failed),
@@ -189,6 +141,152 @@ async fn a_mail_server_that_is_down_is_retried_later_not_lost() {
         0,
         "not retried before its time"
     );
+}
+
+/// A mentor course (assigned to the corps member, if given) that ended on
+/// `ended`; its id.
+async fn completed_course(t: &common::T, ended: jiff::civil::Date, member: Option<&str>) -> String {
+    let cid = t.concern(None).await;
+    let person = t
+        .api("GET", &format!("/api/v1/concerns/{cid}"), Some("sek"), None)
+        .await
+        .json()["persons"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let course = t.api("POST", "/api/v1/courses", Some("sek"), Some(json!({"person_id": person, "kind": "mentor", "prevention_level": "pre_emptive", "agency": "ssp", "direct_reason": "test"}))).await.json()["id"].as_str().unwrap().to_string();
+    let started = ended.checked_sub(60.days()).unwrap().to_string();
+    if let Some(member) = member {
+        t.api(
+            "PUT",
+            &format!("/api/v1/courses/{course}/assignment"),
+            Some("sek"),
+            Some(json!({"corps_member_id": member})),
+        )
+        .await;
+    }
+    t.api(
+        "PUT",
+        &format!("/api/v1/courses/{course}/consent"),
+        Some("sek"),
+        Some(
+            json!({"consent_on": started, "guardian_consent_on": started, "guardian_name": "Mor"}),
+        ),
+    )
+    .await;
+    assert_eq!(
+        t.api(
+            "POST",
+            &format!("/api/v1/courses/{course}/transitions"),
+            Some("sek"),
+            Some(json!({"to": "active", "on": started}))
+        )
+        .await
+        .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        t.api(
+            "POST",
+            &format!("/api/v1/courses/{course}/transitions"),
+            Some("sek"),
+            Some(json!({"to": "completed", "on": ended.to_string(), "note": "Uden slutvurdering (test)"}))
+        )
+        .await
+        .status,
+        StatusCode::OK
+    );
+    course
+}
+
+/// A pass marks what it handled, so the next pass reads nothing old (before,
+/// every pass re-read every overdue follow-up and re-tried its notifications);
+/// a backlog larger than a batch is worked through in one pass, a batch per
+/// transaction.
+#[tokio::test]
+async fn a_pass_works_through_a_backlog_in_batches_and_leaves_nothing_to_reread() {
+    let config = vink_app::Config {
+        // Both follow-ups of a course due at once, one follow-up a batch.
+        occupation_follow_up_months: 6,
+        reminder_batch: 1,
+        ..vink_app::Config::default()
+    };
+    let t = common::setup_full(config, None).await;
+    let today = t.app.today();
+    let long_ago = today.checked_sub(7.months()).unwrap();
+    let soon = today
+        .checked_sub(6.months())
+        .unwrap()
+        .checked_add(3.days())
+        .unwrap();
+    let later = today
+        .checked_sub(6.months())
+        .unwrap()
+        .checked_add(30.days())
+        .unwrap();
+    completed_course(&t, long_ago, None).await;
+    completed_course(&t, soon, None).await;
+    let not_yet = completed_course(&t, later, None).await;
+    let until = today.checked_add(14.days()).unwrap().to_string();
+    assert_eq!(
+        due(&t, &until).await.len(),
+        4,
+        "two courses, two follow-ups each"
+    );
+    let audit_before = runs(&t).await;
+    let first = run_once(&t.app).await.unwrap();
+    // Four follow-ups, one secretariat user each (no mentor assigned).
+    assert_eq!(first.notifications, 4);
+    assert!(
+        due(&t, &until).await.is_empty(),
+        "nothing left for the next pass to read"
+    );
+    assert_eq!(
+        runs(&t).await - audit_before,
+        4,
+        "one transaction, and one audit row, a batch"
+    );
+    assert_eq!(
+        run_once(&t.app).await.unwrap(),
+        vink_app::reminder::RunSummary::default()
+    );
+    assert_eq!(
+        runs(&t).await - audit_before,
+        4,
+        "an idle pass leaves no row"
+    );
+    // The third course's follow-ups come due later and are handled then.
+    let inbox = t
+        .api("GET", "/api/v1/inbox", Some("sek"), None)
+        .await
+        .json();
+    assert_eq!(inbox.as_array().unwrap().len(), 4);
+    assert!(
+        inbox
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|n| n["course_id"] != not_yet.as_str())
+    );
+}
+
+/// What the reminder job's next pass would read.
+async fn due(t: &common::T, until: &str) -> Vec<vink_store::reminder::DueFollowUp> {
+    let mut tx = t.app.db.begin_read().await.unwrap();
+    let rows = vink_store::reminder::due_follow_ups(&mut tx, until, 100)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    rows
+}
+
+/// How many reminder passes left an audit row.
+async fn runs(t: &common::T) -> usize {
+    t.audit_all()
+        .await
+        .iter()
+        .filter(|r| r.action == "reminder.run")
+        .count()
 }
 
 async fn reopen(t: &common::T) -> vink_store::Db {

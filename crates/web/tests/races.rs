@@ -1,7 +1,8 @@
 //! Concurrency: N requests racing for one conflicting transition. Exactly one
 //! wins, the others get 409, and exactly one event is written; on both
 //! databases (PostgreSQL when `VINK_TEST_POSTGRES_URL` is set). And the mail
-//! outbox claimed by two job runners at once: every mail sent exactly once.
+//! outbox claimed by two job runners at once: every mail sent exactly once,
+//! and due follow-ups reminded by two runners: each notification made once.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -310,4 +311,50 @@ async fn one_of_eight_not_the_same_person_marks_wins() {
         .await;
     one_winner(&statuses, StatusCode::NO_CONTENT, StatusCode::CONFLICT);
     assert_eq!(timeline_count(&t, id, "persons_distinct").await, 1);
+}
+
+/// Two job runners racing over due follow-ups, a follow-up a transaction:
+/// every follow-up is reminded exactly once to each recipient, and marked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_job_runners_remind_every_follow_up_exactly_once() {
+    use jiff::ToSpan;
+    let config = vink_app::Config {
+        occupation_follow_up_months: 6,
+        reminder_batch: 1,
+        ..vink_app::Config::default()
+    };
+    let t = common::setup_full(config, None).await;
+    let ended = t.app.today().checked_sub(6.months()).unwrap();
+    for _ in 0..4 {
+        t.completed_course(ended, None).await;
+    }
+    let other = std::sync::Arc::new(t.second_app().await);
+    let runner = |app: std::sync::Arc<vink_app::App>| async move {
+        let mut made = 0;
+        for _ in 0..3 {
+            made += vink_app::reminder::run_once(&app)
+                .await
+                .unwrap()
+                .notifications;
+        }
+        made
+    };
+    let (a, b) = tokio::join!(
+        tokio::spawn(runner(t.app.clone())),
+        tokio::spawn(runner(other.clone()))
+    );
+    // Eight follow-ups, one secretariat user.
+    assert_eq!(a.unwrap() + b.unwrap(), 8, "each notification made once");
+    let inbox = t
+        .api("GET", "/api/v1/inbox", Some("sek"), None)
+        .await
+        .json();
+    assert_eq!(inbox.as_array().unwrap().len(), 8);
+    let until = t.app.today().checked_add(14.days()).unwrap().to_string();
+    let mut tx = t.app.db.begin_read().await.unwrap();
+    let left = vink_store::reminder::due_follow_ups(&mut tx, &until, 100)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert!(left.is_empty(), "every follow-up marked");
 }

@@ -48,7 +48,7 @@ async fn due_follow_ups_are_mailed_once_and_shown_in_the_inbox() {
         .unwrap()
         .checked_add(3.days())
         .unwrap();
-    let course = completed_course(&t, ended, Some(&member)).await;
+    let course = t.completed_course(ended, Some(&member)).await;
     let first = run_once(&t.app).await.unwrap();
     assert_eq!(
         (first.notifications, first.sent, first.failed),
@@ -143,62 +143,6 @@ async fn a_mail_server_that_is_down_is_retried_later_not_lost() {
     );
 }
 
-/// A mentor course (assigned to the corps member, if given) that ended on
-/// `ended`; its id.
-async fn completed_course(t: &common::T, ended: jiff::civil::Date, member: Option<&str>) -> String {
-    let cid = t.concern(None).await;
-    let person = t
-        .api("GET", &format!("/api/v1/concerns/{cid}"), Some("sek"), None)
-        .await
-        .json()["persons"][0]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let course = t.api("POST", "/api/v1/courses", Some("sek"), Some(json!({"person_id": person, "kind": "mentor", "prevention_level": "pre_emptive", "agency": "ssp", "direct_reason": "test"}))).await.json()["id"].as_str().unwrap().to_string();
-    let started = ended.checked_sub(60.days()).unwrap().to_string();
-    if let Some(member) = member {
-        t.api(
-            "PUT",
-            &format!("/api/v1/courses/{course}/assignment"),
-            Some("sek"),
-            Some(json!({"corps_member_id": member})),
-        )
-        .await;
-    }
-    t.api(
-        "PUT",
-        &format!("/api/v1/courses/{course}/consent"),
-        Some("sek"),
-        Some(
-            json!({"consent_on": started, "guardian_consent_on": started, "guardian_name": "Mor"}),
-        ),
-    )
-    .await;
-    assert_eq!(
-        t.api(
-            "POST",
-            &format!("/api/v1/courses/{course}/transitions"),
-            Some("sek"),
-            Some(json!({"to": "active", "on": started}))
-        )
-        .await
-        .status,
-        StatusCode::OK
-    );
-    assert_eq!(
-        t.api(
-            "POST",
-            &format!("/api/v1/courses/{course}/transitions"),
-            Some("sek"),
-            Some(json!({"to": "completed", "on": ended.to_string(), "note": "Uden slutvurdering (test)"}))
-        )
-        .await
-        .status,
-        StatusCode::OK
-    );
-    course
-}
-
 /// A pass marks what it handled, so the next pass reads nothing old (before,
 /// every pass re-read every overdue follow-up and re-tried its notifications);
 /// a backlog larger than a batch is worked through in one pass, a batch per
@@ -224,9 +168,9 @@ async fn a_pass_works_through_a_backlog_in_batches_and_leaves_nothing_to_reread(
         .unwrap()
         .checked_add(30.days())
         .unwrap();
-    completed_course(&t, long_ago, None).await;
-    completed_course(&t, soon, None).await;
-    let not_yet = completed_course(&t, later, None).await;
+    t.completed_course(long_ago, None).await;
+    t.completed_course(soon, None).await;
+    let not_yet = t.completed_course(later, None).await;
     let until = today.checked_add(14.days()).unwrap().to_string();
     assert_eq!(
         due(&t, &until).await.len(),

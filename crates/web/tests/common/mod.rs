@@ -393,6 +393,65 @@ impl T {
         assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
     }
 
+    /// A mentor course (assigned to the corps member, if given) that ended on
+    /// `ended`; its id.
+    pub async fn completed_course(&self, ended: jiff::civil::Date, member: Option<&str>) -> String {
+        let cid = self.concern(None).await;
+        let person = self
+            .api("GET", &format!("/api/v1/concerns/{cid}"), Some("sek"), None)
+            .await
+            .json()["persons"][0]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let course = self.api("POST", "/api/v1/courses", Some("sek"), Some(serde_json::json!({"person_id": person, "kind": "mentor", "prevention_level": "pre_emptive", "agency": "ssp", "direct_reason": "test"}))).await.json()["id"].as_str().unwrap().to_string();
+        let started = ended
+            .checked_sub(jiff::ToSpan::days(60))
+            .unwrap()
+            .to_string();
+        if let Some(member) = member {
+            self.api(
+                "PUT",
+                &format!("/api/v1/courses/{course}/assignment"),
+                Some("sek"),
+                Some(serde_json::json!({"corps_member_id": member})),
+            )
+            .await;
+        }
+        self.api(
+            "PUT",
+            &format!("/api/v1/courses/{course}/consent"),
+            Some("sek"),
+            Some(
+                serde_json::json!({"consent_on": started, "guardian_consent_on": started, "guardian_name": "Mor"}),
+            ),
+        )
+        .await;
+        assert_eq!(
+            self.api(
+                "POST",
+                &format!("/api/v1/courses/{course}/transitions"),
+                Some("sek"),
+                Some(serde_json::json!({"to": "active", "on": started}))
+            )
+            .await
+            .status,
+            StatusCode::OK
+        );
+        assert_eq!(
+            self.api(
+                "POST",
+                &format!("/api/v1/courses/{course}/transitions"),
+                Some("sek"),
+                Some(serde_json::json!({"to": "completed", "on": ended.to_string(), "note": "Uden slutvurdering (test)"}))
+            )
+            .await
+            .status,
+            StatusCode::OK
+        );
+        course
+    }
+
     /// Audit rows about one record, oldest first.
     pub async fn audit_of(&self, record: Uuid) -> Vec<AuditRow> {
         vink_store::audit::settle(&self.app.db).await.unwrap();

@@ -15,7 +15,7 @@ use crate::sql::{Bind, Conditions, bind_all};
 
 mod period;
 use crate::{Authorized, Backend, Result, StoreError, Tx, on};
-use period::unfolded;
+use period::{RowBucket, Tag, unfolded};
 pub(crate) use period::{period_sql, report_sql};
 
 /// Appends facts in the use case's transaction: they commit with the event
@@ -219,6 +219,10 @@ async fn fetch_sums(tx: &mut Tx, (sql, w): (String, Conditions)) -> Result<Vec<S
     .await?))
 }
 
+fn row_bucket(bucket: &str) -> Result<RowBucket> {
+    RowBucket::parse(bucket).ok_or_else(|| StoreError::Corrupt(format!("bucket {bucket}")))
+}
+
 fn kind_of(kind: &str) -> Result<FactKind> {
     FactKind::parse(kind).ok_or_else(|| StoreError::Corrupt(format!("unknown fact kind {kind}")))
 }
@@ -232,10 +236,9 @@ pub async fn sums(tx: &mut Tx, from: Date, to: Date) -> Result<Sums> {
             s.set_distinct(Distinct::CapacityBuildingInstitutions, n);
             continue;
         }
-        let bucket = if bucket.is_empty() {
-            Bucket::Before
-        } else {
-            Bucket::In
+        let bucket = match row_bucket(&bucket)? {
+            RowBucket::Tag(Tag::Before) => Bucket::Before,
+            _ => Bucket::In,
         };
         s.add(kind_of(&kind)?, &code, &detail, bucket, n);
     }
@@ -263,8 +266,9 @@ pub async fn report(tx: &mut Tx, period: &Period) -> Result<ReportSums> {
     let (mut current, mut before) = (Sums::default(), Sums::default());
     let mut monthly = Vec::new();
     for (kind, code, detail, bucket, n) in rows {
+        let bucket = row_bucket(&bucket)?;
         if kind.is_empty() {
-            let s = if bucket == "p" {
+            let s = if bucket == RowBucket::Tag(Tag::Previous) {
                 &mut before
             } else {
                 &mut current
@@ -273,25 +277,21 @@ pub async fn report(tx: &mut Tx, period: &Period) -> Result<ReportSums> {
             continue;
         }
         let k = kind_of(&kind)?;
-        match bucket.as_str() {
-            "" => {
+        match bucket {
+            RowBucket::Tag(Tag::Before) => {
                 before.add(k, &code, &detail, Bucket::Before, n);
                 current.add(k, &code, &detail, Bucket::Before, n);
                 monthly.push((k, code, detail, MonthBucket::Before, n));
             }
-            "p" => {
+            RowBucket::Tag(Tag::Previous) => {
                 before.add(k, &code, &detail, Bucket::In, n);
                 if history.contains(&k) {
                     current.add(k, &code, &detail, Bucket::Before, n);
                     monthly.push((k, code, detail, MonthBucket::Before, n));
                 }
             }
-            "in" => current.add(k, &code, &detail, Bucket::In, n),
-            month => {
-                let (y, m) = month
-                    .split_once('-')
-                    .and_then(|(y, m)| Some((y.parse().ok()?, m.parse().ok()?)))
-                    .ok_or_else(|| StoreError::Corrupt(format!("month {month}")))?;
+            RowBucket::Tag(Tag::Current) => current.add(k, &code, &detail, Bucket::In, n),
+            RowBucket::Month(y, m) => {
                 current.add(k, &code, &detail, Bucket::In, n);
                 monthly.push((k, code, detail, MonthBucket::Month(y, m), n));
             }

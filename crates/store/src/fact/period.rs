@@ -45,13 +45,60 @@ pub(super) fn unfolded(backend: Backend) -> &'static str {
     }
 }
 
+/// The statement's fixed `bucket` labels: written here and read back by
+/// [`RowBucket::parse`] only, so the two cannot drift apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Tag {
+    /// What runs before the stretches that follow (`''`).
+    Before,
+    /// The previous period (`'p'`).
+    Previous,
+    /// The period (`'in'`).
+    Current,
+}
+
+impl Tag {
+    const fn text(self) -> &'static str {
+        match self {
+            Tag::Before => "",
+            Tag::Previous => "p",
+            Tag::Current => "in",
+        }
+    }
+
+    /// The label as an SQL literal.
+    fn literal(self) -> String {
+        format!("'{}'", self.text())
+    }
+}
+
+/// What a row of a statement counts for: a fixed label or a month of the
+/// period (the charts' kinds, `YYYY-MM`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RowBucket {
+    Tag(Tag),
+    Month(i16, i8),
+}
+
+impl RowBucket {
+    pub(crate) fn parse(s: &str) -> Option<RowBucket> {
+        for t in [Tag::Before, Tag::Previous, Tag::Current] {
+            if s == t.text() {
+                return Some(RowBucket::Tag(t));
+            }
+        }
+        let (y, m) = s.split_once('-')?;
+        Some(RowBucket::Month(y.parse().ok()?, m.parse().ok()?))
+    }
+}
+
 /// How a stretch labels its rows in the statement's `bucket` column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Label {
-    /// One label for every row: `''` before, `'p'` the previous period,
-    /// `'in'` the period.
-    Fixed(&'static str),
-    /// The charts' kinds by their month (`YYYY-MM`), the others `'in'`.
+    /// One label for every row.
+    Fixed(Tag),
+    /// The charts' kinds by their month (`YYYY-MM`), the others
+    /// [`Tag::Current`].
     ByMonth,
 }
 
@@ -297,7 +344,7 @@ impl Parts<'_> {
         for p in pieces {
             match p {
                 Piece::Months(lo, hi) => match s.label {
-                    Label::Fixed(l) => self.rollups(lo, hi, &format!("'{l}'"), &kinds),
+                    Label::Fixed(t) => self.rollups(lo, hi, &t.literal(), &kinds),
                     // The charts' kinds month by month (one row a key and
                     // month already: nothing to group), the others summed
                     // over years and months.
@@ -314,17 +361,18 @@ impl Parts<'_> {
                             .filter(|k| !monthly_kinds().contains(k))
                             .collect();
                         if !others.is_empty() {
-                            self.rollups(lo, hi, "'in'", &list(&others));
+                            self.rollups(lo, hi, &Tag::Current.literal(), &list(&others));
                         }
                     }
                 },
                 Piece::Days(a, b, sub) => {
                     // One month's days: the month label is a constant.
                     let label = match s.label {
-                        Label::Fixed(l) => format!("'{l}'"),
+                        Label::Fixed(t) => t.literal(),
                         Label::ByMonth => format!(
-                            "CASE WHEN kind IN ({monthly}) THEN '{}' ELSE 'in' END",
-                            month_of(a)
+                            "CASE WHEN kind IN ({monthly}) THEN '{}' ELSE {} END",
+                            month_of(a),
+                            Tag::Current.literal()
                         ),
                     };
                     let (pa, pb) = (self.text(a.to_string()), self.text(b.to_string()));
@@ -343,9 +391,12 @@ impl Parts<'_> {
             }
         };
         let (label, group) = match s.label {
-            Label::Fixed(l) => (format!("'{l}'"), String::new()),
+            Label::Fixed(t) => (t.literal(), String::new()),
             Label::ByMonth => (
-                format!("CASE WHEN kind IN ({monthly}) THEN substr(day, 1, 7) ELSE 'in' END"),
+                format!(
+                    "CASE WHEN kind IN ({monthly}) THEN substr(day, 1, 7) ELSE {} END",
+                    Tag::Current.literal()
+                ),
                 ", substr(day, 1, 7)".to_string(),
             ),
         };
@@ -354,12 +405,12 @@ impl Parts<'_> {
         // year, read from their start-day index.
         if let (true, Some(a)) = (s.institutions, s.from) {
             let bucket = match s.label {
-                Label::Fixed(l) => l,
-                Label::ByMonth => "in",
+                Label::Fixed(t) => t.literal(),
+                Label::ByMonth => Tag::Current.literal(),
             };
             let (pa, pb) = (self.text(a.to_string()), self.text(s.to.to_string()));
             self.parts.push(format!(
-                "SELECT '' AS kind, 'institutions' AS code, '' AS detail, '{bucket}' AS bucket,
+                "SELECT '' AS kind, 'institutions' AS code, '' AS detail, {bucket} AS bucket,
                         CAST(COUNT(DISTINCT organisation_id) AS BIGINT) AS n FROM capacity_building
                   WHERE from_on <= {pb} AND (to_on IS NULL OR to_on >= {pa})"
             ));
@@ -390,14 +441,14 @@ pub(crate) fn period_sql(backend: Backend, from: Date, to: Date) -> (String, Con
                 from: None,
                 to: from,
                 kinds: history_kinds().to_vec(),
-                label: Label::Fixed(""),
+                label: Label::Fixed(Tag::Before),
                 institutions: false,
             },
             Stretch {
                 from: Some(from),
                 to,
                 kinds: all_kinds(),
-                label: Label::Fixed("in"),
+                label: Label::Fixed(Tag::Current),
                 institutions: true,
             },
         ],
@@ -417,7 +468,7 @@ pub(crate) fn report_sql(
         from: None,
         to: previous.map_or(period.from, |p| p.from),
         kinds: history_kinds().to_vec(),
-        label: Label::Fixed(""),
+        label: Label::Fixed(Tag::Before),
         institutions: false,
     }];
     if let Some(p) = previous {
@@ -425,7 +476,7 @@ pub(crate) fn report_sql(
             from: Some(p.from),
             to: p.to,
             kinds: all_kinds(),
-            label: Label::Fixed("p"),
+            label: Label::Fixed(Tag::Previous),
             institutions: true,
         });
     }
@@ -442,6 +493,18 @@ pub(crate) fn report_sql(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_label_written_reads_back_as_itself() {
+        for t in [Tag::Before, Tag::Previous, Tag::Current] {
+            let written = t.literal();
+            let text = written.trim_matches('\'');
+            assert_eq!(RowBucket::parse(text), Some(RowBucket::Tag(t)), "{written}");
+        }
+        assert_eq!(RowBucket::parse("2026-03"), Some(RowBucket::Month(2026, 3)));
+        assert_eq!(RowBucket::parse("x"), None);
+        assert_eq!(RowBucket::parse("2026-xx"), None);
+    }
 
     fn d(s: &str) -> Date {
         s.parse().unwrap()

@@ -80,10 +80,7 @@ pub async fn report(app: &App, actor: &Actor, q: &KeyFigureQuery) -> Result<KeyF
         to: p.to.to_string(),
         figures: evaluate(s),
     });
-    let series = vink_domain::series::series(
-        &vink_domain::series::monthly_sums(&sums.monthly, &period),
-        hide,
-    );
+    let series = vink_domain::series::series(&sums.monthly, &period, hide);
     tx.commit().await?;
     Ok(KeyFigureReport {
         from: period.from.to_string(),

@@ -523,8 +523,8 @@ async fn figures_from_facts_equal_a_recount_from_the_case_tables() {
             recount(&t, pf, pt).await,
             "previous of {from}–{to}"
         );
-        // Month by month too: each month's received concerns and mentor
-        // courses as a recount of that month (clipped to the period) says.
+        // Month by month too: each month's concern figures and every course
+        // kind drawn, as a recount of that month (clipped to the period) says.
         let months = r["series"]["months"].as_array().unwrap();
         for (i, m) in months.iter().enumerate() {
             let m = m.as_str().unwrap();
@@ -534,19 +534,26 @@ async fn figures_from_facts_equal_a_recount_from_the_case_tables() {
             let (a, b) = (first.max(pf), first.last_of_month().min(pt));
             let want = recount(&t, &a.to_string(), &b.to_string()).await;
             let get = |code: &str| want.iter().find(|(c, _)| c == code).and_then(|(_, v)| *v);
-            assert_eq!(
-                r["series"]["concerns_received"][i].as_i64(),
-                get("concerns_received"),
-                "{from}–{to} {m}"
-            );
-            let mentor = r["series"]["courses_running"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|k| k["kind"] == "mentor")
-                .map(|k| k["values"][i].as_i64());
-            if let Some(v) = mentor {
-                assert_eq!(v, get("courses_running.mentor"), "{from}–{to} {m} mentor");
+            for code in [
+                "concerns_received",
+                "concerns_founded",
+                "concerns_needing_local_action",
+                "concerns_triaged_on_time",
+            ] {
+                assert_eq!(
+                    r["series"][code][i].as_i64(),
+                    get(code),
+                    "{from}–{to} {m} {code}"
+                );
+            }
+            // Every course kind drawn; a kind left out ran in no month.
+            for k in r["series"]["courses_running"].as_array().unwrap() {
+                let kind = k["kind"].as_str().unwrap();
+                assert_eq!(
+                    k["values"][i].as_i64(),
+                    get(&format!("courses_running.{kind}")),
+                    "{from}–{to} {m} {kind}"
+                );
             }
         }
         // And the course kinds against the old SQL over the case tables.

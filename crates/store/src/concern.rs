@@ -554,6 +554,8 @@ pub async fn list_by_received(
     scope: ConcernScope,
     f: &ConcernFilter,
 ) -> Result<ConcernListPage> {
+    // Every concern in order of receipt: planned for the page's LIMIT.
+    crate::query_plan::custom_plans(tx).await?;
     let ((page, w), (count, cw)) = received_sql(scope, f, f.limit, f.offset.max(0));
     let (n,): (i64,) = on!(tx, |c| bind_all(
         sqlx::query_as(sqlx::AssertSqlSafe(count.as_str())),
@@ -707,6 +709,11 @@ async fn stream_rows(
     let Some((sql, w)) = stream_sql(stream, scope, f, now_ref, limit, offset) else {
         return Ok(Vec::new());
     };
+    if stream == Stream::Decided {
+        // The decided concerns are most of the table: their page is planned
+        // for its LIMIT (see `query_plan::custom_plans`).
+        crate::query_plan::custom_plans(tx).await?;
+    }
     let rows: Vec<ConcernListRow> = on!(tx, |c| bind_all(
         sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())),
         &w.binds

@@ -690,3 +690,80 @@ async fn the_decided_count_stops_at_its_cap_and_paging_goes_on() {
         t.finish().await;
     }
 }
+
+/// On PostgreSQL the list plans its counts and open concerns once (generic
+/// plans), but a page of decided concerns, or of all concerns by receipt,
+/// for its LIMIT: a generic plan cannot see the LIMIT and chose a parallel
+/// scan, a sort and JIT on the national data set (100 ms a page instead of
+/// 2 ms). The plan test explains with scans switched off, so it cannot see
+/// that; this checks the switch is made.
+#[tokio::test]
+async fn a_page_of_decided_concerns_is_planned_for_its_limit() {
+    for t in common::backends().await {
+        if t.db.backend() != vink_store::Backend::Postgres {
+            t.finish().await;
+            continue;
+        }
+        let mut tx = common::auth(&t.db).await;
+        let now = micros(Timestamp::now());
+        for i in 0..3 {
+            let mut row = concern_row(i + 1, now - 100 * H, now - 52 * H);
+            row.status = "decided".into();
+            row.decision = Some("no_action".into());
+            row.decided_at = Some(now - 60 * H + i);
+            concern::insert_concern(&mut tx, &row).await.unwrap();
+        }
+        for i in 3..5 {
+            concern::insert_concern(&mut tx, &concern_row(i + 1, now, now + 48 * H))
+                .await
+                .unwrap();
+        }
+        vink_store::query_plan::generic_plans(&mut tx)
+            .await
+            .unwrap();
+        let mut f = filter(now);
+        f.limit = 2;
+        let p = concern::list_concerns(&mut tx, ConcernScope::All, &f)
+            .await
+            .unwrap();
+        assert_eq!(p.rows.len(), 2);
+        assert_eq!(
+            plan_cache_mode(&mut tx).await,
+            "force_generic_plan",
+            "open only"
+        );
+        f.limit = 4;
+        let p = concern::list_concerns(&mut tx, ConcernScope::All, &f)
+            .await
+            .unwrap();
+        assert_eq!(p.rows.len(), 4);
+        assert_eq!(
+            plan_cache_mode(&mut tx).await,
+            "force_custom_plan",
+            "decided too"
+        );
+        vink_store::query_plan::generic_plans(&mut tx)
+            .await
+            .unwrap();
+        concern::list_by_received(&mut tx, ConcernScope::All, &f)
+            .await
+            .unwrap();
+        assert_eq!(
+            plan_cache_mode(&mut tx).await,
+            "force_custom_plan",
+            "by receipt"
+        );
+        drop(tx);
+        t.finish().await;
+    }
+}
+
+async fn plan_cache_mode(tx: &mut vink_store::Authorized) -> String {
+    let vink_store::Tx::Pg(c) = &mut **tx else {
+        unreachable!("PostgreSQL only")
+    };
+    sqlx::query_scalar("SHOW plan_cache_mode")
+        .fetch_one(&mut **c)
+        .await
+        .unwrap()
+}

@@ -414,7 +414,7 @@ impl Db {
             }
             Db::Pg { pool, stats, keys } => {
                 stats.writes.fetch_add(1, Ordering::Relaxed);
-                Tx::Pg(KeyedTx::tx(pool.begin().await?, keys.clone()))
+                Tx::Pg(KeyedTx::tx(pg_begin(pool).await?, keys.clone()))
             }
         })
     }
@@ -434,7 +434,7 @@ impl Db {
             }
             Db::Pg { pool, stats, keys } => {
                 stats.reads.fetch_add(1, Ordering::Relaxed);
-                Tx::Pg(KeyedTx::tx(pool.begin().await?, keys.clone()))
+                Tx::Pg(KeyedTx::tx(pg_begin(pool).await?, keys.clone()))
             }
         })
     }
@@ -519,6 +519,23 @@ impl Db {
             Db::Pg { pool, .. } => pool.close().await,
         }
     }
+}
+
+/// Begins a PostgreSQL transaction in a task of its own, so that a caller
+/// dropped mid-way (a client gone, a timeout) cannot cancel the `BEGIN`
+/// between sending it and reading its answer. sqlx queues no rollback for an
+/// outermost `BEGIN` cancelled there: the connection went back to the pool
+/// inside a transaction nobody knew of, and the next one-statement read ran
+/// in it and kept its locks while the connection idled (PostgreSQL logged
+/// "there is already a transaction in progress" under load). Finished in its
+/// task, the transaction is either handed over or, its caller gone, dropped
+/// with a rollback queued, as any other.
+async fn pg_begin(pool: &PgPool) -> Result<Transaction<'static, Postgres>> {
+    let pool = pool.clone();
+    tokio::spawn(async move { pool.begin().await })
+        .await
+        .map_err(|_| StoreError::Db(sqlx::Error::WorkerCrashed))
+        .and_then(|r| r.map_err(StoreError::from))
 }
 
 /// Decides whether a connection goes back into the pool. A transaction that

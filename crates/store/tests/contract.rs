@@ -767,3 +767,65 @@ async fn plan_cache_mode(tx: &mut vink_store::Authorized) -> String {
         .await
         .unwrap()
 }
+
+/// A transaction whose `BEGIN` is cancelled on its way (a client that goes
+/// away, a timeout) must not leave its pooled connection inside a
+/// transaction that the pool does not know about: the next one-statement
+/// read would run in it, and the connection would then idle in the pool
+/// holding that read's locks (blocking migrations and DDL), or be cut by an
+/// `idle_in_transaction_session_timeout` under the next request. sqlx
+/// queues no rollback for an outermost `BEGIN` cancelled before its answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_begin_leaves_no_transaction_open() {
+    use std::future::Future;
+    use std::task::Poll;
+    for t in common::backends().await {
+        if t.db.backend() != vink_store::Backend::Postgres {
+            t.finish().await;
+            continue;
+        }
+        // Poll `begin` a few times, then drop it: somewhere in 1..=300 polls
+        // lies the moment its BEGIN is sent and its answer not yet read. After
+        // each, a one-statement read, held while another connection looks at
+        // its state.
+        use sqlx::Connection;
+        let mut observer = sqlx::PgConnection::connect(&t.url).await.unwrap();
+        let mut left_open = 0;
+        for polls in 1..=300 {
+            {
+                let mut begin = std::pin::pin!(t.db.begin());
+                for _ in 0..polls {
+                    let ready =
+                        std::future::poll_fn(|cx| Poll::Ready(begin.as_mut().poll(cx).is_ready()))
+                            .await;
+                    if ready {
+                        break;
+                    }
+                    tokio::task::yield_now().await;
+                }
+            }
+            let mut tx = t.db.read_one().await.unwrap();
+            let vink_store::Tx::Pg(c) = &mut tx else {
+                unreachable!("PostgreSQL only")
+            };
+            let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+                .fetch_one(&mut **c)
+                .await
+                .unwrap();
+            let state: Option<String> =
+                sqlx::query_scalar("SELECT state FROM pg_stat_activity WHERE pid = $1")
+                    .bind(pid)
+                    .fetch_one(&mut observer)
+                    .await
+                    .unwrap();
+            if state.as_deref() != Some("idle") {
+                left_open += 1;
+            }
+        }
+        assert_eq!(
+            left_open, 0,
+            "reads that ran inside a cancelled transaction"
+        );
+        t.finish().await;
+    }
+}

@@ -9,6 +9,36 @@ pub struct Backend {
     pub url: String,
     pub name: &'static str,
     pub dir: PathBuf,
+    /// The PostgreSQL database to drop when the test is done (admin URL,
+    /// name): every suite run created them and none dropped them.
+    pg: Option<(String, String)>,
+}
+
+impl Drop for Backend {
+    fn drop(&mut self) {
+        if let Some((admin_url, name)) = self.pg.take() {
+            // Dropped from a plain thread: the test's runtime may be gone.
+            let _ = std::thread::spawn(move || {
+                let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                else {
+                    return;
+                };
+                rt.block_on(async {
+                    use sqlx::Connection;
+                    if let Ok(mut admin) = sqlx::PgConnection::connect(&admin_url).await {
+                        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                        )))
+                        .execute(&mut admin)
+                        .await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
 }
 
 pub async fn backends(prefix: &str) -> Vec<Backend> {
@@ -18,6 +48,7 @@ pub async fn backends(prefix: &str) -> Vec<Backend> {
         url: format!("sqlite://{}/vink.db", dir.display()),
         name: "sqlite",
         dir: dir.clone(),
+        pg: None,
     }];
     if let Some(admin) = std::env::var("VINK_TEST_POSTGRES_URL")
         .ok()
@@ -36,6 +67,7 @@ pub async fn backends(prefix: &str) -> Vec<Backend> {
             url: format!("{}/{name}", &admin[..admin.rfind('/').unwrap()]),
             name: "postgres",
             dir: pg_dir,
+            pg: Some((admin.clone(), name)),
         });
     }
     out

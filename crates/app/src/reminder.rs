@@ -120,27 +120,17 @@ async fn remind_follow_ups(
         }
         for (user, email) in users {
             let key = format!("follow_up:{}:{user}", f.follow_up_id);
-            let nid = vink_domain::new_id();
-            let created = store::insert_notification(
-                &mut tx,
-                &NewNotification {
-                    id: nid,
-                    user_id: user,
-                    kind: "follow_up_due",
-                    course_id: Some(f.course_id),
-                    follow_up_id: Some(f.follow_up_id),
-                    due_on: Some(&f.due_on),
-                    dedupe_key: &key,
-                    created_at: now,
-                },
-            )
-            .await?;
-            if !created {
-                continue;
-            }
-            summary.notifications += 1;
-            metrics::counter!("vink_notifications_total", "kind" => "follow_up_due").increment(1);
-            if let Some(to) = email.filter(|e| !e.is_empty()) {
+            let n = NewNotification {
+                id: vink_domain::new_id(),
+                user_id: user,
+                kind: "follow_up_due",
+                course_id: Some(f.course_id),
+                follow_up_id: Some(f.follow_up_id),
+                due_on: Some(&f.due_on),
+                dedupe_key: &key,
+                created_at: now,
+            };
+            let mail = || {
                 let subject = format!("vink: opfølgning senest {}", f.due_on);
                 let body = format!(
                     "En opfølgning ({}) på et forløb ({}) skal registreres senest {}.\n\nÅbn forløbet i vink: {}/courses/{}\n\nDenne besked indeholder ingen personoplysninger.\n",
@@ -150,17 +140,9 @@ async fn remind_follow_ups(
                     app.config.base_url.trim_end_matches('/'),
                     f.course_id
                 );
-                store::enqueue_mail(
-                    &mut tx,
-                    vink_domain::new_id(),
-                    Some(nid),
-                    &to,
-                    &subject,
-                    &body,
-                    now,
-                )
-                .await?;
-            }
+                (subject, body)
+            };
+            notify(&mut tx, &n, email.as_deref(), mail, summary).await?;
         }
         store::mark_follow_up_reminded(&mut tx, f.follow_up_id, now).await?;
     }
@@ -181,28 +163,17 @@ async fn remind_grant_reports(app: &App, until: &str, summary: &mut RunSummary) 
     for r in &reports {
         for (user, email) in &secretariat {
             let key = format!("grant_report:{}:{user}", r.id);
-            let nid = vink_domain::new_id();
-            let created = store::insert_notification(
-                &mut tx,
-                &NewNotification {
-                    id: nid,
-                    user_id: *user,
-                    kind: "grant_report_due",
-                    course_id: None,
-                    follow_up_id: None,
-                    due_on: Some(&r.due_on),
-                    dedupe_key: &key,
-                    created_at: now,
-                },
-            )
-            .await?;
-            if !created {
-                continue;
-            }
-            summary.notifications += 1;
-            metrics::counter!("vink_notifications_total", "kind" => "grant_report_due")
-                .increment(1);
-            if let Some(to) = email.as_deref().filter(|e| !e.is_empty()) {
+            let n = NewNotification {
+                id: vink_domain::new_id(),
+                user_id: *user,
+                kind: "grant_report_due",
+                course_id: None,
+                follow_up_id: None,
+                due_on: Some(&r.due_on),
+                dedupe_key: &key,
+                created_at: now,
+            };
+            let mail = || {
                 let subject = format!("vink: rapport om bevilling senest {}", r.due_on);
                 let body = format!(
                     "Der skal afleveres en rapport om bevillingen \"{}\" senest {}.\n\nSe bevillingen i vink: {}/funding\n",
@@ -210,21 +181,44 @@ async fn remind_grant_reports(app: &App, until: &str, summary: &mut RunSummary) 
                     r.due_on,
                     app.config.base_url.trim_end_matches('/'),
                 );
-                store::enqueue_mail(
-                    &mut tx,
-                    vink_domain::new_id(),
-                    Some(nid),
-                    to,
-                    &subject,
-                    &body,
-                    now,
-                )
-                .await?;
-            }
+                (subject, body)
+            };
+            notify(&mut tx, &n, email.as_deref(), mail, summary).await?;
         }
         vink_store::funding::mark_reminded(&mut tx, r.id).await?;
     }
     tx.commit().await?;
+    Ok(())
+}
+
+/// Creates a notification unless its key exists, and queues its e-mail
+/// (no personal data: `mail` builds subject and body) when the user has an
+/// address.
+async fn notify(
+    tx: &mut vink_store::Authorized,
+    n: &NewNotification<'_>,
+    email: Option<&str>,
+    mail: impl FnOnce() -> (String, String),
+    summary: &mut RunSummary,
+) -> Result<()> {
+    if !store::insert_notification(tx, n).await? {
+        return Ok(());
+    }
+    summary.notifications += 1;
+    metrics::counter!("vink_notifications_total", "kind" => n.kind.to_owned()).increment(1);
+    if let Some(to) = email.filter(|e| !e.is_empty()) {
+        let (subject, body) = mail();
+        store::enqueue_mail(
+            tx,
+            vink_domain::new_id(),
+            Some(n.id),
+            to,
+            &subject,
+            &body,
+            n.created_at,
+        )
+        .await?;
+    }
     Ok(())
 }
 

@@ -777,8 +777,6 @@ async fn plan_cache_mode(tx: &mut vink_store::Authorized) -> String {
 /// queues no rollback for an outermost `BEGIN` cancelled before its answer.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cancelled_begin_leaves_no_transaction_open() {
-    use std::future::Future;
-    use std::task::Poll;
     for t in common::backends().await {
         if t.db.backend() != vink_store::Backend::Postgres {
             t.finish().await;
@@ -792,18 +790,7 @@ async fn a_cancelled_begin_leaves_no_transaction_open() {
         let mut observer = sqlx::PgConnection::connect(&t.url).await.unwrap();
         let mut left_open = 0;
         for polls in 1..=300 {
-            {
-                let mut begin = std::pin::pin!(t.db.begin());
-                for _ in 0..polls {
-                    let ready =
-                        std::future::poll_fn(|cx| Poll::Ready(begin.as_mut().poll(cx).is_ready()))
-                            .await;
-                    if ready {
-                        break;
-                    }
-                    tokio::task::yield_now().await;
-                }
-            }
+            drop_after_polls(t.db.begin(), polls).await;
             let mut tx = t.db.read_one().await.unwrap();
             let vink_store::Tx::Pg(c) = &mut tx else {
                 unreachable!("PostgreSQL only")
@@ -837,23 +824,10 @@ async fn a_cancelled_begin_leaves_no_transaction_open() {
 /// even without `after_release`); this holds it to that.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cancelled_read_leaves_no_sqlite_reader_in_a_transaction() {
-    use std::future::Future;
-    use std::task::Poll;
     let t = common::sqlite().await;
     let mut left_open = 0;
     for polls in 1..=300 {
-        {
-            let mut begin = std::pin::pin!(t.db.begin_read());
-            for _ in 0..polls {
-                let ready =
-                    std::future::poll_fn(|cx| Poll::Ready(begin.as_mut().poll(cx).is_ready()))
-                        .await;
-                if ready {
-                    break;
-                }
-                tokio::task::yield_now().await;
-            }
-        }
+        drop_after_polls(t.db.begin_read(), polls).await;
         let mut tx = t.db.read_one().await.unwrap();
         let vink_store::Tx::Sqlite(vink_store::SqliteTx::Read(c)) = &mut tx else {
             unreachable!("a SQLite reader")
@@ -866,4 +840,19 @@ async fn a_cancelled_read_leaves_no_sqlite_reader_in_a_transaction() {
     }
     assert_eq!(left_open, 0, "readers left inside a cancelled transaction");
     t.finish().await;
+}
+
+/// Polls `fut` up to `polls` times, yielding between polls, then drops it:
+/// a request cancelled somewhere on its way.
+async fn drop_after_polls<F: std::future::Future>(fut: F, polls: usize) {
+    let mut fut = std::pin::pin!(fut);
+    for _ in 0..polls {
+        let ready =
+            std::future::poll_fn(|cx| std::task::Poll::Ready(fut.as_mut().poll(cx).is_ready()))
+                .await;
+        if ready {
+            return;
+        }
+        tokio::task::yield_now().await;
+    }
 }

@@ -11,9 +11,7 @@ use vink_store::Db;
 
 #[tokio::test]
 async fn theme_days_recorded_as_training_become_activities_counted_once() {
-    let dir = std::env::temp_dir().join(format!("vink-upgrade-{}", uuid::Uuid::now_v7().simple()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let url = format!("sqlite://{}/vink.db?mode=rwc", dir.display());
+    let (dir, url) = temp_sqlite();
     // The schema as it was before activities (migrations up to 0011).
     let mut c = old_schema(&url, 11).await;
     let (a, b) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
@@ -70,6 +68,14 @@ async fn theme_days_recorded_as_training_become_activities_counted_once() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+/// A directory of its own and the URL of a SQLite file in it.
+fn temp_sqlite() -> (std::path::PathBuf, String) {
+    let dir = std::env::temp_dir().join(format!("vink-upgrade-{}", uuid::Uuid::now_v7().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}/vink.db?mode=rwc", dir.display());
+    (dir, url)
+}
+
 /// A SQLite database with the migrations up to `version`.
 async fn old_schema(url: &str, version: i64) -> sqlx::SqliteConnection {
     let mut old = sqlx::migrate::Migrator::new(std::path::Path::new(concat!(
@@ -92,9 +98,7 @@ async fn old_schema(url: &str, version: i64) -> sqlx::SqliteConnection {
 
 #[tokio::test]
 async fn facts_folded_by_flag_keep_their_sums_after_the_rollup_upgrade() {
-    let dir = std::env::temp_dir().join(format!("vink-upgrade-{}", uuid::Uuid::now_v7().simple()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let url = format!("sqlite://{}/vink.db?mode=rwc", dir.display());
+    let (dir, url) = temp_sqlite();
     let mut c = old_schema(&url, 12).await;
     sqlx::query("UPDATE facts_backfill SET done = TRUE")
         .execute(&mut c)
@@ -254,9 +258,7 @@ async fn facts_folded_by_flag_keep_their_sums_after_the_xid_upgrade() {
 /// as reminded, from their first notification; the others stay for the job.
 #[tokio::test]
 async fn follow_ups_reminded_before_the_marker_stay_reminded() {
-    let dir = std::env::temp_dir().join(format!("vink-upgrade-{}", uuid::Uuid::now_v7().simple()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let url = format!("sqlite://{}/vink.db?mode=rwc", dir.display());
+    let (dir, url) = temp_sqlite();
     let mut c = old_schema(&url, 21).await;
     // Only the two tables matter here: their parents are left out.
     sqlx::query("PRAGMA foreign_keys = OFF")

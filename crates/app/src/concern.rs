@@ -718,13 +718,12 @@ pub async fn list(app: &App, actor: &Actor, q: &ListQuery) -> Result<ConcernPage
         }
     };
     errs.finish(())?;
-    let tx = app.db.begin_read().await?;
+    // The counts and the open concerns plan once; a page of decided ones
+    // (or by receipt) is planned for its LIMIT (`query_plan::custom_plans`).
+    let tx = app.db.begin_read_planned().await?;
     let mut tx = app
         .authorize_read(tx, actor, Action::ConcernList, &Resource::None, None)
         .await?;
-    // The counts and the open concerns plan once; a page of decided ones
-    // (or by receipt) is planned for its LIMIT (`query_plan::custom_plans`).
-    vink_store::query_plan::generic_plans(&mut tx).await?;
     let now = tx.at();
     let day_start = |d: jiff::civil::Date| {
         d.to_datetime(jiff::civil::Time::midnight())
@@ -815,11 +814,10 @@ const URGENT_PER_KIND: i64 = 10;
 /// snapshot and one row, not four transactions and three rows.
 pub async fn dashboard(app: &App, actor: &Actor) -> Result<Dashboard> {
     app.require(actor, Action::DashboardRead, None).await?;
-    let tx = app.db.begin_read().await?;
+    let tx = app.db.begin_read_planned().await?;
     let mut tx = app
         .authorize_read(tx, actor, Action::ConcernList, &Resource::None, None)
         .await?;
-    vink_store::query_plan::generic_plans(&mut tx).await?;
     let now = tx.at();
     let soon_until = micros(now + app.config.due_soon);
     let counts =

@@ -60,11 +60,10 @@ impl KeyFigureReport {
 /// nobody.
 pub async fn report(app: &App, actor: &Actor, q: &KeyFigureQuery) -> Result<KeyFigureReport> {
     let period = Period::parse(q.from.as_deref(), q.to.as_deref()).map_err(AppError::Invalid)?;
-    let tx = app.db.begin_read().await?;
+    let tx = app.db.begin_read_planned().await?;
     let mut tx = app
         .authorize_read(tx, actor, Action::KeyFigureRead, &Resource::None, None)
         .await?;
-    vink_store::query_plan::generic_plans(&mut tx).await?;
     let hide = !sees_small_numbers(actor);
     let sums = vink_store::fact::report(&mut tx, &period).await?;
     let evaluate = |s: &vink_domain::key_figures::Sums| {

@@ -508,6 +508,27 @@ pub(crate) fn stream_sql(
     Some((sql, w))
 }
 
+/// The first `limit` rows of both open streams (running and paused) in one
+/// statement, each branch from its own index (`UNION ALL` of the two
+/// pages): one round trip for the page everyone opens first. `None` when
+/// the filters exclude both.
+pub(crate) fn open_sql(
+    scope: ConcernScope,
+    f: &ConcernFilter,
+    now_ref: i64,
+    limit: i64,
+) -> Option<(String, Conditions)> {
+    let parts: Vec<(String, Conditions)> = [Stream::Running, Stream::Paused]
+        .into_iter()
+        .filter_map(|s| stream_sql(s, scope, f, now_ref, limit, 0))
+        .collect();
+    match parts.len() {
+        0 => None,
+        1 => parts.into_iter().next(),
+        _ => Some(crate::sql::union_all(parts)),
+    }
+}
+
 /// The list in order of receipt, newest first (index `concerns_received`),
 /// by page number: the order a case worker asks for "what came in lately".
 /// Its count stops at the decided-count cap. No deadline filter applies.
@@ -714,8 +735,37 @@ async fn stream_rows(
         // for its LIMIT (see `query_plan::custom_plans`).
         crate::query_plan::custom_plans(tx).await?;
     }
+    keyed_rows(tx, &sql, &w, now_ref, stream == Stream::Decided).await
+}
+
+/// The first `limit` open rows of both open streams ([`open_sql`]), in
+/// list order.
+async fn open_rows(
+    tx: &mut Tx,
+    scope: ConcernScope,
+    f: &ConcernFilter,
+    now_ref: i64,
+    limit: i64,
+) -> Result<Vec<(i64, ConcernListRow)>> {
+    let Some((sql, w)) = open_sql(scope, f, now_ref, limit) else {
+        return Ok(Vec::new());
+    };
+    keyed_rows(tx, &sql, &w, now_ref, false).await
+}
+
+/// Runs a page statement and orders its rows by their list key: a decided
+/// concern's decision time (newest first), an open one's effective deadline
+/// (a paused one's as if its clock ran from `now_ref`; soonest first). Each
+/// row's stream shows in its own columns.
+async fn keyed_rows(
+    tx: &mut Tx,
+    sql: &str,
+    w: &Conditions,
+    now_ref: i64,
+    decided: bool,
+) -> Result<Vec<(i64, ConcernListRow)>> {
     let rows: Vec<ConcernListRow> = on!(tx, |c| bind_all(
-        sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())),
+        sqlx::query_as(sqlx::AssertSqlSafe(sql)),
         &w.binds
     )
     .fetch_all(c)
@@ -723,19 +773,18 @@ async fn stream_rows(
     let mut keyed: Vec<(i64, ConcernListRow)> = rows
         .into_iter()
         .map(|r| {
-            let key = match (stream, r.paused_at, r.decided_at) {
-                (Stream::Paused, Some(p), _) => r.triage_deadline_at - p + now_ref,
-                (Stream::Decided, _, Some(d)) => d,
-                _ => r.triage_deadline_at,
+            let key = match (r.decided_at, r.paused_at) {
+                (Some(d), _) => d,
+                (None, Some(p)) => r.triage_deadline_at - p + now_ref,
+                (None, None) => r.triage_deadline_at,
             };
             (key, r)
         })
         .collect();
-    match stream {
-        Stream::Decided => {
-            keyed.sort_by(|a, b| (b.0, &b.1.case_number).cmp(&(a.0, &a.1.case_number)))
-        }
-        _ => keyed.sort_by(|a, b| (a.0, &a.1.case_number).cmp(&(b.0, &b.1.case_number))),
+    if decided {
+        keyed.sort_by(|a, b| (b.0, &b.1.case_number).cmp(&(a.0, &a.1.case_number)));
+    } else {
+        keyed.sort_by(|a, b| (a.0, &a.1.case_number).cmp(&(b.0, &b.1.case_number)));
     }
     Ok(keyed)
 }
@@ -868,9 +917,7 @@ pub async fn list_concerns(
         let open = open_page_by_offset(tx, scope, f, now_ref, offset).await?;
         rows.extend(open.into_iter().map(|(k, r)| (0, k, r)));
     } else if in_open && offset < open_total {
-        let mut open = stream_rows(tx, Stream::Running, scope, f, now_ref, want, 0).await?;
-        open.extend(stream_rows(tx, Stream::Paused, scope, f, now_ref, want, 0).await?);
-        open.sort_by(|a, b| (a.0, &a.1.case_number).cmp(&(b.0, &b.1.case_number)));
+        let open = open_rows(tx, scope, f, now_ref, want).await?;
         rows.extend(
             open.into_iter()
                 .skip(usize::try_from(offset).unwrap_or(usize::MAX))
@@ -930,9 +977,8 @@ async fn rows_before(
         near.extend(d.into_iter().map(|(k, r)| (1, k, r)));
     }
     if near.len() < take {
-        let mut open = stream_rows(tx, Stream::Running, scope, f, now_ref, want, 0).await?;
-        open.extend(stream_rows(tx, Stream::Paused, scope, f, now_ref, want, 0).await?);
-        open.sort_by(|a, b| (b.0, &b.1.case_number).cmp(&(a.0, &a.1.case_number)));
+        let mut open = open_rows(tx, scope, f, now_ref, want).await?;
+        open.reverse();
         near.extend(open.into_iter().map(|(k, r)| (0, k, r)));
     }
     near.truncate(take);

@@ -132,6 +132,11 @@ pub fn list_queries(i: &PlanInputs) -> Vec<NamedQuery> {
                 format!("concern counts ({sname}, {fname})"),
                 Some(crate::concern::stream_counts_sql(scope, f)),
             );
+            named(
+                &mut out,
+                format!("concern list open ({sname}, {fname})"),
+                crate::concern::open_sql(scope, f, i.now, 26),
+            );
             for (stream_name, stream) in [
                 ("running", Stream::Running),
                 ("paused", Stream::Paused),
@@ -477,6 +482,9 @@ fn filter(
 /// HTTP: the list at 16 connections 730–815 → 980–1 070 requests/s).
 /// [`explain`] checks these generic plans. SQLite plans every statement as
 /// given.
+///
+/// A read that plans once from its start takes [`crate::Db::begin_read_planned`]
+/// instead: the same setting, sent with its `BEGIN`.
 pub async fn generic_plans(tx: &mut Tx) -> Result<()> {
     plan_cache_mode(tx, "force_generic_plan").await
 }
@@ -489,6 +497,10 @@ pub async fn generic_plans(tx: &mut Tx) -> Result<()> {
 pub async fn custom_plans(tx: &mut Tx) -> Result<()> {
     plan_cache_mode(tx, "force_custom_plan").await
 }
+
+/// The `BEGIN` of [`crate::Db::begin_read_planned`]: one simple query of
+/// two statements, one round trip.
+pub(crate) const BEGIN_GENERIC: &str = "BEGIN; SET LOCAL plan_cache_mode = force_generic_plan";
 
 async fn plan_cache_mode(tx: &mut Tx, mode: &'static str) -> Result<()> {
     if let Tx::Pg(t) = tx {

@@ -23,6 +23,26 @@ pub(crate) fn scalars(parts: Vec<(String, Conditions)>) -> (String, Conditions) 
     (format!("SELECT {}", selects.join(", ")), all)
 }
 
+/// Several row statements as one, `SELECT * FROM (a) u0 UNION ALL SELECT *
+/// FROM (b) u1 …` (SQLite takes no parenthesised compound members), each
+/// part's placeholders moved past the ones before it. Each part keeps its
+/// own `ORDER BY` and `LIMIT` (and so its own index); the caller orders the
+/// whole.
+pub(crate) fn union_all(parts: Vec<(String, Conditions)>) -> (String, Conditions) {
+    let mut all = Conditions::default();
+    let mut selects = Vec::with_capacity(parts.len());
+    for (sql, w) in parts {
+        let offset = all.binds.len();
+        let i = selects.len();
+        selects.push(format!(
+            "SELECT * FROM ({}) u{i}",
+            shift_placeholders(&sql, offset)
+        ));
+        all.binds.extend(w.binds);
+    }
+    (selects.join(" UNION ALL "), all)
+}
+
 /// `$3` → `$(3 + offset)` throughout.
 fn shift_placeholders(sql: &str, offset: usize) -> String {
     let mut out = String::with_capacity(sql.len() + 8);

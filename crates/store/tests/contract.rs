@@ -759,13 +759,50 @@ async fn a_page_of_decided_concerns_is_planned_for_its_limit() {
 }
 
 async fn plan_cache_mode(tx: &mut vink_store::Authorized) -> String {
-    let vink_store::Tx::Pg(c) = &mut **tx else {
+    tx_plan_cache_mode(tx).await
+}
+
+async fn tx_plan_cache_mode(tx: &mut vink_store::Tx) -> String {
+    let vink_store::Tx::Pg(c) = tx else {
         unreachable!("PostgreSQL only")
     };
     sqlx::query_scalar("SHOW plan_cache_mode")
         .fetch_one(&mut **c)
         .await
         .unwrap()
+}
+
+/// A planned read sends its plan setting with its `BEGIN` (one round trip)
+/// and the setting ends with it: the next transaction on the same pooled
+/// connection plans as PostgreSQL decides again. On SQLite it is a plain
+/// read.
+#[tokio::test]
+async fn a_planned_read_plans_once_and_only_for_itself() {
+    for t in common::backends().await {
+        let mut tx = t.db.begin_read_planned().await.unwrap();
+        if t.db.backend() == vink_store::Backend::Postgres {
+            assert_eq!(tx_plan_cache_mode(&mut tx).await, "force_generic_plan");
+            tx.commit().await.unwrap();
+            // Every pooled connection in turn: none keeps the setting.
+            let mut held = Vec::new();
+            for _ in 0..4 {
+                let mut tx = t.db.begin_read().await.unwrap();
+                assert_eq!(tx_plan_cache_mode(&mut tx).await, "auto");
+                held.push(tx);
+            }
+        } else {
+            let n: i64 = match &mut tx {
+                vink_store::Tx::Sqlite(c) => sqlx::query_scalar("SELECT COUNT(*) FROM concerns")
+                    .fetch_one(&mut **c)
+                    .await
+                    .unwrap(),
+                vink_store::Tx::Pg(_) => unreachable!("SQLite here"),
+            };
+            assert_eq!(n, 0);
+            tx.commit().await.unwrap();
+        }
+        t.finish().await;
+    }
 }
 
 /// A transaction whose `BEGIN` is cancelled on its way (a client that goes

@@ -175,7 +175,8 @@ async fn main() {
         .filter(|u| !u.is_empty())
     {
         for clients in [1, 16] {
-            let (name, url) = common::fresh_pg(&admin).await;
+            let pg = vink_testkit::ScratchPg::create(&admin, "bench").await;
+            let url = pg.url().to_string();
             let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
             sqlx::query("CREATE TABLE raw_insert (id UUID PRIMARY KEY, payload TEXT NOT NULL)")
                 .execute(&mut c)
@@ -185,7 +186,7 @@ async fn main() {
             let raw = pgbench(&url, clients);
             let got = intake(Db::connect(&url).await.unwrap(), clients).await;
             line("PostgreSQL 15", clients, raw, got, 0.5);
-            common::drop_pg(&admin, &name).await;
+            pg.drop_now().await;
         }
     }
 }

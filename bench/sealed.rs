@@ -110,22 +110,8 @@ async fn main() {
         .ok()
         .filter(|u| !u.is_empty())
     {
-        let name = format!("vink_bench_sealed_{}", uuid::Uuid::now_v7().simple());
-        use sqlx::Connection;
-        let mut a = sqlx::PgConnection::connect(&admin).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&mut a)
-            .await
-            .unwrap();
-        reads(
-            &format!("{}/{name}", &admin[..admin.rfind('/').unwrap()]),
-            "PostgreSQL",
-        )
-        .await;
-        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "DROP DATABASE {name} WITH (FORCE)"
-        )))
-        .execute(&mut a)
-        .await;
+        let pg = vink_testkit::ScratchPg::create(&admin, "bench_sealed").await;
+        reads(pg.url(), "PostgreSQL").await;
+        pg.drop_now().await;
     }
 }

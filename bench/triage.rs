@@ -148,8 +148,12 @@ async fn main() {
         .ok()
         .filter(|u| !u.is_empty())
     {
-        let (name, url) = common::fresh_pg(&admin).await;
-        run("PostgreSQL 15 (local)", Db::connect(&url).await.unwrap()).await;
-        common::drop_pg(&admin, &name).await;
+        let pg = vink_testkit::ScratchPg::create(&admin, "bench").await;
+        run(
+            "PostgreSQL 15 (local)",
+            Db::connect(pg.url()).await.unwrap(),
+        )
+        .await;
+        pg.drop_now().await;
     }
 }

@@ -97,28 +97,3 @@ pub async fn app(db: vink_store::Db) -> (std::sync::Arc<vink_app::App>, vink_dom
 
     (app, actor)
 }
-
-/// A fresh PostgreSQL database for one run, named for it; dropped by
-/// [`drop_pg`].
-pub async fn fresh_pg(admin: &str) -> (String, String) {
-    use sqlx::Connection;
-    let name = format!("vink_bench_{}", uuid::Uuid::now_v7().simple());
-    let mut a = sqlx::PgConnection::connect(admin).await.unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut a)
-        .await
-        .unwrap();
-    let url = format!("{}/{name}", &admin[..admin.rfind('/').unwrap()]);
-    (name, url)
-}
-
-pub async fn drop_pg(admin: &str, name: &str) {
-    use sqlx::Connection;
-    let mut a = sqlx::PgConnection::connect(admin).await.unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "DROP DATABASE {name} WITH (FORCE)"
-    )))
-    .execute(&mut a)
-    .await
-    .unwrap();
-}

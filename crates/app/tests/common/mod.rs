@@ -9,36 +9,8 @@ pub struct Backend {
     pub url: String,
     pub name: &'static str,
     pub dir: PathBuf,
-    /// The PostgreSQL database to drop when the test is done (admin URL,
-    /// name): every suite run created them and none dropped them.
-    pg: Option<(String, String)>,
-}
-
-impl Drop for Backend {
-    fn drop(&mut self) {
-        if let Some((admin_url, name)) = self.pg.take() {
-            // Dropped from a plain thread: the test's runtime may be gone.
-            let _ = std::thread::spawn(move || {
-                let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                else {
-                    return;
-                };
-                rt.block_on(async {
-                    use sqlx::Connection;
-                    if let Ok(mut admin) = sqlx::PgConnection::connect(&admin_url).await {
-                        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-                            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                        )))
-                        .execute(&mut admin)
-                        .await;
-                    }
-                });
-            })
-            .join();
-        }
-    }
+    /// The PostgreSQL database, dropped with the backend.
+    pg: Option<vink_testkit::ScratchPg>,
 }
 
 pub async fn backends(prefix: &str) -> Vec<Backend> {
@@ -54,20 +26,14 @@ pub async fn backends(prefix: &str) -> Vec<Backend> {
         .ok()
         .filter(|u| !u.is_empty())
     {
-        use sqlx::Connection;
-        let name = format!("vink_{prefix}_{}", uuid::Uuid::now_v7().simple());
-        let mut a = sqlx::PgConnection::connect(&admin).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&mut a)
-            .await
-            .unwrap();
+        let pg = vink_testkit::ScratchPg::create(&admin, prefix).await;
         let pg_dir = dir.join("pg");
         std::fs::create_dir_all(&pg_dir).unwrap();
         out.push(Backend {
-            url: format!("{}/{name}", &admin[..admin.rfind('/').unwrap()]),
+            url: pg.url().to_string(),
             name: "postgres",
             dir: pg_dir,
-            pg: Some((admin.clone(), name)),
+            pg: Some(pg),
         });
     }
     out

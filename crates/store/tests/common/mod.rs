@@ -14,7 +14,7 @@ pub struct TestDb {
 
 enum Cleanup {
     File(std::path::PathBuf),
-    PgDatabase { admin_url: String, name: String },
+    PgDatabase(vink_testkit::ScratchPg),
 }
 
 /// The backends to run a contract test on.
@@ -56,26 +56,8 @@ pub async fn sqlite() -> TestDb {
 }
 
 pub async fn postgres(admin_url: &str) -> TestDb {
-    use sqlx::Connection;
-    let name = format!("vink_t_{}", uuid::Uuid::now_v7().simple());
-    let mut admin = sqlx::PgConnection::connect(admin_url)
-        .await
-        .unwrap_or_else(|e| {
-            panic!("VINK_TEST_POSTGRES_URL is set but PostgreSQL is unreachable: {e}")
-        });
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    let url = match admin_url.rfind('/') {
-        Some(i)
-            if admin_url[..i].contains("://")
-                && admin_url[..i].len() > admin_url.find("://").unwrap() + 2 =>
-        {
-            format!("{}/{}", &admin_url[..i], name)
-        }
-        _ => format!("{admin_url}/{name}"),
-    };
+    let pg = vink_testkit::ScratchPg::create(admin_url, "t").await;
+    let url = pg.url().to_string();
     let db = Db::connect(&url).await.unwrap();
     db.set_audit_key(key());
     db.set_field_keys(field_keys(), None);
@@ -84,10 +66,7 @@ pub async fn postgres(admin_url: &str) -> TestDb {
         db,
         url,
         name: "postgres".into(),
-        cleanup: Cleanup::PgDatabase {
-            admin_url: admin_url.into(),
-            name,
-        },
+        cleanup: Cleanup::PgDatabase(pg),
     }
 }
 
@@ -98,16 +77,7 @@ impl TestDb {
             Cleanup::File(dir) => {
                 let _ = std::fs::remove_dir_all(dir);
             }
-            Cleanup::PgDatabase { admin_url, name } => {
-                use sqlx::Connection;
-                if let Ok(mut admin) = sqlx::PgConnection::connect(&admin_url).await {
-                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                    )))
-                    .execute(&mut admin)
-                    .await;
-                }
-            }
+            Cleanup::PgDatabase(pg) => pg.drop_now().await,
         }
     }
 }

@@ -28,7 +28,8 @@ pub struct T {
     /// The database URL, for a second `App` on the same database.
     pub url: String,
     dir: std::path::PathBuf,
-    pg: Option<(String, String)>,
+    /// The PostgreSQL database, dropped with the suite's `T`.
+    pg: Option<vink_testkit::ScratchPg>,
 }
 
 /// Which database the in-process suites run on: PostgreSQL when
@@ -43,24 +44,13 @@ pub fn is_postgres() -> bool {
     postgres_url().is_some()
 }
 
-/// A fresh database: (url, PostgreSQL admin url and database name to drop).
-async fn fresh_database(dir: &std::path::Path) -> (String, Option<(String, String)>) {
+/// A fresh database: its URL, and on PostgreSQL the database to drop.
+async fn fresh_database(dir: &std::path::Path) -> (String, Option<vink_testkit::ScratchPg>) {
     match postgres_url() {
         None => (format!("sqlite://{}/vink.db", dir.display()), None),
         Some(admin_url) => {
-            use sqlx::Connection;
-            let name = format!("vink_w_{}", Uuid::now_v7().simple());
-            let mut admin = sqlx::PgConnection::connect(&admin_url)
-                .await
-                .unwrap_or_else(|e| {
-                    panic!("VINK_TEST_POSTGRES_URL is set but PostgreSQL is unreachable: {e}")
-                });
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                .execute(&mut admin)
-                .await
-                .unwrap();
-            let base = &admin_url[..admin_url.rfind('/').unwrap()];
-            (format!("{base}/{name}"), Some((admin_url.clone(), name)))
+            let pg = vink_testkit::ScratchPg::create(&admin_url, "w").await;
+            (pg.url().to_string(), Some(pg))
         }
     }
 }
@@ -196,26 +186,7 @@ async fn setup_inner_keeping(
 impl Drop for T {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
-        if let Some((admin_url, name)) = self.pg.take() {
-            // Dropped from a plain thread: the test's runtime may be gone.
-            let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .unwrap();
-                rt.block_on(async {
-                    use sqlx::Connection;
-                    if let Ok(mut admin) = sqlx::PgConnection::connect(&admin_url).await {
-                        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-                            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                        )))
-                        .execute(&mut admin)
-                        .await;
-                    }
-                });
-            })
-            .join();
-        }
+        // The PostgreSQL database goes with `pg` (its own `Drop`).
     }
 }
 

@@ -854,6 +854,37 @@ fn history(
     }
 }
 
+/// The ids and time the list queries are built with on a generated data set
+/// (its agency `ssp`, user `mentor.0` and `sek.0`, a record from the audit
+/// log): for the plan test and `bench/plans.rs`.
+pub async fn plan_inputs(
+    tx: &mut vink_store::Tx,
+    now: jiff::Timestamp,
+) -> Result<vink_store::query_plan::PlanInputs> {
+    let missing = |what: &str| AppError::Internal(format!("not a generated data set: no {what}"));
+    let agency = vink_store::organisation::agency_by_code(tx, "ssp")
+        .await?
+        .ok_or_else(|| missing("agency ssp"))?
+        .id;
+    let mentor = vink_store::user::user_by_name(tx, "mentor.0")
+        .await?
+        .ok_or_else(|| missing("user mentor.0"))?
+        .id;
+    let actor = vink_store::user::user_by_name(tx, "sek.0")
+        .await?
+        .ok_or_else(|| missing("user sek.0"))?
+        .id;
+    let rows = vink_store::audit::list(tx, &Default::default(), 1).await?;
+    Ok(vink_store::query_plan::PlanInputs {
+        now: vink_store::micros(now),
+        agency,
+        mentor_user: mentor,
+        record: rows.first().and_then(|r| r.record_id).unwrap_or(actor),
+        actor,
+        backend: tx.backend(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

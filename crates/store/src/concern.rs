@@ -225,6 +225,12 @@ pub struct ConcernFilter {
     /// The page that ends just before this row ("previous" by keyset);
     /// `after` and `offset` are ignored when given.
     pub before: Option<ListCursor>,
+    /// The database plans a page of decided concerns for its values
+    /// (PostgreSQL, `query_plan::custom_plans`): then a period filter may
+    /// start from its own index and sort its range when that is cheaper
+    /// than walking the decision order. SQLite plans without the values and
+    /// would sort a ten-year period as readily as a week: it keeps the walk.
+    pub period_index: bool,
 }
 
 /// Where a page ended, in the list's order: open concerns by effective
@@ -384,9 +390,20 @@ pub(crate) fn stream_conditions(
     if f.danger {
         w.push("c.immediate_danger = TRUE".into());
     }
-    // `+`: the period is a residual filter on the stream's ordered walk,
-    // never an index of its own (which would need a sort of the period).
-    push_channel_and_period(&mut w, f, "+");
+    // `+`: on an open stream (a small partial index) the period is a
+    // residual filter on the ordered walk, never an index of its own. The
+    // decided stream is most of the table: where it is planned for its
+    // values (`period_index`), the planner may start from the period's
+    // range of `concerns_received` instead (and sort that range) when the
+    // period is narrow or long past; walking the decision
+    // order to find a channel's concerns of one quarter read the whole
+    // history on M (30-45 ms for the count and the page; `bench/plans.rs`).
+    let period_prefix = if stream == Stream::Decided && f.period_index {
+        ""
+    } else {
+        "+"
+    };
+    push_channel_and_period(&mut w, f, period_prefix);
     if let Some(st) = f.status.as_deref().filter(|_| stream != Stream::Decided) {
         let p = w.param(Bind::Text(st.to_string()));
         w.push(format!("c.status = {p}"));

@@ -13,7 +13,7 @@ use vink_domain::search::SearchQuery;
 
 use crate::audit::AuditFilter;
 use crate::concern::{ConcernFilter, DueFilter, ListCursor, Stream};
-use crate::sql::{Bind, Conditions, bind_all};
+use crate::sql::{Bind, Conditions, bind_all, bind_query};
 use crate::{Order, Result, Tx};
 
 /// One query a list runs, with its parameters.
@@ -21,6 +21,9 @@ pub struct NamedQuery {
     pub name: String,
     sql: String,
     binds: Vec<Bind>,
+    /// Planned for its values on PostgreSQL, as the list runs it (after
+    /// [`custom_plans`]); every other query runs with a generic plan.
+    pub custom: bool,
 }
 
 /// Ids and times the queries are built with.
@@ -41,7 +44,15 @@ fn named(out: &mut Vec<NamedQuery>, name: String, q: Option<(String, Conditions)
             name,
             sql,
             binds: w.binds,
+            custom: false,
         });
+    }
+}
+
+/// Marks the query just named as planned for its values.
+fn planned_for_values(out: &mut [NamedQuery]) {
+    if let Some(q) = out.last_mut() {
+        q.custom = true;
     }
 }
 
@@ -107,6 +118,20 @@ pub fn list_queries(i: &PlanInputs) -> Vec<NamedQuery> {
                 ),
             ),
         ];
+        // As the list runs them: PostgreSQL plans a decided page for its
+        // values, and may start a period's from the period's own index.
+        let filters: Vec<(&str, ConcernFilter)> = filters
+            .into_iter()
+            .map(|(n, f)| {
+                (
+                    n,
+                    ConcernFilter {
+                        period_index: i.backend == crate::Backend::Postgres,
+                        ..f
+                    },
+                )
+            })
+            .collect();
         // "Previous" pages: the same cursors, walked backwards.
         let backwards: Vec<(String, ConcernFilter)> = filters
             .iter()
@@ -142,11 +167,15 @@ pub fn list_queries(i: &PlanInputs) -> Vec<NamedQuery> {
                 ("paused", Stream::Paused),
                 ("decided", Stream::Decided),
             ] {
+                let before = out.len();
                 named(
                     &mut out,
                     format!("concern list {stream_name} ({sname}, {fname})"),
                     crate::concern::stream_sql(stream, scope, f, i.now, 26, 50),
                 );
+                if stream == Stream::Decided && out.len() > before {
+                    planned_for_values(&mut out);
+                }
                 named(
                     &mut out,
                     format!("concern count {stream_name} ({sname}, {fname})"),
@@ -189,11 +218,13 @@ pub fn list_queries(i: &PlanInputs) -> Vec<NamedQuery> {
                 format!("concern list by receipt ({sname}, {fname})"),
                 Some((page, w)),
             );
+            planned_for_values(&mut out);
             named(
                 &mut out,
                 format!("concern count by receipt ({sname}, {fname})"),
                 Some((count, cw)),
             );
+            planned_for_values(&mut out);
         }
         let ((list, w), (count, cw)) = crate::triage::meetings_sql(scope, 25, 0);
         named(&mut out, format!("meeting list ({sname})"), Some((list, w)));
@@ -471,6 +502,7 @@ fn filter(
         offset: 0,
         after,
         before: None,
+        period_index: false,
     }
 }
 
@@ -513,8 +545,142 @@ async fn plan_cache_mode(tx: &mut Tx, mode: &'static str) -> Result<()> {
     Ok(())
 }
 
-/// The query's plan, one line a step (on PostgreSQL its generic plan).
+/// The indexes a list may walk from its start: each is partial (open
+/// concerns, open follow-ups) or read under a LIMIT in its own order.
+const ORDERED: &[&str] = &[
+    "concerns_running",
+    "concerns_paused",
+    "concerns_decided",
+    // The order of receipt, read under a LIMIT (count capped).
+    "concerns_received",
+    // The retention job: concerns decided without action, oldest first,
+    // under a LIMIT.
+    "concerns_retention",
+    "follow_ups_open",
+    "meetings_date_id",
+    "courses_active_order",
+    "courses_planned_order",
+    "courses_ended_order",
+    "courses_agency_active",
+    "courses_agency_planned",
+    "courses_agency_ended",
+    // The activity register, newest first (all, or of one kind).
+    "activities_held",
+    "activities_kind_held",
+];
+
+/// Tables small by nature (a few dozen rows at national scale).
+const SMALL: &[&str] = &[
+    "agencies",
+    "meeting_agencies",
+    "users",
+    "corps_members",
+    "audit_head",
+    // A list's page, already picked from an index.
+    "page",
+    // A count stopped at its cap (`LIMIT`), over an index.
+    "capped",
+];
+
+/// Where a sort is by design: a mentor's course list starts from their own
+/// courses (bounded by their caseload) and sorts that set, never the table;
+/// the per-person audit report reads at most `limit` rows per record from
+/// the `(record_id, seq)` index (subqueries `r0`, `r1`, …) and merges them;
+/// the key figures' generic plan groups the rollup rows of a kind over a
+/// range of months or years (bounded by the catalogue's codes and the
+/// calendar, never by people or cases).
+fn sort_by_design(query: &str) -> bool {
+    query.starts_with("course list") && query.contains("(mentor,")
+        || query == "audit per person"
+        || query.starts_with("key-figure")
+}
+
+/// `SCAN r0`: a bounded subquery's rows (already limited in index order).
+fn scans_bounded_subquery(query: &str, l: &str) -> bool {
+    query == "audit per person"
+        && l.strip_prefix("SCAN r")
+            .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+}
+
+/// The lines of a plan that scan or sort a large table (or walk an index
+/// out of the list's order), by the rules above: what the plan test fails
+/// on and what `bench/plans.rs` flags on a national-scale set.
+pub fn violations(query: &str, plan: &[String], backend: crate::Backend) -> Vec<String> {
+    let postgres = backend == crate::Backend::Postgres;
+    let keyed = sort_by_design(query);
+    plan.iter()
+        .filter(|line| {
+            let l = line.trim_start().trim_start_matches("->").trim();
+            if postgres {
+                (l.starts_with("Seq Scan on ")
+                    && !SMALL
+                        .iter()
+                        .any(|t| l.starts_with(&format!("Seq Scan on {t} "))))
+                    // A Sort node; "Sort Key:" lines also detail a Merge
+                    // Append of index-ordered inputs.
+                    || !keyed
+                        && ((l.starts_with("Sort ") && !l.starts_with("Sort Key"))
+                            || l.starts_with("Incremental Sort "))
+            } else {
+                let walks_unordered = l.starts_with("SCAN ")
+                    && l.contains(" USING INDEX ")
+                    && !ORDERED
+                        .iter()
+                        .any(|i| l.ends_with(&format!(" USING INDEX {i}")));
+                walks_unordered
+                    || (l.starts_with("SCAN ") && !l.contains(" USING "))
+                        && !SMALL.iter().any(|t| l == format!("SCAN {t}"))
+                        && !scans_bounded_subquery(query, l)
+                        // A SELECT without FROM (the combined counts).
+                        && l != "SCAN CONSTANT ROW"
+                    || (!keyed
+                        && (l.starts_with("USE TEMP B-TREE FOR ORDER BY")
+                            || l.starts_with("USE TEMP B-TREE FOR RIGHT PART OF ORDER BY")))
+            }
+        })
+        .cloned()
+        .collect()
+}
+
+/// How [`explain_with`] lets PostgreSQL plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Planner {
+    /// Sequential scans and sorts switched off, the generic plan: whether an
+    /// index *can* serve the query. What CI checks on a small generated set,
+    /// where the planner's own costs would rightly prefer scans.
+    IndexesOnly,
+    /// PostgreSQL's own costs, generic or custom as the list runs the query:
+    /// what the planner *will* do. Meaningful on a national-scale set only
+    /// (`bench/plans.rs`); it is how a plan that an index could serve but
+    /// the planner does not choose shows (deep pages in session 12).
+    AsRun,
+}
+
+/// The query's plan, one line a step, with scans and sorts switched off
+/// (on PostgreSQL its generic plan).
 pub async fn explain(tx: &mut Tx, q: &NamedQuery) -> Result<Vec<String>> {
+    explain_with(tx, q, Planner::IndexesOnly).await
+}
+
+/// Runs the query as the list does (on PostgreSQL under its plan mode) and
+/// returns how many rows it gave: what `bench/plans.rs` times.
+pub async fn run(tx: &mut Tx, q: &NamedQuery) -> Result<usize> {
+    if q.custom {
+        custom_plans(tx).await?;
+    } else {
+        generic_plans(tx).await?;
+    }
+    Ok(crate::on!(tx, |c| bind_query(
+        sqlx::query(sqlx::AssertSqlSafe(q.sql.as_str())),
+        &q.binds
+    )
+    .fetch_all(c)
+    .await?
+    .len()))
+}
+
+/// The query's plan, one line a step, planned as `planner` says.
+pub async fn explain_with(tx: &mut Tx, q: &NamedQuery, planner: Planner) -> Result<Vec<String>> {
     match tx {
         Tx::Sqlite(t) => {
             let sql = format!("EXPLAIN QUERY PLAN {}", q.sql);
@@ -526,18 +692,28 @@ pub async fn explain(tx: &mut Tx, q: &NamedQuery) -> Result<Vec<String>> {
         }
         Tx::Pg(t) => {
             t.flush().await?;
+            let on = planner == Planner::AsRun;
             // Neither scans nor sorts where an index can serve: what is left
-            // in the plan is what no index can do.
-            sqlx::query("SET LOCAL enable_seqscan = off")
-                .execute(&mut **t)
-                .await?;
-            sqlx::query("SET LOCAL enable_sort = off")
-                .execute(&mut **t)
-                .await?;
+            // in the plan is what no index can do. (As run: the planner's
+            // own choice.)
+            let scans = if on { "on" } else { "off" };
+            for setting in ["enable_seqscan", "enable_sort"] {
+                let set = format!("SET LOCAL {setting} = {scans}");
+                sqlx::query(sqlx::AssertSqlSafe(set))
+                    .execute(&mut **t)
+                    .await?;
+            }
             // The generic plan, as a transaction that plans once
             // (`generic_plans`) runs it: prepared, then explained at
-            // execution with every parameter unknown to the planner.
-            sqlx::query("SET LOCAL plan_cache_mode = force_generic_plan")
+            // execution with every parameter unknown to the planner. As
+            // run, a query the list plans for its values gets a custom plan.
+            let mode = if on && q.custom {
+                "force_custom_plan"
+            } else {
+                "force_generic_plan"
+            };
+            let set = format!("SET LOCAL plan_cache_mode = {mode}");
+            sqlx::query(sqlx::AssertSqlSafe(set))
                 .execute(&mut **t)
                 .await?;
             let types = q

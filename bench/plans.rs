@@ -9,7 +9,8 @@
 //! `VINK_BENCH_DATABASE_URL=postgres://…/vink_m cargo bench -p vink-app --bench plans`
 //! (or a `sqlite://` generated set). `VINK_BENCH_ROUNDS` (default 5) runs
 //! of each query; prints the flagged plans and the slowest queries as
-//! Markdown for BENCHMARKS.md. Reads only.
+//! Markdown for BENCHMARKS.md (`VINK_BENCH_SHOW=text`: also the whole plan
+//! of every query whose name contains the text). Reads only.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::{Duration, Instant};
@@ -90,6 +91,16 @@ async fn main() {
             ms(median(times)),
             ms(times[times.len() - 1]),
         );
+    }
+    // `VINK_BENCH_SHOW=audit list`: the whole plan of the queries so named.
+    if let Ok(show) = std::env::var("VINK_BENCH_SHOW") {
+        for (name, _, times, _, plan, _) in rows.iter().filter(|r| r.0.contains(&show)) {
+            println!(
+                "\n{name} ({:.2} ms):\n  {}",
+                ms(median(times)),
+                plan.join("\n  ")
+            );
+        }
     }
     let over: Vec<_> = rows.iter().filter(|r| ms(median(&r.2)) > 5.0).collect();
     println!("\n{} queries with a median over 5 ms.", over.len());

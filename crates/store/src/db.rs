@@ -1,7 +1,7 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -284,13 +284,24 @@ impl Db {
                 keys,
             })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            // No JIT: every statement here is index-driven and returns a
+            // page, but a generic plan's cost under a LIMIT can still pass
+            // `jit_above_cost`, and compiling took 15-35 ms of the audit
+            // log's lists on M (2-5 ms without; `bench/plans.rs`). Given in
+            // the URL, a DBA's own `options` still win.
+            let given = PgConnectOptions::from_str(url)?;
+            let opts = if given.get_options().is_some_and(|o| o.contains("jit")) {
+                given
+            } else {
+                given.options([("jit", "off")])
+            };
             let pool = PgPoolOptions::new()
                 .max_connections(10)
                 .acquire_timeout(Duration::from_secs(10))
                 .test_before_acquire(false)
                 .before_acquire(|c, meta| Box::pin(async move { fresh(c, meta).await }))
                 .after_release(|c, _| Box::pin(async move { clean(c).await }))
-                .connect(url)
+                .connect_with(opts)
                 .await?;
             Ok(Db::Pg {
                 pool,

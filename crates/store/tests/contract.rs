@@ -848,6 +848,41 @@ async fn tx_plan_cache_mode(tx: &mut vink_store::Tx) -> String {
         .unwrap()
 }
 
+/// The application's PostgreSQL connections run without JIT (a page's
+/// generic plan could pass `jit_above_cost` and compile for 15-35 ms), unless
+/// the URL's own `options` say otherwise.
+#[tokio::test]
+async fn postgres_connections_run_without_jit_unless_the_url_says() {
+    for t in common::backends().await {
+        if t.db.backend() == vink_store::Backend::Postgres {
+            let mut tx = t.db.begin_read().await.unwrap();
+            let vink_store::Tx::Pg(c) = &mut tx else {
+                unreachable!()
+            };
+            let jit: String = sqlx::query_scalar("SHOW jit")
+                .fetch_one(&mut **c)
+                .await
+                .unwrap();
+            assert_eq!(jit, "off");
+            tx.commit().await.unwrap();
+            let own = format!("{}?options=-c%20jit%3Don", t.url);
+            let db = vink_store::Db::connect(&own).await.unwrap();
+            let mut tx = db.begin_read().await.unwrap();
+            let vink_store::Tx::Pg(c) = &mut tx else {
+                unreachable!()
+            };
+            let jit: String = sqlx::query_scalar("SHOW jit")
+                .fetch_one(&mut **c)
+                .await
+                .unwrap();
+            assert_eq!(jit, "on");
+            tx.commit().await.unwrap();
+            db.close().await;
+        }
+        t.finish().await;
+    }
+}
+
 /// A planned read sends its plan setting with its `BEGIN` (one round trip)
 /// and the setting ends with it: the next transaction on the same pooled
 /// connection plans as PostgreSQL decides again. On SQLite it is a plain

@@ -752,7 +752,7 @@ pub async fn list(app: &App, actor: &Actor, q: &ListQuery) -> Result<ConcernPage
         offset: (page - 1).saturating_mul(per_page),
         after,
         before,
-        period_index: app.db.backend() == vink_store::Backend::Postgres,
+        planned_for_values: app.db.backend() == vink_store::Backend::Postgres,
     };
     let listed = if by_receipt {
         store::list_by_received(&mut tx, concern_scope(actor), &filter).await?
@@ -842,7 +842,7 @@ pub async fn dashboard(app: &App, actor: &Actor) -> Result<Dashboard> {
             offset: 0,
             after: None,
             before: None,
-            period_index: false,
+            planned_for_values: false,
         };
         let listed = store::list_concerns(&mut tx, concern_scope(actor), &filter).await?;
         for r in listed.rows {

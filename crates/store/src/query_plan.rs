@@ -50,7 +50,7 @@ fn named(out: &mut Vec<NamedQuery>, name: String, q: Option<(String, Conditions)
 }
 
 /// Marks the query just named as planned for its values.
-fn planned_for_values(out: &mut [NamedQuery]) {
+fn mark_custom(out: &mut [NamedQuery]) {
     if let Some(q) = out.last_mut() {
         q.custom = true;
     }
@@ -126,7 +126,7 @@ pub fn list_queries(i: &PlanInputs) -> Vec<NamedQuery> {
                 (
                     n,
                     ConcernFilter {
-                        period_index: i.backend == crate::Backend::Postgres,
+                        planned_for_values: i.backend == crate::Backend::Postgres,
                         ..f
                     },
                 )
@@ -174,7 +174,7 @@ pub fn list_queries(i: &PlanInputs) -> Vec<NamedQuery> {
                     crate::concern::stream_sql(stream, scope, f, i.now, 26, 50),
                 );
                 if stream == Stream::Decided && out.len() > before {
-                    planned_for_values(&mut out);
+                    mark_custom(&mut out);
                 }
                 named(
                     &mut out,
@@ -212,19 +212,23 @@ pub fn list_queries(i: &PlanInputs) -> Vec<NamedQuery> {
                 },
             ),
         ] {
+            let f = ConcernFilter {
+                planned_for_values: i.backend == crate::Backend::Postgres,
+                ..f
+            };
             let ((page, w), (count, cw)) = crate::concern::received_sql(scope, &f, 25, 50);
             named(
                 &mut out,
                 format!("concern list by receipt ({sname}, {fname})"),
                 Some((page, w)),
             );
-            planned_for_values(&mut out);
+            mark_custom(&mut out);
             named(
                 &mut out,
                 format!("concern count by receipt ({sname}, {fname})"),
                 Some((count, cw)),
             );
-            planned_for_values(&mut out);
+            mark_custom(&mut out);
         }
         let ((list, w), (count, cw)) = crate::triage::meetings_sql(scope, 25, 0);
         named(&mut out, format!("meeting list ({sname})"), Some((list, w)));
@@ -502,7 +506,7 @@ fn filter(
         offset: 0,
         after,
         before: None,
-        period_index: false,
+        planned_for_values: false,
     }
 }
 

@@ -50,7 +50,7 @@ fn filter(now: i64) -> ConcernFilter {
         offset: 0,
         after: None,
         before: None,
-        period_index: false,
+        planned_for_values: false,
     }
 }
 
@@ -129,7 +129,7 @@ async fn concern_round_trip_and_counters() {
 /// same order (newest decision first), and the same count, whether the
 /// walk goes down the decision order (SQLite, and where the planner
 /// prefers it) or starts from the period's own range and sorts it
-/// (`period_index`, PostgreSQL).
+/// (`planned_for_values`, PostgreSQL).
 #[tokio::test]
 async fn a_received_period_lists_decided_concerns_alike_from_either_index() {
     for t in common::backends().await {
@@ -155,8 +155,8 @@ async fn a_received_period_lists_decided_concerns_alike_from_either_index() {
         f.channel = Some("hotline".into());
         f.limit = 3;
         let mut pages = Vec::new();
-        for period_index in [false, true] {
-            f.period_index = period_index;
+        for planned_for_values in [false, true] {
+            f.planned_for_values = planned_for_values;
             f.after = None;
             let mut seen = Vec::new();
             let total = loop {

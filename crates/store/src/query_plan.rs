@@ -369,6 +369,7 @@ pub fn list_queries(i: &PlanInputs) -> Vec<NamedQuery> {
             format!("audit list ({fname})"),
             Some(crate::audit::list_sql(&f, 100)),
         );
+        mark_custom(&mut out);
     }
     named(
         &mut out,

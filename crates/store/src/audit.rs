@@ -244,12 +244,33 @@ struct PendingRow {
 /// calls this first, so it sees every committed row; the server's chainer job
 /// calls it often, so the unchained tail stays short. On SQLite nothing is
 /// ever pending.
+///
+/// What the caller must see chained is what was pending when it called: read
+/// first, without a lock or a transaction. Nothing pending (an idle chainer
+/// pass, a reader after one) is that one read, no write. When another settler
+/// held the head and chained those rows meanwhile, the lock is let go with a
+/// rollback, not a commit: sixteen readers of the log at once no longer
+/// queue one durable commit each behind the head (the load benchmark's audit
+/// reads at 16 connections, 28 ms p50).
 pub async fn settle(db: &crate::Db) -> Result<u64> {
     const BATCH: i64 = 2000;
     if db.backend() == crate::Backend::Sqlite {
         return Ok(0);
     }
     let key = db.keys().audit()?;
+    let mut probe = db.read_one().await?;
+    let seen: Vec<i64> = on!(&mut probe, |c| sqlx::query_scalar(
+        "SELECT id FROM audit_pending ORDER BY id LIMIT $1"
+    )
+    .bind(BATCH)
+    .fetch_all(c)
+    .await?);
+    probe.commit().await?;
+    if seen.is_empty() {
+        return Ok(0);
+    }
+    // All of what was pending, or only the first batch of more.
+    let seen_all = (seen.len() as i64) < BATCH;
     let mut total = 0u64;
     loop {
         let mut tx = db.begin().await?;
@@ -265,8 +286,13 @@ pub async fn settle(db: &crate::Db) -> Result<u64> {
         .fetch_all(c)
         .await?
         });
-        if pending.is_empty() {
-            tx.commit().await?;
+        // Nothing left of what this caller saw pending: another settler
+        // chained it (rows are only ever deleted here, with their chaining,
+        // in one transaction). What is pending now came later.
+        let chained_by_another =
+            total == 0 && seen_all && !pending.iter().any(|p| seen.binary_search(&p.id).is_ok());
+        if pending.is_empty() || chained_by_another {
+            tx.rollback().await?;
             return Ok(total);
         }
         let n = pending.len();

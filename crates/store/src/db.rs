@@ -732,6 +732,22 @@ impl Tx {
         }
     }
 
+    /// Ends the work undone, at once: on PostgreSQL a `ROLLBACK` now, which
+    /// lets go of the transaction's locks without the durable flush a commit
+    /// of a locking transaction costs. (Dropping rolls back too, when the
+    /// connection is next used.) SQLite's writer rolls the request's
+    /// savepoint back when the lease is dropped.
+    pub async fn rollback(self) -> Result<()> {
+        match self {
+            Tx::Pg(t) => t.rollback().await,
+            Tx::Sqlite(SqliteTx::Read(t)) => t.rollback().await,
+            Tx::Sqlite(SqliteTx::Write(l)) => {
+                drop(l);
+                Ok(())
+            }
+        }
+    }
+
     /// The store's keys, for sealing and opening encrypted columns.
     pub(crate) fn keys(&self) -> &Keys {
         match self {

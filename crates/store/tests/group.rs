@@ -162,6 +162,60 @@ async fn concurrent_audit_appends_form_one_valid_chain_once_settled() {
     }
 }
 
+/// Settling is what every reader of the log does first. With nothing
+/// pending it is one read and no write transaction; many settlers at once
+/// chain every pending row exactly once between them (one that finds the
+/// rows it saw chained by another lets go of the head with a rollback).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_settlers_chain_each_row_once_and_an_idle_one_writes_nothing() {
+    use vink_domain::policy::Action;
+    use vink_domain::user::Actor;
+    for t in common::backends().await {
+        let db = Arc::new(t.db.clone());
+        for i in 0..30 {
+            vink_store::record_denied(
+                &db,
+                &Actor::system(),
+                Action::Login,
+                None,
+                &format!("s{i}"),
+                jiff::Timestamp::now(),
+            )
+            .await
+            .unwrap();
+        }
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..12 {
+            let db = db.clone();
+            tasks.spawn(async move { vink_store::audit::settle(&db).await.unwrap() });
+        }
+        let mut chained = 0;
+        while let Some(r) = tasks.join_next().await {
+            chained += r.unwrap();
+        }
+        let pending_on_pg = if db.backend() == vink_store::Backend::Postgres {
+            30
+        } else {
+            0
+        };
+        assert_eq!(
+            chained, pending_on_pg,
+            "each row chained once on {}",
+            t.name
+        );
+        let writes = db.stats().writes();
+        assert_eq!(vink_store::audit::settle(&db).await.unwrap(), 0);
+        assert_eq!(db.stats().writes(), writes, "an idle settle writes nothing");
+        let (rows, counted) = common::verified_chain(&db).await;
+        assert_eq!(counted, Ok(30), "{}", t.name);
+        let mut reasons: Vec<_> = rows.iter().filter_map(|r| r.reason.clone()).collect();
+        reasons.sort();
+        reasons.dedup();
+        assert_eq!(reasons.len(), 30, "each row once on {}", t.name);
+        t.finish().await;
+    }
+}
+
 /// Case numbers taken by racing intakes are distinct, including the race to
 /// create a new year's sequence on PostgreSQL.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -255,6 +255,11 @@ def main():
     if scratch and urls:
         print(f"  copying {db} for this run…", file=sys.stderr)
         db, drop_scratch = scratch_copy(db, tmp)
+        # The copy's chain grows apart from the data set's: its signed
+        # checkpoints go with it, never into the data set's own file (a
+        # shared file made `vink audit verify` of the data set report rows
+        # removed at the end).
+        os.environ["VINK_CHECKPOINT_FILE"] = f"{tmp}/audit-checkpoints.jsonl"
     if demo:
         sek, auditor, password = "sekretariat", "revisor", "vink-demo-2026"
     else:

@@ -21,9 +21,22 @@ pub struct NamedQuery {
     pub name: String,
     sql: String,
     binds: Vec<Bind>,
-    /// Planned for its values on PostgreSQL, as the list runs it (after
-    /// [`custom_plans`]); every other query runs with a generic plan.
-    pub custom: bool,
+    /// How PostgreSQL plans it where the list runs it.
+    pub plan: PlanMode,
+}
+
+/// How a query is planned on PostgreSQL where it runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlanMode {
+    /// Once, for any values: in a planned read (`Db::begin_read_planned`)
+    /// or after [`generic_plans`].
+    Generic,
+    /// For its values, after [`custom_plans`].
+    Custom,
+    /// As PostgreSQL decides (`plan_cache_mode = auto`): custom plans for
+    /// the first five runs on a connection, then the generic plan if its
+    /// estimate is no worse. Either may be what runs.
+    Auto,
 }
 
 /// Ids and times the queries are built with.
@@ -44,7 +57,7 @@ fn named(out: &mut Vec<NamedQuery>, name: String, q: Option<(String, Conditions)
             name,
             sql,
             binds: w.binds,
-            custom: false,
+            plan: PlanMode::Auto,
         });
     }
 }
@@ -52,7 +65,15 @@ fn named(out: &mut Vec<NamedQuery>, name: String, q: Option<(String, Conditions)
 /// Marks the query just named as planned for its values.
 fn mark_custom(out: &mut [NamedQuery]) {
     if let Some(q) = out.last_mut() {
-        q.custom = true;
+        q.plan = PlanMode::Custom;
+    }
+}
+
+/// Marks the queries named (not already planned for their values) as run in
+/// a planned read.
+fn mark_generic(named: &mut [NamedQuery]) {
+    for q in named.iter_mut().filter(|q| q.plan == PlanMode::Auto) {
+        q.plan = PlanMode::Generic;
     }
 }
 
@@ -64,6 +85,8 @@ pub fn list_queries(i: &PlanInputs) -> Vec<NamedQuery> {
         ("all", ConcernScope::All),
         ("agency", ConcernScope::OnAgendaOfAgency(i.agency)),
     ] {
+        // The concern list and the dashboard: planned reads.
+        let concern_queries = out.len();
         let filters: Vec<(&str, ConcernFilter)> = vec![
             ("plain", filter(i.now, None, None, None)),
             (
@@ -200,6 +223,7 @@ pub fn list_queries(i: &PlanInputs) -> Vec<NamedQuery> {
                 )),
             );
         }
+        mark_generic(&mut out[concern_queries..]);
         for (fname, f) in [
             ("plain", filter(i.now, None, None, None)),
             (
@@ -456,6 +480,8 @@ pub fn list_queries(i: &PlanInputs) -> Vec<NamedQuery> {
             period.previous().as_ref(),
         )),
     );
+    let report = out.len() - 1;
+    mark_generic(&mut out[report..]);
     // The retention job's next batch (cutoff a year back, 100 at a time).
     let mut w = Conditions::default();
     w.param(Bind::I64(i.now - 365 * 24 * h));
@@ -654,11 +680,14 @@ pub enum Planner {
     /// index *can* serve the query. What CI checks on a small generated set,
     /// where the planner's own costs would rightly prefer scans.
     IndexesOnly,
-    /// PostgreSQL's own costs, generic or custom as the list runs the query:
-    /// what the planner *will* do. Meaningful on a national-scale set only
-    /// (`bench/plans.rs`); it is how a plan that an index could serve but
-    /// the planner does not choose shows (deep pages in session 12).
-    AsRun,
+    /// PostgreSQL's own costs, one plan for any values: what *will* run
+    /// in a planned read, or in `auto` mode after five runs. Meaningful on a
+    /// national-scale set only (`bench/plans.rs`): it is how a plan that an
+    /// index could serve but the planner does not choose shows (deep pages
+    /// in session 12).
+    Generic,
+    /// PostgreSQL's own costs, planned for the values.
+    Custom,
 }
 
 /// The query's plan, one line a step, with scans and sorts switched off
@@ -667,10 +696,11 @@ pub async fn explain(tx: &mut Tx, q: &NamedQuery) -> Result<Vec<String>> {
     explain_with(tx, q, Planner::IndexesOnly).await
 }
 
-/// Runs the query as the list does (on PostgreSQL under its plan mode) and
-/// returns how many rows it gave: what `bench/plans.rs` times.
-pub async fn run(tx: &mut Tx, q: &NamedQuery) -> Result<usize> {
-    if q.custom {
+/// Runs the query planned as `planner` says (on PostgreSQL; [`Planner::IndexesOnly`]
+/// runs the generic plan) and returns how many rows it gave: what
+/// `bench/plans.rs` times.
+pub async fn run(tx: &mut Tx, q: &NamedQuery, planner: Planner) -> Result<usize> {
+    if planner == Planner::Custom {
         custom_plans(tx).await?;
     } else {
         generic_plans(tx).await?;
@@ -697,7 +727,7 @@ pub async fn explain_with(tx: &mut Tx, q: &NamedQuery, planner: Planner) -> Resu
         }
         Tx::Pg(t) => {
             t.flush().await?;
-            let on = planner == Planner::AsRun;
+            let on = planner != Planner::IndexesOnly;
             // Neither scans nor sorts where an index can serve: what is left
             // in the plan is what no index can do. (As run: the planner's
             // own choice.)
@@ -710,9 +740,9 @@ pub async fn explain_with(tx: &mut Tx, q: &NamedQuery, planner: Planner) -> Resu
             }
             // The generic plan, as a transaction that plans once
             // (`generic_plans`) runs it: prepared, then explained at
-            // execution with every parameter unknown to the planner. As
-            // run, a query the list plans for its values gets a custom plan.
-            let mode = if on && q.custom {
+            // execution with every parameter unknown to the planner; or
+            // planned for the values, when asked.
+            let mode = if planner == Planner::Custom {
                 "force_custom_plan"
             } else {
                 "force_generic_plan"

@@ -9,6 +9,8 @@
 //! runs). Prints the Markdown table that goes into BENCHMARKS.md.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 use jiff::civil::Date;
@@ -35,14 +37,9 @@ async fn recount(db: &Db, from: Date, to: Date) -> usize {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let Ok(url) = std::env::var("VINK_BENCH_DATABASE_URL") else {
-        eprintln!("set VINK_BENCH_DATABASE_URL to a generated data set (bench/README.md)");
+    let Some((url, rounds)) = common::data_set(40) else {
         return;
     };
-    let rounds: usize = std::env::var("VINK_BENCH_ROUNDS")
-        .ok()
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(40);
     let db = Db::connect(&url).await.unwrap();
     db.migrate().await.unwrap();
     // The keys the data set was generated with (VINK_KEYS_FILE or VINK_KEYS).

@@ -17,6 +17,8 @@
 //! of every query whose name contains the text). Reads only.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 use vink_store::Db;
@@ -77,15 +79,9 @@ async fn measure(
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let Ok(url) = std::env::var("VINK_BENCH_DATABASE_URL") else {
-        eprintln!("set VINK_BENCH_DATABASE_URL to a generated data set (bench/README.md)");
+    let Some((url, rounds)) = common::data_set(5) else {
         return;
     };
-    let rounds: usize = std::env::var("VINK_BENCH_ROUNDS")
-        .ok()
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(5)
-        .max(1);
     let db = Db::connect(&url).await.unwrap();
     let mut tx = db.begin_read().await.unwrap();
     let inputs = vink_app::generate::plan_inputs(&mut tx, jiff::Timestamp::now())

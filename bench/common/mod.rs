@@ -97,3 +97,19 @@ pub async fn app(db: vink_store::Db) -> (std::sync::Arc<vink_app::App>, vink_dom
 
     (app, actor)
 }
+
+/// The generated data set a benchmark reads (`VINK_BENCH_DATABASE_URL`) and
+/// its rounds (`VINK_BENCH_ROUNDS`, else `default_rounds`); `None`, with the
+/// reason printed, when no data set is named.
+pub fn data_set(default_rounds: usize) -> Option<(String, usize)> {
+    let Ok(url) = std::env::var("VINK_BENCH_DATABASE_URL") else {
+        eprintln!("set VINK_BENCH_DATABASE_URL to a generated data set (bench/README.md)");
+        return None;
+    };
+    let rounds = std::env::var("VINK_BENCH_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(default_rounds)
+        .max(1);
+    Some((url, rounds))
+}

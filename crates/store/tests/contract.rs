@@ -839,10 +839,15 @@ async fn plan_cache_mode(tx: &mut vink_store::Authorized) -> String {
 }
 
 async fn tx_plan_cache_mode(tx: &mut vink_store::Tx) -> String {
+    show(tx, "plan_cache_mode").await
+}
+
+/// A PostgreSQL setting as the transaction sees it.
+async fn show(tx: &mut vink_store::Tx, setting: &'static str) -> String {
     let vink_store::Tx::Pg(c) = tx else {
         unreachable!("PostgreSQL only")
     };
-    sqlx::query_scalar("SHOW plan_cache_mode")
+    sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SHOW {setting}")))
         .fetch_one(&mut **c)
         .await
         .unwrap()
@@ -856,26 +861,12 @@ async fn postgres_connections_run_without_jit_unless_the_url_says() {
     for t in common::backends().await {
         if t.db.backend() == vink_store::Backend::Postgres {
             let mut tx = t.db.begin_read().await.unwrap();
-            let vink_store::Tx::Pg(c) = &mut tx else {
-                unreachable!()
-            };
-            let jit: String = sqlx::query_scalar("SHOW jit")
-                .fetch_one(&mut **c)
-                .await
-                .unwrap();
-            assert_eq!(jit, "off");
+            assert_eq!(show(&mut tx, "jit").await, "off");
             tx.commit().await.unwrap();
             let own = format!("{}?options=-c%20jit%3Don", t.url);
             let db = vink_store::Db::connect(&own).await.unwrap();
             let mut tx = db.begin_read().await.unwrap();
-            let vink_store::Tx::Pg(c) = &mut tx else {
-                unreachable!()
-            };
-            let jit: String = sqlx::query_scalar("SHOW jit")
-                .fetch_one(&mut **c)
-                .await
-                .unwrap();
-            assert_eq!(jit, "on");
+            assert_eq!(show(&mut tx, "jit").await, "on");
             tx.commit().await.unwrap();
             db.close().await;
         }

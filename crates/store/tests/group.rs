@@ -114,31 +114,33 @@ async fn a_failed_or_dropped_request_rolls_back_alone() {
     }
 }
 
+/// One audit row of its own short write (a refused log-in with `reason`):
+/// on PostgreSQL a pending row, chained by the next settle.
+async fn deny(db: &Db, reason: &str) {
+    vink_store::record_denied(
+        db,
+        &vink_domain::user::Actor::system(),
+        vink_domain::policy::Action::Login,
+        None,
+        reason,
+        jiff::Timestamp::now(),
+    )
+    .await
+    .unwrap();
+}
+
 /// Concurrent requests' audit rows: none waits for another on the chain's
 /// head (PostgreSQL appends to a pending table), and once settled every row
 /// is in one valid chain, once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_audit_appends_form_one_valid_chain_once_settled() {
-    use vink_domain::policy::Action;
-    use vink_domain::user::Actor;
     for t in common::backends().await {
         let db = Arc::new(t.db.clone());
         let mut tasks = tokio::task::JoinSet::new();
         let chainer = db.clone();
         for i in 0..40 {
             let db = db.clone();
-            tasks.spawn(async move {
-                vink_store::record_denied(
-                    &db,
-                    &Actor::system(),
-                    Action::Login,
-                    None,
-                    &format!("r{i}"),
-                    jiff::Timestamp::now(),
-                )
-                .await
-                .unwrap();
-            });
+            tasks.spawn(async move { deny(&db, &format!("r{i}")).await });
             if i == 20 {
                 // A chainer running meanwhile takes what is committed so far.
                 let db = Arc::clone(&chainer);
@@ -168,21 +170,10 @@ async fn concurrent_audit_appends_form_one_valid_chain_once_settled() {
 /// rows it saw chained by another lets go of the head with a rollback).
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn racing_settlers_chain_each_row_once_and_an_idle_one_writes_nothing() {
-    use vink_domain::policy::Action;
-    use vink_domain::user::Actor;
     for t in common::backends().await {
         let db = Arc::new(t.db.clone());
         for i in 0..30 {
-            vink_store::record_denied(
-                &db,
-                &Actor::system(),
-                Action::Login,
-                None,
-                &format!("s{i}"),
-                jiff::Timestamp::now(),
-            )
-            .await
-            .unwrap();
+            deny(&db, &format!("s{i}")).await;
         }
         let mut tasks = tokio::task::JoinSet::new();
         for _ in 0..12 {

@@ -6,17 +6,22 @@
 //! Run against a generated data set (see bench/README.md):
 //! `VINK_BENCH_DATABASE_URL=postgres://…/vink_m10 cargo bench -p vink-app --bench key_figures`
 //! (`VINK_BENCH_ROUNDS`, default 40; the recount is the median of three
-//! runs). Prints the Markdown table that goes into BENCHMARKS.md.
+//! runs). Prints the Markdown table that goes into BENCHMARKS.md, with two
+//! references: the period's figures recounted (what earlier runs compared
+//! with) and the whole report recounted (the period before and the months
+//! too, as the report answers them).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
 use std::time::{Duration, Instant};
 
-use jiff::civil::Date;
 use vink_app::key_figures::{KeyFigureQuery, report};
 use vink_app::{App, Config};
-use vink_domain::key_figures::{Sums, figures};
+use vink_domain::fact::FactKind;
+use vink_domain::key_figures::{Sums, figures, history_kinds};
+use vink_domain::metrics::Period;
+use vink_domain::series::{MonthBucket, MonthRow, series};
 use vink_domain::user::{Actor, Role};
 use vink_store::Db;
 
@@ -25,14 +30,57 @@ fn pct(sorted: &[Duration], p: f64) -> f64 {
     sorted[i].as_secs_f64() * 1000.0
 }
 
-/// The figures of a period from the case tables: every fact the case tables
-/// hold now, made again and summed.
-async fn recount(db: &Db, from: Date, to: Date) -> usize {
+/// What a report without facts would have to do, from the case tables:
+/// every fact they hold now, made again, and summed. `Figures` sums the
+/// period alone (the reference of the earlier runs); `Report` also sums the
+/// period before it and each of its months, which the report answers too
+/// (the comparison column and the charts).
+#[derive(Clone, Copy, PartialEq)]
+enum Recount {
+    Figures,
+    Report,
+}
+
+async fn recount(db: &Db, period: &Period, what: Recount) -> usize {
     let mut tx = db.begin_read().await.unwrap();
     let facts = vink_store::fact::recount(&mut tx).await.unwrap();
     tx.commit().await.unwrap();
-    let s = Sums::of_facts(&facts, &vink_domain::metrics::Period { from, to });
-    figures(&s, 70).len()
+    let mut n = figures(&Sums::of_facts(&facts, period), 70).len();
+    if what == Recount::Report {
+        if let Some(p) = period.previous() {
+            n += figures(&Sums::of_facts(&facts, &p), 70).len();
+        }
+        let charted = |k: &FactKind| {
+            vink_domain::series::range_kinds().contains(k) || history_kinds().contains(k)
+        };
+        let monthly: Vec<MonthRow> = facts
+            .iter()
+            .filter(|f| charted(&f.kind()) && f.day() <= period.to)
+            .map(|f| {
+                let bucket = if f.day() < period.from {
+                    MonthBucket::Before
+                } else {
+                    MonthBucket::Month(f.day().year(), f.day().month())
+                };
+                (f.kind(), f.code(), f.detail(), bucket, f.n())
+            })
+            .collect();
+        n += series(&monthly, period, false).months.len();
+    }
+    n
+}
+
+/// The recount's median of `runs` runs: one run alone swung by a third
+/// between runs on this machine.
+async fn recount_ms(db: &Db, period: &Period, what: Recount, runs: usize) -> f64 {
+    let mut ms = Vec::new();
+    for _ in 0..runs {
+        let t = Instant::now();
+        assert!(recount(db, period, what).await > 0);
+        ms.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    ms.sort_by(f64::total_cmp);
+    ms[ms.len() / 2]
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -65,9 +113,21 @@ async fn main() {
         ("five years", back(5 * 365)),
         ("ten years", back(10 * 365)),
     ];
-    println!("| period | report p50 ms | p95 ms | max ms | recount from case tables ms | ratio |");
-    println!("|---|---|---|---|---|---|");
+    // VINK_BENCH_ONLY: one period by name ("ten years"); VINK_BENCH_RECOUNTS:
+    // the recount's runs (default 3; 0 skips it, for profiling the report).
+    let only = std::env::var("VINK_BENCH_ONLY").ok();
+    let runs: usize = std::env::var("VINK_BENCH_RECOUNTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3);
+    println!(
+        "| period | report p50 ms | p95 ms | max ms | recount: figures ms | ratio | recount: whole report ms | ratio |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
     for (name, from) in periods {
+        if only.as_deref().is_some_and(|o| o != name) {
+            continue;
+        }
         let q = KeyFigureQuery {
             from: Some(from.to_string()),
             to: Some(today.to_string()),
@@ -82,23 +142,18 @@ async fn main() {
             assert!(!r.figures.is_empty());
         }
         times.sort();
-        // The recount's median of three runs: one run alone swung by a
-        // third between runs on this machine.
-        let mut naives = Vec::new();
-        for _ in 0..3 {
-            let t = Instant::now();
-            let n = recount(&app.db, from, today).await;
-            naives.push(t.elapsed().as_secs_f64() * 1000.0);
-            assert!(n > 0);
+        let (p50, p95, max) = (pct(&times, 0.5), pct(&times, 0.95), pct(&times, 1.0));
+        if runs == 0 {
+            println!("| {name} | {p50:.2} | {p95:.2} | {max:.2} | | | | |");
+            continue;
         }
-        naives.sort_by(f64::total_cmp);
-        let naive = naives[1];
+        let period = Period { from, to: today };
+        let figures_ms = recount_ms(&app.db, &period, Recount::Figures, runs).await;
+        let report_ms = recount_ms(&app.db, &period, Recount::Report, runs).await;
         println!(
-            "| {name} | {:.2} | {:.2} | {:.2} | {naive:.0} | {:.0}× |",
-            pct(&times, 0.5),
-            pct(&times, 0.95),
-            pct(&times, 1.0),
-            naive / pct(&times, 0.95)
+            "| {name} | {p50:.2} | {p95:.2} | {max:.2} | {figures_ms:.0} | {:.0}× | {report_ms:.0} | {:.0}× |",
+            figures_ms / p95,
+            report_ms / p95,
         );
     }
     app.db.close().await;

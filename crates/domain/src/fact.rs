@@ -157,6 +157,33 @@ impl Fact {
     }
 }
 
+/// Every code a fact constructor can put in `code` or `detail`.
+fn catalogue_codes() -> impl Iterator<Item = &'static str> {
+    use crate::course::{Occupation, RiskJudgement};
+    let fixed = ["", ON_TIME, LATE, "completed", "discontinued"];
+    fixed
+        .into_iter()
+        .chain(Decision::ALL.iter().map(|d| d.code()))
+        .chain(CourseKind::ALL.iter().map(|k| k.code()))
+        .chain(FollowUpKind::ALL.iter().map(|k| k.code()))
+        .chain(RiskJudgement::ALL.iter().map(|r| r.code()))
+        .chain(Occupation::ALL.iter().map(|o| o.code()))
+        .chain(ActivityKind::ALL.iter().map(|k| k.code()))
+        .chain(TargetGroup::ALL.iter().map(|g| g.code()))
+}
+
+/// A code read back from a summed row, as the catalogue holds it: the
+/// store keeps thousands of such rows a report without copying a string.
+/// `None` for a code no constructor makes (a corrupt row).
+pub fn catalogue_code(s: &str) -> Option<&'static str> {
+    static CODES: std::sync::OnceLock<rustc_hash::FxHashMap<&'static str, &'static str>> =
+        std::sync::OnceLock::new();
+    CODES
+        .get_or_init(|| catalogue_codes().map(|c| (c, c)).collect())
+        .get(s)
+        .copied()
+}
+
 /// A follow-up's recorded answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Answer {
@@ -170,5 +197,53 @@ impl Answer {
             Answer::Risk(r) => r.code(),
             Answer::Occupation(o) => o.code(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::course::{Occupation, RiskJudgement};
+
+    #[test]
+    fn every_code_a_constructor_makes_reads_back_from_the_catalogue() {
+        let day = Date::constant(2026, 3, 1);
+        let mut facts = vec![
+            Fact::concern_received(day),
+            Fact::forum_joined(day),
+            Fact::forum_left(day),
+        ];
+        for d in Decision::ALL {
+            facts.push(Fact::concern_decided(day, *d, true));
+            facts.push(Fact::concern_decided(day, *d, false));
+        }
+        for k in CourseKind::ALL {
+            facts.push(Fact::course_started(*k, day));
+            facts.push(Fact::course_ended(*k, day, true));
+            facts.push(Fact::course_ended(*k, day, false));
+        }
+        for r in RiskJudgement::ALL {
+            facts.push(Fact::follow_up_answered(
+                FollowUpKind::Risk,
+                day,
+                Answer::Risk(*r),
+            ));
+        }
+        for o in Occupation::ALL {
+            let a = Answer::Occupation(*o);
+            facts.push(Fact::follow_up_answered(FollowUpKind::Occupation, day, a));
+        }
+        for k in ActivityKind::ALL {
+            facts.push(Fact::activity_held(*k, day));
+            for g in TargetGroup::ALL {
+                facts.push(Fact::participants(*k, *g, day, 3));
+            }
+        }
+        for f in &facts {
+            assert_eq!(catalogue_code(f.code()), Some(f.code()));
+            assert_eq!(catalogue_code(f.detail()), Some(f.detail()));
+        }
+        assert_eq!(catalogue_code("founded_local_action "), None);
+        assert_eq!(catalogue_code("Mentor"), None);
     }
 }

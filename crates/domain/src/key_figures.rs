@@ -4,6 +4,8 @@
 
 use std::collections::HashMap;
 
+use rustc_hash::FxHashMap;
+
 use serde::Serialize;
 
 use crate::activity::{ActivityKind, TargetGroup};
@@ -50,12 +52,17 @@ pub fn range_kinds() -> &'static [FactKind] {
 /// Within a kind and bucket the sums are keyed by code, then detail, so
 /// that adding a row (thousands for a ten-year report's monthly series) and
 /// reading one code are look-ups, not scans with string compares (the top
-/// of a ten-year report's profile when they were a list).
+/// of a ten-year report's profile when they were a list). The keys are
+/// short glossary codes hashed thousands of times a report, so the maps use
+/// the Fx hash (no untrusted keys: the codes come from the catalogue).
 #[derive(Debug, Clone, Default)]
-pub struct Sums(HashMap<(FactKind, Bucket), ByCode>, HashMap<Distinct, i64>);
+pub struct Sums(
+    FxHashMap<(FactKind, Bucket), ByCode>,
+    FxHashMap<Distinct, i64>,
+);
 
 /// Sums by code, then by detail.
-type ByCode = HashMap<Box<str>, HashMap<Box<str>, i64>>;
+type ByCode = FxHashMap<Box<str>, FxHashMap<Box<str>, i64>>;
 
 /// A figure counted as distinct things rather than summed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -113,7 +120,7 @@ impl Sums {
         let Some(by_code) = self.0.get(&(kind, bucket)) else {
             return 0;
         };
-        let of_code = |by_detail: &HashMap<Box<str>, i64>| match detail {
+        let of_code = |by_detail: &FxHashMap<Box<str>, i64>| match detail {
             Some(d) => by_detail.get(d).copied().unwrap_or(0),
             None => by_detail.values().sum(),
         };

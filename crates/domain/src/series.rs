@@ -27,8 +27,9 @@ pub fn range_kinds() -> &'static [FactKind] {
     &[FactKind::ConcernReceived, FactKind::ConcernDecided]
 }
 
-/// A summed row: kind, code, detail, month bucket, sum.
-pub type MonthRow = (FactKind, String, String, MonthBucket, i64);
+/// A summed row: kind, code, detail (codes of the catalogue, see
+/// [`crate::fact::catalogue_code`]), month bucket, sum.
+pub type MonthRow = (FactKind, &'static str, &'static str, MonthBucket, i64);
 
 /// The months a period touches, in order.
 pub fn months(p: &Period) -> Vec<(i16, i8)> {
@@ -185,15 +186,7 @@ mod tests {
         };
         let rows: Vec<_> = facts
             .iter()
-            .map(|f| {
-                (
-                    f.kind(),
-                    f.code().to_string(),
-                    f.detail().to_string(),
-                    bucket(f),
-                    f.n(),
-                )
-            })
+            .map(|f| (f.kind(), f.code(), f.detail(), bucket(f), f.n()))
             .collect();
         let s = series(&rows, &p, false);
         assert_eq!(s.months, vec!["2026-01", "2026-02", "2026-03"]);

@@ -272,7 +272,12 @@ def main():
         # delete its older concerns decided without action (half of M) at
         # start.
         serve += ["--retention-unfounded-months", "0"]
-    server = subprocess.Popen(serve, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # The server's log (warnings and errors only: no personal data is
+    # logged) is kept for the run, so a non-2xx answer can be explained.
+    server_log = tempfile.NamedTemporaryFile("w", prefix="vink-load-", suffix=".log", delete=False)
+    server = subprocess.Popen(
+        serve, stdout=subprocess.DEVNULL, stderr=server_log, env={**os.environ, "VINK_LOG": "warn"}
+    )
     try:
         for _ in range(600):
             try:
@@ -389,6 +394,8 @@ def main():
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
+        server_log.close()
+        print(f"  server log: {server_log.name}", file=sys.stderr)
     if db.startswith("sqlite:"):
         path = db[len("sqlite://"):]
         naive = naive_sqlite(path)

@@ -131,7 +131,9 @@ pub fn bars(
         let x0 = LEFT + slot * i as f64 + slot * 0.1;
         let mut base = 0i64;
         for (j, l) in lines.iter().enumerate() {
-            let Some(v) = l.values.get(i).copied().flatten() else {
+            // A zero draws nothing (a rect of no height is invalid SVG to
+            // the PDF renderer); the table beside the chart has every number.
+            let Some(v) = l.values.get(i).copied().flatten().filter(|v| *v != 0) else {
                 continue;
             };
             let h = plot_h * v as f64 / top;
@@ -184,11 +186,17 @@ pub fn hbars(id: &str, title: &str, desc: &str, items: &[(String, Option<i64>)])
         );
         if let Some(v) = v {
             let w = (W - label_w - 60.0) * *v as f64 / top;
+            if *v != 0 {
+                let _ = write!(
+                    out,
+                    "<rect x=\"{label_w}\" y=\"{:.1}\" width=\"{w:.1}\" height=\"18\" fill=\"{}\"/>",
+                    y + 2.0,
+                    COLOURS[0],
+                );
+            }
             let _ = write!(
                 out,
-                "<rect x=\"{label_w}\" y=\"{:.1}\" width=\"{w:.1}\" height=\"18\" fill=\"{}\"/><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"12\" fill=\"#1a1a1a\">{v}</text>",
-                y + 2.0,
-                COLOURS[0],
+                "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"12\" fill=\"#1a1a1a\">{v}</text>",
                 label_w + w + 6.0,
                 y + 15.0
             );
@@ -227,5 +235,25 @@ mod tests {
         assert_eq!(svg.matches("<rect x=").count(), 1 + 1);
         assert_eq!(nice_max(163.0), 200.0);
         assert_eq!(nice_max(0.0), 1.0);
+    }
+
+    #[test]
+    fn a_zero_draws_no_bar_of_no_size() {
+        let labels = vec!["jan.".to_string(), "feb.".to_string()];
+        let a = [Some(0), Some(2)];
+        let line = Line {
+            name: "Modtaget",
+            values: &a,
+        };
+        let svg = bars("c2", "t", "d", &labels, &[line], false, "");
+        assert!(!svg.contains("height=\"0.0\""), "{svg}");
+        // The legend's swatch and February's bar.
+        assert_eq!(svg.matches("<rect x=").count(), 2);
+        let items = [("a".to_string(), Some(0)), ("b".to_string(), Some(4))];
+        let svg = hbars("c3", "t", "d", &items);
+        assert!(!svg.contains("width=\"0.0\""), "{svg}");
+        assert_eq!(svg.matches("<rect x=").count(), 1);
+        // The zero is still written beside its label.
+        assert!(svg.contains(">0</text>"), "{svg}");
     }
 }

@@ -216,8 +216,9 @@ struct SumRow<'r> {
     n: i64,
 }
 
-/// Reads one row without a copy or a type check per value (the statement's
-/// columns are fixed above; a NULL or a wrong type is still an error).
+/// Reads one row without a copy or a type check per value: the statements'
+/// columns are fixed in `fact::period` (four texts and a bigint). A NULL is
+/// still an error, and a kind or code outside the catalogue is a corrupt row.
 fn sum_row<'r, R>(r: &'r R) -> Result<SumRow<'r>>
 where
     R: sqlx::Row,
@@ -234,9 +235,9 @@ where
     })
 }
 
-/// Runs a sums statement and hands `each` every row. A ten-year report
-/// reads about 2 500 rows: borrowing them (no string allocated per value)
-/// took a third off the report's own CPU time.
+/// Runs a sums statement and hands `each` every row, borrowed. A ten-year
+/// report reads about 2 500 rows; allocating and type-checking each value
+/// was about a fifth of its client-side profile.
 async fn each_sum(
     tx: &mut Tx,
     (sql, w): (String, Conditions),

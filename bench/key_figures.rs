@@ -18,10 +18,9 @@ use std::time::{Duration, Instant};
 
 use vink_app::key_figures::{KeyFigureQuery, report};
 use vink_app::{App, Config};
-use vink_domain::fact::FactKind;
-use vink_domain::key_figures::{Sums, figures, history_kinds};
+use vink_domain::key_figures::{Sums, figures};
 use vink_domain::metrics::Period;
-use vink_domain::series::{MonthBucket, MonthRow, series};
+use vink_domain::series::{rows_of_facts, series};
 use vink_domain::user::{Actor, Role};
 use vink_store::Db;
 
@@ -50,21 +49,7 @@ async fn recount(db: &Db, period: &Period, what: Recount) -> usize {
         if let Some(p) = period.previous() {
             n += figures(&Sums::of_facts(&facts, &p), 70).len();
         }
-        let charted = |k: &FactKind| {
-            vink_domain::series::range_kinds().contains(k) || history_kinds().contains(k)
-        };
-        let monthly: Vec<MonthRow> = facts
-            .iter()
-            .filter(|f| charted(&f.kind()) && f.day() <= period.to)
-            .map(|f| {
-                let bucket = if f.day() < period.from {
-                    MonthBucket::Before
-                } else {
-                    MonthBucket::Month(f.day().year(), f.day().month())
-                };
-                (f.kind(), f.code(), f.detail(), bucket, f.n())
-            })
-            .collect();
+        let monthly = rows_of_facts(&facts, period);
         n += series(&monthly, period, false).months.len();
     }
     n

@@ -31,6 +31,29 @@ pub fn range_kinds() -> &'static [FactKind] {
 /// [`crate::fact::catalogue_code`]), month bucket, sum.
 pub type MonthRow = (FactKind, &'static str, &'static str, MonthBucket, i64);
 
+/// The monthly rows of facts held in memory, bucketed as the store's
+/// statement buckets them (the charts' kinds by month, what ran before the
+/// period), for a report recounted without the fact tables (tests,
+/// benchmarks); the counterpart of [`crate::key_figures::Sums::of_facts`].
+pub fn rows_of_facts<'a>(
+    facts: impl IntoIterator<Item = &'a crate::fact::Fact>,
+    p: &Period,
+) -> Vec<MonthRow> {
+    let charted = |k: &FactKind| range_kinds().contains(k) || history_kinds().contains(k);
+    facts
+        .into_iter()
+        .filter(|f| charted(&f.kind()) && f.day() <= p.to)
+        .map(|f| {
+            let bucket = if f.day() < p.from {
+                MonthBucket::Before
+            } else {
+                MonthBucket::Month(f.day().year(), f.day().month())
+            };
+            (f.kind(), f.code(), f.detail(), bucket, f.n())
+        })
+        .collect()
+}
+
 /// The months a period touches, in order.
 pub fn months(p: &Period) -> Vec<(i16, i8)> {
     let mut out = Vec::new();
@@ -177,17 +200,7 @@ mod tests {
             Fact::concern_received(d("2026-03-01")),
             Fact::concern_received(d("2026-03-01")),
         ];
-        let bucket = |f: &Fact| {
-            if f.day() < p.from {
-                MonthBucket::Before
-            } else {
-                MonthBucket::Month(f.day().year(), f.day().month())
-            }
-        };
-        let rows: Vec<_> = facts
-            .iter()
-            .map(|f| (f.kind(), f.code(), f.detail(), bucket(f), f.n()))
-            .collect();
+        let rows = rows_of_facts(&facts, &p);
         let s = series(&rows, &p, false);
         assert_eq!(s.months, vec!["2026-01", "2026-02", "2026-03"]);
         assert_eq!(s.concerns_received, vec![Some(1), Some(0), Some(2)]);

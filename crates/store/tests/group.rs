@@ -129,6 +129,17 @@ async fn deny(db: &Db, reason: &str) {
     .unwrap();
 }
 
+/// The chain verifies and holds `n` rows, each denial (told apart by its
+/// reason) exactly once.
+async fn chained_once(db: &Db, n: usize, backend: &str) {
+    let (rows, counted) = common::verified_chain(db).await;
+    assert_eq!(counted, Ok(n as i64), "{backend}");
+    let mut reasons: Vec<_> = rows.iter().filter_map(|r| r.reason.clone()).collect();
+    reasons.sort();
+    reasons.dedup();
+    assert_eq!(reasons.len(), n, "each row once on {backend}");
+}
+
 /// Concurrent requests' audit rows: none waits for another on the chain's
 /// head (PostgreSQL appends to a pending table), and once settled every row
 /// is in one valid chain, once.
@@ -153,12 +164,7 @@ async fn concurrent_audit_appends_form_one_valid_chain_once_settled() {
             r.unwrap();
         }
         vink_store::audit::settle(&db).await.unwrap();
-        let (rows, counted) = common::verified_chain(&db).await;
-        assert_eq!(counted, Ok(40), "{}", t.name);
-        let mut reasons: Vec<_> = rows.iter().filter_map(|r| r.reason.clone()).collect();
-        reasons.sort();
-        reasons.dedup();
-        assert_eq!(reasons.len(), 40, "each row once on {}", t.name);
+        chained_once(&db, 40, &t.name).await;
         assert_eq!(vink_store::audit::settle(&db).await.unwrap(), 0);
         t.finish().await;
     }
@@ -197,12 +203,7 @@ async fn racing_settlers_chain_each_row_once_and_an_idle_one_writes_nothing() {
         let writes = db.stats().writes();
         assert_eq!(vink_store::audit::settle(&db).await.unwrap(), 0);
         assert_eq!(db.stats().writes(), writes, "an idle settle writes nothing");
-        let (rows, counted) = common::verified_chain(&db).await;
-        assert_eq!(counted, Ok(30), "{}", t.name);
-        let mut reasons: Vec<_> = rows.iter().filter_map(|r| r.reason.clone()).collect();
-        reasons.sort();
-        reasons.dedup();
-        assert_eq!(reasons.len(), 30, "each row once on {}", t.name);
+        chained_once(&db, 30, &t.name).await;
         t.finish().await;
     }
 }

@@ -157,7 +157,10 @@ pub async fn transition(
     let now = tx.at();
     let mut clock = clock_of(row.triage_deadline_at, row.paused_at, row.decided_at)?;
     if req.to == Status::Decided {
-        clock.stop(now);
+        clock.stop(vink_domain::concern::decision_instant(
+            instant(row.received_at)?,
+            now,
+        ));
     }
     let update = TriageUpdate {
         status: req.to.code().into(),

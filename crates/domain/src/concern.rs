@@ -39,6 +39,15 @@ pub const MAX_PERSONS: usize = 10;
 /// A received-at time may lie this far in the future (clock skew between devices).
 pub const FUTURE_SLACK: SignedDuration = SignedDuration::from_mins(5);
 
+/// When a decision taken at `now` is dated: never before the receipt it
+/// decides (a receipt may lie up to [`FUTURE_SLACK`] ahead of the clock).
+/// The decided list bounds its walk by this order (a concern received in a
+/// period was decided after the period began), and the database holds every
+/// row to it, with `FUTURE_SLACK` of room for rows decided before this rule.
+pub fn decision_instant(received_at: Timestamp, now: Timestamp) -> Timestamp {
+    now.max(received_at)
+}
+
 /// Raw input as it comes from the staff form or the API: every field is text so
 /// that each bad value becomes a per-field error instead of a parse failure.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
@@ -284,6 +293,15 @@ mod tests {
             description: Some("Beskrivelse".into()),
             immediate_danger: false,
         }
+    }
+
+    #[test]
+    fn a_decision_is_never_dated_before_its_receipt() {
+        // A receipt entered a few minutes ahead of the clock, decided at once.
+        let ahead = now() + SignedDuration::from_mins(4);
+        assert_eq!(decision_instant(ahead, now()), ahead);
+        let earlier = now() - SignedDuration::from_hours(30);
+        assert_eq!(decision_instant(earlier, now()), now());
     }
 
     #[test]

@@ -193,6 +193,11 @@ pub async fn agenda_agencies(tx: &mut Tx, concern_id: Uuid) -> Result<Vec<Uuid>>
     .await?))
 }
 
+/// How long before its receipt a decision may be dated, in µs: the
+/// [`vink_domain::concern::FUTURE_SLACK`] a receipt may lie ahead of the
+/// clock, as migration 0023's constraint writes it.
+pub const DECISION_SLACK_MICROS: i64 = 300_000_000;
+
 /// Which slice of the triage clock a list shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DueFilter {
@@ -407,6 +412,17 @@ pub(crate) fn stream_conditions(
         "+"
     };
     push_channel_and_period(&mut w, f, period_prefix);
+    if let Some(from) = f.received_from.filter(|_| stream == Stream::Decided) {
+        // Implied by the period, never a filter of its own: a concern
+        // received in it was decided after it began (migration 0023 holds
+        // every row to that). It ends the decision order's walk at the
+        // period's start, where a selective filter (a channel, an agency's
+        // agendas) would otherwise read the whole history to fill or count
+        // a page, and lets a planner that sees the values walk that order
+        // for a recent period.
+        let p = w.param(Bind::I64(from.saturating_sub(DECISION_SLACK_MICROS)));
+        w.push(format!("c.decided_at >= {p}"));
+    }
     if let Some(st) = f.status.as_deref().filter(|_| stream != Stream::Decided) {
         let p = w.param(Bind::Text(st.to_string()));
         w.push(format!("c.status = {p}"));

@@ -66,7 +66,7 @@ async fn list(
 #[tokio::test]
 async fn migrations_are_equal_in_number_and_idempotent() {
     for t in common::backends().await {
-        assert_eq!(t.db.migration_count(), 22, "{}", t.name);
+        assert_eq!(t.db.migration_count(), 23, "{}", t.name);
         t.db.migrate().await.unwrap();
         let mut tx = common::auth(&t.db).await;
         let agencies = organisation::list_agencies(&mut tx).await.unwrap();
@@ -195,6 +195,79 @@ async fn a_received_period_lists_decided_concerns_alike_from_either_index() {
         assert_eq!(expected.len(), 4);
         assert_eq!(pages[0].1, 4, "{}", t.name);
         assert_eq!(pages[1].1, 4, "{}", t.name);
+        drop(tx);
+        t.finish().await;
+    }
+}
+
+/// The decided list ends its walk at the period's start, less the slack a
+/// receipt may lie ahead of the clock: a concern received at the start and
+/// decided within that slack "before" it is still listed, by either index;
+/// a decision dated further before its receipt is refused by the database,
+/// written new or later, so no row can fall outside the walk.
+#[tokio::test]
+async fn a_decision_before_its_receipt_is_listed_within_the_slack_and_refused_beyond() {
+    use vink_store::concern::DECISION_SLACK_MICROS;
+    use vink_store::triage::{TriageUpdate, update_triage};
+    assert_eq!(
+        Some(i128::from(DECISION_SLACK_MICROS)),
+        Some(vink_domain::concern::FUTURE_SLACK.as_micros()),
+        "the list's slack is the receipt's"
+    );
+    for t in common::backends().await {
+        let now = micros(Timestamp::now());
+        let from = now - 100 * H;
+        let mut tx = common::auth(&t.db).await;
+        let mut edge = concern_row(1, from, from + 48 * H);
+        edge.status = "decided".into();
+        edge.decision = Some("no_action".into());
+        edge.decided_at = Some(from - DECISION_SLACK_MICROS);
+        concern::insert_concern(&mut tx, &edge).await.unwrap();
+        // Decided later, received before the period: walked past, not listed.
+        let mut before = concern_row(2, from - H, from + 47 * H);
+        before.status = "decided".into();
+        before.decision = Some("no_action".into());
+        before.decided_at = Some(from + H);
+        concern::insert_concern(&mut tx, &before).await.unwrap();
+        let mut f = filter(now);
+        f.received_from = Some(from);
+        f.received_to = Some(from + H);
+        for planned_for_values in [false, true] {
+            f.planned_for_values = planned_for_values;
+            let (rows, total) = list(&mut tx, ConcernScope::All, &f).await;
+            let listed: Vec<&str> = rows.iter().map(|r| r.case_number.as_str()).collect();
+            assert_eq!(listed, ["K-2026-0001"], "{} {planned_for_values}", t.name);
+            assert_eq!(total, 1, "{}", t.name);
+        }
+        tx.commit().await.unwrap();
+
+        let mut tx = common::auth(&t.db).await;
+        let mut early = concern_row(3, from, from + 48 * H);
+        early.status = "decided".into();
+        early.decision = Some("no_action".into());
+        early.decided_at = Some(from - DECISION_SLACK_MICROS - 1);
+        // Inserts are sent at commit (`deferred`): the refusal comes there.
+        let inserted = match concern::insert_concern(&mut tx, &early).await {
+            Ok(()) => tx.commit().await.is_ok(),
+            Err(_) => false,
+        };
+        assert!(!inserted, "{}: inserted", t.name);
+        let mut tx = common::auth(&t.db).await;
+        let open = concern_row(4, from, from + 48 * H);
+        concern::insert_concern(&mut tx, &open).await.unwrap();
+        let update = TriageUpdate {
+            status: "decided".into(),
+            decision: Some("no_action".into()),
+            programme_kind: None,
+            triage_deadline_at: open.triage_deadline_at,
+            paused_at: None,
+            decided_at: Some(from - 2 * DECISION_SLACK_MICROS),
+        };
+        assert!(
+            update_triage(&mut tx, open.id, &update).await.is_err(),
+            "{}: decided by update",
+            t.name
+        );
         drop(tx);
         t.finish().await;
     }

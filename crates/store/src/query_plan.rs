@@ -105,6 +105,17 @@ pub fn list_queries(i: &PlanInputs) -> Vec<NamedQuery> {
                     ..filter(i.now, None, None, None)
                 },
             ),
+            (
+                // Long past: the decision order's walk would pass every
+                // later decision first.
+                "channel and an old period",
+                ConcernFilter {
+                    channel: Some("hotline".into()),
+                    received_from: Some(i.now - (5 * 365 + 90) * 24 * h),
+                    received_to: Some(i.now - 5 * 365 * 24 * h),
+                    ..filter(i.now, None, None, None)
+                },
+            ),
             ("received", filter(i.now, Some("received"), None, None)),
             ("decided", filter(i.now, Some("decided"), None, None)),
             (

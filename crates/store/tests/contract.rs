@@ -231,13 +231,18 @@ async fn a_decision_before_its_receipt_is_listed_within_the_slack_and_refused_be
         concern::insert_concern(&mut tx, &before).await.unwrap();
         let mut f = filter(now);
         f.received_from = Some(from);
-        f.received_to = Some(from + H);
-        for planned_for_values in [false, true] {
-            f.planned_for_values = planned_for_values;
-            let (rows, total) = list(&mut tx, ConcernScope::All, &f).await;
-            let listed: Vec<&str> = rows.iter().map(|r| r.case_number.as_str()).collect();
-            assert_eq!(listed, ["K-2026-0001"], "{} {planned_for_values}", t.name);
-            assert_eq!(total, 1, "{}", t.name);
+        // An hour long past (from the period's index where planned for
+        // values), and everything since (the decision order, walked back).
+        for to in [Some(from + H), None] {
+            f.received_to = to;
+            for planned_for_values in [false, true] {
+                f.planned_for_values = planned_for_values;
+                let (rows, total) = list(&mut tx, ConcernScope::All, &f).await;
+                let listed: Vec<&str> = rows.iter().map(|r| r.case_number.as_str()).collect();
+                let case = format!("{} {to:?} {planned_for_values}", t.name);
+                assert_eq!(listed, ["K-2026-0001"], "{case}");
+                assert_eq!(total, 1, "{case}");
+            }
         }
         tx.commit().await.unwrap();
 

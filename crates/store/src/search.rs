@@ -36,29 +36,53 @@ fn word_condition(w: &mut Conditions, word: &Word, alias: &str) -> String {
     format!("({})", ranges.join(" OR "))
 }
 
+/// The persons whose tokens one typed word starts: one index range per
+/// prefix, appended (`UNION ALL`), so a reader that needs only the first
+/// rows stops early. Written as an `OR` of the ranges, the word was read
+/// whole (PostgreSQL scanned the token table or merged bitmaps): a probe of
+/// "Hana" on L took 11 ms instead of 0.6, a course search 60 ms instead
+/// of 18.
+fn word_persons(w: &mut Conditions, word: &Word) -> String {
+    let ranges: Vec<String> = word
+        .prefixes
+        .iter()
+        .map(|p| {
+            let lo = w.param(Bind::Text(p.clone()));
+            let hi = w.param(Bind::Text(prefix_upper(p)));
+            format!(
+                "SELECT t.person_id FROM person_name_tokens t WHERE t.token >= {lo} AND t.token < {hi}"
+            )
+        })
+        .collect();
+    ranges.join(" UNION ALL ")
+}
+
 /// The persons a query names, as a `FROM` fragment binding `p` and its
 /// conditions; `None` for a case number (which names records, not persons).
-fn person_source(w: &mut Conditions, q: &SearchQuery) -> Option<&'static str> {
+fn person_source(w: &mut Conditions, q: &SearchQuery) -> Option<String> {
     match q {
         SearchQuery::CaseNumber(_) => None,
         SearchQuery::Birth(d) => {
             let b = w.param(Bind::Text(d.to_string()));
             w.push(format!("p.birth = {b}"));
-            Some("persons p")
+            Some("persons p".into())
         }
         SearchQuery::Name(words) => {
             let mut iter = words.iter();
-            if let Some(first) = iter.next() {
-                let c = word_condition(w, first, "t0");
-                w.push(c);
-            }
+            // The first (rarest) word drives; its ranges come first in the
+            // statement, as their parameters were numbered.
+            let first = iter.next()?;
+            let source = format!(
+                "({}) t0 JOIN persons p ON p.id = t0.person_id",
+                word_persons(w, first)
+            );
             for word in iter {
                 let c = word_condition(w, word, "tn");
                 w.push(format!(
                     "EXISTS (SELECT 1 FROM person_name_tokens tn WHERE tn.person_id = t0.person_id AND {c})"
                 ));
             }
-            Some("person_name_tokens t0 JOIN persons p ON p.id = t0.person_id")
+            Some(source)
         }
     }
 }
@@ -193,11 +217,9 @@ pub async fn rarest_first(tx: &mut Tx, q: SearchQuery) -> Result<SearchQuery> {
     let mut counted = Vec::with_capacity(words.len());
     for word in words {
         let mut w = Conditions::default();
-        let c = word_condition(&mut w, &word, "t");
+        let persons = word_persons(&mut w, &word);
         let l = w.param(Bind::I64(PROBE));
-        let sql = format!(
-            "SELECT COUNT(*) FROM (SELECT 1 FROM person_name_tokens t WHERE {c} LIMIT {l}) AS probe"
-        );
+        let sql = format!("SELECT COUNT(*) FROM ({persons} LIMIT {l}) AS probe");
         let n: i64 = on!(tx, |c| bind_all(
             sqlx::query_as::<_, (i64,)>(sqlx::AssertSqlSafe(sql.as_str())),
             &w.binds

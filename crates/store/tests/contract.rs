@@ -907,6 +907,25 @@ async fn a_page_of_decided_concerns_is_planned_for_its_limit() {
             "force_custom_plan",
             "by receipt"
         );
+        // The course list too: a generic plan of its ended stream could not
+        // see the page's LIMIT or the agency (7-11 ms on L, 1 ms planned).
+        vink_store::query_plan::generic_plans(&mut tx)
+            .await
+            .unwrap();
+        vink_store::course::list_courses(
+            &mut tx,
+            vink_domain::policy::CourseScope::All,
+            &Default::default(),
+            25,
+            0,
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            plan_cache_mode(&mut tx).await,
+            "force_custom_plan",
+            "courses"
+        );
         drop(tx);
         t.finish().await;
     }

@@ -425,6 +425,17 @@ pub fn list_queries(i: &PlanInputs) -> Vec<NamedQuery> {
     ];
     for (qname, q) in queries {
         let Ok(q) = q else { continue };
+        // The rarity probe of each name word, as `search::rarest_first`
+        // runs it before the search.
+        if let SearchQuery::Name(words) = &q {
+            for (n, word) in words.iter().enumerate() {
+                named(
+                    &mut out,
+                    format!("search probe {qname} ({n})"),
+                    Some(crate::search::probe_sql(word)),
+                );
+            }
+        }
         for (sname, scope) in [
             ("all", ConcernScope::All),
             ("agency", ConcernScope::OnAgendaOfAgency(i.agency)),
@@ -627,6 +638,8 @@ const SMALL: &[&str] = &[
     "page",
     // A count stopped at its cap (`LIMIT`), over an index.
     "capped",
+    // The search's rarity probe: index ranges stopped at its cap.
+    "probe",
 ];
 
 /// Where a sort is by design: a mentor's course list starts from their own

@@ -218,10 +218,38 @@ pub(crate) fn probe_sql(word: &Word) -> (String, Conditions) {
     )
 }
 
+/// The planner's estimate of a word's token rows (PostgreSQL: its
+/// statistics of the token column), or `None` on SQLite, which keeps none
+/// by default. Read only when the probes cannot rank: planning reads no rows.
+async fn estimated_rows(tx: &mut Tx, word: &Word) -> Result<Option<f64>> {
+    let Tx::Pg(t) = tx else {
+        return Ok(None);
+    };
+    let mut w = Conditions::default();
+    let sql = format!("EXPLAIN {}", word_persons(&mut w, word));
+    t.flush().await?;
+    // The first line is the top node: `Append  (cost=… rows=N width=…)`.
+    let (top,): (String,) = bind_all(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())), &w.binds)
+        .fetch_one(&mut **t)
+        .await?;
+    Ok(plan_rows(&top))
+}
+
+/// The `rows=` estimate of an `EXPLAIN` line.
+fn plan_rows(line: &str) -> Option<f64> {
+    let rest = &line[line.find(" rows=")? + 6..];
+    rest.split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()
+}
+
 /// The name words reordered so the rarest drives the query: each word's
 /// token range is counted up to [`PROBE`] rows (a bounded index read), and
 /// the smallest goes first. A common part of many names ("Hansen") then only
-/// filters the few persons a rarer word found.
+/// filters the few persons a rarer word found. When several words reach the
+/// cap, the planner's estimate ranks those (L: a first name that leads finds
+/// its 25 hits in 18 ms, the more common surname in 65).
 pub async fn rarest_first(tx: &mut Tx, q: SearchQuery) -> Result<SearchQuery> {
     let SearchQuery::Name(words) = q else {
         return Ok(q);
@@ -239,11 +267,18 @@ pub async fn rarest_first(tx: &mut Tx, q: SearchQuery) -> Result<SearchQuery> {
         .fetch_one(c)
         .await?)
         .0;
-        counted.push((n, word));
+        counted.push((n, 0.0_f64, word));
     }
-    counted.sort_by_key(|(n, _)| *n);
+    if counted.iter().filter(|(n, _, _)| *n >= PROBE).count() > 1 {
+        for (n, estimate, word) in &mut counted {
+            if *n >= PROBE {
+                *estimate = estimated_rows(tx, word).await?.unwrap_or(0.0);
+            }
+        }
+    }
+    counted.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
     Ok(SearchQuery::Name(
-        counted.into_iter().map(|(_, w)| w).collect(),
+        counted.into_iter().map(|(_, _, w)| w).collect(),
     ))
 }
 
@@ -298,4 +333,22 @@ pub async fn backfill(db: &crate::Db) -> Result<u64> {
     .rows_affected());
     tx.commit().await?;
     Ok(persons.len() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plan_rows;
+
+    #[test]
+    fn an_explain_line_gives_its_row_estimate() {
+        assert_eq!(
+            plan_rows("Append  (cost=0.43..5120.18 rows=61234 width=16)"),
+            Some(61234.0)
+        );
+        assert_eq!(
+            plan_rows("Index Only Scan using x on t  (cost=0.43..8.45 rows=1 width=16)"),
+            Some(1.0)
+        );
+        assert_eq!(plan_rows("Result  (cost=0.00..0.01 width=0)"), None);
+    }
 }

@@ -1092,3 +1092,62 @@ async fn drop_after_polls<F: std::future::Future>(fut: F, polls: usize) {
         tokio::task::yield_now().await;
     }
 }
+
+/// The rarest typed word drives a name search: the bounded probe ranks
+/// words below its cap on both databases; when several words pass the cap,
+/// PostgreSQL's estimate ranks them (SQLite keeps the typed order, longest
+/// first: it has no statistics to ask).
+#[tokio::test]
+async fn the_rarest_name_word_leads_a_search() {
+    use vink_domain::search::SearchQuery;
+    use vink_store::search;
+    for t in common::backends().await {
+        let mut tx = common::auth(&t.db).await;
+        let add = |name: &'static str, n: usize| {
+            (0..n)
+                .map(|_| person::PersonRow {
+                    id: Uuid::now_v7(),
+                    name: Some(name.into()),
+                    birth: None,
+                    district: None,
+                    match_key: None,
+                    created_at: 1,
+                })
+                .collect::<Vec<_>>()
+        };
+        let mut rows = add("Ib Andersen", 3);
+        rows.extend(add("Karl Andersen", 40));
+        // Past the probe's cap (2 000) both: 2 100 and 3 100.
+        rows.extend(add("Bo Nielsen", 2_100));
+        rows.extend(add("Kim Nielsen", 1_000));
+        for p in &rows {
+            person::insert_person(&mut tx, p).await.unwrap();
+        }
+        let first = |q: &SearchQuery| match q {
+            SearchQuery::Name(words) => words[0].prefixes[0].clone(),
+            _ => unreachable!("a name query"),
+        };
+        let typed = SearchQuery::parse("Andersen Ib").unwrap();
+        assert_eq!(first(&typed), "andersen", "longest first as parsed");
+        let ranked = search::rarest_first(&mut tx, typed).await.unwrap();
+        assert_eq!(first(&ranked), "ib", "{}", t.name);
+
+        let typed = SearchQuery::parse("Nielsen Bo").unwrap();
+        assert_eq!(first(&typed), "nielsen");
+        let unranked = search::rarest_first(&mut tx, typed.clone()).await.unwrap();
+        if let vink_store::Tx::Pg(c) = &mut *tx {
+            // The rows are flushed (the probe read them); give the planner
+            // their statistics, as autovacuum would.
+            sqlx::query("ANALYZE person_name_tokens")
+                .execute(&mut **c)
+                .await
+                .unwrap();
+            let ranked = search::rarest_first(&mut tx, typed).await.unwrap();
+            assert_eq!(first(&ranked), "bo", "the smaller estimate leads");
+        } else {
+            assert_eq!(first(&unranked), "nielsen", "typed order on {}", t.name);
+        }
+        drop(tx);
+        t.finish().await;
+    }
+}

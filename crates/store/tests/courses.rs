@@ -137,7 +137,7 @@ async fn courses_scopes_records_follow_ups_and_figures() {
             course::mentor_user(&mut tx, member.id).await.unwrap(),
             Some(uid)
         );
-        let (all, n) = course::list_courses(
+        let listed = course::list_courses(
             &mut tx,
             CourseScope::All,
             &course::CourseFilter::default(),
@@ -146,7 +146,9 @@ async fn courses_scopes_records_follow_ups_and_figures() {
         )
         .await
         .unwrap();
-        assert_eq!((all.len(), n), (3, 3), "{}", t.name);
+        let all = listed.rows;
+        assert_eq!((all.len(), listed.total), (3, 3), "{}", t.name);
+        assert!(!listed.total_capped);
         assert_eq!(all[0].id, mine.id, "active first");
         assert_eq!(
             course::list_courses(
@@ -158,10 +160,10 @@ async fn courses_scopes_records_follow_ups_and_figures() {
             )
             .await
             .unwrap()
-            .1,
+            .total,
             2
         );
-        let (m, _) = course::list_courses(
+        let m = course::list_courses(
             &mut tx,
             CourseScope::Mentor(uid),
             &course::CourseFilter::default(),
@@ -169,7 +171,8 @@ async fn courses_scopes_records_follow_ups_and_figures() {
             0,
         )
         .await
-        .unwrap();
+        .unwrap()
+        .rows;
         assert_eq!(m.iter().map(|c| c.id).collect::<Vec<_>>(), vec![mine.id]);
         assert_eq!(
             course::list_courses(
@@ -181,7 +184,7 @@ async fn courses_scopes_records_follow_ups_and_figures() {
             )
             .await
             .unwrap()
-            .1,
+            .total,
             0
         );
         assert_eq!(
@@ -197,7 +200,7 @@ async fn courses_scopes_records_follow_ups_and_figures() {
             )
             .await
             .unwrap()
-            .1,
+            .total,
             1
         );
         // Pages cross the streams (active, planned, ended) in the list's order.
@@ -224,7 +227,7 @@ async fn courses_scopes_records_follow_ups_and_figures() {
         for c in &extra {
             course::insert_course(&mut tx, c).await.unwrap();
         }
-        let (whole, n) = course::list_courses(
+        let listed = course::list_courses(
             &mut tx,
             CourseScope::All,
             &course::CourseFilter::default(),
@@ -233,7 +236,8 @@ async fn courses_scopes_records_follow_ups_and_figures() {
         )
         .await
         .unwrap();
-        assert_eq!((whole.len(), n), (7, 7));
+        let whole = listed.rows;
+        assert_eq!((whole.len(), listed.total), (7, 7));
         let statuses: Vec<&str> = whole.iter().map(|c| c.status.as_str()).collect();
         let rank = |s: &str| match s {
             "active" => 0,
@@ -248,7 +252,7 @@ async fn courses_scopes_records_follow_ups_and_figures() {
         for size in [1, 2, 3] {
             let mut paged = Vec::new();
             for page in 0..10 {
-                let (rows, _) = course::list_courses(
+                let rows = course::list_courses(
                     &mut tx,
                     CourseScope::All,
                     &course::CourseFilter::default(),
@@ -256,7 +260,8 @@ async fn courses_scopes_records_follow_ups_and_figures() {
                     page * size,
                 )
                 .await
-                .unwrap();
+                .unwrap()
+                .rows;
                 paged.extend(rows.into_iter().map(|c| c.id));
             }
             assert_eq!(
@@ -402,6 +407,87 @@ async fn courses_scopes_records_follow_ups_and_figures() {
             t.name
         );
         tx.commit().await.unwrap();
+        t.finish().await;
+    }
+}
+
+/// The ended history is counted only up to a cap ("at least"), active and
+/// planned courses always exactly; page numbers past the cap still read the
+/// ended courses beyond it, and the last one is reachable.
+#[tokio::test]
+async fn the_ended_count_stops_at_its_cap_and_pages_go_on() {
+    for t in common::backends().await {
+        let mut tx = common::auth(&t.db).await;
+        let ssp = organisation::agency_by_code(&mut tx, "ssp")
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+        let pid = Uuid::now_v7();
+        person::insert_person(
+            &mut tx,
+            &person::PersonRow {
+                id: pid,
+                name: Some("P".into()),
+                birth: None,
+                district: None,
+                match_key: None,
+                created_at: 1,
+            },
+        )
+        .await
+        .unwrap();
+        let active = course_row(pid, ssp, None, "active", Some("2026-01-01"), None);
+        course::insert_course(&mut tx, &active).await.unwrap();
+        let extra = 7;
+        let n = course::ENDED_COUNT_CAP + extra;
+        let mut oldest = None;
+        for i in 0..n {
+            // Ended on distinct days, newest first in the list: the last one
+            // inserted ended earliest.
+            let day = jiff::civil::date(2025, 12, 31) - jiff::Span::new().days(i);
+            let ended = day.to_string();
+            let c = course_row(
+                pid,
+                ssp,
+                None,
+                "completed",
+                Some("2000-01-01"),
+                Some(&ended),
+            );
+            course::insert_course(&mut tx, &c).await.unwrap();
+            oldest = Some(c.id);
+        }
+        let filter = course::CourseFilter::default();
+        let first = course::list_courses(&mut tx, CourseScope::All, &filter, 25, 0)
+            .await
+            .unwrap();
+        assert!(first.total_capped, "{}", t.name);
+        assert_eq!(first.total, course::ENDED_COUNT_CAP + 1, "{}", t.name);
+        assert_eq!(first.rows[0].id, active.id);
+        // A page that starts past the capped total still reads the ended
+        // courses there, up to the last.
+        let offset = first.total + 1;
+        let page = course::list_courses(&mut tx, CourseScope::All, &filter, 25, offset)
+            .await
+            .unwrap();
+        assert_eq!(page.rows.len() as i64, n + 1 - offset, "{}", t.name);
+        assert_eq!(page.rows.last().map(|r| r.id), oldest, "{}", t.name);
+        // A filter that leaves fewer ended courses than the cap counts exactly.
+        let active_only = course::list_courses(
+            &mut tx,
+            CourseScope::All,
+            &course::CourseFilter {
+                status: Some("active".into()),
+                ..Default::default()
+            },
+            25,
+            0,
+        )
+        .await
+        .unwrap();
+        assert_eq!((active_only.total, active_only.total_capped), (1, false));
+        drop(tx);
         t.finish().await;
     }
 }

@@ -503,6 +503,9 @@ pub struct CoursePage {
     pub total: i64,
     pub page: i64,
     pub per_page: i64,
+    /// `total` is a lower bound: the ended courses are counted only up to a
+    /// cap (the next page numbers still read them).
+    pub total_capped: bool,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
@@ -569,7 +572,7 @@ pub async fn list(app: &App, actor: &Actor, q: &CourseQuery) -> Result<CoursePag
         corps_member: q.corps_member,
         order,
     };
-    let (rows, total) = store::list_courses(
+    let listed = store::list_courses(
         &mut tx,
         course_scope(actor),
         &filter,
@@ -579,7 +582,8 @@ pub async fn list(app: &App, actor: &Actor, q: &CourseQuery) -> Result<CoursePag
     .await?;
     tx.commit().await?;
     Ok(CoursePage {
-        items: rows
+        items: listed
+            .rows
             .into_iter()
             .map(|r| CourseSummary {
                 id: r.id,
@@ -592,9 +596,10 @@ pub async fn list(app: &App, actor: &Actor, q: &CourseQuery) -> Result<CoursePag
                 ended_on: r.ended_on,
             })
             .collect(),
-        total,
+        total: listed.total,
         page,
         per_page,
+        total_capped: listed.total_capped,
     })
 }
 

@@ -33,7 +33,8 @@ pub(super) fn options(t: &Tr, prefix: &str, codes: &[&'static str]) -> Vec<(Stri
 struct ListPage {
     p: Page,
     items: Vec<CourseSummary>,
-    total: i64,
+    /// "Courses in total: n", or "at least n" past the ended courses' cap.
+    count_text: String,
     /// The filters as given (they travel in the address).
     f: FormData,
     e: super::Errors,
@@ -100,7 +101,7 @@ pub async fn list(
     let mut lp = ListPage {
         p: Page::new(t, "courses.title", Some(&user.session)),
         items: Vec::new(),
-        total: 0,
+        count_text: String::new(),
         f,
         e: super::Errors::none(t),
         statuses: options(
@@ -147,12 +148,24 @@ pub async fn list(
             if page_no > 1 {
                 lp.prev_link = link(page_no - 1);
             }
-            if page_no < pages {
+            // Past the cap the total is a lower bound: page on by number.
+            if page_no < pages
+                || (page.total_capped
+                    && i64::try_from(page.items.len()).unwrap_or(0) == COURSES_PER_PAGE)
+            {
                 lp.next_link = link(page_no + 1);
             }
-            lp.pager_text = t.f2("pager.page_of", "page", page_no, "pages", pages);
+            let (count_key, pager) = if page.total_capped {
+                ("courses.count_capped", t.f1("pager.page", "page", page_no))
+            } else {
+                (
+                    "courses.count",
+                    t.f2("pager.page_of", "page", page_no, "pages", pages),
+                )
+            };
+            lp.count_text = t.f1(count_key, "n", page.total);
+            lp.pager_text = pager;
             lp.items = page.items;
-            lp.total = page.total;
             render(StatusCode::OK, &lp)
         }
         Err(AppError::Invalid(errs)) => {

@@ -257,17 +257,25 @@ pub async fn rarest_first(tx: &mut Tx, q: SearchQuery) -> Result<SearchQuery> {
     if words.len() < 2 {
         return Ok(SearchQuery::Name(words));
     }
-    let mut counted = Vec::with_capacity(words.len());
-    for word in words {
-        let (sql, w) = probe_sql(&word);
-        let n: i64 = on!(tx, |c| bind_all(
-            sqlx::query_as::<_, (i64,)>(sqlx::AssertSqlSafe(sql.as_str())),
-            &w.binds
-        )
-        .fetch_one(c)
-        .await?)
-        .0;
-        counted.push((n, 0.0_f64, word));
+    // Every word's probe in one statement (one round trip): `(word, count)`.
+    let parts = (0..words.len())
+        .map(|i| {
+            let (sql, w) = probe_sql(&words[i]);
+            (format!("SELECT CAST({i} AS BIGINT) AS w, ({sql}) AS n"), w)
+        })
+        .collect();
+    let (sql, w) = crate::sql::union_all(parts);
+    let probed: Vec<(i64, i64)> = on!(tx, |c| bind_all(
+        sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())),
+        &w.binds
+    )
+    .fetch_all(c)
+    .await?);
+    let mut counted: Vec<(i64, f64, Word)> = words.into_iter().map(|w| (0, 0.0, w)).collect();
+    for (i, n) in probed {
+        if let Some(slot) = usize::try_from(i).ok().and_then(|i| counted.get_mut(i)) {
+            slot.0 = n;
+        }
     }
     if counted.iter().filter(|(n, _, _)| *n >= PROBE).count() > 1 {
         for (n, estimate, word) in &mut counted {

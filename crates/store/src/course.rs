@@ -131,7 +131,8 @@ pub struct CourseListRow {
 /// The course list reads three ranges of partial indexes one after the other:
 /// active courses (newest start first), planned ones (newest first), ended ones
 /// (latest end first), or each range backwards (oldest first). Nothing sorts
-/// the table.
+/// the table. Every key column is a value in its stream (migration 0024), so
+/// a cursor's row comparison skips nothing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum CourseStream {
     Active,
@@ -158,7 +159,7 @@ impl CourseStream {
         match self {
             CourseStream::Active => &["c.started_on", "c.id"],
             CourseStream::Planned => &["c.id"],
-            CourseStream::Ended => &["c.ended_on", "c.started_on", "c.id"],
+            CourseStream::Ended => &["c.ended_on", "c.id"],
         }
     }
     fn holds(self, status: &str) -> bool {
@@ -167,6 +168,110 @@ impl CourseStream {
             CourseStream::Planned => status == "planned",
             CourseStream::Ended => status == "completed" || status == "discontinued",
         }
+    }
+}
+
+/// Where a page of the course list ends: the stream and its key at the last
+/// row. The next page starts after it, so a deep page reads its own rows
+/// only (an offset read every row before it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CourseCursor {
+    Active { started_on: String, id: Uuid },
+    Planned { id: Uuid },
+    Ended { ended_on: String, id: Uuid },
+}
+
+impl CourseCursor {
+    /// The cursor as an opaque text for a link.
+    pub fn encode(&self) -> String {
+        match self {
+            CourseCursor::Active { started_on, id } => format!("a.{started_on}.{id}"),
+            CourseCursor::Planned { id } => format!("p.{id}"),
+            CourseCursor::Ended { ended_on, id } => format!("e.{ended_on}.{id}"),
+        }
+    }
+
+    /// Reads a cursor back; `None` for anything this code did not write.
+    pub fn decode(s: &str) -> Option<CourseCursor> {
+        let date = |d: &str| d.parse::<jiff::civil::Date>().ok().map(|d| d.to_string());
+        let mut parts = s.splitn(3, '.');
+        let cursor = match (parts.next()?, parts.next()?, parts.next()) {
+            ("a", d, Some(id)) => CourseCursor::Active {
+                started_on: date(d)?,
+                id: id.parse().ok()?,
+            },
+            ("p", id, None) => CourseCursor::Planned {
+                id: id.parse().ok()?,
+            },
+            ("e", d, Some(id)) => CourseCursor::Ended {
+                ended_on: date(d)?,
+                id: id.parse().ok()?,
+            },
+            _ => return None,
+        };
+        Some(cursor)
+    }
+
+    /// A cursor in `stream` at a mid-history date (the plan test's input).
+    pub(crate) fn in_stream(stream: CourseStream, id: Uuid) -> CourseCursor {
+        let day = "2020-06-30".to_string();
+        match stream {
+            CourseStream::Active => CourseCursor::Active {
+                started_on: day,
+                id,
+            },
+            CourseStream::Planned => CourseCursor::Planned { id },
+            CourseStream::Ended => CourseCursor::Ended { ended_on: day, id },
+        }
+    }
+
+    fn stream(&self) -> CourseStream {
+        match self {
+            CourseCursor::Active { .. } => CourseStream::Active,
+            CourseCursor::Planned { .. } => CourseStream::Planned,
+            CourseCursor::Ended { .. } => CourseStream::Ended,
+        }
+    }
+
+    /// The cursor at a listed row, if its stream's key is there.
+    fn at(r: &CourseListRow) -> Option<CourseCursor> {
+        Some(match r.status.as_str() {
+            "active" => CourseCursor::Active {
+                started_on: r.started_on.clone()?,
+                id: r.id,
+            },
+            "planned" => CourseCursor::Planned { id: r.id },
+            _ => CourseCursor::Ended {
+                ended_on: r.ended_on.clone()?,
+                id: r.id,
+            },
+        })
+    }
+
+    /// `(key…) < (values…)` (newest first) or `>` (oldest first): the
+    /// stream's index range after the cursor.
+    fn push_after(&self, w: &mut Conditions, order: Order) {
+        let cmp = match order {
+            Order::Descending => "<",
+            Order::Ascending => ">",
+        };
+        let (key, values) = match self {
+            CourseCursor::Active { started_on, id } => {
+                let d = w.param(Bind::Text(started_on.clone()));
+                let i = w.param(Bind::Uuid(*id));
+                ("c.started_on, c.id", format!("{d}, {i}"))
+            }
+            CourseCursor::Planned { id } => {
+                let i = w.param(Bind::Uuid(*id));
+                return w.push(format!("c.id {cmp} {i}"));
+            }
+            CourseCursor::Ended { ended_on, id } => {
+                let d = w.param(Bind::Text(ended_on.clone()));
+                let i = w.param(Bind::Uuid(*id));
+                ("c.ended_on, c.id", format!("{d}, {i}"))
+            }
+        };
+        w.push(format!("({key}) {cmp} ({values})"));
     }
 }
 
@@ -180,6 +285,8 @@ pub struct CourseFilter {
     pub corps_member: Option<Uuid>,
     /// Newest first (the default) or oldest first, within each stream.
     pub order: Order,
+    /// Start after this row (a page's `next`); the offset is then ignored.
+    pub after: Option<CourseCursor>,
 }
 
 fn stream_conditions(
@@ -251,6 +358,8 @@ pub struct CourseListPage {
     /// All courses in the list, or at least this many when `total_capped`.
     pub total: i64,
     pub total_capped: bool,
+    /// Where the next page starts, when the page is full.
+    pub next: Option<CourseCursor>,
 }
 
 /// One stream's page SQL, or `None` when the status excludes the stream.
@@ -262,6 +371,9 @@ pub(crate) fn course_page_sql(
     offset: i64,
 ) -> Option<(String, Conditions)> {
     let mut w = stream_conditions(stream, scope, f)?;
+    if let Some(c) = f.after.as_ref().filter(|c| c.stream() == stream) {
+        c.push_after(&mut w, f.order);
+    }
     let (l, o) = (w.param(Bind::I64(limit)), w.param(Bind::I64(offset)));
     let sql = format!(
         "SELECT c.id, c.kind, c.status, p.name AS person_name, a.name AS agency_name, cm.name AS corps_member_name,
@@ -276,8 +388,10 @@ pub(crate) fn course_page_sql(
 }
 
 /// Courses in scope, active first (newest start first), then planned, then
-/// the most recently ended. Ended courses are counted up to the cap; a page
-/// past it still reads them (by offset, along the stream's index).
+/// the most recently ended. Ended courses are counted up to the cap. A page
+/// starts after a cursor (`f.after`: the streams before the cursor's are
+/// done, its own is read from the cursor on) or at an offset (page links;
+/// past the cap an offset still reads the ended stream).
 pub async fn list_courses(
     tx: &mut Tx,
     scope: CourseScope,
@@ -290,8 +404,11 @@ pub async fn list_courses(
     // runs (L: 7-11 ms a page, planned for the values 1 ms; `bench/plans.rs`).
     crate::query_plan::custom_plans(tx).await?;
     let mut out = CourseListPage::default();
-    let mut skip = offset.max(0);
+    let mut skip = if f.after.is_some() { 0 } else { offset.max(0) };
+    // A cursor's stream and those after it take part; earlier ones are done.
+    let mut reading = f.after.is_none();
     for stream in CourseStream::ALL {
+        reading |= f.after.as_ref().is_some_and(|c| c.stream() == stream);
         // Counted first, so a page number skips whole streams without reading them.
         let Some((count, cw)) = course_count_sql(stream, scope, f) else {
             continue;
@@ -310,7 +427,7 @@ pub async fn list_courses(
         }
         out.total += n;
         let want = limit - i64::try_from(out.rows.len()).unwrap_or(limit);
-        if want <= 0 || (skip >= n && !capped) {
+        if !reading || want <= 0 || (skip >= n && !capped) {
             skip = (skip - n).max(0);
             continue;
         }
@@ -325,6 +442,9 @@ pub async fn list_courses(
         .await?);
         skip = 0;
         out.rows.extend(page);
+    }
+    if i64::try_from(out.rows.len()).unwrap_or(0) == limit {
+        out.next = out.rows.last().and_then(CourseCursor::at);
     }
     Ok(out)
 }

@@ -305,6 +305,16 @@ pub fn list_queries(i: &PlanInputs) -> Vec<NamedQuery> {
                     format!("course count {stream:?} ({sname}, {st}, {o})"),
                     crate::course::course_count_sql(stream, scope, &filter),
                 );
+                // The next page, after a cursor in this stream.
+                let after = crate::course::CourseFilter {
+                    after: Some(crate::course::CourseCursor::in_stream(stream, i.record)),
+                    ..filter.clone()
+                };
+                named(
+                    &mut out,
+                    format!("course list {stream:?} after a cursor ({sname}, {st}, {o})"),
+                    crate::course::course_page_sql(stream, scope, &after, 25, 0),
+                );
                 for q in &mut out[before..] {
                     q.plan = PlanMode::Custom;
                 }
@@ -618,10 +628,10 @@ const ORDERED: &[&str] = &[
     "meetings_date_id",
     "courses_active_order",
     "courses_planned_order",
-    "courses_ended_order",
+    "courses_ended_key",
     "courses_agency_active",
     "courses_agency_planned",
-    "courses_agency_ended",
+    "courses_agency_ended_key",
     // The activity register, newest first (all, or of one kind).
     "activities_held",
     "activities_kind_held",

@@ -223,6 +223,9 @@ async fn courses_scopes_records_follow_ups_and_figures() {
                 Some("2019-03-01"),
                 Some("2019-04-01"),
             ),
+            // Ties on the streams' dates; one ended before it started.
+            course_row(pid, ssp, None, "active", Some("2027-01-05"), None),
+            course_row(pid, ssp, None, "discontinued", None, Some("2019-04-01")),
         ];
         for c in &extra {
             course::insert_course(&mut tx, c).await.unwrap();
@@ -237,7 +240,7 @@ async fn courses_scopes_records_follow_ups_and_figures() {
         .await
         .unwrap();
         let whole = listed.rows;
-        assert_eq!((whole.len(), listed.total), (7, 7));
+        assert_eq!((whole.len(), listed.total), (9, 9));
         let statuses: Vec<&str> = whole.iter().map(|c| c.status.as_str()).collect();
         let rank = |s: &str| match s {
             "active" => 0,
@@ -248,7 +251,11 @@ async fn courses_scopes_records_follow_ups_and_figures() {
             statuses.windows(2).all(|w| rank(w[0]) <= rank(w[1])),
             "{statuses:?}"
         );
-        assert_eq!(whole[0].id, extra[0].id, "the newest start first");
+        assert_eq!(
+            whole[0].started_on.as_deref(),
+            Some("2027-01-05"),
+            "the newest start first"
+        );
         for size in [1, 2, 3] {
             let mut paged = Vec::new();
             for page in 0..10 {
@@ -270,6 +277,45 @@ async fn courses_scopes_records_follow_ups_and_figures() {
                 "pages of {size} on {}",
                 t.name
             );
+        }
+        // By cursor, both ways round: every course once, in list order.
+        for order in [vink_store::Order::Descending, vink_store::Order::Ascending] {
+            let mut filter = course::CourseFilter {
+                order,
+                ..Default::default()
+            };
+            let whole: Vec<Uuid> = course::list_courses(&mut tx, CourseScope::All, &filter, 100, 0)
+                .await
+                .unwrap()
+                .rows
+                .into_iter()
+                .map(|c| c.id)
+                .collect();
+            for size in [1, 2, 3] {
+                filter.after = None;
+                let mut paged = Vec::new();
+                loop {
+                    let page = course::list_courses(&mut tx, CourseScope::All, &filter, size, 0)
+                        .await
+                        .unwrap();
+                    paged.extend(page.rows.iter().map(|c| c.id));
+                    let Some(next) = page.next else { break };
+                    let back = course::CourseCursor::decode(&next.encode());
+                    assert_eq!(back.as_ref(), Some(&next), "the cursor reads back");
+                    filter.after = back;
+                    assert!(paged.len() <= whole.len(), "{order:?} by {size}: no end");
+                }
+                assert_eq!(paged, whole, "{order:?} by {size} on {}", t.name);
+            }
+        }
+        for bad in [
+            "",
+            "x",
+            "a.2026-13-01.00000000-0000-0000-0000-000000000000",
+            "p.nope",
+            "e.2026-01-01",
+        ] {
+            assert_eq!(course::CourseCursor::decode(bad), None, "{bad}");
         }
         let loads = corps::members(&mut tx).await.unwrap();
         assert_eq!(loads[0].caseload, 1);
@@ -473,6 +519,23 @@ async fn the_ended_count_stops_at_its_cap_and_pages_go_on() {
             .unwrap();
         assert_eq!(page.rows.len() as i64, n + 1 - offset, "{}", t.name);
         assert_eq!(page.rows.last().map(|r| r.id), oldest, "{}", t.name);
+        // By cursor too, from the first page on.
+        let mut after = first.next;
+        let mut seen = first.rows.len() as i64;
+        let mut last = None;
+        while let Some(c) = after {
+            let f = course::CourseFilter {
+                after: Some(c),
+                ..Default::default()
+            };
+            let p = course::list_courses(&mut tx, CourseScope::All, &f, 100, 0)
+                .await
+                .unwrap();
+            seen += p.rows.len() as i64;
+            last = p.rows.last().map(|r| r.id).or(last);
+            after = p.next;
+        }
+        assert_eq!((seen, last), (n + 1, oldest), "{}", t.name);
         // A filter that leaves fewer ended courses than the cap counts exactly.
         let active_only = course::list_courses(
             &mut tx,
@@ -487,6 +550,76 @@ async fn the_ended_count_stops_at_its_cap_and_pages_go_on() {
         .await
         .unwrap();
         assert_eq!((active_only.total, active_only.total_capped), (1, false));
+        drop(tx);
+        t.finish().await;
+    }
+}
+
+/// The list's keys are values in their streams: an active course without a
+/// start, or an ended one without an end, is refused on both databases (a
+/// cursor's row comparison would skip it).
+#[tokio::test]
+async fn a_course_without_its_list_key_is_refused() {
+    for t in common::backends().await {
+        let mut tx = common::auth(&t.db).await;
+        let ssp = organisation::agency_by_code(&mut tx, "ssp")
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+        let pid = Uuid::now_v7();
+        person::insert_person(
+            &mut tx,
+            &person::PersonRow {
+                id: pid,
+                name: Some("P".into()),
+                birth: None,
+                district: None,
+                match_key: None,
+                created_at: 1,
+            },
+        )
+        .await
+        .unwrap();
+        let unstarted = course_row(pid, ssp, None, "active", None, None);
+        let refused = match course::insert_course(&mut tx, &unstarted).await {
+            Err(_) => true,
+            // PostgreSQL may queue the insert until the next statement.
+            Ok(()) => course::course(&mut tx, unstarted.id).await.is_err(),
+        };
+        assert!(refused, "active without a start on {}", t.name);
+        drop(tx);
+        let mut tx = common::auth(&t.db).await;
+        person::insert_person(
+            &mut tx,
+            &person::PersonRow {
+                id: pid,
+                name: Some("P".into()),
+                birth: None,
+                district: None,
+                match_key: None,
+                created_at: 1,
+            },
+        )
+        .await
+        .unwrap();
+        // The same course with its end is taken: the refusal is the key's.
+        let ended = course_row(
+            pid,
+            ssp,
+            None,
+            "completed",
+            Some("2026-01-01"),
+            Some("2026-02-01"),
+        );
+        course::insert_course(&mut tx, &ended).await.unwrap();
+        assert!(course::course(&mut tx, ended.id).await.unwrap().is_some());
+        let unended = course_row(pid, ssp, None, "completed", Some("2026-01-01"), None);
+        let refused = match course::insert_course(&mut tx, &unended).await {
+            Err(_) => true,
+            Ok(()) => course::course(&mut tx, unended.id).await.is_err(),
+        };
+        assert!(refused, "ended without an end on {}", t.name);
         drop(tx);
         t.finish().await;
     }

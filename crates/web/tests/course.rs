@@ -792,6 +792,41 @@ async fn courses_follow_ups_and_the_audit_log_sort_both_ways() {
         .await
         .json();
     assert_eq!(ids(&oldest, "id"), courses);
+    // Page by page along the cursor, each way round: every course once.
+    for (order, expected) in [
+        ("desc", newest["items"].clone()),
+        ("asc", oldest["items"].clone()),
+    ] {
+        let mut walked = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let uri = match &cursor {
+                None => format!("/api/v1/courses?order={order}&per_page=1"),
+                Some(c) => format!("/api/v1/courses?order={order}&per_page=1&page=9&cursor={c}"),
+            };
+            let p = t.api("GET", &uri, Some("sek"), None).await.json();
+            walked.extend(ids(&p, "id"));
+            if cursor.is_some() {
+                assert_eq!(p["page"], 9, "the page number is echoed");
+            }
+            match p["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_string()),
+                None => break,
+            }
+            assert!(walked.len() <= courses.len(), "no end");
+        }
+        assert_eq!(walked, ids(&json!({"items": expected}), "id"), "{order}");
+    }
+    let r = t
+        .api(
+            "GET",
+            "/api/v1/courses?cursor=e.2026-02-30.x",
+            Some("sek"),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.json()["error"]["fields"][0]["field"], "cursor");
     // Follow-ups: earliest due first by default; latest first, paged by keyset.
     let all = t
         .api("GET", "/api/v1/follow-ups?kind=risk", Some("sek"), None)
@@ -892,6 +927,9 @@ async fn courses_follow_ups_and_the_audit_log_sort_both_ways() {
         assert!(th.starts_with(&format!("aria-sort=\"{shown}\"")), "{uri}");
         assert!(th[..200].contains(link), "{uri}: {}", &th[..200]);
     }
+    // The page's "next" carries the cursor of its last row.
+    let listed = t.page("/courses", &cookie).await;
+    assert!(!listed.text.contains("cursor="), "one page: no next");
     let page = t.page("/follow-ups?order=desc", &cookie).await;
     let at = |c: &str| page.text.find(&format!("/courses/{c}\"")).unwrap();
     assert!(at(&courses[2]) < at(&courses[0]));

@@ -504,8 +504,10 @@ pub struct CoursePage {
     pub page: i64,
     pub per_page: i64,
     /// `total` is a lower bound: the ended courses are counted only up to a
-    /// cap (the next page numbers still read them).
+    /// cap (walk on with the cursor).
     pub total_capped: bool,
+    /// Where the next page starts, when there may be one (pass as `cursor`).
+    pub next_cursor: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
@@ -521,8 +523,12 @@ pub struct CourseQuery {
     /// `desc` (newest first within active, planned and ended courses; the
     /// default) or `asc` (oldest first).
     pub order: Option<String>,
+    /// A page number; with `cursor`, only the caller's count, echoed back.
     pub page: Option<i64>,
     pub per_page: Option<i64>,
+    /// Continue after the previous page (its `next_cursor`): any depth at
+    /// the cost of the first page.
+    pub cursor: Option<String>,
 }
 
 /// Courses in the actor's scope: all, their agency's, or (a mentor) their own.
@@ -536,9 +542,20 @@ pub async fn list(app: &App, actor: &Actor, q: &CourseQuery) -> Result<CoursePag
         CourseStatus::codes,
         false,
     );
+    let after = match q.cursor.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+        None => None,
+        Some(c) => {
+            let cursor = store::CourseCursor::decode(c);
+            if cursor.is_none() {
+                errs.add("cursor", "invalid", "not a cursor from this list");
+            }
+            cursor
+        }
+    };
     let page = q.page.unwrap_or(1);
+    let page = if after.is_some() { page.max(1) } else { page };
     let per_page = q.per_page.unwrap_or(25);
-    if !(1..=crate::concern::MAX_PAGE).contains(&page) {
+    if after.is_none() && !(1..=crate::concern::MAX_PAGE).contains(&page) {
         errs.add("page", "out_of_range", "must be between 1 and 100000");
     }
     if !(1..=100).contains(&per_page) {
@@ -571,6 +588,7 @@ pub async fn list(app: &App, actor: &Actor, q: &CourseQuery) -> Result<CoursePag
         agency,
         corps_member: q.corps_member,
         order,
+        after,
     };
     let listed = store::list_courses(
         &mut tx,
@@ -600,6 +618,7 @@ pub async fn list(app: &App, actor: &Actor, q: &CourseQuery) -> Result<CoursePag
         page,
         per_page,
         total_capped: listed.total_capped,
+        next_cursor: listed.next.map(|c| c.encode()),
     })
 }
 

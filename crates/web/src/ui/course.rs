@@ -66,6 +66,9 @@ pub struct CourseFilters {
     order: String,
     #[serde(default, skip_serializing)]
     page: Option<i64>,
+    /// Where this page starts (the previous page's next cursor).
+    #[serde(default, skip_serializing)]
+    cursor: Option<String>,
 }
 
 const COURSES_PER_PAGE: i64 = 50;
@@ -86,6 +89,7 @@ pub async fn list(
         order: (q.order == "asc").then(|| "asc".to_string()),
         page: Some(page_no),
         per_page: Some(COURSES_PER_PAGE),
+        cursor: q.cursor.clone(),
     };
     let f = FormData(vec![
         ("status".into(), q.status.clone()),
@@ -148,13 +152,16 @@ pub async fn list(
             if page_no > 1 {
                 lp.prev_link = link(page_no - 1);
             }
-            // Past the cap the total is a lower bound: page on by number.
-            if page_no < pages
-                || (page.total_capped
-                    && i64::try_from(page.items.len()).unwrap_or(0) == COURSES_PER_PAGE)
-            {
-                lp.next_link = link(page_no + 1);
-            }
+            // On by cursor (any depth at the cost of the first page); the
+            // page number travels along as the reader's count.
+            lp.next_link = match &page.next_cursor {
+                Some(c) => format!(
+                    "{}&cursor={}",
+                    link(page_no + 1),
+                    form_urlencoded::byte_serialize(c.as_bytes()).collect::<String>()
+                ),
+                None => String::new(),
+            };
             let (count_key, pager) = if page.total_capped {
                 ("courses.count_capped", t.f1("pager.page", "page", page_no))
             } else {

@@ -143,7 +143,10 @@ pub async fn list(
     };
     match uc::list(&s.app, &user.session.actor, &query).await {
         Ok(page) => {
-            let pages = ((page.total + COURSES_PER_PAGE - 1) / COURSES_PER_PAGE).max(1);
+            // A cursor's page number is the reader's count: never past the last.
+            let pages = ((page.total + COURSES_PER_PAGE - 1) / COURSES_PER_PAGE)
+                .max(1)
+                .max(page_no);
             let filters = serde_urlencoded::to_string(&q).unwrap_or_default();
             let link = |n: i64| {
                 let sep = if filters.is_empty() { "" } else { "&" };

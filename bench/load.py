@@ -306,6 +306,14 @@ def main():
         deep_page = max(1, min(4000, page["total"] // 25))
         deep = json.loads(http("GET", f"/api/v1/concerns?per_page=25&page={deep_page}", tok)[2])
         cursor = deep.get("next_cursor")
+        # The course list: a deep page by number (an offset) and the same
+        # place reached by cursor, walked there page by page.
+        course_deep, course_cursor = 1, None
+        walk = json.loads(http("GET", "/api/v1/courses?per_page=25", tok)[2])
+        while walk.get("next_cursor") and course_deep < 200:
+            course_deep += 1
+            course_cursor = walk["next_cursor"]
+            walk = json.loads(http("GET", "/api/v1/courses?per_page=25&cursor=" + urllib.parse.quote(course_cursor), tok)[2])
         detail = json.loads(http("GET", f"/api/v1/concerns/{ids[0]}", tok)[2])
         person = detail["persons"][0]["id"]
         # The search box's inputs, from a real person of the data set.
@@ -351,6 +359,14 @@ def main():
             ("filtered: overdue", "/api/v1/concerns?per_page=25&due=overdue", bearer, None),
             ("filtered: status received", "/api/v1/concerns?per_page=25&status=received", bearer, None),
             ("dashboard (page)", "/dashboard", [f"Cookie: {cookie}"], None),
+            ("course list, page 1", "/api/v1/courses?per_page=25", bearer, None),
+            (f"course list, page {course_deep} (page number)", f"/api/v1/courses?per_page=25&page={course_deep}", bearer, None),
+        ]
+        if course_cursor:
+            cases.append(
+                (f"course list, page {course_deep} (cursor)", f"/api/v1/courses?per_page=25&page={course_deep}&cursor={urllib.parse.quote(course_cursor)}", bearer, None)
+            )
+        cases += [
             ("concern detail (audited read)", "/", bearer, detail_lua),
             ("follow-ups worklist", "/api/v1/follow-ups", bearer, None),
             ("audit by record", f"/api/v1/audit?record_id={ids[0]}&limit=100", abearer, None),

@@ -358,7 +358,7 @@ pub struct CourseListPage {
     /// All courses in the list, or at least this many when `total_capped`.
     pub total: i64,
     pub total_capped: bool,
-    /// Where the next page starts, when the page is full.
+    /// Where the next page starts, when another row follows this page.
     pub next: Option<CourseCursor>,
 }
 
@@ -426,7 +426,8 @@ pub async fn list_courses(
             out.total_capped = true;
         }
         out.total += n;
-        let want = limit - i64::try_from(out.rows.len()).unwrap_or(limit);
+        // One row more than the page shows, to know whether another follows.
+        let want = limit + 1 - i64::try_from(out.rows.len()).unwrap_or(limit);
         if !reading || want <= 0 || (skip >= n && !capped) {
             skip = (skip - n).max(0);
             continue;
@@ -443,7 +444,9 @@ pub async fn list_courses(
         skip = 0;
         out.rows.extend(page);
     }
-    if i64::try_from(out.rows.len()).unwrap_or(0) == limit {
+    let shown = usize::try_from(limit).unwrap_or(0);
+    if out.rows.len() > shown {
+        out.rows.truncate(shown);
         out.next = out.rows.last().and_then(CourseCursor::at);
     }
     Ok(out)

@@ -298,6 +298,7 @@ async fn courses_scopes_records_follow_ups_and_figures() {
                     let page = course::list_courses(&mut tx, CourseScope::All, &filter, size, 0)
                         .await
                         .unwrap();
+                    assert!(!page.rows.is_empty(), "a next page is never empty");
                     paged.extend(page.rows.iter().map(|c| c.id));
                     let Some(next) = page.next else { break };
                     let back = course::CourseCursor::decode(&next.encode());

@@ -805,6 +805,11 @@ async fn courses_follow_ups_and_the_audit_log_sort_both_ways() {
                 Some(c) => format!("/api/v1/courses?order={order}&per_page=1&page=9&cursor={c}"),
             };
             let p = t.api("GET", &uri, Some("sek"), None).await.json();
+            assert_eq!(
+                ids(&p, "id").len(),
+                1,
+                "{order}: a next page is never empty"
+            );
             walked.extend(ids(&p, "id"));
             if cursor.is_some() {
                 assert_eq!(p["page"], 9, "the page number is echoed");

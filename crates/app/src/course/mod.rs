@@ -506,7 +506,8 @@ pub struct CoursePage {
     /// `total` is a lower bound: the ended courses are counted only up to a
     /// cap (walk on with the cursor).
     pub total_capped: bool,
-    /// Where the next page starts, when there may be one (pass as `cursor`).
+    /// Where the next page starts, when another course follows this page
+    /// (pass as `cursor`).
     pub next_cursor: Option<String>,
 }
 

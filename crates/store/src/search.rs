@@ -192,13 +192,19 @@ pub async fn courses(
 /// Plans each search for its own values on PostgreSQL: a prefix range's
 /// selectivity is all in its bounds, and a generic plan (chosen after a few
 /// executions of a prepared statement) guesses it and scans the token table.
-/// Once per search transaction; SQLite plans every statement as given.
+/// And without parallel workers: a search stops at its `LIMIT`, and a
+/// parallel plan built its hash of the courses once per worker (a full-name
+/// course search on M: 13 ms, 5-7 ms serial). Once per search transaction,
+/// both settings in one round trip; SQLite plans every statement as given.
 pub async fn plan_for_values(tx: &mut Tx) -> Result<()> {
     if let Tx::Pg(t) = tx {
         t.flush().await?;
-        sqlx::query("SET LOCAL plan_cache_mode = force_custom_plan")
-            .execute(&mut **t)
-            .await?;
+        sqlx::raw_sql(
+            "SET LOCAL plan_cache_mode = force_custom_plan; \
+             SET LOCAL max_parallel_workers_per_gather = 0",
+        )
+        .execute(&mut **t)
+        .await?;
     }
     Ok(())
 }

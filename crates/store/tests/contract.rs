@@ -1151,3 +1151,30 @@ async fn the_rarest_name_word_leads_a_search() {
         t.finish().await;
     }
 }
+
+/// A search transaction on PostgreSQL plans for its values and without
+/// parallel workers (a parallel course search built its hash once per
+/// worker), and only that transaction: the next one on the connection plans
+/// as PostgreSQL decides again.
+#[tokio::test]
+async fn a_search_plans_for_its_values_serially_and_only_for_itself() {
+    for t in common::backends().await {
+        if t.db.backend() != vink_store::Backend::Postgres {
+            t.finish().await;
+            continue;
+        }
+        let mut tx = t.db.begin_read().await.unwrap();
+        vink_store::search::plan_for_values(&mut tx).await.unwrap();
+        assert_eq!(show(&mut tx, "plan_cache_mode").await, "force_custom_plan");
+        assert_eq!(show(&mut tx, "max_parallel_workers_per_gather").await, "0");
+        tx.commit().await.unwrap();
+        let mut held = Vec::new();
+        for _ in 0..4 {
+            let mut tx = t.db.begin_read().await.unwrap();
+            assert_ne!(show(&mut tx, "max_parallel_workers_per_gather").await, "0");
+            held.push(tx);
+        }
+        drop(held);
+        t.finish().await;
+    }
+}

@@ -879,19 +879,9 @@ pub(crate) fn stream_count_sql(
     scope: ConcernScope,
     f: &ConcernFilter,
 ) -> Option<(String, Conditions)> {
-    let mut w = stream_conditions(stream, scope, f, StreamRead::Count)?;
-    if stream == Stream::Decided {
-        let cap = w.param(Bind::I64(DECIDED_COUNT_CAP + 1));
-        let sql = format!(
-            "SELECT COUNT(*) FROM (SELECT 1 FROM concerns c{} LIMIT {cap}) page",
-            w.where_clause()
-        );
-        return Some((sql, w));
-    }
-    Some((
-        format!("SELECT COUNT(*) FROM concerns c{}", w.where_clause()),
-        w,
-    ))
+    let w = stream_conditions(stream, scope, f, StreamRead::Count)?;
+    let cap = (stream == Stream::Decided).then_some(DECIDED_COUNT_CAP + 1);
+    Some(crate::sql::count_sql("concerns c", w, cap))
 }
 
 /// The three streams' counts in one statement: (open, decided up to the cap).

@@ -336,19 +336,9 @@ pub(crate) fn course_count_sql(
     scope: CourseScope,
     f: &CourseFilter,
 ) -> Option<(String, Conditions)> {
-    let mut w = stream_conditions(stream, scope, f)?;
-    if stream == CourseStream::Ended {
-        let cap = w.param(Bind::I64(ENDED_COUNT_CAP + 1));
-        let sql = format!(
-            "SELECT COUNT(*) FROM (SELECT 1 FROM courses c{} LIMIT {cap}) page",
-            w.where_clause()
-        );
-        return Some((sql, w));
-    }
-    Some((
-        format!("SELECT COUNT(*) FROM courses c{}", w.where_clause()),
-        w,
-    ))
+    let w = stream_conditions(stream, scope, f)?;
+    let cap = (stream == CourseStream::Ended).then_some(ENDED_COUNT_CAP + 1);
+    Some(crate::sql::count_sql("courses c", w, cap))
 }
 
 /// A page of the course list.

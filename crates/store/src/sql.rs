@@ -8,6 +8,24 @@ use sqlx::query::QueryAs;
 use uuid::Uuid;
 use vink_domain::policy::{ConcernScope, CourseScope};
 
+/// `SELECT COUNT(*)` of `from` (a table and its alias) under `w`, stopped
+/// after `cap` rows when one is given: a growing history (decided concerns,
+/// ended courses) is counted only as far as a list needs, and the bounded
+/// subquery (`page`) is what the plan test expects of it.
+pub(crate) fn count_sql(from: &str, mut w: Conditions, cap: Option<i64>) -> (String, Conditions) {
+    let sql = match cap {
+        Some(cap) => {
+            let l = w.param(Bind::I64(cap));
+            format!(
+                "SELECT COUNT(*) FROM (SELECT 1 FROM {from}{} LIMIT {l}) page",
+                w.where_clause()
+            )
+        }
+        None => format!("SELECT COUNT(*) FROM {from}{}", w.where_clause()),
+    };
+    (sql, w)
+}
+
 /// Several scalar queries as one statement, `SELECT (q1), (q2), …`, their
 /// parameters renumbered to follow each other: one round trip instead of
 /// several (each is a thread hand-off on SQLite). The queries are this

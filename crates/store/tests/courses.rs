@@ -40,6 +40,23 @@ fn course_row(
     }
 }
 
+/// A person named "P" with this id, for a course to belong to.
+async fn add_person(tx: &mut vink_store::Authorized, id: Uuid) {
+    person::insert_person(
+        tx,
+        &person::PersonRow {
+            id,
+            name: Some("P".into()),
+            birth: None,
+            district: None,
+            match_key: None,
+            created_at: 1,
+        },
+    )
+    .await
+    .unwrap();
+}
+
 #[tokio::test]
 async fn courses_scopes_records_follow_ups_and_figures() {
     for t in common::backends().await {
@@ -84,19 +101,7 @@ async fn courses_scopes_records_follow_ups_and_figures() {
         };
         corps::insert_member(&mut tx, &member).await.unwrap();
         let pid = Uuid::now_v7();
-        person::insert_person(
-            &mut tx,
-            &person::PersonRow {
-                id: pid,
-                name: Some("P".into()),
-                birth: None,
-                district: None,
-                match_key: None,
-                created_at: 1,
-            },
-        )
-        .await
-        .unwrap();
+        add_person(&mut tx, pid).await;
         let mine = course_row(
             pid,
             ssp,
@@ -471,19 +476,7 @@ async fn the_ended_count_stops_at_its_cap_and_pages_go_on() {
             .unwrap()
             .id;
         let pid = Uuid::now_v7();
-        person::insert_person(
-            &mut tx,
-            &person::PersonRow {
-                id: pid,
-                name: Some("P".into()),
-                birth: None,
-                district: None,
-                match_key: None,
-                created_at: 1,
-            },
-        )
-        .await
-        .unwrap();
+        add_person(&mut tx, pid).await;
         let active = course_row(pid, ssp, None, "active", Some("2026-01-01"), None);
         course::insert_course(&mut tx, &active).await.unwrap();
         let extra = 7;
@@ -569,19 +562,7 @@ async fn a_course_without_its_list_key_is_refused() {
             .unwrap()
             .id;
         let pid = Uuid::now_v7();
-        person::insert_person(
-            &mut tx,
-            &person::PersonRow {
-                id: pid,
-                name: Some("P".into()),
-                birth: None,
-                district: None,
-                match_key: None,
-                created_at: 1,
-            },
-        )
-        .await
-        .unwrap();
+        add_person(&mut tx, pid).await;
         let unstarted = course_row(pid, ssp, None, "active", None, None);
         let refused = match course::insert_course(&mut tx, &unstarted).await {
             Err(_) => true,
@@ -591,19 +572,7 @@ async fn a_course_without_its_list_key_is_refused() {
         assert!(refused, "active without a start on {}", t.name);
         drop(tx);
         let mut tx = common::auth(&t.db).await;
-        person::insert_person(
-            &mut tx,
-            &person::PersonRow {
-                id: pid,
-                name: Some("P".into()),
-                birth: None,
-                district: None,
-                match_key: None,
-                created_at: 1,
-            },
-        )
-        .await
-        .unwrap();
+        add_person(&mut tx, pid).await;
         // The same course with its end is taken: the refusal is the key's.
         let ended = course_row(
             pid,

@@ -341,6 +341,38 @@ pub(crate) fn course_count_sql(
     Some(crate::sql::count_sql("courses c", w, cap))
 }
 
+/// Each stream's count in one statement (one round trip), in the order of
+/// [`CourseStream::ALL`]; `None` for a stream the status excludes.
+async fn stream_counts(
+    tx: &mut Tx,
+    scope: CourseScope,
+    f: &CourseFilter,
+) -> Result<[Option<i64>; 3]> {
+    let parts = CourseStream::ALL.map(|stream| course_count_sql(stream, scope, f));
+    let taking = parts.each_ref().map(Option::is_some);
+    let (sql, w) = crate::sql::scalars(
+        parts
+            .into_iter()
+            .map(|p| {
+                p.unwrap_or_else(|| ("SELECT CAST(0 AS BIGINT)".into(), Conditions::default()))
+            })
+            .collect(),
+    );
+    let (a, p, e): (i64, i64, i64) = on!(tx, |x| bind_all(
+        sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())),
+        &w.binds
+    )
+    .fetch_one(x)
+    .await?);
+    let mut counts = [a, p, e].map(Some);
+    for (count, taken) in counts.iter_mut().zip(taking) {
+        if !taken {
+            *count = None;
+        }
+    }
+    Ok(counts)
+}
+
 /// A page of the course list.
 #[derive(Debug, Clone, Default)]
 pub struct CourseListPage {
@@ -397,18 +429,13 @@ pub async fn list_courses(
     let mut skip = if f.after.is_some() { 0 } else { offset.max(0) };
     // A cursor's stream and those after it take part; earlier ones are done.
     let mut reading = f.after.is_none();
-    for stream in CourseStream::ALL {
+    // Counted first, so a page number skips whole streams without reading them.
+    let counts = stream_counts(tx, scope, f).await?;
+    for (stream, n) in CourseStream::ALL.into_iter().zip(counts) {
         reading |= f.after.as_ref().is_some_and(|c| c.stream() == stream);
-        // Counted first, so a page number skips whole streams without reading them.
-        let Some((count, cw)) = course_count_sql(stream, scope, f) else {
+        let Some(mut n) = n else {
             continue;
         };
-        let (mut n,): (i64,) = on!(tx, |x| bind_all(
-            sqlx::query_as(sqlx::AssertSqlSafe(count.as_str())),
-            &cw.binds
-        )
-        .fetch_one(x)
-        .await?);
         // A capped count is a lower bound: the stream is never skipped whole.
         let capped = stream == CourseStream::Ended && n > ENDED_COUNT_CAP;
         if capped {

@@ -869,7 +869,8 @@ async fn keyed_rows(
 /// entry, ~5 ms on SQLite, more for a unit member whose scope is probed per
 /// row), while a list needs only "enough to page"; beyond this the list says
 /// "at least" and pages on by cursor. Open concerns, the working set, are
-/// always counted exactly.
+/// always counted exactly, and so is the whole unfiltered history, from the
+/// tally the database keeps (see [`decided_is_whole_history`]).
 pub const DECIDED_COUNT_CAP: i64 = 1_000;
 
 /// The SQL counting one stream's rows under the filters. The decided stream
@@ -884,8 +885,43 @@ pub(crate) fn stream_count_sql(
     Some(crate::sql::count_sql("concerns c", w, cap))
 }
 
-/// The three streams' counts in one statement: (open, decided up to the cap).
-pub(crate) fn stream_counts_sql(scope: ConcernScope, f: &ConcernFilter) -> (String, Conditions) {
+/// Whether the decided stream is the whole decided history: every concern in
+/// scope, no filter. Then the tally the database keeps (`concern_tally`,
+/// migration 0025) answers its count exactly, with no rows read. The filter
+/// is taken apart field by field, so a filter added later must be placed
+/// here before anything compiles.
+fn decided_is_whole_history(scope: ConcernScope, f: &ConcernFilter) -> bool {
+    let ConcernFilter {
+        status,
+        due,
+        danger,
+        channel,
+        received_from,
+        received_to,
+        now: _,
+        soon_until: _,
+        limit: _,
+        offset: _,
+        after: _,
+        before: _,
+        planned_for_values: _,
+    } = f;
+    matches!(scope, ConcernScope::All)
+        && status.is_none()
+        && due.is_none()
+        && !danger
+        && channel.is_none()
+        && received_from.is_none()
+        && received_to.is_none()
+}
+
+/// The three streams' counts in one statement: the open ones, and the
+/// decided ones exactly from the tally (see [`decided_is_whole_history`]) or
+/// else up to the cap. Says which.
+pub(crate) fn stream_counts_sql(
+    scope: ConcernScope,
+    f: &ConcernFilter,
+) -> (String, Conditions, DecidedCount) {
     let part = |stream| {
         stream_count_sql(stream, scope, f).unwrap_or_else(|| {
             (
@@ -894,22 +930,47 @@ pub(crate) fn stream_counts_sql(scope: ConcernScope, f: &ConcernFilter) -> (Stri
             )
         })
     };
-    crate::sql::scalars(vec![
-        part(Stream::Running),
-        part(Stream::Paused),
-        part(Stream::Decided),
-    ])
+    let (decided, how) = if decided_is_whole_history(scope, f) {
+        (
+            (
+                "SELECT decided FROM concern_tally WHERE id = 1".to_string(),
+                Conditions::default(),
+            ),
+            DecidedCount::Exact,
+        )
+    } else {
+        (part(Stream::Decided), DecidedCount::Capped)
+    };
+    let (sql, w) = crate::sql::scalars(vec![part(Stream::Running), part(Stream::Paused), decided]);
+    (sql, w, how)
 }
 
-async fn stream_counts(tx: &mut Tx, scope: ConcernScope, f: &ConcernFilter) -> Result<(i64, i64)> {
-    let (sql, w) = stream_counts_sql(scope, f);
+/// How the decided concerns were counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DecidedCount {
+    /// All of them, from the tally.
+    Exact,
+    /// Up to [`DECIDED_COUNT_CAP`] + 1.
+    Capped,
+}
+
+/// (open, decided, and whether the decided count stopped at the cap: then
+/// it is [`DECIDED_COUNT_CAP`]).
+async fn stream_counts(
+    tx: &mut Tx,
+    scope: ConcernScope,
+    f: &ConcernFilter,
+) -> Result<(i64, i64, bool)> {
+    let (sql, w, how) = stream_counts_sql(scope, f);
     let (running, paused, decided): (i64, i64, i64) = on!(tx, |c| bind_all(
         sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())),
         &w.binds
     )
     .fetch_one(c)
     .await?);
-    Ok((running + paused, decided))
+    let capped = how == DecidedCount::Capped && decided > DECIDED_COUNT_CAP;
+    let decided = if capped { DECIDED_COUNT_CAP } else { decided };
+    Ok((running + paused, decided, capped))
 }
 
 /// A page of the list and the cursor after its last row, if more may follow.
@@ -960,11 +1021,7 @@ pub async fn list_concerns(
         f.offset.max(0)
     };
     let want = offset.saturating_add(f.limit);
-    let (open_total, mut decided_total) = stream_counts(tx, scope, f).await?;
-    let total_capped = decided_total > DECIDED_COUNT_CAP;
-    if total_capped {
-        decided_total = DECIDED_COUNT_CAP;
-    }
+    let (open_total, decided_total, total_capped) = stream_counts(tx, scope, f).await?;
     if let Some(before) = &f.before {
         let (rows, prev) = rows_before(tx, scope, f, before, now_ref).await?;
         let next = rows.last().map(|(p, k, r)| cursor_at(*p, *k, r, now_ref));

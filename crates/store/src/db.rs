@@ -45,6 +45,9 @@ pub enum Db {
         pool: PgPool,
         stats: Arc<TxStats>,
         keys: Arc<Keys>,
+        /// One settling of the audit chain at a time in this process (see
+        /// [`crate::audit::settle`]).
+        settler: Arc<crate::audit::Settler>,
     },
 }
 
@@ -307,6 +310,7 @@ impl Db {
                 pool,
                 stats: Arc::default(),
                 keys: Arc::default(),
+                settler: Arc::default(),
             })
         } else {
             Err(StoreError::UnsupportedUrl)
@@ -331,6 +335,14 @@ impl Db {
     pub(crate) fn keys(&self) -> &Keys {
         match self {
             Db::Sqlite { keys, .. } | Db::Pg { keys, .. } => keys,
+        }
+    }
+
+    /// The audit chain's settling gate (PostgreSQL; SQLite chains inline).
+    pub(crate) fn settler(&self) -> Option<&crate::audit::Settler> {
+        match self {
+            Db::Sqlite { .. } => None,
+            Db::Pg { settler, .. } => Some(settler),
         }
     }
 
@@ -423,7 +435,9 @@ impl Db {
                 stats.writes.fetch_add(1, Ordering::Relaxed);
                 Tx::Sqlite(SqliteTx::Write(write.begin().await?))
             }
-            Db::Pg { pool, stats, keys } => {
+            Db::Pg {
+                pool, stats, keys, ..
+            } => {
                 stats.writes.fetch_add(1, Ordering::Relaxed);
                 Tx::Pg(KeyedTx::tx(pg_begin(pool).await?, keys.clone()))
             }
@@ -443,7 +457,9 @@ impl Db {
                     keys.clone(),
                 )))
             }
-            Db::Pg { pool, stats, keys } => {
+            Db::Pg {
+                pool, stats, keys, ..
+            } => {
                 stats.reads.fetch_add(1, Ordering::Relaxed);
                 Tx::Pg(KeyedTx::tx(pg_begin(pool).await?, keys.clone()))
             }
@@ -458,7 +474,9 @@ impl Db {
     pub async fn begin_read_planned(&self) -> Result<Tx> {
         match self {
             Db::Sqlite { .. } => self.begin_read().await,
-            Db::Pg { pool, stats, keys } => {
+            Db::Pg {
+                pool, stats, keys, ..
+            } => {
                 stats.reads.fetch_add(1, Ordering::Relaxed);
                 let tx = pg_begin_with(pool, Some(crate::query_plan::BEGIN_GENERIC)).await?;
                 Ok(Tx::Pg(KeyedTx::tx(tx, keys.clone())))
@@ -484,7 +502,9 @@ impl Db {
                     queue: Default::default(),
                 }))
             }
-            Db::Pg { pool, stats, keys } => {
+            Db::Pg {
+                pool, stats, keys, ..
+            } => {
                 stats.reads.fetch_add(1, Ordering::Relaxed);
                 Tx::Pg(KeyedTx {
                     conn: Held::Plain(pool.acquire().await?),

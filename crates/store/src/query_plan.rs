@@ -189,7 +189,10 @@ pub fn list_queries(i: &PlanInputs) -> Vec<NamedQuery> {
             named(
                 &mut out,
                 format!("concern counts ({sname}, {fname})"),
-                Some(crate::concern::stream_counts_sql(scope, f)),
+                Some({
+                    let (sql, w, _) = crate::concern::stream_counts_sql(scope, f);
+                    (sql, w)
+                }),
             );
             named(
                 &mut out,

@@ -355,3 +355,35 @@ async fn another_process_writing_between_batches_is_seen() {
     other.close().await;
     t.finish().await;
 }
+
+/// Readers of the log at once, each after its own audited work: every one
+/// finds its own row chained when its settle returns, though most of them
+/// leave the settling to a pass another began after they arrived.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn each_settler_finds_its_own_row_chained_when_passes_are_shared() {
+    for t in common::backends().await {
+        let db = Arc::new(t.db.clone());
+        let mut tasks = tokio::task::JoinSet::new();
+        for i in 0..24 {
+            let db = db.clone();
+            tasks.spawn(async move {
+                let reason = format!("own{i}");
+                deny(&db, &reason).await;
+                vink_store::audit::settle(&db).await.unwrap();
+                let (rows, _) = common::verified_chain(&db).await;
+                let chained = rows.iter().any(|r| r.reason.as_deref() == Some(&*reason));
+                (reason, chained)
+            });
+        }
+        while let Some(r) = tasks.join_next().await {
+            let (reason, chained) = r.unwrap();
+            assert!(
+                chained,
+                "{reason} chained when its settle returned on {}",
+                t.name
+            );
+        }
+        chained_once(&db, 24, &t.name).await;
+        t.finish().await;
+    }
+}

@@ -564,15 +564,30 @@ pub(crate) fn stream_sql(
     }
     let l = w.param(Bind::I64(limit));
     let o = w.param(Bind::I64(offset));
-    // The page is picked from the index first (skipped rows cost an index
-    // step each, nothing more); the per-row look-ups run for its rows alone.
-    // The caller puts the page back in the stream's order.
-    let sql = format!(
-        "SELECT page.*, {ROW_LOOKUPS}
-         FROM (SELECT {PAGE_COLS} FROM concerns c{} ORDER BY {} LIMIT {l} OFFSET {o}) page",
-        w.where_clause(),
-        stream.order()
-    );
+    // The per-row look-ups run for the page's rows alone. The caller puts
+    // the page back in the stream's order.
+    let sql = if offset > 0 {
+        // A page by number past the first: the rows skipped are read for
+        // their keys only, which the stream's index holds (an index-only
+        // walk where no filter needs the row), and only the page's rows are
+        // fetched. Read whole, the unfiltered list's page 4 000 fetched
+        // 100 000 rows: 36 ms warm on M against 9 ms for the keys.
+        format!(
+            "SELECT page.*, {ROW_LOOKUPS}
+             FROM (SELECT {PAGE_COLS}
+                   FROM (SELECT c.case_number AS k FROM concerns c{} ORDER BY {} LIMIT {l} OFFSET {o}) keys
+                   JOIN concerns c ON c.case_number = keys.k) page",
+            w.where_clause(),
+            stream.order()
+        )
+    } else {
+        format!(
+            "SELECT page.*, {ROW_LOOKUPS}
+             FROM (SELECT {PAGE_COLS} FROM concerns c{} ORDER BY {} LIMIT {l} OFFSET {o}) page",
+            w.where_clause(),
+            stream.order()
+        )
+    };
     Some((sql, w))
 }
 

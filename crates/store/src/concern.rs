@@ -575,8 +575,8 @@ pub(crate) fn stream_sql(
         format!(
             "SELECT page.*, {ROW_LOOKUPS}
              FROM (SELECT {PAGE_COLS}
-                   FROM (SELECT c.case_number AS k FROM concerns c{} ORDER BY {} LIMIT {l} OFFSET {o}) keys
-                   JOIN concerns c ON c.case_number = keys.k) page",
+                   FROM (SELECT c.case_number AS k FROM concerns c{} ORDER BY {} LIMIT {l} OFFSET {o}) page_keys
+                   JOIN concerns c ON c.case_number = page_keys.k) page",
             w.where_clause(),
             stream.order()
         )

@@ -397,16 +397,49 @@ pub(crate) fn course_page_sql(
         c.push_after(&mut w, f.order);
     }
     let (l, o) = (w.param(Bind::I64(limit)), w.param(Bind::I64(offset)));
-    let sql = format!(
-        "SELECT c.id, c.kind, c.status, p.name AS person_name, a.name AS agency_name, cm.name AS corps_member_name,
-                c.started_on, c.ended_on
-         FROM courses c JOIN persons p ON p.id = c.person_id JOIN agencies a ON a.id = c.agency_id
-         LEFT JOIN corps_members cm ON cm.id = c.corps_member_id{}
-         ORDER BY {} LIMIT {l} OFFSET {o}",
-        w.where_clause(),
-        f.order.by(stream.key())
-    );
+    let order = f.order.by(stream.key());
+    const COLUMNS: &str = "c.id, c.kind, c.status, p.name AS person_name, a.name AS agency_name,
+                cm.name AS corps_member_name, c.started_on, c.ended_on";
+    const JOINS: &str = "JOIN persons p ON p.id = c.person_id JOIN agencies a ON a.id = c.agency_id
+         LEFT JOIN corps_members cm ON cm.id = c.corps_member_id";
+    let sql = if offset > 0 {
+        // A page by number past the first: the skipped courses are read for
+        // their keys only (the stream's index), and only the page's rows are
+        // joined to their person, agency and corps member. Joined first,
+        // page 200 looked up 5 000 persons to drop them: 12-13 ms on M and L.
+        // The caller puts them back in order ([`sort_page`]): 25 rows.
+        format!(
+            "SELECT {COLUMNS}
+             FROM (SELECT c.id AS k FROM courses c{} ORDER BY {order} LIMIT {l} OFFSET {o}) page_keys
+             JOIN courses c ON c.id = page_keys.k {JOINS}",
+            w.where_clause(),
+        )
+    } else {
+        format!(
+            "SELECT {COLUMNS}
+             FROM courses c {JOINS}{}
+             ORDER BY {order} LIMIT {l} OFFSET {o}",
+            w.where_clause(),
+        )
+    };
     Some((sql, w))
+}
+
+/// A page read by its keys ([`course_page_sql`] past the first page) in its
+/// stream's order: the order of the stream's key columns (dates as
+/// `YYYY-MM-DD` text, ids as the bytes both databases compare), either way.
+fn sort_page(stream: CourseStream, order: crate::Order, rows: &mut [CourseListRow]) {
+    rows.sort_by(|a, b| {
+        let ascending = match stream {
+            CourseStream::Active => (&a.started_on, a.id).cmp(&(&b.started_on, b.id)),
+            CourseStream::Planned => a.id.cmp(&b.id),
+            CourseStream::Ended => (&a.ended_on, a.id).cmp(&(&b.ended_on, b.id)),
+        };
+        match order {
+            crate::Order::Ascending => ascending,
+            crate::Order::Descending => ascending.reverse(),
+        }
+    });
 }
 
 /// Courses in scope, active first (newest start first), then planned, then
@@ -452,12 +485,15 @@ pub async fn list_courses(
         let Some((sql, w)) = course_page_sql(stream, scope, f, want, skip) else {
             continue;
         };
-        let page: Vec<CourseListRow> = on!(tx, |x| bind_all(
+        let mut page: Vec<CourseListRow> = on!(tx, |x| bind_all(
             sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())),
             &w.binds
         )
         .fetch_all(x)
         .await?);
+        if skip > 0 {
+            sort_page(stream, f.order, &mut page);
+        }
         skip = 0;
         out.rows.extend(page);
     }

@@ -305,6 +305,11 @@ pub fn list_queries(i: &PlanInputs) -> Vec<NamedQuery> {
                 );
                 named(
                     &mut out,
+                    format!("course list {stream:?} by page number ({sname}, {st}, {o})"),
+                    crate::course::course_page_sql(stream, scope, &filter, 25, 50),
+                );
+                named(
+                    &mut out,
                     format!("course count {stream:?} ({sname}, {st}, {o})"),
                     crate::course::course_count_sql(stream, scope, &filter),
                 );
@@ -668,11 +673,14 @@ fn sort_by_design(query: &str) -> bool {
         || query.starts_with("key-figure")
 }
 
-/// `SCAN r0`: a bounded subquery's rows (already limited in index order).
+/// `SCAN r0`: a bounded subquery's rows (already limited in index order);
+/// `SCAN page_keys`: a list page's keys, picked by their index under the
+/// page's `LIMIT` (a page by number past the first).
 fn scans_bounded_subquery(query: &str, l: &str) -> bool {
     query == "audit per person"
         && l.strip_prefix("SCAN r")
             .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+        || l == "SCAN page_keys"
 }
 
 /// The lines of a plan that scan or sort a large table (or walk an index

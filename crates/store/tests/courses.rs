@@ -594,3 +594,64 @@ async fn a_course_without_its_list_key_is_refused() {
         t.finish().await;
     }
 }
+
+/// Pages by number (past the first, read by their keys and put back in
+/// order) show the same courses in the same order as the cursor's walk,
+/// newest first and oldest first, ties on a date included.
+#[tokio::test]
+async fn pages_by_number_equal_the_cursor_walk_in_both_orders() {
+    for t in common::backends().await {
+        let mut tx = common::auth(&t.db).await;
+        let ssp = organisation::agency_by_code(&mut tx, "ssp")
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+        let pid = Uuid::now_v7();
+        add_person(&mut tx, pid).await;
+        let rows = [
+            ("active", Some("2026-01-05"), None),
+            ("active", Some("2026-01-05"), None),
+            ("active", Some("2026-02-01"), None),
+            ("planned", None, None),
+            ("planned", None, None),
+            ("completed", Some("2024-01-01"), Some("2025-03-01")),
+            ("discontinued", None, Some("2025-03-01")),
+            ("completed", Some("2024-01-01"), Some("2025-05-01")),
+            ("completed", Some("2023-01-01"), Some("2024-01-01")),
+        ];
+        for (status, started, ended) in rows {
+            let c = course_row(pid, ssp, None, status, started, ended);
+            course::insert_course(&mut tx, &c).await.unwrap();
+        }
+        for order in [vink_store::Order::Descending, vink_store::Order::Ascending] {
+            let filter = course::CourseFilter {
+                order,
+                ..Default::default()
+            };
+            let mut walked = Vec::new();
+            let mut f = filter.clone();
+            loop {
+                let p = course::list_courses(&mut tx, CourseScope::All, &f, 2, 0)
+                    .await
+                    .unwrap();
+                walked.extend(p.rows.iter().map(|r| r.id));
+                match p.next {
+                    Some(c) => f.after = Some(c),
+                    None => break,
+                }
+            }
+            assert_eq!(walked.len(), rows.len(), "{order:?} on {}", t.name);
+            let mut numbered = Vec::new();
+            for offset in (0..rows.len() as i64).step_by(2) {
+                let p = course::list_courses(&mut tx, CourseScope::All, &filter, 2, offset)
+                    .await
+                    .unwrap();
+                numbered.extend(p.rows.iter().map(|r| r.id));
+            }
+            assert_eq!(numbered, walked, "{order:?} on {}", t.name);
+        }
+        drop(tx);
+        t.finish().await;
+    }
+}

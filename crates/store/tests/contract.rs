@@ -868,7 +868,7 @@ async fn the_whole_lists_total_is_exact_from_the_tally_through_every_change() {
         let open = concern_row(n + 1, now, now + 48 * H);
         concern::insert_concern(&mut tx, &open).await.unwrap();
         let f = filter(now);
-        let mut whole = async |tx: &mut vink_store::Authorized, step: &str| {
+        let whole = async |tx: &mut vink_store::Authorized, step: &str| {
             let p = concern::list_concerns(tx, ConcernScope::All, &f)
                 .await
                 .unwrap();

@@ -847,6 +847,24 @@ async fn the_decided_count_stops_at_its_cap_and_paging_goes_on() {
     }
 }
 
+/// A concern's triage columns: decided `unfounded` at `decided_at`, or open
+/// (received) again when it is `None`.
+fn decided_or_open(decided_at: Option<i64>, deadline: i64) -> triage::TriageUpdate {
+    triage::TriageUpdate {
+        status: if decided_at.is_some() {
+            "decided"
+        } else {
+            "received"
+        }
+        .into(),
+        decision: decided_at.map(|_| "unfounded".into()),
+        programme_kind: None,
+        triage_deadline_at: deadline,
+        paused_at: None,
+        decided_at,
+    }
+}
+
 /// The whole list (every concern, no filter) is counted exactly past the
 /// cap, from the tally the database keeps: through an intake, a decision, a
 /// reopening and a deletion it stays equal to a count of the table.
@@ -878,19 +896,7 @@ async fn the_whole_lists_total_is_exact_from_the_tally_through_every_change() {
             counted
         };
         assert_eq!(whole(&mut tx, "inserted").await, n + 1);
-        let decide = |decided_at: Option<i64>| triage::TriageUpdate {
-            status: if decided_at.is_some() {
-                "decided"
-            } else {
-                "received"
-            }
-            .into(),
-            decision: decided_at.map(|_| "unfounded".into()),
-            programme_kind: None,
-            triage_deadline_at: now + 48 * H,
-            paused_at: None,
-            decided_at,
-        };
+        let decide = |decided_at| decided_or_open(decided_at, now + 48 * H);
         triage::update_triage(&mut tx, open.id, &decide(Some(now)))
             .await
             .unwrap();
@@ -928,14 +934,7 @@ async fn racing_decisions_keep_the_tally_exact() {
             let db = t.db.clone();
             tasks.spawn(async move {
                 let mut tx = common::auth(&db).await;
-                let u = triage::TriageUpdate {
-                    status: "decided".into(),
-                    decision: Some("unfounded".into()),
-                    programme_kind: None,
-                    triage_deadline_at: now + 48 * H,
-                    paused_at: None,
-                    decided_at: Some(now),
-                };
+                let u = decided_or_open(Some(now), now + 48 * H);
                 triage::update_triage(&mut tx, id, &u).await.unwrap();
                 tx.commit().await.unwrap();
             });

@@ -57,6 +57,18 @@ async fn add_person(tx: &mut vink_store::Authorized, id: Uuid) {
     .unwrap();
 }
 
+/// The SSP agency's id and a new person's, for courses of one person there.
+async fn ssp_and_person(tx: &mut vink_store::Authorized) -> (Uuid, Uuid) {
+    let ssp = organisation::agency_by_code(tx, "ssp")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let pid = Uuid::now_v7();
+    add_person(tx, pid).await;
+    (ssp, pid)
+}
+
 #[tokio::test]
 async fn courses_scopes_records_follow_ups_and_figures() {
     for t in common::backends().await {
@@ -470,13 +482,7 @@ async fn courses_scopes_records_follow_ups_and_figures() {
 async fn the_ended_count_stops_at_its_cap_and_pages_go_on() {
     for t in common::backends().await {
         let mut tx = common::auth(&t.db).await;
-        let ssp = organisation::agency_by_code(&mut tx, "ssp")
-            .await
-            .unwrap()
-            .unwrap()
-            .id;
-        let pid = Uuid::now_v7();
-        add_person(&mut tx, pid).await;
+        let (ssp, pid) = ssp_and_person(&mut tx).await;
         let active = course_row(pid, ssp, None, "active", Some("2026-01-01"), None);
         course::insert_course(&mut tx, &active).await.unwrap();
         let extra = 7;
@@ -556,13 +562,7 @@ async fn the_ended_count_stops_at_its_cap_and_pages_go_on() {
 async fn a_course_without_its_list_key_is_refused() {
     for t in common::backends().await {
         let mut tx = common::auth(&t.db).await;
-        let ssp = organisation::agency_by_code(&mut tx, "ssp")
-            .await
-            .unwrap()
-            .unwrap()
-            .id;
-        let pid = Uuid::now_v7();
-        add_person(&mut tx, pid).await;
+        let (ssp, pid) = ssp_and_person(&mut tx).await;
         let unstarted = course_row(pid, ssp, None, "active", None, None);
         let refused = match course::insert_course(&mut tx, &unstarted).await {
             Err(_) => true,
@@ -602,13 +602,7 @@ async fn a_course_without_its_list_key_is_refused() {
 async fn pages_by_number_equal_the_cursor_walk_in_both_orders() {
     for t in common::backends().await {
         let mut tx = common::auth(&t.db).await;
-        let ssp = organisation::agency_by_code(&mut tx, "ssp")
-            .await
-            .unwrap()
-            .unwrap()
-            .id;
-        let pid = Uuid::now_v7();
-        add_person(&mut tx, pid).await;
+        let (ssp, pid) = ssp_and_person(&mut tx).await;
         let rows = [
             ("active", Some("2026-01-05"), None),
             ("active", Some("2026-01-05"), None),

@@ -884,8 +884,8 @@ async fn keyed_rows(
 /// entry, ~5 ms on SQLite, more for a unit member whose scope is probed per
 /// row), while a list needs only "enough to page"; beyond this the list says
 /// "at least" and pages on by cursor. Open concerns, the working set, are
-/// always counted exactly, and so is the whole unfiltered history, from the
-/// tally the database keeps (see [`decided_is_whole_history`]).
+/// always counted exactly, and the whole unfiltered list is read exactly
+/// from the tally the database keeps (see [`is_whole_list`]).
 pub const DECIDED_COUNT_CAP: i64 = 1_000;
 
 /// The SQL counting one stream's rows under the filters. The decided stream
@@ -900,12 +900,13 @@ pub(crate) fn stream_count_sql(
     Some(crate::sql::count_sql("concerns c", w, cap))
 }
 
-/// Whether the decided stream is the whole decided history: every concern in
-/// scope, no filter. Then the tally the database keeps (`concern_tally`,
-/// migration 0025) answers its count exactly, with no rows read. The filter
-/// is taken apart field by field, so a filter added later must be placed
-/// here before anything compiles.
-fn decided_is_whole_history(scope: ConcernScope, f: &ConcernFilter) -> bool {
+/// Whether the list is the whole list: every concern in scope, no filter.
+/// Then the tally the database keeps (`concern_tally`, migrations 0025 and
+/// 0026: decided and undecided concerns) answers both counts exactly, with
+/// no rows read, however many concerns are open or decided. The filter is
+/// taken apart field by field, so a filter added later must be placed here
+/// before anything compiles.
+fn is_whole_list(scope: ConcernScope, f: &ConcernFilter) -> bool {
     let ConcernFilter {
         status,
         due,
@@ -930,13 +931,23 @@ fn decided_is_whole_history(scope: ConcernScope, f: &ConcernFilter) -> bool {
         && received_to.is_none()
 }
 
-/// The three streams' counts in one statement: the open ones, and the
-/// decided ones exactly from the tally (see [`decided_is_whole_history`]) or
-/// else up to the cap. Says which.
+/// The three streams' counts in one statement: for the whole list (see
+/// [`is_whole_list`]) all of them exactly from the tally's rows (PostgreSQL
+/// stripes it over 64), else the open ones counted and the decided ones up
+/// to the cap. Says which.
 pub(crate) fn stream_counts_sql(
     scope: ConcernScope,
     f: &ConcernFilter,
 ) -> (String, Conditions, DecidedCount) {
+    if is_whole_list(scope, f) {
+        return (
+            "SELECT CAST(SUM(undecided) AS BIGINT), CAST(0 AS BIGINT), \
+             CAST(SUM(decided) AS BIGINT) FROM concern_tally"
+                .to_string(),
+            Conditions::default(),
+            DecidedCount::Exact,
+        );
+    }
     let part = |stream| {
         stream_count_sql(stream, scope, f).unwrap_or_else(|| {
             (
@@ -945,25 +956,18 @@ pub(crate) fn stream_counts_sql(
             )
         })
     };
-    let (decided, how) = if decided_is_whole_history(scope, f) {
-        (
-            (
-                "SELECT decided FROM concern_tally WHERE id = 1".to_string(),
-                Conditions::default(),
-            ),
-            DecidedCount::Exact,
-        )
-    } else {
-        (part(Stream::Decided), DecidedCount::Capped)
-    };
-    let (sql, w) = crate::sql::scalars(vec![part(Stream::Running), part(Stream::Paused), decided]);
-    (sql, w, how)
+    let (sql, w) = crate::sql::scalars(vec![
+        part(Stream::Running),
+        part(Stream::Paused),
+        part(Stream::Decided),
+    ]);
+    (sql, w, DecidedCount::Capped)
 }
 
 /// How the decided concerns were counted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum DecidedCount {
-    /// All of them, from the tally.
+    /// All of them (and the open ones), from the tally.
     Exact,
     /// Up to [`DECIDED_COUNT_CAP`] + 1.
     Capped,

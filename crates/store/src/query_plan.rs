@@ -652,6 +652,8 @@ const SMALL: &[&str] = &[
     "users",
     "corps_members",
     "audit_head",
+    // 64 striped rows on PostgreSQL, one on SQLite (migration 0026).
+    "concern_tally",
     // A list's page, already picked from an index.
     "page",
     // A count stopped at its cap (`LIMIT`), over an index.

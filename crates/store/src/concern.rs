@@ -592,15 +592,37 @@ pub(crate) fn stream_sql(
 }
 
 /// The first `limit` rows of both open streams (running and paused) in one
-/// statement, each branch from its own index (`UNION ALL` of the two
-/// pages): one round trip for the page everyone opens first. `None` when
-/// the filters exclude both.
+/// statement, each branch from its own index: one round trip for the page
+/// everyone opens first. `None` when the filters exclude both.
+///
+/// Going forward, the two branches' first `limit` rows (each already in
+/// index order, under its `LIMIT`) are merged by their list key in the
+/// statement (`open_merge`: a sort of at most `2 × limit` rows, never of a
+/// stream), so the per-row look-ups run for the page's rows only: on M they
+/// had run for 50 rows to show 25, a fifth of the statement. Going back
+/// (`before`), each branch is read in reverse with its look-ups, as before.
 pub(crate) fn open_sql(
     scope: ConcernScope,
     f: &ConcernFilter,
     now_ref: i64,
     limit: i64,
 ) -> Option<(String, Conditions)> {
+    if f.before.is_none() {
+        let heads: Vec<(String, Conditions)> = [Stream::Running, Stream::Paused]
+            .into_iter()
+            .filter_map(|s| open_head_sql(s, scope, f, now_ref, limit))
+            .collect();
+        if heads.len() == 2 {
+            let (union, mut w) = crate::sql::union_all(heads);
+            let l = w.param(Bind::I64(limit));
+            let sql = format!(
+                "SELECT page.*, {ROW_LOOKUPS}
+                 FROM (SELECT * FROM ({union}) open_merge
+                       ORDER BY open_merge.list_key, open_merge.case_number LIMIT {l}) page"
+            );
+            return Some((sql, w));
+        }
+    }
     let parts: Vec<(String, Conditions)> = [Stream::Running, Stream::Paused]
         .into_iter()
         .filter_map(|s| stream_sql(s, scope, f, now_ref, limit, 0))
@@ -610,6 +632,39 @@ pub(crate) fn open_sql(
         1 => parts.into_iter().next(),
         _ => Some(crate::sql::union_all(parts)),
     }
+}
+
+/// An open stream's first `limit` rows from its index, after the cursor if
+/// any, with their list key (`list_key`: the deadline, or a paused clock's
+/// deadline as if it ran from `now_ref`) and no look-ups: one branch of
+/// [`open_sql`]'s merge.
+fn open_head_sql(
+    stream: Stream,
+    scope: ConcernScope,
+    f: &ConcernFilter,
+    now_ref: i64,
+    limit: i64,
+) -> Option<(String, Conditions)> {
+    let mut w = stream_conditions(stream, scope, f, StreamRead::Page)?;
+    match (&f.after, stream) {
+        (_, Stream::Decided) | (Some(ListCursor::Decided { .. }), _) => return None,
+        (Some(cursor), _) => push_cursor(&mut w, stream, cursor, now_ref, true),
+        (None, _) => {}
+    }
+    let key = match stream {
+        Stream::Paused => {
+            let n = w.param(Bind::I64(now_ref));
+            format!("(c.triage_deadline_at - c.paused_at) + {n}")
+        }
+        _ => "c.triage_deadline_at".to_string(),
+    };
+    let l = w.param(Bind::I64(limit));
+    let sql = format!(
+        "SELECT {PAGE_COLS}, {key} AS list_key FROM concerns c{} ORDER BY {} LIMIT {l}",
+        w.where_clause(),
+        stream.order()
+    );
+    Some((sql, w))
 }
 
 /// The list in order of receipt, newest first (index `concerns_received`),
@@ -942,7 +997,7 @@ pub(crate) fn stream_counts_sql(
     if is_whole_list(scope, f) {
         return (
             "SELECT CAST(SUM(undecided) AS BIGINT), CAST(0 AS BIGINT), \
-             CAST(SUM(decided) AS BIGINT) FROM concern_tally"
+             CAST(SUM(decided) AS BIGINT) FROM concern_tally WHERE id BETWEEN 0 AND 63"
                 .to_string(),
             Conditions::default(),
             DecidedCount::Exact,

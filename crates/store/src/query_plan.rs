@@ -678,11 +678,50 @@ fn sort_by_design(query: &str) -> bool {
 /// `SCAN r0`: a bounded subquery's rows (already limited in index order);
 /// `SCAN page_keys`: a list page's keys, picked by their index under the
 /// page's `LIMIT` (a page by number past the first).
+/// `SCAN u0`, `SCAN u1`, `SCAN open_merge`: the open page's two branches,
+/// each its stream's first rows under a `LIMIT`, and their merge.
 fn scans_bounded_subquery(query: &str, l: &str) -> bool {
-    query == "audit per person"
-        && l.strip_prefix("SCAN r")
+    let numbered = |prefix: &str| {
+        l.strip_prefix(prefix)
             .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+    };
+    query == "audit per person" && numbered("SCAN r")
         || l == "SCAN page_keys"
+        || merges_open_heads(query) && (numbered("SCAN u") || l == "SCAN open_merge")
+}
+
+/// The open page's merge (`concern::open_sql`): its two branches' first
+/// rows, each already limited in index order, sorted together by list key.
+/// A sort of at most twice the page, never of a stream.
+fn merges_open_heads(query: &str) -> bool {
+    query.starts_with("concern list open ")
+}
+
+/// Whether the sort at `plan[i]` is the open page's merge of bounded rows:
+/// on PostgreSQL a `Sort` over `Subquery Scan on uN` over a `Limit`; on
+/// SQLite the ORDER BY's temporary B-tree right after `SCAN open_merge`. A
+/// branch that sorted its own stream would show its sort elsewhere (under
+/// the branch's `Limit`, after the branch's own scan) and stays a violation.
+fn sorts_bounded_merge(query: &str, plan: &[String], i: usize, postgres: bool) -> bool {
+    if !merges_open_heads(query) {
+        return false;
+    }
+    let line = |j: usize| {
+        plan.get(j)
+            .map(|l| l.trim_start().trim_start_matches("->").trim())
+    };
+    if postgres {
+        let mut below = (i + 1..plan.len())
+            .filter_map(line)
+            .filter(|l| !l.starts_with("Sort Key"));
+        below
+            .next()
+            .and_then(|l| l.strip_prefix("Subquery Scan on u"))
+            .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit()))
+            && below.next().is_some_and(|l| l.starts_with("Limit "))
+    } else {
+        i > 0 && line(i - 1) == Some("SCAN open_merge")
+    }
 }
 
 /// The lines of a plan that scan or sort a large table (or walk an index
@@ -692,8 +731,10 @@ pub fn violations(query: &str, plan: &[String], backend: crate::Backend) -> Vec<
     let postgres = backend == crate::Backend::Postgres;
     let keyed = sort_by_design(query);
     plan.iter()
-        .filter(|line| {
+        .enumerate()
+        .filter(|(i, line)| {
             let l = line.trim_start().trim_start_matches("->").trim();
+            let keyed = keyed || sorts_bounded_merge(query, plan, *i, postgres);
             if postgres {
                 (l.starts_with("Seq Scan on ")
                     && !SMALL
@@ -721,7 +762,7 @@ pub fn violations(query: &str, plan: &[String], backend: crate::Backend) -> Vec<
                             || l.starts_with("USE TEMP B-TREE FOR RIGHT PART OF ORDER BY")))
             }
         })
-        .cloned()
+        .map(|(_, line)| line.clone())
         .collect()
 }
 
@@ -848,5 +889,71 @@ pub async fn explain_with(tx: &mut Tx, q: &NamedQuery, planner: Planner) -> Resu
                 .await?;
             Ok(rows.into_iter().map(|r| r.0).collect())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::violations;
+    use crate::Backend;
+
+    fn lines(plan: &[&str]) -> Vec<String> {
+        plan.iter().map(|l| l.to_string()).collect()
+    }
+
+    /// The open page's merge sorts at most twice a page; a branch that
+    /// sorted its whole stream, or the same shape elsewhere, is still caught.
+    #[test]
+    fn only_the_open_pages_merge_of_limited_branches_may_sort() {
+        let merge = lines(&[
+            "Subquery Scan on page  (cost=1..2 rows=1 width=1)",
+            "  ->  Limit  (cost=1..2 rows=1 width=1)",
+            "        ->  Merge Append  (cost=1..2 rows=2 width=1)",
+            "              Sort Key: c.triage_deadline_at, c.case_number",
+            "              ->  Sort  (cost=1..2 rows=1 width=1)",
+            "                    Sort Key: u1.list_key, u1.case_number",
+            "                    ->  Subquery Scan on u1  (cost=1..2 rows=1 width=1)",
+            "                          ->  Limit  (cost=1..2 rows=1 width=1)",
+            "                                ->  Index Scan using concerns_paused on concerns c_1",
+        ]);
+        let open = "concern list open (all, plain)";
+        assert!(violations(open, &merge, Backend::Postgres).is_empty());
+        assert_eq!(
+            violations(
+                "concern list running (all, plain)",
+                &merge,
+                Backend::Postgres
+            )
+            .len(),
+            1
+        );
+        let branch_sorts = lines(&[
+            "Subquery Scan on page  (cost=1..2 rows=1 width=1)",
+            "  ->  Limit  (cost=1..2 rows=1 width=1)",
+            "        ->  Sort  (cost=1..2 rows=1 width=1)",
+            "              Sort Key: c.triage_deadline_at",
+            "              ->  Index Scan using concerns_received on concerns c",
+        ]);
+        assert_eq!(violations(open, &branch_sorts, Backend::Postgres).len(), 1);
+
+        let sqlite_merge = lines(&[
+            "CO-ROUTINE u0",
+            "SCAN c USING INDEX concerns_running",
+            "SCAN u0",
+            "SCAN open_merge",
+            "USE TEMP B-TREE FOR ORDER BY",
+        ]);
+        assert!(violations(open, &sqlite_merge, Backend::Sqlite).is_empty());
+        let sqlite_branch_sorts = lines(&[
+            "CO-ROUTINE u0",
+            "SCAN c USING INDEX concerns_running",
+            "USE TEMP B-TREE FOR ORDER BY",
+            "SCAN u0",
+            "SCAN open_merge",
+        ]);
+        assert_eq!(
+            violations(open, &sqlite_branch_sorts, Backend::Sqlite),
+            vec!["USE TEMP B-TREE FOR ORDER BY".to_string()]
+        );
     }
 }

@@ -844,8 +844,8 @@ pub async fn dashboard(app: &App, actor: &Actor) -> Result<Dashboard> {
             before: None,
             planned_for_values: false,
         };
-        let listed = store::list_concerns(&mut tx, concern_scope(actor), &filter).await?;
-        for r in listed.rows {
+        let listed = store::open_concerns(&mut tx, concern_scope(actor), &filter).await?;
+        for r in listed {
             if !urgent.iter().any(|u| u.id == r.id) {
                 urgent.push(summary(app, r, now)?);
             }

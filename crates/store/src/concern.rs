@@ -898,6 +898,21 @@ async fn open_rows(
     keyed_rows(tx, &sql, &w, now_ref, false).await
 }
 
+/// The first `f.limit` open concerns in the list's order, with nothing
+/// counted and no decided ones: for a view that shows a few urgent cases and
+/// no totals (the dashboard's immediate danger, overdue and due soon). The
+/// whole list would count every filter's matches first, a statement and a
+/// walk of the matching open concerns each, for numbers no one sees.
+pub async fn open_concerns(
+    tx: &mut Tx,
+    scope: ConcernScope,
+    f: &ConcernFilter,
+) -> Result<Vec<ConcernListRow>> {
+    let take = usize::try_from(f.limit).unwrap_or(0);
+    let rows = open_rows(tx, scope, f, f.now, f.limit).await?;
+    Ok(rows.into_iter().take(take).map(|(_, r)| r).collect())
+}
+
 /// Runs a page statement and orders its rows by their list key: a decided
 /// concern's decision time (newest first), an open one's effective deadline
 /// (a paused one's as if its clock ran from `now_ref`; soonest first). Each
@@ -1242,6 +1257,21 @@ pub(crate) fn counts_sql(
     (sql, w)
 }
 
+/// Both open streams' dashboard counts as one statement: a row per stream
+/// (`UNION ALL` of [`counts_sql`]), one round trip.
+pub(crate) fn triage_counts_sql(
+    scope: ConcernScope,
+    now: i64,
+    soon_until: i64,
+) -> (String, Conditions) {
+    crate::sql::union_all(
+        [Stream::Running, Stream::Paused]
+            .into_iter()
+            .map(|stream| counts_sql(stream, scope, now, soon_until))
+            .collect(),
+    )
+}
+
 /// The dashboard's counts: open concerns only, never the decided history.
 pub async fn triage_counts(
     tx: &mut Tx,
@@ -1250,14 +1280,14 @@ pub async fn triage_counts(
     soon_until: i64,
 ) -> Result<TriageCounts> {
     let mut total = TriageCounts::default();
-    for stream in [Stream::Running, Stream::Paused] {
-        let (sql, w) = counts_sql(stream, scope, now, soon_until);
-        let (new, open, overdue, due_soon, paused, danger): (i64, i64, i64, i64, i64, i64) = on!(
-            tx,
-            |c| bind_all(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())), &w.binds)
-                .fetch_one(c)
-                .await?
-        );
+    let (sql, w) = triage_counts_sql(scope, now, soon_until);
+    let rows: Vec<(i64, i64, i64, i64, i64, i64)> = on!(tx, |c| bind_all(
+        sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())),
+        &w.binds
+    )
+    .fetch_all(c)
+    .await?);
+    for (new, open, overdue, due_soon, paused, danger) in rows {
         total.new += new;
         total.open += open;
         total.overdue += overdue;

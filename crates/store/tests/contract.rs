@@ -1009,6 +1009,59 @@ async fn racing_intakes_keep_the_tally_exact() {
     }
 }
 
+/// The dashboard's urgent cases are read without the list's counts: the
+/// same first rows, in the same order, as the list under the same filter
+/// (open concerns only, running and paused merged by deadline).
+#[tokio::test]
+async fn open_concerns_are_the_lists_first_rows_without_counting() {
+    for t in common::backends().await {
+        let mut tx = common::auth(&t.db).await;
+        let now = micros(Timestamp::now());
+        for i in 0..12 {
+            let mut r = concern_row(i + 1, now - 100 * H, now + (i % 5 - 2) * H);
+            r.immediate_danger = i % 2 == 0;
+            match i % 4 {
+                0 => r.paused_at = Some(now - (i % 3) * H),
+                1 => {
+                    r.status = "decided".into();
+                    r.decided_at = Some(now - H);
+                }
+                _ => {}
+            }
+            concern::insert_concern(&mut tx, &r).await.unwrap();
+        }
+        for (danger, due) in [
+            (true, None),
+            (false, Some(concern::DueFilter::Overdue)),
+            (false, Some(concern::DueFilter::DueSoon)),
+        ] {
+            let mut f = filter(now);
+            f.danger = danger;
+            f.due = due;
+            f.soon_until = now + 12 * H;
+            f.limit = 3;
+            let listed = concern::list_concerns(&mut tx, ConcernScope::All, &f)
+                .await
+                .unwrap();
+            let open = concern::open_concerns(&mut tx, ConcernScope::All, &f)
+                .await
+                .unwrap();
+            let ids = |rows: &[concern::ConcernListRow]| -> Vec<String> {
+                rows.iter().map(|r| r.case_number.clone()).collect()
+            };
+            assert!(!open.is_empty(), "{danger} {due:?} on {}", t.name);
+            assert_eq!(
+                ids(&open),
+                ids(&listed.rows),
+                "{danger} {due:?} on {}",
+                t.name
+            );
+        }
+        drop(tx);
+        t.finish().await;
+    }
+}
+
 /// On PostgreSQL the list plans its counts and open concerns once (generic
 /// plans), but a page of decided concerns, or of all concerns by receipt,
 /// for its LIMIT: a generic plan cannot see the LIMIT and chose a parallel

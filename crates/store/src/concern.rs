@@ -635,9 +635,8 @@ pub(crate) fn open_sql(
 }
 
 /// An open stream's first `limit` rows from its index, after the cursor if
-/// any, with their list key (`list_key`: the deadline, or a paused clock's
-/// deadline as if it ran from `now_ref`) and no look-ups: one branch of
-/// [`open_sql`]'s merge.
+/// any, with their list key and no look-ups: one branch of [`open_sql`]'s
+/// merge.
 fn open_head_sql(
     stream: Stream,
     scope: ConcernScope,
@@ -651,6 +650,19 @@ fn open_head_sql(
         (Some(cursor), _) => push_cursor(&mut w, stream, cursor, now_ref, true),
         (None, _) => {}
     }
+    Some(open_head(stream, PAGE_COLS, w, now_ref, limit))
+}
+
+/// An open stream's first `limit` rows in index order: `columns` and the
+/// row's list key (`list_key`: the deadline, or a paused clock's deadline as
+/// if it ran from `now_ref`), under the conditions `w`.
+fn open_head(
+    stream: Stream,
+    columns: &str,
+    mut w: Conditions,
+    now_ref: i64,
+    limit: i64,
+) -> (String, Conditions) {
     let key = match stream {
         Stream::Paused => {
             let n = w.param(Bind::I64(now_ref));
@@ -660,11 +672,11 @@ fn open_head_sql(
     };
     let l = w.param(Bind::I64(limit));
     let sql = format!(
-        "SELECT {PAGE_COLS}, {key} AS list_key FROM concerns c{} ORDER BY {} LIMIT {l}",
+        "SELECT {columns}, {key} AS list_key FROM concerns c{} ORDER BY {} LIMIT {l}",
         w.where_clause(),
         stream.order()
     );
-    Some((sql, w))
+    (sql, w)
 }
 
 /// The list in order of receipt, newest first (index `concerns_received`),
@@ -770,7 +782,7 @@ fn stream_sql_before(
     Some((sql, w))
 }
 
-/// An open stream's first `limit` positions only (id, key, case number):
+/// An open stream's first `limit` positions only (id, case number, key):
 /// what a page number's offset skips over, read from the index with no
 /// per-row look-ups. The page's own rows are then read by id.
 pub(crate) fn open_keys_sql(
@@ -783,21 +795,8 @@ pub(crate) fn open_keys_sql(
     if stream == Stream::Decided {
         return None;
     }
-    let mut w = stream_conditions(stream, scope, f, StreamRead::Page)?;
-    let key = match stream {
-        Stream::Paused => {
-            let n = w.param(Bind::I64(now_ref));
-            format!("(c.triage_deadline_at - c.paused_at) + {n}")
-        }
-        _ => "c.triage_deadline_at".to_string(),
-    };
-    let l = w.param(Bind::I64(limit));
-    let sql = format!(
-        "SELECT c.id, {key} AS list_key, c.case_number FROM concerns c{} ORDER BY {} LIMIT {l}",
-        w.where_clause(),
-        stream.order()
-    );
-    Some((sql, w))
+    let w = stream_conditions(stream, scope, f, StreamRead::Page)?;
+    Some(open_head(stream, "c.id, c.case_number", w, now_ref, limit))
 }
 
 /// Rows by id with their look-ups (a page picked by position).
@@ -828,13 +827,13 @@ async fn open_page_by_offset(
         let Some((sql, w)) = open_keys_sql(stream, scope, f, now_ref, want) else {
             continue;
         };
-        let got: Vec<(Uuid, i64, String)> = on!(tx, |c| bind_all(
+        let got: Vec<(Uuid, String, i64)> = on!(tx, |c| bind_all(
             sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())),
             &w.binds
         )
         .fetch_all(c)
         .await?);
-        keys.extend(got);
+        keys.extend(got.into_iter().map(|(id, case, key)| (id, key, case)));
     }
     keys.sort_by(|a, b| (a.1, &a.2).cmp(&(b.1, &b.2)));
     let page: Vec<(Uuid, i64, String)> = keys

@@ -15,7 +15,7 @@ use crate::sql::{Bind, Conditions, bind_all};
 
 mod period;
 use crate::{Authorized, Backend, Result, StoreError, Tx, on};
-use period::{RowBucket, Tag, unfolded};
+use period::{RowBucket, Tag, month_run, unfolded};
 pub(crate) use period::{period_sql, report_sql};
 
 /// Appends facts in the use case's transaction: they commit with the event
@@ -254,7 +254,7 @@ async fn each_sum(
     Ok(())
 }
 
-fn row_bucket(bucket: &str) -> Result<RowBucket> {
+fn row_bucket(bucket: &str) -> Result<RowBucket<'_>> {
     RowBucket::parse(bucket).ok_or_else(|| StoreError::Corrupt(format!("bucket {bucket}")))
 }
 
@@ -339,6 +339,14 @@ pub async fn report(tx: &mut Tx, period: &Period) -> Result<ReportSums> {
             RowBucket::Month(y, m) => {
                 current.add(k, code, detail, Bucket::In, n);
                 monthly.push((k, code, detail, MonthBucket::Month(y, m), n));
+            }
+            RowBucket::Months(run) => {
+                current.add(k, code, detail, Bucket::In, n);
+                for one in month_run(run) {
+                    let (y, m, n) =
+                        one.ok_or_else(|| StoreError::Corrupt(format!("months {run}")))?;
+                    monthly.push((k, code, detail, MonthBucket::Month(y, m), n));
+                }
             }
         }
         Ok(())

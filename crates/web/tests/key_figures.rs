@@ -480,101 +480,110 @@ async fn figures_from_facts_equal_a_recount_from_the_case_tables() {
             assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
         }
     }
-    // Periods of every length, over and around the history.
-    for (from, to) in [
-        ("2026-01-01", "2026-12-31"),
-        ("2026-03-01", "2026-03-31"),
-        ("2026-05-15", "2026-08-20"),
-        ("2026-08-31", "2026-09-01"),
-        ("2025-01-01", "2025-12-31"),
-        ("2026-02-10", "2026-06-30"),
-        ("2026-04-01", "2026-07-19"),
-        ("2026-03-15", "2026-03-20"),
-    ] {
-        let r = t
-            .api(
-                "GET",
-                &format!("/api/v1/key-figures?from={from}&to={to}"),
-                Some("sek"),
-                None,
-            )
-            .await
-            .json();
-        let from_facts: Vec<(String, Option<i64>)> = r["figures"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|f| (f["code"].as_str().unwrap().to_string(), f["value"].as_i64()))
-            .collect();
-        assert_eq!(from_facts, recount(&t, from, to).await, "{from}–{to}");
-        // The period of equal length before, read in the same statement.
-        let (pf, pt) = (
-            r["previous"]["from"].as_str().unwrap(),
-            r["previous"]["to"].as_str().unwrap(),
-        );
-        let previous: Vec<(String, Option<i64>)> = r["previous"]["figures"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|f| (f["code"].as_str().unwrap().to_string(), f["value"].as_i64()))
-            .collect();
-        assert_eq!(
-            previous,
-            recount(&t, pf, pt).await,
-            "previous of {from}–{to}"
-        );
-        // Month by month too: each month's concern figures and every course
-        // kind drawn, as a recount of that month (clipped to the period) says.
-        let months = r["series"]["months"].as_array().unwrap();
-        for (i, m) in months.iter().enumerate() {
-            let m = m.as_str().unwrap();
-            let first: jiff::civil::Date = format!("{m}-01").parse().unwrap();
-            let (pf, pt): (jiff::civil::Date, jiff::civil::Date) =
-                (from.parse().unwrap(), to.parse().unwrap());
-            let (a, b) = (first.max(pf), first.last_of_month().min(pt));
-            let want = recount(&t, &a.to_string(), &b.to_string()).await;
-            let get = |code: &str| want.iter().find(|(c, _)| c == code).and_then(|(_, v)| *v);
-            for code in [
-                "concerns_received",
-                "concerns_founded",
-                "concerns_needing_local_action",
-                "concerns_triaged_on_time",
-            ] {
-                assert_eq!(
-                    r["series"][code][i].as_i64(),
-                    get(code),
-                    "{from}–{to} {m} {code}"
-                );
-            }
-            // Every course kind drawn; a kind left out ran in no month.
-            for k in r["series"]["courses_running"].as_array().unwrap() {
-                let kind = k["kind"].as_str().unwrap();
-                assert_eq!(
-                    k["values"][i].as_i64(),
-                    get(&format!("courses_running.{kind}")),
-                    "{from}–{to} {m} {kind}"
-                );
-            }
+    // Periods of every length, over and around the history: first with
+    // the later facts not folded yet, then with everything in the rollups
+    // (years less their months, months less their days).
+    for folded in [false, true] {
+        if folded {
+            vink_store::fact::fold(&t.app.db).await.unwrap();
         }
-        // And the course kinds against the old SQL over the case tables.
-        let mut tx = t.app.db.begin_read().await.unwrap();
-        let by_sql = vink_store::follow_up::counts_by_kind(&mut tx, from, to)
-            .await
-            .unwrap();
-        tx.commit().await.unwrap();
-        for k in by_sql {
-            assert_eq!(
-                value(&r, &format!("courses_running.{}", k.kind)),
-                Some(k.running),
-                "{from}–{to} {}",
-                k.kind
+        for (from, to) in [
+            ("2026-02-01", "2026-09-30"),
+            ("2026-01-15", "2026-10-20"),
+            ("2026-01-01", "2026-12-31"),
+            ("2026-03-01", "2026-03-31"),
+            ("2026-05-15", "2026-08-20"),
+            ("2026-08-31", "2026-09-01"),
+            ("2025-01-01", "2025-12-31"),
+            ("2026-02-10", "2026-06-30"),
+            ("2026-04-01", "2026-07-19"),
+            ("2026-03-15", "2026-03-20"),
+        ] {
+            let r = t
+                .api(
+                    "GET",
+                    &format!("/api/v1/key-figures?from={from}&to={to}"),
+                    Some("sek"),
+                    None,
+                )
+                .await
+                .json();
+            let from_facts: Vec<(String, Option<i64>)> = r["figures"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| (f["code"].as_str().unwrap().to_string(), f["value"].as_i64()))
+                .collect();
+            assert_eq!(from_facts, recount(&t, from, to).await, "{from}–{to}");
+            // The period of equal length before, read in the same statement.
+            let (pf, pt) = (
+                r["previous"]["from"].as_str().unwrap(),
+                r["previous"]["to"].as_str().unwrap(),
             );
+            let previous: Vec<(String, Option<i64>)> = r["previous"]["figures"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| (f["code"].as_str().unwrap().to_string(), f["value"].as_i64()))
+                .collect();
+            assert_eq!(
+                previous,
+                recount(&t, pf, pt).await,
+                "previous of {from}–{to}"
+            );
+            // Month by month too: each month's concern figures and every course
+            // kind drawn, as a recount of that month (clipped to the period) says.
+            let months = r["series"]["months"].as_array().unwrap();
+            for (i, m) in months.iter().enumerate() {
+                let m = m.as_str().unwrap();
+                let first: jiff::civil::Date = format!("{m}-01").parse().unwrap();
+                let (pf, pt): (jiff::civil::Date, jiff::civil::Date) =
+                    (from.parse().unwrap(), to.parse().unwrap());
+                let (a, b) = (first.max(pf), first.last_of_month().min(pt));
+                let want = recount(&t, &a.to_string(), &b.to_string()).await;
+                let get = |code: &str| want.iter().find(|(c, _)| c == code).and_then(|(_, v)| *v);
+                for code in [
+                    "concerns_received",
+                    "concerns_founded",
+                    "concerns_needing_local_action",
+                    "concerns_triaged_on_time",
+                ] {
+                    assert_eq!(
+                        r["series"][code][i].as_i64(),
+                        get(code),
+                        "{from}–{to} {m} {code}"
+                    );
+                }
+                // Every course kind drawn; a kind left out ran in no month.
+                for k in r["series"]["courses_running"].as_array().unwrap() {
+                    let kind = k["kind"].as_str().unwrap();
+                    assert_eq!(
+                        k["values"][i].as_i64(),
+                        get(&format!("courses_running.{kind}")),
+                        "{from}–{to} {m} {kind}"
+                    );
+                }
+            }
+            // And the course kinds against the old SQL over the case tables.
+            let mut tx = t.app.db.begin_read().await.unwrap();
+            let by_sql = vink_store::follow_up::counts_by_kind(&mut tx, from, to)
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+            for k in by_sql {
+                assert_eq!(
+                    value(&r, &format!("courses_running.{}", k.kind)),
+                    Some(k.running),
+                    "{from}–{to} {}",
+                    k.kind
+                );
+            }
+            let total: i64 = kinds
+                .iter()
+                .map(|k| value(&r, &format!("courses_running.{k}")).unwrap())
+                .sum();
+            assert_eq!(value(&r, "courses_running"), Some(total));
         }
-        let total: i64 = kinds
-            .iter()
-            .map(|k| value(&r, &format!("courses_running.{k}")).unwrap())
-            .sum();
-        assert_eq!(value(&r, "courses_running"), Some(total));
     }
 }
 

@@ -4,13 +4,11 @@
 
 use std::collections::HashMap;
 
-use rustc_hash::FxHashMap;
-
 use serde::Serialize;
 
 use crate::activity::{ActivityKind, TargetGroup};
 use crate::course::{CourseKind, FollowUpKind, Occupation, RiskJudgement};
-use crate::fact::{FactKind, ON_TIME};
+use crate::fact::{Code, FactKind};
 use crate::metrics::{Cell, PeriodRule, suppress_row};
 use crate::report::{OutcomeShares, Share};
 use crate::triage::Decision;
@@ -49,20 +47,23 @@ pub fn range_kinds() -> &'static [FactKind] {
 /// no personal data). Keyed by kind and bucket so a figure reads only its
 /// own few entries.
 ///
-/// Within a kind and bucket the sums are keyed by code, then detail, so
-/// that adding a row (thousands for a ten-year report's monthly series) and
-/// reading one code are look-ups, not scans with string compares (the top
-/// of a ten-year report's profile when they were a list). The keys are
-/// short glossary codes hashed thousands of times a report, so the maps use
-/// the Fx hash (no untrusted keys: the codes come from the catalogue).
+/// Within a kind and bucket the sums are a short list keyed by catalogue
+/// [`Code`]s (a few dozen at most: decisions by timeliness, activity kinds
+/// by target group), searched in place: a ten-year report adds thousands of
+/// rows and reads each month's figures, and string keys in hash maps made
+/// string comparison the top of its profile.
 #[derive(Debug, Clone, Default)]
-pub struct Sums(
-    FxHashMap<(FactKind, Bucket), ByCode>,
-    FxHashMap<Distinct, i64>,
-);
+pub struct Sums {
+    cells: [Vec<(Code, Code, i64)>; CELLS],
+    institutions: Option<i64>,
+}
 
-/// Sums by code, then by detail.
-type ByCode = FxHashMap<Box<str>, FxHashMap<Box<str>, i64>>;
+/// One list of sums for each kind and bucket.
+const CELLS: usize = FactKind::ALL.len() * 2;
+
+fn cell(kind: FactKind, bucket: Bucket) -> usize {
+    kind as usize * 2 + bucket as usize
+}
 
 /// A figure counted as distinct things rather than summed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -91,43 +92,39 @@ impl Sums {
             if bucket == Bucket::Before && !history_kinds().contains(&f.kind()) {
                 continue;
             }
-            s.add(f.kind(), f.code(), f.detail(), bucket, f.n());
+            s.add(f.kind(), f.code_key(), f.detail_key(), bucket, f.n());
         }
         s
     }
 
     pub fn set_distinct(&mut self, d: Distinct, n: i64) {
-        self.1.insert(d, n);
+        match d {
+            Distinct::CapacityBuildingInstitutions => self.institutions = Some(n),
+        }
     }
 
-    pub fn add(&mut self, kind: FactKind, code: &str, detail: &str, bucket: Bucket, n: i64) {
-        let by_code = self.0.entry((kind, bucket)).or_default();
-        let by_detail = match by_code.get_mut(code) {
-            Some(d) => d,
-            None => by_code.entry(code.into()).or_default(),
-        };
-        match by_detail.get_mut(detail) {
-            Some(sum) => *sum += n,
-            None => {
-                by_detail.insert(detail.into(), n);
-            }
+    fn distinct(&self, d: Distinct) -> i64 {
+        match d {
+            Distinct::CapacityBuildingInstitutions => self.institutions.unwrap_or(0),
+        }
+    }
+
+    pub fn add(&mut self, kind: FactKind, code: Code, detail: Code, bucket: Bucket, n: i64) {
+        let sums = &mut self.cells[cell(kind, bucket)];
+        match sums.iter_mut().find(|(c, d, _)| *c == code && *d == detail) {
+            Some((_, _, sum)) => *sum += n,
+            None => sums.push((code, detail, n)),
         }
     }
 
     /// The sum over facts of a kind in a bucket, optionally of one code and
     /// one detail.
-    fn sum(&self, kind: FactKind, bucket: Bucket, code: Option<&str>, detail: Option<&str>) -> i64 {
-        let Some(by_code) = self.0.get(&(kind, bucket)) else {
-            return 0;
-        };
-        let of_code = |by_detail: &FxHashMap<Box<str>, i64>| match detail {
-            Some(d) => by_detail.get(d).copied().unwrap_or(0),
-            None => by_detail.values().sum(),
-        };
-        match code {
-            Some(c) => by_code.get(c).map(of_code).unwrap_or(0),
-            None => by_code.values().map(of_code).sum(),
-        }
+    fn sum(&self, kind: FactKind, bucket: Bucket, code: Option<Code>, detail: Option<Code>) -> i64 {
+        self.cells[cell(kind, bucket)]
+            .iter()
+            .filter(|(c, d, _)| code.is_none_or(|x| x == *c) && detail.is_none_or(|x| x == *d))
+            .map(|(_, _, n)| n)
+            .sum()
     }
 }
 
@@ -314,11 +311,11 @@ pub fn evaluate(m: Metric, s: &Sums, target_percent: i64) -> Value {
     use Bucket::{Before, In};
     use FactKind::*;
     let started_to =
-        |k: Option<&str>| s.sum(CourseStarted, Before, k, None) + s.sum(CourseStarted, In, k, None);
-    let started_before = |k: Option<&str>| s.sum(CourseStarted, Before, k, None);
-    let ended_before = |k: Option<&str>| s.sum(CourseEnded, Before, k, None);
+        |k: Option<Code>| s.sum(CourseStarted, Before, k, None) + s.sum(CourseStarted, In, k, None);
+    let started_before = |k: Option<Code>| s.sum(CourseStarted, Before, k, None);
+    let ended_before = |k: Option<Code>| s.sum(CourseEnded, Before, k, None);
     let decided =
-        |d: Decision, detail: Option<&str>| s.sum(ConcernDecided, In, Some(d.code()), detail);
+        |d: Decision, detail: Option<Code>| s.sum(ConcernDecided, In, Some(d.into()), detail);
     match m {
         Metric::ConcernsReceived => Value::Count(s.sum(ConcernReceived, In, None, None)),
         Metric::ConcernsFounded => Value::Count(
@@ -332,18 +329,20 @@ pub fn evaluate(m: Metric, s: &Sums, target_percent: i64) -> Value {
             Value::Count(decided(Decision::FoundedLocalAction, None))
         }
         Metric::ConcernsTriagedOnTime => {
-            Value::Count(decided(Decision::FoundedLocalAction, Some(ON_TIME)))
+            Value::Count(decided(Decision::FoundedLocalAction, Some(Code::ON_TIME)))
         }
         // Running on some day = started by the end, less ended before the start.
         Metric::CoursesRunning => Value::Count(started_to(None) - ended_before(None)),
         Metric::CoursesRunningOf(k) => {
-            Value::Count(started_to(Some(k.code())) - ended_before(Some(k.code())))
+            Value::Count(started_to(Some(k.into())) - ended_before(Some(k.into())))
         }
         Metric::CoursesStarted => Value::Count(s.sum(CourseStarted, In, None, None)),
         Metric::CoursesCarriedOver => Value::Count(started_before(None) - ended_before(None)),
-        Metric::CoursesCompleted => Value::Count(s.sum(CourseEnded, In, None, Some("completed"))),
+        Metric::CoursesCompleted => {
+            Value::Count(s.sum(CourseEnded, In, None, Some(Code::COMPLETED)))
+        }
         Metric::CoursesDiscontinued => {
-            Value::Count(s.sum(CourseEnded, In, None, Some("discontinued")))
+            Value::Count(s.sum(CourseEnded, In, None, Some(Code::DISCONTINUED)))
         }
         Metric::NoLongerAtRisk => Value::Share(outcomes(s, target_percent).no_longer_at_risk),
         Metric::InEducationOrEmployment => {
@@ -358,19 +357,17 @@ pub fn evaluate(m: Metric, s: &Sums, target_percent: i64) -> Value {
         Metric::ForumMeetings => Value::Count(s.sum(
             ActivityHeld,
             In,
-            Some(ActivityKind::CitizenForum.code()),
+            Some(ActivityKind::CitizenForum.into()),
             None,
         )),
-        Metric::InstitutionsCapacityBuilding => Value::Count(
-            s.1.get(&Distinct::CapacityBuildingInstitutions)
-                .copied()
-                .unwrap_or(0),
-        ),
-        Metric::Activities(k) => Value::Count(s.sum(ActivityHeld, In, Some(k.code()), None)),
-        Metric::Participants(k, g) => {
-            Value::Count(s.sum(Participants, In, k.map(ActivityKind::code), Some(g.code())))
+        Metric::InstitutionsCapacityBuilding => {
+            Value::Count(s.distinct(Distinct::CapacityBuildingInstitutions))
         }
-        Metric::ParticipantsAt(k) => Value::Count(s.sum(Participants, In, Some(k.code()), None)),
+        Metric::Activities(k) => Value::Count(s.sum(ActivityHeld, In, Some(k.into()), None)),
+        Metric::Participants(k, g) => {
+            Value::Count(s.sum(Participants, In, k.map(Code::from), Some(g.into())))
+        }
+        Metric::ParticipantsAt(k) => Value::Count(s.sum(Participants, In, Some(k.into()), None)),
     }
 }
 
@@ -386,17 +383,17 @@ pub fn undecided(s: &Sums) -> i64 {
 /// The outcome shares of the courses completed in the period, from facts.
 pub fn outcomes(s: &Sums, target_percent: i64) -> OutcomeShares {
     use FactKind::{CourseEnded, FollowUpAnswered};
-    let completed = s.sum(CourseEnded, Bucket::In, None, Some("completed"));
-    let answers = |kind: FollowUpKind, detail: &str| {
+    let completed = s.sum(CourseEnded, Bucket::In, None, Some(Code::COMPLETED));
+    let answers = |kind: FollowUpKind, detail: Code| {
         s.sum(
             FollowUpAnswered,
             Bucket::In,
-            Some(kind.code()),
+            Some(kind.into()),
             Some(detail),
         )
     };
-    let risk = |j: RiskJudgement| answers(FollowUpKind::Risk, j.code());
-    let occ = |o: Occupation| answers(FollowUpKind::Occupation, o.code());
+    let risk = |j: RiskJudgement| answers(FollowUpKind::Risk, j.into());
+    let occ = |o: Occupation| answers(FollowUpKind::Occupation, o.into());
     let r_yes = risk(RiskJudgement::NoLongerAtRisk);
     let r_unknown = risk(RiskJudgement::Unknown);
     let r_known: i64 = RiskJudgement::ALL
@@ -453,15 +450,15 @@ pub fn by_kind(s: &Sums) -> Vec<KindCounts> {
     let mut kinds: Vec<KindCounts> = CourseKind::ALL
         .iter()
         .map(|k| {
-            let c = Some(k.code());
+            let c = Some(Code::from(*k));
             let started_before = s.sum(CourseStarted, Before, c, None);
             let ended_before = s.sum(CourseEnded, Before, c, None);
             KindCounts {
                 kind: *k,
                 running: started_before + s.sum(CourseStarted, In, c, None) - ended_before,
                 carried_over: started_before - ended_before,
-                completed: s.sum(CourseEnded, In, c, Some("completed")),
-                discontinued: s.sum(CourseEnded, In, c, Some("discontinued")),
+                completed: s.sum(CourseEnded, In, c, Some(Code::COMPLETED)),
+                discontinued: s.sum(CourseEnded, In, c, Some(Code::DISCONTINUED)),
             }
         })
         .filter(|k| k.running > 0)
@@ -597,20 +594,29 @@ pub fn suppress(figures: &mut [Figure]) {
 }
 
 #[cfg(test)]
+impl Sums {
+    /// [`Sums::add`] by the codes' text.
+    fn add_text(&mut self, kind: FactKind, code: &str, detail: &str, bucket: Bucket, n: i64) {
+        let of = |c: &str| Code::of(c).unwrap_or_else(|| panic!("not a catalogue code: {c}"));
+        self.add(kind, of(code), of(detail), bucket, n);
+    }
+}
+
+#[cfg(test)]
 mod tests {
 
     #[test]
     fn undecided_concerns_are_received_less_decided() {
         let mut s = Sums::default();
-        s.add(FactKind::ConcernReceived, "", "", Bucket::In, 5);
-        s.add(
+        s.add_text(FactKind::ConcernReceived, "", "", Bucket::In, 5);
+        s.add_text(
             FactKind::ConcernDecided,
             "unfounded",
             "on_time",
             Bucket::In,
             2,
         );
-        s.add(
+        s.add_text(
             FactKind::ConcernDecided,
             "founded_local_action",
             "late",
@@ -618,7 +624,7 @@ mod tests {
             1,
         );
         // Decided before the period: not this period's.
-        s.add(
+        s.add_text(
             FactKind::ConcernDecided,
             "unfounded",
             "on_time",
@@ -629,6 +635,7 @@ mod tests {
     }
 
     use super::*;
+    use crate::fact::ON_TIME;
 
     #[test]
     fn every_code_parses_back_and_codes_are_unique() {
@@ -647,15 +654,15 @@ mod tests {
         let mut s = Sums::default();
         // Two mentor courses started before the period, one of which ended
         // before it; one exit course started in it.
-        s.add(FactKind::CourseStarted, "mentor", "", Bucket::Before, 2);
-        s.add(
+        s.add_text(FactKind::CourseStarted, "mentor", "", Bucket::Before, 2);
+        s.add_text(
             FactKind::CourseEnded,
             "mentor",
             "completed",
             Bucket::Before,
             1,
         );
-        s.add(FactKind::CourseStarted, "exit", "", Bucket::In, 1);
+        s.add_text(FactKind::CourseStarted, "exit", "", Bucket::In, 1);
         let count = |m| match evaluate(m, &s, 70) {
             Value::Count(n) => n,
             Value::Share(_) => -1,
@@ -726,8 +733,8 @@ mod tests {
     #[test]
     fn small_numbers_and_their_complements_are_hidden() {
         let mut s = Sums::default();
-        s.add(FactKind::ConcernReceived, "", "", Bucket::In, 40);
-        s.add(
+        s.add_text(FactKind::ConcernReceived, "", "", Bucket::In, 40);
+        s.add_text(
             FactKind::ConcernDecided,
             "founded_local_action",
             ON_TIME,

@@ -9,7 +9,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::course::CourseKind;
-use crate::fact::FactKind;
+use crate::fact::{Code, FactKind};
 use crate::key_figures::{Bucket, Metric, Sums, Value, evaluate, history_kinds};
 use crate::metrics::{Cell, Period, suppress_row};
 
@@ -27,9 +27,8 @@ pub fn range_kinds() -> &'static [FactKind] {
     &[FactKind::ConcernReceived, FactKind::ConcernDecided]
 }
 
-/// A summed row: kind, code, detail (codes of the catalogue, see
-/// [`crate::fact::catalogue_code`]), month bucket, sum.
-pub type MonthRow = (FactKind, &'static str, &'static str, MonthBucket, i64);
+/// A summed row: kind, code, detail, month bucket, sum.
+pub type MonthRow = (FactKind, Code, Code, MonthBucket, i64);
 
 /// The monthly rows of facts held in memory, bucketed as the store's
 /// statement buckets them (the charts' kinds by month, what ran before the
@@ -49,7 +48,7 @@ pub fn rows_of_facts<'a>(
             } else {
                 MonthBucket::Month(f.day().year(), f.day().month())
             };
-            (f.kind(), f.code(), f.detail(), bucket, f.n())
+            (f.kind(), f.code_key(), f.detail_key(), bucket, f.n())
         })
         .collect()
 }
@@ -103,7 +102,7 @@ pub fn series(rows: &[MonthRow], p: &Period, hide: bool) -> Series {
     let mut running = Sums::default();
     for (k, c, d, _, n) in by_bucket.get(&MonthBucket::Before).into_iter().flatten() {
         if history.contains(k) {
-            running.add(*k, c, d, Bucket::Before, *n);
+            running.add(*k, *c, *d, Bucket::Before, *n);
         }
     }
     let mut metrics = vec![
@@ -118,7 +117,7 @@ pub fn series(rows: &[MonthRow], p: &Period, hide: bool) -> Series {
     for (y, m) in &months {
         let own = by_bucket.get(&MonthBucket::Month(*y, *m));
         for (k, c, d, _, n) in own.into_iter().flatten() {
-            running.add(*k, c, d, Bucket::In, *n);
+            running.add(*k, *c, *d, Bucket::In, *n);
         }
         for (metric, row) in metrics.iter().zip(values.iter_mut()) {
             row.push(match evaluate(*metric, &running, 0) {
@@ -127,9 +126,9 @@ pub fn series(rows: &[MonthRow], p: &Period, hide: bool) -> Series {
             });
         }
         for (k, c, d, _, n) in own.into_iter().flatten() {
-            running.add(*k, c, d, Bucket::In, -*n);
+            running.add(*k, *c, *d, Bucket::In, -*n);
             if history.contains(k) {
-                running.add(*k, c, d, Bucket::Before, *n);
+                running.add(*k, *c, *d, Bucket::Before, *n);
             }
         }
     }

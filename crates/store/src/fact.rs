@@ -6,7 +6,7 @@
 
 use jiff::civil::Date;
 use uuid::Uuid;
-use vink_domain::fact::{Answer, Fact, FactKind};
+use vink_domain::fact::{Answer, Code, Fact, FactKind};
 use vink_domain::key_figures::{Bucket, Distinct, Sums, history_kinds};
 use vink_domain::metrics::Period;
 use vink_domain::series::{MonthBucket, MonthRow};
@@ -262,10 +262,9 @@ fn kind_of(kind: &str) -> Result<FactKind> {
     FactKind::parse(kind).ok_or_else(|| StoreError::Corrupt(format!("unknown fact kind {kind}")))
 }
 
-/// A row's code or detail as the catalogue holds it.
-fn code_of(code: &str) -> Result<&'static str> {
-    vink_domain::fact::catalogue_code(code)
-        .ok_or_else(|| StoreError::Corrupt(format!("unknown fact code {code}")))
+/// A row's code or detail as the catalogue numbers it.
+fn code_of(code: &str) -> Result<Code> {
+    Code::of(code).ok_or_else(|| StoreError::Corrupt(format!("unknown fact code {code}")))
 }
 
 /// The summed facts of a period, in one statement.
@@ -281,7 +280,13 @@ pub async fn sums(tx: &mut Tx, from: Date, to: Date) -> Result<Sums> {
             RowBucket::Tag(Tag::Before) => Bucket::Before,
             _ => Bucket::In,
         };
-        s.add(kind_of(r.kind)?, r.code, r.detail, bucket, r.n);
+        s.add(
+            kind_of(r.kind)?,
+            code_of(r.code)?,
+            code_of(r.detail)?,
+            bucket,
+            r.n,
+        );
         Ok(())
     })
     .await?;

@@ -50,8 +50,8 @@ pub const LATE: &str = "late";
 pub struct Fact {
     kind: FactKind,
     day: Date,
-    code: &'static str,
-    detail: &'static str,
+    code: Code,
+    detail: Code,
     n: i64,
 }
 
@@ -64,27 +64,26 @@ impl Fact {
     }
     /// The first glossary code (decision, course kind, follow-up kind), or "".
     pub fn code(&self) -> &'static str {
-        self.code
+        self.code.as_str()
     }
     /// The second glossary code (on time, completed, the answer), or "".
     pub fn detail(&self) -> &'static str {
-        self.detail
+        self.detail.as_str()
     }
     /// How many; 1 for an event.
     pub fn n(&self) -> i64 {
         self.n
     }
-    /// [`Fact::code`] as a catalogue code (every constructor's code is one:
-    /// a test holds it).
+    /// [`Fact::code`] as the catalogue numbers it.
     pub fn code_key(&self) -> Code {
-        Code::of(self.code).unwrap_or(Code::NONE)
+        self.code
     }
-    /// [`Fact::detail`] as a catalogue code.
+    /// [`Fact::detail`] as the catalogue numbers it.
     pub fn detail_key(&self) -> Code {
-        Code::of(self.detail).unwrap_or(Code::NONE)
+        self.detail
     }
 
-    fn one(kind: FactKind, day: Date, code: &'static str, detail: &'static str) -> Fact {
+    fn one(kind: FactKind, day: Date, code: Code, detail: Code) -> Fact {
         Fact {
             kind,
             day,
@@ -95,55 +94,65 @@ impl Fact {
     }
 
     pub fn concern_received(received_on: Date) -> Fact {
-        Fact::one(FactKind::ConcernReceived, received_on, "", "")
+        Fact::one(
+            FactKind::ConcernReceived,
+            received_on,
+            Code::NONE,
+            Code::NONE,
+        )
     }
 
     pub fn concern_decided(received_on: Date, decision: Decision, on_time: bool) -> Fact {
-        let detail = if on_time { ON_TIME } else { LATE };
+        let detail = if on_time { Code::ON_TIME } else { Code::LATE };
         Fact::one(
             FactKind::ConcernDecided,
             received_on,
-            decision.code(),
+            decision.into(),
             detail,
         )
     }
 
     pub fn course_started(kind: CourseKind, started_on: Date) -> Fact {
-        Fact::one(FactKind::CourseStarted, started_on, kind.code(), "")
+        Fact::one(FactKind::CourseStarted, started_on, kind.into(), Code::NONE)
     }
 
     /// `completed`: true for completed, false for discontinued. Only a course
     /// that started has an end fact (a planned course that is dropped never ran).
     pub fn course_ended(kind: CourseKind, ended_on: Date, completed: bool) -> Fact {
         let detail = if completed {
-            "completed"
+            Code::COMPLETED
         } else {
-            "discontinued"
+            Code::DISCONTINUED
         };
-        Fact::one(FactKind::CourseEnded, ended_on, kind.code(), detail)
+        Fact::one(FactKind::CourseEnded, ended_on, kind.into(), detail)
     }
 
     pub fn activity_held(kind: ActivityKind, held_on: Date) -> Fact {
-        Fact::one(FactKind::ActivityHeld, held_on, kind.code(), "")
+        Fact::one(FactKind::ActivityHeld, held_on, kind.into(), Code::NONE)
     }
 
     pub fn participants(kind: ActivityKind, group: TargetGroup, held_on: Date, n: i64) -> Fact {
         Fact {
             kind: FactKind::Participants,
             day: held_on,
-            code: kind.code(),
-            detail: group.code(),
+            code: kind.into(),
+            detail: group.into(),
             n,
         }
     }
 
     pub fn forum_joined(from: Date) -> Fact {
-        Fact::one(FactKind::ForumJoined, from, "", "")
+        Fact::one(FactKind::ForumJoined, from, Code::NONE, Code::NONE)
     }
 
     /// `first_day_outside`: the day after the membership's last day.
     pub fn forum_left(first_day_outside: Date) -> Fact {
-        Fact::one(FactKind::ForumLeft, first_day_outside, "", "")
+        Fact::one(
+            FactKind::ForumLeft,
+            first_day_outside,
+            Code::NONE,
+            Code::NONE,
+        )
     }
 
     /// The same fact taken back: what a correction appends (facts are never
@@ -160,8 +169,8 @@ impl Fact {
         Fact::one(
             FactKind::FollowUpAnswered,
             course_ended_on,
-            kind.code(),
-            answer.code(),
+            kind.into(),
+            answer.into(),
         )
     }
 }
@@ -285,11 +294,11 @@ pub enum Answer {
     Occupation(crate::course::Occupation),
 }
 
-impl Answer {
-    fn code(self) -> &'static str {
-        match self {
-            Answer::Risk(r) => r.code(),
-            Answer::Occupation(o) => o.code(),
+impl From<Answer> for Code {
+    fn from(a: Answer) -> Code {
+        match a {
+            Answer::Risk(r) => r.into(),
+            Answer::Occupation(o) => o.into(),
         }
     }
 }

@@ -7,6 +7,8 @@
 
 use jiff::civil::Date;
 
+pub mod daily;
+
 use crate::activity::{ActivityKind, TargetGroup};
 use crate::course::{CourseKind, FollowUpKind};
 use crate::triage::Decision;

@@ -51,12 +51,17 @@ pub enum Db {
     },
 }
 
-/// Keys the store itself needs, all from outside the database: the audit
-/// chain's HMAC key. Without it no audit row can be written (every write
-/// is refused), so a server cannot run unkeyed by mistake.
+/// What a database handle and each of its transactions share from outside
+/// the database: the keys the store needs (the audit chain's HMAC key:
+/// without it no audit row can be written, every write is refused, so a
+/// server cannot run unkeyed by mistake; the field keys), and the mirror
+/// of the folded facts, which belongs to this database and no other (so a
+/// transaction reaches it, never a caller's choice of handle).
 #[derive(Default)]
 pub struct Keys {
     audit: std::sync::RwLock<Option<AuditKey>>,
+    /// The folded facts in memory (see [`crate::fact::mirror`]).
+    pub(crate) facts: crate::fact::Mirror,
     fields: std::sync::RwLock<Option<Arc<crate::sealed::FieldKeys>>>,
     /// Reads the field keys again (from the keys file), for a key id this
     /// process does not know yet: a rotation under way.
@@ -774,6 +779,16 @@ impl Tx {
             Tx::Sqlite(SqliteTx::Write(l)) => l.keys(),
             Tx::Sqlite(SqliteTx::Read(t)) => &t.keys,
             Tx::Pg(t) => &t.keys,
+        }
+    }
+
+    /// What this transaction's handle shares, owned: to use beside the
+    /// transaction (the mirror of its folded facts reads through it).
+    pub(crate) fn shared(&self) -> Arc<Keys> {
+        match self {
+            Tx::Sqlite(SqliteTx::Write(l)) => l.keys_owned(),
+            Tx::Sqlite(SqliteTx::Read(t)) => t.keys.clone(),
+            Tx::Pg(t) => t.keys.clone(),
         }
     }
 }

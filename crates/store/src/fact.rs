@@ -1,8 +1,9 @@
 //! The fact table every key figure is counted from (see `domain::fact`).
 //! Rows are only ever appended (a plain insert: no shared row, so intake
 //! queues on nothing, and the only B-tree it writes on SQLite is the table's
-//! own); a period's sums are one statement over the monthly and daily
-//! rollups the folding job keeps, plus the few facts not folded yet.
+//! own). The folding job sums them by day into `fact_days`; a period's sums
+//! come from that rollup mirrored in memory (`mirror`) and, for what the
+//! mirror does not hold yet, from one statement (`period`).
 
 use jiff::civil::Date;
 use uuid::Uuid;
@@ -13,10 +14,13 @@ use vink_domain::series::{MonthBucket, MonthRow};
 
 use crate::sql::{Bind, Conditions, bind_all};
 
+pub mod mirror;
 mod period;
 use crate::{Authorized, Backend, Result, StoreError, Tx, on};
-use period::{RowBucket, Tag, month_run, unfolded};
-pub(crate) use period::{period_sql, report_sql};
+pub use mirror::Mirror;
+use period::{RowBucket, Tag, unfolded};
+pub(crate) use period::{period_stretches, report_stretches, sql as period_statement};
+use vink_domain::fact::daily::Key;
 
 /// Appends facts in the use case's transaction: they commit with the event
 /// they count, or not at all.
@@ -48,9 +52,8 @@ const FOLD_BATCH: i64 = 20_000;
 
 type FactRow = (String, String, String, String, i64);
 
-/// Counts facts not folded yet into `fact_years`, `fact_months` and
-/// `fact_days` and moves the watermark, in one transaction; answers how
-/// many. Readers add the
+/// Counts facts not folded yet into `fact_days` and moves the watermark,
+/// in one transaction; answers how many. Readers add the
 /// facts above the watermark themselves, so the sums are always exact.
 /// Run by the `fact_fold` job and after start-up's backfill.
 ///
@@ -145,22 +148,10 @@ pub async fn fold(db: &crate::Db) -> Result<u64> {
                 (rows, n, n as i64 >= FOLD_BATCH)
             }
         };
-        let mut years: Rollup = Rollup::new();
-        let mut months: Rollup = Rollup::new();
         let mut days: Rollup = Rollup::new();
         for (kind, code, detail, day, n) in rows {
-            let year = day.get(..4).unwrap_or(&day).to_string();
-            let month = day.get(..7).unwrap_or(&day).to_string();
-            *years
-                .entry((kind.clone(), code.clone(), detail.clone(), year))
-                .or_default() += n;
-            *months
-                .entry((kind.clone(), code.clone(), detail.clone(), month))
-                .or_default() += n;
             *days.entry((kind, code, detail, day)).or_default() += n;
         }
-        add(&mut tx, "fact_years", "year", years).await?;
-        add(&mut tx, "fact_months", "month", months).await?;
         add(&mut tx, "fact_days", "day", days).await?;
         tx.commit().await?;
         total += n;
@@ -170,10 +161,10 @@ pub async fn fold(db: &crate::Db) -> Result<u64> {
     }
 }
 
-/// Sums by (kind, code, detail, month or day).
+/// Sums by (kind, code, detail, day).
 type Rollup = std::collections::BTreeMap<(String, String, String, String), i64>;
 
-/// Adds sums to a rollup table (`when` is its month or day column).
+/// Adds sums to a rollup table (`when` is its day column).
 async fn add(tx: &mut Tx, table: &str, when: &str, sums: Rollup) -> Result<()> {
     for chunk in sums.into_iter().collect::<Vec<_>>().chunks(200) {
         let mut w = Conditions::default();
@@ -254,7 +245,7 @@ async fn each_sum(
     Ok(())
 }
 
-fn row_bucket(bucket: &str) -> Result<RowBucket<'_>> {
+fn row_bucket(bucket: &str) -> Result<RowBucket> {
     RowBucket::parse(bucket).ok_or_else(|| StoreError::Corrupt(format!("bucket {bucket}")))
 }
 
@@ -267,30 +258,80 @@ fn code_of(code: &str) -> Result<Code> {
     Code::of(code).ok_or_else(|| StoreError::Corrupt(format!("unknown fact code {code}")))
 }
 
-/// The summed facts of a period, in one statement.
+/// The summed facts of a period: the folded ones from the mirror, the rest
+/// (and the institutions) in one statement.
 pub async fn sums(tx: &mut Tx, from: Date, to: Date) -> Result<Sums> {
-    let sql = period_sql(tx.backend(), from, to);
     let mut s = Sums::default();
-    each_sum(tx, sql, |r| {
-        if r.kind.is_empty() {
-            s.set_distinct(Distinct::CapacityBuildingInstitutions, r.n);
-            return Ok(());
-        }
-        let bucket = match row_bucket(r.bucket)? {
+    let add = |s: &mut Sums, k: FactKind, code: Code, detail: Code, bucket: RowBucket, n: i64| {
+        let bucket = match bucket {
             RowBucket::Tag(Tag::Before) => Bucket::Before,
             _ => Bucket::In,
         };
-        s.add(
-            kind_of(r.kind)?,
-            code_of(r.code)?,
-            code_of(r.detail)?,
-            bucket,
-            r.n,
-        );
-        Ok(())
+        s.add(k, code, detail, bucket, n);
+    };
+    let stretches = period::period_stretches(from, to);
+    read(tx, &stretches, |r| match r {
+        Read::Institutions(_, n) => s.set_distinct(Distinct::CapacityBuildingInstitutions, n),
+        Read::Sum((k, code, detail), bucket, n) => add(&mut s, k, code, detail, bucket, n),
     })
     .await?;
     Ok(s)
+}
+
+/// A row of a period's sums, from the statement or the mirror.
+enum Read {
+    /// Institutions in capacity building on the stretch's days.
+    Institutions(RowBucket, i64),
+    /// A key's sum for a bucket.
+    Sum(Key, RowBucket, i64),
+}
+
+/// Reads the stretches' sums: the folded facts from the mirror (loaded at
+/// the first read), what the mirror does not hold from the statement; then
+/// catches the mirror up if the statement saw the database folded past it.
+async fn read(
+    tx: &mut Tx,
+    stretches: &[period::Stretch],
+    mut each: impl FnMut(Read),
+) -> Result<()> {
+    let shared = tx.shared();
+    let mirror = &shared.facts;
+    let folded = mirror.get(tx).await?;
+    let sql = period::sql(tx.backend(), stretches, folded.to);
+    let mut seen = None;
+    each_sum(tx, sql, |r| {
+        let bucket = row_bucket(r.bucket)?;
+        if bucket == RowBucket::Tag(Tag::Folded) {
+            seen = Some(r.n);
+        } else if r.kind.is_empty() {
+            each(Read::Institutions(bucket, r.n));
+        } else {
+            let key = (kind_of(r.kind)?, code_of(r.code)?, code_of(r.detail)?);
+            each(Read::Sum(key, bucket, r.n));
+        }
+        Ok(())
+    })
+    .await?;
+    period::folded(stretches, &folded.sums, |key, bucket, n| {
+        each(Read::Sum(key, bucket, n));
+    });
+    if let Some(seen) = seen {
+        mirror.catch_up(tx, Some(seen)).await?;
+    }
+    Ok(())
+}
+
+/// Loads this database's mirror of the folded facts if it has none, else
+/// brings it up to the database's watermark: run by the fold job after each
+/// pass, so a server's reports find it current (and its first report does
+/// not load it). Answers how many key-days it holds.
+pub async fn mirror(db: &crate::Db) -> Result<usize> {
+    let mut tx = db.begin_read().await?;
+    let shared = tx.shared();
+    let loaded = shared.facts.get(&mut tx).await?;
+    shared.facts.catch_up(&mut tx, None).await?;
+    tx.commit().await?;
+    Ok(loaded.sums.len())
 }
 
 /// What the key-figure report needs of the facts.
@@ -304,29 +345,28 @@ pub struct ReportSums {
 }
 
 /// The sums of a period, of the period of equal length before it and of
-/// the period's months, in one statement that reads each rollup row once:
-/// what ran before the previous period counts for both, and the previous
-/// period's own history rows count as "before" for this one.
+/// the period's months: what ran before the previous period counts for
+/// both, and the previous period's own history rows count as "before" for
+/// this one.
 pub async fn report(tx: &mut Tx, period: &Period) -> Result<ReportSums> {
     let previous = period.previous();
-    let sql = report_sql(tx.backend(), period, previous.as_ref());
+    let stretches = period::report_stretches(period, previous.as_ref());
     let history = history_kinds();
     let (mut current, mut before) = (Sums::default(), Sums::default());
     let mut monthly = Vec::new();
-    each_sum(tx, sql, |r| {
-        let bucket = row_bucket(r.bucket)?;
-        let n = r.n;
-        if r.kind.is_empty() {
-            let s = if bucket == RowBucket::Tag(Tag::Previous) {
-                &mut before
-            } else {
-                &mut current
-            };
-            s.set_distinct(Distinct::CapacityBuildingInstitutions, n);
-            return Ok(());
-        }
-        let k = kind_of(r.kind)?;
-        let (code, detail) = (code_of(r.code)?, code_of(r.detail)?);
+    read(tx, &stretches, |r| {
+        let (k, code, detail, bucket, n) = match r {
+            Read::Institutions(bucket, n) => {
+                let s = if bucket == RowBucket::Tag(Tag::Previous) {
+                    &mut before
+                } else {
+                    &mut current
+                };
+                s.set_distinct(Distinct::CapacityBuildingInstitutions, n);
+                return;
+            }
+            Read::Sum((k, code, detail), bucket, n) => (k, code, detail, bucket, n),
+        };
         match bucket {
             RowBucket::Tag(Tag::Before) => {
                 before.add(k, code, detail, Bucket::Before, n);
@@ -340,21 +380,14 @@ pub async fn report(tx: &mut Tx, period: &Period) -> Result<ReportSums> {
                     monthly.push((k, code, detail, MonthBucket::Before, n));
                 }
             }
-            RowBucket::Tag(Tag::Current) => current.add(k, code, detail, Bucket::In, n),
+            RowBucket::Tag(Tag::Current | Tag::Folded) => {
+                current.add(k, code, detail, Bucket::In, n);
+            }
             RowBucket::Month(y, m) => {
                 current.add(k, code, detail, Bucket::In, n);
                 monthly.push((k, code, detail, MonthBucket::Month(y, m), n));
             }
-            RowBucket::Months(run) => {
-                current.add(k, code, detail, Bucket::In, n);
-                for one in month_run(run) {
-                    let (y, m, n) =
-                        one.ok_or_else(|| StoreError::Corrupt(format!("months {run}")))?;
-                    monthly.push((k, code, detail, MonthBucket::Month(y, m), n));
-                }
-            }
         }
-        Ok(())
     })
     .await?;
     Ok(ReportSums {

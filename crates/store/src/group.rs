@@ -403,6 +403,11 @@ impl Lease {
         &self.guard.keys
     }
 
+    /// The same, owned.
+    pub(crate) fn keys_owned(&self) -> Arc<crate::db::Keys> {
+        self.guard.keys.clone()
+    }
+
     /// A hot row's value in this batch, if read or changed already.
     pub(crate) fn hot(&self, key: &Hot) -> Option<HotValue> {
         self.guard.hot.values.get(key).cloned()

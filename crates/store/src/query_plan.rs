@@ -507,22 +507,35 @@ pub fn list_queries(i: &PlanInputs) -> Vec<NamedQuery> {
             .unwrap_or_default()
     };
     let (from, to) = (day(i.now - 400 * 24 * h), day(i.now));
+    // What the mirror of the folded facts does not hold (its watermark a
+    // parameter: a generic plan), and its catch-up.
+    let report = out.len();
     named(
         &mut out,
         "key-figure sums".into(),
-        Some(crate::fact::period_sql(i.backend, from, to)),
+        Some(crate::fact::period_statement(
+            i.backend,
+            &crate::fact::period_stretches(from, to),
+            0,
+        )),
     );
     let period = vink_domain::metrics::Period { from, to };
     named(
         &mut out,
         "key-figure report".into(),
-        Some(crate::fact::report_sql(
+        Some(crate::fact::period_statement(
             i.backend,
-            &period,
-            period.previous().as_ref(),
+            &crate::fact::report_stretches(&period, period.previous().as_ref()),
+            0,
         )),
     );
-    let report = out.len() - 1;
+    let mut w = Conditions::default();
+    w.param(Bind::I64(0));
+    named(
+        &mut out,
+        "key-figure mirror catch-up".into(),
+        Some((crate::fact::mirror::catch_up_sql(i.backend), w)),
+    );
     mark_generic(&mut out[report..]);
     // The retention job's next batch (cutoff a year back, 100 at a time).
     let mut w = Conditions::default();

@@ -385,8 +385,8 @@ async fn figures_from_facts_equal_a_recount_from_the_case_tables() {
             decide(&t, id, decisions[rng.below(4) as usize]).await;
         }
     }
-    // Some facts folded into the monthly sums, the rest not yet: the
-    // figures must be the same either way.
+    // Some facts folded (the report's mirror of the daily rollup loads
+    // them), the rest not yet: the figures must be the same either way.
     vink_store::fact::fold(&t.app.db).await.unwrap();
     for _ in 0..10 {
         let start = jiff::civil::date(2026, 1, 1)
@@ -481,8 +481,10 @@ async fn figures_from_facts_equal_a_recount_from_the_case_tables() {
         }
     }
     // Periods of every length, over and around the history: first with
-    // the later facts not folded yet, then with everything in the rollups
-    // (years less their months, months less their days).
+    // the later facts not folded yet (read above the mirror's watermark),
+    // then with everything folded: the first report after the fold still
+    // reads them above its old watermark and catches the mirror up, the
+    // others sum them from the mirror.
     for folded in [false, true] {
         if folded {
             vink_store::fact::fold(&t.app.db).await.unwrap();

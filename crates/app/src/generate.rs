@@ -882,6 +882,7 @@ pub async fn plan_inputs(
         record: rows.first().and_then(|r| r.record_id).unwrap_or(actor),
         actor,
         backend: tx.backend(),
+        fact_watermark: vink_store::fact::watermark(tx).await?,
     })
 }
 

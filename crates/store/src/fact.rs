@@ -334,6 +334,15 @@ pub async fn mirror(db: &crate::Db) -> Result<usize> {
     Ok(loaded.sums.len())
 }
 
+/// The fold's watermark (see [`fold`]).
+pub async fn watermark(tx: &mut Tx) -> Result<i64> {
+    Ok(on!(tx, |c| sqlx::query_scalar(
+        "SELECT folded_to FROM fact_fold WHERE id = 1"
+    )
+    .fetch_one(c)
+    .await?))
+}
+
 /// What the key-figure report needs of the facts.
 #[derive(Debug, Clone)]
 pub struct ReportSums {

@@ -49,6 +49,9 @@ pub struct PlanInputs {
     pub actor: Uuid,
     /// Some queries differ by database (the key figures' unfolded facts).
     pub backend: crate::Backend,
+    /// The facts' fold watermark: a server's mirror of the folded facts is
+    /// at it (or just behind), so its statements read above it.
+    pub fact_watermark: i64,
 }
 
 fn named(out: &mut Vec<NamedQuery>, name: String, q: Option<(String, Conditions)>) {
@@ -516,7 +519,7 @@ pub fn list_queries(i: &PlanInputs) -> Vec<NamedQuery> {
         Some(crate::fact::period_statement(
             i.backend,
             &crate::fact::period_stretches(from, to),
-            0,
+            i.fact_watermark,
         )),
     );
     let period = vink_domain::metrics::Period { from, to };
@@ -526,11 +529,11 @@ pub fn list_queries(i: &PlanInputs) -> Vec<NamedQuery> {
         Some(crate::fact::period_statement(
             i.backend,
             &crate::fact::report_stretches(&period, period.previous().as_ref()),
-            0,
+            i.fact_watermark,
         )),
     );
     let mut w = Conditions::default();
-    w.param(Bind::I64(0));
+    w.param(Bind::I64(i.fact_watermark));
     named(
         &mut out,
         "key-figure mirror catch-up".into(),

@@ -262,17 +262,16 @@ fn code_of(code: &str) -> Result<Code> {
 /// (and the institutions) in one statement.
 pub async fn sums(tx: &mut Tx, from: Date, to: Date) -> Result<Sums> {
     let mut s = Sums::default();
-    let add = |s: &mut Sums, k: FactKind, code: Code, detail: Code, bucket: RowBucket, n: i64| {
-        let bucket = match bucket {
-            RowBucket::Tag(Tag::Before) => Bucket::Before,
-            _ => Bucket::In,
-        };
-        s.add(k, code, detail, bucket, n);
-    };
     let stretches = period::period_stretches(from, to);
     read(tx, &stretches, |r| match r {
         Read::Institutions(_, n) => s.set_distinct(Distinct::CapacityBuildingInstitutions, n),
-        Read::Sum((k, code, detail), bucket, n) => add(&mut s, k, code, detail, bucket, n),
+        Read::Sum((k, code, detail), bucket, n) => {
+            let bucket = match bucket {
+                RowBucket::Tag(Tag::Before) => Bucket::Before,
+                _ => Bucket::In,
+            };
+            s.add(k, code, detail, bucket, n);
+        }
     })
     .await?;
     Ok(s)

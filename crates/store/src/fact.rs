@@ -14,10 +14,10 @@ use vink_domain::series::{MonthBucket, MonthRow};
 
 use crate::sql::{Bind, Conditions, bind_all};
 
-pub mod mirror;
+pub(crate) mod mirror;
 mod period;
 use crate::{Authorized, Backend, Result, StoreError, Tx, on};
-pub use mirror::Mirror;
+pub(crate) use mirror::Mirror;
 use period::{RowBucket, Tag, unfolded};
 pub(crate) use period::{period_stretches, report_stretches, sql as period_statement};
 use vink_domain::fact::daily::Key;

@@ -107,7 +107,7 @@ pub async fn run_pass(app: &App, job: Job) -> crate::Result<()> {
         }
         Job::FactFold => {
             vink_store::fact::fold(&app.db).await?;
-            vink_store::fact::mirror(&app.db).await?;
+            vink_store::fact::refresh_mirror(&app.db).await?;
         }
         Job::AuditCheckpoint => {
             crate::checkpoint::take(app, false).await?;

@@ -39,12 +39,12 @@ pub enum Db {
         write: Writer,
         read: SqlitePool,
         stats: Arc<TxStats>,
-        keys: Arc<Keys>,
+        keys: Arc<Shared>,
     },
     Pg {
         pool: PgPool,
         stats: Arc<TxStats>,
-        keys: Arc<Keys>,
+        keys: Arc<Shared>,
         /// One settling of the audit chain at a time in this process (see
         /// [`crate::audit::settle`]).
         settler: Arc<crate::audit::Settler>,
@@ -58,7 +58,7 @@ pub enum Db {
 /// of the folded facts, which belongs to this database and no other (so a
 /// transaction reaches it, never a caller's choice of handle).
 #[derive(Default)]
-pub struct Keys {
+pub struct Shared {
     audit: std::sync::RwLock<Option<AuditKey>>,
     /// The folded facts in memory (see [`crate::fact::mirror`]).
     pub(crate) facts: crate::fact::Mirror,
@@ -71,13 +71,13 @@ pub struct Keys {
 /// How the field keys are read again.
 pub type FieldReload = Box<dyn Fn() -> Option<crate::sealed::FieldKeys> + Send + Sync>;
 
-impl std::fmt::Debug for Keys {
+impl std::fmt::Debug for Shared {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Keys(…)")
+        f.write_str("Shared(…)")
     }
 }
 
-impl Keys {
+impl Shared {
     pub(crate) fn fields(&self) -> Result<Arc<crate::sealed::FieldKeys>> {
         match self.fields.read() {
             Ok(k) => k.clone().ok_or(StoreError::NoFieldKey),
@@ -159,7 +159,7 @@ pub enum SqliteTx {
 /// pooled connection in autocommit for a read that is one statement.
 pub struct KeyedTx<DB: sqlx::Database> {
     conn: Held<DB>,
-    pub(crate) keys: Arc<Keys>,
+    pub(crate) keys: Arc<Shared>,
     /// Inserts not sent yet (PostgreSQL only; see [`crate::deferred`]).
     pub(crate) queue: crate::deferred::Queue,
 }
@@ -172,7 +172,7 @@ enum Held<DB: sqlx::Database> {
 }
 
 impl<DB: sqlx::Database> KeyedTx<DB> {
-    fn tx(tx: Transaction<'static, DB>, keys: Arc<Keys>) -> Self {
+    fn tx(tx: Transaction<'static, DB>, keys: Arc<Shared>) -> Self {
         KeyedTx {
             conn: Held::Tx(tx),
             keys,
@@ -276,7 +276,7 @@ impl Db {
                 std::fs::create_dir_all(parent)?;
             }
             let stats: Arc<TxStats> = Arc::default();
-            let keys: Arc<Keys> = Arc::default();
+            let keys: Arc<Shared> = Arc::default();
             let write = Writer::connect(&opts, stats.clone(), keys.clone()).await?;
             let read = SqlitePoolOptions::new()
                 .max_connections(4)
@@ -337,7 +337,7 @@ impl Db {
         }
     }
 
-    pub(crate) fn keys(&self) -> &Keys {
+    pub(crate) fn keys(&self) -> &Shared {
         match self {
             Db::Sqlite { keys, .. } | Db::Pg { keys, .. } => keys,
         }
@@ -774,7 +774,7 @@ impl Tx {
     }
 
     /// The store's keys, for sealing and opening encrypted columns.
-    pub(crate) fn keys(&self) -> &Keys {
+    pub(crate) fn keys(&self) -> &Shared {
         match self {
             Tx::Sqlite(SqliteTx::Write(l)) => l.keys(),
             Tx::Sqlite(SqliteTx::Read(t)) => &t.keys,
@@ -784,7 +784,7 @@ impl Tx {
 
     /// What this transaction's handle shares, owned: to use beside the
     /// transaction (the mirror of its folded facts reads through it).
-    pub(crate) fn shared(&self) -> Arc<Keys> {
+    pub(crate) fn shared(&self) -> Arc<Shared> {
         match self {
             Tx::Sqlite(SqliteTx::Write(l)) => l.keys_owned(),
             Tx::Sqlite(SqliteTx::Read(t)) => t.keys.clone(),

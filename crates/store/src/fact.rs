@@ -324,7 +324,7 @@ async fn read(
 /// brings it up to the database's watermark: run by the fold job after each
 /// pass, so a server's reports find it current (and its first report does
 /// not load it). Answers how many key-days it holds.
-pub async fn mirror(db: &crate::Db) -> Result<usize> {
+pub async fn refresh_mirror(db: &crate::Db) -> Result<usize> {
     let mut tx = db.begin_read().await?;
     let shared = tx.shared();
     let loaded = shared.facts.get(&mut tx).await?;

@@ -104,7 +104,7 @@ pub(crate) struct State {
     /// for its commit.
     acks: Vec<Ack>,
     stats: Arc<TxStats>,
-    keys: Arc<crate::db::Keys>,
+    keys: Arc<crate::db::Shared>,
     /// `PRAGMA data_version` when the last batch began. It changes only when
     /// another connection (another process: the CLI, a second server) has
     /// committed, so while it stays the same the hot rows' values this
@@ -265,7 +265,7 @@ impl Writer {
     pub(crate) async fn connect(
         opts: &SqliteConnectOptions,
         stats: Arc<TxStats>,
-        keys: Arc<crate::db::Keys>,
+        keys: Arc<crate::db::Shared>,
     ) -> Result<Writer> {
         let conn = opts.connect().await?;
         Ok(Writer {
@@ -399,12 +399,12 @@ impl Lease {
     }
 
     /// The store's keys.
-    pub(crate) fn keys(&self) -> &crate::db::Keys {
+    pub(crate) fn keys(&self) -> &crate::db::Shared {
         &self.guard.keys
     }
 
     /// The same, owned.
-    pub(crate) fn keys_owned(&self) -> Arc<crate::db::Keys> {
+    pub(crate) fn keys_owned(&self) -> Arc<crate::db::Shared> {
         self.guard.keys.clone()
     }
 

@@ -169,7 +169,7 @@ async fn sums_stay_exact_while_facts_are_appended_folded_and_mirrored() {
             others.spawn(async move {
                 while !done.load(Ordering::SeqCst) {
                     fact::fold(&db).await.unwrap();
-                    fact::mirror(&db).await.unwrap();
+                    fact::refresh_mirror(&db).await.unwrap();
                     tokio::time::sleep(std::time::Duration::from_millis(3)).await;
                 }
             });
@@ -207,7 +207,7 @@ async fn sums_stay_exact_while_facts_are_appended_folded_and_mirrored() {
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
         assert_eq!(folded_on(db, day).await, all, "{}", t.name);
-        fact::mirror(db).await.unwrap();
+        fact::refresh_mirror(db).await.unwrap();
         assert_eq!(received(db, day).await, Some(all), "{}", t.name);
         t.finish().await;
     }

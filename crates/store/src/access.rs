@@ -30,9 +30,9 @@ pub struct Authorized {
 enum Mode {
     /// The audit row goes into the same transaction as the work.
     Write,
-    /// A read: on SQLite's reader connection the row is appended afterwards in
-    /// a short write; on PostgreSQL in the read's own transaction. Either way
-    /// the caller gets the data only once the row is committed.
+    /// A read: the row is appended after the read, alone, grouped with
+    /// other requests' rows ([`Db::append_audit`]). The caller gets the data
+    /// only once the row is committed.
     Read(Db),
 }
 
@@ -114,19 +114,24 @@ impl Authorized {
                 audit::append_all(&mut tx, rows).await?;
                 tx.commit().await
             }
-            // PostgreSQL's audit append takes no lock (a pending row, chained
-            // later), so the read's own transaction carries it: one commit
-            // instead of a second transaction on a second connection.
-            Mode::Read(_) if matches!(tx, Tx::Pg(_)) => {
-                audit::append_all(&mut tx, rows).await?;
-                tx.commit().await
-            }
-            Mode::Read(db) => {
-                tx.commit().await?;
-                let mut w = db.begin().await?;
-                audit::append_all(&mut w, rows).await?;
-                w.commit().await
-            }
+            Mode::Read(db) => match db.lead_audit() {
+                // PostgreSQL, and no other request is writing a row alone:
+                // the read's own transaction carries its rows, one commit.
+                // Rows that come meanwhile queue, flushed when `_turn` ends.
+                Some(_turn) => {
+                    audit::append_all(&mut tx, rows).await?;
+                    tx.commit().await
+                }
+                // The read ends first (a read-only transaction: its commit
+                // writes nothing), then its rows are appended alone, grouped
+                // with other requests' (SQLite: the writer's batch;
+                // PostgreSQL: `audit_group`'s next flush). Either way the
+                // caller sees the data only after its rows are committed.
+                None => {
+                    tx.commit().await?;
+                    db.append_audit(rows).await
+                }
+            },
         }
     }
 }
@@ -154,20 +159,15 @@ pub async fn record_denied(
     reason: &str,
     at: Timestamp,
 ) -> Result<()> {
-    let mut tx = db.begin().await?;
-    audit::append(
-        &mut tx,
-        fields(
-            actor,
-            action,
-            record,
-            Outcome::Denied,
-            Some(reason.to_string()),
-            at,
-        ),
-    )
-    .await?;
-    tx.commit().await
+    db.append_audit(vec![fields(
+        actor,
+        action,
+        record,
+        Outcome::Denied,
+        Some(reason.to_string()),
+        at,
+    )])
+    .await
 }
 
 fn fields(

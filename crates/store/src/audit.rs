@@ -102,11 +102,6 @@ pub(crate) async fn append_all(tx: &mut Tx, rows: Vec<AuditFields>) -> Result<()
     Ok(())
 }
 
-/// Appends one row (a refusal's, a log-in's) in its own short write.
-pub(crate) async fn append(tx: &mut Tx, fields: AuditFields) -> Result<()> {
-    append_all(tx, vec![fields]).await
-}
-
 /// Raw appends for the store's chain tests only, chained at once on both
 /// backends; use cases go through [`crate::Authorized::commit`] and
 /// [`crate::record_denied`].

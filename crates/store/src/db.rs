@@ -48,6 +48,9 @@ pub enum Db {
         /// One settling of the audit chain at a time in this process (see
         /// [`crate::audit::settle`]).
         settler: Arc<crate::audit::Settler>,
+        /// The audit rows that stand alone (a read's, a refusal's), group
+        /// committed (see [`crate::audit_group`]).
+        audit_group: Arc<crate::audit_group::AuditGroup>,
     },
 }
 
@@ -133,8 +136,10 @@ impl TxStats {
         self.reads.load(Ordering::Relaxed)
     }
     /// SQLite: commits of the writer's batches, each holding one or more
-    /// write transactions (one fsync each). PostgreSQL: 0 (its own WAL
-    /// groups the flushes of concurrent commits).
+    /// write transactions (one fsync each). PostgreSQL: flushes of the
+    /// audit rows that stand alone, each holding one or more requests'
+    /// rows (its write transactions are not counted: its own WAL groups the
+    /// flushes of concurrent commits).
     pub fn batches(&self) -> u64 {
         self.batches.load(Ordering::Relaxed)
     }
@@ -316,6 +321,7 @@ impl Db {
                 stats: Arc::default(),
                 keys: Arc::default(),
                 settler: Arc::default(),
+                audit_group: Arc::default(),
             })
         } else {
             Err(StoreError::UnsupportedUrl)
@@ -348,6 +354,45 @@ impl Db {
         match self {
             Db::Sqlite { .. } => None,
             Db::Pg { settler, .. } => Some(settler),
+        }
+    }
+
+    /// Appends audit rows that stand alone (no other work commits with
+    /// them: a read's, after the read; a refusal's) and returns once they
+    /// are committed. SQLite: a write of its own through the writer, whose
+    /// batches group the commits (see [`crate::group`]). PostgreSQL: the
+    /// audit group's next flush.
+    pub(crate) async fn append_audit(
+        &self,
+        rows: Vec<vink_domain::audit::AuditFields>,
+    ) -> Result<()> {
+        match self {
+            Db::Sqlite { .. } => {
+                let mut w = self.begin().await?;
+                crate::audit::append_all(&mut w, rows).await?;
+                w.commit().await
+            }
+            Db::Pg {
+                pool,
+                stats,
+                audit_group,
+                ..
+            } => audit_group.append(pool, stats, rows).await,
+        }
+    }
+
+    /// PostgreSQL: the audit group's turn when it is idle (see
+    /// [`crate::audit_group::AuditGroup::lead`]); `None` on SQLite or while
+    /// a flush is under way.
+    pub(crate) fn lead_audit(&self) -> Option<crate::audit_group::Lead> {
+        match self {
+            Db::Sqlite { .. } => None,
+            Db::Pg {
+                pool,
+                stats,
+                audit_group,
+                ..
+            } => audit_group.lead(pool, stats),
         }
     }
 

@@ -3,6 +3,7 @@
 //! decides who may see what (that is `domain::policy`, applied by `app`).
 
 mod access;
+mod audit_group;
 mod db;
 mod deferred;
 mod group;

@@ -387,3 +387,148 @@ async fn each_settler_finds_its_own_row_chained_when_passes_are_shared() {
         t.finish().await;
     }
 }
+
+/// How many audit rows, chained or still pending, carry `reason`, read on a
+/// connection of its own: what is committed, nothing else.
+async fn rows_with_reason(url: &str, reason: &str) -> i64 {
+    use sqlx::Connection;
+    let (sql, pg) = if url.starts_with("postgres") {
+        (
+            "SELECT (SELECT COUNT(*) FROM audit_log WHERE reason = $1) \
+                  + (SELECT COUNT(*) FROM audit_pending WHERE reason = $1)",
+            true,
+        )
+    } else {
+        ("SELECT COUNT(*) FROM audit_log WHERE reason = $1", false)
+    };
+    if pg {
+        let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+        sqlx::query_scalar(sql)
+            .bind(reason)
+            .fetch_one(&mut c)
+            .await
+            .unwrap()
+    } else {
+        let mut c = sqlx::SqliteConnection::connect(url).await.unwrap();
+        sqlx::query_scalar(sql)
+            .bind(reason)
+            .fetch_one(&mut c)
+            .await
+            .unwrap()
+    }
+}
+
+/// The audit rows that stand alone (a read's, a refusal's) share flushes
+/// under concurrency on both databases, and each request is answered only
+/// once its row is committed: another connection sees it by then.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn standalone_audit_rows_share_flushes_and_each_is_committed_when_answered() {
+    for t in common::backends().await {
+        let db = Arc::new(t.db.clone());
+        let before = db.stats().batches();
+        let mut tasks = tokio::task::JoinSet::new();
+        for i in 0..64 {
+            let (db, url) = (db.clone(), t.url.clone());
+            tasks.spawn(async move {
+                let reason = format!("g{i}");
+                deny(&db, &reason).await;
+                assert_eq!(rows_with_reason(&url, &reason).await, 1);
+            });
+        }
+        while let Some(r) = tasks.join_next().await {
+            r.unwrap();
+        }
+        let flushes = db.stats().batches() - before;
+        assert!(
+            (1..32).contains(&flushes),
+            "64 concurrent rows took {flushes} flushes on {}",
+            t.name
+        );
+        vink_store::audit::settle(&db).await.unwrap();
+        chained_once(&db, 64, &t.name).await;
+        t.finish().await;
+    }
+}
+
+/// A flush that fails fails every request in it (none is told its row is
+/// kept), and the next request is flushed again: a failure leaves no
+/// request waiting for a flusher that is gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_failed_audit_flush_fails_its_requests_and_the_next_one_is_flushed() {
+    use sqlx::Connection;
+    let Some(admin) = std::env::var("VINK_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    else {
+        return;
+    };
+    let t = common::postgres(&admin).await;
+    let db = Arc::new(t.db.clone());
+    let mut c = sqlx::PgConnection::connect(&t.url).await.unwrap();
+    sqlx::query("ALTER TABLE audit_pending RENAME TO audit_pending_away")
+        .execute(&mut c)
+        .await
+        .unwrap();
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..16 {
+        let db = db.clone();
+        tasks.spawn(async move {
+            vink_store::record_denied(
+                &db,
+                &vink_domain::user::Actor::system(),
+                vink_domain::policy::Action::Login,
+                None,
+                &format!("f{i}"),
+                jiff::Timestamp::now(),
+            )
+            .await
+        });
+    }
+    while let Some(r) = tasks.join_next().await {
+        assert!(r.unwrap().is_err(), "a row that could not be written");
+    }
+    sqlx::query("ALTER TABLE audit_pending_away RENAME TO audit_pending")
+        .execute(&mut c)
+        .await
+        .unwrap();
+    let answered = tokio::time::timeout(std::time::Duration::from_secs(10), deny(&db, "after"));
+    answered.await.expect("the next row is flushed");
+    assert_eq!(rows_with_reason(&t.url, "after").await, 1);
+    assert_eq!(rows_with_reason(&t.url, "f0").await, 0);
+    t.finish().await;
+}
+
+/// Racing reads, each with its audit row (on PostgreSQL one takes the
+/// group's turn and writes in its own transaction while the others queue
+/// for a flush): every read is answered only once its row is committed,
+/// and every row is chained exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_reads_each_commit_their_audit_row_before_they_are_answered() {
+    for t in common::backends().await {
+        let db = Arc::new(t.db.clone());
+        let mut tasks = tokio::task::JoinSet::new();
+        for i in 0..48 {
+            let (db, url) = (db.clone(), t.url.clone());
+            tasks.spawn(async move {
+                let grant = vink_domain::policy::authorize(
+                    &vink_domain::user::Actor::system(),
+                    vink_domain::policy::Action::DemoLoad,
+                    &vink_domain::policy::Resource::None,
+                    None,
+                )
+                .unwrap();
+                let tx = db.begin_read().await.unwrap();
+                let read = vink_store::Authorized::read(tx, grant, jiff::Timestamp::now(), &db);
+                let reason = format!("read{i}");
+                read.commit_noting(Some(reason.clone())).await.unwrap();
+                assert_eq!(rows_with_reason(&url, &reason).await, 1);
+            });
+        }
+        while let Some(r) = tasks.join_next().await {
+            r.unwrap();
+        }
+        vink_store::audit::settle(&db).await.unwrap();
+        chained_once(&db, 48, &t.name).await;
+        t.finish().await;
+    }
+}

@@ -130,11 +130,7 @@ impl AuditGroup {
             !std::mem::replace(&mut q.flushing, true)
         };
         if lead {
-            let turn = Turn {
-                group: self.clone(),
-                ended: false,
-            };
-            tokio::spawn(flush_all(turn, pool.clone(), stats.clone()));
+            self.start_flusher(pool, stats);
         }
         match heard.await {
             Ok(result) => result,
@@ -143,6 +139,19 @@ impl AuditGroup {
                 message: "the audit flush ended without an answer".into(),
                 unavailable: true,
             }),
+        }
+    }
+
+    /// Hands the turn (already marked taken) to a flusher task. Outside a
+    /// runtime (never, in a server) the turn fails the queue as it drops, so
+    /// no request waits.
+    fn start_flusher(self: &Arc<Self>, pool: &PgPool, stats: &Arc<TxStats>) {
+        let turn = Turn {
+            group: self.clone(),
+            ended: false,
+        };
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(flush_all(turn, pool.clone(), stats.clone()));
         }
     }
 
@@ -181,15 +190,7 @@ impl Drop for Lead {
             return;
         }
         drop(q);
-        let turn = Turn {
-            group: self.group.clone(),
-            ended: false,
-        };
-        // Outside a runtime (never, in a server) the turn fails the queue
-        // as it drops, so no request waits.
-        if let Ok(rt) = tokio::runtime::Handle::try_current() {
-            rt.spawn(flush_all(turn, self.pool.clone(), self.stats.clone()));
-        }
+        self.group.start_flusher(&self.pool, &self.stats);
     }
 }
 

@@ -510,15 +510,7 @@ async fn racing_reads_each_commit_their_audit_row_before_they_are_answered() {
         for i in 0..48 {
             let (db, url) = (db.clone(), t.url.clone());
             tasks.spawn(async move {
-                let grant = vink_domain::policy::authorize(
-                    &vink_domain::user::Actor::system(),
-                    vink_domain::policy::Action::DemoLoad,
-                    &vink_domain::policy::Resource::None,
-                    None,
-                )
-                .unwrap();
-                let tx = db.begin_read().await.unwrap();
-                let read = vink_store::Authorized::read(tx, grant, jiff::Timestamp::now(), &db);
+                let read = common::auth_read(&db).await;
                 let reason = format!("read{i}");
                 read.commit_noting(Some(reason.clone())).await.unwrap();
                 assert_eq!(rows_with_reason(&url, &reason).await, 1);

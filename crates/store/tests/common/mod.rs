@@ -85,14 +85,24 @@ impl TestDb {
 /// A write transaction with a system grant, for tests that call the store's
 /// personal-data writes directly. Its commit appends one audit row.
 pub async fn auth(db: &Db) -> vink_store::Authorized {
-    let grant = vink_domain::policy::authorize(
+    vink_store::Authorized::write(db.begin().await.unwrap(), grant(), jiff::Timestamp::now())
+}
+
+/// A read transaction with the same grant: its commit appends the read's
+/// audit row after the read.
+pub async fn auth_read(db: &Db) -> vink_store::Authorized {
+    let tx = db.begin_read().await.unwrap();
+    vink_store::Authorized::read(tx, grant(), jiff::Timestamp::now(), db)
+}
+
+fn grant() -> vink_domain::policy::Grant {
+    vink_domain::policy::authorize(
         &vink_domain::user::Actor::system(),
         vink_domain::policy::Action::DemoLoad,
         &vink_domain::policy::Resource::None,
         None,
     )
-    .unwrap();
-    vink_store::Authorized::write(db.begin().await.unwrap(), grant, jiff::Timestamp::now())
+    .unwrap()
 }
 
 /// The audit log read back whole and its chain checked against the head:

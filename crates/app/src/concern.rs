@@ -823,28 +823,30 @@ pub async fn dashboard(app: &App, actor: &Actor) -> Result<Dashboard> {
     let soon_until = micros(now + app.config.due_soon);
     let counts =
         store::triage_counts(&mut tx, concern_scope(actor), micros(now), soon_until).await?;
-    let mut urgent: Vec<ConcernSummary> = Vec::new();
-    for (danger, due) in [
+    let filters: Vec<ConcernFilter> = [
         (true, None),
         (false, Some(DueFilter::Overdue)),
         (false, Some(DueFilter::DueSoon)),
-    ] {
-        let filter = ConcernFilter {
-            danger,
-            channel: None,
-            received_from: None,
-            received_to: None,
-            status: None,
-            due,
-            now: micros(now),
-            soon_until,
-            limit: URGENT_PER_KIND,
-            offset: 0,
-            after: None,
-            before: None,
-            planned_for_values: false,
-        };
-        let listed = store::open_concerns(&mut tx, concern_scope(actor), &filter).await?;
+    ]
+    .into_iter()
+    .map(|(danger, due)| ConcernFilter {
+        danger,
+        channel: None,
+        received_from: None,
+        received_to: None,
+        status: None,
+        due,
+        now: micros(now),
+        soon_until,
+        limit: URGENT_PER_KIND,
+        offset: 0,
+        after: None,
+        before: None,
+        planned_for_values: false,
+    })
+    .collect();
+    let mut urgent: Vec<ConcernSummary> = Vec::new();
+    for listed in store::open_concerns_each(&mut tx, concern_scope(actor), &filters).await? {
         for r in listed {
             if !urgent.iter().any(|u| u.id == r.id) {
                 urgent.push(summary(app, r, now)?);

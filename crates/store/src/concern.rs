@@ -341,6 +341,23 @@ pub struct ConcernListRow {
     pub person_count: i64,
 }
 
+/// A list row's columns ([`ConcernListRow`]), as the statements that read
+/// one name them.
+const LIST_ROW_COLS: &[&str] = &[
+    "id",
+    "case_number",
+    "channel",
+    "received_at",
+    "status",
+    "decision",
+    "immediate_danger",
+    "triage_deadline_at",
+    "paused_at",
+    "decided_at",
+    "first_person",
+    "person_count",
+];
+
 /// The columns of a list row that come from the concern itself.
 const PAGE_COLS: &str = "c.id, c.case_number, c.channel, c.received_at, c.status, c.decision,
     c.immediate_danger, c.triage_deadline_at, c.paused_at, c.decided_at";
@@ -897,19 +914,68 @@ async fn open_rows(
     keyed_rows(tx, &sql, &w, now_ref, false).await
 }
 
-/// The first `f.limit` open concerns in the list's order, with nothing
-/// counted and no decided ones: for a view that shows a few urgent cases and
-/// no totals (the dashboard's immediate danger, overdue and due soon). The
-/// whole list would count every filter's matches first, a statement and a
-/// walk of the matching open concerns each, for numbers no one sees.
-pub async fn open_concerns(
+/// The first `f.limit` open concerns in the list's order for each filter,
+/// with nothing counted and no decided ones, all in one statement
+/// ([`open_each_sql`]): for a view that shows a few urgent cases of each
+/// kind and no totals (the dashboard's immediate danger, overdue and due
+/// soon). The whole list would count every filter's matches first, and a
+/// statement a kind would be a round trip a kind.
+pub async fn open_concerns_each(
     tx: &mut Tx,
     scope: ConcernScope,
-    f: &ConcernFilter,
-) -> Result<Vec<ConcernListRow>> {
-    let take = usize::try_from(f.limit).unwrap_or(0);
-    let rows = open_rows(tx, scope, f, f.now, f.limit).await?;
-    Ok(rows.into_iter().take(take).map(|(_, r)| r).collect())
+    filters: &[ConcernFilter],
+) -> Result<Vec<Vec<ConcernListRow>>> {
+    let mut each: Vec<Vec<ConcernListRow>> = vec![Vec::new(); filters.len()];
+    let Some((sql, w)) = open_each_sql(scope, filters) else {
+        return Ok(each);
+    };
+    let rows: Vec<TaggedRow> = on!(tx, |c| bind_all(
+        sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())),
+        &w.binds
+    )
+    .fetch_all(c)
+    .await?);
+    let mut tagged: Vec<Vec<ConcernListRow>> = vec![Vec::new(); filters.len()];
+    for r in rows {
+        if let Some(list) = usize::try_from(r.part).ok().and_then(|i| tagged.get_mut(i)) {
+            list.push(r.row);
+        }
+    }
+    for ((list, rows), f) in each.iter_mut().zip(tagged).zip(filters) {
+        let take = usize::try_from(f.limit).unwrap_or(0);
+        *list = key_rows(rows, f.now, false)
+            .into_iter()
+            .take(take)
+            .map(|(_, r)| r)
+            .collect();
+    }
+    Ok(each)
+}
+
+/// A row of [`open_each_sql`]: which filter's list it is in.
+#[derive(sqlx::FromRow)]
+struct TaggedRow {
+    part: i64,
+    #[sqlx(flatten)]
+    row: ConcernListRow,
+}
+
+/// Each filter's first open rows ([`open_sql`] under its own `LIMIT`), as
+/// one statement whose rows say which filter they answer (`part`, its
+/// index). `None` when every filter excludes both open streams.
+pub(crate) fn open_each_sql(
+    scope: ConcernScope,
+    filters: &[ConcernFilter],
+) -> Option<(String, Conditions)> {
+    let parts: Vec<(usize, (String, Conditions))> = filters
+        .iter()
+        .enumerate()
+        .filter_map(|(i, f)| open_sql(scope, f, f.now, f.limit).map(|q| (i, q)))
+        .collect();
+    if parts.is_empty() {
+        return None;
+    }
+    Some(crate::sql::tagged_union_all(parts, LIST_ROW_COLS))
 }
 
 /// Runs a page statement and orders its rows by their list key: a decided
@@ -929,6 +995,11 @@ async fn keyed_rows(
     )
     .fetch_all(c)
     .await?);
+    Ok(key_rows(rows, now_ref, decided))
+}
+
+/// Rows with their list keys, in list order (see [`keyed_rows`]).
+fn key_rows(rows: Vec<ConcernListRow>, now_ref: i64, decided: bool) -> Vec<(i64, ConcernListRow)> {
     let mut keyed: Vec<(i64, ConcernListRow)> = rows
         .into_iter()
         .map(|r| {
@@ -945,7 +1016,7 @@ async fn keyed_rows(
     } else {
         keyed.sort_by(|a, b| (a.0, &a.1.case_number).cmp(&(b.0, &b.1.case_number)));
     }
-    Ok(keyed)
+    keyed
 }
 
 /// Where a count of decided concerns stops. The decided history grows
@@ -1017,20 +1088,100 @@ pub(crate) fn stream_counts_sql(
             DecidedCount::Exact,
         );
     }
-    let part = |stream| {
-        stream_count_sql(stream, scope, f).unwrap_or_else(|| {
+    let (parts, how) = stream_count_parts(scope, f);
+    let (sql, w) = crate::sql::scalars(parts);
+    (sql, w, how)
+}
+
+/// The three counts of [`stream_counts_sql`] (running, paused, decided) as
+/// one scalar statement each, to be read beside a page
+/// ([`counted_open_sql`]).
+fn stream_count_parts(
+    scope: ConcernScope,
+    f: &ConcernFilter,
+) -> (Vec<(String, Conditions)>, DecidedCount) {
+    let zero = || {
+        (
+            "SELECT CAST(0 AS BIGINT)".to_string(),
+            Conditions::default(),
+        )
+    };
+    if is_whole_list(scope, f) {
+        let tally = |column: &str| {
             (
-                "SELECT CAST(0 AS BIGINT)".to_string(),
+                format!(
+                    "SELECT CAST(SUM({column}) AS BIGINT) FROM concern_tally \
+                     WHERE id BETWEEN 0 AND 63"
+                ),
                 Conditions::default(),
             )
-        })
+        };
+        return (
+            vec![tally("undecided"), zero(), tally("decided")],
+            DecidedCount::Exact,
+        );
+    }
+    let part = |stream| stream_count_sql(stream, scope, f).unwrap_or_else(zero);
+    (
+        vec![
+            part(Stream::Running),
+            part(Stream::Paused),
+            part(Stream::Decided),
+        ],
+        DecidedCount::Capped,
+    )
+}
+
+/// The first open rows ([`open_sql`]) with the list's three counts beside
+/// each row: the page everyone opens first, and its totals, in one round
+/// trip instead of two. The counts need a row to travel on: when the
+/// statement finds none, they are read on their own.
+pub(crate) fn counted_open_sql(
+    scope: ConcernScope,
+    f: &ConcernFilter,
+    now_ref: i64,
+    limit: i64,
+) -> Option<(String, Conditions, DecidedCount)> {
+    let open = open_sql(scope, f, now_ref, limit)?;
+    let (parts, how) = stream_count_parts(scope, f);
+    let (sql, w) = crate::sql::with_scalars(open, parts, &["n_running", "n_paused", "n_decided"]);
+    Some((sql, w, how))
+}
+
+/// A row of [`counted_open_sql`].
+#[derive(sqlx::FromRow)]
+struct CountedRow {
+    #[sqlx(flatten)]
+    row: ConcernListRow,
+    n_running: i64,
+    n_paused: i64,
+    n_decided: i64,
+}
+
+/// The first `limit` open rows and the list's counts in one statement
+/// ([`counted_open_sql`]), or `None` when it found no open row.
+async fn counted_open_rows(
+    tx: &mut Tx,
+    scope: ConcernScope,
+    f: &ConcernFilter,
+    now_ref: i64,
+    limit: i64,
+) -> Result<Option<(ListCounts, Vec<(i64, ConcernListRow)>)>> {
+    let Some((sql, w, how)) = counted_open_sql(scope, f, now_ref, limit) else {
+        return Ok(None);
     };
-    let (sql, w) = crate::sql::scalars(vec![
-        part(Stream::Running),
-        part(Stream::Paused),
-        part(Stream::Decided),
-    ]);
-    (sql, w, DecidedCount::Capped)
+    let rows: Vec<CountedRow> = on!(tx, |c| bind_all(
+        sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())),
+        &w.binds
+    )
+    .fetch_all(c)
+    .await?);
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    let counts = ListCounts::of(how, first.n_running, first.n_paused, first.n_decided);
+    let rows = rows.into_iter().map(|r| r.row).collect();
+    Ok(Some((counts, key_rows(rows, now_ref, false))))
 }
 
 /// How the decided concerns were counted.
@@ -1042,13 +1193,27 @@ pub(crate) enum DecidedCount {
     Capped,
 }
 
-/// (open, decided, and whether the decided count stopped at the cap: then
-/// it is [`DECIDED_COUNT_CAP`]).
-async fn stream_counts(
-    tx: &mut Tx,
-    scope: ConcernScope,
-    f: &ConcernFilter,
-) -> Result<(i64, i64, bool)> {
+/// A list's counts: the open concerns, the decided ones (at most
+/// [`DECIDED_COUNT_CAP`]), and whether the decided count stopped there.
+#[derive(Debug, Clone, Copy)]
+struct ListCounts {
+    open: i64,
+    decided: i64,
+    capped: bool,
+}
+
+impl ListCounts {
+    fn of(how: DecidedCount, running: i64, paused: i64, decided: i64) -> Self {
+        let capped = how == DecidedCount::Capped && decided > DECIDED_COUNT_CAP;
+        ListCounts {
+            open: running + paused,
+            decided: if capped { DECIDED_COUNT_CAP } else { decided },
+            capped,
+        }
+    }
+}
+
+async fn stream_counts(tx: &mut Tx, scope: ConcernScope, f: &ConcernFilter) -> Result<ListCounts> {
     let (sql, w, how) = stream_counts_sql(scope, f);
     let (running, paused, decided): (i64, i64, i64) = on!(tx, |c| bind_all(
         sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())),
@@ -1056,9 +1221,7 @@ async fn stream_counts(
     )
     .fetch_one(c)
     .await?);
-    let capped = how == DecidedCount::Capped && decided > DECIDED_COUNT_CAP;
-    let decided = if capped { DECIDED_COUNT_CAP } else { decided };
-    Ok((running + paused, decided, capped))
+    Ok(ListCounts::of(how, running, paused, decided))
 }
 
 /// A page of the list and the cursor after its last row, if more may follow.
@@ -1109,7 +1272,22 @@ pub async fn list_concerns(
         f.offset.max(0)
     };
     let want = offset.saturating_add(f.limit);
-    let (open_total, decided_total, total_capped) = stream_counts(tx, scope, f).await?;
+    let in_open = !matches!(f.after, Some(ListCursor::Decided { .. }));
+    // A page that starts in the open streams' heads reads them with the
+    // counts, one statement for both.
+    let (counts, mut first_open) = if f.before.is_none() && in_open && offset == 0 {
+        match counted_open_rows(tx, scope, f, now_ref, want).await? {
+            Some((counts, rows)) => (counts, Some(rows)),
+            None => (stream_counts(tx, scope, f).await?, None),
+        }
+    } else {
+        (stream_counts(tx, scope, f).await?, None)
+    };
+    let ListCounts {
+        open: open_total,
+        decided: decided_total,
+        capped: total_capped,
+    } = counts;
     if let Some(before) = &f.before {
         let (rows, prev) = rows_before(tx, scope, f, before, now_ref).await?;
         let next = rows.last().map(|(p, k, r)| cursor_at(*p, *k, r, now_ref));
@@ -1122,12 +1300,14 @@ pub async fn list_concerns(
         });
     }
     let mut rows: Vec<(u8, i64, ConcernListRow)> = Vec::new();
-    let in_open = !matches!(f.after, Some(ListCursor::Decided { .. }));
     if in_open && offset < open_total && offset > 0 {
         let open = open_page_by_offset(tx, scope, f, now_ref, offset).await?;
         rows.extend(open.into_iter().map(|(k, r)| (0, k, r)));
     } else if in_open && offset < open_total {
-        let open = open_rows(tx, scope, f, now_ref, want).await?;
+        let open = match first_open.take() {
+            Some(open) => open,
+            None => open_rows(tx, scope, f, now_ref, want).await?,
+        };
         rows.extend(
             open.into_iter()
                 .skip(usize::try_from(offset).unwrap_or(usize::MAX))

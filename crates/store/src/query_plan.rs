@@ -202,6 +202,14 @@ pub fn list_queries(i: &PlanInputs) -> Vec<NamedQuery> {
                 format!("concern list open ({sname}, {fname})"),
                 crate::concern::open_sql(scope, f, i.now, 26),
             );
+            if f.before.is_none() {
+                named(
+                    &mut out,
+                    format!("concern list open and counts ({sname}, {fname})"),
+                    crate::concern::counted_open_sql(scope, f, i.now, 26)
+                        .map(|(sql, w, _)| (sql, w)),
+                );
+            }
             for (stream_name, stream) in [
                 ("running", Stream::Running),
                 ("paused", Stream::Paused),
@@ -236,6 +244,21 @@ pub fn list_queries(i: &PlanInputs) -> Vec<NamedQuery> {
                 i.now,
                 i.now + 12 * h,
             )),
+        );
+        named(
+            &mut out,
+            format!("dashboard urgent ({sname})"),
+            crate::concern::open_each_sql(
+                scope,
+                &[
+                    ConcernFilter {
+                        danger: true,
+                        ..filter(i.now, None, None, None)
+                    },
+                    filter(i.now, None, Some(DueFilter::Overdue), None),
+                    filter(i.now, None, Some(DueFilter::DueSoon), None),
+                ],
+            ),
         );
         mark_generic(&mut out[concern_queries..]);
         for (fname, f) in [
@@ -709,7 +732,7 @@ fn scans_bounded_subquery(query: &str, l: &str) -> bool {
 /// rows, each already limited in index order, sorted together by list key.
 /// A sort of at most twice the page, never of a stream.
 fn merges_open_heads(query: &str) -> bool {
-    query.starts_with("concern list open ")
+    query.starts_with("concern list open ") || query.starts_with("dashboard urgent ")
 }
 
 /// Whether the sort at `plan[i]` is the open page's merge of bounded rows:

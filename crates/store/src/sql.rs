@@ -41,6 +41,33 @@ pub(crate) fn scalars(parts: Vec<(String, Conditions)>) -> (String, Conditions) 
     (format!("SELECT {}", selects.join(", ")), all)
 }
 
+/// A row statement with scalar queries beside each of its rows, `SELECT
+/// page.*, (q1) AS name1, … FROM (rows) page`, the parameters renumbered:
+/// a page and its counts in one round trip. The scalars name no column of
+/// the rows, so both databases evaluate each once per statement (an
+/// `InitPlan` on PostgreSQL, a `ONCE` subquery on SQLite), not per row; a
+/// statement that finds no row answers no scalars either.
+pub(crate) fn with_scalars(
+    rows: (String, Conditions),
+    scalars: Vec<(String, Conditions)>,
+    names: &[&str],
+) -> (String, Conditions) {
+    let (sql, mut all) = rows;
+    let mut columns = Vec::with_capacity(scalars.len());
+    for ((scalar, w), name) in scalars.into_iter().zip(names) {
+        let offset = all.binds.len();
+        columns.push(format!(
+            "({}) AS {name}",
+            shift_placeholders(&scalar, offset)
+        ));
+        all.binds.extend(w.binds);
+    }
+    (
+        format!("SELECT page.*, {} FROM ({sql}) page", columns.join(", ")),
+        all,
+    )
+}
+
 /// Several row statements as one, `SELECT * FROM (a) u0 UNION ALL SELECT *
 /// FROM (b) u1 …` (SQLite takes no parenthesised compound members), each
 /// part's placeholders moved past the ones before it. Each part keeps its
@@ -54,6 +81,31 @@ pub(crate) fn union_all(parts: Vec<(String, Conditions)>) -> (String, Conditions
         let i = selects.len();
         selects.push(format!(
             "SELECT * FROM ({}) u{i}",
+            shift_placeholders(&sql, offset)
+        ));
+        all.binds.extend(w.binds);
+    }
+    (selects.join(" UNION ALL "), all)
+}
+
+/// Like [`union_all`], each part's rows marked with the part's tag as the
+/// first column, `part`, then the named `columns` (`SELECT CAST(0 AS
+/// BIGINT) AS part, u0.a, u0.b FROM (q) u0 UNION ALL …`; parts may carry
+/// more columns than are named): several lists read in one round trip and
+/// told apart after.
+pub(crate) fn tagged_union_all(
+    parts: Vec<(usize, (String, Conditions))>,
+    columns: &[&str],
+) -> (String, Conditions) {
+    let mut all = Conditions::default();
+    let mut selects = Vec::with_capacity(parts.len());
+    for (tag, (sql, w)) in parts {
+        let offset = all.binds.len();
+        let i = selects.len();
+        let named: Vec<String> = columns.iter().map(|c| format!("u{i}.{c}")).collect();
+        selects.push(format!(
+            "SELECT CAST({tag} AS BIGINT) AS part, {} FROM ({}) u{i}",
+            named.join(", "),
             shift_placeholders(&sql, offset)
         ));
         all.binds.extend(w.binds);

@@ -751,6 +751,9 @@ async fn the_list_order_equals_a_full_sort() {
                 let p = concern::list_concerns(&mut tx, ConcernScope::All, &f)
                     .await
                     .unwrap();
+                // Every page carries the whole list's total, however it was
+                // read (with the first open rows, or counted on its own).
+                assert_eq!(p.total, 60, "total by {page_size} on {}", t.name);
                 let rows: Vec<String> = p.rows.into_iter().map(|r| r.case_number).collect();
                 walked.extend(rows.iter().cloned());
                 if !rows.is_empty() {
@@ -1030,28 +1033,37 @@ async fn open_concerns_are_the_lists_first_rows_without_counting() {
             }
             concern::insert_concern(&mut tx, &r).await.unwrap();
         }
-        for (danger, due) in [
+        let filters: Vec<concern::ConcernFilter> = [
             (true, None),
             (false, Some(concern::DueFilter::Overdue)),
             (false, Some(concern::DueFilter::DueSoon)),
-        ] {
+        ]
+        .into_iter()
+        .map(|(danger, due)| {
             let mut f = filter(now);
             f.danger = danger;
             f.due = due;
             f.soon_until = now + 12 * H;
             f.limit = 3;
-            let listed = concern::list_concerns(&mut tx, ConcernScope::All, &f)
-                .await
-                .unwrap();
-            let open = concern::open_concerns(&mut tx, ConcernScope::All, &f)
+            f
+        })
+        .collect();
+        // All three lists in one statement, each its own list's first rows.
+        let each = concern::open_concerns_each(&mut tx, ConcernScope::All, &filters)
+            .await
+            .unwrap();
+        assert_eq!(each.len(), filters.len());
+        for (f, open) in filters.iter().zip(&each) {
+            let listed = concern::list_concerns(&mut tx, ConcernScope::All, f)
                 .await
                 .unwrap();
             let ids = |rows: &[concern::ConcernListRow]| -> Vec<String> {
                 rows.iter().map(|r| r.case_number.clone()).collect()
             };
+            let (danger, due) = (f.danger, f.due);
             assert!(!open.is_empty(), "{danger} {due:?} on {}", t.name);
             assert_eq!(
-                ids(&open),
+                ids(open),
                 ids(&listed.rows),
                 "{danger} {due:?} on {}",
                 t.name

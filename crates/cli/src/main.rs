@@ -310,6 +310,13 @@ enum CliError {
     Keys(#[from] vink_app::keys::KeyError),
 }
 
+/// mimalloc, not glibc's malloc: a request allocates and frees many small
+/// values across the runtime's threads, and glibc's arenas spent a tenth of
+/// the server's CPU on it under load (`perf`, concern list at 16
+/// connections; BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(

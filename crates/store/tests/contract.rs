@@ -1407,3 +1407,31 @@ async fn a_search_plans_for_its_values_serially_and_only_for_itself() {
         t.finish().await;
     }
 }
+
+/// The bundled SQLite is built with the options `.cargo/config.toml` gives
+/// it (`LIBSQLITE3_FLAGS`). Without `ENABLE_QPSG`, SQLite 3.51 plans a
+/// statement for its bound `LIMIT`'s value and expires the statement when
+/// the value is bound again, so every list statement was parsed and planned
+/// anew on every run (a fifth of the server's CPU on the concern list);
+/// without `DEFAULT_MEMSTATUS=0`, every allocation of every connection takes
+/// one process-wide mutex. A build that lost the file loses both quietly:
+/// this fails instead.
+#[tokio::test]
+async fn the_bundled_sqlite_is_built_with_the_projects_options() {
+    use sqlx::Connection;
+    let t = common::sqlite().await;
+    let mut conn = sqlx::SqliteConnection::connect(&t.url).await.unwrap();
+    let options: Vec<String> =
+        sqlx::query_scalar("SELECT compile_options FROM pragma_compile_options")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+    for wanted in ["ENABLE_QPSG", "DEFAULT_MEMSTATUS=0"] {
+        assert!(
+            options.iter().any(|o| o == wanted),
+            "{wanted} missing from {options:?}"
+        );
+    }
+    conn.close().await.unwrap();
+    t.finish().await;
+}

@@ -719,8 +719,13 @@ pub async fn list(app: &App, actor: &Actor, q: &ListQuery) -> Result<ConcernPage
     };
     errs.finish(())?;
     // The counts and the open concerns plan once; a page of decided ones
-    // (or by receipt) is planned for its LIMIT (`query_plan::custom_plans`).
-    let tx = app.db.begin_read_planned().await?;
+    // (or by receipt) is planned for its LIMIT (`query_plan::custom_plans`),
+    // by receipt from the BEGIN on.
+    let tx = if by_receipt {
+        app.db.begin_read_custom().await?
+    } else {
+        app.db.begin_read_planned().await?
+    };
     let mut tx = app
         .authorize_read(tx, actor, Action::ConcernList, &Resource::None, None)
         .await?;

@@ -935,21 +935,23 @@ pub async fn open_concerns_each(
     )
     .fetch_all(c)
     .await?);
-    let mut tagged: Vec<Vec<ConcernListRow>> = vec![Vec::new(); filters.len()];
     for r in rows {
-        if let Some(list) = usize::try_from(r.part).ok().and_then(|i| tagged.get_mut(i)) {
+        if let Some(list) = usize::try_from(r.part).ok().and_then(|i| each.get_mut(i)) {
             list.push(r.row);
         }
     }
-    for ((list, rows), f) in each.iter_mut().zip(tagged).zip(filters) {
-        let take = usize::try_from(f.limit).unwrap_or(0);
-        *list = key_rows(rows, f.now, false)
-            .into_iter()
-            .take(take)
-            .map(|(_, r)| r)
-            .collect();
-    }
-    Ok(each)
+    Ok(each
+        .into_iter()
+        .zip(filters)
+        .map(|(rows, f)| {
+            let take = usize::try_from(f.limit).unwrap_or(0);
+            key_rows(rows, f.now, false)
+                .into_iter()
+                .take(take)
+                .map(|(_, r)| r)
+                .collect()
+        })
+        .collect())
 }
 
 /// A row of [`open_each_sql`]: which filter's list it is in.

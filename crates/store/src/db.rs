@@ -167,6 +167,10 @@ pub struct KeyedTx<DB: sqlx::Database> {
     pub(crate) keys: Arc<Shared>,
     /// Inserts not sent yet (PostgreSQL only; see [`crate::deferred`]).
     pub(crate) queue: crate::deferred::Queue,
+    /// The `plan_cache_mode` this transaction has set, when known
+    /// (PostgreSQL; see [`crate::query_plan::custom_plans`]): setting it
+    /// again is then no round trip.
+    pub(crate) plans: Option<&'static str>,
 }
 
 /// What a [`KeyedTx`] runs on.
@@ -182,6 +186,7 @@ impl<DB: sqlx::Database> KeyedTx<DB> {
             conn: Held::Tx(tx),
             keys,
             queue: Default::default(),
+            plans: None,
         }
     }
 
@@ -529,7 +534,29 @@ impl Db {
             } => {
                 stats.reads.fetch_add(1, Ordering::Relaxed);
                 let tx = pg_begin_with(pool, Some(crate::query_plan::BEGIN_GENERIC)).await?;
-                Ok(Tx::Pg(KeyedTx::tx(tx, keys.clone())))
+                let mut tx = KeyedTx::tx(tx, keys.clone());
+                tx.plans = Some(crate::query_plan::GENERIC);
+                Ok(Tx::Pg(tx))
+            }
+        }
+    }
+
+    /// Starts a read whose statements PostgreSQL plans for their values
+    /// (see [`crate::query_plan::custom_plans`]), the setting sent with the
+    /// `BEGIN`: for reads whose store functions plan so anyway (the course
+    /// list, the audit log), whose own `custom_plans` is then no round
+    /// trip. SQLite: a plain [`Db::begin_read`].
+    pub async fn begin_read_custom(&self) -> Result<Tx> {
+        match self {
+            Db::Sqlite { .. } => self.begin_read().await,
+            Db::Pg {
+                pool, stats, keys, ..
+            } => {
+                stats.reads.fetch_add(1, Ordering::Relaxed);
+                let tx = pg_begin_with(pool, Some(crate::query_plan::BEGIN_CUSTOM)).await?;
+                let mut tx = KeyedTx::tx(tx, keys.clone());
+                tx.plans = Some(crate::query_plan::CUSTOM);
+                Ok(Tx::Pg(tx))
             }
         }
     }
@@ -550,6 +577,7 @@ impl Db {
                     conn: Held::Plain(read.acquire().await?),
                     keys: keys.clone(),
                     queue: Default::default(),
+                    plans: None,
                 }))
             }
             Db::Pg {
@@ -560,6 +588,7 @@ impl Db {
                     conn: Held::Plain(pool.acquire().await?),
                     keys: keys.clone(),
                     queue: Default::default(),
+                    plans: None,
                 })
             }
         })

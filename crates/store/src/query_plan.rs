@@ -630,7 +630,7 @@ fn filter(
 /// A read that plans once from its start takes [`crate::Db::begin_read_planned`]
 /// instead: the same setting, sent with its `BEGIN`.
 pub async fn generic_plans(tx: &mut Tx) -> Result<()> {
-    plan_cache_mode(tx, "force_generic_plan").await
+    plan_cache_mode(tx, GENERIC).await
 }
 
 /// Plans the transaction's next statements for their values again: before
@@ -639,20 +639,34 @@ pub async fn generic_plans(tx: &mut Tx) -> Result<()> {
 /// the table, and chose a parallel scan, a sort and JIT on M (page 50 of the
 /// list: 111 ms instead of 2.9 ms).
 pub async fn custom_plans(tx: &mut Tx) -> Result<()> {
-    plan_cache_mode(tx, "force_custom_plan").await
+    plan_cache_mode(tx, CUSTOM).await
 }
+
+/// The `plan_cache_mode` values the store sets.
+pub(crate) const GENERIC: &str = "force_generic_plan";
+pub(crate) const CUSTOM: &str = "force_custom_plan";
 
 /// The `BEGIN` of [`crate::Db::begin_read_planned`]: one simple query of
 /// two statements, one round trip.
 pub(crate) const BEGIN_GENERIC: &str = "BEGIN; SET LOCAL plan_cache_mode = force_generic_plan";
+/// The `BEGIN` of [`crate::Db::begin_read_custom`].
+pub(crate) const BEGIN_CUSTOM: &str = "BEGIN; SET LOCAL plan_cache_mode = force_custom_plan";
 
+/// Sets the transaction's `plan_cache_mode`, unless it is known to be set
+/// so already (by its `BEGIN`, or an earlier call): a function that needs a
+/// mode asks for it whatever its caller began with, and pays a round trip
+/// only when the mode changes.
 async fn plan_cache_mode(tx: &mut Tx, mode: &'static str) -> Result<()> {
     if let Tx::Pg(t) = tx {
+        if t.plans == Some(mode) {
+            return Ok(());
+        }
         t.flush().await?;
         let sql = format!("SET LOCAL plan_cache_mode = {mode}");
         sqlx::query(sqlx::AssertSqlSafe(sql))
             .execute(&mut **t)
             .await?;
+        t.plans = Some(mode);
     }
     Ok(())
 }
@@ -874,14 +888,15 @@ pub async fn explain_with(tx: &mut Tx, q: &NamedQuery, planner: Planner) -> Resu
             // execution with every parameter unknown to the planner; or
             // planned for the values, when asked.
             let mode = if planner == Planner::Custom {
-                "force_custom_plan"
+                CUSTOM
             } else {
-                "force_generic_plan"
+                GENERIC
             };
             let set = format!("SET LOCAL plan_cache_mode = {mode}");
             sqlx::query(sqlx::AssertSqlSafe(set))
                 .execute(&mut **t)
                 .await?;
+            t.plans = Some(mode);
             let types = q
                 .binds
                 .iter()

@@ -205,6 +205,7 @@ pub async fn plan_for_values(tx: &mut Tx) -> Result<()> {
         )
         .execute(&mut **t)
         .await?;
+        t.plans = Some(crate::query_plan::CUSTOM);
     }
     Ok(())
 }

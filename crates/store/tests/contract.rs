@@ -1233,6 +1233,44 @@ async fn a_planned_read_plans_once_and_only_for_itself() {
     }
 }
 
+/// A read's plan setting is what its last request said, however it began
+/// and whoever set it: a function asks for the mode it needs, and a request
+/// for the mode already set sends nothing (the transaction remembers it),
+/// so the memory must follow every way the setting changes.
+#[tokio::test]
+async fn a_reads_plan_setting_follows_every_change() {
+    use vink_store::query_plan::{custom_plans, generic_plans};
+    for t in common::backends().await {
+        if t.db.backend() != vink_store::Backend::Postgres {
+            t.finish().await;
+            continue;
+        }
+        let mut tx = t.db.begin_read_custom().await.unwrap();
+        assert_eq!(tx_plan_cache_mode(&mut tx).await, "force_custom_plan");
+        custom_plans(&mut tx).await.unwrap();
+        assert_eq!(tx_plan_cache_mode(&mut tx).await, "force_custom_plan");
+        generic_plans(&mut tx).await.unwrap();
+        assert_eq!(tx_plan_cache_mode(&mut tx).await, "force_generic_plan");
+        custom_plans(&mut tx).await.unwrap();
+        assert_eq!(tx_plan_cache_mode(&mut tx).await, "force_custom_plan");
+        tx.commit().await.unwrap();
+        // A search sets its own (custom, and serial plans).
+        let mut tx = t.db.begin_read_planned().await.unwrap();
+        vink_store::search::plan_for_values(&mut tx).await.unwrap();
+        assert_eq!(tx_plan_cache_mode(&mut tx).await, "force_custom_plan");
+        generic_plans(&mut tx).await.unwrap();
+        assert_eq!(tx_plan_cache_mode(&mut tx).await, "force_generic_plan");
+        tx.commit().await.unwrap();
+        // A plain read starts at PostgreSQL's own setting.
+        let mut tx = t.db.begin_read().await.unwrap();
+        assert_eq!(tx_plan_cache_mode(&mut tx).await, "auto");
+        generic_plans(&mut tx).await.unwrap();
+        assert_eq!(tx_plan_cache_mode(&mut tx).await, "force_generic_plan");
+        tx.commit().await.unwrap();
+        t.finish().await;
+    }
+}
+
 /// A transaction whose `BEGIN` is cancelled on its way (a client that goes
 /// away, a timeout) must not leave its pooled connection inside a
 /// transaction that the pool does not know about: the next one-statement

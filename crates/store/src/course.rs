@@ -348,29 +348,102 @@ async fn stream_counts(
     scope: CourseScope,
     f: &CourseFilter,
 ) -> Result<[Option<i64>; 3]> {
-    let parts = CourseStream::ALL.map(|stream| course_count_sql(stream, scope, f));
-    let taking = parts.each_ref().map(Option::is_some);
-    let (sql, w) = crate::sql::scalars(
-        parts
-            .into_iter()
-            .map(|p| {
-                p.unwrap_or_else(|| ("SELECT CAST(0 AS BIGINT)".into(), Conditions::default()))
-            })
-            .collect(),
-    );
+    let (sql, w) = crate::sql::scalars(Vec::from(count_parts(scope, f)));
     let (a, p, e): (i64, i64, i64) = on!(tx, |x| bind_all(
         sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())),
         &w.binds
     )
     .fetch_one(x)
     .await?);
-    let mut counts = [a, p, e].map(Some);
-    for (count, taken) in counts.iter_mut().zip(taking) {
-        if !taken {
+    Ok(taking_part(scope, f, [a, p, e]))
+}
+
+/// Each stream's count SQL, a zero for a stream the status excludes.
+fn count_parts(scope: CourseScope, f: &CourseFilter) -> [(String, Conditions); 3] {
+    CourseStream::ALL.map(|stream| {
+        course_count_sql(stream, scope, f)
+            .unwrap_or_else(|| ("SELECT CAST(0 AS BIGINT)".into(), Conditions::default()))
+    })
+}
+
+/// The counts of the streams that take part; `None` for the others.
+fn taking_part(scope: CourseScope, f: &CourseFilter, counts: [i64; 3]) -> [Option<i64>; 3] {
+    let mut out = counts.map(Some);
+    for (count, stream) in out.iter_mut().zip(CourseStream::ALL) {
+        if course_count_sql(stream, scope, f).is_none() {
             *count = None;
         }
     }
-    Ok(counts)
+    out
+}
+
+/// The first `limit` rows of `stream` from its start (or its cursor) with
+/// the list's three counts beside each row: a page that starts in one
+/// stream, and the totals, in one round trip instead of two. When it finds
+/// no row the counts are read on their own.
+pub(crate) fn counted_course_page_sql(
+    stream: CourseStream,
+    scope: CourseScope,
+    f: &CourseFilter,
+    limit: i64,
+) -> Option<(String, Conditions)> {
+    let page = course_page_sql(stream, scope, f, limit, 0)?;
+    Some(crate::sql::with_scalars(
+        page,
+        Vec::from(count_parts(scope, f)),
+        &["n_active", "n_planned", "n_ended"],
+    ))
+}
+
+/// A row of [`counted_course_page_sql`].
+#[derive(sqlx::FromRow)]
+struct CountedCourseRow {
+    #[sqlx(flatten)]
+    row: CourseListRow,
+    n_active: i64,
+    n_planned: i64,
+    n_ended: i64,
+}
+
+/// The stream a page without an offset starts in: its cursor's, or the
+/// first the filters leave.
+fn first_stream(scope: CourseScope, f: &CourseFilter) -> Option<CourseStream> {
+    match &f.after {
+        Some(c) => Some(c.stream()),
+        None => CourseStream::ALL
+            .into_iter()
+            .find(|s| course_count_sql(*s, scope, f).is_some()),
+    }
+}
+
+/// The counts, and the first stream's rows when a page starts in it and
+/// they could be read with the counts ([`counted_course_page_sql`]).
+async fn counts_and_first_rows(
+    tx: &mut Tx,
+    scope: CourseScope,
+    f: &CourseFilter,
+    want: i64,
+    skip: i64,
+) -> Result<([Option<i64>; 3], Option<(CourseStream, Vec<CourseListRow>)>)> {
+    let stream = first_stream(scope, f).filter(|_| skip == 0);
+    if let Some((stream, (sql, w))) =
+        stream.and_then(|s| counted_course_page_sql(s, scope, f, want).map(|q| (s, q)))
+    {
+        let rows: Vec<CountedCourseRow> = on!(tx, |x| bind_all(
+            sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())),
+            &w.binds
+        )
+        .fetch_all(x)
+        .await?);
+        if let Some(r) = rows.first() {
+            let counts = taking_part(scope, f, [r.n_active, r.n_planned, r.n_ended]);
+            return Ok((
+                counts,
+                Some((stream, rows.into_iter().map(|r| r.row).collect())),
+            ));
+        }
+    }
+    Ok((stream_counts(tx, scope, f).await?, None))
 }
 
 /// A page of the course list.
@@ -462,8 +535,9 @@ pub async fn list_courses(
     let mut skip = if f.after.is_some() { 0 } else { offset.max(0) };
     // A cursor's stream and those after it take part; earlier ones are done.
     let mut reading = f.after.is_none();
-    // Counted first, so a page number skips whole streams without reading them.
-    let counts = stream_counts(tx, scope, f).await?;
+    // Counted first, so a page number skips whole streams without reading
+    // them; a page from a stream's start reads its first rows with the counts.
+    let (counts, mut first) = counts_and_first_rows(tx, scope, f, limit + 1, skip).await?;
     for (stream, n) in CourseStream::ALL.into_iter().zip(counts) {
         reading |= f.after.as_ref().is_some_and(|c| c.stream() == stream);
         let Some(mut n) = n else {
@@ -482,15 +556,21 @@ pub async fn list_courses(
             skip = (skip - n).max(0);
             continue;
         }
-        let Some((sql, w)) = course_page_sql(stream, scope, f, want, skip) else {
-            continue;
+        let mut page: Vec<CourseListRow> = match first.take_if(|(s, _)| *s == stream) {
+            // Read with the counts: the same statement, from the same start.
+            Some((_, rows)) if skip == 0 && want == limit + 1 => rows,
+            _ => {
+                let Some((sql, w)) = course_page_sql(stream, scope, f, want, skip) else {
+                    continue;
+                };
+                on!(tx, |x| bind_all(
+                    sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())),
+                    &w.binds
+                )
+                .fetch_all(x)
+                .await?)
+            }
         };
-        let mut page: Vec<CourseListRow> = on!(tx, |x| bind_all(
-            sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())),
-            &w.binds
-        )
-        .fetch_all(x)
-        .await?);
         if skip > 0 {
             sort_page(stream, f.order, &mut page);
         }

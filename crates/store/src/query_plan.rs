@@ -328,6 +328,11 @@ pub fn list_queries(i: &PlanInputs) -> Vec<NamedQuery> {
                 );
                 named(
                     &mut out,
+                    format!("course list {stream:?} with counts ({sname}, {st}, {o})"),
+                    crate::course::counted_course_page_sql(stream, scope, &filter, 26),
+                );
+                named(
+                    &mut out,
                     format!("course list {stream:?} by page number ({sname}, {st}, {o})"),
                     crate::course::course_page_sql(stream, scope, &filter, 25, 50),
                 );

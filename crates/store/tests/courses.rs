@@ -316,6 +316,9 @@ async fn courses_scopes_records_follow_ups_and_figures() {
                         .await
                         .unwrap();
                     assert!(!page.rows.is_empty(), "a next page is never empty");
+                    // Every page carries the whole list's total, however it
+                    // was read (with its first stream's rows, or on its own).
+                    assert_eq!(page.total, 9, "{order:?} by {size} on {}", t.name);
                     paged.extend(page.rows.iter().map(|c| c.id));
                     let Some(next) = page.next else { break };
                     let back = course::CourseCursor::decode(&next.encode());

@@ -527,18 +527,8 @@ impl Db {
     /// every list, dashboard and key-figure read. SQLite plans every
     /// statement as given: a plain [`Db::begin_read`].
     pub async fn begin_read_planned(&self) -> Result<Tx> {
-        match self {
-            Db::Sqlite { .. } => self.begin_read().await,
-            Db::Pg {
-                pool, stats, keys, ..
-            } => {
-                stats.reads.fetch_add(1, Ordering::Relaxed);
-                let tx = pg_begin_with(pool, Some(crate::query_plan::BEGIN_GENERIC)).await?;
-                let mut tx = KeyedTx::tx(tx, keys.clone());
-                tx.plans = Some(crate::query_plan::GENERIC);
-                Ok(Tx::Pg(tx))
-            }
-        }
+        self.begin_read_planning(crate::query_plan::BEGIN_GENERIC, crate::query_plan::GENERIC)
+            .await
     }
 
     /// Starts a read whose statements PostgreSQL plans for their values
@@ -547,15 +537,22 @@ impl Db {
     /// list, the audit log), whose own `custom_plans` is then no round
     /// trip. SQLite: a plain [`Db::begin_read`].
     pub async fn begin_read_custom(&self) -> Result<Tx> {
+        self.begin_read_planning(crate::query_plan::BEGIN_CUSTOM, crate::query_plan::CUSTOM)
+            .await
+    }
+
+    /// A read whose `BEGIN` (`begin`) sets `plan_cache_mode` to `plans` on
+    /// PostgreSQL, and that knows it; SQLite: a plain [`Db::begin_read`].
+    async fn begin_read_planning(&self, begin: &'static str, plans: &'static str) -> Result<Tx> {
         match self {
             Db::Sqlite { .. } => self.begin_read().await,
             Db::Pg {
                 pool, stats, keys, ..
             } => {
                 stats.reads.fetch_add(1, Ordering::Relaxed);
-                let tx = pg_begin_with(pool, Some(crate::query_plan::BEGIN_CUSTOM)).await?;
+                let tx = pg_begin_with(pool, Some(begin)).await?;
                 let mut tx = KeyedTx::tx(tx, keys.clone());
-                tx.plans = Some(crate::query_plan::CUSTOM);
+                tx.plans = Some(plans);
                 Ok(Tx::Pg(tx))
             }
         }

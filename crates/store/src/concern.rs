@@ -1081,15 +1081,6 @@ pub(crate) fn stream_counts_sql(
     scope: ConcernScope,
     f: &ConcernFilter,
 ) -> (String, Conditions, DecidedCount) {
-    if is_whole_list(scope, f) {
-        return (
-            "SELECT CAST(SUM(undecided) AS BIGINT), CAST(0 AS BIGINT), \
-             CAST(SUM(decided) AS BIGINT) FROM concern_tally WHERE id BETWEEN 0 AND 63"
-                .to_string(),
-            Conditions::default(),
-            DecidedCount::Exact,
-        );
-    }
     let (parts, how) = stream_count_parts(scope, f);
     let (sql, w) = crate::sql::scalars(parts);
     (sql, w, how)

@@ -46,6 +46,12 @@ VINK = os.environ.get("VINK_BIN", os.path.join(ROOT, "target/release/vink"))
 PORT = int(os.environ.get("VINK_BENCH_PORT", "18080"))
 BASE = f"http://127.0.0.1:{PORT}"
 SECONDS = int(os.environ.get("VINK_BENCH_SECONDS", "8"))
+# Seconds of unmeasured load on each read before it is measured, so that a
+# page's first figures are not the database's cold buffers and the server's
+# empty statement caches (the first case of a run measured 80x its naive
+# query in session 22, the same page 97-104x warm). The naive query is
+# likewise timed after a warm-up run.
+WARMUP = int(os.environ.get("VINK_BENCH_WARMUP", "2"))
 
 
 def run(*args, **kw):
@@ -137,10 +143,10 @@ def login(user, password):
     return session
 
 
-def wrk(conns, path, headers, lua=None):
+def wrk(conns, path, headers, lua=None, seconds=None):
     """p50 ms, p99 ms, requests/s and non-2xx count for one endpoint."""
     threads = 1 if conns == 1 else 2
-    args = ["wrk", "-t", str(threads), "-c", str(conns), "-d", f"{SECONDS}s", "--latency"]
+    args = ["wrk", "-t", str(threads), "-c", str(conns), "-d", f"{seconds or SECONDS}s", "--latency"]
     for h in headers:
         args += ["-H", h]
     # wrk's --latency prints no 95th percentile: a done() hook does.
@@ -193,24 +199,35 @@ def naive_sqlite(path):
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     out = {}
     for name, off in (("page 1", 0), ("page 4000", 99_975)):
-        t = time.perf_counter()
-        db.execute(NAIVE_LIST.format(p1="?1", p2="?2", off=off), (None, None)).fetchall()
-        db.execute(NAIVE_COUNT.format(p1="?1"), (None,)).fetchone()
-        out[name] = (time.perf_counter() - t) * 1000
+        runs = []
+        for _ in range(NAIVE_RUNS):
+            t = time.perf_counter()
+            db.execute(NAIVE_LIST.format(p1="?1", p2="?2", off=off), (None, None)).fetchall()
+            db.execute(NAIVE_COUNT.format(p1="?1"), (None,)).fetchone()
+            runs.append((time.perf_counter() - t) * 1000)
+        out[name] = sorted(runs)[len(runs) // 2]
     return out
+
+
+# The naive query's time is the median of this many runs (as warm as the
+# pages measured against it).
+NAIVE_RUNS = 3
 
 
 def naive_pg(url):
     out = {}
     for name, off in (("page 1", 0), ("page 4000", 99_975)):
-        total = 0.0
-        for q in (
-            NAIVE_LIST.format(p1="NULL::text", p2="NULL::text", off=off),
-            NAIVE_COUNT.format(p1="NULL::text"),
-        ):
-            text = run("psql", url, "-Atc", "EXPLAIN (ANALYZE, FORMAT JSON) " + q)
-            total += json.loads(text)[0]["Execution Time"]
-        out[name] = total
+        runs = []
+        for _ in range(NAIVE_RUNS):
+            total = 0.0
+            for q in (
+                NAIVE_LIST.format(p1="NULL::text", p2="NULL::text", off=off),
+                NAIVE_COUNT.format(p1="NULL::text"),
+            ):
+                text = run("psql", url, "-Atc", "EXPLAIN (ANALYZE, FORMAT JSON) " + q)
+                total += json.loads(text)[0]["Execution Time"]
+            runs.append(total)
+        out[name] = sorted(runs)[len(runs) // 2]
     return out
 
 
@@ -406,6 +423,8 @@ def main():
                 req = urllib.request.Request(BASE + path, headers=dict(h.split(": ", 1) for h in headers))
                 with urllib.request.urlopen(req) as r:
                     assert r.status == 200 and r.url == BASE + path, f"{name}: {r.status} {r.url}"
+                if WARMUP:
+                    wrk(16, path, headers, seconds=WARMUP)
             row = [name]
             for conns in (1, 16):
                 row.append(wrk(conns, path, headers, lua))

@@ -360,15 +360,10 @@ async fn insert_new(
         created_at: micros(now),
         created_by: actor.user_id(),
     };
-    store::insert_concern(tx, &row).await?;
-    vink_store::fact::append(
-        tx,
-        &[vink_domain::fact::Fact::concern_received(local_date(
-            new.received_at,
-        ))],
-    )
-    .await?;
     let mut errs = FieldErrors::new();
+    // The persons first, then the concern with them (its list row's summary
+    // is written from the same list as the links).
+    let mut linked = Vec::with_capacity(new.persons.len());
     for (i, p) in new.persons.iter().enumerate() {
         let person_id = match p.existing {
             Some(pid) if new.persons[..i].iter().any(|q| q.existing == Some(pid)) => {
@@ -407,12 +402,19 @@ async fn insert_new(
                 pid
             }
         };
-        let position = i64::try_from(i).unwrap_or(i64::MAX);
-        person::link(tx, id, person_id, position).await?;
+        linked.push(person_id);
     }
     if !errs.is_empty() {
         return Err(AppError::Invalid(errs));
     }
+    store::insert_concern(tx, &row, &linked).await?;
+    vink_store::fact::append(
+        tx,
+        &[vink_domain::fact::Fact::concern_received(local_date(
+            new.received_at,
+        ))],
+    )
+    .await?;
     event(
         tx,
         id,

@@ -228,10 +228,9 @@ pub async fn load(app: &App) -> Result<DemoSummary> {
             created_at: micros(received),
             created_by: Some(secretariat),
         };
-        cstore::insert_concern(&mut tx, &row).await?;
         let n_persons = if rng.chance(15) { 2 } else { 1 };
         let mut linked: Vec<Uuid> = Vec::new();
-        for pos in 0..n_persons {
+        for _ in 0..n_persons {
             // Now and then the same person again (linked), or a look-alike record
             // that the detail page will suggest linking.
             let pid = if !persons_so_far.is_empty() && rng.chance(6) {
@@ -244,9 +243,9 @@ pub async fn load(app: &App) -> Result<DemoSummary> {
             // The same person picked twice for one concern is linked once.
             if !linked.contains(&pid) {
                 linked.push(pid);
-                person::link(&mut tx, id, pid, pos).await?;
             }
         }
+        cstore::insert_concern(&mut tx, &row, &linked).await?;
         let ev = |at: Timestamp,
                   kind: &str,
                   from: Option<Status>,

@@ -431,51 +431,48 @@ async fn concern(
         (None, _) => *rng.pick(&[Status::Received, Status::Screening, Status::BeforeUnit]),
     };
     let by = *rng.pick(&staff.secretariat);
-    cstore::insert_concern(
-        tx,
-        &ConcernRow {
-            id,
-            case_number: case_number(year, seq),
-            receipt: None,
-            channel: rng
-                .pick(&[
-                    "hotline",
-                    "email",
-                    "web",
-                    "national_hotline",
-                    "letter",
-                    "in_person",
-                ])
-                .to_string(),
-            received_at: micros(received),
-            reporter_kind: rng
-                .pick(&[
-                    "professional",
-                    "professional",
-                    "relative",
-                    "citizen",
-                    "anonymous",
-                ])
-                .to_string(),
-            reporter_organisation: Some("Skole (genereret)".into()),
-            reporter_name: None,
-            reporter_contact: None,
-            description: "Genereret, fiktiv bekymring til målinger.".into(),
-            immediate_danger: decision == Some(Decision::HandedToPolice),
-            status: status.code().into(),
-            decision: decision.map(|d| d.code().into()),
-            programme_kind: (decision == Some(Decision::FoundedLocalAction))
-                .then(|| "mentor".to_string()),
-            triage_deadline_at: micros(deadline),
-            paused_at: paused.map(micros),
-            decided_at: decided.map(micros),
-            created_at: micros(received),
-            created_by: Some(by),
-        },
-    )
-    .await?;
+    let row = ConcernRow {
+        id,
+        case_number: case_number(year, seq),
+        receipt: None,
+        channel: rng
+            .pick(&[
+                "hotline",
+                "email",
+                "web",
+                "national_hotline",
+                "letter",
+                "in_person",
+            ])
+            .to_string(),
+        received_at: micros(received),
+        reporter_kind: rng
+            .pick(&[
+                "professional",
+                "professional",
+                "relative",
+                "citizen",
+                "anonymous",
+            ])
+            .to_string(),
+        reporter_organisation: Some("Skole (genereret)".into()),
+        reporter_name: None,
+        reporter_contact: None,
+        description: "Genereret, fiktiv bekymring til målinger.".into(),
+        immediate_danger: decision == Some(Decision::HandedToPolice),
+        status: status.code().into(),
+        decision: decision.map(|d| d.code().into()),
+        programme_kind: (decision == Some(Decision::FoundedLocalAction))
+            .then(|| "mentor".to_string()),
+        triage_deadline_at: micros(deadline),
+        paused_at: paused.map(micros),
+        decided_at: decided.map(micros),
+        created_at: micros(received),
+        created_by: Some(by),
+    };
     let mut first_person = None;
-    for pos in 0..(1 + i64::from(rng.chance(15))) {
+    let mut linked = Vec::with_capacity(2);
+    for _ in 0..(1 + i64::from(rng.chance(15))) {
         let again = (!recent.is_empty() && rng.chance(5)).then(|| *rng.pick(recent));
         // The same person is never on one concern twice.
         let pid = if let Some(p) = again.filter(|p| first_person != Some(*p)) {
@@ -509,11 +506,10 @@ async fn concern(
             }
             pid
         };
-        if person::link(tx, id, pid, pos).await.is_err() {
-            return Err(internal("person linked twice"));
-        }
+        linked.push(pid);
         first_person.get_or_insert(pid);
     }
+    cstore::insert_concern(tx, &row, &linked).await?;
     let event = |at: Timestamp, kind: &str, from: Option<Status>, to: Option<Status>| EventRow {
         id: vink_domain::new_id(),
         concern_id: id,

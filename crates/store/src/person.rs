@@ -44,25 +44,6 @@ pub async fn person_exists(tx: &mut Tx, id: Uuid) -> Result<bool> {
     Ok(n > 0)
 }
 
-pub async fn link(
-    tx: &mut Authorized,
-    concern_id: Uuid,
-    person_id: Uuid,
-    position: i64,
-) -> Result<()> {
-    crate::deferred::insert(
-        crate::AsTx::as_tx(tx),
-        "concern_persons",
-        "concern_id, person_id, position",
-        vec![vec![
-            Bind::Uuid(concern_id),
-            Bind::Uuid(person_id),
-            Bind::I64(position),
-        ]],
-    )
-    .await
-}
-
 /// A person as linked to one concern, in the order entered.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct LinkedPerson {
@@ -189,6 +170,16 @@ pub async fn relink(tx: &mut Authorized, concern_id: Uuid, from: Uuid, to: Uuid)
     if changed == 0 {
         return Ok(false);
     }
+    // The concern's list row names its first person (migration 0029).
+    on!(tx, |c| sqlx::query(
+        "UPDATE concerns SET first_person_id = $1 WHERE id = $2 AND first_person_id = $3"
+    )
+    .bind(to)
+    .bind(concern_id)
+    .bind(from)
+    .execute(c)
+    .await?
+    .rows_affected());
     on!(tx, |c| {
         sqlx::query(
         "DELETE FROM person_distinct WHERE (person_id = $1 OR other_id = $1) AND NOT EXISTS (SELECT 1 FROM concern_persons WHERE person_id = $1)"

@@ -104,9 +104,7 @@ pub(crate) fn concerns_sql(
         (SearchQuery::CaseNumber(n), _) => {
             let b = w.param(Bind::Text(n.clone()));
             w.push(format!("k.case_number = {b}"));
-            "concerns k LEFT JOIN persons p ON p.id = (SELECT cp.person_id FROM concern_persons cp
-                 WHERE cp.concern_id = k.id ORDER BY cp.position LIMIT 1)"
-                .to_string()
+            "concerns k LEFT JOIN persons p ON p.id = k.first_person_id".to_string()
         }
         (_, Some(persons)) => format!(
             "{persons} JOIN concern_persons cp ON cp.person_id = p.id JOIN concerns k ON k.id = cp.concern_id"

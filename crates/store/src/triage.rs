@@ -242,9 +242,8 @@ pub async fn agenda(tx: &mut Tx, meeting_id: Uuid) -> Result<Vec<AgendaRow>> {
         sqlx::query_as(
         "SELECT ai.concern_id, ai.position, c.case_number, c.status, c.decision, c.programme_kind,
                 ai.recommendation, ai.acting_agency_id, a.name AS acting_agency_name, ai.recorded_at,
-                (SELECT p.name FROM concern_persons cp JOIN persons p ON p.id = cp.person_id
-                  WHERE cp.concern_id = c.id ORDER BY cp.position LIMIT 1) AS first_person,
-                (SELECT COUNT(*) FROM concern_persons cp WHERE cp.concern_id = c.id) AS person_count,
+                (SELECT p.name FROM persons p WHERE p.id = c.first_person_id) AS first_person,
+                c.person_count,
                 c.description, c.triage_deadline_at, c.paused_at, c.decided_at
          FROM agenda_items ai JOIN concerns c ON c.id = ai.concern_id
          LEFT JOIN agencies a ON a.id = ai.acting_agency_id

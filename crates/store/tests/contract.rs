@@ -66,7 +66,7 @@ async fn list(
 #[tokio::test]
 async fn migrations_are_equal_in_number_and_idempotent() {
     for t in common::backends().await {
-        assert_eq!(t.db.migration_count(), 28, "{}", t.name);
+        assert_eq!(t.db.migration_count(), 29, "{}", t.name);
         t.db.migrate().await.unwrap();
         let mut tx = common::auth(&t.db).await;
         let agencies = organisation::list_agencies(&mut tx).await.unwrap();
@@ -100,7 +100,7 @@ async fn concern_round_trip_and_counters() {
         );
         let now = micros(Timestamp::now());
         let row = concern_row(1, now, now + 48 * H);
-        concern::insert_concern(&mut tx, &row).await.unwrap();
+        concern::insert_concern(&mut tx, &row, &[]).await.unwrap();
         let back = concern::concern(&mut tx, row.id).await.unwrap().unwrap();
         assert_eq!(back.case_number, row.case_number);
         assert_eq!(back.received_at, now);
@@ -115,7 +115,7 @@ async fn concern_round_trip_and_counters() {
         // Case numbers are unique: the insert fails, at once (SQLite) or,
         // queued (PostgreSQL), at the transaction's next statement.
         let dup = concern_row(1, now, now);
-        let err = match concern::insert_concern(&mut tx, &dup).await {
+        let err = match concern::insert_concern(&mut tx, &dup, &[]).await {
             Err(e) => e,
             Ok(()) => concern::concern(&mut tx, dup.id).await.unwrap_err(),
         };
@@ -147,7 +147,7 @@ async fn a_received_period_lists_decided_concerns_alike_from_either_index() {
                 now - (50 - i) * H
             });
             r.channel = if i % 3 == 0 { "email" } else { "hotline" }.into();
-            concern::insert_concern(&mut tx, &r).await.unwrap();
+            concern::insert_concern(&mut tx, &r, &[]).await.unwrap();
         }
         let mut f = filter(now);
         f.received_from = Some(now - 197 * H);
@@ -222,13 +222,15 @@ async fn a_decision_before_its_receipt_is_listed_within_the_slack_and_refused_be
         edge.status = "decided".into();
         edge.decision = Some("no_action".into());
         edge.decided_at = Some(from - DECISION_SLACK_MICROS);
-        concern::insert_concern(&mut tx, &edge).await.unwrap();
+        concern::insert_concern(&mut tx, &edge, &[]).await.unwrap();
         // Decided later, received before the period: walked past, not listed.
         let mut before = concern_row(2, from - H, from + 47 * H);
         before.status = "decided".into();
         before.decision = Some("no_action".into());
         before.decided_at = Some(from + H);
-        concern::insert_concern(&mut tx, &before).await.unwrap();
+        concern::insert_concern(&mut tx, &before, &[])
+            .await
+            .unwrap();
         let mut f = filter(now);
         f.received_from = Some(from);
         // An hour long past (from the period's index where planned for
@@ -252,14 +254,14 @@ async fn a_decision_before_its_receipt_is_listed_within_the_slack_and_refused_be
         early.decision = Some("no_action".into());
         early.decided_at = Some(from - DECISION_SLACK_MICROS - 1);
         // Inserts are sent at commit (`deferred`): the refusal comes there.
-        let inserted = match concern::insert_concern(&mut tx, &early).await {
+        let inserted = match concern::insert_concern(&mut tx, &early, &[]).await {
             Ok(()) => tx.commit().await.is_ok(),
             Err(_) => false,
         };
         assert!(!inserted, "{}: inserted", t.name);
         let mut tx = common::auth(&t.db).await;
         let open = concern_row(4, from, from + 48 * H);
-        concern::insert_concern(&mut tx, &open).await.unwrap();
+        concern::insert_concern(&mut tx, &open, &[]).await.unwrap();
         let update = TriageUpdate {
             status: "decided".into(),
             decision: Some("no_action".into()),
@@ -295,7 +297,7 @@ async fn list_filters_sorts_and_scopes() {
         rows[4].status = "decided".into();
         rows[4].decided_at = Some(now - 60 * H);
         for r in &rows {
-            concern::insert_concern(&mut tx, r).await.unwrap();
+            concern::insert_concern(&mut tx, r, &[]).await.unwrap();
         }
         let (all, total) = list(&mut tx, ConcernScope::All, &filter(now)).await;
         assert_eq!(total, 5);
@@ -456,24 +458,48 @@ async fn persons_link_match_and_relink() {
     for t in common::backends().await {
         let mut tx = common::auth(&t.db).await;
         let now = micros(Timestamp::now());
-        let c1 = concern_row(1, now, now);
-        let c2 = concern_row(2, now, now);
-        concern::insert_concern(&mut tx, &c1).await.unwrap();
-        concern::insert_concern(&mut tx, &c2).await.unwrap();
+        let c1 = concern_row(1, now, now + 10);
+        let c2 = concern_row(2, now, now + 20);
         let key = Some("ali hansen|2008-01-02".to_string());
-        let p = |key: Option<String>| person::PersonRow {
+        let p = |name: &str, key: Option<String>| person::PersonRow {
             id: Uuid::now_v7(),
-            name: Some("Ali Hansen".into()),
+            name: Some(name.into()),
             birth: Some("2008-01-02".into()),
             district: None,
             match_key: key,
             created_at: now,
         };
-        let (p1, p2) = (p(key.clone()), p(key.clone()));
-        person::insert_person(&mut tx, &p1).await.unwrap();
-        person::insert_person(&mut tx, &p2).await.unwrap();
-        person::link(&mut tx, c1.id, p1.id, 0).await.unwrap();
-        person::link(&mut tx, c2.id, p2.id, 0).await.unwrap();
+        let (p1, p2) = (p("Ali Hansen", key.clone()), p("A. Hansen", key.clone()));
+        let sibling = p("Sara Hansen", None);
+        for row in [&p1, &p2, &sibling] {
+            person::insert_person(&mut tx, row).await.unwrap();
+        }
+        concern::insert_concern(&mut tx, &c1, &[p1.id])
+            .await
+            .unwrap();
+        concern::insert_concern(&mut tx, &c2, &[p2.id, sibling.id])
+            .await
+            .unwrap();
+        // A list row names the first person and counts them all, from the
+        // concern's own columns (migration 0029) written with the links.
+        let summary = |rows: &[concern::ConcernListRow], id: Uuid| {
+            rows.iter()
+                .find(|r| r.id == id)
+                .map(|r| (r.first_person.clone(), r.person_count))
+        };
+        let (rows, _) = list(&mut tx, ConcernScope::All, &filter(now)).await;
+        assert_eq!(
+            summary(&rows, c1.id),
+            Some((Some("Ali Hansen".into()), 1)),
+            "{}",
+            t.name
+        );
+        assert_eq!(
+            summary(&rows, c2.id),
+            Some((Some("A. Hansen".into()), 2)),
+            "{}",
+            t.name
+        );
         let cands = person::match_candidates(
             &mut tx,
             key.as_deref().unwrap(),
@@ -491,11 +517,43 @@ async fn persons_link_match_and_relink() {
             "orphan removed on {}",
             t.name
         );
+        let linked = person::persons_of_concern(&mut tx, c2.id).await.unwrap();
         assert_eq!(
-            person::persons_of_concern(&mut tx, c2.id).await.unwrap()[0].id,
-            p1.id
+            linked.iter().map(|p| p.id).collect::<Vec<_>>(),
+            vec![p1.id, sibling.id]
         );
-        drop(tx);
+        // The first person relinked: the list row names the record kept, not
+        // the one removed, and still counts two.
+        let (rows, _) = list(&mut tx, ConcernScope::All, &filter(now)).await;
+        assert_eq!(
+            summary(&rows, c2.id),
+            Some((Some("Ali Hansen".into()), 2)),
+            "{}",
+            t.name
+        );
+        // Relinking the second person leaves the first as it was.
+        let other = p("Sara B. Hansen", None);
+        person::insert_person(&mut tx, &other).await.unwrap();
+        assert!(
+            person::relink(&mut tx, c2.id, sibling.id, other.id)
+                .await
+                .unwrap()
+        );
+        let (rows, _) = list(&mut tx, ConcernScope::All, &filter(now)).await;
+        assert_eq!(
+            summary(&rows, c2.id),
+            Some((Some("Ali Hansen".into()), 2)),
+            "{}",
+            t.name
+        );
+        tx.commit().await.unwrap();
+        // A person named twice on one concern fails its transaction.
+        let mut tx = common::auth(&t.db).await;
+        let c3 = concern_row(3, now, now + 30);
+        concern::insert_concern(&mut tx, &c3, &[p1.id, p1.id])
+            .await
+            .unwrap();
+        assert!(tx.commit().await.is_err(), "{}", t.name);
         t.finish().await;
     }
 }
@@ -712,7 +770,7 @@ async fn the_list_order_equals_a_full_sort() {
                 }
                 _ => {}
             }
-            concern::insert_concern(&mut tx, &r).await.unwrap();
+            concern::insert_concern(&mut tx, &r, &[]).await.unwrap();
             rows.push(r);
         }
         let key = |r: &concern::ConcernRow| match (r.decided_at, r.paused_at) {
@@ -817,10 +875,10 @@ async fn the_decided_count_stops_at_its_cap_and_paging_goes_on() {
             row.status = "decided".into();
             row.decision = Some("no_action".into());
             row.decided_at = Some(now - 60 * H + i);
-            concern::insert_concern(&mut tx, &row).await.unwrap();
+            concern::insert_concern(&mut tx, &row, &[]).await.unwrap();
         }
         let open = concern_row(n + 1, now, now + 48 * H);
-        concern::insert_concern(&mut tx, &open).await.unwrap();
+        concern::insert_concern(&mut tx, &open, &[]).await.unwrap();
         let mut f = filter(now);
         f.limit = 500;
         f.channel = Some("hotline".into());
@@ -884,10 +942,10 @@ async fn the_whole_lists_total_is_exact_from_the_tally_through_every_change() {
             row.decision = Some("unfounded".into());
             row.decided_at = Some(now - 60 * H + i);
             decided.push(row.id);
-            concern::insert_concern(&mut tx, &row).await.unwrap();
+            concern::insert_concern(&mut tx, &row, &[]).await.unwrap();
         }
         let open = concern_row(n + 1, now, now + 48 * H);
-        concern::insert_concern(&mut tx, &open).await.unwrap();
+        concern::insert_concern(&mut tx, &open, &[]).await.unwrap();
         let f = filter(now);
         let whole = async |tx: &mut vink_store::Authorized, step: &str| {
             let p = concern::list_concerns(tx, ConcernScope::All, &f)
@@ -929,7 +987,7 @@ async fn racing_decisions_keep_the_tally_exact() {
         for i in 0..16 {
             let row = concern_row(i + 1, now, now + 48 * H);
             ids.push(row.id);
-            concern::insert_concern(&mut tx, &row).await.unwrap();
+            concern::insert_concern(&mut tx, &row, &[]).await.unwrap();
         }
         tx.commit().await.unwrap();
         let mut tasks = tokio::task::JoinSet::new();
@@ -977,7 +1035,7 @@ async fn racing_intakes_keep_the_tally_exact() {
                 for k in 0..3 {
                     let mut tx = common::auth(&db).await;
                     let row = concern_row(task * 3 + k + 1, now, now + 48 * H);
-                    concern::insert_concern(&mut tx, &row).await.unwrap();
+                    concern::insert_concern(&mut tx, &row, &[]).await.unwrap();
                     if k == 0 {
                         let u = decided_or_open(Some(now + task), now + 48 * H);
                         triage::update_triage(&mut tx, row.id, &u).await.unwrap();
@@ -1031,7 +1089,7 @@ async fn open_concerns_are_the_lists_first_rows_without_counting() {
                 }
                 _ => {}
             }
-            concern::insert_concern(&mut tx, &r).await.unwrap();
+            concern::insert_concern(&mut tx, &r, &[]).await.unwrap();
         }
         let filters: Vec<concern::ConcernFilter> = [
             (true, None),
@@ -1094,10 +1152,10 @@ async fn a_page_of_decided_concerns_is_planned_for_its_limit() {
             row.status = "decided".into();
             row.decision = Some("no_action".into());
             row.decided_at = Some(now - 60 * H + i);
-            concern::insert_concern(&mut tx, &row).await.unwrap();
+            concern::insert_concern(&mut tx, &row, &[]).await.unwrap();
         }
         for i in 3..5 {
-            concern::insert_concern(&mut tx, &concern_row(i + 1, now, now + 48 * H))
+            concern::insert_concern(&mut tx, &concern_row(i + 1, now, now + 48 * H), &[])
                 .await
                 .unwrap();
         }

@@ -303,3 +303,61 @@ async fn follow_ups_reminded_before_the_marker_stay_reminded() {
     db.close().await;
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// Concerns written before their list row's person summary (0029) get it
+/// from their links: the first by position, and the count; a concern with
+/// none keeps no first person and a count of 0.
+#[tokio::test]
+async fn concerns_before_the_person_summary_get_it_from_their_links() {
+    let (dir, url) = temp_sqlite();
+    let mut c = old_schema(&url, 28).await;
+    let concern = async |c: &mut sqlx::SqliteConnection, n: i64| {
+        let id = uuid::Uuid::now_v7();
+        sqlx::query(
+            "INSERT INTO concerns (id, case_number, channel, received_at, reporter_kind, description,
+                 immediate_danger, status, triage_deadline_at, created_at)
+             VALUES ($1, $2, 'hotline', 0, 'citizen', '', FALSE, 'received', 10, 0)",
+        )
+        .bind(id)
+        .bind(format!("K-2026-{n:04}"))
+        .execute(&mut *c)
+        .await
+        .unwrap();
+        id
+    };
+    let (two, none) = (concern(&mut c, 1).await, concern(&mut c, 2).await);
+    let (first, second) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
+    for id in [first, second] {
+        sqlx::query("INSERT INTO persons (id, created_at) VALUES ($1, 0)")
+            .bind(id)
+            .execute(&mut c)
+            .await
+            .unwrap();
+    }
+    // Linked in the other order than their positions.
+    for (person, position) in [(second, 1_i64), (first, 0)] {
+        sqlx::query(
+            "INSERT INTO concern_persons (concern_id, person_id, position) VALUES ($1, $2, $3)",
+        )
+        .bind(two)
+        .bind(person)
+        .bind(position)
+        .execute(&mut c)
+        .await
+        .unwrap();
+    }
+    c.close().await.unwrap();
+    let db = Db::connect(&url).await.unwrap();
+    db.migrate().await.unwrap();
+    let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    let rows: Vec<(uuid::Uuid, i64, Option<uuid::Uuid>)> = sqlx::query_as(
+        "SELECT id, person_count, first_person_id FROM concerns ORDER BY case_number",
+    )
+    .fetch_all(&mut c)
+    .await
+    .unwrap();
+    assert_eq!(rows, vec![(two, 2, Some(first)), (none, 0, None)]);
+    c.close().await.unwrap();
+    db.close().await;
+    let _ = std::fs::remove_dir_all(dir);
+}

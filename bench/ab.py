@@ -5,6 +5,7 @@ measures the same pages with wrk at 1 and 16 connections (bench/load.py's
 helpers). Prints p50 and requests/s per round, `A / B` side by side.
 
     bench/ab.py DATABASE_URL BIN_A BIN_B [ROUNDS]
+    bench/ab.py URL_A,URL_B BIN_A BIN_B [ROUNDS]   # B migrates its own copy
 
 Environment: VINK_KEYS_FILE (the data set's keys), SECS (seconds a run, 6),
 CASES=more (course list, audit by record, follow-ups, list by receipt
@@ -25,7 +26,11 @@ import load  # noqa: E402
 
 
 def main():
-    db, bins = sys.argv[1], {"A": sys.argv[2], "B": sys.argv[3]}
+    # One database for both, or `URL_A,URL_B` when B's migrations would
+    # change A's schema (copies of one data set).
+    dbs = sys.argv[1].split(",")
+    bins = {"A": sys.argv[2], "B": sys.argv[3]}
+    dbs = {"A": dbs[0], "B": dbs[-1]}
     rounds = int(sys.argv[4]) if len(sys.argv) > 4 else 2
     os.environ["VINK_CHECKPOINT_FILE"] = tempfile.mktemp(suffix=".jsonl")
     demo = "--demo" in os.environ.get("EXTRA", "")
@@ -35,7 +40,7 @@ def main():
     res = {}
     for r in range(rounds):
         for name in ("A", "B"):
-            b = bins[name]
+            b, db = bins[name], dbs[name]
             serve = [b, "--database", db, "serve", "--listen", f"127.0.0.1:{load.PORT}"]
             serve += ["--demo"] if demo else ["--retention-unfounded-months", "0"]
             server = subprocess.Popen(

@@ -319,7 +319,10 @@ pub fn list_queries(i: &PlanInputs) -> Vec<NamedQuery> {
             for stream in crate::course::CourseStream::ALL {
                 let st = status.unwrap_or("any");
                 let o = order.code();
-                // Planned for their values, as `list_courses` runs them.
+                // Planned as `list_courses` runs them: for their values under a
+                // scope or filter and for the ended stream, else once.
+                let by_values = crate::course::plans_for_values(scope, &filter)
+                    || stream == crate::course::CourseStream::Ended;
                 let before = out.len();
                 named(
                     &mut out,
@@ -336,11 +339,27 @@ pub fn list_queries(i: &PlanInputs) -> Vec<NamedQuery> {
                     format!("course list {stream:?} by page number ({sname}, {st}, {o})"),
                     crate::course::course_page_sql(stream, scope, &filter, 25, 50),
                 );
-                named(
-                    &mut out,
-                    format!("course count {stream:?} ({sname}, {st}, {o})"),
-                    crate::course::course_count_sql(stream, scope, &filter),
-                );
+                // The counts run in the list's mode, planned for their
+                // values once a page starts in the ended stream: both.
+                let counts_at = out.len();
+                for how in ["", " planned for values"] {
+                    named(
+                        &mut out,
+                        format!("course count {stream:?} ({sname}, {st}, {o}){how}"),
+                        crate::course::course_count_sql(stream, scope, &filter),
+                    );
+                }
+                let listwide = if crate::course::plans_for_values(scope, &filter) {
+                    PlanMode::Custom
+                } else {
+                    PlanMode::Generic
+                };
+                for (q, plan) in out[counts_at..]
+                    .iter_mut()
+                    .zip([listwide, PlanMode::Custom])
+                {
+                    q.plan = plan;
+                }
                 // The next page, after a cursor in this stream.
                 let after = crate::course::CourseFilter {
                     after: Some(crate::course::CourseCursor::in_stream(stream, i.record)),
@@ -351,8 +370,15 @@ pub fn list_queries(i: &PlanInputs) -> Vec<NamedQuery> {
                     format!("course list {stream:?} after a cursor ({sname}, {st}, {o})"),
                     crate::course::course_page_sql(stream, scope, &after, 25, 0),
                 );
-                for q in &mut out[before..] {
-                    q.plan = PlanMode::Custom;
+                for q in out[before..]
+                    .iter_mut()
+                    .filter(|q| q.plan == PlanMode::Auto)
+                {
+                    q.plan = if by_values {
+                        PlanMode::Custom
+                    } else {
+                        PlanMode::Generic
+                    };
                 }
             }
         }

@@ -11,7 +11,7 @@ use vink_domain::concern::local_date;
 use vink_domain::course::{CourseKind, CourseStatus, PreventionLevel, next_course_statuses};
 use vink_domain::person::{Birth, minor_status};
 use vink_domain::policy::RecordRef;
-use vink_domain::policy::{Action, Resource, course_scope};
+use vink_domain::policy::{Action, CourseScope, Resource, course_scope};
 use vink_domain::triage::{Decision, Status};
 use vink_domain::user::Actor;
 use vink_domain::validation::{DateRule, date_field};
@@ -572,9 +572,17 @@ pub async fn list(app: &App, actor: &Actor, q: &CourseQuery) -> Result<CoursePag
     );
     let order = crate::parse_order(&mut errs, q.order.as_deref(), vink_store::Order::Descending);
     errs.finish(())?;
-    // The list plans for its values (`store::list_courses`): said with the
-    // BEGIN, one round trip fewer.
-    let tx = app.db.begin_read_custom().await?;
+    // How the list plans (`store::course::plans_for_values`, which the
+    // store applies itself), said with the BEGIN: one round trip fewer. The
+    // agency is given by code here and becomes an id below.
+    let scope = course_scope(actor);
+    let filtered =
+        q.agency.as_deref().is_some_and(|a| !a.trim().is_empty()) || q.corps_member.is_some();
+    let tx = if scope != CourseScope::All || filtered {
+        app.db.begin_read_custom().await?
+    } else {
+        app.db.begin_read_planned().await?
+    };
     let mut tx = app
         .authorize_read(tx, actor, Action::CourseList, &Resource::None, None)
         .await?;
@@ -593,14 +601,8 @@ pub async fn list(app: &App, actor: &Actor, q: &CourseQuery) -> Result<CoursePag
         order,
         after,
     };
-    let listed = store::list_courses(
-        &mut tx,
-        course_scope(actor),
-        &filter,
-        per_page,
-        (page - 1) * per_page,
-    )
-    .await?;
+    let listed =
+        store::list_courses(&mut tx, scope, &filter, per_page, (page - 1) * per_page).await?;
     tx.commit().await?;
     Ok(CoursePage {
         items: listed

@@ -32,7 +32,14 @@ pub struct ConcernRow {
     pub created_by: Option<Uuid>,
 }
 
-const CONCERN_COLS: &str = "id, case_number, receipt, channel, received_at, reporter_kind, reporter_organisation, reporter_name, reporter_contact, description, immediate_danger, status, decision, programme_kind, triage_deadline_at, paused_at, decided_at, created_at, created_by";
+/// A concern's own columns ([`ConcernRow`]), as a literal so that the insert's
+/// list can extend it.
+macro_rules! concern_cols {
+    () => {
+        "id, case_number, receipt, channel, received_at, reporter_kind, reporter_organisation, reporter_name, reporter_contact, description, immediate_danger, status, decision, programme_kind, triage_deadline_at, paused_at, decided_at, created_at, created_by"
+    };
+}
+const CONCERN_COLS: &str = concern_cols!();
 
 /// Next number in a named sequence (e.g. case numbers per year).
 ///
@@ -134,7 +141,7 @@ fn sequence_name(name: &str) -> String {
 
 /// The columns a new concern is written with: its own, and the summary of
 /// its persons that a list row shows (migration 0029).
-const INSERT_COLS: &str = "id, case_number, receipt, channel, received_at, reporter_kind, reporter_organisation, reporter_name, reporter_contact, description, immediate_danger, status, decision, programme_kind, triage_deadline_at, paused_at, decided_at, created_at, created_by, person_count, first_person_id";
+const INSERT_COLS: &str = concat!(concern_cols!(), ", person_count, first_person_id");
 
 /// Writes a concern with the persons it names, in their order (none: a
 /// concern about no one in particular). The concern's person count and first

@@ -321,7 +321,7 @@ pub fn list_queries(i: &PlanInputs) -> Vec<NamedQuery> {
                 let o = order.code();
                 // Planned as `list_courses` runs them: for their values under a
                 // scope or filter and for the ended stream, else once.
-                let by_values = crate::course::plans_for_values(scope, &filter)
+                let by_values = crate::course::plans_for_values(scope, filter.narrowed())
                     || stream == crate::course::CourseStream::Ended;
                 let before = out.len();
                 named(
@@ -349,7 +349,7 @@ pub fn list_queries(i: &PlanInputs) -> Vec<NamedQuery> {
                         crate::course::course_count_sql(stream, scope, &filter),
                     );
                 }
-                let listwide = if crate::course::plans_for_values(scope, &filter) {
+                let listwide = if crate::course::plans_for_values(scope, filter.narrowed()) {
                     PlanMode::Custom
                 } else {
                     PlanMode::Generic

@@ -11,7 +11,7 @@ use vink_domain::concern::local_date;
 use vink_domain::course::{CourseKind, CourseStatus, PreventionLevel, next_course_statuses};
 use vink_domain::person::{Birth, minor_status};
 use vink_domain::policy::RecordRef;
-use vink_domain::policy::{Action, CourseScope, Resource, course_scope};
+use vink_domain::policy::{Action, Resource, course_scope};
 use vink_domain::triage::{Decision, Status};
 use vink_domain::user::Actor;
 use vink_domain::validation::{DateRule, date_field};
@@ -574,11 +574,12 @@ pub async fn list(app: &App, actor: &Actor, q: &CourseQuery) -> Result<CoursePag
     errs.finish(())?;
     // How the list plans (`store::course::plans_for_values`, which the
     // store applies itself), said with the BEGIN: one round trip fewer. The
-    // agency is given by code here and becomes an id below.
+    // agency is given by code here and becomes an id below; the filter's
+    // agency is empty exactly when this code is.
     let scope = course_scope(actor);
-    let filtered =
+    let narrowed =
         q.agency.as_deref().is_some_and(|a| !a.trim().is_empty()) || q.corps_member.is_some();
-    let tx = if scope != CourseScope::All || filtered {
+    let tx = if store::plans_for_values(scope, narrowed) {
         app.db.begin_read_custom().await?
     } else {
         app.db.begin_read_planned().await?

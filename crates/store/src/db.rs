@@ -11,7 +11,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::ops::{Deref, DerefMut};
 
 use sqlx::sqlite::SqliteConnection;
-use sqlx::{Connection, Postgres, Sqlite, Transaction};
+use sqlx::{Connection, Postgres, SqlSafeStr, Sqlite, Transaction};
+use sqlx_core::transaction::TransactionManager as _;
 
 use crate::group::{Lease, Writer};
 use uuid::Uuid;
@@ -160,8 +161,9 @@ pub enum SqliteTx {
     Write(Lease),
 }
 
-/// A pool transaction with the store's keys, or (from [`Db::read_one`]) a
-/// pooled connection in autocommit for a read that is one statement.
+/// A pool transaction with the store's keys, or (from [`Db::read_one`] and,
+/// on PostgreSQL, [`Db::begin_read_planned`]) a pooled connection in
+/// autocommit, each statement its own snapshot.
 pub struct KeyedTx<DB: sqlx::Database> {
     conn: Held<DB>,
     pub(crate) keys: Arc<Shared>,
@@ -176,8 +178,49 @@ pub struct KeyedTx<DB: sqlx::Database> {
 /// What a [`KeyedTx`] runs on.
 enum Held<DB: sqlx::Database> {
     Tx(Transaction<'static, DB>),
-    /// No BEGIN and no COMMIT: each statement is its own snapshot.
-    Plain(sqlx::pool::PoolConnection<DB>),
+    /// No BEGIN and no COMMIT: each statement is its own snapshot, until a
+    /// setting that lasts for the rest of the read makes it a transaction
+    /// ([`KeyedTx::set_local`]).
+    Plain(Plain<DB>),
+}
+
+/// A pooled connection that a read may turn into a transaction on the way:
+/// dropped inside one (a request that goes away), it queues the rollback,
+/// as a dropped [`Transaction`] does, so the pool's clean-up (`clean`)
+/// hands it on outside any transaction; dropped while its `BEGIN` is on the
+/// way (sqlx then knows of no transaction to roll back), it is closed.
+struct Plain<DB: sqlx::Database> {
+    conn: sqlx::pool::PoolConnection<DB>,
+    beginning: bool,
+}
+
+impl<DB: sqlx::Database> Plain<DB> {
+    fn in_transaction(&self) -> bool {
+        self.conn.is_in_transaction()
+    }
+
+    /// Ends the transaction a setting began, if any; committed or rolled
+    /// back, a read's transaction changed nothing but its own settings.
+    async fn end(mut self, commit: bool) -> Result<()> {
+        if self.in_transaction() {
+            if commit {
+                <DB as sqlx::Database>::TransactionManager::commit(&mut self.conn).await?;
+            } else {
+                <DB as sqlx::Database>::TransactionManager::rollback(&mut self.conn).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<DB: sqlx::Database> Drop for Plain<DB> {
+    fn drop(&mut self) {
+        if self.beginning {
+            self.conn.close_on_drop();
+        } else if self.in_transaction() {
+            <DB as sqlx::Database>::TransactionManager::start_rollback(&mut self.conn);
+        }
+    }
 }
 
 impl<DB: sqlx::Database> KeyedTx<DB> {
@@ -190,22 +233,65 @@ impl<DB: sqlx::Database> KeyedTx<DB> {
         }
     }
 
+    /// A read on a pooled connection with no `BEGIN` (see [`Db::read_one`]),
+    /// planning as `plans` says where that is known.
+    fn plain(
+        conn: sqlx::pool::PoolConnection<DB>,
+        keys: Arc<Shared>,
+        plans: Option<&'static str>,
+    ) -> Self {
+        KeyedTx {
+            conn: Held::Plain(Plain {
+                conn,
+                beginning: false,
+            }),
+            keys,
+            queue: Default::default(),
+            plans,
+        }
+    }
+
     pub async fn commit(self) -> Result<()> {
         match self.conn {
             Held::Tx(tx) => Ok(tx.commit().await?),
-            Held::Plain(_) => Ok(()),
+            Held::Plain(c) => c.end(true).await,
         }
     }
 
     pub async fn rollback(self) -> Result<()> {
         match self.conn {
             Held::Tx(tx) => Ok(tx.rollback().await?),
-            Held::Plain(_) => Ok(()),
+            Held::Plain(c) => c.end(false).await,
         }
     }
 }
 
 impl KeyedTx<Postgres> {
+    /// Runs `settings` (`SET LOCAL …`, the store's own text, never input)
+    /// for the rest of this read or write. A read with no `BEGIN` begins
+    /// its transaction here, in the same round trip: a `SET LOCAL` outside
+    /// one would change nothing. Under PostgreSQL's default isolation
+    /// (read committed) every statement takes its own snapshot either way,
+    /// so beginning late changes no answer.
+    pub(crate) async fn set_local(&mut self, settings: &str) -> Result<()> {
+        self.flush().await?;
+        match &mut self.conn {
+            Held::Plain(c) if !c.in_transaction() => {
+                let begin = sqlx::AssertSqlSafe(format!("BEGIN; {settings}")).into_sql_str();
+                c.beginning = true;
+                <Postgres as sqlx::Database>::TransactionManager::begin(&mut c.conn, Some(begin))
+                    .await?;
+                c.beginning = false;
+            }
+            _ => {
+                sqlx::raw_sql(sqlx::AssertSqlSafe(settings.to_string()))
+                    .execute(&mut **self)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
     /// Sends the queued inserts (see [`crate::deferred`]); [`crate::on`]
     /// calls it before every statement.
     #[doc(hidden)]
@@ -223,7 +309,7 @@ impl<DB: sqlx::Database> Deref for KeyedTx<DB> {
     fn deref(&self) -> &DB::Connection {
         match &self.conn {
             Held::Tx(tx) => tx,
-            Held::Plain(c) => c,
+            Held::Plain(c) => &c.conn,
         }
     }
 }
@@ -232,7 +318,7 @@ impl<DB: sqlx::Database> DerefMut for KeyedTx<DB> {
     fn deref_mut(&mut self) -> &mut DB::Connection {
         match &mut self.conn {
             Held::Tx(tx) => &mut *tx,
-            Held::Plain(c) => &mut *c,
+            Held::Plain(c) => &mut c.conn,
         }
     }
 }
@@ -313,6 +399,11 @@ impl Db {
             } else {
                 given.options([("jit", "off")])
             };
+            // Every session plans once (given last, so it wins over a URL's
+            // own): a planned read then needs no `BEGIN` to say so
+            // (`begin_read_planned`), and every transaction says its own
+            // mode with its `BEGIN` (`pg_begin`, `begin_read_custom`).
+            let opts = opts.options([("plan_cache_mode", crate::query_plan::GENERIC)]);
             let pool = PgPoolOptions::new()
                 .max_connections(10)
                 .acquire_timeout(Duration::from_secs(10))
@@ -494,7 +585,7 @@ impl Db {
                 pool, stats, keys, ..
             } => {
                 stats.writes.fetch_add(1, Ordering::Relaxed);
-                Tx::Pg(KeyedTx::tx(pg_begin(pool).await?, keys.clone()))
+                Tx::Pg(pg_begin(pool, keys).await?)
             }
         })
     }
@@ -516,19 +607,27 @@ impl Db {
                 pool, stats, keys, ..
             } => {
                 stats.reads.fetch_add(1, Ordering::Relaxed);
-                Tx::Pg(KeyedTx::tx(pg_begin(pool).await?, keys.clone()))
+                Tx::Pg(pg_begin(pool, keys).await?)
             }
         })
     }
 
     /// Starts a read whose statements PostgreSQL plans once, not for each
-    /// request's values (see [`crate::query_plan::generic_plans`]): the
-    /// `SET LOCAL` travels with the `BEGIN` in one round trip, one fewer on
-    /// every list, dashboard and key-figure read. SQLite plans every
-    /// statement as given: a plain [`Db::begin_read`].
+    /// request's values (see [`crate::query_plan::generic_plans`]). On
+    /// PostgreSQL that is every connection's own setting (see
+    /// [`Db::connect`]), so the read sends no `BEGIN` and no `COMMIT`: two
+    /// round trips fewer on every list, dashboard and key-figure read. Its
+    /// statements see what read committed would show them inside a
+    /// transaction: each its own snapshot. A store function that needs
+    /// another setting for the rest of the read makes it a transaction
+    /// then (`KeyedTx::set_local`). SQLite plans every statement as
+    /// given, and a read of several statements needs its one snapshot
+    /// there: a plain [`Db::begin_read`].
     pub async fn begin_read_planned(&self) -> Result<Tx> {
-        self.begin_read_planning(crate::query_plan::BEGIN_GENERIC, crate::query_plan::GENERIC)
-            .await
+        match self {
+            Db::Sqlite { .. } => self.begin_read().await,
+            Db::Pg { .. } => self.read_one().await,
+        }
     }
 
     /// Starts a read whose statements PostgreSQL plans for their values
@@ -537,22 +636,15 @@ impl Db {
     /// list, the audit log), whose own `custom_plans` is then no round
     /// trip. SQLite: a plain [`Db::begin_read`].
     pub async fn begin_read_custom(&self) -> Result<Tx> {
-        self.begin_read_planning(crate::query_plan::BEGIN_CUSTOM, crate::query_plan::CUSTOM)
-            .await
-    }
-
-    /// A read whose `BEGIN` (`begin`) sets `plan_cache_mode` to `plans` on
-    /// PostgreSQL, and that knows it; SQLite: a plain [`Db::begin_read`].
-    async fn begin_read_planning(&self, begin: &'static str, plans: &'static str) -> Result<Tx> {
         match self {
             Db::Sqlite { .. } => self.begin_read().await,
             Db::Pg {
                 pool, stats, keys, ..
             } => {
                 stats.reads.fetch_add(1, Ordering::Relaxed);
-                let tx = pg_begin_with(pool, Some(begin)).await?;
+                let tx = pg_begin_with(pool, crate::query_plan::BEGIN_CUSTOM).await?;
                 let mut tx = KeyedTx::tx(tx, keys.clone());
-                tx.plans = Some(plans);
+                tx.plans = Some(crate::query_plan::CUSTOM);
                 Ok(Tx::Pg(tx))
             }
         }
@@ -570,23 +662,21 @@ impl Db {
                 read, stats, keys, ..
             } => {
                 stats.reads.fetch_add(1, Ordering::Relaxed);
-                Tx::Sqlite(SqliteTx::Read(KeyedTx {
-                    conn: Held::Plain(read.acquire().await?),
-                    keys: keys.clone(),
-                    queue: Default::default(),
-                    plans: None,
-                }))
+                Tx::Sqlite(SqliteTx::Read(KeyedTx::plain(
+                    read.acquire().await?,
+                    keys.clone(),
+                    None,
+                )))
             }
             Db::Pg {
                 pool, stats, keys, ..
             } => {
                 stats.reads.fetch_add(1, Ordering::Relaxed);
-                Tx::Pg(KeyedTx {
-                    conn: Held::Plain(pool.acquire().await?),
-                    keys: keys.clone(),
-                    queue: Default::default(),
-                    plans: None,
-                })
+                Tx::Pg(KeyedTx::plain(
+                    pool.acquire().await?,
+                    keys.clone(),
+                    Some(crate::query_plan::GENERIC),
+                ))
             }
         })
     }
@@ -653,25 +743,26 @@ impl Db {
 /// "there is already a transaction in progress" under load). Finished in its
 /// task, the transaction is either handed over or, its caller gone, dropped
 /// with a rollback queued, as any other.
-async fn pg_begin(pool: &PgPool) -> Result<Transaction<'static, Postgres>> {
-    pg_begin_with(pool, None).await
+/// A transaction that plans as PostgreSQL decides (`auto`), whatever the
+/// connection's own setting (see [`Db::connect`]): writes and the reads
+/// not planned once keep PostgreSQL's choice, said with the `BEGIN`.
+async fn pg_begin(pool: &PgPool, keys: &Arc<Shared>) -> Result<KeyedTx<Postgres>> {
+    let tx = pg_begin_with(pool, crate::query_plan::BEGIN_AUTO).await?;
+    let mut tx = KeyedTx::tx(tx, keys.clone());
+    tx.plans = Some(crate::query_plan::AUTO);
+    Ok(tx)
 }
 
 /// [`pg_begin`] with the store's own `BEGIN` text (never input).
 async fn pg_begin_with(
     pool: &PgPool,
-    statement: Option<&'static str>,
+    statement: &'static str,
 ) -> Result<Transaction<'static, Postgres>> {
     let pool = pool.clone();
-    tokio::spawn(async move {
-        match statement {
-            Some(s) => pool.begin_with(sqlx::AssertSqlSafe(s)).await,
-            None => pool.begin().await,
-        }
-    })
-    .await
-    .map_err(|_| StoreError::Db(sqlx::Error::WorkerCrashed))
-    .and_then(|r| r.map_err(StoreError::from))
+    tokio::spawn(async move { pool.begin_with(sqlx::AssertSqlSafe(statement)).await })
+        .await
+        .map_err(|_| StoreError::Db(sqlx::Error::WorkerCrashed))
+        .and_then(|r| r.map_err(StoreError::from))
 }
 
 /// Decides whether a connection goes back into the pool. A transaction that

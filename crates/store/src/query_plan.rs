@@ -676,12 +676,15 @@ pub async fn custom_plans(tx: &mut Tx) -> Result<()> {
 /// The `plan_cache_mode` values the store sets.
 pub(crate) const GENERIC: &str = "force_generic_plan";
 pub(crate) const CUSTOM: &str = "force_custom_plan";
+pub(crate) const AUTO: &str = "auto";
 
-/// The `BEGIN` of [`crate::Db::begin_read_planned`]: one simple query of
+/// The `BEGIN` of [`crate::Db::begin_read_custom`]: one simple query of
 /// two statements, one round trip.
-pub(crate) const BEGIN_GENERIC: &str = "BEGIN; SET LOCAL plan_cache_mode = force_generic_plan";
-/// The `BEGIN` of [`crate::Db::begin_read_custom`].
 pub(crate) const BEGIN_CUSTOM: &str = "BEGIN; SET LOCAL plan_cache_mode = force_custom_plan";
+/// The `BEGIN` of a write and of a plain read ([`crate::Db::begin`],
+/// [`crate::Db::begin_read`]): PostgreSQL's own choice, where a
+/// connection's session plans once (see [`crate::Db::connect`]).
+pub(crate) const BEGIN_AUTO: &str = "BEGIN; SET LOCAL plan_cache_mode = auto";
 
 /// Sets the transaction's `plan_cache_mode`, unless it is known to be set
 /// so already (by its `BEGIN`, or an earlier call): a function that needs a
@@ -692,10 +695,7 @@ async fn plan_cache_mode(tx: &mut Tx, mode: &'static str) -> Result<()> {
         if t.plans == Some(mode) {
             return Ok(());
         }
-        t.flush().await?;
-        let sql = format!("SET LOCAL plan_cache_mode = {mode}");
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .execute(&mut **t)
+        t.set_local(&format!("SET LOCAL plan_cache_mode = {mode}"))
             .await?;
         t.plans = Some(mode);
     }
@@ -902,19 +902,12 @@ pub async fn explain_with(tx: &mut Tx, q: &NamedQuery, planner: Planner) -> Resu
             Ok(rows.into_iter().map(|r| r.3).collect())
         }
         Tx::Pg(t) => {
-            t.flush().await?;
             let on = planner != Planner::IndexesOnly;
             // Neither scans nor sorts where an index can serve: what is left
             // in the plan is what no index can do. (As run: the planner's
             // own choice.)
             let scans = if on { "on" } else { "off" };
-            for setting in ["enable_seqscan", "enable_sort"] {
-                let set = format!("SET LOCAL {setting} = {scans}");
-                sqlx::query(sqlx::AssertSqlSafe(set))
-                    .execute(&mut **t)
-                    .await?;
-            }
-            // The generic plan, as a transaction that plans once
+            // The generic plan, as a read that plans once
             // (`generic_plans`) runs it: prepared, then explained at
             // execution with every parameter unknown to the planner; or
             // planned for the values, when asked.
@@ -923,10 +916,11 @@ pub async fn explain_with(tx: &mut Tx, q: &NamedQuery, planner: Planner) -> Resu
             } else {
                 GENERIC
             };
-            let set = format!("SET LOCAL plan_cache_mode = {mode}");
-            sqlx::query(sqlx::AssertSqlSafe(set))
-                .execute(&mut **t)
-                .await?;
+            t.set_local(&format!(
+                "SET LOCAL enable_seqscan = {scans}; SET LOCAL enable_sort = {scans}; \
+                 SET LOCAL plan_cache_mode = {mode}"
+            ))
+            .await?;
             t.plans = Some(mode);
             let types = q
                 .binds

@@ -196,12 +196,10 @@ pub async fn courses(
 /// both settings in one round trip; SQLite plans every statement as given.
 pub async fn plan_for_values(tx: &mut Tx) -> Result<()> {
     if let Tx::Pg(t) = tx {
-        t.flush().await?;
-        sqlx::raw_sql(
+        t.set_local(
             "SET LOCAL plan_cache_mode = force_custom_plan; \
              SET LOCAL max_parallel_workers_per_gather = 0",
         )
-        .execute(&mut **t)
         .await?;
         t.plans = Some(crate::query_plan::CUSTOM);
     }

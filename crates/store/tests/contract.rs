@@ -1291,10 +1291,10 @@ async fn postgres_connections_run_without_jit_unless_the_url_says() {
     }
 }
 
-/// A planned read sends its plan setting with its `BEGIN` (one round trip)
-/// and the setting ends with it: the next transaction on the same pooled
-/// connection plans as PostgreSQL decides again. On SQLite it is a plain
-/// read.
+/// A planned read plans once (on PostgreSQL the session's own setting, see
+/// `a_planned_read_begins_only_when_a_setting_needs_it`), and only it: a
+/// transaction on the same pooled connections plans as PostgreSQL decides,
+/// said with its `BEGIN`. On SQLite it is a plain read.
 #[tokio::test]
 async fn a_planned_read_plans_once_and_only_for_itself() {
     for t in common::backends().await {
@@ -1409,6 +1409,69 @@ async fn a_cancelled_begin_leaves_no_transaction_open() {
         );
         t.finish().await;
     }
+}
+
+/// A planned read on PostgreSQL sends no `BEGIN`: each statement is its own
+/// transaction, planned once by the session's setting. A setting for the
+/// rest of the read (a page of ended courses, a search) begins its
+/// transaction then; committed or dropped, the read hands its connection
+/// back outside any transaction and at the session's setting again. A
+/// read cancelled while that `BEGIN` is on its way never leaves a pooled
+/// connection inside it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_planned_read_begins_only_when_a_setting_needs_it() {
+    use vink_store::query_plan::custom_plans;
+    for t in common::backends().await {
+        if t.db.backend() != vink_store::Backend::Postgres {
+            t.finish().await;
+            continue;
+        }
+        let mut tx = t.db.begin_read_planned().await.unwrap();
+        assert!(own_transaction(&mut tx).await, "a planned read began");
+        assert_eq!(tx_plan_cache_mode(&mut tx).await, "force_generic_plan");
+        custom_plans(&mut tx).await.unwrap();
+        assert!(!own_transaction(&mut tx).await, "the setting began none");
+        assert_eq!(tx_plan_cache_mode(&mut tx).await, "force_custom_plan");
+        tx.commit().await.unwrap();
+        // Dropped inside the transaction its setting began.
+        let mut tx = t.db.begin_read_planned().await.unwrap();
+        custom_plans(&mut tx).await.unwrap();
+        drop(tx);
+        // Cancelled on the way, at every point.
+        for polls in 1..=100 {
+            let mut tx = t.db.begin_read_planned().await.unwrap();
+            drop_after_polls(custom_plans(&mut tx), polls).await;
+        }
+        // Every pooled connection in turn: outside a transaction, planning once.
+        let mut held = Vec::new();
+        for _ in 0..10 {
+            let mut tx = t.db.begin_read_planned().await.unwrap();
+            assert!(own_transaction(&mut tx).await, "a connection left inside");
+            assert_eq!(tx_plan_cache_mode(&mut tx).await, "force_generic_plan");
+            held.push(tx);
+        }
+        for tx in held {
+            tx.commit().await.unwrap();
+        }
+        t.finish().await;
+    }
+}
+
+/// Whether each statement runs in a transaction of its own: two statements
+/// of one transaction share its start time (`now()`).
+async fn own_transaction(tx: &mut vink_store::Tx) -> bool {
+    let vink_store::Tx::Pg(c) = tx else {
+        unreachable!("PostgreSQL only")
+    };
+    let mut starts = Vec::new();
+    for _ in 0..2 {
+        let start: String = sqlx::query_scalar("SELECT now()::text FROM pg_sleep(0.002)")
+            .fetch_one(&mut **c)
+            .await
+            .unwrap();
+        starts.push(start);
+    }
+    starts[0] != starts[1]
 }
 
 /// The same on SQLite's readers: a read transaction cancelled on its way

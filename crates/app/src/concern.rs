@@ -828,8 +828,6 @@ pub async fn dashboard(app: &App, actor: &Actor) -> Result<Dashboard> {
         .await?;
     let now = tx.at();
     let soon_until = micros(now + app.config.due_soon);
-    let counts =
-        store::triage_counts(&mut tx, concern_scope(actor), micros(now), soon_until).await?;
     let filters: Vec<ConcernFilter> = [
         (true, None),
         (false, Some(DueFilter::Overdue)),
@@ -852,8 +850,16 @@ pub async fn dashboard(app: &App, actor: &Actor) -> Result<Dashboard> {
         planned_for_values: false,
     })
     .collect();
+    let (counts, each) = store::dashboard(
+        &mut tx,
+        concern_scope(actor),
+        &filters,
+        micros(now),
+        soon_until,
+    )
+    .await?;
     let mut urgent: Vec<ConcernSummary> = Vec::new();
-    for listed in store::open_concerns_each(&mut tx, concern_scope(actor), &filters).await? {
+    for listed in each {
         for r in listed {
             if !urgent.iter().any(|u| u.id == r.id) {
                 urgent.push(summary(app, r, now)?);

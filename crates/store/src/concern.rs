@@ -961,9 +961,8 @@ pub async fn open_concerns_each(
     scope: ConcernScope,
     filters: &[ConcernFilter],
 ) -> Result<Vec<Vec<ConcernListRow>>> {
-    let mut each: Vec<Vec<ConcernListRow>> = vec![Vec::new(); filters.len()];
     let Some((sql, w)) = open_each_sql(scope, filters) else {
-        return Ok(each);
+        return Ok(vec![Vec::new(); filters.len()]);
     };
     let rows: Vec<TaggedRow> = on!(tx, |c| bind_all(
         sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())),
@@ -971,13 +970,18 @@ pub async fn open_concerns_each(
     )
     .fetch_all(c)
     .await?);
+    Ok(split_each(rows, filters))
+}
+
+/// Tagged rows ([`open_each_sql`]) as each filter's list, in list order.
+fn split_each(rows: Vec<TaggedRow>, filters: &[ConcernFilter]) -> Vec<Vec<ConcernListRow>> {
+    let mut each: Vec<Vec<ConcernListRow>> = vec![Vec::new(); filters.len()];
     for r in rows {
         if let Some(list) = usize::try_from(r.part).ok().and_then(|i| each.get_mut(i)) {
             list.push(r.row);
         }
     }
-    Ok(each
-        .into_iter()
+    each.into_iter()
         .zip(filters)
         .map(|(rows, f)| {
             let take = usize::try_from(f.limit).unwrap_or(0);
@@ -987,7 +991,86 @@ pub async fn open_concerns_each(
                 .map(|(_, r)| r)
                 .collect()
         })
-        .collect())
+        .collect()
+}
+
+/// The dashboard: its counts ([`triage_counts`]) and its urgent lists
+/// ([`open_concerns_each`]) in one statement ([`dashboard_sql`]), one
+/// round trip instead of two on the page everyone opens all day. The counts
+/// travel beside the urgent rows; when there is none, they are read on
+/// their own.
+pub async fn dashboard(
+    tx: &mut Tx,
+    scope: ConcernScope,
+    filters: &[ConcernFilter],
+    now: i64,
+    soon_until: i64,
+) -> Result<(TriageCounts, Vec<Vec<ConcernListRow>>)> {
+    let Some((sql, w)) = dashboard_sql(scope, filters, now, soon_until) else {
+        let counts = triage_counts(tx, scope, now, soon_until).await?;
+        return Ok((counts, vec![Vec::new(); filters.len()]));
+    };
+    let rows: Vec<CountedTaggedRow> = on!(tx, |c| bind_all(
+        sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())),
+        &w.binds
+    )
+    .fetch_all(c)
+    .await?);
+    let Some(first) = rows.first() else {
+        let counts = triage_counts(tx, scope, now, soon_until).await?;
+        return Ok((counts, vec![Vec::new(); filters.len()]));
+    };
+    let counts = TriageCounts {
+        danger: first.k_danger,
+        new: first.k_new,
+        open: first.k_open,
+        overdue: first.k_overdue,
+        due_soon: first.k_due_soon,
+        paused: first.k_paused,
+    };
+    let rows = rows.into_iter().map(|r| r.tagged).collect();
+    Ok((counts, split_each(rows, filters)))
+}
+
+/// A row of [`dashboard_sql`]: an urgent row and the counts.
+#[derive(sqlx::FromRow)]
+struct CountedTaggedRow {
+    #[sqlx(flatten)]
+    tagged: TaggedRow,
+    k_new: i64,
+    k_open: i64,
+    k_overdue: i64,
+    k_due_soon: i64,
+    k_paused: i64,
+    k_danger: i64,
+}
+
+/// The urgent rows ([`open_each_sql`]) with the open streams' counts
+/// ([`triage_counts_sql`], summed) beside each: `SELECT page.*, k.* FROM
+/// (rows) page CROSS JOIN (counts) k`. The counts are one row that names
+/// nothing of the page, read once (PostgreSQL's planner or SQLite's
+/// materialised subquery), never per row. `None` when every filter
+/// excludes both open streams.
+pub(crate) fn dashboard_sql(
+    scope: ConcernScope,
+    filters: &[ConcernFilter],
+    now: i64,
+    soon_until: i64,
+) -> Option<(String, Conditions)> {
+    let (rows, mut w) = open_each_sql(scope, filters)?;
+    let (counts, cw) = triage_counts_sql(scope, now, soon_until);
+    let counts = crate::sql::shift_placeholders(&counts, w.binds.len());
+    w.binds.extend(cw.binds);
+    let sum = |n: &str| format!("CAST(COALESCE(SUM(n.n_{n}), 0) AS BIGINT) AS k_{n}");
+    let sums = ["new", "open", "overdue", "due_soon", "paused", "danger"]
+        .map(sum)
+        .join(", ");
+    Some((
+        format!(
+            "SELECT page.*, k.* FROM ({rows}) page CROSS JOIN (SELECT {sums} FROM ({counts}) n) k"
+        ),
+        w,
+    ))
 }
 
 /// A row of [`open_each_sql`]: which filter's list it is in.
@@ -1450,12 +1533,12 @@ pub(crate) fn counts_sql(
     let fill = |c: &str| c.replace("{now}", &now).replace("{until}", &until);
     let sql = format!(
         "SELECT
-           COALESCE(SUM(CASE WHEN c.status = 'received' THEN 1 ELSE 0 END), 0),
-           COUNT(*),
-           COALESCE(SUM(CASE WHEN {} THEN 1 ELSE 0 END), 0),
-           COALESCE(SUM(CASE WHEN {} THEN 1 ELSE 0 END), 0),
-           COALESCE(SUM(CASE WHEN {} THEN 1 ELSE 0 END), 0),
-           COALESCE(SUM(CASE WHEN c.immediate_danger = TRUE THEN 1 ELSE 0 END), 0)
+           COALESCE(SUM(CASE WHEN c.status = 'received' THEN 1 ELSE 0 END), 0) AS n_new,
+           COUNT(*) AS n_open,
+           COALESCE(SUM(CASE WHEN {} THEN 1 ELSE 0 END), 0) AS n_overdue,
+           COALESCE(SUM(CASE WHEN {} THEN 1 ELSE 0 END), 0) AS n_due_soon,
+           COALESCE(SUM(CASE WHEN {} THEN 1 ELSE 0 END), 0) AS n_paused,
+           COALESCE(SUM(CASE WHEN c.immediate_danger = TRUE THEN 1 ELSE 0 END), 0) AS n_danger
          FROM concerns c{}",
         fill(overdue),
         fill(due_soon),

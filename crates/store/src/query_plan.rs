@@ -260,6 +260,23 @@ pub fn list_queries(i: &PlanInputs) -> Vec<NamedQuery> {
                 ],
             ),
         );
+        named(
+            &mut out,
+            format!("dashboard ({sname})"),
+            crate::concern::dashboard_sql(
+                scope,
+                &[
+                    ConcernFilter {
+                        danger: true,
+                        ..filter(i.now, None, None, None)
+                    },
+                    filter(i.now, None, Some(DueFilter::Overdue), None),
+                    filter(i.now, None, Some(DueFilter::DueSoon), None),
+                ],
+                i.now,
+                i.now + 12 * h,
+            ),
+        );
         mark_generic(&mut out[concern_queries..]);
         for (fname, f) in [
             ("plain", filter(i.now, None, None, None)),
@@ -761,7 +778,8 @@ fn sort_by_design(query: &str) -> bool {
 /// page's `LIMIT` (a page by number past the first).
 /// `SCAN u0`, `SCAN u1`, `SCAN open_merge`: the open page's two branches,
 /// each its stream's first rows under a `LIMIT`, and their merge; and the
-/// dashboard's two counts (one row each) read as one statement.
+/// dashboard's two counts (one row each) read as one statement, alone or
+/// beside its urgent rows.
 fn scans_bounded_subquery(query: &str, l: &str) -> bool {
     let numbered = |prefix: &str| {
         l.strip_prefix(prefix)
@@ -770,14 +788,20 @@ fn scans_bounded_subquery(query: &str, l: &str) -> bool {
     query == "audit per person" && numbered("SCAN r")
         || l == "SCAN page_keys"
         || merges_open_heads(query) && (numbered("SCAN u") || l == "SCAN open_merge")
-        || query.starts_with("dashboard counts ") && numbered("SCAN u")
+        || (query.starts_with("dashboard counts ") || query.starts_with("dashboard ("))
+            && numbered("SCAN u")
+        // The whole dashboard: its counts' two rows summed (`n`) into the
+        // one row (`k`) beside the urgent rows.
+        || query.starts_with("dashboard (") && (l == "SCAN n" || l == "SCAN k")
 }
 
 /// The open page's merge (`concern::open_sql`): its two branches' first
 /// rows, each already limited in index order, sorted together by list key.
 /// A sort of at most twice the page, never of a stream.
 fn merges_open_heads(query: &str) -> bool {
-    query.starts_with("concern list open ") || query.starts_with("dashboard urgent ")
+    query.starts_with("concern list open ")
+        || query.starts_with("dashboard urgent ")
+        || query.starts_with("dashboard (")
 }
 
 /// Whether the sort at `plan[i]` is the open page's merge of bounded rows:

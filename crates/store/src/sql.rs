@@ -114,7 +114,7 @@ pub(crate) fn tagged_union_all(
 }
 
 /// `$3` → `$(3 + offset)` throughout.
-fn shift_placeholders(sql: &str, offset: usize) -> String {
+pub(crate) fn shift_placeholders(sql: &str, offset: usize) -> String {
     let mut out = String::with_capacity(sql.len() + 8);
     let mut chars = sql.chars().peekable();
     while let Some(ch) = chars.next() {

@@ -1127,6 +1127,38 @@ async fn open_concerns_are_the_lists_first_rows_without_counting() {
                 t.name
             );
         }
+        // The dashboard's one statement: the same lists, and the counts
+        // the counts' own statement gives; with no urgent row to carry
+        // them (every list cut to nothing), the counts still.
+        let counts = concern::triage_counts(&mut tx, ConcernScope::All, now, now + 12 * H)
+            .await
+            .unwrap();
+        assert!(counts.open > 0 && counts.overdue > 0, "{counts:?}");
+        let (with_rows, lists) =
+            concern::dashboard(&mut tx, ConcernScope::All, &filters, now, now + 12 * H)
+                .await
+                .unwrap();
+        assert_eq!(with_rows, counts, "on {}", t.name);
+        let ids = |lists: &[Vec<concern::ConcernListRow>]| -> Vec<Vec<Uuid>> {
+            lists
+                .iter()
+                .map(|l| l.iter().map(|r| r.id).collect())
+                .collect()
+        };
+        assert_eq!(ids(&lists), ids(&each), "on {}", t.name);
+        let none: Vec<concern::ConcernFilter> = filters
+            .iter()
+            .map(|f| concern::ConcernFilter {
+                limit: 0,
+                ..f.clone()
+            })
+            .collect();
+        let (alone, lists) =
+            concern::dashboard(&mut tx, ConcernScope::All, &none, now, now + 12 * H)
+                .await
+                .unwrap();
+        assert_eq!(alone, counts, "on {}", t.name);
+        assert!(lists.iter().all(Vec::is_empty));
         drop(tx);
         t.finish().await;
     }

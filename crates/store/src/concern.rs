@@ -1006,28 +1006,20 @@ pub async fn dashboard(
     now: i64,
     soon_until: i64,
 ) -> Result<(TriageCounts, Vec<Vec<ConcernListRow>>)> {
-    let Some((sql, w)) = dashboard_sql(scope, filters, now, soon_until) else {
-        let counts = triage_counts(tx, scope, now, soon_until).await?;
-        return Ok((counts, vec![Vec::new(); filters.len()]));
+    let rows: Vec<CountedTaggedRow> = match dashboard_sql(scope, filters, now, soon_until) {
+        Some((sql, w)) => on!(tx, |c| bind_all(
+            sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())),
+            &w.binds
+        )
+        .fetch_all(c)
+        .await?),
+        None => Vec::new(),
     };
-    let rows: Vec<CountedTaggedRow> = on!(tx, |c| bind_all(
-        sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())),
-        &w.binds
-    )
-    .fetch_all(c)
-    .await?);
     let Some(first) = rows.first() else {
         let counts = triage_counts(tx, scope, now, soon_until).await?;
         return Ok((counts, vec![Vec::new(); filters.len()]));
     };
-    let counts = TriageCounts {
-        danger: first.k_danger,
-        new: first.k_new,
-        open: first.k_open,
-        overdue: first.k_overdue,
-        due_soon: first.k_due_soon,
-        paused: first.k_paused,
-    };
+    let counts = first.counts;
     let rows = rows.into_iter().map(|r| r.tagged).collect();
     Ok((counts, split_each(rows, filters)))
 }
@@ -1037,20 +1029,16 @@ pub async fn dashboard(
 struct CountedTaggedRow {
     #[sqlx(flatten)]
     tagged: TaggedRow,
-    k_new: i64,
-    k_open: i64,
-    k_overdue: i64,
-    k_due_soon: i64,
-    k_paused: i64,
-    k_danger: i64,
+    #[sqlx(flatten, try_from = "CountsRow")]
+    counts: TriageCounts,
 }
 
 /// The urgent rows ([`open_each_sql`]) with the open streams' counts
-/// ([`triage_counts_sql`], summed) beside each: `SELECT page.*, k.* FROM
-/// (rows) page CROSS JOIN (counts) k`. The counts are one row that names
-/// nothing of the page, read once (PostgreSQL's planner or SQLite's
-/// materialised subquery), never per row. `None` when every filter
-/// excludes both open streams.
+/// ([`triage_counts_sql`]) beside each: `SELECT page.*, k.* FROM (rows)
+/// page CROSS JOIN (counts) k`. The counts are one row that names nothing
+/// of the page, read once (PostgreSQL's planner or SQLite's materialised
+/// subquery), never per row. `None` when every filter excludes both open
+/// streams.
 pub(crate) fn dashboard_sql(
     scope: ConcernScope,
     filters: &[ConcernFilter],
@@ -1061,14 +1049,8 @@ pub(crate) fn dashboard_sql(
     let (counts, cw) = triage_counts_sql(scope, now, soon_until);
     let counts = crate::sql::shift_placeholders(&counts, w.binds.len());
     w.binds.extend(cw.binds);
-    let sum = |n: &str| format!("CAST(COALESCE(SUM(n.n_{n}), 0) AS BIGINT) AS k_{n}");
-    let sums = ["new", "open", "overdue", "due_soon", "paused", "danger"]
-        .map(sum)
-        .join(", ");
     Some((
-        format!(
-            "SELECT page.*, k.* FROM ({rows}) page CROSS JOIN (SELECT {sums} FROM ({counts}) n) k"
-        ),
+        format!("SELECT page.*, k.* FROM ({rows}) page CROSS JOIN ({counts}) k"),
         w,
     ))
 }
@@ -1548,19 +1530,50 @@ pub(crate) fn counts_sql(
     (sql, w)
 }
 
-/// Both open streams' dashboard counts as one statement: a row per stream
-/// (`UNION ALL` of [`counts_sql`]), one round trip.
+/// Both open streams' dashboard counts as one statement and one row: a row
+/// per stream (`UNION ALL` of [`counts_sql`]) summed, its columns named as
+/// [`CountsRow`] reads them. Alone ([`triage_counts`]) or beside the
+/// dashboard's urgent rows ([`dashboard_sql`]).
 pub(crate) fn triage_counts_sql(
     scope: ConcernScope,
     now: i64,
     soon_until: i64,
 ) -> (String, Conditions) {
-    crate::sql::union_all(
+    let (streams, w) = crate::sql::union_all(
         [Stream::Running, Stream::Paused]
             .into_iter()
             .map(|stream| counts_sql(stream, scope, now, soon_until))
             .collect(),
-    )
+    );
+    let sum = |n: &str| format!("CAST(COALESCE(SUM(n.n_{n}), 0) AS BIGINT) AS k_{n}");
+    let sums = ["new", "open", "overdue", "due_soon", "paused", "danger"]
+        .map(sum)
+        .join(", ");
+    (format!("SELECT {sums} FROM ({streams}) n"), w)
+}
+
+/// The row of [`triage_counts_sql`].
+#[derive(sqlx::FromRow)]
+struct CountsRow {
+    k_new: i64,
+    k_open: i64,
+    k_overdue: i64,
+    k_due_soon: i64,
+    k_paused: i64,
+    k_danger: i64,
+}
+
+impl From<CountsRow> for TriageCounts {
+    fn from(k: CountsRow) -> Self {
+        TriageCounts {
+            danger: k.k_danger,
+            new: k.k_new,
+            open: k.k_open,
+            overdue: k.k_overdue,
+            due_soon: k.k_due_soon,
+            paused: k.k_paused,
+        }
+    }
 }
 
 /// The dashboard's counts: open concerns only, never the decided history.
@@ -1570,23 +1583,14 @@ pub async fn triage_counts(
     now: i64,
     soon_until: i64,
 ) -> Result<TriageCounts> {
-    let mut total = TriageCounts::default();
     let (sql, w) = triage_counts_sql(scope, now, soon_until);
-    let rows: Vec<(i64, i64, i64, i64, i64, i64)> = on!(tx, |c| bind_all(
+    let row: CountsRow = on!(tx, |c| bind_all(
         sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())),
         &w.binds
     )
-    .fetch_all(c)
+    .fetch_one(c)
     .await?);
-    for (new, open, overdue, due_soon, paused, danger) in rows {
-        total.new += new;
-        total.open += open;
-        total.overdue += overdue;
-        total.due_soon += due_soon;
-        total.paused += paused;
-        total.danger += danger;
-    }
-    Ok(total)
+    Ok(row.into())
 }
 
 /// One entry of a concern's history (its timeline).

@@ -402,7 +402,7 @@ impl Db {
             // Every session plans once (given last, so it wins over a URL's
             // own): a planned read then needs no `BEGIN` to say so
             // (`begin_read_planned`), and every transaction says its own
-            // mode with its `BEGIN` (`pg_begin`, `begin_read_custom`).
+            // mode with its `BEGIN` (`pg_begin`).
             let opts = opts.options([("plan_cache_mode", crate::query_plan::GENERIC)]);
             let pool = PgPoolOptions::new()
                 .max_connections(10)
@@ -585,7 +585,7 @@ impl Db {
                 pool, stats, keys, ..
             } => {
                 stats.writes.fetch_add(1, Ordering::Relaxed);
-                Tx::Pg(pg_begin(pool, keys).await?)
+                Tx::Pg(pg_begin(pool, keys, crate::query_plan::BEGIN_AUTO).await?)
             }
         })
     }
@@ -607,7 +607,7 @@ impl Db {
                 pool, stats, keys, ..
             } => {
                 stats.reads.fetch_add(1, Ordering::Relaxed);
-                Tx::Pg(pg_begin(pool, keys).await?)
+                Tx::Pg(pg_begin(pool, keys, crate::query_plan::BEGIN_AUTO).await?)
             }
         })
     }
@@ -642,10 +642,9 @@ impl Db {
                 pool, stats, keys, ..
             } => {
                 stats.reads.fetch_add(1, Ordering::Relaxed);
-                let tx = pg_begin_with(pool, crate::query_plan::BEGIN_CUSTOM).await?;
-                let mut tx = KeyedTx::tx(tx, keys.clone());
-                tx.plans = Some(crate::query_plan::CUSTOM);
-                Ok(Tx::Pg(tx))
+                Ok(Tx::Pg(
+                    pg_begin(pool, keys, crate::query_plan::BEGIN_CUSTOM).await?,
+                ))
             }
         }
     }
@@ -734,35 +733,31 @@ impl Db {
     }
 }
 
-/// Begins a PostgreSQL transaction in a task of its own, so that a caller
-/// dropped mid-way (a client gone, a timeout) cannot cancel the `BEGIN`
-/// between sending it and reading its answer. sqlx queues no rollback for an
-/// outermost `BEGIN` cancelled there: the connection went back to the pool
-/// inside a transaction nobody knew of, and the next one-statement read ran
-/// in it and kept its locks while the connection idled (PostgreSQL logged
-/// "there is already a transaction in progress" under load). Finished in its
-/// task, the transaction is either handed over or, its caller gone, dropped
-/// with a rollback queued, as any other.
-/// A transaction that plans as PostgreSQL decides (`auto`), whatever the
-/// connection's own setting (see [`Db::connect`]): writes and the reads
-/// not planned once keep PostgreSQL's choice, said with the `BEGIN`.
-async fn pg_begin(pool: &PgPool, keys: &Arc<Shared>) -> Result<KeyedTx<Postgres>> {
-    let tx = pg_begin_with(pool, crate::query_plan::BEGIN_AUTO).await?;
-    let mut tx = KeyedTx::tx(tx, keys.clone());
-    tx.plans = Some(crate::query_plan::AUTO);
-    Ok(tx)
-}
-
-/// [`pg_begin`] with the store's own `BEGIN` text (never input).
-async fn pg_begin_with(
+/// Begins a PostgreSQL transaction with `begin`, which says how it plans
+/// (every session's own setting plans once, see [`Db::connect`]).
+///
+/// It begins in a task of its own, so that a caller dropped mid-way (a
+/// client gone, a timeout) cannot cancel the `BEGIN` between sending it and
+/// reading its answer. sqlx queues no rollback for an outermost `BEGIN`
+/// cancelled there: the connection went back to the pool inside a
+/// transaction nobody knew of, and the next one-statement read ran in it and
+/// kept its locks while the connection idled (PostgreSQL logged "there is
+/// already a transaction in progress" under load). Finished in its task, the
+/// transaction is either handed over or, its caller gone, dropped with a
+/// rollback queued, as any other.
+async fn pg_begin(
     pool: &PgPool,
-    statement: &'static str,
-) -> Result<Transaction<'static, Postgres>> {
+    keys: &Arc<Shared>,
+    begin: crate::query_plan::PlannedBegin,
+) -> Result<KeyedTx<Postgres>> {
     let pool = pool.clone();
-    tokio::spawn(async move { pool.begin_with(sqlx::AssertSqlSafe(statement)).await })
+    let tx = tokio::spawn(async move { pool.begin_with(sqlx::AssertSqlSafe(begin.sql)).await })
         .await
         .map_err(|_| StoreError::Db(sqlx::Error::WorkerCrashed))
-        .and_then(|r| r.map_err(StoreError::from))
+        .and_then(|r| r.map_err(StoreError::from))?;
+    let mut tx = KeyedTx::tx(tx, keys.clone());
+    tx.plans = Some(begin.plans);
+    Ok(tx)
 }
 
 /// Decides whether a connection goes back into the pool. A transaction that

@@ -245,37 +245,24 @@ pub fn list_queries(i: &PlanInputs) -> Vec<NamedQuery> {
                 i.now + 12 * h,
             )),
         );
+        // The dashboard's three urgent lists: immediate danger, overdue, due soon.
+        let urgent = [
+            ConcernFilter {
+                danger: true,
+                ..filter(i.now, None, None, None)
+            },
+            filter(i.now, None, Some(DueFilter::Overdue), None),
+            filter(i.now, None, Some(DueFilter::DueSoon), None),
+        ];
         named(
             &mut out,
             format!("dashboard urgent ({sname})"),
-            crate::concern::open_each_sql(
-                scope,
-                &[
-                    ConcernFilter {
-                        danger: true,
-                        ..filter(i.now, None, None, None)
-                    },
-                    filter(i.now, None, Some(DueFilter::Overdue), None),
-                    filter(i.now, None, Some(DueFilter::DueSoon), None),
-                ],
-            ),
+            crate::concern::open_each_sql(scope, &urgent),
         );
         named(
             &mut out,
             format!("dashboard ({sname})"),
-            crate::concern::dashboard_sql(
-                scope,
-                &[
-                    ConcernFilter {
-                        danger: true,
-                        ..filter(i.now, None, None, None)
-                    },
-                    filter(i.now, None, Some(DueFilter::Overdue), None),
-                    filter(i.now, None, Some(DueFilter::DueSoon), None),
-                ],
-                i.now,
-                i.now + 12 * h,
-            ),
+            crate::concern::dashboard_sql(scope, &urgent, i.now, i.now + 12 * h),
         );
         mark_generic(&mut out[concern_queries..]);
         for (fname, f) in [
@@ -695,13 +682,27 @@ pub(crate) const GENERIC: &str = "force_generic_plan";
 pub(crate) const CUSTOM: &str = "force_custom_plan";
 pub(crate) const AUTO: &str = "auto";
 
-/// The `BEGIN` of [`crate::Db::begin_read_custom`]: one simple query of
-/// two statements, one round trip.
-pub(crate) const BEGIN_CUSTOM: &str = "BEGIN; SET LOCAL plan_cache_mode = force_custom_plan";
+/// A `BEGIN` that sets the transaction's `plan_cache_mode` (one simple
+/// query of two statements, one round trip), with the mode it sets: the
+/// transaction remembers it ([`crate::KeyedTx`]'s `plans`), so the text
+/// and the mode remembered cannot disagree.
+pub(crate) struct PlannedBegin {
+    pub(crate) sql: &'static str,
+    pub(crate) plans: &'static str,
+}
+
+/// The `BEGIN` of [`crate::Db::begin_read_custom`].
+pub(crate) const BEGIN_CUSTOM: PlannedBegin = PlannedBegin {
+    sql: "BEGIN; SET LOCAL plan_cache_mode = force_custom_plan",
+    plans: CUSTOM,
+};
 /// The `BEGIN` of a write and of a plain read ([`crate::Db::begin`],
 /// [`crate::Db::begin_read`]): PostgreSQL's own choice, where a
 /// connection's session plans once (see [`crate::Db::connect`]).
-pub(crate) const BEGIN_AUTO: &str = "BEGIN; SET LOCAL plan_cache_mode = auto";
+pub(crate) const BEGIN_AUTO: PlannedBegin = PlannedBegin {
+    sql: "BEGIN; SET LOCAL plan_cache_mode = auto",
+    plans: AUTO,
+};
 
 /// Sets the transaction's `plan_cache_mode`, unless it is known to be set
 /// so already (by its `BEGIN`, or an earlier call): a function that needs a
@@ -788,11 +789,12 @@ fn scans_bounded_subquery(query: &str, l: &str) -> bool {
     query == "audit per person" && numbered("SCAN r")
         || l == "SCAN page_keys"
         || merges_open_heads(query) && (numbered("SCAN u") || l == "SCAN open_merge")
+        // The dashboard's counts: a row per stream (`uN`) summed (`n`) into
+        // one row, which the whole dashboard reads beside its urgent rows
+        // (`k`).
         || (query.starts_with("dashboard counts ") || query.starts_with("dashboard ("))
-            && numbered("SCAN u")
-        // The whole dashboard: its counts' two rows summed (`n`) into the
-        // one row (`k`) beside the urgent rows.
-        || query.starts_with("dashboard (") && (l == "SCAN n" || l == "SCAN k")
+            && (numbered("SCAN u") || l == "SCAN n")
+        || query.starts_with("dashboard (") && l == "SCAN k"
 }
 
 /// The open page's merge (`concern::open_sql`): its two branches' first

@@ -89,7 +89,10 @@ pub async fn worklist(app: &App, actor: &Actor, q: &FollowUpQuery) -> Result<Fol
             ));
         }
     };
-    let tx = app.db.begin_read().await?;
+    // One statement, planned once (`Db::begin_read_planned`): planned for
+    // its values it took a millisecond to plan on M for about as long to
+    // run, and PostgreSQL's own choice (`auto`) kept planning it so.
+    let tx = app.db.begin_read_planned().await?;
     let mut tx = app
         .authorize_read(tx, actor, Action::FollowUpList, &Resource::None, None)
         .await?;

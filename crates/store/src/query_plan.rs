@@ -386,6 +386,8 @@ pub fn list_queries(i: &PlanInputs) -> Vec<NamedQuery> {
                 }
             }
         }
+        // The worklist: a planned read.
+        let worklist = out.len();
         named(
             &mut out,
             format!("follow-up worklist ({sname})"),
@@ -416,6 +418,7 @@ pub fn list_queries(i: &PlanInputs) -> Vec<NamedQuery> {
                 101,
             )),
         );
+        mark_generic(&mut out[worklist..]);
     }
     for (fname, f) in [
         (

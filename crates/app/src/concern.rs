@@ -475,12 +475,22 @@ pub(crate) async fn load_for_change(
 ) -> Result<(Authorized, ConcernRow)> {
     let mut tx = app.db.begin().await?;
     let exists = tx.lock(Locked::Concern(id)).await?;
-    authorize_concern(app, tx, actor, action, id, exists, false).await
+    let (auth, row, _) = authorize_concern(app, tx, actor, action, id, exists, false).await?;
+    Ok((auth, row))
 }
 
-/// Loads a concern for reading on a reader connection.
-async fn load_for_read(app: &App, actor: &Actor, id: Uuid) -> Result<(Authorized, ConcernRow)> {
-    let tx = app.db.begin_read().await?;
+/// Loads a concern for reading, with the agencies whose agendas hold it
+/// (read once: the policy decided by them). A planned read
+/// (`Db::begin_read_planned`): every statement of the detail looks up by
+/// key, so one plan serves every value, and on PostgreSQL the read sends no
+/// `BEGIN` and no `COMMIT`. Under read committed each statement took its
+/// own snapshot inside a transaction too; SQLite keeps its one snapshot.
+async fn load_for_read(
+    app: &App,
+    actor: &Actor,
+    id: Uuid,
+) -> Result<(Authorized, ConcernRow, Vec<Uuid>)> {
+    let tx = app.db.begin_read_planned().await?;
     authorize_concern(app, tx, actor, Action::ConcernRead, id, true, true).await
 }
 
@@ -492,7 +502,7 @@ async fn authorize_concern(
     id: Uuid,
     maybe_exists: bool,
     read: bool,
-) -> Result<(Authorized, ConcernRow)> {
+) -> Result<(Authorized, ConcernRow, Vec<Uuid>)> {
     let agencies = if maybe_exists {
         store::agenda_agencies(&mut tx, id).await?
     } else {
@@ -509,19 +519,18 @@ async fn authorize_concern(
             .await?
     };
     match store::concern(&mut auth, id).await? {
-        Some(row) => Ok((auth, row)),
+        Some(row) => Ok((auth, row, agencies)),
         None => Err(AppError::NotFound),
     }
 }
 
 /// Reads one concern with its persons, match suggestions and timeline.
 pub async fn get(app: &App, actor: &Actor, id: Uuid) -> Result<ConcernDetail> {
-    let (mut tx, row) = load_for_read(app, actor, id).await?;
+    let (mut tx, row, agencies) = load_for_read(app, actor, id).await?;
     let now = tx.at();
     let received_on = local_date(instant(row.received_at)?);
     // Suggestions only for those who may act on them (link persons), and only
     // naming concerns within the reader's own scope.
-    let agencies = store::agenda_agencies(&mut tx, id).await?;
     let may_link = vink_domain::policy::decide(
         actor,
         Action::ConcernLinkPerson,

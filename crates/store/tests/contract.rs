@@ -1172,11 +1172,7 @@ async fn open_concerns_are_the_lists_first_rows_without_counting() {
 /// that; this checks the switch is made.
 #[tokio::test]
 async fn a_page_of_decided_concerns_is_planned_for_its_limit() {
-    for t in common::backends().await {
-        if t.db.backend() != vink_store::Backend::Postgres {
-            t.finish().await;
-            continue;
-        }
+    for t in common::postgres_only().await {
         let mut tx = common::auth(&t.db).await;
         let now = micros(Timestamp::now());
         for i in 0..3 {
@@ -1363,11 +1359,7 @@ async fn a_planned_read_plans_once_and_only_for_itself() {
 #[tokio::test]
 async fn a_reads_plan_setting_follows_every_change() {
     use vink_store::query_plan::{custom_plans, generic_plans};
-    for t in common::backends().await {
-        if t.db.backend() != vink_store::Backend::Postgres {
-            t.finish().await;
-            continue;
-        }
+    for t in common::postgres_only().await {
         let mut tx = t.db.begin_read_custom().await.unwrap();
         assert_eq!(tx_plan_cache_mode(&mut tx).await, "force_custom_plan");
         custom_plans(&mut tx).await.unwrap();
@@ -1403,11 +1395,7 @@ async fn a_reads_plan_setting_follows_every_change() {
 /// queues no rollback for an outermost `BEGIN` cancelled before its answer.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cancelled_begin_leaves_no_transaction_open() {
-    for t in common::backends().await {
-        if t.db.backend() != vink_store::Backend::Postgres {
-            t.finish().await;
-            continue;
-        }
+    for t in common::postgres_only().await {
         // Poll `begin` a few times, then drop it: somewhere in 1..=300 polls
         // lies the moment its BEGIN is sent and its answer not yet read. After
         // each, a one-statement read, held while another connection looks at
@@ -1453,11 +1441,7 @@ async fn a_cancelled_begin_leaves_no_transaction_open() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_planned_read_begins_only_when_a_setting_needs_it() {
     use vink_store::query_plan::custom_plans;
-    for t in common::backends().await {
-        if t.db.backend() != vink_store::Backend::Postgres {
-            t.finish().await;
-            continue;
-        }
+    for t in common::postgres_only().await {
         let mut tx = t.db.begin_read_planned().await.unwrap();
         assert!(own_transaction(&mut tx).await, "a planned read began");
         assert_eq!(tx_plan_cache_mode(&mut tx).await, "force_generic_plan");
@@ -1611,11 +1595,7 @@ async fn the_rarest_name_word_leads_a_search() {
 /// as PostgreSQL decides again.
 #[tokio::test]
 async fn a_search_plans_for_its_values_serially_and_only_for_itself() {
-    for t in common::backends().await {
-        if t.db.backend() != vink_store::Backend::Postgres {
-            t.finish().await;
-            continue;
-        }
+    for t in common::postgres_only().await {
         let mut tx = t.db.begin_read().await.unwrap();
         vink_store::search::plan_for_values(&mut tx).await.unwrap();
         assert_eq!(show(&mut tx, "plan_cache_mode").await, "force_custom_plan");

@@ -479,8 +479,9 @@ pub(crate) async fn load_for_change(
     Ok((auth, row))
 }
 
-/// Loads a concern for reading, with the agencies whose agendas hold it
-/// (read once: the policy decided by them). A planned read
+/// Loads a concern for reading, with the meetings whose agendas hold it and
+/// the agencies attending them (read once, in one statement: the policy
+/// decided by the agencies, the detail shows the meetings). A planned read
 /// (`Db::begin_read_planned`): every statement of the detail looks up by
 /// key, so one plan serves every value, and on PostgreSQL the read sends no
 /// `BEGIN` and no `COMMIT`. Under read committed each statement took its
@@ -489,7 +490,7 @@ async fn load_for_read(
     app: &App,
     actor: &Actor,
     id: Uuid,
-) -> Result<(Authorized, ConcernRow, Vec<Uuid>)> {
+) -> Result<(Authorized, ConcernRow, store::Agendas)> {
     let tx = app.db.begin_read_planned().await?;
     authorize_concern(app, tx, actor, Action::ConcernRead, id, true, true).await
 }
@@ -502,14 +503,14 @@ async fn authorize_concern(
     id: Uuid,
     maybe_exists: bool,
     read: bool,
-) -> Result<(Authorized, ConcernRow, Vec<Uuid>)> {
-    let agencies = if maybe_exists {
-        store::agenda_agencies(&mut tx, id).await?
+) -> Result<(Authorized, ConcernRow, store::Agendas)> {
+    let agendas = if maybe_exists {
+        store::agendas(&mut tx, id).await?
     } else {
-        Vec::new()
+        store::Agendas::default()
     };
     let resource = Resource::Concern {
-        agenda_agencies: &agencies,
+        agenda_agencies: &agendas.agencies,
     };
     let mut auth = if read {
         app.authorize_read(tx, actor, action, &resource, concern_record(id))
@@ -519,14 +520,14 @@ async fn authorize_concern(
             .await?
     };
     match store::concern(&mut auth, id).await? {
-        Some(row) => Ok((auth, row, agencies)),
+        Some(row) => Ok((auth, row, agendas)),
         None => Err(AppError::NotFound),
     }
 }
 
 /// Reads one concern with its persons, match suggestions and timeline.
 pub async fn get(app: &App, actor: &Actor, id: Uuid) -> Result<ConcernDetail> {
-    let (mut tx, row, agencies) = load_for_read(app, actor, id).await?;
+    let (mut tx, row, agendas) = load_for_read(app, actor, id).await?;
     let now = tx.at();
     let received_on = local_date(instant(row.received_at)?);
     // Suggestions only for those who may act on them (link persons), and only
@@ -535,12 +536,11 @@ pub async fn get(app: &App, actor: &Actor, id: Uuid) -> Result<ConcernDetail> {
         actor,
         Action::ConcernLinkPerson,
         &Resource::Concern {
-            agenda_agencies: &agencies,
+            agenda_agencies: &agendas.agencies,
         },
     )
     .is_allowed();
     let mut persons = Vec::new();
-    let courses = vink_store::course::courses_of_concern(&mut tx, id).await?;
     for p in person::persons_of_concern(&mut tx, id).await? {
         let matches = match (&p.match_key, may_link) {
             (Some(key), true) => person::match_candidates(&mut tx, key, p.id, concern_scope(actor))
@@ -562,10 +562,7 @@ pub async fn get(app: &App, actor: &Actor, id: Uuid) -> Result<ConcernDetail> {
             district: p.district,
             minor: minor_status(birth, received_on).code(),
             matches,
-            course_id: courses
-                .iter()
-                .find(|(person, _)| *person == p.id)
-                .map(|(_, c)| *c),
+            course_id: p.course_id,
         });
     }
     let timeline = store::timeline(&mut tx, id)
@@ -586,8 +583,8 @@ pub async fn get(app: &App, actor: &Actor, id: Uuid) -> Result<ConcernDetail> {
     let status = Status::parse(&row.status)
         .ok_or_else(|| AppError::Internal(format!("unknown stored status {}", row.status)))?;
     let clock = clock_of(row.triage_deadline_at, row.paused_at, row.decided_at)?;
-    let meetings = vink_store::triage::meetings_of_concern(&mut tx, id)
-        .await?
+    let meetings = agendas
+        .meetings
         .into_iter()
         .map(|(id, date)| MeetingRef { id, date })
         .collect();

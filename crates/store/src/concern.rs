@@ -215,16 +215,39 @@ pub async fn concern(tx: &mut Tx, id: Uuid) -> Result<Option<ConcernRow>> {
     Ok(row)
 }
 
-/// The agencies attending meetings that have this concern on the agenda: the
-/// fact the policy needs to decide a coordination-unit member's access.
-pub async fn agenda_agencies(tx: &mut Tx, concern_id: Uuid) -> Result<Vec<Uuid>> {
-    Ok(on!(tx, |c| sqlx::query_scalar(
-        "SELECT DISTINCT ma.agency_id FROM agenda_items ai
-         JOIN meeting_agencies ma ON ma.meeting_id = ai.meeting_id WHERE ai.concern_id = $1"
+/// The meetings that have a concern on their agenda, and the agencies
+/// attending them: the fact the policy needs to decide a coordination-unit
+/// member's access, and the meetings a reader allowed in then sees, from one
+/// statement (index `agenda_items_concern`, then each meeting by key).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Agendas {
+    /// (meeting, date), by date.
+    pub meetings: Vec<(Uuid, String)>,
+    /// Every agency attending any of them, once each, sorted.
+    pub agencies: Vec<Uuid>,
+}
+
+pub async fn agendas(tx: &mut Tx, concern_id: Uuid) -> Result<Agendas> {
+    let rows: Vec<(Uuid, String, Option<Uuid>)> = on!(tx, |c| sqlx::query_as(
+        "SELECT m.id, m.meeting_date, ma.agency_id FROM agenda_items ai
+         JOIN meetings m ON m.id = ai.meeting_id
+         LEFT JOIN meeting_agencies ma ON ma.meeting_id = ai.meeting_id
+         WHERE ai.concern_id = $1 ORDER BY m.meeting_date, m.id"
     )
     .bind(concern_id)
     .fetch_all(c)
-    .await?))
+    .await?);
+    let mut out = Agendas::default();
+    for (meeting, date, agency) in rows {
+        // A meeting's rows are adjacent: the order ends with its id.
+        if out.meetings.last().map(|(id, _)| *id) != Some(meeting) {
+            out.meetings.push((meeting, date));
+        }
+        out.agencies.extend(agency);
+    }
+    out.agencies.sort_unstable();
+    out.agencies.dedup();
+    Ok(out)
 }
 
 /// How long before its receipt a decision may be dated, in µs: the

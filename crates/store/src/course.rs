@@ -929,17 +929,6 @@ pub async fn has_assessment(tx: &mut Tx, course_id: Uuid, point: &str) -> Result
     Ok(n > 0)
 }
 
-/// (person, course) for every course started from a concern
-/// (index `courses_concern`).
-pub async fn courses_of_concern(tx: &mut Tx, concern_id: Uuid) -> Result<Vec<(Uuid, Uuid)>> {
-    Ok(on!(tx, |c| sqlx::query_as(
-        "SELECT person_id, id FROM courses WHERE concern_id = $1"
-    )
-    .bind(concern_id)
-    .fetch_all(c)
-    .await?))
-}
-
 /// A contact as a mentor's home page lists it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct RecentContactRow {

@@ -53,11 +53,17 @@ pub struct LinkedPerson {
     pub district: Option<String>,
     pub match_key: Option<String>,
     pub position: i64,
+    /// The newest course started for this person from this concern, if any
+    /// (index `courses_concern`, by key): read with the person, so the
+    /// detail needs no statement of its own for it.
+    pub course_id: Option<Uuid>,
 }
 
 pub async fn persons_of_concern(tx: &mut Tx, concern_id: Uuid) -> Result<Vec<LinkedPerson>> {
     Ok(on!(tx, |c| sqlx::query_as(
-        "SELECT p.id, p.name, p.birth, p.district, p.match_key, cp.position
+        "SELECT p.id, p.name, p.birth, p.district, p.match_key, cp.position,
+                (SELECT c.id FROM courses c WHERE c.concern_id = cp.concern_id
+                   AND c.person_id = cp.person_id ORDER BY c.id DESC LIMIT 1) AS course_id
          FROM concern_persons cp JOIN persons p ON p.id = cp.person_id
          WHERE cp.concern_id = $1 ORDER BY cp.position"
     )

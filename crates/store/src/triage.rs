@@ -225,18 +225,6 @@ pub struct AgendaRow {
     pub decided_at: Option<i64>,
 }
 
-/// The meetings a concern is on the agenda of, by date (index
-/// `agenda_items_concern`).
-pub async fn meetings_of_concern(tx: &mut Tx, concern_id: Uuid) -> Result<Vec<(Uuid, String)>> {
-    Ok(on!(tx, |c| sqlx::query_as(
-        "SELECT m.id, m.meeting_date FROM agenda_items ai JOIN meetings m ON m.id = ai.meeting_id
-         WHERE ai.concern_id = $1 ORDER BY m.meeting_date"
-    )
-    .bind(concern_id)
-    .fetch_all(c)
-    .await?))
-}
-
 pub async fn agenda(tx: &mut Tx, meeting_id: Uuid) -> Result<Vec<AgendaRow>> {
     let mut rows: Vec<AgendaRow> = on!(tx, |c| {
         sqlx::query_as(

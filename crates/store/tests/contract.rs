@@ -125,6 +125,63 @@ async fn concern_round_trip_and_counters() {
     }
 }
 
+/// A concern's agendas: every meeting once, by date, whatever number of
+/// agencies attend it (none, one, several), and every attending agency once.
+#[tokio::test]
+async fn a_concerns_agendas_name_each_meeting_and_agency_once() {
+    for t in common::backends().await {
+        let mut tx = common::auth(&t.db).await;
+        let now = micros(Timestamp::now());
+        let row = concern_row(7, now, now + 48 * H);
+        concern::insert_concern(&mut tx, &row, &[]).await.unwrap();
+        assert_eq!(
+            concern::agendas(&mut tx, row.id).await.unwrap(),
+            concern::Agendas::default()
+        );
+        let mut ids = Vec::new();
+        for code in ["ssp", "dks"] {
+            let a = organisation::agency_by_code(&mut tx, code).await.unwrap();
+            ids.push(a.unwrap().id);
+        }
+        let (ssp, dks) = (ids[0], ids[1]);
+        let mut meetings = Vec::new();
+        // Inserted out of date order; the last attended by no agency.
+        for (date, attending) in [
+            ("2026-11-20", vec![ssp, dks]),
+            ("2026-10-02", vec![dks]),
+            ("2026-12-01", vec![]),
+        ] {
+            let m = triage::MeetingRow {
+                id: Uuid::now_v7(),
+                meeting_date: date.into(),
+                minutes: None,
+                created_at: now,
+                created_by: None,
+            };
+            triage::insert_meeting(&mut tx, &m, &attending)
+                .await
+                .unwrap();
+            assert!(
+                triage::add_agenda_item(&mut tx, m.id, row.id)
+                    .await
+                    .unwrap()
+            );
+            meetings.push((m.id, date.to_string()));
+        }
+        meetings.sort_by(|a, b| a.1.cmp(&b.1));
+        let mut agencies = vec![ssp, dks];
+        agencies.sort_unstable();
+        assert_eq!(
+            concern::agendas(&mut tx, row.id).await.unwrap(),
+            concern::Agendas { meetings, agencies },
+            "{}",
+            t.name
+        );
+        drop(tx);
+        t.finish().await;
+    }
+}
+
 /// A received period on the decided concerns gives the same rows in the
 /// same order (newest decision first), and the same count, whether the
 /// walk goes down the decision order (SQLite, and where the planner
@@ -415,8 +472,11 @@ async fn list_filters_sorts_and_scopes() {
             0
         );
         assert_eq!(
-            concern::agenda_agencies(&mut tx, rows[2].id).await.unwrap(),
-            vec![ssp]
+            concern::agendas(&mut tx, rows[2].id).await.unwrap(),
+            concern::Agendas {
+                meetings: vec![(m.id, "2026-11-20".into())],
+                agencies: vec![ssp],
+            }
         );
         let counts = concern::triage_counts(
             &mut tx,

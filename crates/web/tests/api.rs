@@ -206,6 +206,11 @@ async fn coordination_unit_reads_what_is_on_its_agenda_and_records_recommendatio
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.json()["status"], "before_unit");
     assert_eq!(
+        r.json()["meetings"],
+        json!([{"id": mid, "date": tomorrow}]),
+        "the detail names the meeting once, whatever number of agencies attend"
+    );
+    assert_eq!(
         t.api(
             "GET",
             &format!("/api/v1/concerns/{other}"),

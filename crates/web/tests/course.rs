@@ -148,6 +148,13 @@ async fn a_course_starts_from_a_founded_concern_with_consent_and_ends_with_follo
         c.get("description").is_none(),
         "no concern text on a course"
     );
+    // The concern's detail links its person to the course.
+    let d = t
+        .api("GET", &format!("/api/v1/concerns/{cid}"), Some("sek"), None)
+        .await
+        .json();
+    assert_eq!(d["persons"][0]["id"].as_str(), Some(person.as_str()));
+    assert_eq!(d["persons"][0]["course_id"].as_str(), Some(course.as_str()));
 
     let go = |to: &str, on: Option<String>| {
         let mut body = json!({"to": to});

@@ -99,7 +99,9 @@ pub async fn attending(tx: &mut Tx, meeting_id: Uuid) -> Result<Vec<Uuid>> {
     .await?))
 }
 
-/// A meeting in a list, with the size of its agenda.
+/// A meeting in a list, with the size of its agenda: counts the meeting
+/// carries, kept by triggers in the transaction of every agenda change and
+/// every decision or reopening (migration 0030).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct MeetingListRow {
     pub id: Uuid,
@@ -143,10 +145,7 @@ pub(crate) fn meetings_sql(
     page.binds = w.binds.clone();
     let (l, o) = (page.param(Bind::I64(limit)), page.param(Bind::I64(offset)));
     let sql = format!(
-        "SELECT m.id, m.meeting_date,
-                (SELECT COUNT(*) FROM agenda_items ai WHERE ai.meeting_id = m.id) AS agenda_count,
-                (SELECT COUNT(*) FROM agenda_items ai JOIN concerns c ON c.id = ai.concern_id
-                  WHERE ai.meeting_id = m.id AND c.decided_at IS NOT NULL) AS decided_count
+        "SELECT m.id, m.meeting_date, m.agenda_count, m.decided_count
          FROM meetings m{} ORDER BY m.meeting_date DESC, m.id DESC LIMIT {l} OFFSET {o}",
         w.where_clause()
     );

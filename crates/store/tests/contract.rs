@@ -66,7 +66,7 @@ async fn list(
 #[tokio::test]
 async fn migrations_are_equal_in_number_and_idempotent() {
     for t in common::backends().await {
-        assert_eq!(t.db.migration_count(), 29, "{}", t.name);
+        assert_eq!(t.db.migration_count(), 30, "{}", t.name);
         t.db.migrate().await.unwrap();
         let mut tx = common::auth(&t.db).await;
         let agencies = organisation::list_agencies(&mut tx).await.unwrap();
@@ -177,6 +177,107 @@ async fn a_concerns_agendas_name_each_meeting_and_agency_once() {
             "{}",
             t.name
         );
+        drop(tx);
+        t.finish().await;
+    }
+}
+
+/// The counts a meeting counts by hand: the truth its kept counts are held to.
+async fn counted(tx: &mut vink_store::Authorized, meeting: Uuid) -> vink_store::Result<(i64, i64)> {
+    Ok(vink_store::on!(tx, |c| sqlx::query_as(
+        "SELECT COUNT(*), COUNT(c.decided_at) FROM agenda_items ai
+         JOIN concerns c ON c.id = ai.concern_id WHERE ai.meeting_id = $1"
+    )
+    .bind(meeting)
+    .fetch_one(c)
+    .await?))
+}
+
+/// A meeting's agenda size and decided count, kept by triggers (migration
+/// 0030), equal the counts made by hand after every kind of change: an item
+/// added for an open and for a decided concern, a decision, a reopening, and
+/// a concern deleted by retention. A meeting without the concern is untouched.
+#[tokio::test]
+async fn a_meetings_kept_counts_follow_every_change() {
+    for t in common::backends().await {
+        let mut tx = common::auth(&t.db).await;
+        let now = micros(Timestamp::now());
+        let ssp = organisation::agency_by_code(&mut tx, "ssp")
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+        let mut meetings = Vec::new();
+        for date in ["2026-11-20", "2026-11-27"] {
+            let m = triage::MeetingRow {
+                id: Uuid::now_v7(),
+                meeting_date: date.into(),
+                minutes: None,
+                created_at: now,
+                created_by: None,
+            };
+            triage::insert_meeting(&mut tx, &m, &[ssp]).await.unwrap();
+            meetings.push(m.id);
+        }
+        let (m, other) = (meetings[0], meetings[1]);
+        let decided = |at: Option<i64>| decided_or_open(at, now + 48 * H);
+        let (open, done) = (
+            concern_row(11, now - 10 * H, now + 38 * H),
+            ConcernRow {
+                status: "decided".into(),
+                decision: Some("unfounded".into()),
+                decided_at: Some(now - 9 * H),
+                ..concern_row(12, now - 10 * H, now + 38 * H)
+            },
+        );
+        let third = concern_row(13, now - 10 * H, now + 38 * H);
+        for c in [&open, &done, &third] {
+            concern::insert_concern(&mut tx, c, &[]).await.unwrap();
+        }
+        let expect = |step: &str, want: (i64, i64), got: (i64, i64), truth: (i64, i64)| {
+            assert_eq!((got, truth), (want, want), "{}: {step}", t.name);
+        };
+        let kept = async |tx: &mut vink_store::Authorized| {
+            let (rows, _) = triage::list_meetings(tx, ConcernScope::All, 10, 0)
+                .await
+                .unwrap();
+            let row = rows.iter().find(|r| r.id == m).unwrap();
+            let other = rows.iter().find(|r| r.id == other).unwrap();
+            assert_eq!((other.agenda_count, other.decided_count), (0, 0));
+            (
+                (row.agenda_count, row.decided_count),
+                counted(tx, m).await.unwrap(),
+            )
+        };
+        let (got, truth) = kept(&mut tx).await;
+        expect("empty", (0, 0), got, truth);
+        assert!(triage::add_agenda_item(&mut tx, m, open.id).await.unwrap());
+        assert!(triage::add_agenda_item(&mut tx, m, done.id).await.unwrap());
+        let (got, truth) = kept(&mut tx).await;
+        expect("an open and a decided item", (2, 1), got, truth);
+        triage::update_triage(&mut tx, open.id, &decided(Some(now - H)))
+            .await
+            .unwrap();
+        let (got, truth) = kept(&mut tx).await;
+        expect("decided", (2, 2), got, truth);
+        triage::update_triage(&mut tx, done.id, &decided(None))
+            .await
+            .unwrap();
+        let (got, truth) = kept(&mut tx).await;
+        expect("reopened", (2, 1), got, truth);
+        // A change of the decision that keeps the concern decided counts nothing.
+        triage::update_triage(&mut tx, open.id, &decided(Some(now)))
+            .await
+            .unwrap();
+        assert!(triage::add_agenda_item(&mut tx, m, third.id).await.unwrap());
+        let (got, truth) = kept(&mut tx).await;
+        expect("redecided, and a third item", (3, 1), got, truth);
+        let gone = vink_store::retention::delete_concern(&mut tx, open.id, now + H)
+            .await
+            .unwrap();
+        assert_eq!(gone.concerns, 1, "{}", t.name);
+        let (got, truth) = kept(&mut tx).await;
+        expect("a decided concern deleted", (2, 0), got, truth);
         drop(tx);
         t.finish().await;
     }
@@ -1075,6 +1176,145 @@ async fn racing_decisions_keep_the_tally_exact() {
             .unwrap();
         assert_eq!(d.total, 16, "every decision counted on {}", t.name);
         drop(tx);
+        t.finish().await;
+    }
+}
+
+/// Two meetings, each with the same sixteen concerns on its agenda, and the
+/// sixteen decided at once on PostgreSQL: every decision adds to both
+/// meetings (locked in the order of their ids, so no two decisions
+/// deadlock), and both counts end exact.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_decisions_keep_the_meeting_counts_exact() {
+    for t in common::postgres_only().await {
+        let now = micros(Timestamp::now());
+        let mut tx = common::auth(&t.db).await;
+        let mut meetings = Vec::new();
+        for date in ["2026-11-20", "2026-11-27"] {
+            let m = triage::MeetingRow {
+                id: Uuid::now_v7(),
+                meeting_date: date.into(),
+                minutes: None,
+                created_at: now,
+                created_by: None,
+            };
+            triage::insert_meeting(&mut tx, &m, &[]).await.unwrap();
+            meetings.push(m.id);
+        }
+        let mut ids = Vec::new();
+        for i in 0..16 {
+            let row = concern_row(i + 1, now, now + 48 * H);
+            concern::insert_concern(&mut tx, &row, &[]).await.unwrap();
+            // Half onto the later meeting first: the order of the items
+            // does not decide the order of the locks.
+            let (a, b) = if i % 2 == 0 { (0, 1) } else { (1, 0) };
+            for m in [meetings[a], meetings[b]] {
+                assert!(triage::add_agenda_item(&mut tx, m, row.id).await.unwrap());
+            }
+            ids.push(row.id);
+        }
+        tx.commit().await.unwrap();
+        let mut tasks = tokio::task::JoinSet::new();
+        for id in ids {
+            let db = t.db.clone();
+            tasks.spawn(async move {
+                let mut tx = common::auth(&db).await;
+                let u = decided_or_open(Some(now), now + 48 * H);
+                triage::update_triage(&mut tx, id, &u).await?;
+                tx.commit().await
+            });
+        }
+        while let Some(r) = tasks.join_next().await {
+            r.unwrap().expect("no decision fails, none deadlocks");
+        }
+        let mut tx = common::auth(&t.db).await;
+        let (rows, _) = triage::list_meetings(&mut tx, ConcernScope::All, 10, 0)
+            .await
+            .unwrap();
+        for m in meetings {
+            let row = rows.iter().find(|r| r.id == m).unwrap();
+            assert_eq!((row.agenda_count, row.decided_count), (16, 16));
+            assert_eq!(counted(&mut tx, m).await.unwrap(), (16, 16));
+        }
+        drop(tx);
+        t.finish().await;
+    }
+}
+
+/// An agenda item added while its concern is being decided, on PostgreSQL,
+/// in either order: the second waits for the first to commit (the agenda's
+/// trigger reads the concern `FOR SHARE`), and sees what it did, so the
+/// meeting counts the decision exactly once. Without that lock the decision
+/// would not wait for the item (the foreign key's lock lets it through),
+/// and its trigger would not see the item.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_agenda_item_and_its_concerns_decision_racing_count_it_once() {
+    for t in common::postgres_only().await {
+        for item_first in [true, false] {
+            let now = micros(Timestamp::now());
+            let mut tx = common::auth(&t.db).await;
+            let m = triage::MeetingRow {
+                id: Uuid::now_v7(),
+                meeting_date: "2026-11-20".into(),
+                minutes: None,
+                created_at: now,
+                created_by: None,
+            };
+            triage::insert_meeting(&mut tx, &m, &[]).await.unwrap();
+            let row = concern_row(if item_first { 1 } else { 2 }, now, now + 48 * H);
+            concern::insert_concern(&mut tx, &row, &[]).await.unwrap();
+            tx.commit().await.unwrap();
+
+            let (mid, cid) = (m.id, row.id);
+            let add = async move |db: vink_store::Db| {
+                let mut tx = common::auth(&db).await;
+                assert!(triage::add_agenda_item(&mut tx, mid, cid).await.unwrap());
+                tx
+            };
+            let decide = async move |db: vink_store::Db| {
+                let mut tx = common::auth(&db).await;
+                let u = decided_or_open(Some(now), now + 48 * H);
+                triage::update_triage(&mut tx, cid, &u).await.unwrap();
+                tx
+            };
+            let first = if item_first {
+                add(t.db.clone()).await
+            } else {
+                decide(t.db.clone()).await
+            };
+            let db = t.db.clone();
+            let second = tokio::spawn(async move {
+                let tx = if item_first {
+                    decide(db).await
+                } else {
+                    add(db).await
+                };
+                tx.commit().await.unwrap();
+            });
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            assert!(
+                !second.is_finished(),
+                "the second waits for the first (item first: {item_first})"
+            );
+            first.commit().await.unwrap();
+            second.await.unwrap();
+            let mut tx = common::auth(&t.db).await;
+            assert_eq!(
+                counted(&mut tx, mid).await.unwrap(),
+                (1, 1),
+                "item first: {item_first}"
+            );
+            let (rows, _) = triage::list_meetings(&mut tx, ConcernScope::All, 10, 0)
+                .await
+                .unwrap();
+            let row = rows.iter().find(|r| r.id == mid).unwrap();
+            assert_eq!(
+                (row.agenda_count, row.decided_count),
+                (1, 1),
+                "item first: {item_first}"
+            );
+            drop(tx);
+        }
         t.finish().await;
     }
 }

@@ -9,7 +9,8 @@ helpers). Prints p50 and requests/s per round, `A / B` side by side.
 
 Environment: VINK_KEYS_FILE (the data set's keys), SECS (seconds a run, 6),
 CASES=more (course list, audit by record, follow-ups, list by receipt
-instead of the concern lists and the dashboard), EXTRA=--demo (the demo's
+instead of the concern lists and the dashboard), CASES=detail (a concern's
+detail, one of list page 1's 100 at random), EXTRA=--demo (the demo's
 users; the server starts with --demo). Reads add audit rows to the database:
 run it on a copy that can grow. Never run by the tests.
 """
@@ -75,9 +76,13 @@ def main():
                         ("follow-ups worklist", "/api/v1/follow-ups", bearer),
                         ("list by receipt", "/api/v1/concerns?per_page=25&sort=received", bearer),
                     ]
-                for cname, path, headers in cases:
+                if os.environ.get("CASES") == "detail":
+                    page = json.loads(load.http("GET", "/api/v1/concerns?per_page=100", tok)[2])
+                    lua = load.details_lua([c["id"] for c in page["items"]])
+                    cases = [("concern detail (audited read)", "/", bearer, lua)]
+                for cname, path, headers, *lua in cases:
                     for conns in (1, 16):
-                        p50, _p99, rps, bad, _p95 = load.wrk(conns, path, headers)
+                        p50, _p99, rps, bad, _p95 = load.wrk(conns, path, headers, *lua)
                         res.setdefault((cname, conns), {}).setdefault(name, []).append((p50, rps, bad))
             finally:
                 server.terminate()

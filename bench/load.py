@@ -193,6 +193,17 @@ NAIVE_LIST = """SELECT c.id, c.case_number, c.status, c.triage_deadline_at, c.de
 NAIVE_COUNT = "SELECT COUNT(*) FROM concerns c WHERE ({p1} IS NULL OR c.status = {p1})"
 
 
+def details_lua(ids):
+    """A wrk script asking for the detail of one of these concerns at random."""
+    id_list = ",".join(f'"{i}"' for i in ids)
+    return lua_file(
+        f"ids = {{{id_list}}}\n"
+        "request = function()\n"
+        '  return wrk.format(nil, "/api/v1/concerns/" .. ids[math.random(#ids)])\n'
+        "end\n"
+    )
+
+
 def naive_sqlite(path):
     """ms of the naive page 1 and page 4 000, with their COUNT(*): the
     shape of the list before it was index-driven, on the same file."""
@@ -355,13 +366,7 @@ def main():
         b = str(with_birth.get("birth") or "2009-04-05")
         birth_dk = f"{b[8:10]}.{b[5:7]}.{b[0:4]}" if len(b) == 10 else "05.04.2009"
         q = lambda v: urllib.parse.urlencode({"q": v})
-        id_list = ",".join(f'"{i}"' for i in ids)
-        detail_lua = lua_file(
-            f"ids = {{{id_list}}}\n"
-            "request = function()\n"
-            '  return wrk.format(nil, "/api/v1/concerns/" .. ids[math.random(#ids)])\n'
-            "end\n"
-        )
+        detail_lua = details_lua(ids)
         body = json.dumps(
             {
                 "channel": "hotline",
@@ -397,6 +402,7 @@ def main():
         cases += [
             ("concern detail (audited read)", "/", bearer, detail_lua),
             ("follow-ups worklist", "/api/v1/follow-ups", bearer, None),
+            ("meeting list", "/api/v1/meetings", bearer, None),
             ("audit by record", f"/api/v1/audit?record_id={ids[0]}&limit=100", abearer, None),
             ("audit by person", f"/api/v1/audit/persons/{person}?limit=100", abearer, None),
             ("search: case number", "/api/v1/search?" + q(detail["case_number"]), bearer, None),

@@ -43,7 +43,9 @@ def main():
         for name in ("A", "B"):
             b, db = bins[name], dbs[name]
             serve = [b, "--database", db, "serve", "--listen", f"127.0.0.1:{load.PORT}"]
-            serve += ["--demo"] if demo else ["--retention-unfounded-months", "0"]
+            # No retention sweep: it deletes concerns a run may be reading
+            # (the demo holds some past their time; 404s in a detail run).
+            serve += ["--retention-unfounded-months", "0"] + (["--demo"] if demo else [])
             server = subprocess.Popen(
                 serve, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "VINK_LOG": "warn"}
             )

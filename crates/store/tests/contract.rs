@@ -151,22 +151,9 @@ async fn a_concerns_agendas_name_each_meeting_and_agency_once() {
             ("2026-10-02", vec![dks]),
             ("2026-12-01", vec![]),
         ] {
-            let m = triage::MeetingRow {
-                id: Uuid::now_v7(),
-                meeting_date: date.into(),
-                minutes: None,
-                created_at: now,
-                created_by: None,
-            };
-            triage::insert_meeting(&mut tx, &m, &attending)
-                .await
-                .unwrap();
-            assert!(
-                triage::add_agenda_item(&mut tx, m.id, row.id)
-                    .await
-                    .unwrap()
-            );
-            meetings.push((m.id, date.to_string()));
+            let m = meeting(&mut tx, date, &attending, now).await;
+            assert!(triage::add_agenda_item(&mut tx, m, row.id).await.unwrap());
+            meetings.push((m, date.to_string()));
         }
         meetings.sort_by(|a, b| a.1.cmp(&b.1));
         let mut agencies = vec![ssp, dks];
@@ -180,6 +167,19 @@ async fn a_concerns_agendas_name_each_meeting_and_agency_once() {
         drop(tx);
         t.finish().await;
     }
+}
+
+/// A new meeting on this date, attended by these agencies: its id.
+async fn meeting(tx: &mut vink_store::Authorized, date: &str, agencies: &[Uuid], now: i64) -> Uuid {
+    let m = triage::MeetingRow {
+        id: Uuid::now_v7(),
+        meeting_date: date.into(),
+        minutes: None,
+        created_at: now,
+        created_by: None,
+    };
+    triage::insert_meeting(tx, &m, agencies).await.unwrap();
+    m.id
 }
 
 /// The counts a meeting counts by hand: the truth its kept counts are held to.
@@ -209,15 +209,8 @@ async fn a_meetings_kept_counts_follow_every_change() {
             .id;
         let mut meetings = Vec::new();
         for date in ["2026-11-20", "2026-11-27"] {
-            let m = triage::MeetingRow {
-                id: Uuid::now_v7(),
-                meeting_date: date.into(),
-                minutes: None,
-                created_at: now,
-                created_by: None,
-            };
-            triage::insert_meeting(&mut tx, &m, &[ssp]).await.unwrap();
-            meetings.push(m.id);
+            let m = meeting(&mut tx, date, &[ssp], now).await;
+            meetings.push(m);
         }
         let (m, other) = (meetings[0], meetings[1]);
         let decided = |at: Option<i64>| decided_or_open(at, now + 48 * H);
@@ -542,21 +535,14 @@ async fn list_filters_sorts_and_scopes() {
             .unwrap()
             .unwrap()
             .id;
-        let m = triage::MeetingRow {
-            id: Uuid::now_v7(),
-            meeting_date: "2026-11-20".into(),
-            minutes: None,
-            created_at: now,
-            created_by: None,
-        };
-        triage::insert_meeting(&mut tx, &m, &[ssp]).await.unwrap();
+        let m = meeting(&mut tx, "2026-11-20", &[ssp], now).await;
         assert!(
-            triage::add_agenda_item(&mut tx, m.id, rows[2].id)
+            triage::add_agenda_item(&mut tx, m, rows[2].id)
                 .await
                 .unwrap()
         );
         assert!(
-            !triage::add_agenda_item(&mut tx, m.id, rows[2].id)
+            !triage::add_agenda_item(&mut tx, m, rows[2].id)
                 .await
                 .unwrap()
         );
@@ -575,7 +561,7 @@ async fn list_filters_sorts_and_scopes() {
         assert_eq!(
             concern::agendas(&mut tx, rows[2].id).await.unwrap(),
             concern::Agendas {
-                meetings: vec![(m.id, "2026-11-20".into())],
+                meetings: vec![(m, "2026-11-20".into())],
                 agencies: vec![ssp],
             }
         );
@@ -599,11 +585,11 @@ async fn list_filters_sorts_and_scopes() {
                 .unwrap();
         assert_eq!(meetings[0].agenda_count, 1);
         assert!(
-            triage::set_recommendation(&mut tx, m.id, rows[2].id, "Mentor", Some(ssp), now, None)
+            triage::set_recommendation(&mut tx, m, rows[2].id, "Mentor", Some(ssp), now, None)
                 .await
                 .unwrap()
         );
-        let agenda = triage::agenda(&mut tx, m.id).await.unwrap();
+        let agenda = triage::agenda(&mut tx, m).await.unwrap();
         assert_eq!(agenda[0].recommendation.as_deref(), Some("Mentor"));
         assert_eq!(
             agenda[0].acting_agency_name.as_deref(),
@@ -1191,15 +1177,8 @@ async fn racing_decisions_keep_the_meeting_counts_exact() {
         let mut tx = common::auth(&t.db).await;
         let mut meetings = Vec::new();
         for date in ["2026-11-20", "2026-11-27"] {
-            let m = triage::MeetingRow {
-                id: Uuid::now_v7(),
-                meeting_date: date.into(),
-                minutes: None,
-                created_at: now,
-                created_by: None,
-            };
-            triage::insert_meeting(&mut tx, &m, &[]).await.unwrap();
-            meetings.push(m.id);
+            let m = meeting(&mut tx, date, &[], now).await;
+            meetings.push(m);
         }
         let mut ids = Vec::new();
         for i in 0..16 {
@@ -1253,19 +1232,12 @@ async fn an_agenda_item_and_its_concerns_decision_racing_count_it_once() {
         for item_first in [true, false] {
             let now = micros(Timestamp::now());
             let mut tx = common::auth(&t.db).await;
-            let m = triage::MeetingRow {
-                id: Uuid::now_v7(),
-                meeting_date: "2026-11-20".into(),
-                minutes: None,
-                created_at: now,
-                created_by: None,
-            };
-            triage::insert_meeting(&mut tx, &m, &[]).await.unwrap();
+            let m = meeting(&mut tx, "2026-11-20", &[], now).await;
             let row = concern_row(if item_first { 1 } else { 2 }, now, now + 48 * H);
             concern::insert_concern(&mut tx, &row, &[]).await.unwrap();
             tx.commit().await.unwrap();
 
-            let (mid, cid) = (m.id, row.id);
+            let (mid, cid) = (m, row.id);
             let add = async move |db: vink_store::Db| {
                 let mut tx = common::auth(&db).await;
                 assert!(triage::add_agenda_item(&mut tx, mid, cid).await.unwrap());

@@ -110,8 +110,8 @@ pub struct ListQuery {
     /// `true`: only open concerns flagged as immediate danger.
     pub danger: Option<bool>,
     /// `deadline` (the default: open concerns by time left, then decided
-    /// ones newest first) or `received` (newest first; page numbers only,
-    /// no deadline filter).
+    /// ones newest first) or `received` (newest first; no deadline filter).
+    /// Each order has its own cursors.
     pub sort: Option<String>,
     /// Only this channel (`hotline`, `email`, `web`, `national_hotline`, …).
     pub channel: Option<String>,
@@ -119,12 +119,13 @@ pub struct ListQuery {
     pub received_from: Option<String>,
     /// Received on or before this day.
     pub received_to: Option<String>,
-    /// Page number from 1.
+    /// Page number from 1. A page by number starts within the first 10 000
+    /// rows (page 400 at 25 a page); deeper, walk on by `cursor`.
     pub page: Option<i64>,
     /// Items per page, at most 100 (default 25).
     pub per_page: Option<i64>,
     /// Continue after the previous page (its `next_cursor`); any depth at the
-    /// same cost. `page` is ignored when given.
+    /// same cost. `page` is then only the caller's count, echoed back.
     pub cursor: Option<String>,
     /// The page just before this place (the previous page's `prev_cursor`),
     /// any depth at the same cost. Not together with `cursor`.
@@ -617,10 +618,11 @@ pub async fn get(app: &App, actor: &Actor, id: Uuid) -> Result<ConcernDetail> {
     Ok(detail)
 }
 
-/// The most a page may hold.
-pub const MAX_PER_PAGE: i64 = 100;
-/// The deepest page a list answers (beyond it a list is searched, not paged).
-pub const MAX_PAGE: i64 = 100_000;
+/// A place in the list, in the order asked for.
+enum Place {
+    Deadline(store::ListCursor),
+    Received(store::ReceivedCursor),
+}
 
 /// Lists the concerns the actor may read, filtered in SQL by the policy's scope.
 pub async fn list(app: &App, actor: &Actor, q: &ListQuery) -> Result<ConcernPage> {
@@ -672,49 +674,9 @@ pub async fn list(app: &App, actor: &Actor, q: &ListQuery) -> Result<ConcernPage
         rule,
         false,
     );
-    let page = q.page.unwrap_or(1);
-    // With a cursor the page number is only the caller's count, echoed back.
-    let by_cursor = [&q.cursor, &q.before]
-        .iter()
-        .any(|c| c.as_deref().is_some_and(|c| !c.trim().is_empty()));
-    let page = if by_cursor { page.max(1) } else { page };
-    if !by_cursor && !(1..=MAX_PAGE).contains(&page) {
-        errs.add(
-            "page",
-            "out_of_range",
-            format!("must be between 1 and {MAX_PAGE}"),
-        );
-    }
-    let per_page = q.per_page.unwrap_or(25);
-    if !(1..=MAX_PER_PAGE).contains(&per_page) {
-        errs.add(
-            "per_page",
-            "out_of_range",
-            format!("must be between 1 and {MAX_PER_PAGE}"),
-        );
-    }
-    let mut cursor =
-        |field: &str, raw: Option<&str>| match raw.map(str::trim).filter(|c| !c.is_empty()) {
-            None => None,
-            Some(c) => {
-                let cursor = store::ListCursor::decode(c);
-                if cursor.is_none() {
-                    errs.add(field, "invalid", "not a cursor from this list");
-                }
-                cursor
-            }
-        };
-    let after = cursor("cursor", q.cursor.as_deref());
-    let before = cursor("before", q.before.as_deref());
-    if after.is_some() && before.is_some() {
-        errs.add("before", "conflict", "give either cursor or before");
-    }
     let by_receipt = match q.sort.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None | Some("deadline") => false,
         Some("received") => {
-            if by_cursor {
-                errs.add("sort", "conflict", "the order of receipt pages by number");
-            }
             if due.is_some() {
                 errs.add("due", "conflict", "a deadline filter lists by deadline");
             }
@@ -725,6 +687,29 @@ pub async fn list(app: &App, actor: &Actor, q: &ListQuery) -> Result<ConcernPage
             false
         }
     };
+    // Each order has its own cursors: one from the other order is not a
+    // place in this one.
+    let mut place = |field: &str, raw: Option<&str>| -> Option<Place> {
+        let c = raw.map(str::trim).filter(|c| !c.is_empty())?;
+        let place = if by_receipt {
+            store::ReceivedCursor::decode(c).map(Place::Received)
+        } else {
+            store::ListCursor::decode(c).map(Place::Deadline)
+        };
+        if place.is_none() {
+            errs.add(field, "invalid", "not a cursor from this list");
+        }
+        place
+    };
+    let after = place("cursor", q.cursor.as_deref());
+    let before = place("before", q.before.as_deref());
+    if after.is_some() && before.is_some() {
+        errs.add("before", "conflict", "give either cursor or before");
+    }
+    let by_cursor = [&q.cursor, &q.before]
+        .iter()
+        .any(|c| c.as_deref().is_some_and(|c| !c.trim().is_empty()));
+    let window = vink_domain::validation::page_window(&mut errs, q.page, q.per_page, 25, by_cursor);
     errs.finish(())?;
     // The counts and the open concerns plan once; a page of decided ones
     // (or by receipt) is planned for its LIMIT (`query_plan::custom_plans`),
@@ -761,21 +746,51 @@ pub async fn list(app: &App, actor: &Actor, q: &ListQuery) -> Result<ConcernPage
         due,
         now: micros(now),
         soon_until: micros(now + app.config.due_soon),
-        limit: per_page,
-        offset: (page - 1).saturating_mul(per_page),
-        after,
-        before,
+        limit: window.per_page,
+        offset: window.offset(),
+        after: None,
+        before: None,
         planned_for_values: app.db.backend() == vink_store::Backend::Postgres,
     };
-    let listed = if by_receipt {
-        store::list_by_received(&mut tx, concern_scope(actor), &filter).await?
-    } else {
-        store::list_concerns(&mut tx, concern_scope(actor), &filter).await?
+    let listed = match (after, before) {
+        (Some(Place::Received(c)), _) => {
+            let at = store::ReceivedAt::After(c);
+            store::list_by_received(&mut tx, concern_scope(actor), &filter, &at)
+                .await?
+                .encoded()
+        }
+        (_, Some(Place::Received(c))) => {
+            let at = store::ReceivedAt::Before(c);
+            store::list_by_received(&mut tx, concern_scope(actor), &filter, &at)
+                .await?
+                .encoded()
+        }
+        _ if by_receipt => store::list_by_received(
+            &mut tx,
+            concern_scope(actor),
+            &filter,
+            &store::ReceivedAt::Offset,
+        )
+        .await?
+        .encoded(),
+        (after, before) => {
+            let deadline = |p: Option<Place>| match p {
+                Some(Place::Deadline(c)) => Some(c),
+                _ => None,
+            };
+            let filter = ConcernFilter {
+                after: deadline(after),
+                before: deadline(before),
+                ..filter
+            };
+            store::list_concerns(&mut tx, concern_scope(actor), &filter)
+                .await?
+                .encoded()
+        }
     };
     let total = listed.total;
     let total_capped = listed.total_capped;
-    let next_cursor = listed.next.map(|c| c.encode());
-    let prev_cursor = listed.prev.map(|c| c.encode());
+    let (next_cursor, prev_cursor) = (listed.next, listed.prev);
     let items = listed
         .rows
         .into_iter()
@@ -785,8 +800,8 @@ pub async fn list(app: &App, actor: &Actor, q: &ListQuery) -> Result<ConcernPage
     Ok(ConcernPage {
         items,
         total,
-        page,
-        per_page,
+        page: window.page,
+        per_page: window.per_page,
         next_cursor,
         prev_cursor,
         total_capped,

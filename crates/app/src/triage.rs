@@ -386,20 +386,17 @@ pub async fn list_meetings(
     page: i64,
     per_page: i64,
 ) -> Result<MeetingPage> {
-    if !(1..=crate::concern::MAX_PAGE).contains(&page) || !(1..=100).contains(&per_page) {
-        return Err(crate::invalid(
-            "page",
-            "out_of_range",
-            "page from 1 to 100000, per_page 1 to 100",
-        ));
-    }
+    let mut errs = vink_domain::validation::FieldErrors::new();
+    let window =
+        vink_domain::validation::page_window(&mut errs, Some(page), Some(per_page), 25, false);
+    errs.finish(())?;
     app.require(actor, Action::MeetingList, None).await?;
     let mut tx = app.db.begin_read().await?;
     let (rows, total) = store::list_meetings(
         &mut tx,
         meeting_scope(actor),
-        per_page,
-        (page - 1) * per_page,
+        window.per_page,
+        window.offset(),
     )
     .await?;
     tx.commit().await?;
@@ -414,8 +411,8 @@ pub async fn list_meetings(
             })
             .collect(),
         total,
-        page,
-        per_page,
+        page: window.page,
+        per_page: window.per_page,
     })
 }
 

@@ -300,3 +300,142 @@ mod tests {
         assert_eq!(e.get("d").map(|x| x.code), Some("required"));
     }
 }
+
+/// The most rows one page may hold.
+pub const MAX_PER_PAGE: i64 = 100;
+
+/// How deep a page number may reach, in rows. A page by number skips the
+/// rows before it, and skipping costs a step per row at any index; past
+/// the first pages a list is walked by cursor (`next_cursor`, `before`),
+/// which costs the same at any depth, or narrowed by its filters. Ten
+/// thousand rows is 400 pages of 25, a hundred of 100: more than anyone
+/// pages through by hand, and cheap to skip.
+pub const MAX_PAGED_ROWS: i64 = 10_000;
+
+/// A list's page as asked for: its number (counted on from the first page
+/// when walking by cursor) and its size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageWindow {
+    pub page: i64,
+    pub per_page: i64,
+}
+
+impl PageWindow {
+    /// The rows a page by number skips.
+    pub fn offset(&self) -> i64 {
+        (self.page - 1).saturating_mul(self.per_page)
+    }
+}
+
+/// Reads `page` and `per_page` for every paged list, with one rule: a
+/// page by number starts within the first [`MAX_PAGED_ROWS`] rows. With a
+/// cursor the number is only the caller's count, echoed back, and any
+/// depth is fine. Errors name the field and, for a page too deep, how to
+/// go on.
+pub fn page_window(
+    errs: &mut FieldErrors,
+    page: Option<i64>,
+    per_page: Option<i64>,
+    default_per_page: i64,
+    by_cursor: bool,
+) -> PageWindow {
+    let per_page = per_page.unwrap_or(default_per_page);
+    let size_ok = (1..=MAX_PER_PAGE).contains(&per_page);
+    if !size_ok {
+        errs.add(
+            "per_page",
+            "out_of_range",
+            format!("must be between 1 and {MAX_PER_PAGE}"),
+        );
+    }
+    let page = page.unwrap_or(1);
+    if by_cursor {
+        return PageWindow {
+            page: page.max(1),
+            per_page,
+        };
+    }
+    let deepest = if size_ok {
+        (MAX_PAGED_ROWS - 1) / per_page + 1
+    } else {
+        1
+    };
+    if page < 1 {
+        errs.add("page", "out_of_range", "must be 1 or more");
+    } else if size_ok && page > deepest {
+        errs.add(
+            "page",
+            "too_deep",
+            format!(
+                "page numbers reach the first {MAX_PAGED_ROWS} rows (page {deepest} at \
+                 {per_page} a page); go on with the previous page's next_cursor, or narrow \
+                 the list with its filters"
+            ),
+        );
+    }
+    PageWindow { page, per_page }
+}
+
+#[cfg(test)]
+mod page_window_tests {
+    use super::*;
+
+    fn window(
+        page: Option<i64>,
+        per_page: Option<i64>,
+        by_cursor: bool,
+    ) -> Result<PageWindow, FieldErrors> {
+        let mut errs = FieldErrors::new();
+        let w = page_window(&mut errs, page, per_page, 25, by_cursor);
+        errs.finish(w)
+    }
+
+    #[test]
+    fn a_page_by_number_starts_within_the_first_rows() {
+        assert_eq!(
+            window(None, None, false),
+            Ok(PageWindow {
+                page: 1,
+                per_page: 25
+            })
+        );
+        // Page 400 of 25 starts at row 9 976; page 401 at row 10 001.
+        assert_eq!(
+            window(Some(400), None, false).map(|w| w.offset()),
+            Ok(9_975)
+        );
+        let too_deep = window(Some(401), None, false).unwrap_err();
+        assert_eq!(too_deep.0[0].field, "page");
+        assert_eq!(too_deep.0[0].code, "too_deep");
+        assert!(
+            too_deep.0[0].message.contains("page 400 at 25"),
+            "{too_deep}"
+        );
+        assert!(window(Some(100), Some(100), false).is_ok());
+        assert!(window(Some(101), Some(100), false).is_err());
+        assert!(window(Some(10_000), Some(1), false).is_ok());
+        assert!(window(Some(10_001), Some(1), false).is_err());
+    }
+
+    #[test]
+    fn a_cursor_walks_on_at_any_depth_and_bad_values_name_their_field() {
+        assert_eq!(
+            window(Some(4_000), None, true),
+            Ok(PageWindow {
+                page: 4_000,
+                per_page: 25
+            })
+        );
+        assert_eq!(window(Some(0), None, true).map(|w| w.page), Ok(1));
+        let fields = |r: Result<PageWindow, FieldErrors>| -> Vec<String> {
+            r.unwrap_err().0.into_iter().map(|e| e.field).collect()
+        };
+        assert_eq!(fields(window(Some(0), None, false)), ["page"]);
+        assert_eq!(fields(window(None, Some(0), false)), ["per_page"]);
+        assert_eq!(fields(window(None, Some(101), true)), ["per_page"]);
+        assert_eq!(
+            fields(window(Some(-3), Some(500), false)),
+            ["per_page", "page"]
+        );
+    }
+}

@@ -349,18 +349,13 @@ impl ListCursor {
 
     /// Reads a cursor back; `None` for anything this code did not write.
     pub fn decode(s: &str) -> Option<ListCursor> {
-        let valid_case = |c: &str| {
-            !c.is_empty()
-                && c.len() <= 40
-                && c.chars().all(|x| x.is_ascii_alphanumeric() || x == '-')
-        };
         let mut parts = s.splitn(4, '.');
         match parts.next()? {
             "o" => {
                 let now_ref = parts.next()?.parse().ok()?;
                 let key = parts.next()?.parse().ok()?;
                 let case_number = parts.next()?.to_string();
-                valid_case(&case_number).then_some(ListCursor::Open {
+                valid_case_number(&case_number).then_some(ListCursor::Open {
                     now_ref,
                     key,
                     case_number,
@@ -369,7 +364,7 @@ impl ListCursor {
             "d" => {
                 let decided_at = parts.next()?.parse().ok()?;
                 let case_number = parts.next()?.to_string();
-                (parts.next().is_none() && valid_case(&case_number)).then_some(
+                (parts.next().is_none() && valid_case_number(&case_number)).then_some(
                     ListCursor::Decided {
                         decided_at,
                         case_number,
@@ -379,6 +374,59 @@ impl ListCursor {
             _ => None,
         }
     }
+}
+
+/// Whether a cursor's case number looks like one this code wrote.
+fn valid_case_number(c: &str) -> bool {
+    !c.is_empty() && c.len() <= 40 && c.chars().all(|x| x.is_ascii_alphanumeric() || x == '-')
+}
+
+/// Where a page ended in the order of receipt (newest first; the case
+/// number breaks a tie of the same instant). Its own type: a place in the
+/// deadline order is no place in this one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceivedCursor {
+    pub received_at: i64,
+    pub case_number: String,
+}
+
+impl ReceivedCursor {
+    /// The cursor as an opaque text for a link.
+    pub fn encode(&self) -> String {
+        format!("r.{}.{}", self.received_at, self.case_number)
+    }
+
+    /// Reads a cursor back; `None` for anything this code did not write.
+    pub fn decode(s: &str) -> Option<ReceivedCursor> {
+        let mut parts = s.splitn(3, '.');
+        if parts.next()? != "r" {
+            return None;
+        }
+        let received_at = parts.next()?.parse().ok()?;
+        let case_number = parts.next()?.to_string();
+        valid_case_number(&case_number).then_some(ReceivedCursor {
+            received_at,
+            case_number,
+        })
+    }
+
+    fn at(r: &ConcernListRow) -> ReceivedCursor {
+        ReceivedCursor {
+            received_at: r.received_at,
+            case_number: r.case_number.clone(),
+        }
+    }
+}
+
+/// Which page of the list in order of receipt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReceivedAt {
+    /// By number: `ConcernFilter::offset` rows skipped from the newest.
+    Offset,
+    /// The page after this row.
+    After(ReceivedCursor),
+    /// The page that ends just before this row.
+    Before(ReceivedCursor),
 }
 
 /// A concern as a list shows it: no description, no reporter.
@@ -755,14 +803,18 @@ fn open_head(
     (sql, w)
 }
 
-/// The list in order of receipt, newest first (index `concerns_received`),
-/// by page number: the order a case worker asks for "what came in lately".
-/// Its count stops at the decided-count cap. No deadline filter applies.
+/// The list in order of receipt, newest first (index `concerns_received`
+/// on receipt and case number): the order a case worker asks for "what
+/// came in lately". A page by number skips its rows; after or before a
+/// cursor it is one range of the index, at any depth; before a cursor the
+/// range is read upwards, nearest first (the caller turns it round). One
+/// row more than `limit` is read, to know whether the walk goes on. Its count stops at
+/// the decided-count cap. No deadline filter applies.
 pub(crate) fn received_sql(
     scope: ConcernScope,
     f: &ConcernFilter,
     limit: i64,
-    offset: i64,
+    at: &ReceivedAt,
 ) -> ((String, Conditions), (String, Conditions)) {
     let conditions = || {
         let mut w = Conditions::default();
@@ -779,11 +831,34 @@ pub(crate) fn received_sql(
         w
     };
     let mut w = conditions();
-    let (l, o) = (w.param(Bind::I64(limit)), w.param(Bind::I64(offset)));
+    let mut bound = |c: &ReceivedCursor, cmp: &str| {
+        let t = w.param(Bind::I64(c.received_at));
+        let n = w.param(Bind::Text(c.case_number.clone()));
+        w.push(format!("(c.received_at, c.case_number) {cmp} ({t}, {n})"));
+    };
+    // Walking back from a cursor reads the index upwards, nearest first.
+    let (order, skip) = match at {
+        ReceivedAt::Offset => ("DESC", f.offset.max(0)),
+        ReceivedAt::After(c) => {
+            bound(c, "<");
+            ("DESC", 0)
+        }
+        ReceivedAt::Before(c) => {
+            bound(c, ">");
+            ("ASC", 0)
+        }
+    };
+    let l = w.param(Bind::I64(limit.saturating_add(1)));
+    let offset = if skip > 0 {
+        format!(" OFFSET {}", w.param(Bind::I64(skip)))
+    } else {
+        String::new()
+    };
     let page = format!(
         "SELECT page.*, {ROW_LOOKUPS}
-         FROM (SELECT {PAGE_COLS} FROM concerns c{} ORDER BY c.received_at DESC LIMIT {l} OFFSET {o}) page
-         ORDER BY page.received_at DESC",
+         FROM (SELECT {PAGE_COLS} FROM concerns c{}
+               ORDER BY c.received_at {order}, c.case_number {order} LIMIT {l}{offset}) page
+         ORDER BY page.received_at {order}, page.case_number {order}",
         w.where_clause()
     );
     let mut cw = conditions();
@@ -802,33 +877,52 @@ pub(crate) fn received_sql(
     ((page, w), (count, cw))
 }
 
-/// One page of the list in order of receipt (see [`received_sql`]).
+/// One page of the list in order of receipt (see [`received_sql`]), with
+/// the cursors on either side where the walk goes on.
 pub async fn list_by_received(
     tx: &mut Tx,
     scope: ConcernScope,
     f: &ConcernFilter,
-) -> Result<ConcernListPage> {
+    at: &ReceivedAt,
+) -> Result<ConcernListPage<ReceivedCursor>> {
     // Every concern in order of receipt: planned for the page's LIMIT.
     crate::query_plan::custom_plans(tx).await?;
-    let ((page, w), (count, cw)) = received_sql(scope, f, f.limit, f.offset.max(0));
+    let ((page, w), (count, cw)) = received_sql(scope, f, f.limit, at);
     let (n,): (i64,) = on!(tx, |c| bind_all(
         sqlx::query_as(sqlx::AssertSqlSafe(count.as_str())),
         &cw.binds
     )
     .fetch_one(c)
     .await?);
-    let rows: Vec<ConcernListRow> = on!(tx, |c| bind_all(
+    let mut rows: Vec<ConcernListRow> = on!(tx, |c| bind_all(
         sqlx::query_as(sqlx::AssertSqlSafe(page.as_str())),
         &w.binds
     )
     .fetch_all(c)
     .await?);
+    // The extra row, read last, lies beyond the page.
+    let more = rows.len() > usize::try_from(f.limit).unwrap_or(usize::MAX);
+    if more {
+        rows.pop();
+    }
+    if matches!(at, ReceivedAt::Before(_)) {
+        rows.reverse();
+    }
+    let (first, last) = (
+        rows.first().map(ReceivedCursor::at),
+        rows.last().map(ReceivedCursor::at),
+    );
+    let (next, prev) = match at {
+        ReceivedAt::Offset => (last.filter(|_| more), first.filter(|_| f.offset > 0)),
+        ReceivedAt::After(_) => (last.filter(|_| more), first),
+        ReceivedAt::Before(_) => (last, first.filter(|_| more)),
+    };
     Ok(ConcernListPage {
         rows,
         total: n.min(DECIDED_COUNT_CAP),
         total_capped: n > DECIDED_COUNT_CAP,
-        next: None,
-        prev: None,
+        next,
+        prev,
     })
 }
 
@@ -1343,15 +1437,45 @@ async fn stream_counts(tx: &mut Tx, scope: ConcernScope, f: &ConcernFilter) -> R
 
 /// A page of the list and the cursor after its last row, if more may follow.
 #[derive(Debug, Clone)]
-pub struct ConcernListPage {
+pub struct ConcernListPage<C = ListCursor> {
     pub rows: Vec<ConcernListRow>,
     /// All rows, or at least this many when `total_capped`.
     pub total: i64,
     pub total_capped: bool,
-    pub next: Option<ListCursor>,
+    pub next: Option<C>,
     /// Where the previous page ends, when there may be one (pass as
     /// `before`).
-    pub prev: Option<ListCursor>,
+    pub prev: Option<C>,
+}
+
+/// A cursor as the text a link carries.
+pub trait EncodeCursor {
+    fn encode_cursor(&self) -> String;
+}
+
+impl EncodeCursor for ListCursor {
+    fn encode_cursor(&self) -> String {
+        self.encode()
+    }
+}
+
+impl EncodeCursor for ReceivedCursor {
+    fn encode_cursor(&self) -> String {
+        self.encode()
+    }
+}
+
+impl<C: EncodeCursor> ConcernListPage<C> {
+    /// The page with its cursors as text: the two orders' pages alike.
+    pub fn encoded(self) -> ConcernListPage<String> {
+        ConcernListPage {
+            rows: self.rows,
+            total: self.total,
+            total_capped: self.total_capped,
+            next: self.next.map(|c| c.encode_cursor()),
+            prev: self.prev.map(|c| c.encode_cursor()),
+        }
+    }
 }
 
 /// The cursor at a row: its place in the list's order.

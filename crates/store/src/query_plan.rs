@@ -281,13 +281,33 @@ pub fn list_queries(i: &PlanInputs) -> Vec<NamedQuery> {
                 planned_for_values: i.backend == crate::Backend::Postgres,
                 ..f
             };
-            let ((page, w), (count, cw)) = crate::concern::received_sql(scope, &f, 25, 50);
-            named(
-                &mut out,
-                format!("concern list by receipt ({sname}, {fname})"),
-                Some((page, w)),
-            );
-            mark_custom(&mut out);
+            let f = ConcernFilter { offset: 50, ..f };
+            // A cursor a month back: a page deep in the list.
+            let month_back = crate::concern::ReceivedCursor {
+                received_at: i.now - 30 * 24 * h,
+                case_number: "2026-00001".into(),
+            };
+            for (place, at) in [
+                ("page 3", crate::concern::ReceivedAt::Offset),
+                (
+                    "after a cursor",
+                    crate::concern::ReceivedAt::After(month_back.clone()),
+                ),
+                (
+                    "before a cursor",
+                    crate::concern::ReceivedAt::Before(month_back),
+                ),
+            ] {
+                let (page, _) = crate::concern::received_sql(scope, &f, 25, &at);
+                named(
+                    &mut out,
+                    format!("concern list by receipt ({sname}, {fname}, {place})"),
+                    Some(page),
+                );
+                mark_custom(&mut out);
+            }
+            let at = crate::concern::ReceivedAt::Offset;
+            let (_, (count, cw)) = crate::concern::received_sql(scope, &f, 25, &at);
             named(
                 &mut out,
                 format!("concern count by receipt ({sname}, {fname})"),

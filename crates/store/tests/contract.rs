@@ -66,7 +66,7 @@ async fn list(
 #[tokio::test]
 async fn migrations_are_equal_in_number_and_idempotent() {
     for t in common::backends().await {
-        assert_eq!(t.db.migration_count(), 30, "{}", t.name);
+        assert_eq!(t.db.migration_count(), 31, "{}", t.name);
         t.db.migrate().await.unwrap();
         let mut tx = common::auth(&t.db).await;
         let agencies = organisation::list_agencies(&mut tx).await.unwrap();
@@ -1486,7 +1486,7 @@ async fn a_page_of_decided_concerns_is_planned_for_its_limit() {
         vink_store::query_plan::generic_plans(&mut tx)
             .await
             .unwrap();
-        concern::list_by_received(&mut tx, ConcernScope::All, &f)
+        concern::list_by_received(&mut tx, ConcernScope::All, &f, &concern::ReceivedAt::Offset)
             .await
             .unwrap();
         assert_eq!(

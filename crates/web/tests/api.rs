@@ -844,6 +844,168 @@ async fn the_list_pages_by_cursor_forward_and_back() {
     }
 }
 
+/// In order of receipt the list walks by cursor too, both ways, through
+/// concerns received in the same instant (the case number breaks the tie),
+/// and each order refuses the other's cursors.
+#[tokio::test]
+async fn the_list_by_receipt_pages_by_cursor_across_a_tie() {
+    let t = common::setup().await;
+    let same = (jiff::Timestamp::now() - jiff::SignedDuration::from_hours(5)).to_string();
+    let older = (jiff::Timestamp::now() - jiff::SignedDuration::from_hours(9)).to_string();
+    t.concern(Some(&older)).await;
+    for _ in 0..3 {
+        t.concern(Some(&same)).await;
+    }
+    t.concern(None).await;
+    let get = async |q: &str| {
+        let r = t
+            .api(
+                "GET",
+                &format!("/api/v1/concerns?sort=received&per_page=2{q}"),
+                Some("sek"),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{q}: {}", r.text);
+        r.json()
+    };
+    let ids = |v: &serde_json::Value| -> Vec<String> {
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let all = t
+        .api(
+            "GET",
+            "/api/v1/concerns?sort=received&per_page=5",
+            Some("sek"),
+            None,
+        )
+        .await
+        .json();
+    let all = ids(&all);
+    assert_eq!(all.len(), 5);
+    let p1 = get("").await;
+    assert!(p1["prev_cursor"].is_null());
+    let p2 = get(&format!("&cursor={}", p1["next_cursor"].as_str().unwrap())).await;
+    let p3 = get(&format!("&cursor={}", p2["next_cursor"].as_str().unwrap())).await;
+    let walked: Vec<String> = [&p1, &p2, &p3].iter().flat_map(|p| ids(p)).collect();
+    assert_eq!(
+        walked, all,
+        "each concern once, in the order of the whole list"
+    );
+    assert!(p3["next_cursor"].is_null(), "nothing after the last row");
+    // Pages by number agree with the walk.
+    assert_eq!(ids(&get("&page=2").await), ids(&p2));
+    let back2 = get(&format!("&before={}", p3["prev_cursor"].as_str().unwrap())).await;
+    assert_eq!(ids(&back2), ids(&p2));
+    let back1 = get(&format!(
+        "&before={}",
+        back2["prev_cursor"].as_str().unwrap()
+    ))
+    .await;
+    assert_eq!(ids(&back1), ids(&p1));
+    assert!(
+        back1["prev_cursor"].is_null(),
+        "nothing before the first page"
+    );
+    // Each order's cursor is no place in the other.
+    let by_deadline = t
+        .api("GET", "/api/v1/concerns?per_page=2", Some("sek"), None)
+        .await
+        .json();
+    let deadline_cursor = by_deadline["next_cursor"].as_str().unwrap().to_string();
+    let receipt_cursor = p1["next_cursor"].as_str().unwrap().to_string();
+    for bad in [
+        format!("sort=received&cursor={deadline_cursor}"),
+        format!("cursor={receipt_cursor}"),
+        format!("before={receipt_cursor}"),
+    ] {
+        let r = t
+            .api("GET", &format!("/api/v1/concerns?{bad}"), Some("sek"), None)
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+        assert_eq!(r.json()["error"]["fields"][0]["code"], "invalid", "{bad}");
+    }
+}
+
+/// A page by number starts within the first 10 000 rows, in every list;
+/// deeper, the answer says how to go on, and a cursor walks on at any depth.
+#[tokio::test]
+async fn a_page_number_past_the_first_rows_is_refused_with_the_way_on() {
+    let t = common::setup().await;
+    t.concern(None).await;
+    for (path, ok, too_deep) in [
+        ("/api/v1/concerns", "page=400", "page=401"),
+        (
+            "/api/v1/concerns?sort=received",
+            "page=100&per_page=100",
+            "page=101&per_page=100",
+        ),
+        ("/api/v1/courses", "page=400", "page=401"),
+        (
+            "/api/v1/meetings",
+            "page=10000&per_page=1",
+            "page=10001&per_page=1",
+        ),
+    ] {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let r = t
+            .api("GET", &format!("{path}{sep}{ok}"), Some("sek"), None)
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{path} {ok}: {}", r.text);
+        assert_eq!(
+            r.json()["items"].as_array().unwrap().len(),
+            0,
+            "{path} {ok}"
+        );
+        let r = t
+            .api("GET", &format!("{path}{sep}{too_deep}"), Some("sek"), None)
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{path} {too_deep}"
+        );
+        let field = &r.json()["error"]["fields"][0];
+        assert_eq!(field["field"], "page", "{path}");
+        assert_eq!(field["code"], "too_deep", "{path}");
+        assert!(
+            field["message"].as_str().unwrap().contains("next_cursor"),
+            "{}",
+            r.text
+        );
+    }
+    // With a cursor the number is only a count: page 4 000 walks on.
+    t.concern(None).await;
+    for order in ["", "&sort=received"] {
+        let p1 = t
+            .api(
+                "GET",
+                &format!("/api/v1/concerns?per_page=1{order}"),
+                Some("sek"),
+                None,
+            )
+            .await
+            .json();
+        let cursor = p1["next_cursor"].as_str().unwrap().to_string();
+        let r = t
+            .api(
+                "GET",
+                &format!("/api/v1/concerns?per_page=1{order}&page=4000&cursor={cursor}"),
+                Some("sek"),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{order}: {}", r.text);
+        assert_eq!(r.json()["page"], 4000);
+        assert_eq!(r.json()["items"].as_array().unwrap().len(), 1, "{order}");
+    }
+}
+
 #[tokio::test]
 async fn an_intake_naming_the_same_person_twice_is_refused_by_field_and_writes_nothing() {
     let t = common::setup().await;

@@ -1002,6 +1002,59 @@ async fn the_concern_list_sorts_by_deadline_or_by_receipt() {
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
 
+/// The list by receipt links its next and previous pages by cursor, as the
+/// list by deadline does; a page number too deep answers the form's error
+/// summary with the way on.
+#[tokio::test]
+async fn the_list_by_receipt_links_its_pages_by_cursor() {
+    let t = common::setup().await;
+    for _ in 0..26 {
+        t.concern(None).await;
+    }
+    let (_, cookie) = t.login("sek", PASSWORD).await;
+    let href_of = |html: &str, label: &str| -> String {
+        let nav = &html[html.find("vink-pager").unwrap()..];
+        let end = nav
+            .find(label)
+            .unwrap_or_else(|| panic!("{label} in {nav}"));
+        let start = nav[..end].rfind("href=\"").unwrap() + 6;
+        let href = &nav[start..];
+        href[..href.find('"').unwrap()]
+            .replace("&#38;", "&")
+            .replace("&amp;", "&")
+    };
+    let p1 = t.page("/concerns?sort=received", &cookie).await;
+    assert_eq!(p1.status, StatusCode::OK);
+    let next = href_of(&p1.text, "</a>");
+    assert!(
+        next.contains("sort=received") && next.contains("cursor=r."),
+        "{next}"
+    );
+    let p2 = t.page(&next, &cookie).await;
+    assert_eq!(p2.status, StatusCode::OK);
+    let rows = |html: &str| -> Vec<String> {
+        let body = &html[html.find("<tbody").unwrap()..html.find("</tbody>").unwrap()];
+        body.split("href=\"/concerns/")
+            .skip(1)
+            .map(|r| r[..36].to_string())
+            .collect()
+    };
+    let (first, second) = (rows(&p1.text), rows(&p2.text));
+    assert_eq!(first.len(), 25);
+    assert!(
+        !second.is_empty() && second.iter().all(|r| !first.contains(r)),
+        "{next}: {first:?} {second:?}"
+    );
+    let prev = href_of(&p2.text, "</a>");
+    assert!(prev.contains("before=r."), "{prev}");
+    let back = t.page(&prev, &cookie).await;
+    assert_eq!(back.status, StatusCode::OK);
+    assert_eq!(rows(&back.text), first);
+    let deep = t.page("/concerns?page=401", &cookie).await;
+    assert_eq!(deep.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(deep.text.contains("error-summary"), "{}", deep.text);
+}
+
 #[tokio::test]
 async fn a_meeting_read_is_in_the_access_report_of_every_person_on_its_agenda() {
     let t = common::setup().await;

@@ -524,8 +524,10 @@ pub struct CourseQuery {
     /// `desc` (newest first within active, planned and ended courses; the
     /// default) or `asc` (oldest first).
     pub order: Option<String>,
-    /// A page number; with `cursor`, only the caller's count, echoed back.
+    /// A page number, within the first 10 000 rows (page 400 at 25 a
+    /// page); with `cursor`, only the caller's count, echoed back.
     pub page: Option<i64>,
+    /// Items per page, at most 100 (default 25).
     pub per_page: Option<i64>,
     /// Continue after the previous page (its `next_cursor`): any depth at
     /// the cost of the first page.
@@ -553,15 +555,8 @@ pub async fn list(app: &App, actor: &Actor, q: &CourseQuery) -> Result<CoursePag
             cursor
         }
     };
-    let page = q.page.unwrap_or(1);
-    let page = if after.is_some() { page.max(1) } else { page };
-    let per_page = q.per_page.unwrap_or(25);
-    if after.is_none() && !(1..=crate::concern::MAX_PAGE).contains(&page) {
-        errs.add("page", "out_of_range", "must be between 1 and 100000");
-    }
-    if !(1..=100).contains(&per_page) {
-        errs.add("per_page", "out_of_range", "must be between 1 and 100");
-    }
+    let window =
+        vink_domain::validation::page_window(&mut errs, q.page, q.per_page, 25, after.is_some());
     let kind = parse_code(
         &mut errs,
         "kind",
@@ -603,7 +598,7 @@ pub async fn list(app: &App, actor: &Actor, q: &CourseQuery) -> Result<CoursePag
         after,
     };
     let listed =
-        store::list_courses(&mut tx, scope, &filter, per_page, (page - 1) * per_page).await?;
+        store::list_courses(&mut tx, scope, &filter, window.per_page, window.offset()).await?;
     tx.commit().await?;
     Ok(CoursePage {
         items: listed
@@ -621,8 +616,8 @@ pub async fn list(app: &App, actor: &Actor, q: &CourseQuery) -> Result<CoursePag
             })
             .collect(),
         total: listed.total,
-        page,
-        per_page,
+        page: window.page,
+        per_page: window.per_page,
         total_capped: listed.total_capped,
         next_cursor: listed.next.map(|c| c.encode()),
     })

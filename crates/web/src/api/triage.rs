@@ -81,7 +81,9 @@ pub async fn resume(
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
+    /// Page number from 1, within the first 10 000 rows.
     pub page: Option<i64>,
+    /// Items per page, at most 100 (default 25).
     pub per_page: Option<i64>,
 }
 

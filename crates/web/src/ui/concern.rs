@@ -217,7 +217,7 @@ const FILTERS: &[&str] = &[
 /// A link to another page of the list: by cursor (`cursor` = after, or
 /// `before`) when there is one, so the page costs the same at any depth; the
 /// page number travels along for the "page n of N" text, and alone it still
-/// works as a deep link.
+/// works as a deep link within the first pages (`validation::page_window`).
 fn list_link(filters: &[(String, String)], page: i64, cursor: Option<(&str, &str)>) -> String {
     let page = page.to_string();
     let mut params: Vec<(&str, &str)> = filters
@@ -344,10 +344,6 @@ pub async fn list(
     };
     lp.next_link = match &page.next_cursor {
         Some(c) => list_link(&filters, page.page + 1, Some(("cursor", c))),
-        // In order of receipt the list pages by number.
-        None if lp.by_receipt && (page.page * page.per_page < page.total || page.total_capped) => {
-            list_link(&filters, page.page + 1, None)
-        }
         None => String::new(),
     };
     render(StatusCode::OK, &lp)

@@ -342,9 +342,24 @@ def main():
         cookie = login(sek, password)
         page = json.loads(http("GET", "/api/v1/concerns?per_page=100", tok)[2])
         ids = [c["id"] for c in page["items"]]
-        deep_page = max(1, min(4000, page["total"] // 25))
-        deep = json.loads(http("GET", f"/api/v1/concerns?per_page=25&page={deep_page}", tok)[2])
-        cursor = deep.get("next_cursor")
+        # The deepest page a page number reaches (the first 10 000 rows),
+        # and page 4 000's place reached by cursor, in both orders: by
+        # number to the deepest page of 100, then on by cursor.
+        deep_page = max(1, min(400, page["total"] // 25))
+        cursor_page = max(1, min(4000, page["total"] // 25))
+
+        def cursor_at(order, rows):
+            at = min(rows, 10_000) // 100
+            if at < 1:
+                return None
+            got = json.loads(http("GET", f"/api/v1/concerns?per_page=100&page={at}{order}", tok)[2])
+            while at * 100 < rows and got.get("next_cursor"):
+                at += 1
+                got = json.loads(http("GET", f"/api/v1/concerns?per_page=100{order}&cursor=" + urllib.parse.quote(got["next_cursor"]), tok)[2])
+            return got.get("next_cursor")
+
+        cursor = cursor_at("", (cursor_page - 1) * 25)
+        receipt_cursor = cursor_at("&sort=received", (cursor_page - 1) * 25)
         # The course list: a deep page by number (an offset) and the same
         # place reached by cursor, walked there page by page.
         course_deep, course_cursor = 1, None
@@ -386,7 +401,11 @@ def main():
         ]
         if cursor:
             cases.append(
-                (f"concern list after page {deep_page} (cursor)", f"/api/v1/concerns?per_page=25&cursor={urllib.parse.quote(cursor)}", bearer, None)
+                (f"concern list, page {cursor_page} (cursor)", f"/api/v1/concerns?per_page=25&cursor={urllib.parse.quote(cursor)}", bearer, None)
+            )
+        if receipt_cursor:
+            cases.append(
+                (f"by receipt, page {cursor_page} (cursor)", f"/api/v1/concerns?per_page=25&sort=received&cursor={urllib.parse.quote(receipt_cursor)}", bearer, None)
             )
         cases += [
             ("filtered: overdue", "/api/v1/concerns?per_page=25&due=overdue", bearer, None),

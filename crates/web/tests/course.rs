@@ -231,6 +231,22 @@ async fn a_course_starts_from_a_founded_concern_with_consent_and_ends_with_follo
     );
     complete(&t, &course).await;
     assert_eq!(go("active", None).await.status, StatusCode::CONFLICT);
+    // One course per person from a concern, also after it ended: the
+    // detail's link to it is never a choice between several.
+    let r = t
+        .api(
+            "POST",
+            "/api/v1/courses",
+            Some("sek"),
+            Some(json!({"concern_id": cid, "prevention_level": "pre_emptive", "agency": "ssp"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
+    let d = t
+        .api("GET", &format!("/api/v1/concerns/{cid}"), Some("sek"), None)
+        .await
+        .json();
+    assert_eq!(d["persons"][0]["course_id"].as_str(), Some(course.as_str()));
     let c = t
         .api(
             "GET",

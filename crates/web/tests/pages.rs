@@ -80,7 +80,7 @@ async fn crawl(t: &T, cookie: &str, limit: usize) -> Vec<(String, StatusCode, St
             r = t.page(&at, cookie).await;
         }
         for href in attrs(&r.text, "href") {
-            let href = href.replace("&amp;", "&");
+            let href = href.replace("&#38;", "&").replace("&amp;", "&");
             if href.starts_with('/')
                 && !href.starts_with("/assets/")
                 && !href.starts_with("/lang/")

@@ -787,6 +787,23 @@ async fn the_per_person_access_report_lists_every_access_to_their_records() {
         && r.record_type.as_deref() == Some("person")));
 }
 
+/// A list page's item ids, in order.
+fn item_ids(v: &serde_json::Value) -> Vec<String> {
+    v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// A list page as the secretariat reads it, which must answer 200.
+async fn list_ok(t: &common::T, uri: &str) -> serde_json::Value {
+    let r = t.api("GET", uri, Some("sek"), None).await;
+    assert_eq!(r.status, StatusCode::OK, "{uri}: {}", r.text);
+    r.json()
+}
+
 /// `next_cursor` and `prev_cursor` walk the list both ways by keyset; bad or
 /// conflicting cursors are 422 with the field named.
 #[tokio::test]
@@ -795,26 +812,8 @@ async fn the_list_pages_by_cursor_forward_and_back() {
     for _ in 0..5 {
         t.concern(None).await;
     }
-    let get = async |q: &str| {
-        let r = t
-            .api(
-                "GET",
-                &format!("/api/v1/concerns?per_page=2{q}"),
-                Some("sek"),
-                None,
-            )
-            .await;
-        assert_eq!(r.status, StatusCode::OK, "{q}: {}", r.text);
-        r.json()
-    };
-    let ids = |v: &serde_json::Value| -> Vec<String> {
-        v["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|i| i["id"].as_str().unwrap().to_string())
-            .collect()
-    };
+    let get = async |q: &str| list_ok(&t, &format!("/api/v1/concerns?per_page=2{q}")).await;
+    let ids = item_ids;
     let p1 = get("").await;
     assert!(p1["prev_cursor"].is_null());
     let p2 = get(&format!("&cursor={}", p1["next_cursor"].as_str().unwrap())).await;
@@ -857,26 +856,9 @@ async fn the_list_by_receipt_pages_by_cursor_across_a_tie() {
         t.concern(Some(&same)).await;
     }
     t.concern(None).await;
-    let get = async |q: &str| {
-        let r = t
-            .api(
-                "GET",
-                &format!("/api/v1/concerns?sort=received&per_page=2{q}"),
-                Some("sek"),
-                None,
-            )
-            .await;
-        assert_eq!(r.status, StatusCode::OK, "{q}: {}", r.text);
-        r.json()
-    };
-    let ids = |v: &serde_json::Value| -> Vec<String> {
-        v["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|i| i["id"].as_str().unwrap().to_string())
-            .collect()
-    };
+    let get =
+        async |q: &str| list_ok(&t, &format!("/api/v1/concerns?sort=received&per_page=2{q}")).await;
+    let ids = item_ids;
     let all = t
         .api(
             "GET",

@@ -64,9 +64,7 @@ pub(crate) async fn append_all(tx: &mut Tx, rows: Vec<AuditFields>) -> Result<()
     match tx {
         Tx::Sqlite(SqliteTx::Write(lease)) => {
             let key = lease.audit_key()?;
-            for fields in rows {
-                append_row(tx, &key, fields).await?;
-            }
+            append_rows(tx, &key, rows).await?;
         }
         Tx::Sqlite(SqliteTx::Read(_)) => {
             return Err(StoreError::Corrupt(
@@ -108,12 +106,14 @@ pub(crate) async fn append_all(tx: &mut Tx, rows: Vec<AuditFields>) -> Result<()
 #[cfg(feature = "test-support")]
 pub async fn append_raw(db: &crate::Db, tx: &mut Tx, fields: AuditFields) -> Result<i64> {
     let key = db.keys().audit()?;
-    append_row(tx, &key, fields).await
+    append_rows(tx, &key, vec![fields]).await
 }
 
-async fn append_row(tx: &mut Tx, key: &AuditKey, fields: AuditFields) -> Result<i64> {
+/// Chains `rows` after the head, in order, and moves the head past them;
+/// returns the last row's number.
+async fn append_rows(tx: &mut Tx, key: &AuditKey, rows: Vec<AuditFields>) -> Result<i64> {
     let (seq, prev) = lock_head(tx).await?;
-    let (seq, hash) = chain(tx, key, seq, prev, vec![fields]).await?;
+    let (seq, hash) = chain(tx, key, seq, prev, rows).await?;
     set_head(tx, seq, &hash).await?;
     Ok(seq)
 }

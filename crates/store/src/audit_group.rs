@@ -1,16 +1,18 @@
-//! Group commit for the audit rows that stand alone on PostgreSQL: a read's
-//! row (written after the read, see [`crate::Authorized`]) and a refusal's.
+//! Group commit for the audit rows that stand alone: a read's row (written
+//! after the read, see [`crate::Authorized`]) and a refusal's.
 //!
-//! Each read's row in the read's own transaction costs one more statement
-//! and a commit that writes and flushes the WAL, for every list, detail and
-//! dashboard a user opens. Here, while one request's row is being written,
-//! the rows of the requests that arrive wait for the next flush, and each
-//! flush is one statement (`INSERT … SELECT FROM UNNEST`, its own
-//! transaction: one commit, one WAL flush) for all of them; their reads end
-//! as read-only transactions, whose commits write nothing. A request that
-//! finds the group idle (always, under one client) takes its turn and
-//! writes its row in its own transaction as before: no hand-off to a
-//! flusher task on the path of a lone request.
+//! Each read's row written on its own costs a write of its own (on SQLite a
+//! turn at the one writer: a savepoint, the insert, a share of the batch's
+//! commit; on PostgreSQL a statement and a commit that flushes the WAL), for
+//! every list, detail and dashboard a user opens. Here, while one request's
+//! row is being written, the rows of the requests that arrive wait for the
+//! next flush, and each flush writes all of them in one write: on
+//! PostgreSQL one statement (`INSERT … SELECT FROM UNNEST`, its own
+//! transaction: one commit, one WAL flush), on SQLite one turn at the writer
+//! (one insert, chained inline, committed with the writer's batch). A
+//! request that finds the group idle (always, under one client) takes its
+//! turn and writes its row itself as before: no hand-off to a flusher task
+//! on the path of a lone request.
 //!
 //! Durability is as before: a request hears `Ok` only after the flush that
 //! holds its row has committed, so no data is shown before its access is on
@@ -32,6 +34,50 @@ use vink_domain::audit::AuditFields;
 
 use crate::{Result, StoreError, TxStats, micros};
 
+/// Where a flush writes.
+#[derive(Clone)]
+pub(crate) enum Sink {
+    /// PostgreSQL: `audit_pending` in one statement, chained later by the
+    /// settler ([`crate::audit::settle`]).
+    Pg { pool: PgPool, stats: Arc<TxStats> },
+    /// SQLite: one write at the writer, chained inline.
+    Sqlite(crate::Db),
+}
+
+impl Sink {
+    /// Writes `rows` and returns once they are committed.
+    async fn write(&self, rows: Vec<AuditFields>) -> Result<()> {
+        match self {
+            Sink::Pg { pool, stats } => {
+                let c = Columns::of(rows);
+                sqlx::query(INSERT)
+                    .bind(c.at)
+                    .bind(c.actor_id)
+                    .bind(c.actor_kind)
+                    .bind(c.action)
+                    .bind(c.record_type)
+                    .bind(c.record_id)
+                    .bind(c.outcome)
+                    .bind(c.reason)
+                    .bind(c.client)
+                    .execute(pool)
+                    .await
+                    .map_err(|e| StoreError::Commit {
+                        message: e.to_string(),
+                        unavailable: crate::sqlx_unavailable(&e),
+                    })?;
+                stats.batches.fetch_add(1, Ordering::Relaxed);
+                Ok(())
+            }
+            Sink::Sqlite(db) => {
+                let mut w = db.begin().await?;
+                crate::audit::append_all(&mut w, rows).await?;
+                w.commit().await
+            }
+        }
+    }
+}
+
 /// What a waiting request hears once the flush holding its rows has ended.
 type Ack = oneshot::Sender<std::result::Result<(), StoreError>>;
 
@@ -43,7 +89,7 @@ struct Queue {
     flushing: bool,
 }
 
-/// The queue of one PostgreSQL database handle (shared by its clones).
+/// The queue of one database handle (shared by its clones).
 #[derive(Default)]
 pub struct AuditGroup {
     queue: std::sync::Mutex<Queue>,
@@ -100,23 +146,21 @@ impl AuditGroup {
     /// its own transaction (one client alone pays no hand-off to a flusher),
     /// and whatever queues meanwhile is flushed when the turn ends (see
     /// [`Lead`]). `None`: a flush is under way; queue with [`Self::append`].
-    pub(crate) fn lead(self: &Arc<Self>, pool: &PgPool, stats: &Arc<TxStats>) -> Option<Lead> {
+    pub(crate) fn lead(self: &Arc<Self>, sink: &Sink) -> Option<Lead> {
         let mut q = self.lock();
         if std::mem::replace(&mut q.flushing, true) {
             return None;
         }
         Some(Lead {
             group: self.clone(),
-            pool: pool.clone(),
-            stats: stats.clone(),
+            sink: sink.clone(),
         })
     }
 
     /// Appends `rows` and returns once they are committed.
     pub(crate) async fn append(
         self: &Arc<Self>,
-        pool: &PgPool,
-        stats: &Arc<TxStats>,
+        sink: &Sink,
         rows: Vec<AuditFields>,
     ) -> Result<()> {
         if rows.is_empty() {
@@ -130,7 +174,7 @@ impl AuditGroup {
             !std::mem::replace(&mut q.flushing, true)
         };
         if lead {
-            self.start_flusher(pool, stats);
+            self.start_flusher(sink);
         }
         match heard.await {
             Ok(result) => result,
@@ -145,13 +189,13 @@ impl AuditGroup {
     /// Hands the turn (already marked taken) to a flusher task. Outside a
     /// runtime (never, in a server) the turn fails the queue as it drops, so
     /// no request waits.
-    fn start_flusher(self: &Arc<Self>, pool: &PgPool, stats: &Arc<TxStats>) {
+    fn start_flusher(self: &Arc<Self>, sink: &Sink) {
         let turn = Turn {
             group: self.clone(),
             ended: false,
         };
         if let Ok(rt) = tokio::runtime::Handle::try_current() {
-            rt.spawn(flush_all(turn, pool.clone(), stats.clone()));
+            rt.spawn(flush_all(turn, sink.clone()));
         }
     }
 
@@ -178,8 +222,7 @@ impl AuditGroup {
 /// client gone) hands what queued meanwhile to a flusher, or frees the turn.
 pub(crate) struct Lead {
     group: Arc<AuditGroup>,
-    pool: PgPool,
-    stats: Arc<TxStats>,
+    sink: Sink,
 }
 
 impl Drop for Lead {
@@ -190,7 +233,7 @@ impl Drop for Lead {
             return;
         }
         drop(q);
-        self.group.start_flusher(&self.pool, &self.stats);
+        self.group.start_flusher(&self.sink);
     }
 }
 
@@ -223,30 +266,22 @@ impl Drop for Turn {
 
 /// Flushes until the queue is empty: what queued during one flush goes in
 /// the next.
-async fn flush_all(mut turn: Turn, pool: PgPool, stats: Arc<TxStats>) {
+async fn flush_all(mut turn: Turn, sink: Sink) {
     while let Some((rows, acks)) = turn.group.take() {
-        let c = Columns::of(rows);
-        let done = sqlx::query(INSERT)
-            .bind(c.at)
-            .bind(c.actor_id)
-            .bind(c.actor_kind)
-            .bind(c.action)
-            .bind(c.record_type)
-            .bind(c.record_id)
-            .bind(c.outcome)
-            .bind(c.reason)
-            .bind(c.client)
-            .execute(&pool)
-            .await;
-        match done {
-            Ok(_) => {
-                stats.batches.fetch_add(1, Ordering::Relaxed);
+        match sink.write(rows).await {
+            Ok(()) => {
                 for ack in acks {
                     let _ = ack.send(Ok(()));
                 }
             }
             Err(e) => {
-                let (message, unavailable) = (e.to_string(), crate::sqlx_unavailable(&e));
+                let (message, unavailable) = match &e {
+                    StoreError::Commit {
+                        message,
+                        unavailable,
+                    } => (message.clone(), *unavailable),
+                    e => (e.to_string(), e.is_unavailable()),
+                };
                 for ack in acks {
                     let _ = ack.send(Err(StoreError::Commit {
                         message: message.clone(),

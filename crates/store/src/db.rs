@@ -41,6 +41,9 @@ pub enum Db {
         read: SqlitePool,
         stats: Arc<TxStats>,
         keys: Arc<Shared>,
+        /// The audit rows that stand alone, group committed (see
+        /// [`crate::audit_group`]).
+        audit_group: Arc<crate::audit_group::AuditGroup>,
     },
     Pg {
         pool: PgPool,
@@ -386,6 +389,7 @@ impl Db {
                 read,
                 stats,
                 keys,
+                audit_group: Arc::default(),
             })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             // No JIT: every statement here is index-driven and returns a
@@ -455,40 +459,65 @@ impl Db {
 
     /// Appends audit rows that stand alone (no other work commits with
     /// them: a read's, after the read; a refusal's) and returns once they
-    /// are committed. SQLite: a write of its own through the writer, whose
-    /// batches group the commits (see [`crate::group`]). PostgreSQL: the
-    /// audit group's next flush.
+    /// are committed, grouped with other requests' (see
+    /// [`crate::audit_group`]). SQLite: a lone request writes its rows at
+    /// the writer itself; under load one write carries many requests' rows.
+    /// PostgreSQL: the audit group's next flush (the read's own transaction
+    /// took the lone request's turn, see [`Db::lead_audit`]).
     pub(crate) async fn append_audit(
         &self,
         rows: Vec<vink_domain::audit::AuditFields>,
     ) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let (group, sink) = self.audit_sink();
+        if matches!(self, Db::Sqlite { .. })
+            && let Some(_turn) = group.lead(&sink)
+        {
+            let mut w = self.begin().await?;
+            crate::audit::append_all(&mut w, rows).await?;
+            return w.commit().await;
+        }
+        group.append(&sink, rows).await
+    }
+
+    /// PostgreSQL: the audit group's turn when it is idle (see
+    /// [`crate::audit_group::AuditGroup::lead`]), for a read whose own
+    /// transaction writes its rows; `None` on SQLite (a read there cannot
+    /// write) or while a flush is under way.
+    pub(crate) fn lead_audit(&self) -> Option<crate::audit_group::Lead> {
         match self {
-            Db::Sqlite { .. } => {
-                let mut w = self.begin().await?;
-                crate::audit::append_all(&mut w, rows).await?;
-                w.commit().await
+            Db::Sqlite { .. } => None,
+            Db::Pg { .. } => {
+                let (group, sink) = self.audit_sink();
+                group.lead(&sink)
+            }
+        }
+    }
+
+    fn audit_sink(
+        &self,
+    ) -> (
+        &Arc<crate::audit_group::AuditGroup>,
+        crate::audit_group::Sink,
+    ) {
+        match self {
+            Db::Sqlite { audit_group, .. } => {
+                (audit_group, crate::audit_group::Sink::Sqlite(self.clone()))
             }
             Db::Pg {
                 pool,
                 stats,
                 audit_group,
                 ..
-            } => audit_group.append(pool, stats, rows).await,
-        }
-    }
-
-    /// PostgreSQL: the audit group's turn when it is idle (see
-    /// [`crate::audit_group::AuditGroup::lead`]); `None` on SQLite or while
-    /// a flush is under way.
-    pub(crate) fn lead_audit(&self) -> Option<crate::audit_group::Lead> {
-        match self {
-            Db::Sqlite { .. } => None,
-            Db::Pg {
-                pool,
-                stats,
+            } => (
                 audit_group,
-                ..
-            } => audit_group.lead(pool, stats),
+                crate::audit_group::Sink::Pg {
+                    pool: pool.clone(),
+                    stats: stats.clone(),
+                },
+            ),
         }
     }
 

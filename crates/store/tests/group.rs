@@ -524,3 +524,39 @@ async fn racing_reads_each_commit_their_audit_row_before_they_are_answered() {
         t.finish().await;
     }
 }
+
+/// On SQLite the rows that stand alone queue while one is being written
+/// and go to the writer together: sixteen refusals arriving while the
+/// writer is busy take two turns at it (the first request's own, then one
+/// for all that queued behind it), not one each. Every refusal is still
+/// answered only once its row is committed, and each is chained once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn standalone_rows_queued_behind_a_busy_writer_take_one_turn_at_it() {
+    let t = common::sqlite().await;
+    let db = Arc::new(t.db.clone());
+    let busy = db.begin().await.unwrap();
+    let before = db.stats().writes();
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..16 {
+        let (db, url) = (db.clone(), t.url.clone());
+        tasks.spawn(async move {
+            let reason = format!("q{i}");
+            deny(&db, &reason).await;
+            assert_eq!(rows_with_reason(&url, &reason).await, 1);
+        });
+    }
+    // Every request has queued: the first for the writer, the others for
+    // the group's next flush.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    busy.commit().await.unwrap();
+    while let Some(r) = tasks.join_next().await {
+        r.unwrap();
+    }
+    let turns = db.stats().writes() - before;
+    assert!(
+        (2..=3).contains(&turns),
+        "16 queued rows took {turns} turns at the writer"
+    );
+    chained_once(&db, 16, "sqlite").await;
+    t.finish().await;
+}

@@ -572,7 +572,17 @@ impl Db {
         match self {
             Db::Sqlite { write, .. } => {
                 let mut w = write.exclusive().await;
-                SQLITE_MIGRATIONS.run(w.connection()).await?
+                // A migration's statement journal may hold a copy of every
+                // page of a large table: on disk, not in memory (the writer
+                // keeps its journals in memory otherwise, see `Writer`).
+                sqlx::raw_sql("PRAGMA temp_store = FILE")
+                    .execute(w.connection())
+                    .await?;
+                let ran = SQLITE_MIGRATIONS.run(w.connection()).await;
+                sqlx::raw_sql("PRAGMA temp_store = MEMORY")
+                    .execute(w.connection())
+                    .await?;
+                ran?
             }
             Db::Pg { pool, .. } => POSTGRES_MIGRATIONS.run(pool).await?,
         }

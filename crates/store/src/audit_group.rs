@@ -45,8 +45,9 @@ pub(crate) enum Sink {
 }
 
 impl Sink {
-    /// Writes `rows` and returns once they are committed.
-    async fn write(&self, rows: Vec<AuditFields>) -> Result<()> {
+    /// Writes `rows` and returns once they are committed: a flush's write,
+    /// and a lone SQLite request's own (its read cannot write).
+    pub(crate) async fn write(&self, rows: Vec<AuditFields>) -> Result<()> {
         match self {
             Sink::Pg { pool, stats } => {
                 let c = Columns::of(rows);

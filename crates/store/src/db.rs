@@ -475,9 +475,7 @@ impl Db {
         if matches!(self, Db::Sqlite { .. })
             && let Some(_turn) = group.lead(&sink)
         {
-            let mut w = self.begin().await?;
-            crate::audit::append_all(&mut w, rows).await?;
-            return w.commit().await;
+            return sink.write(rows).await;
         }
         group.append(&sink, rows).await
     }

@@ -418,6 +418,21 @@ async fn rows_with_reason(url: &str, reason: &str) -> i64 {
     }
 }
 
+/// `n` refusals at once, told apart by their reasons (`prefix` and a
+/// number); each task checks, once answered, that another connection sees
+/// its row committed.
+fn denials(db: &Arc<Db>, url: &str, prefix: &str, n: usize) -> tokio::task::JoinSet<()> {
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..n {
+        let (db, url, reason) = (db.clone(), url.to_string(), format!("{prefix}{i}"));
+        tasks.spawn(async move {
+            deny(&db, &reason).await;
+            assert_eq!(rows_with_reason(&url, &reason).await, 1);
+        });
+    }
+    tasks
+}
+
 /// The audit rows that stand alone (a read's, a refusal's) share flushes
 /// under concurrency on both databases, and each request is answered only
 /// once its row is committed: another connection sees it by then.
@@ -426,15 +441,7 @@ async fn standalone_audit_rows_share_flushes_and_each_is_committed_when_answered
     for t in common::backends().await {
         let db = Arc::new(t.db.clone());
         let before = db.stats().batches();
-        let mut tasks = tokio::task::JoinSet::new();
-        for i in 0..64 {
-            let (db, url) = (db.clone(), t.url.clone());
-            tasks.spawn(async move {
-                let reason = format!("g{i}");
-                deny(&db, &reason).await;
-                assert_eq!(rows_with_reason(&url, &reason).await, 1);
-            });
-        }
+        let mut tasks = denials(&db, &t.url, "g", 64);
         while let Some(r) = tasks.join_next().await {
             r.unwrap();
         }
@@ -536,15 +543,7 @@ async fn standalone_rows_queued_behind_a_busy_writer_take_one_turn_at_it() {
     let db = Arc::new(t.db.clone());
     let busy = db.begin().await.unwrap();
     let before = db.stats().writes();
-    let mut tasks = tokio::task::JoinSet::new();
-    for i in 0..16 {
-        let (db, url) = (db.clone(), t.url.clone());
-        tasks.spawn(async move {
-            let reason = format!("q{i}");
-            deny(&db, &reason).await;
-            assert_eq!(rows_with_reason(&url, &reason).await, 1);
-        });
-    }
+    let mut tasks = denials(&db, &t.url, "q", 16);
     // Every request has queued: the first for the writer, the others for
     // the group's next flush.
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
